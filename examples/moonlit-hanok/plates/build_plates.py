@@ -1,0 +1,399 @@
+"""Build the example's green- and blue-screen plates from a public-domain photograph.
+
+There is no camera on this project, so the "live action" is a real photograph of a real person: NASA's
+portrait of astronaut Eileen Collins, shipped with scikit-image as ``skimage.data.astronaut()`` (public
+domain). The script
+
+1. pulls her matte once, carefully (GrabCut from hand-drawn hints, then closed-form matting in a thin band
+   around the edge for soft hair), and stores it in ``source/astronaut_matte.png``; later runs reuse it
+   (``--repull`` pulls it again);
+2. shoots each plate: the matted person over an unevenly lit green (or blue) screen, with spill on her
+   edges, sensor noise and a slow camera-operator move, 1280×720 at 24 fps for 4 s;
+3. encodes each plate as H.264 (PyAV, written atomically) and stores the true matte of its first frame in
+   ``source/<plate>_alpha0.png`` for keying tests.
+
+Run it again with ``make plates`` or ``python examples/moonlit-hanok/plates/build_plates.py``; the same code
+gives the same pixels (every random number comes from a fixed seed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+
+from soundstage.atomic import atomic_path
+
+HERE = Path(__file__).resolve().parent
+SOURCE = HERE / "source"
+MATTE = SOURCE / "astronaut_matte.png"
+
+WIDTH, HEIGHT, FPS, SECONDS = 1280, 720, 24, 4.0
+FRAMES = round(FPS * SECONDS)
+CRF, PRESET, TUNE = 20, "medium", "grain"   # "grain" keeps the sensor noise instead of smearing it
+
+Point = tuple[int, int]
+
+# ---------------------------------------------------------------------------------------------------------
+# Hints for the matte pull, drawn by hand in the photo's own pixels (512×512, x right, y down) and checked
+# by eye on previews. GrabCut starts from them; they keep the flag, the model shuttle and its black stand
+# out of the matte, and keep her held helmet in (it is a prop in her arms; cutting it out would bite a hole
+# in her torso). Where the backdrop meets the neck ring they follow the ring within ~2 px: GrabCut's colour
+# model cannot tell the light-grey backdrop from the ring's silver, and the photo's sharpening halo there.
+
+# Certainly not her: the flag on the left, the backdrop above and beside her head, the shuttle on the right
+# and the black stand it sits on (outside the helmet).
+SURE_BACKDROP: list[list[Point]] = [
+    [(0, 0), (512, 0), (512, 8), (0, 8)],
+    [(0, 0), (88, 0), (90, 185), (60, 222), (38, 250), (22, 290), (8, 340), (5, 512), (0, 512)],
+    [(0, 0), (145, 0), (140, 60), (122, 140), (104, 178), (90, 185), (88, 0)],
+    [(282, 128), (312, 110), (322, 175), (345, 212), (332, 236), (315, 236), (307, 231), (304, 221), (300, 210),
+     (292, 199), (281, 189), (268, 179), (259, 172), (260, 160), (266, 146), (268, 140)],
+    [(310, 0), (512, 0), (512, 268), (374, 268), (372, 250), (364, 232), (345, 212), (322, 175), (312, 60)],
+    [(372, 268), (512, 268), (512, 430), (503, 425), (497, 395), (482, 366), (455, 346), (420, 334),
+     (385, 332), (370, 300)],
+]
+# Certainly her: face and hair core, neck, torso and arms, the helmet's fitting and shell (inside its rim).
+SURE_SUBJECT: list[list[Point]] = [
+    [(175, 60), (220, 30), (270, 45), (290, 90), (270, 140), (250, 165), (200, 165), (180, 130), (168, 95)],
+    [(136, 166), (250, 165), (254, 178), (266, 186), (279, 196), (287, 206), (294, 216), (298, 228), (312, 243),
+     (335, 255), (345, 290), (348, 340), (300, 360), (282, 420),
+     (275, 512), (40, 512), (35, 400), (55, 300), (80, 250), (110, 215), (124, 185)],
+    [(491, 460), (503, 456), (511, 468), (511, 511), (489, 511)],     # the helmet's metal fitting
+]
+HELMET_CENTRE, HELMET_AXES = (392, 453), (104, 104)   # the shell inside the white rim, certainly her prop
+# Where the hair meets the backdrop: the edge band is widened here, so matting can find the soft strands.
+HAIR_CENTRE, HAIR_AXES = (228, 80), (88, 74)
+
+
+@dataclass(frozen=True)
+class PlateSpec:
+    """One plate: its screen, how unevenly that screen is lit, and the operator's move."""
+
+    name: str
+    screen: str                    # "green" or "blue"
+    move: Callable[[float], tuple[float, float, float, float]]   # t (s) → dx, dy (px), angle (deg), zoom
+    flip: bool = False
+    gradient: tuple[float, float] = (0.82, 1.12)       # screen light at the left and right edge
+    hot_spot: tuple[float, float, float] = (0.25, 0.3, 0.25)   # x, y (0..1), extra light at its centre
+    vignette: float = 0.22
+    spill: float = 38.0            # levels of screen colour bounced onto her brightest edges
+    noise: float = 1.8             # sensor noise, in levels (σ), before H.264 takes its share
+    seed: int = 0
+
+
+def _walk(t: float) -> tuple[float, float, float, float]:
+    """Slow drift from left to right, with the faint bob of a slow walk."""
+    return -80.0 + 160.0 * t / SECONDS, 2.0 * math.sin(2 * math.pi * 1.6 * t), 0.0, 1.0
+
+
+def _look(t: float) -> tuple[float, float, float, float]:
+    """A gentle bob and sway, as if she shifts her weight while looking out."""
+    return (6.0 * math.sin(2 * math.pi * t / 3.7), 5.0 * math.sin(2 * math.pi * t / 2.4 + 0.6),
+            1.4 * math.sin(2 * math.pi * t / 4.0), 1.0)
+
+
+def _push_in(t: float) -> tuple[float, float, float, float]:
+    """A slow push-in: the camera creeps towards her face."""
+    e = t / SECONDS
+    e = e * e * (3 - 2 * e)
+    return 0.0, 0.0, 0.0, 1.0 + 0.12 * e
+
+
+def _sway(t: float) -> tuple[float, float, float, float]:
+    """A slow sway from the hips."""
+    return 12.0 * math.sin(2 * math.pi * t / 4.0), 0.0, -2.0 * math.sin(2 * math.pi * t / 4.0 + 0.3), 1.0
+
+
+PLATES = [
+    PlateSpec("pass_walk", "green", _walk, seed=11),
+    PlateSpec("desert_look", "green", _look, gradient=(0.62, 1.2), hot_spot=(0.7, 0.2, 0.45), vignette=0.35,
+              seed=12),
+    PlateSpec("rooftop_blue", "blue", _push_in, gradient=(1.08, 0.85), hot_spot=(0.3, 0.35, 0.2), seed=13),
+    PlateSpec("cliff_turn", "green", _sway, flip=True, gradient=(1.1, 0.86), hot_spot=(0.75, 0.25, 0.25),
+              seed=14),
+]
+SCREENS = {"green": (52, 168, 78), "blue": (28, 72, 182)}
+
+# Framing: the 512-px photo is scaled so she stands ~600 px tall in the frame, in the lower middle-right,
+# cut by the frame's bottom edge like a medium shot.
+PHOTO = 512
+SCALE = 1.32
+ANCHOR = (470.0, 96.0)   # where the photo's top-left corner lands, before the move
+FACE = (225.0, 125.0)    # in the photo: the pivot of sways and push-ins
+
+
+# ------------------------------------------------------------------------------------------------ the matte
+
+
+def _photo() -> np.ndarray:
+    try:
+        from skimage import data
+    except ImportError:
+        raise SystemExit("the plates need scikit-image: pip install -e '.[plates]' (or run: make plates)") from None
+    return np.ascontiguousarray(data.astronaut()[..., :3])
+
+
+def _polygons(shape: tuple[int, int], polygons: list[list[Point]]) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillPoly(mask, [np.array(p, np.int32) for p in polygons], 255)
+    return mask > 0
+
+
+def _ellipse(shape: tuple[int, int], centre: Point, axes: Point) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.ellipse(mask, centre, axes, 0, 0, 360, 255, -1)
+    return mask > 0
+
+
+def pull_matte(photo: np.ndarray) -> np.ndarray:
+    """Her matte (H×W uint8): GrabCut for the shape, closed-form matting for the soft edge."""
+    shape = photo.shape[:2]
+    hints = np.full(shape, cv2.GC_PR_BGD, np.uint8)
+    subject = _polygons(shape, SURE_SUBJECT) | _ellipse(shape, HELMET_CENTRE, HELMET_AXES)
+    hints[cv2.dilate(subject.astype(np.uint8), np.ones((25, 25), np.uint8)) > 0] = cv2.GC_PR_FGD
+    hints[subject] = cv2.GC_FGD
+    hints[_polygons(shape, SURE_BACKDROP)] = cv2.GC_BGD
+    bgr = cv2.cvtColor(photo, cv2.COLOR_RGB2BGR)
+    cv2.setRNGSeed(2026)   # GrabCut seeds its colour models with k-means: the same seed, the same matte
+    background_model = np.zeros((1, 65), np.float64)
+    subject_model = np.zeros((1, 65), np.float64)
+    cv2.grabCut(bgr, hints, (0, 0, 0, 0), background_model, subject_model, 10, cv2.GC_INIT_WITH_MASK)
+    solid = np.isin(hints, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    solid = _largest_part(solid)
+
+    # Trimap: a thin unknown band around the cut (wider in the hair), certain inside and outside it.
+    hair = _ellipse(shape, HAIR_CENTRE, HAIR_AXES) & ~_polygons(shape, SURE_SUBJECT[:1])
+    band = _band(solid, 2)
+    band |= _band(solid, 7) & hair
+    known = ~band
+    alpha = solve_closed_form(photo.astype(np.float64) / 255.0, solid.astype(np.float64), known)
+    alpha[~band] = solid[~band]
+    return np.clip(np.round(alpha * 255.0), 0, 255).astype(np.uint8)
+
+
+def _largest_part(mask: np.ndarray) -> np.ndarray:
+    """The biggest connected piece of the mask, with its holes filled: one person, no specks."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count <= 1:
+        return mask
+    biggest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    part = (labels == biggest).astype(np.uint8)
+    holes = np.zeros((part.shape[0] + 2, part.shape[1] + 2), np.uint8)
+    filled = part.copy()
+    cv2.floodFill(filled, holes, (0, 0), 1)   # from the corner (backdrop); unreached zeros are holes
+    return part | (filled == 0).astype(np.uint8)
+
+
+def _band(mask: np.ndarray, radius: int) -> np.ndarray:
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return (cv2.dilate(mask, kernel) > 0) & ~(cv2.erode(mask, kernel) > 0)
+
+
+def solve_closed_form(image: np.ndarray, prior: np.ndarray, known: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Closed-form matting (Levin, Lischinski & Weiss 2008) over the unknown pixels only.
+
+    Inside each 3×3 window alpha is an affine function of colour; the matting Laplacian says so, and the
+    known pixels (``prior`` where ``known``) fix the rest. Solving only the band keeps the system small.
+    """
+    from scipy import sparse  # scipy comes with scikit-image (the "plates" extra)
+    from scipy.sparse import linalg as sparse_linalg
+
+    height, width = prior.shape
+    unknown = ~known
+    centres = cv2.dilate(unknown.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    centres[[0, -1], :] = False
+    centres[:, [0, -1]] = False
+    ys, xs = np.nonzero(centres)
+    index = np.arange(height * width).reshape(height, width)
+    offsets = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    window = np.stack([index[ys + dy, xs + dx] for dy, dx in offsets], axis=1)         # n × 9
+    colours = image.reshape(-1, 3)[window]                                              # n × 9 × 3
+    mean = colours.mean(axis=1)
+    covariance = np.einsum("nki,nkj->nij", colours, colours) / 9 - np.einsum("ni,nj->nij", mean, mean)
+    inverse = np.linalg.inv(covariance + (eps / 9) * np.eye(3))
+    centred = colours - mean[:, None, :]
+    affinity = (1 + np.einsum("nki,nij,nlj->nkl", centred, inverse, centred)) / 9
+    values = np.eye(9)[None] - affinity
+    rows = np.repeat(window, 9, axis=1).ravel()
+    cols = np.tile(window, (1, 9)).ravel()
+    laplacian = sparse.csr_matrix((values.ravel(), (rows, cols)), shape=(height * width,) * 2)
+
+    free = np.flatnonzero(unknown.ravel())
+    fixed = np.flatnonzero(known.ravel())
+    system = laplacian[free][:, free]
+    rhs = -laplacian[free][:, fixed] @ prior.ravel()[fixed]
+    solution = sparse_linalg.spsolve(system.tocsc(), rhs)
+    alpha = prior.astype(np.float64).copy().ravel()
+    alpha[free] = np.clip(solution, 0.0, 1.0)
+    return alpha.reshape(height, width)
+
+
+def load_or_pull_matte(photo: np.ndarray, repull: bool) -> np.ndarray:
+    """The stored matte, or a freshly pulled one (then stored): the pull is done once, not per build."""
+    if MATTE.is_file() and not repull:
+        matte = cv2.imread(str(MATTE), cv2.IMREAD_GRAYSCALE)
+        if matte is not None and matte.shape == photo.shape[:2]:
+            return matte
+        print(f"{MATTE.name} does not fit the photo; pulling it again", file=sys.stderr)
+    started = time.perf_counter()
+    matte = pull_matte(photo)
+    _write_png(MATTE, matte)
+    print(f"pulled {MATTE.relative_to(HERE)} in {time.perf_counter() - started:.1f} s")
+    return matte
+
+
+def subject_colours(photo: np.ndarray, matte: np.ndarray) -> np.ndarray:
+    """Her own colour at every pixel (float32 RGB), with the photo's backdrop taken out of the soft edge.
+
+    An edge pixel is α·subject + (1 − α)·backdrop; the backdrop there is estimated from nearby pure backdrop,
+    then divided out. Where α is small that division is unreliable, so the colour of her nearby solid
+    pixels is used instead.
+    """
+    image = photo.astype(np.float32)
+    alpha = matte.astype(np.float32) / 255.0
+
+    def spread(weight: np.ndarray, sigma: float) -> np.ndarray:
+        num = cv2.GaussianBlur(image * weight[..., None], (0, 0), sigma)
+        den = cv2.GaussianBlur(weight, (0, 0), sigma)[..., None]
+        return num / np.maximum(den, 1e-4)
+
+    backdrop = spread((alpha <= 0.0).astype(np.float32), 6.0)
+    nearby = spread((alpha >= 0.98).astype(np.float32), 2.0)
+    safe = np.maximum(alpha, 0.05)[..., None]
+    unmixed = np.clip((image - (1 - alpha[..., None]) * backdrop) / safe, 0.0, 255.0)
+    trust = np.clip((alpha - 0.6) / 0.35, 0.0, 1.0)[..., None]
+    colours = trust * unmixed + (1 - trust) * nearby
+    return np.where((alpha >= 1.0)[..., None], image, colours).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------------------------- the plates
+
+
+def _screen_light(spec: PlateSpec) -> np.ndarray:
+    """The screen's brightness across the frame (H×W float32): a broad gradient, a hot spot, a vignette."""
+    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
+    u, v = xx / WIDTH, yy / HEIGHT
+    left, right = spec.gradient
+    light = left + (right - left) * u
+    hx, hy, gain = spec.hot_spot
+    light *= 1.0 + gain * np.exp(-((u - hx) ** 2 * (16 / 9) + (v - hy) ** 2) / (2 * 0.18**2))
+    light *= 1.0 - spec.vignette * ((u - 0.5) ** 2 * (16 / 9) + (v - 0.5) ** 2) * 1.4
+    return light.astype(np.float32)
+
+
+def _subject_layers(photo: np.ndarray, matte: np.ndarray, spec: PlateSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Her premultiplied colour, with the screen's spill on her edges, and her matte, at the shooting scale."""
+    colours = subject_colours(photo, matte)
+    if spec.screen == "blue":
+        colours = _dress_for_blue(colours)
+    alpha = matte.astype(np.float32) / 255.0
+    if spec.flip:
+        colours, alpha = colours[:, ::-1], alpha[:, ::-1]
+    size = (round(photo.shape[1] * SCALE), round(photo.shape[0] * SCALE))
+    colours = np.clip(cv2.resize(colours, size, interpolation=cv2.INTER_CUBIC), 0, 255)
+    alpha = np.clip(cv2.resize(np.ascontiguousarray(alpha), size, interpolation=cv2.INTER_CUBIC), 0, 1)
+
+    # Spill: screen light bounced onto her, strongest within ~10 px of her outline and on bright surfaces.
+    screen = np.array(SCREENS[spec.screen], np.float32)
+    excess = (screen - screen.min()) / (screen.max() - screen.min())
+    near_edge = cv2.GaussianBlur((alpha < 0.99).astype(np.float32), (0, 0), 7.0)
+    brightness = colours.mean(axis=-1, keepdims=True) / 128.0
+    colours = np.clip(colours + (spec.spill * near_edge)[..., None] * brightness * excess, 0, 255)
+    return colours * alpha[..., None], alpha
+
+
+def _dress_for_blue(colours: np.ndarray) -> np.ndarray:
+    """Wardrobe's rule: nothing screen-coloured on the actor. Her navy mission patch and name tag would key
+    out on a blue screen, so for the blue plate their blue is held to 6 levels above red and green."""
+    toned = colours.copy()
+    toned[..., 2] = np.minimum(toned[..., 2], np.maximum(toned[..., 0], toned[..., 1]) + 6.0)
+    return toned
+
+
+def _frame_matrix(spec: PlateSpec, t: float) -> np.ndarray:
+    """Where the scaled photo lands in frame ``t`` (seconds): the framing plus the operator's move."""
+    dx, dy, angle, zoom = spec.move(t)
+    face_x = PHOTO - FACE[0] if spec.flip else FACE[0]
+    pivot = (ANCHOR[0] + face_x * SCALE, ANCHOR[1] + FACE[1] * SCALE)
+    move = cv2.getRotationMatrix2D(pivot, angle, zoom)
+    move[:, 2] += np.array([dx, dy])
+    place = np.array([[1, 0, ANCHOR[0]], [0, 1, ANCHOR[1]], [0, 0, 1]], np.float64)
+    return move @ place
+
+
+def shoot_plate(spec: PlateSpec, photo: np.ndarray, matte: np.ndarray, out: Path) -> tuple[int, np.ndarray]:
+    """Render and encode one plate; return its size in bytes and the true matte of its first frame."""
+    premult, alpha = _subject_layers(photo, matte, spec)
+    backing = _screen_light(spec)[..., None] * np.array(SCREENS[spec.screen], np.float32)
+    first_alpha = np.zeros((HEIGHT, WIDTH), np.uint8)
+    with _h264(out) as write:
+        for index in range(FRAMES):
+            matrix = _frame_matrix(spec, index / FPS)
+            a = cv2.warpAffine(alpha, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR,
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            fg = cv2.warpAffine(premult, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            picture = fg + (1.0 - a)[..., None] * backing
+            rng = np.random.default_rng([spec.seed, index])
+            grain = rng.normal(0.0, spec.noise, (HEIGHT, WIDTH, 1)).astype(np.float32)      # luma noise
+            grain = grain + rng.normal(0.0, spec.noise * 0.5, (HEIGHT, WIDTH, 3)).astype(np.float32)
+            write(np.clip(picture + grain + 0.5, 0, 255).astype(np.uint8))
+            if index == 0:
+                first_alpha = np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    return out.stat().st_size, first_alpha
+
+
+@contextmanager
+def _h264(path: Path) -> Iterator[Callable[[np.ndarray], None]]:
+    """An H.264 encoder (PyAV, libx264, yuv420p) whose file appears only once every frame is in."""
+    with atomic_path(path) as tmp, av.open(str(tmp), mode="w", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=FPS)
+        stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        stream.options = {"crf": str(CRF), "preset": PRESET, "tune": TUNE}
+
+        def write(rgb: np.ndarray) -> None:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
+
+        yield write
+        container.mux(stream.encode(None))
+
+
+def _write_png(path: Path, image: np.ndarray) -> None:
+    ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    if not ok:
+        raise RuntimeError(f"could not encode {path.name}")
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.tobytes())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repull", action="store_true", help="pull the matte again instead of reusing it")
+    parser.add_argument("--only", nargs="*", metavar="PLATE", help="build only these plates (by name)")
+    args = parser.parse_args(argv)
+
+    photo = _photo()
+    matte = load_or_pull_matte(photo, args.repull)
+    for spec in PLATES:
+        if args.only and spec.name not in args.only:
+            continue
+        started = time.perf_counter()
+        size, first_alpha = shoot_plate(spec, photo, matte, HERE / f"{spec.name}.mp4")
+        _write_png(SOURCE / f"{spec.name}_alpha0.png", first_alpha)
+        print(f"{spec.name}.mp4: {size / 1e6:.2f} MB, {FRAMES} frames, {spec.screen} screen, "
+              f"{time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

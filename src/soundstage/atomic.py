@@ -1,0 +1,55 @@
+"""Atomic writes: a file either holds its finished content or does not exist.
+
+Everything soundstage writes goes through here, so a killed run never leaves a half-written file
+that a re-run could mistake for a finished one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` only if the block succeeds.
+
+    The temporary keeps the target's extension (encoders pick the container from it).
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=suffix or target.suffix, dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    os.chmod(tmp, _mode_for(target))
+    try:
+        yield tmp
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _mode_for(target: Path) -> int:
+    """mkstemp makes 0600 files; give the result the mode a plain open() would (or the old file's)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def write_bytes(target: str | Path, content: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(content)
+
+
+def write_text(target: str | Path, content: str) -> None:
+    write_bytes(target, content.encode("utf-8"))

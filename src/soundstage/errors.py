@@ -1,0 +1,61 @@
+"""One small family of errors, each saying what was wrong, where, and what to do.
+
+The CLI prints ``str(error)`` as a single line and exits non-zero; a user never sees a traceback for bad
+input. Like PyAV's errors, the ones about bad input are also the matching built-in (``ValueError``), so
+library callers can catch either.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SoundstageError(Exception):
+    """Base of every error soundstage raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        shot: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.shot = shot
+        self.hint = hint
+
+    @property
+    def where(self) -> str:
+        parts = []
+        if self.path is not None:
+            parts.append(f"{self.path}:{self.line}" if self.line else str(self.path))
+        if self.shot:
+            parts.append(f"shot {self.shot}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return " ".join(text.split("\n"))
+
+
+class ProjectError(SoundstageError, ValueError):
+    """A project folder, ``soundstage.toml`` or ``shots.toml`` that cannot be used as it is."""
+
+
+class ScreenplayError(SoundstageError, ValueError):
+    """A screenplay file that cannot be read or parsed."""
+
+
+class MediaError(SoundstageError, ValueError):
+    """A plate or other media file that cannot be decoded, or does not match the project."""
+
+
+class EngineError(SoundstageError):
+    """A generator engine that failed, refused, or is not installed."""

@@ -1,0 +1,163 @@
+"""The project folder and its settings.
+
+A project is a folder: ``soundstage.toml``, the screenplay, ``shots.toml``, ``plates/`` and ``refs/``;
+state lives in ``.soundstage/`` and outputs in ``out/``. Every path a user writes in a settings file is
+resolved here, and refused if it leads outside the folder.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from soundstage.errors import ProjectError
+
+SETTINGS_FILE = "soundstage.toml"
+SHOTS_FILE = "shots.toml"
+
+
+class Look(BaseModel):
+    """The style bible: added to every prompt so the whole film looks like one film."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    era: str = ""
+    palette: str = ""
+    lens: str = ""
+    film_stock: str = ""
+    notes: str = ""
+
+    def as_prompt(self) -> str:
+        return ", ".join(part for part in (self.era, self.palette, self.lens, self.film_stock, self.notes) if part)
+
+
+class Budget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    limit: float = Field(0.0, ge=0, description="0 means no generation that costs money is allowed")
+    currency: Literal["USD", "KRW"] = "USD"
+
+
+class Settings(BaseModel):
+    """``soundstage.toml``. Unknown keys are refused, so a typo never silently falls back to a default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1)
+    screenplay: str = Field(min_length=1, description="path of the .fountain or .fdx file, inside the project")
+    fps: float = Field(24.0, gt=0, le=240)
+    resolution: tuple[int, int] = (1920, 1080)
+    engine: str = "procedural"
+    seed: int = Field(1, ge=0)
+    shot_duration: float = Field(4.0, gt=0, le=600, description="seconds, for shots that do not say")
+    look: Look = Look()
+    budget: Budget = Budget()
+
+    @field_validator("resolution")
+    @classmethod
+    def _even_resolution(cls, value: tuple[int, int]) -> tuple[int, int]:
+        width, height = value
+        if not (16 <= width <= 8192 and 16 <= height <= 8192):
+            raise ValueError("width and height must be between 16 and 8192")
+        if width % 2 or height % 2:
+            raise ValueError("width and height must be even (H.264 needs it)")
+        return value
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    settings: Settings
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Project:
+        root = Path(folder)
+        settings_path = root / SETTINGS_FILE
+        if not root.is_dir():
+            raise ProjectError("no such project folder", path=root, hint="create one with 'soundstage new'")
+        if not settings_path.is_file():
+            raise ProjectError(f"no {SETTINGS_FILE} here", path=root, hint="create one with 'soundstage new'")
+        return cls(root.resolve(), load_settings(settings_path))
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".soundstage"
+
+    @property
+    def out_dir(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def shots_file(self) -> Path:
+        return self.root / SHOTS_FILE
+
+    @property
+    def screenplay_path(self) -> Path:
+        return self.inside(self.settings.screenplay, source=self.root / SETTINGS_FILE, key="screenplay")
+
+    def inside(self, relative: str, *, source: Path, key: str, line: int | None = None) -> Path:
+        """Resolve a path written in ``source`` and refuse it unless it stays inside the project."""
+        return resolve_inside(self.root, relative, source=source, key=key, line=line)
+
+
+def resolve_inside(root: Path, relative: str, *, source: Path, key: str, line: int | None = None) -> Path:
+    root = root.resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root):
+        raise ProjectError(
+            f"{key} = {relative!r} points outside the project folder {root}",
+            path=source,
+            line=line,
+            hint="keep plates, screenplays and references inside the project",
+        )
+    return target
+
+
+def load_settings(path: Path) -> Settings:
+    raw, text = read_toml(path)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise settings_error(exc, path, text) from None
+
+
+def settings_error(exc: ValidationError, path: Path, text: str) -> ProjectError:
+    """Turn pydantic's report into one line naming the file, the key and (where found) its line."""
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    message = first["msg"]
+    if first["type"] == "missing":
+        message = "is missing"
+    elif first["type"] == "extra_forbidden":
+        message = "is not a known setting"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return ProjectError(f"{key}: {message}{more}", path=path, line=find_key_line(text, str(first["loc"][-1])))
+
+
+def find_key_line(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def _read_toml_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ProjectError("is not UTF-8 text", path=path) from None
+    except OSError as exc:
+        raise ProjectError(f"cannot be read: {exc.strerror}", path=path) from None
+
+
+def read_toml(path: Path) -> tuple[dict, str]:
+    """Read a TOML file of the project, turning syntax errors into one clear line."""
+    text = _read_toml_text(path)
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"not valid TOML: {exc}", path=path) from None

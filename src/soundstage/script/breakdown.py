@@ -1,0 +1,473 @@
+"""Breakdown: from a parsed screenplay to scenes, sets, shots, elements and prompts.
+
+The breakdown is the contract the later stages and outside tools read (``soundstage breakdown --json``).
+Two things here are human work that must survive a re-run:
+
+- scene numbers, once assigned, are *locked*: a scene inserted later becomes ``12A`` rather than renumbering
+  everything after it, and a scene cut from the script is reported as omitted (see ``lock_scene_ids``);
+- ``shots.toml``, where the crew splits scenes into shots and sets plates, durations, cameras and elements.
+  soundstage never writes it; entries are matched to scenes by those locked ids.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from soundstage.errors import ProjectError, ScreenplayError
+from soundstage.script.model import Element, Kind, Screenplay
+
+LINES_PER_PAGE = 55
+# Printed widths of a standard screenplay page, in characters (Courier 12).
+WIDTHS = {Kind.DIALOGUE: 35, Kind.PARENTHETICAL: 25, Kind.LYRICS: 35}
+FULL_WIDTH = 61
+
+
+# ---------------------------------------------------------------------------------------------- the contract
+
+
+class ElementRef(BaseModel):
+    category: str
+    name: str
+    line: int
+
+
+class Scene(BaseModel):
+    id: str
+    number: str
+    int_ext: str | None
+    location: str
+    time: str | None
+    time_original: str | None
+    eighths: int
+    line: int
+    characters: list[str]                 # speaking
+    non_speaking: list[str] = []
+    elements: list[ElementRef] = []
+    set: str                              # the id of the set this scene is played in
+    action: str = Field("", exclude=True)  # the scene's action text, for prompts; not part of the JSON
+
+
+class Camera(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    move: Literal["static", "push-in", "pull-out", "pan-left", "pan-right", "tilt-up", "tilt-down"] = "static"
+    amount: float = Field(0.08, ge=0, le=0.5, description="fraction of the frame the move travels")
+
+
+class Shot(BaseModel):
+    id: str
+    scene: str
+    set: str
+    prompt: str
+    plate: str | None = None
+    duration: float
+    elements: list[str] = []
+    camera: Camera = Camera()
+    screen: Literal["auto", "green", "blue"] = "auto"
+    seed: int
+
+
+class SetDesign(BaseModel):
+    """One generated environment, shared by every shot at its location and time, for continuity."""
+
+    id: str
+    location: str
+    time: str | None
+    prompt: str
+
+
+class Breakdown(BaseModel):
+    title: str
+    scenes: list[Scene]
+    sets: list[SetDesign]
+    shots: list[Shot]
+    omitted: list[str] = []     # scene ids that were in the locked numbering and are gone from the script
+    warnings: list[str] = []
+
+    def to_json(self) -> str:
+        return self.model_dump_json(indent=2)
+
+
+# ---------------------------------------------------------------------------------------------- shots.toml
+
+
+class ShotEntry(BaseModel):
+    """One ``[[shot]]`` of ``shots.toml``: anything left out comes from the screenplay and the settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, pattern=r"^[\w.-]+$")
+    scene: str = Field(min_length=1)
+    plate: str | None = None
+    duration: float | None = Field(None, gt=0, le=600)
+    prompt: str | None = None
+    elements: list[str] | None = None
+    camera: Camera = Camera()
+    screen: Literal["auto", "green", "blue"] = "auto"
+    seed: int | None = Field(None, ge=0)
+
+
+@dataclass(frozen=True)
+class ShotPlan:
+    """``shots.toml`` read and checked: entries, plus where each came from for error messages."""
+
+    entries: tuple[ShotEntry, ...]
+    source: Path | None = None
+    text: str = ""
+
+    def line_of(self, shot_id: str) -> int | None:
+        match = re.search(rf"^\s*id\s*=\s*[\"']{re.escape(shot_id)}[\"']", self.text, re.MULTILINE)
+        return self.text.count("\n", 0, match.start()) + 1 if match else None
+
+
+def read_shot_plan(path: Path) -> ShotPlan:
+    if not path.is_file():
+        return ShotPlan(())
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"not valid TOML: {exc}", path=path) from None
+    unknown = set(raw) - {"shot"}
+    if unknown:
+        raise ProjectError(f"unknown table {sorted(unknown)[0]!r}; shots are [[shot]] entries", path=path)
+    entries = []
+    seen: set[str] = set()
+    for index, item in enumerate(raw.get("shot", [])):
+        try:
+            entry = ShotEntry.model_validate(item)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            shot = item.get("id") if isinstance(item, dict) else None
+            plan = ShotPlan((), path, text)
+            raise ProjectError(
+                f"[[shot]] #{index + 1} {key}: {first['msg']}", path=path,
+                line=plan.line_of(str(shot)) if shot else None, shot=str(shot) if shot else None,
+            ) from None
+        if entry.id in seen:
+            raise ProjectError(f"shot id {entry.id!r} is used twice", path=path, shot=entry.id)
+        seen.add(entry.id)
+        entries.append(entry)
+    return ShotPlan(tuple(entries), path, text)
+
+
+# ---------------------------------------------------------------------------------------------- elements
+
+
+@dataclass(frozen=True)
+class ElementWord:
+    name: str
+    category: str
+
+
+@cache
+def _element_vocabulary() -> tuple[re.Pattern[str], dict[str, ElementWord], set[str]]:
+    """Compile elements.toml into one alternation; group names map back to the element."""
+    table = tomllib.loads(resources.files("soundstage.script").joinpath("elements.toml").read_text("utf-8"))
+    by_group: dict[str, ElementWord] = {}
+    parts = []
+    for index, item in enumerate(table["element"]):
+        word = ElementWord(item["name"], item["category"])
+        for w_index, raw in enumerate(item["words"]):
+            group = f"e{index}_{w_index}"
+            by_group[group] = word
+            parts.append(f"(?P<{group}>{_word_pattern(raw)})")
+    categories = {item["category"] for item in table["element"]}
+    return re.compile("|".join(parts), re.IGNORECASE), by_group, categories
+
+
+_HANGUL = "가-힣"
+_PARTICLES = "이가을를은는에의도로와과"
+
+
+def _word_pattern(word: str) -> str:
+    escaped = re.escape(word)
+    if not re.search(f"[{_HANGUL}]", word):
+        return rf"\b{escaped}\b"
+    if len(word) == 1:
+        return rf"(?<![{_HANGUL}]){escaped}(?:[{_PARTICLES}])?(?![{_HANGUL}])"
+    return rf"(?<![{_HANGUL}]){escaped}"
+
+
+def find_elements(text: str, line: int) -> list[ElementRef]:
+    pattern, by_group, _ = _element_vocabulary()
+    found = []
+    for match in pattern.finditer(text):
+        word = by_group[match.lastgroup or ""]
+        found.append(ElementRef(category=word.category, name=word.name, line=line))
+    return found
+
+
+_NOTE_TAG = re.compile(r"^\s*([A-Za-z]+|[가-힣]+)\s*:\s*(.+)$", re.DOTALL)
+
+
+def elements_from_note(note: str, line: int) -> list[ElementRef]:
+    """``[[VFX: dragon over the rooftops]]`` → vfx/dragon. A note without a known word keeps its text."""
+    match = _NOTE_TAG.match(note)
+    if not match:
+        return []
+    tag, body = match.group(1).lower(), " ".join(match.group(2).split())
+    _, _, categories = _element_vocabulary()
+    category = {"sfx": "effects", "fx": "effects", "prop": "props"}.get(tag, tag)
+    if category not in categories:
+        return []
+    known = find_elements(body, line)
+    if known:
+        return [ElementRef(category=category, name=ref.name, line=line) for ref in known]
+    return [ElementRef(category=category, name=body.lower(), line=line)]
+
+
+# ---------------------------------------------------------------------------------------------- scenes
+
+
+@dataclass
+class _RawScene:
+    heading: Element
+    body: list[Element]
+
+
+def _split_scenes(screenplay: Screenplay) -> list[_RawScene]:
+    scenes: list[_RawScene] = []
+    for element in screenplay.elements:
+        if element.kind is Kind.SCENE_HEADING:
+            scenes.append(_RawScene(element, []))
+        elif scenes:
+            scenes[-1].body.append(element)
+    return scenes
+
+
+def _printed_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _printed_lines(element: Element) -> int:
+    """Lines the element takes on a standard page, with the blank line before it."""
+    width = WIDTHS.get(element.kind, FULL_WIDTH)
+    lines = sum(max(1, -(-_printed_width(part) // width)) for part in element.text.split("\n"))
+    return lines if element.kind in (Kind.DIALOGUE, Kind.PARENTHETICAL) else lines + 1
+
+
+def eighths_of_page(scene: _RawScene) -> int:
+    lines = 2 + sum(_printed_lines(element) for element in scene.body)
+    return max(1, round(lines * 8 / LINES_PER_PAGE))
+
+
+_INTRO = re.compile(r"\b([A-Z][A-Z'\-]+(?: [A-Z][A-Z'\-]+)*) \((?:\d+s?|[A-Z]+)\)")
+
+
+def _non_speaking(scene: _RawScene, speaking: list[str], cast: set[str]) -> list[str]:
+    """Cast members named in the action without a line here, and characters introduced as ``NAME (30s)``."""
+    action = "\n".join(e.text for e in scene.body if e.kind is Kind.ACTION)
+    found = [name for name in sorted(cast) if name not in speaking and _mentions(action, name)]
+    found += [m.group(1) for m in _INTRO.finditer(action) if m.group(1) not in speaking + found]
+    return found
+
+
+def _mentions(text: str, name: str) -> bool:
+    if re.search(f"[{_HANGUL}]", name):
+        return re.search(rf"(?<![{_HANGUL}]){re.escape(name)}", text) is not None
+    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+def _slug(*parts: str | None) -> str:
+    text = "-".join(p for p in parts if p)
+    return re.sub(r"[^\w]+", "-", text.lower(), flags=re.UNICODE).strip("-") or "set"
+
+
+def lock_scene_ids(headings: Sequence[tuple[str | None, str]], locked: Sequence[tuple[str, str]],
+                   ) -> tuple[list[str], list[str]]:
+    """Give every scene an id that survives script revisions, as a production office locks scene numbers.
+
+    ``headings`` is (number written in the script, heading fingerprint) per scene; ``locked`` is the
+    (id, fingerprint) list from the last run. A number written in the script always wins. Other scenes keep
+    the id of the locked scene they align with; a new scene takes its predecessor's id plus a letter (12A);
+    locked ids that no longer align are returned as omitted.
+    """
+    ids: list[str | None] = [number for number, _ in headings]
+    if locked:
+        matcher = difflib.SequenceMatcher(a=[fp for _, fp in locked], b=[fp for _, fp in headings],
+                                          autojunk=False)
+        for block in matcher.get_matching_blocks():
+            for offset in range(block.size):
+                if ids[block.b + offset] is None:
+                    ids[block.b + offset] = locked[block.a + offset][0]
+    used = {i for i in ids if i}
+    counter = 0
+    for index, current in enumerate(ids):
+        if current is not None:
+            continue
+        if not locked:
+            counter += 1
+            while str(counter) in used:
+                counter += 1
+            ids[index] = str(counter)
+        else:
+            before = ids[index - 1] if index else None
+            ids[index] = _insert_id(before, used)
+        used.add(ids[index] or "")
+    final = [i or "" for i in ids]
+    omitted = [old for old, _ in locked if old not in used]
+    return final, omitted
+
+
+def _insert_id(before: str | None, used: set[str]) -> str:
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        candidate = f"{before}{letter}" if before else f"{letter}1"
+        if candidate not in used:
+            return candidate
+    raise ScreenplayError(f"too many scenes inserted after scene {before}")
+
+
+def _check_unique_numbers(raw: list[_RawScene], source: Path | None) -> None:
+    first_line: dict[str, int] = {}
+    for scene in raw:
+        assert scene.heading.heading is not None
+        number = scene.heading.heading.number
+        if number is None:
+            continue
+        if number in first_line:
+            raise ScreenplayError(
+                f"scene number {number} is used twice (first at line {first_line[number]})",
+                path=source, line=scene.heading.line,
+            )
+        first_line[number] = scene.heading.line
+
+
+def fingerprint(element: Element) -> str:
+    heading = element.heading
+    assert heading is not None
+    return " ".join(filter(None, (heading.int_ext, heading.location.upper(), heading.time)))
+
+
+# ---------------------------------------------------------------------------------------------- prompts
+
+
+_TIME_WORDS = {"DAY": "in daylight", "NIGHT": "at night", "DAWN": "at dawn", "DUSK": "at dusk",
+               "MORNING": "in the morning", "EVENING": "in the evening", "AFTERNOON": "in the afternoon"}
+
+
+def set_prompt(location: str, time: str | None, look: str) -> str:
+    """What the set generator is asked for: the place, empty of actors, in the film's look."""
+    place = location.lower() if location.isupper() else location
+    parts = [f"{place} {_TIME_WORDS.get(time or '', '')}".strip(), "wide establishing background plate, no people"]
+    return ". ".join(parts + ([look] if look else []))
+
+
+def shot_prompt(scene: Scene, elements: Iterable[str], look: str, override: str | None) -> str:
+    place = scene.location.lower() if scene.location.isupper() else scene.location
+    action = override or _first_sentences(scene.action, 2)
+    parts = [f"{place} {_TIME_WORDS.get(scene.time or '', '')}".strip()]
+    if action:
+        parts.append(action)
+    names = list(dict.fromkeys(elements))
+    if names:
+        parts.append("with " + ", ".join(names))
+    if look:
+        parts.append(look)
+    return ". ".join(p.rstrip(".") for p in parts)
+
+
+def _first_sentences(text: str, count: int) -> str:
+    flat = " ".join(text.split())
+    sentences = re.split(r"(?<=[.!?。])\s+", flat)
+    return " ".join(sentences[:count])
+
+
+# ---------------------------------------------------------------------------------------------- breakdown
+
+
+def break_down(
+    screenplay: Screenplay,
+    *,
+    look: str = "",
+    shot_duration: float = 4.0,
+    seed: int = 1,
+    plan: ShotPlan | None = None,
+    locked: Sequence[tuple[str, str]] = (),
+) -> Breakdown:
+    """Scenes, sets and shots of a screenplay. Pure: state (the locked ids, shots.toml) comes in as arguments."""
+    raw = _split_scenes(screenplay)
+    if not raw:
+        raise ScreenplayError("has no scene headings, so there is nothing to break down",
+                              path=screenplay.source, hint="start scenes with INT./EXT. or S#1.")
+    _check_unique_numbers(raw, screenplay.source)
+    ids, omitted = lock_scene_ids([(s.heading.heading.number if s.heading.heading else None,
+                                    fingerprint(s.heading)) for s in raw], locked)
+    cast = {e.character for e in screenplay.elements if e.kind is Kind.CHARACTER and e.character}
+
+    scenes: list[Scene] = []
+    sets: dict[str, SetDesign] = {}
+    for scene_id, item in zip(ids, raw, strict=True):
+        heading = item.heading.heading
+        assert heading is not None
+        speaking = list(dict.fromkeys(e.character for e in item.body if e.kind is Kind.CHARACTER and e.character))
+        elements: dict[str, ElementRef] = {}
+        for element in [item.heading, *item.body]:
+            found = elements_from_note_list(element)
+            if element.kind in (Kind.ACTION, Kind.SCENE_HEADING):
+                found += find_elements(element.text, element.line)
+            for ref in found:
+                elements.setdefault(ref.name, ref)
+        set_id = _slug(heading.location, heading.time)
+        sets.setdefault(set_id, SetDesign(id=set_id, location=heading.location, time=heading.time,
+                                          prompt=set_prompt(heading.location, heading.time, look)))
+        scenes.append(Scene(
+            id=scene_id, number=scene_id, int_ext=heading.int_ext, location=heading.location, time=heading.time,
+            time_original=heading.time_original, eighths=eighths_of_page(item), line=item.heading.line,
+            characters=speaking, non_speaking=_non_speaking(item, speaking, cast),
+            elements=list(elements.values()), set=set_id,
+            action="\n".join(e.text for e in item.body if e.kind is Kind.ACTION),
+        ))
+
+    shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed)
+    return Breakdown(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
+                     omitted=omitted, warnings=warnings)
+
+
+def elements_from_note_list(element: Element) -> list[ElementRef]:
+    texts = list(element.notes) + ([element.text] if element.kind is Kind.NOTE else [])
+    return [ref for text in texts for ref in elements_from_note(text, element.line)]
+
+
+def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: float, seed: int,
+                ) -> tuple[list[Shot], list[str]]:
+    by_scene: dict[str, list[ShotEntry]] = {}
+    warnings = []
+    known = {scene.id for scene in scenes}
+    for entry in plan.entries:
+        if entry.scene not in known:
+            warnings.append(f"shot {entry.id} in shots.toml belongs to scene {entry.scene}, which is not in the "
+                            "screenplay (omitted?); it is kept in shots.toml and not rendered")
+            continue
+        by_scene.setdefault(entry.scene, []).append(entry)
+
+    shots = []
+    for scene in scenes:
+        detected = [ref.name for ref in scene.elements if ref.category in ("vfx", "effects")]
+        for index, entry in enumerate(by_scene.get(scene.id) or [ShotEntry(id=f"{scene.id}-1", scene=scene.id)]):
+            elements = entry.elements if entry.elements is not None else detected
+            shots.append(Shot(
+                id=entry.id, scene=scene.id, set=scene.set,
+                prompt=shot_prompt(scene, elements, look, entry.prompt),
+                plate=entry.plate, duration=entry.duration or shot_duration, elements=elements,
+                camera=entry.camera, screen=entry.screen,
+                seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
+            ))
+    return shots, warnings
+
+
+def _stable_number(text: str) -> int:
+    """A small number from an id, the same on every machine (str hash() is salted per process)."""
+    return sum(ord(ch) * (i + 1) for i, ch in enumerate(text)) % 10_000

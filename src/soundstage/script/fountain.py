@@ -1,0 +1,423 @@
+"""Our own Fountain 1.1 parser (https://fountain.io/syntax) into the typed screenplay model.
+
+Why our own: every element must keep the 1-based source line it came from, Korean scripts (``S#`` headings,
+Hangul names, see :mod:`soundstage.script.heading`) must work, and a feature-length script must parse in a
+few milliseconds. The parser runs once over the lines, groups them into paragraphs (text between blank
+lines) and decides each paragraph from its first line, as a reader does.
+
+How the parts of the spec are read:
+
+- Boneyard ``/* ... */`` and notes ``[[ ... ]]`` are taken out of the text first, each replaced by as many
+  line ends as it spanned, so every later line keeps its number. A line that held nothing but boneyard
+  vanishes (it neither breaks nor joins paragraphs). An unclosed ``/*`` is an error at the line it opened.
+- A note that is the only thing in its paragraph is a :attr:`Kind.NOTE` element (one per note, each at its
+  own line). Any other note is inline: it is removed from the text and kept in ``Element.notes`` of the
+  element it sits in (a note on a line of its own inside a paragraph goes with the line before it). Notes
+  may span lines but not a blank line (a line of two spaces keeps them together, as the spec says).
+- A line of two or more spaces and nothing else keeps a paragraph together (the spec's blank line inside
+  dialogue); other whitespace-only lines are blank.
+- Scene headings and transitions stand alone between blank lines, as the spec requires. ``S#`` Korean
+  headings only need the blank line before them.
+- Dual dialogue: the caret on the second cue (``STEEL ^``) marks *both* speeches, each character,
+  parenthetical, dialogue and lyric element of the two blocks, ``dual=True``; the first of the two cues is
+  the left column. A caret with no speech right before it is ignored. Final Draft's ``<DualDialogue>``
+  wraps both speeches too, so both formats give the same model.
+- Action keeps its indentation (tabs become four spaces) and its line breaks; other elements are stripped.
+- Emphasis ``*italic*``, ``**bold**``, ``***bold italic***``, ``_underline_`` (nestable, never across a
+  line break, ``\\*`` and ``\\_`` for the characters themselves) becomes ``Element.runs``; ``Element.text``
+  is the plain text. An underscore inside a word (``snake_case``) is not emphasis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from soundstage.errors import ScreenplayError
+from soundstage.script.heading import (
+    is_cue,
+    is_heading,
+    is_korean_heading,
+    is_transition,
+    parse_heading,
+    split_cue,
+    split_scene_number,
+)
+from soundstage.script.model import Element, Kind, Run, Screenplay
+from soundstage.script.text import normalise_newlines
+
+__all__ = ["parse_fountain", "styled"]
+
+# Private-use stand-ins (Unicode noncharacters, never in a real script) for text taken out before parsing.
+_VANISH = "\ufdd2"                      # on a line that held only boneyard or the rest of a note
+_NOTE_OPEN, _NOTE_CLOSE = "\ufdd0", "\ufdd1"
+_STAR, _UNDERSCORE = "\ufdd3", "\ufdd4"  # escaped \* and \_
+
+_BONEYARD = re.compile(r"/\*.*?\*/", re.DOTALL)
+_NOTE = re.compile(r"\[\[((?:[^\[\]]|\[(?!\[)|\](?!\]))*)\]\]")
+_NOTE_REF = re.compile(r"[ \t]*\ufdd0(\d+)\ufdd1")
+_TITLE_KEY = re.compile(r"([^\s:!.@#=~>\[][^:]*):[ \t]*(.*)")
+_FORCED_HEADING = re.compile(r"\.(?=\w)")
+_CENTERED = re.compile(r">\s*(.*?)\s*<")
+_PAGE_BREAK = re.compile(r"={3,}")
+_EMPHASIS = re.compile(
+    r"\*\*\*(?=\S)(?P<bold_italic>.+?)(?<=\S)\*\*\*"
+    r"|\*\*(?=\S)(?P<bold>.+?)(?<=\S)\*\*"
+    r"|\*(?=[^\s*])(?P<italic>.+?)(?<=[^\s*])\*(?!\*)"
+    r"|(?<![^\W_])_(?=\S)(?P<underline>.+?)(?<=\S)_(?![^\W_])"
+)
+
+_Line = tuple[int, str, tuple[str, ...]]   # (1-based source line, text, inline notes on it)
+
+
+def parse_fountain(text: str, source: str | Path | None = None) -> Screenplay:
+    """Parse Fountain text; ``source`` is the file it came from, named in errors and kept on the result."""
+    path = Path(source) if source is not None else None
+    return _Parser(normalise_newlines(text), path).parse()
+
+
+def styled(text: str) -> tuple[str, tuple[Run, ...]]:
+    """(plain text, emphasis runs) of a piece of Fountain text."""
+    if not text:
+        return "", ()
+    if "*" not in text and "_" not in text:
+        return text, (Run(text),)
+    spans: list[tuple[str, bool, bool, bool]] = []
+    _emphasis(text.replace("\\*", _STAR).replace("\\_", _UNDERSCORE), False, False, False, spans)
+    runs: list[Run] = []
+    for part, bold, italic, underline in spans:
+        part = part.replace(_STAR, "*").replace(_UNDERSCORE, "_")
+        if runs and (runs[-1].bold, runs[-1].italic, runs[-1].underline) == (bold, italic, underline):
+            runs[-1] = Run(runs[-1].text + part, bold, italic, underline)
+        elif part:
+            runs.append(Run(part, bold, italic, underline))
+    return "".join(run.text for run in runs), tuple(runs)
+
+
+def _emphasis(text: str, bold: bool, italic: bool, underline: bool,
+              out: list[tuple[str, bool, bool, bool]]) -> None:
+    position = 0
+    for match in _EMPHASIS.finditer(text):
+        if match.start() > position:
+            out.append((text[position:match.start()], bold, italic, underline))
+        if match["bold_italic"] is not None:
+            _emphasis(match["bold_italic"], True, True, underline, out)
+        elif match["bold"] is not None:
+            _emphasis(match["bold"], True, italic, underline, out)
+        elif match["italic"] is not None:
+            _emphasis(match["italic"], bold, True, underline, out)
+        else:
+            _emphasis(match["underline"], bold, italic, True, out)
+        position = match.end()
+    if position < len(text):
+        out.append((text[position:], bold, italic, underline))
+
+
+def _is_blank(line: str) -> bool:
+    """Whitespace only, and not the two spaces that keep a paragraph together."""
+    return not line.strip() and not (len(line) >= 2 and not line.strip(" "))
+
+
+class _Parser:
+    def __init__(self, text: str, source: Path | None) -> None:
+        self.source = source
+        self.notes: list[str] = []
+        self.elements: list[Element] = []
+        self.block: tuple[int, int] = (-1, -1)   # where the last speech sits in self.elements
+        self.marked = False                      # whether boneyard or notes were taken out
+        self.lines = self._take_out_boneyard_and_notes(text).split("\n")
+
+    def parse(self) -> Screenplay:
+        title_page, start = self._title_page()
+        paragraph: list[_Line] = []
+        lines = self.lines
+        for index in range(start, len(lines)):
+            line = lines[index]
+            notes: tuple[str, ...] = ()
+            if self.marked and (_VANISH in line or _NOTE_OPEN in line):
+                if _VANISH in line:
+                    # what follows a closing */ or ]] on a later line is text, not indentation
+                    line = line.replace(_VANISH, "").lstrip() if line[0] == _VANISH else line.replace(_VANISH, "")
+                    if not line.strip():
+                        continue
+                line, notes = self._inline_notes(line)
+            if notes or line.strip():
+                paragraph.append((index + 1, line, notes))
+            elif paragraph and not _is_blank(line):
+                paragraph.append((index + 1, "", ()))
+            elif paragraph:
+                self._paragraph(paragraph)
+                paragraph = []
+        if paragraph:
+            self._paragraph(paragraph)
+        return Screenplay(source=self.source, title_page=title_page, elements=tuple(self.elements))
+
+    # -- boneyard, notes, title page ---------------------------------------------------------------------
+
+    def _take_out_boneyard_and_notes(self, text: str) -> str:
+        if "/*" in text:
+            text = _BONEYARD.sub(lambda m: _VANISH + ("\n" + _VANISH) * m[0].count("\n"), text)
+            opened = text.find("/*")
+            if opened >= 0:
+                raise ScreenplayError("boneyard '/*' is never closed with '*/'", path=self.source,
+                                      line=text.count("\n", 0, opened) + 1,
+                                      hint="close it, or everything after it would vanish from the script")
+            self.marked = True
+        if "[[" in text:
+            text = _NOTE.sub(self._note, text)
+            self.marked = self.marked or bool(self.notes)
+        return text
+
+    def _note(self, match: re.Match[str]) -> str:
+        lines = match[1].split("\n")
+        if any(_is_blank(line) for line in lines[1:-1]):
+            return match[0]             # a blank line ends any note; this is literal text
+        self.notes.append("\n".join(line.replace(_VANISH, "").strip() for line in lines).strip())
+        return f"{_NOTE_OPEN}{len(self.notes) - 1}{_NOTE_CLOSE}" + ("\n" + _VANISH) * (len(lines) - 1)
+
+    def _inline_notes(self, line: str) -> tuple[str, tuple[str, ...]]:
+        if _NOTE_OPEN not in line:
+            return line, ()
+        found: list[str] = []
+
+        def take(match: re.Match[str]) -> str:
+            found.append(self.notes[int(match[1])])
+            return ""
+
+        at_start = line.lstrip().startswith(_NOTE_OPEN)
+        line = _NOTE_REF.sub(take, line)
+        return (line.lstrip() if at_start else line), tuple(found)
+
+    def _title_page(self) -> tuple[dict[str, str], int]:
+        """Key: value lines at the very top, ending at the first blank line; (page, first body line index)."""
+        page: dict[str, str] = {}
+        key: str | None = None
+        lines = self.lines
+        first = next((line for line in lines if line.replace(_VANISH, "").strip()), "").replace(_VANISH, "")
+        if not _TITLE_KEY.fullmatch(first) or is_heading(first) or is_transition(first):
+            return {}, 0
+        for index, raw in enumerate(lines):
+            line = raw.replace(_VANISH, "") if self.marked else raw
+            if raw != line and not line.strip():
+                continue
+            if not line.strip():
+                return page, index
+            line = self._inline_notes(line)[0]
+            if not line.strip():
+                continue                # a note on a title page line of its own
+            match = _TITLE_KEY.fullmatch(line)
+            if line[0] in " \t" and key is not None:
+                value = styled(line.strip())[0]
+            elif match:
+                key, value = match[1].strip(), styled(match[2].strip())[0]
+                if key not in page:
+                    page[key] = value
+                    continue
+            else:
+                return {}, 0        # not a title page after all: the body starts at the top
+            page[key] = f"{page[key]}\n{value}" if page[key] else value
+        return page, len(lines)
+
+    # -- paragraphs -------------------------------------------------------------------------------------
+
+    def _paragraph(self, lines: list[_Line]) -> None:
+        while lines and not lines[-1][1] and not lines[-1][2]:
+            lines.pop()                         # trailing two-space lines hold nothing together
+        if all(not text.strip() for _, text, _ in lines):
+            for number, _, notes in lines:
+                for note in notes:
+                    self._emit(Kind.NOTE, note, number, ())
+            return
+        self._classify(_fold_note_lines(lines))
+
+    def _classify(self, lines: Sequence[_Line]) -> None:
+        while lines and not lines[0][1].strip():
+            lines = lines[1:]                   # a two-space line cannot open a paragraph
+        if not lines:
+            return
+        number, raw, notes = lines[0]
+        first = raw.strip()
+        lead = first[0]
+        single = len(lines) == 1
+        if lead == "@" and not single:
+            self._speech(lines)
+        elif lead == "." and single and _FORCED_HEADING.match(first):
+            self._heading(first[1:].strip(), number, notes, forced=True)
+        elif lead == ">" and single and not _CENTERED.fullmatch(first):
+            self._emit(Kind.TRANSITION, first[1:].strip(), number, notes, forced=True)
+        elif lead in ("!", ".", "#", "=", "~", ">", "["):
+            self._loose(lines)
+        elif is_korean_heading(first):
+            self._heading(first, number, notes)
+            if not single:
+                self._classify(lines[1:])
+        elif single and is_heading(first):
+            self._heading(first, number, notes)
+        elif single and is_transition(first):
+            self._emit(Kind.TRANSITION, first, number, notes)
+        elif not single and is_cue(first):
+            self._speech(lines)
+        else:
+            self._loose(lines)
+
+    def _heading(self, text: str, line: int, notes: tuple[str, ...], forced: bool = False) -> None:
+        text, number = split_scene_number(text)
+        self._emit(Kind.SCENE_HEADING, text, line, notes, forced=forced, number=number)
+
+    def _speech(self, lines: Sequence[_Line]) -> None:
+        """A character cue and what is said under it: parentheticals, dialogue, lyrics."""
+        number, raw, notes = lines[0]
+        cue = raw.strip()
+        forced = cue.startswith("@")
+        if forced:
+            cue = cue[1:].lstrip()
+        dual = cue.endswith("^")
+        if dual:
+            cue = cue[:-1].rstrip()
+            left_start, left_end = self.block
+            dual = left_end == len(self.elements)
+            if dual:
+                for index in range(left_start, left_end):
+                    self.elements[index] = replace(self.elements[index], dual=True)
+        start = len(self.elements)
+        self._emit(Kind.CHARACTER, cue, number, notes, forced=forced, dual=dual)
+        index, count = 1, len(lines)
+        while index < count:
+            end = _parenthetical_end(lines, index)
+            if end is not None:
+                self._emit_lines(Kind.PARENTHETICAL, lines[index:end], str.strip, dual=dual)
+            elif lines[index][1].strip().startswith("~"):
+                end = _run_end(lines, index, lambda t: t.startswith("~"))
+                self._emit_lines(Kind.LYRICS, lines[index:end], _lyric, forced=True, dual=dual)
+            else:
+                end = index + 1
+                while end < count and not lines[end][1].strip().startswith("~") \
+                        and _parenthetical_end(lines, end) is None:
+                    end += 1
+                self._emit_lines(Kind.DIALOGUE, lines[index:end], str.strip, dual=dual)
+            index = end
+        self.block = (start, len(self.elements))
+
+    def _loose(self, lines: Sequence[_Line]) -> None:
+        """Lines outside a speech: action, with sections, synopses, page breaks, lyrics and centred text."""
+        index, count = 0, len(lines)
+        while index < count:
+            number, raw, notes = lines[index]
+            text = raw.strip()
+            lead = text[:1]
+            if lead == "=" and _PAGE_BREAK.fullmatch(text):
+                self._emit(Kind.PAGE_BREAK, "", number, notes)
+            elif lead == "#":
+                body = text.lstrip("#")
+                self._emit(Kind.SECTION, body.strip(), number, notes, depth=len(text) - len(body))
+            elif lead == "=":
+                self._emit(Kind.SYNOPSIS, text[1:].strip(), number, notes)
+            elif lead == "~":
+                end = _run_end(lines, index, lambda t: t.startswith("~"))
+                self._emit_lines(Kind.LYRICS, lines[index:end], _lyric, forced=True)
+                index = end
+                continue
+            elif lead == ">" and _CENTERED.fullmatch(text):
+                end = _run_end(lines, index, _CENTERED.fullmatch)
+                self._emit_lines(Kind.CENTERED, lines[index:end], _centered)
+                index = end
+                continue
+            else:
+                end = _run_end(lines, index, lambda t: not _is_special(t))
+                self._emit_lines(Kind.ACTION, lines[index:end], _action_line, forced=lead == "!")
+                index = end
+                continue
+            index += 1
+
+    # -- elements ---------------------------------------------------------------------------------------
+
+    def _emit_lines(self, kind: Kind, lines: Sequence[_Line], text_of: Callable[[str], str],
+                    **fields: Any) -> None:
+        self._emit(kind, "\n".join(text_of(text) for _, text, _ in lines), lines[0][0], _notes_of(lines),
+                   **fields)
+
+    def _emit(self, kind: Kind, text: str, line: int, notes: tuple[str, ...], *, number: str | None = None,
+              **fields: Any) -> None:
+        plain, runs = styled(text)
+        if kind is Kind.SCENE_HEADING:
+            fields["heading"] = parse_heading(plain, number)
+        elif kind is Kind.CHARACTER:
+            fields["character"], fields["extension"] = split_cue(plain)
+        self.elements.append(Element(kind=kind, text=plain, line=line, runs=runs, notes=notes, **fields))
+
+
+def _fold_note_lines(lines: list[_Line]) -> list[_Line]:
+    """Lines holding only a note give it to the line before (or after) and drop out of the paragraph."""
+    if not any(notes and not text.strip() for _, text, notes in lines):
+        return lines
+    kept: list[_Line] = []
+    waiting: tuple[str, ...] = ()
+    for number, text, notes in lines:
+        if not text.strip() and (notes or not kept):
+            if kept:
+                kept[-1] = (kept[-1][0], kept[-1][1], kept[-1][2] + notes)
+            else:
+                waiting += notes
+            continue
+        kept.append((number, text, waiting + notes))
+        waiting = ()
+    return kept
+
+
+def _notes_of(lines: Sequence[_Line]) -> tuple[str, ...]:
+    if len(lines) == 1:
+        return lines[0][2]
+    return tuple(note for _, _, notes in lines for note in notes)
+
+
+def _run_end(lines: Sequence[_Line], index: int, belongs: Callable[[str], object]) -> int:
+    """The index after the run of lines from ``index`` on whose stripped text ``belongs``."""
+    index += 1
+    while index < len(lines) and belongs(lines[index][1].strip()):
+        index += 1
+    return index
+
+
+def _parenthetical_end(lines: Sequence[_Line], index: int) -> int | None:
+    """End of a ``(parenthetical)`` starting at ``index`` (it may wrap over lines), or None if none starts."""
+    text = lines[index][1].strip()
+    if not text.startswith("("):
+        return None
+    if text.endswith(")"):
+        return index + 1
+    if ")" in text:
+        return None                     # `(laughs) Really?` is dialogue
+    for end in range(index + 1, len(lines)):
+        following = lines[end][1].strip()
+        if following.endswith(")"):
+            return end + 1
+        if "(" in following or ")" in following:
+            return None
+    return None
+
+
+def _is_special(text: str) -> bool:
+    """Lines that break an action paragraph into their own elements."""
+    lead = text[:1]
+    return lead in ("#", "=", "~") or (lead == ">" and _CENTERED.fullmatch(text) is not None)
+
+
+def _lyric(text: str) -> str:
+    return text.strip()[1:].strip()
+
+
+def _centered(text: str) -> str:
+    match = _CENTERED.fullmatch(text.strip())
+    return match[1] if match else text.strip()
+
+
+def _action_line(text: str) -> str:
+    """Action keeps its indentation; a forcing ``!`` goes, and tabs count as four spaces."""
+    text = text.replace("\t", "    ").rstrip()
+    stripped = text.lstrip()
+    if stripped.startswith("!"):
+        return text[: len(text) - len(stripped)] + stripped[1:]
+    return text

@@ -1,0 +1,192 @@
+"""Breakdown: scenes, locked scene numbers, elements, shots.toml, prompts and the JSON contract."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from soundstage.errors import ProjectError, ScreenplayError
+from soundstage.pipeline import breakdown_project
+from soundstage.project import Project
+from soundstage.script import parse_fountain
+from soundstage.script.breakdown import break_down, find_elements, lock_scene_ids
+
+EXAMPLE = Path(__file__).parent.parent / "examples" / "moonlit-hanok"
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Project:
+    copy = tmp_path / "moonlit-hanok"
+    shutil.copytree(EXAMPLE, copy, ignore=shutil.ignore_patterns("out", ".soundstage", "*.mp4", "source"))
+    for plate in (EXAMPLE / "plates").glob("*.mp4"):
+        (copy / "plates" / plate.name).write_bytes(b"")   # breakdown checks plates exist, not their pixels
+    return Project.load(copy)
+
+
+def test_example_breakdown(example: Project) -> None:
+    result = breakdown_project(example)
+    assert [s.id for s in result.scenes] == ["1", "2", "3", "4"]
+    pass_, desert, rooftops, cliff = result.scenes
+    assert (pass_.int_ext, pass_.location, pass_.time) == ("EXT", "MOUNTAIN PASS", "DAWN")
+    assert pass_.characters == ["MIN-JI", "GRANDMOTHER"]
+    assert rooftops.time == "NIGHT" and rooftops.characters == ["MIN-JI"]
+    assert {e.name for e in pass_.elements} == {"fog", "lantern"}
+    assert {e.name for e in desert.elements} == {"sparks", "smoke"}
+    dragon = next(e for e in rooftops.elements if e.name == "dragon")
+    assert dragon.category == "vfx"
+    assert {"fire", "dragon"} <= {e.name for e in rooftops.elements}
+    assert {"rain", "magic", "dragon"} <= {e.name for e in cliff.elements}
+    assert [s.id for s in result.shots] == ["1-1", "2-1", "3-1", "3-2", "4-1"]
+    assert result.shots[3].plate is None and result.shots[3].duration == 3.0
+    assert result.shots[2].screen == "blue" and result.shots[2].elements == ["fire"]
+    # one set per location and time, shared by both rooftop shots
+    assert result.shots[2].set == result.shots[3].set == "hanok-rooftops-night"
+    assert len(result.sets) == 4
+    prompt = result.shots[0].prompt
+    assert prompt.startswith("mountain pass at dawn. Fog rolls through the pines")
+    assert "Kodak Vision3 500T" in prompt                      # the look is in every prompt
+    assert "dragon's fire sweeps" in result.shots[3].prompt     # shots.toml prompt wins
+
+
+def test_breakdown_json_contract(example: Project) -> None:
+    data = json.loads(breakdown_project(example).to_json())
+    scene = data["scenes"][2]
+    assert {"id", "number", "int_ext", "location", "time", "eighths", "line", "characters", "elements"} <= set(scene)
+    assert scene["location"] == "HANOK ROOFTOPS" and scene["line"] == 42
+    assert {"category": "vfx", "name": "dragon", "line": 48} in scene["elements"]
+    shot = data["shots"][0]
+    assert {"id", "scene", "prompt", "plate", "duration", "elements"} <= set(shot)
+    assert shot["plate"] == "plates/pass_walk.mp4" and shot["duration"] == 4.0
+    assert "action" not in scene
+
+
+V1 = """\
+EXT. MOUNTAIN PASS - DAWN
+
+Fog.
+
+EXT. DESERT - DAY
+
+Sand.
+
+EXT. SEA CLIFF - DUSK
+
+Rain.
+"""
+
+
+def test_scene_numbers_are_locked_across_revisions(tmp_path: Path) -> None:
+    (tmp_path / "soundstage.toml").write_text('title = "T"\nscreenplay = "s.fountain"\n')
+    script = tmp_path / "s.fountain"
+    script.write_text(V1)
+    (tmp_path / "shots.toml").write_text('[[shot]]\nid = "3-1"\nscene = "3"\nduration = 2.5\n')
+    project = Project.load(tmp_path)
+    first = breakdown_project(project)
+    assert [s.id for s in first.scenes] == ["1", "2", "3"]
+    assert first.shots[-1].id == "3-1" and first.shots[-1].duration == 2.5
+
+    # a scene inserted after scene 1 becomes 1A; the sea cliff keeps its number and its shot edits
+    script.write_text(V1.replace("EXT. DESERT", "INT. CAVE - NIGHT\n\nDrip.\n\nEXT. DESERT"))
+    second = breakdown_project(project)
+    assert [(s.id, s.location) for s in second.scenes] == [
+        ("1", "MOUNTAIN PASS"), ("1A", "CAVE"), ("2", "DESERT"), ("3", "SEA CLIFF")]
+    assert second.shots[-1].id == "3-1" and second.shots[-1].duration == 2.5
+
+    # cutting the sea cliff reports scene 3 as omitted and keeps its shots.toml entry out of the render
+    script.write_text(V1.split("EXT. SEA CLIFF")[0].replace("EXT. DESERT", "INT. CAVE - NIGHT\n\nDrip.\n\nEXT. DESERT"))
+    third = breakdown_project(project)
+    assert [s.id for s in third.scenes] == ["1", "1A", "2"]
+    assert third.omitted == ["3"]
+    assert any("shot 3-1" in w and "scene 3" in w for w in third.warnings)
+    assert 'id = "3-1"' in (tmp_path / "shots.toml").read_text()   # never rewritten
+
+    # restoring it gives the old number back, never a new one
+    script.write_text(V1.replace("EXT. DESERT", "INT. CAVE - NIGHT\n\nDrip.\n\nEXT. DESERT"))
+    assert [s.id for s in breakdown_project(project).scenes] == ["1", "1A", "2", "3"]
+
+
+def test_numbers_written_in_the_script_win() -> None:
+    ids, omitted = lock_scene_ids([("12A", "EXT A"), (None, "EXT B"), ("7", "INT C")], [])
+    assert ids == ["12A", "1", "7"] and omitted == []
+    ids, _ = lock_scene_ids([(None, "X"), (None, "Y")], [("1", "Z"), ("2", "Y")])
+    assert ids == ["A1", "2"]
+
+
+def test_duplicate_scene_numbers_are_refused(tmp_path: Path) -> None:
+    screenplay = parse_fountain("INT. A - DAY #5#\n\nx\n\nINT. B - DAY #5#\n\ny\n", source=tmp_path / "s.fountain")
+    with pytest.raises(ScreenplayError, match=r"s\.fountain:5: scene number 5 is used twice \(first at line 1\)"):
+        break_down(screenplay)
+
+
+def test_script_without_scenes_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ScreenplayError, match="has no scene headings"):
+        break_down(parse_fountain("Just some action.\n", source=tmp_path / "s.fountain"))
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Flames leap from the torches.", {"fire"}),
+        ("The tower EXPLODES in a fireball.", {"explosion"}),
+        ("비가 내린다. 멀리서 폭발이 일어난다.", {"rain", "explosion"}),
+        ("그녀는 비밀을 말한다.", set()),              # 비 inside 비밀 is not rain
+        ("하늘에 용이 나타난다.", {"dragon"}),
+        ("Sparks fly from the anvil into the mist.", {"sparks", "fog"}),
+        ("Nothing special here.", set()),
+    ],
+)
+def test_elements_found_in_action(text: str, names: set[str]) -> None:
+    assert {ref.name for ref in find_elements(text, 3)} == names
+
+
+def test_elements_from_notes_and_korean_headings() -> None:
+    screenplay = parse_fountain(
+        "S#1. 한옥 지붕 위 (밤)\n\n민지가 지붕 위를 달린다.\n\n[[VFX: dragon over the rooftops]]\n\n"
+        "[[PROP: grandmother's brass compass]]\n"
+    )
+    result = break_down(screenplay)
+    scene = result.scenes[0]
+    assert (scene.id, scene.location, scene.time, scene.time_original) == ("1", "한옥 지붕 위", "NIGHT", "밤")
+    assert [(e.category, e.name, e.line) for e in scene.elements] == [
+        ("vfx", "dragon", 5), ("props", "grandmother's brass compass", 7)]
+
+
+def test_eighths_of_a_page() -> None:
+    short = break_down(parse_fountain("INT. A - DAY\n\nShe waits.\n"))
+    assert short.scenes[0].eighths == 1
+    long_action = "\n\n".join("A line of action that fills most of the printed width of the page." for _ in range(26))
+    full = break_down(parse_fountain(f"INT. A - DAY\n\n{long_action}\n"))
+    assert 7 <= full.scenes[0].eighths <= 9   # 26 two-line paragraphs with blank lines ≈ one page
+
+
+def test_non_speaking_characters() -> None:
+    screenplay = parse_fountain(
+        "INT. A - DAY\n\nMIN-JI\nHello.\n\nINT. B - NIGHT\n\nMIN-JI sleeps. An OLD MONK (70s) watches.\n"
+    )
+    second = break_down(screenplay).scenes[1]
+    assert second.characters == [] and second.non_speaking == ["MIN-JI", "OLD MONK"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('[[shot]]\nid = "1-1"\nscene = "1"\nplate = "../../secret.mp4"\n',
+         r"shots\.toml:1: plate = '\.\./\.\./secret\.mp4' points outside the project folder"),
+        ('[[shot]]\nid = "1-1"\nscene = "1"\nplate = "plates/missing.mp4"\n',
+         r"shots\.toml:1, shot 1-1: shot 1-1: plate 'plates/missing\.mp4' does not exist"),
+        ('[[shot]]\nid = "1-1"\nscene = "1"\nduraton = 3\n', r"shots\.toml:1, shot 1-1: \[\[shot\]\] #1 duraton"),
+        ('[[shot]]\nid = "1-1"\nscene = "1"\n[[shot]]\nid = "1-1"\nscene = "1"\n', "is used twice"),
+        ('[[shots]]\nid = "1-1"\n', "unknown table 'shots'"),
+        ('[[shot]\n', "not valid TOML"),
+    ],
+)
+def test_bad_shot_plans_are_refused_with_file_and_line(tmp_path: Path, entry: str, message: str) -> None:
+    (tmp_path / "soundstage.toml").write_text('title = "T"\nscreenplay = "s.fountain"\n')
+    (tmp_path / "s.fountain").write_text(V1)
+    (tmp_path / "shots.toml").write_text(entry)
+    with pytest.raises(ProjectError, match=message) as caught:
+        breakdown_project(Project.load(tmp_path))
+    assert "\n" not in str(caught.value)
