@@ -62,7 +62,7 @@ def test_bad_settings_give_one_line_with_file_key_and_line(tmp_path: Path, text:
 def test_missing_project_and_missing_settings(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="no such project folder"):
         Project.load(tmp_path / "nope")
-    with pytest.raises(ProjectError, match="no soundstage.toml here"):
+    with pytest.raises(ProjectError, match=r"no soundstage\.toml here"):
         Project.load(tmp_path)
 
 

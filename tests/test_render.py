@@ -79,7 +79,7 @@ def test_render_cut_and_incremental_rerender(tiny: Project) -> None:
 
     frames = list(read_frames(cut))
     first = frames[0].astype(int)
-    r, g, b = first[70, 85]
+    r, g, _ = first[70, 85]
     assert r > 150 and g < 110, "the actor is keyed in, red and despilled"
     corner = first[5:30, 5:40].reshape(-1, 3).mean(0)
     assert not (corner[1] > corner[0] + 40 and corner[1] > corner[2] + 40), "no green screen left in the comp"

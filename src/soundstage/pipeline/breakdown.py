@@ -22,13 +22,13 @@ def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
     """
     screenplay = read_screenplay(project.screenplay_path)
     plan = read_shot_plan(project.shots_file)
-    for entry in plan.entries:
+    for index, entry in enumerate(plan.entries):
         if entry.plate:
-            plate = project.inside(entry.plate, source=project.shots_file, key="plate",
-                                   line=plan.line_of(entry.id))
+            line = plan.line_of(index, "plate")
+            plate = project.inside(entry.plate, source=project.shots_file, key="plate", line=line)
             if not plate.is_file():
-                raise ProjectError(f"shot {entry.id}: plate {entry.plate!r} does not exist", path=project.shots_file,
-                                   line=plan.line_of(entry.id), shot=entry.id)
+                raise ProjectError(f"plate {entry.plate!r} does not exist", path=project.shots_file, line=line,
+                                   shot=entry.id)
     lock_path = project.state_dir / SCENE_LOCK
     locked = _read_lock(lock_path)
     s = project.settings
@@ -36,8 +36,8 @@ def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
                         plan=plan, locked=locked)
     if lock:
         headings = [e for e in screenplay.elements if e.kind is Kind.SCENE_HEADING]
-        entries = [{"id": scene.id, "fingerprint": fingerprint(h)} for scene, h in zip(result.scenes, headings,
-                                                                                       strict=True)]
+        pairs = zip(result.scenes, headings, strict=True)
+        entries: list[dict[str, str | bool]] = [{"id": scene.id, "fingerprint": fingerprint(h)} for scene, h in pairs]
         # Omitted scenes stay in the lock, so their numbers are never handed to a new scene.
         entries += [{"id": old, "fingerprint": fp, "omitted": True} for old, fp in locked if old in result.omitted]
         write_text(lock_path, json.dumps(entries, indent=1, ensure_ascii=False))

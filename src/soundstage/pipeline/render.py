@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -69,7 +70,7 @@ def render_project(project: Project, *, progress: Progress = _quiet) -> RenderRe
 
     set_files: dict[str, tuple[Path, str]] = {}
     for set_id in dict.fromkeys(shot.set for shot in breakdown.shots):
-        _, made = _step(f"set {set_id}", report, lambda s=sets[set_id]: _make_set(project, engine, s, ledger))
+        _, made = _step(f"set {set_id}", report, partial(_make_set, project, engine, sets[set_id], ledger))
         if made:
             set_files[set_id] = made
 
@@ -79,8 +80,7 @@ def render_project(project: Project, *, progress: Progress = _quiet) -> RenderRe
             report.steps.append(StepResult(f"shot {shot.id}", "skipped", reason=f"its set {shot.set} failed"))
             continue
         _, made = _step(f"shot {shot.id}", report,
-                        lambda shot=shot: _render_shot(project, engine, shot, set_files[shot.set], ledger,
-                                                       report, progress))
+                        partial(_render_shot, project, engine, shot, set_files[shot.set], ledger, report, progress))
         if made:
             shot_files.append(made)
 

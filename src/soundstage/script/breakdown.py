@@ -126,9 +126,17 @@ class ShotPlan:
     source: Path | None = None
     text: str = ""
 
-    def line_of(self, shot_id: str) -> int | None:
-        match = re.search(rf"^\s*id\s*=\s*[\"']{re.escape(shot_id)}[\"']", self.text, re.MULTILINE)
-        return self.text.count("\n", 0, match.start()) + 1 if match else None
+    def line_of(self, index: int, key: str | None = None) -> int | None:
+        """The line of the ``index``-th ``[[shot]]`` header, or of ``key`` inside that entry."""
+        headers = [m.start() for m in re.finditer(r"^[ \t]*\[\[\s*shot\s*\]\]", self.text, re.MULTILINE)]
+        if index >= len(headers):
+            return None
+        start, end = headers[index], headers[index + 1] if index + 1 < len(headers) else len(self.text)
+        if key is not None:
+            found = re.compile(rf"^[ \t]*\"?{re.escape(key)}\"?\s*[=.]", re.MULTILINE).search(self.text, start, end)
+            if found:
+                start = found.start()
+        return self.text.count("\n", 0, start) + 1
 
 
 def read_shot_plan(path: Path) -> ShotPlan:
@@ -151,13 +159,14 @@ def read_shot_plan(path: Path) -> ShotPlan:
             first = exc.errors()[0]
             key = ".".join(str(part) for part in first["loc"])
             shot = item.get("id") if isinstance(item, dict) else None
-            plan = ShotPlan((), path, text)
+            message = "is not a known shot setting" if first["type"] == "extra_forbidden" else first["msg"]
             raise ProjectError(
-                f"[[shot]] #{index + 1} {key}: {first['msg']}", path=path,
-                line=plan.line_of(str(shot)) if shot else None, shot=str(shot) if shot else None,
+                f"{key}: {message}", path=path, line=ShotPlan((), path, text).line_of(index, str(first["loc"][0])),
+                shot=str(shot) if shot else None,
             ) from None
         if entry.id in seen:
-            raise ProjectError(f"shot id {entry.id!r} is used twice", path=path, shot=entry.id)
+            raise ProjectError(f"shot id {entry.id!r} is used twice", path=path, shot=entry.id,
+                               line=ShotPlan((), path, text).line_of(index, "id"))
         seen.add(entry.id)
         entries.append(entry)
     return ShotPlan(tuple(entries), path, text)
