@@ -9,13 +9,12 @@ DEMO   := examples/moonlit-hanok
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/soundstage render $(DEMO)
-	@echo "The cut: $(DEMO)/out/cut.mp4"
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks examples

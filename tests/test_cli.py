@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import av
 import pytest
 
 SCRIPT = Path(sys.executable).parent / "soundstage"
@@ -76,3 +77,23 @@ def test_bad_project_settings_give_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {tmp_path}/soundstage.toml:3: fps: Input should be a valid number, " \
                                     "unable to parse string as a number"
+
+
+def test_new_project_renders_and_rerenders_from_cache(tmp_path: Path) -> None:
+    """What a new user does second: scaffold a film and render it, with no plates yet (sets and elements only)."""
+    film = tmp_path / "my-film"
+    assert soundstage("new", film).returncode == 0
+    settings = film / "soundstage.toml"
+    settings.write_text(settings.read_text().replace("[1920, 1080]", "[160, 90]").replace("4.0", "0.25"))
+    first = soundstage("render", film, "--json")
+    assert first.returncode == 0, first.stderr
+    steps = {s["step"]: s for s in json.loads(first.stdout)["steps"]}
+    assert steps["cut"]["status"] == "built" and {s["status"] for s in steps.values()} == {"built"}
+    cut = film / "out" / "cut.mp4"
+    with av.open(str(cut)) as container:
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+    assert len(frames) == 2 * 6 and frames[0].shape == (90, 160, 3)
+    assert frames[0].std() > 5, "a generated set, not a blank frame"
+    again = soundstage("render", film, cwd=film)
+    assert again.returncode == 0 and again.stdout.startswith("built 0, cached")
+    assert again.stdout.strip().endswith("→ out/cut.mp4")

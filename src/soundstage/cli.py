@@ -145,8 +145,9 @@ def render(
             err.print(f"[yellow]warning:[/] {warning}", highlight=False)
         seconds = sum(s.seconds for s in report.steps)
         cut = project.out_dir / "cut.mp4"
+        shown = cut.relative_to(Path.cwd()) if cut.is_relative_to(Path.cwd()) else cut
         out.print(f"built {report.count('built')}, cached {report.count('cached')}, failed {len(report.failed)}, "
                   f"skipped {report.count('skipped')} in {seconds:.1f} s"
-                  + (f" → {cut}" if not report.failed and cut.is_file() else ""), highlight=False)
+                  + (f" → {shown}" if not report.failed and cut.is_file() else ""), highlight=False, soft_wrap=True)
     if report.failed:
         raise typer.Exit(1)

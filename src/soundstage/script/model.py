@@ -63,7 +63,8 @@ class Element:
     heading: Heading | None = None       # SCENE_HEADING
     character: str | None = None         # CHARACTER: the name without extension, e.g. "MIN-JI"
     extension: str | None = None         # CHARACTER: "V.O.", "O.S.", "CONT'D"
-    dual: bool = False                   # CHARACTER/PARENTHETICAL/DIALOGUE: right column of dual dialogue
+    dual: bool = False                   # CHARACTER/PARENTHETICAL/DIALOGUE: in either column of dual dialogue;
+                                         # the first cue of the pair is the left column
     depth: int = 0                       # SECTION: number of '#'
     forced: bool = False                 # written with a forcing mark (., !, @, >, ~)
 
