@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -23,8 +23,8 @@ from soundstage.script.breakdown import Breakdown, break_down
 
 app = typer.Typer(help="soundstage: from screenplay to finished, labelled cut.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)      # one message, one line: scripts grep them
+err = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,7 +37,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except SoundstageError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted: finished work is kept; run the same command again to resume")
@@ -90,7 +90,7 @@ def breakdown(
 
 
 def _print_breakdown(result: Breakdown) -> None:
-    scenes = Table(title=f"{result.title}: {len(result.scenes)} scenes", title_justify="left")
+    scenes = Table(title=f"{result.title}: {_count(result.scenes, 'scene')}", title_justify="left")
     for column in ("scene", "heading", "line", "8ths", "characters", "elements"):
         scenes.add_column(column)
     for scene in result.scenes:
@@ -99,7 +99,7 @@ def _print_breakdown(result: Breakdown) -> None:
                        ", ".join(scene.characters + [f"({n})" for n in scene.non_speaking]),
                        ", ".join(f"{e.name} [dim]{e.category}[/]" for e in scene.elements))
     out.print(scenes)
-    shots = Table(title=f"{len(result.shots)} shots", title_justify="left")
+    shots = Table(title=_count(result.shots, "shot"), title_justify="left")
     for column in ("shot", "plate", "sec", "camera", "prompt"):
         shots.add_column(column, overflow="fold")
     for shot in result.shots:
@@ -148,6 +148,10 @@ def render(
         shown = cut.relative_to(Path.cwd()) if cut.is_relative_to(Path.cwd()) else cut
         out.print(f"built {report.count('built')}, cached {report.count('cached')}, failed {len(report.failed)}, "
                   f"skipped {report.count('skipped')} in {seconds:.1f} s"
-                  + (f" → {shown}" if not report.failed and cut.is_file() else ""), highlight=False, soft_wrap=True)
+                  + (f" → {shown}" if not report.failed and cut.is_file() else ""), highlight=False)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _count(items: Sized, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
