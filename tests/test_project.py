@@ -22,6 +22,7 @@ film_stock = "500T"
 [budget]
 limit = 150000
 currency = "KRW"
+usd_rate = 1400
 """
 
 
@@ -35,6 +36,7 @@ def test_good_settings_load(tmp_path: Path) -> None:
     assert project.settings.title == "Test Film"
     assert project.settings.resolution == (320, 180)
     assert project.settings.budget.currency == "KRW"
+    assert project.settings.budget.to_currency(0.04) == pytest.approx(56.0)
     assert project.settings.look.as_prompt() == "teal and amber, 500T"
     assert project.screenplay_path == tmp_path.resolve() / "film.fountain"
 
@@ -45,7 +47,8 @@ def test_good_settings_load(tmp_path: Path) -> None:
         (GOOD.replace("fps = 24", "fps = -3"), "soundstage.toml:3: fps: Input should be greater than 0"),
         (GOOD.replace("fps = 24", "fsp = 24"), "soundstage.toml:3: fsp: is not a known setting"),
         (GOOD.replace('title = "Test Film"\n', ""), "soundstage.toml: title: is missing"),
-        (GOOD.replace("[320, 180]", "[321, 180]"), "soundstage.toml:4: resolution: Value error, width and height"),
+        (GOOD.replace("[320, 180]", "[321, 180]"), "soundstage.toml:4: resolution: width and height must be even"),
+        (GOOD.replace("usd_rate = 1400\n", ""), "soundstage.toml:10: budget: usd_rate is needed to hold USD prices"),
         (GOOD.replace('"KRW"', '"EUR"'), "soundstage.toml:12: budget.currency: Input should be 'USD' or 'KRW'"),
         (GOOD.replace("fps = 24", "fps = = 24"), "soundstage.toml: not valid TOML: Invalid value (at line 3"),
     ],

@@ -59,3 +59,28 @@ class MediaError(SoundstageError, ValueError):
 
 class EngineError(SoundstageError):
     """A generator engine that failed, refused, or is not installed."""
+
+
+class EngineRefused(EngineError):
+    """The service refused this prompt (content policy, safety filter). Retrying the same prompt will not help."""
+
+
+class EngineTimeout(EngineError):
+    """The engine did not answer, or a long-running job did not finish, within the configured time."""
+
+
+class EngineBusy(EngineError):
+    """Rate-limited (429) or a server error (5xx): worth retrying after ``retry_after`` seconds, if given."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None, path: str | Path | None = None,
+                 shot: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, path=path, shot=shot, hint=hint)
+        self.retry_after = retry_after
+
+
+class EngineReplyError(EngineError):
+    """The service answered with something that is not what its API promises (malformed or empty reply)."""
+
+
+class BudgetError(SoundstageError):
+    """A request would cross the project's budget, so it was not sent."""

@@ -11,9 +11,9 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from soundstage.errors import ProjectError
 
@@ -41,6 +41,17 @@ class Budget(BaseModel):
 
     limit: float = Field(0.0, ge=0, description="0 means no generation that costs money is allowed")
     currency: Literal["USD", "KRW"] = "USD"
+    usd_rate: float | None = Field(None, gt=0, description="how much one US dollar is in `currency`")
+
+    @model_validator(mode="after")
+    def _rate_for_other_currencies(self) -> Budget:
+        if self.currency != "USD" and self.limit > 0 and self.usd_rate is None:
+            raise ValueError(f"usd_rate is needed to hold USD prices to a {self.currency} budget, e.g. 1400")
+        return self
+
+    def to_currency(self, usd: float) -> float:
+        """Prices are quoted in USD; the budget may be kept in another currency."""
+        return usd if self.currency == "USD" else usd * (self.usd_rate or 0.0)
 
 
 class Settings(BaseModel):
@@ -57,6 +68,8 @@ class Settings(BaseModel):
     shot_duration: float = Field(4.0, gt=0, le=600, description="seconds, for shots that do not say")
     look: Look = Look()
     budget: Budget = Budget()
+    engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
+                                               description="[engines.<name>] tables, checked by each engine")
 
     @field_validator("resolution")
     @classmethod
@@ -93,12 +106,16 @@ class Project:
         return self.root / "out"
 
     @property
+    def settings_path(self) -> Path:
+        return self.root / SETTINGS_FILE
+
+    @property
     def shots_file(self) -> Path:
         return self.root / SHOTS_FILE
 
     @property
     def screenplay_path(self) -> Path:
-        return self.inside(self.settings.screenplay, source=self.root / SETTINGS_FILE, key="screenplay")
+        return self.inside(self.settings.screenplay, source=self.settings_path, key="screenplay")
 
     def inside(self, relative: str, *, source: Path, key: str, line: int | None = None) -> Path:
         """Resolve a path written in ``source`` and refuse it unless it stays inside the project."""
@@ -135,12 +152,16 @@ def settings_error(exc: ValidationError, path: Path, text: str) -> ProjectError:
         message = "is missing"
     elif first["type"] == "extra_forbidden":
         message = "is not a known setting"
+    elif first["type"] == "value_error":
+        message = str(first.get("ctx", {}).get("error", message))
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return ProjectError(f"{key}: {message}{more}", path=path, line=find_key_line(text, str(first["loc"][-1])))
 
 
 def find_key_line(text: str, key: str) -> int | None:
-    pattern = re.compile(rf"^\s*\"?{re.escape(key)}\"?\s*=", re.MULTILINE)
+    """The line where ``key = …`` is set, or where its ``[key]`` table opens."""
+    name = re.escape(key)
+    pattern = re.compile(rf"^[ \t]*(?:\"?{name}\"?\s*=|\[(?:[\w.\"-]*\.)?\"?{name}\"?\])", re.MULTILINE)
     match = pattern.search(text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 

@@ -70,7 +70,7 @@ def test_generated_is_labelled_algorithmic_never_trained(tmp_path: Path) -> None
     assert got.source_type is not SourceType.TRAINED_ALGORITHMIC
     assert got.engine == "procedural" and got.model == "soundstage-procedural"
     assert got.version.startswith(__version__) and got.version != __version__
-    assert got.cost == 0.0 and got.seconds > 0
+    assert got.unit == "cpu_second" and got.quantity == got.seconds > 0
 
 
 def test_parameters_record_what_the_words_meant(tmp_path: Path) -> None:

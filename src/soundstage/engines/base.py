@@ -1,8 +1,12 @@
 """The Engine protocol: what every generator backend implements, in one file per backend.
 
-A request says what to make; the engine returns the files it wrote and the facts a take must record
-(model, version, parameters, cost, whether the pixels are AI-made). Engines are found by the
-``soundstage.engines`` entry point, so adding one never edits the pipeline.
+A request says what to make. Before anything is spent the engine *quotes* it (which model, priced in which
+unit, how many units), so ``soundstage plan`` and the budget cap can work without sending a byte. Then it
+generates, writing files under a folder it is given, and returns the facts a take records (model, version,
+parameters, units used, whether the pixels are AI-made).
+
+Engines are found by the ``soundstage.engines`` entry point, so adding one never edits the pipeline. Each
+engine reads its own ``[engines.<name>]`` table of ``soundstage.toml`` through its ``Options`` model.
 """
 
 from __future__ import annotations
@@ -10,20 +14,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class AssetKind(StrEnum):
     SET = "set"                # a still environment for a location
     BACKGROUND = "background"  # a moving environment (video)
-    ELEMENT = "element"        # a VFX layer with alpha
+    ELEMENT = "element"        # a VFX layer with alpha, as an image sequence
 
 
 class SourceType(StrEnum):
-    """IPTC digital source types that provenance needs (see shared/compliance.md)."""
+    """IPTC digital source types that provenance needs (see the compliance notes)."""
 
     ALGORITHMIC = "algorithmicMedia"                 # procedural, not trained
     TRAINED_ALGORITHMIC = "trainedAlgorithmicMedia"  # AI-generated
+
+
+Unit = Literal["image", "video_second", "gpu_second", "cpu_second"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +42,31 @@ class AssetRequest:
     width: int
     height: int
     seed: int
-    look: str = ""
+    look: str = ""                      # the project's style bible; engines add it to the prompt
     negative_prompt: str = ""
     duration: float | None = None       # seconds, for BACKGROUND and ELEMENT
     fps: float | None = None
-    references: tuple[Path, ...] = ()   # images for continuity, where the engine accepts them
+    references: tuple[Path, ...] = ()   # images for continuity (the location's set), where accepted
     element: str | None = None          # ELEMENT: "fire", "rain", ...
+
+    @property
+    def full_prompt(self) -> str:
+        """The prompt as sent to a text-to-image model: the shot's words, then the look."""
+        return f"{self.prompt}. {self.look}" if self.look else self.prompt
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a request will use before it is sent: the model that answers it, its price unit and how many.
+
+    The take store turns this into money with the price table, and refuses the request if it would cross the
+    budget. ``quantity`` is an estimate for local engines (GPU- or CPU-seconds) and exact for priced APIs.
+    """
+
+    engine: str
+    model: str
+    unit: Unit
+    quantity: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +79,49 @@ class Generated:
     version: str
     source_type: SourceType
     parameters: dict[str, Any] = field(default_factory=dict)
-    cost: float = 0.0        # in the pricing file's currency; 0 for local engines
-    seconds: float = 0.0     # wall time spent generating
+    unit: Unit = "image"
+    quantity: float = 1.0     # units actually used: images, seconds of video, GPU- or CPU-seconds
+    seconds: float = 0.0      # wall time spent generating
+
+
+class EngineOptions(BaseModel):
+    """Base of each engine's ``[engines.<name>]`` table. Unknown keys are refused, as in the rest of the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class HTTPOptions(EngineOptions):
+    """What every engine that calls a service shares: where, how long to wait, and how hard to retry."""
+
+    base_url: str | None = None                          # None: the service's public address
+    timeout: float = Field(300.0, gt=0, le=7200)         # seconds for one call
+    retries: int = Field(4, ge=0, le=20)                 # on rate limits (429) and server errors (5xx)
+    backoff: float = Field(2.0, ge=0, le=120)            # first wait in seconds; doubles each retry
+    poll_interval: float = Field(5.0, gt=0, le=600)      # long-running jobs (Veo, ComfyUI)
 
 
 @runtime_checkable
 class Engine(Protocol):
-    name: str
+    """One generator backend.
+
+    Constructed as ``EngineClass(options, root)``: ``options`` is the engine's validated ``Options``, ``root``
+    the project folder that relative paths in the options are resolved against.
+    """
+
+    name: ClassVar[str]
+    Options: ClassVar[type[EngineOptions]]
+    kinds: ClassVar[frozenset[AssetKind]]      # what it can make
+    takes_references: ClassVar[bool]           # whether request.references steer it (continuity)
+    source_type: ClassVar[SourceType]
+
+    def quote(self, request: AssetRequest) -> Quote:
+        """Say what the request would use, without sending anything. Raises EngineError if it cannot be made."""
+        ...
 
     def generate(self, request: AssetRequest, out_dir: Path) -> Generated:
-        """Make the asset, writing its files atomically under ``out_dir``."""
+        """Make the asset, writing its files atomically under ``out_dir`` (which exists and is empty).
+
+        Files: ``set.png`` for SET; ``background.mp4`` for BACKGROUND; ``element_0000.png``… (straight RGBA)
+        for ELEMENT. Failures raise the EngineError subclasses in ``soundstage.errors``.
+        """
         ...

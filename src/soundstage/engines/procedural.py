@@ -21,14 +21,14 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import cv2
 import numpy as np
 
 from soundstage import __version__
 from soundstage.atomic import atomic_path
-from soundstage.engines.base import AssetKind, AssetRequest, Generated, SourceType
+from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType
 from soundstage.errors import EngineError
 
 GENERATOR_VERSION = "1"
@@ -1633,11 +1633,26 @@ def _write_png(path: Path, pixels: Array) -> None:
 class ProceduralEngine:
     """Sets and elements drawn by algorithm: offline, free, deterministic, labelled algorithmicMedia."""
 
-    name = "procedural"
+    name: ClassVar[str] = "procedural"
+    Options: ClassVar[type[EngineOptions]] = EngineOptions     # nothing to set
+    kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT})
+    takes_references: ClassVar[bool] = False
+    source_type: ClassVar[SourceType] = SourceType.ALGORITHMIC
     model = MODEL
     version = f"{__version__}+gen{GENERATOR_VERSION}"
 
+    def __init__(self, options: EngineOptions | None = None, *, root: Path | None = None) -> None:
+        self.options = options or EngineOptions()
+
+    def quote(self, request: AssetRequest) -> Quote:
+        """CPU-seconds from the benchmark figures (docs/benchmarks.md): ~0.4 s a 1080p still, ~0.1 s a frame."""
+        self._check(request)
+        megapixels = request.width * request.height / (1920 * 1080)
+        seconds = 0.45 * megapixels if request.kind == AssetKind.SET else 0.1 * megapixels * _frame_count(request)
+        return Quote(self.name, self.model, "cpu_second", round(seconds, 3))
+
     def generate(self, request: AssetRequest, out_dir: Path) -> Generated:
+        self._check(request)
         start = time.perf_counter()
         out_dir = Path(out_dir)
         if request.kind == AssetKind.SET:
@@ -1647,15 +1662,11 @@ class ProceduralEngine:
             _write_png(target, pixels)
             files: tuple[Path, ...] = (target,)
             params: dict[str, Any] = scene.parameters()
-        elif request.kind == AssetKind.ELEMENT:
-            files, params = self._element(request, out_dir)
         else:
-            raise EngineError(
-                f"procedural engine cannot make a {request.kind.value}",
-                hint="it makes sets (stills) and elements; use an AI engine for moving backgrounds",
-            )
+            files, params = self._element(request, out_dir)
         params.update(width=request.width, height=request.height, seed=request.seed,
                       generator=GENERATOR_VERSION)
+        seconds = time.perf_counter() - start
         return Generated(
             files=files,
             engine=self.name,
@@ -1663,19 +1674,27 @@ class ProceduralEngine:
             version=self.version,
             source_type=SourceType.ALGORITHMIC,
             parameters=params,
-            cost=0.0,
-            seconds=time.perf_counter() - start,
+            unit="cpu_second",
+            quantity=seconds,
+            seconds=seconds,
         )
+
+    def _check(self, request: AssetRequest) -> None:
+        if request.kind not in self.kinds:
+            raise EngineError(
+                f"procedural engine cannot make a {request.kind.value}",
+                hint="it makes sets (stills) and elements; use an AI engine for moving backgrounds",
+            )
+        if request.kind == AssetKind.ELEMENT:
+            if not request.element:
+                raise EngineError("an element request needs request.element", hint=f"one of: {', '.join(ELEMENTS)}")
+            _element_name(request.element)
 
     @staticmethod
     def _element(request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
-        if not request.element:
-            raise EngineError("an element request needs request.element",
-                              hint=f"one of: {', '.join(ELEMENTS)}")
-        name = _element_name(request.element)
+        name = _element_name(request.element or "")
         fps = request.fps or 24.0
-        duration = request.duration if request.duration is not None else 2.0
-        count = max(round(duration * fps), 1)
+        count = _frame_count(request)
         files = []
         for i in range(count):
             path = out_dir / f"element_{i:04d}.png"
@@ -1684,3 +1703,8 @@ class ProceduralEngine:
         params = {"element": name, "frames": count, "fps": fps, "duration": count / fps,
                   "alpha": "straight", "pattern": "element_%04d.png"}
         return tuple(files), params
+
+
+def _frame_count(request: AssetRequest) -> int:
+    duration = request.duration if request.duration is not None else 2.0
+    return max(round(duration * (request.fps or 24.0)), 1)

@@ -65,7 +65,8 @@ def render_project(project: Project, *, progress: Progress = _quiet) -> RenderRe
     breakdown = breakdown_project(project)
     report = RenderReport(warnings=list(breakdown.warnings))
     ledger = Ledger(project.state_dir / "renders.json")
-    engine = load_engine(project.settings.engine)
+    name = project.settings.engine
+    engine = load_engine(name, project.settings.engines.get(name), root=project.root, source=project.settings_path)
     sets = {s.id: s for s in breakdown.sets}
 
     set_files: dict[str, tuple[Path, str]] = {}
