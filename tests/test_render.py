@@ -37,9 +37,8 @@ elements = []
 id = "2-1"
 scene = "2"
 duration = 0.5
-elements = ["rain"]
+elements = ["{element}"]
 camera = {{ move = "push-in", amount = 0.1 }}
-prompt = "{prompt}"
 """
 
 
@@ -60,7 +59,7 @@ def tiny(tmp_path: Path) -> Project:
         f'title = "Tiny"\nscreenplay = "tiny.fountain"\nfps = {FPS}\nresolution = [{W}, {H}]\nseed = 3\n'
         '[look]\npalette = "teal nights"\n')
     (tmp_path / "tiny.fountain").write_text(SCRIPT)
-    (tmp_path / "shots.toml").write_text(SHOTS.format(prompt="Rain over the cliff"))
+    (tmp_path / "shots.toml").write_text(SHOTS.format(element="rain"))
     (tmp_path / "plates").mkdir()
     green_plate(tmp_path / "plates" / "actor.mp4", FPS)
     return Project.load(tmp_path)
@@ -91,11 +90,13 @@ def test_render_cut_and_incremental_rerender(tiny: Project) -> None:
     assert set(statuses(again).values()) == {"cached"}
     assert {p.name: p.stat().st_mtime_ns for p in (tiny.out_dir / "shots").iterdir()} == shot_files
 
-    # a changed prompt rebuilds that one shot and the cut, nothing else
-    (tiny.root / "shots.toml").write_text(SHOTS.format(prompt="Storm over the cliff"))
+    # another element for one shot makes that take, rebuilds that shot and the cut, and nothing else
+    (tiny.root / "shots.toml").write_text(SHOTS.format(element="snow"))
     third = statuses(render_project(tiny))
+    assert third["take shot/2-1/element/snow"] == "built"
     assert third["shot 2-1"] == "built" and third["cut"] == "built"
-    assert third["shot 1-1"] == "cached" and all(v == "cached" for k, v in third.items() if k.startswith("set"))
+    assert third["shot 1-1"] == "cached" and third["take set/hanok-rooftops-night"] == "cached"
+    assert third["take set/sea-cliff-dusk"] == "cached"
 
 
 def test_killed_render_leaves_no_partial_file_and_resumes(tiny: Project) -> None:

@@ -53,6 +53,13 @@ class Budget(BaseModel):
         """Prices are quoted in USD; the budget may be kept in another currency."""
         return usd if self.currency == "USD" else usd * (self.usd_rate or 0.0)
 
+    def show(self, amount: float, *, converted: bool = False) -> str:
+        """Money as the crew reads it: ``0.04 USD``, ``56 KRW``. ``amount`` is USD unless ``converted``."""
+        value = amount if converted else self.to_currency(amount)
+        if self.currency == "KRW" and self.usd_rate is None and not converted:
+            return f"{amount:,.2f} USD"
+        return f"{value:,.0f} {self.currency}" if self.currency == "KRW" else f"{value:,.2f} {self.currency}"
+
 
 class Settings(BaseModel):
     """``soundstage.toml``. Unknown keys are refused, so a typo never silently falls back to a default."""

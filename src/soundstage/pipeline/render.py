@@ -11,27 +11,30 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import cv2
 import numpy as np
 
-from soundstage.atomic import write_text
 from soundstage.comp import key, measure_screen, over
-from soundstage.comp.camera import CameraMove, overscan_size
+from soundstage.comp.camera import CameraMove
+from soundstage.db import TakeRecord
 from soundstage.edit import assemble_cut
-from soundstage.engines import AssetKind, AssetRequest, Engine, load_engine
 from soundstage.errors import MediaError, SoundstageError
+from soundstage.keys import content_key, file_digest
 from soundstage.media import VideoWriter, probe, read_frames, read_image
 from soundstage.pipeline.breakdown import breakdown_project
-from soundstage.pipeline.ledger import RENDER_CODE, Ledger, content_key, file_digest
+from soundstage.pipeline.ledger import RENDER_CODE, Ledger
+from soundstage.pipeline.takes import Generation, Order
 from soundstage.project import Project
-from soundstage.script.breakdown import SetDesign, Shot
+from soundstage.script.breakdown import Shot
+from soundstage.takes import background_slot, element_slot, set_slot
 
 # Elements that fall between the camera and the actors; everything else plays behind them.
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
 
 Status = Literal["built", "cached", "failed", "skipped"]
+T = TypeVar("T")
 Progress = Callable[[str, int, int], None]   # (step, frames done, frames in step)
 
 
@@ -65,117 +68,95 @@ def render_project(project: Project, *, progress: Progress = _quiet) -> RenderRe
     breakdown = breakdown_project(project)
     report = RenderReport(warnings=list(breakdown.warnings))
     ledger = Ledger(project.state_dir / "renders.json")
-    name = project.settings.engine
-    engine = load_engine(name, project.settings.engines.get(name), root=project.root, source=project.settings_path)
-    sets = {s.id: s for s in breakdown.sets}
+    generation = Generation(project)
+    orders = generation.orders(breakdown)
 
-    set_files: dict[str, tuple[Path, str]] = {}
-    for set_id in dict.fromkeys(shot.set for shot in breakdown.shots):
-        _, made = _step(f"set {set_id}", report, partial(_make_set, project, engine, sets[set_id], ledger))
-        if made:
-            set_files[set_id] = made
+    takes: dict[str, TakeRecord] = {}
+    for order in orders:
+        take = _step(f"take {order.slot}", report, partial(_take, generation, order, report))
+        if take is not None:
+            takes[order.slot] = take
 
     shot_files: list[tuple[Path, str]] = []
     for shot in breakdown.shots:
-        if shot.set not in set_files:
-            report.steps.append(StepResult(f"shot {shot.id}", "skipped", reason=f"its set {shot.set} failed"))
+        needed = [o.slot for o in orders if shot.id in o.shots]
+        missing = [slot for slot in needed if slot not in takes]
+        if missing:
+            report.steps.append(StepResult(f"shot {shot.id}", "skipped", reason=f"its take {missing[0]} failed"))
             continue
-        _, made = _step(f"shot {shot.id}", report,
-                        partial(_render_shot, project, engine, shot, set_files[shot.set], ledger, report, progress))
-        if made:
+        layers = {slot: generation.store.files(takes[slot]) for slot in needed}
+        key_of = {slot: takes[slot].key for slot in needed}
+        made = _step(f"shot {shot.id}", report,
+                     partial(_render_shot, project, shot, layers, key_of, ledger, progress))
+        if made is not None:
             shot_files.append(made)
 
-    if len(shot_files) < len(breakdown.shots):
-        report.steps.append(StepResult("cut", "skipped", reason="not every shot rendered"))
+    if len(shot_files) == len(breakdown.shots) and shot_files:
+        _step("cut", report, partial(_make_cut, project, shot_files, ledger, progress))
     else:
-        _step("cut", report, lambda: _make_cut(project, shot_files, ledger, progress))
+        report.steps.append(StepResult("cut", "skipped", reason="not every shot rendered"))
     return report
 
 
-def _step(name: str, report: RenderReport, work: Callable[[], tuple[Status, Path, str]],
-          ) -> tuple[StepResult, tuple[Path, str] | None]:
+def _step(name: str, report: RenderReport, work: Callable[[], tuple[Status, Path, T]]) -> T | None:
     """Run one step; a SoundstageError fails this step only and is reported with its one-line reason."""
     started = time.perf_counter()
     try:
-        status, output, output_key = work()
+        status, output, value = work()
     except SoundstageError as exc:
-        result = StepResult(name, "failed", reason=str(exc), seconds=time.perf_counter() - started)
-        report.steps.append(result)
-        return result, None
-    result = StepResult(name, status, output, seconds=time.perf_counter() - started)
-    report.steps.append(result)
-    return result, (output, output_key)
+        report.steps.append(StepResult(name, "failed", reason=str(exc), seconds=time.perf_counter() - started))
+        return None
+    report.steps.append(StepResult(name, status, output, seconds=time.perf_counter() - started))
+    return value
 
 
-# ---------------------------------------------------------------------------------------------- sets
+# ---------------------------------------------------------------------------------------------- takes
 
 
-def _make_set(project: Project, engine: Engine, design: SetDesign, ledger: Ledger) -> tuple[Status, Path, str]:
-    width, height = overscan_size(*project.settings.resolution)
-    request = AssetRequest(kind=AssetKind.SET, prompt=design.prompt, width=width, height=height,
-                           seed=project.settings.seed)
-    set_key = content_key("set", engine.name, request)
-    folder = project.state_dir / "takes" / "sets" / design.id / set_key[:16]
-    existing = folder / "set.png"
-    if ledger.is_current(existing, set_key):
-        return "cached", existing, set_key
-    generated = engine.generate(request, folder)
-    output = generated.files[0]
-    ledger.record(output, set_key)
-    return "built", output, set_key
-
-
-def _make_elements(project: Project, engine: Engine, shot: Shot, frames: int, ledger: Ledger,
-                   report: RenderReport) -> list[tuple[str, list[Path]]]:
-    """Each element of the shot as a folder of RGBA frames; ones the engine cannot make are reported."""
-    width, height = project.settings.resolution
-    layers = []
-    for name in shot.elements:
-        request = AssetRequest(kind=AssetKind.ELEMENT, prompt=name, width=width, height=height, element=name,
-                               seed=shot.seed, duration=frames / project.settings.fps, fps=project.settings.fps)
-        element_key = content_key("element", engine.name, request)
-        folder = project.state_dir / "takes" / "elements" / name / element_key[:16]
-        marker = folder / "take.done"
-        if ledger.is_current(marker, element_key):
-            files = sorted(folder.glob("*.png"))
-        else:
-            try:
-                files = list(engine.generate(request, folder).files)
-            except SoundstageError as exc:
-                report.warnings.append(f"shot {shot.id}: element {name!r} left out: {exc}")
-                continue
-            write_text(marker, element_key)
-            ledger.record(marker, element_key)
-        layers.append((name, files))
-    return layers
+def _take(generation: Generation, order: Order, report: RenderReport) -> tuple[Status, Path, TakeRecord]:
+    """The slot's chosen take (approved, else the newest of this design), generated if there is none."""
+    take = generation.chosen(order.slot, order.design)
+    if take is not None:
+        if take.design != order.design:
+            report.warnings.append(f"{order.slot}: using approved take {take.label}, made from another prompt "
+                                   "or engine than the script now asks for")
+        return "cached", generation.store.files(take)[0], take
+    take, made = generation.make(order)
+    return ("built" if made else "cached"), generation.store.files(take)[0], take
 
 
 # ---------------------------------------------------------------------------------------------- shots
 
 
-def _render_shot(project: Project, engine: Engine, shot: Shot, set_file: tuple[Path, str], ledger: Ledger,
-                 report: RenderReport, progress: Progress) -> tuple[Status, Path, str]:
+def _render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], key_of: dict[str, str],
+                 ledger: Ledger, progress: Progress) -> tuple[Status, Path, tuple[Path, str]]:
     settings = project.settings
     width, height = settings.resolution
     frames = max(1, round(shot.duration * settings.fps))
     plate = project.inside(shot.plate, source=project.shots_file, key="plate") if shot.plate else None
-    shot_key = content_key(RENDER_CODE, "shot", shot.model_dump(), set_file[1], settings.fps, width, height,
-                           engine.name, file_digest(plate) if plate else None)
+    shot_key = content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine"}),
+                           sorted(key_of.items()), settings.fps, width, height,
+                           file_digest(plate) if plate else None)
     output = project.out_dir / "shots" / f"{shot.id}.mp4"
     if ledger.is_current(output, shot_key):
-        return "cached", output, shot_key
+        return "cached", output, (output, shot_key)
 
-    backdrop = read_image(set_file[0])
+    moving = layers.get(background_slot(shot.id))
+    backdrop = read_image(layers[set_slot(shot.set)][0])
+    background = _background_frames(moving[0], frames, width, height) if moving else None
     camera = CameraMove(shot.camera.move, shot.camera.amount)
-    layers = _make_elements(project, engine, shot, frames, ledger, report)
-    behind = [files for name, files in layers if name not in FRONT_ELEMENTS]
-    front = [files for name, files in layers if name in FRONT_ELEMENTS]
+    elements = [(name, layers[element_slot(shot.id, name)]) for name in shot.elements]
+    behind = [files for name, files in elements if name not in FRONT_ELEMENTS]
+    front = [files for name, files in elements if name in FRONT_ELEMENTS]
     plate_frames = _plate_frames(plate, shot, frames, settings.fps, width, height) if plate else None
 
     screen = None
     with VideoWriter(output, width=width, height=height, fps=settings.fps) as writer:
         for index in range(frames):
-            frame = camera.frame(backdrop, index / max(frames - 1, 1), width, height)
+            if background is not None:
+                frame = next(background)
+            else:
+                frame = camera.frame(backdrop, index / max(frames - 1, 1), width, height)
             frame = _layer(frame, behind, index)
             if plate_frames is not None:
                 picture = next(plate_frames)
@@ -187,7 +168,24 @@ def _render_shot(project: Project, engine: Engine, shot: Shot, set_file: tuple[P
             writer.write(frame)
             progress(f"shot {shot.id}", index + 1, frames)
     ledger.record(output, shot_key)
-    return "built", output, shot_key
+    return "built", output, (output, shot_key)
+
+
+def _background_frames(video: Path, frames: int, width: int, height: int) -> Iterator[np.ndarray]:
+    """A moving background's frames at the project's size; a short one holds its last frame."""
+    last = None
+    count = 0
+    for picture in read_frames(video):
+        if count == frames:
+            return
+        last = picture if picture.shape[:2] == (height, width) else cv2.resize(picture, (width, height),
+                                                                              interpolation=cv2.INTER_AREA)
+        count += 1
+        yield last
+    if last is None:
+        raise MediaError("the moving background has no frames", path=video)
+    for _ in range(frames - count):
+        yield last
 
 
 def _layer(frame: np.ndarray, elements: list[list[Path]], index: int) -> np.ndarray:

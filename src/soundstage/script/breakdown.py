@@ -76,6 +76,8 @@ class Shot(BaseModel):
     camera: Camera = Camera()
     screen: Literal["auto", "green", "blue"] = "auto"
     seed: int
+    engine: str | None = None                       # None: the project's engine
+    background: Literal["still", "moving"] = "still"
 
 
 class SetDesign(BaseModel):
@@ -116,6 +118,8 @@ class ShotEntry(BaseModel):
     camera: Camera = Camera()
     screen: Literal["auto", "green", "blue"] = "auto"
     seed: int | None = Field(None, ge=0)
+    engine: str | None = None                       # this shot's elements and background; None: the project's
+    background: Literal["still", "moving"] = "still"  # moving: a generated video instead of a camera move on the set
 
 
 @dataclass(frozen=True)
@@ -471,7 +475,7 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
                 id=entry.id, scene=scene.id, set=scene.set,
                 prompt=shot_prompt(scene, elements, look, entry.prompt),
                 plate=entry.plate, duration=entry.duration or shot_duration, elements=elements,
-                camera=entry.camera, screen=entry.screen,
+                camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
             ))
     return shots, warnings

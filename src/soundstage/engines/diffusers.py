@@ -1,0 +1,541 @@
+"""Local open models through Hugging Face diffusers: sets, moving backgrounds and VFX elements, offline.
+
+The weights must already be on the machine: a folder written by ``save_pretrained`` or a repo in the local
+Hugging Face cache. Everything is loaded with ``local_files_only=True``, so a missing model is a clear error
+that says where we looked, never a multi-gigabyte download in the middle of a shoot.
+
+A text-to-image model draws best near the size and shape it was trained on, so a set is drawn there and then
+brought to the frame: a frame wider (or taller) than the model can draw is *extended* by inpainting its
+margins, never stretched. Elements have no alpha from a diffusion model, so they are drawn on black and the
+matte is pulled from luminance, which is right for light-emitting elements (fire, sparks, magic).
+
+Public: :class:`DiffusersEngine`, :func:`luminance_alpha`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import time
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import cv2
+import diffusers
+import numpy as np
+import torch
+from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting, DiffusionPipeline
+from huggingface_hub import constants as hub_constants
+from huggingface_hub import try_to_load_from_cache
+from PIL import Image
+from pydantic import Field
+
+from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType, Unit
+from soundstage.errors import EngineError, EngineRefused, MediaError
+from soundstage.media import VideoWriter, read_image, write_png
+
+Array = np.ndarray
+
+#: Seconds one denoising step takes per megapixel drawn (UNet or transformer, classifier-free guidance on).
+#: GPU: SD 1.5 at 512² does ~20 steps/s in fp16 on a current card (0.26 MP → ~0.2 s per step-megapixel),
+#: SDXL at 1024² ~8 steps/s (~0.12); we take the slower figure so the budget errs high.
+#: CPU: SD 1.5 at 512² takes ~4 s a step on an 8-core desktop (~15 s per step-megapixel).
+GPU_SECONDS_PER_STEP_MEGAPIXEL = 0.2
+CPU_SECONDS_PER_STEP_MEGAPIXEL = 15.0
+#: A diffusion model starts duplicating its subject beyond about 2:1 of the shape it was trained on; wider
+#: frames are drawn at 2:1 and extended by inpainting.
+MAX_ASPECT = 2.0
+#: Aspect differences below this are cropped away rather than inpainted (a few pixels are not worth a pass).
+ASPECT_TOLERANCE = 0.02
+BLACK_BACKGROUND = "on a pure black background"
+DEFAULT_FPS = 24.0
+DEFAULT_DURATION = 2.0
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
+_GET_IT = ("soundstage never downloads weights: on a machine with internet run `hf download {model}` (or "
+           "`pipeline.save_pretrained(folder)`) and copy the folder or the Hugging Face cache here")
+
+
+class DiffusersOptions(EngineOptions):
+    """``[engines.diffusers]``: which local model, on which device, and how hard to denoise."""
+
+    model: str                                           # a save_pretrained folder, or a repo id in the HF cache
+    video_model: str | None = None                       # a text-to-video pipeline, for backgrounds (and elements)
+    device: Literal["auto", "cpu", "cuda", "mps"] = "auto"
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = "auto"
+    steps: int = Field(30, ge=1, le=1000)
+    guidance: float = Field(7.0, ge=0, le=50)
+    strength: float = Field(0.55, gt=0, le=1)            # image-to-image strength when references are given
+    native_size: int | None = Field(None, ge=8, le=8192)  # the model's trained size; None: from its config
+    video_frames: int | None = Field(None, ge=1, le=1000)  # frames asked of the video model; None: its default
+    video_fps: float = Field(8.0, gt=0, le=240)          # the rate the video model's frames are meant to play at
+
+
+def luminance_alpha(rgb: Array) -> tuple[Array, Array]:
+    """Straight colour and alpha of a frame drawn on black: alpha = brightest channel, colour = rgb / alpha.
+
+    Composited *over* a plate this gives back ``rgb + plate·(1 − alpha)``: the element's light added, the
+    plate dimmed only where the element is dense. Float H×W×3 in [0, 1] in; float colour and alpha out.
+    """
+    rgb = np.clip(rgb.astype(np.float32), 0.0, 1.0)
+    alpha = rgb.max(axis=2)
+    safe = np.where(alpha > 0, alpha, 1.0)[..., None]
+    colour = np.where(alpha[..., None] > 0, rgb / safe, 0.0)
+    return colour.astype(np.float32), alpha
+
+
+class DiffusersEngine:
+    """Sets, backgrounds and elements from local diffusion models; labelled trainedAlgorithmicMedia."""
+
+    name: ClassVar[str] = "diffusers"
+    Options: ClassVar[type[EngineOptions]] = DiffusersOptions
+    kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.BACKGROUND, AssetKind.ELEMENT})
+    takes_references: ClassVar[bool] = True
+    source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
+
+    def __init__(self, options: DiffusersOptions, *, root: Path | None = None) -> None:
+        self.options = options
+        self.root = Path(root or Path.cwd()).resolve()
+        self._pipes: dict[str, Any] = {}          # loaded once per engine: "image", "video", "img2img", "inpaint"
+        self._load_seconds = 0.0
+
+    # -- the protocol ----------------------------------------------------------------------------------------
+
+    def quote(self, request: AssetRequest) -> Quote:
+        """Seconds estimated as steps × megapixels drawn × a per-device constant; reads configs, loads nothing."""
+        self._check(request)
+        device = self._device()
+        use_video = request.kind == AssetKind.BACKGROUND or (
+            request.kind == AssetKind.ELEMENT and self.options.video_model is not None)
+        folder = self._locate(self.options.video_model if use_video and self.options.video_model
+                              else self.options.model)
+        native, scale = _native_from_config(folder)
+        native = self.options.native_size or native
+        step = 8 * scale
+        gw, gh = _drawn_size(request.width, request.height, native, step)
+        megapixels = gw * gh / 1e6
+        if use_video:
+            megapixels *= self.options.video_frames or 16
+        elif request.kind == AssetKind.SET:
+            canvas = _canvas_size(request.width, request.height, gw, gh, step)
+            if canvas != (gw, gh):
+                megapixels += canvas[0] * canvas[1] / 1e6
+        rate = CPU_SECONDS_PER_STEP_MEGAPIXEL if device == "cpu" else GPU_SECONDS_PER_STEP_MEGAPIXEL
+        seconds = self.options.steps * megapixels * rate
+        if request.references and request.kind == AssetKind.SET:
+            seconds *= self.options.strength
+        return Quote(self.name, self.options.model, _unit(device), round(seconds, 3))
+
+    def generate(self, request: AssetRequest, out_dir: Path) -> Generated:
+        self._check(request)
+        start = time.perf_counter()
+        out_dir = Path(out_dir)
+        loaded_before = self._load_seconds
+        if request.kind == AssetKind.SET:
+            files, params = self._set(request, out_dir)
+        elif request.kind == AssetKind.BACKGROUND:
+            files, params = self._background(request, out_dir)
+        else:
+            files, params = self._element(request, out_dir)
+        seconds = time.perf_counter() - start
+        device = self._device()
+        params.update(
+            seed=request.seed, steps=self.options.steps, guidance=self.options.guidance, device=device,
+            dtype=str(self._dtype(device)).removeprefix("torch."), final_size=[request.width, request.height],
+            diffusers=diffusers.__version__, torch=torch.__version__,
+            load_seconds=round(self._load_seconds - loaded_before, 3),
+        )
+        return Generated(
+            files=files,
+            engine=self.name,
+            model=self.options.model,
+            version=f"diffusers {diffusers.__version__}, torch {torch.__version__}",
+            source_type=self.source_type,
+            parameters=params,
+            unit=_unit(device),
+            quantity=seconds,
+            seconds=seconds,
+        )
+
+    # -- kinds -----------------------------------------------------------------------------------------------
+
+    def _set(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
+        pipe = self._pipe("image")
+        step = 8 * _scale_factor(pipe)
+        gw, gh = _drawn_size(request.width, request.height, self._native(pipe), step)
+        prompt, negative = request.full_prompt, request.negative_prompt
+        params: dict[str, Any] = {**self._identity("image"), "prompt": prompt, "negative_prompt": negative,
+                                  "generated_size": [gw, gh]}
+        if request.references:
+            reference = request.references[0]
+            start = _cover(_read_reference(reference), gw, gh)[0]
+            img2img = self._derived("img2img", AutoPipelineForImage2Image)
+            drawn = self._run(img2img, prompt, negative, request.seed, image=_pil(start),
+                              strength=self.options.strength)
+            params.update(mode="image-to-image", reference=str(reference), strength=self.options.strength,
+                          pipeline=type(img2img).__name__)
+        else:
+            drawn = self._run(pipe, prompt, negative, request.seed, width=gw, height=gh)
+            params.update(mode="text-to-image")
+        drawn = _fit_exact(drawn, gw, gh)
+        canvas_w, canvas_h = _canvas_size(request.width, request.height, gw, gh, step)
+        if (canvas_w, canvas_h) != (gw, gh):
+            drawn, params["extension"] = self._extend(drawn, canvas_w, canvas_h, prompt, negative, request.seed)
+        else:
+            params["extension"] = None
+        pixels, params["resize"] = _cover(drawn, request.width, request.height)
+        target = out_dir / "set.png"
+        write_png(target, _to_uint8(pixels))
+        return (target,), params
+
+    def _extend(self, drawn: Array, width: int, height: int, prompt: str, negative: str,
+                seed: int) -> tuple[Array, dict[str, Any]]:
+        """Put the drawn frame in the middle of a wider (taller) canvas and inpaint the margins around it.
+
+        The mask reaches ``overlap`` pixels into the drawn frame so the model repaints the seam; the drawn
+        pixels are then laid back over the result with a ramp across that band, so the middle stays exact.
+        """
+        gh, gw = drawn.shape[:2]
+        x0, y0 = ((width - gw) // 2) // 8 * 8, ((height - gh) // 2) // 8 * 8
+        info: dict[str, Any] = {"canvas_size": [width, height], "placed_at": [x0, y0]}
+        try:
+            inpaint = self._derived("inpaint", AutoPipelineForInpainting)
+        except EngineError as exc:
+            info.update(method="crop", reason=exc.message)  # no inpainting pipeline: the frame is cropped instead
+            return drawn, info
+        overlap = max(min(gw, gh) // 16, 4)
+        canvas = cv2.copyMakeBorder(drawn, y0, height - gh - y0, x0, width - gw - x0, cv2.BORDER_REPLICATE)
+        keep = np.zeros((height, width), np.float32)
+        keep[y0 : y0 + gh, x0 : x0 + gw] = 1.0
+        mask = (keep < 0.5).astype(np.uint8) * 255
+        mask = cv2.dilate(mask, np.ones((2 * overlap + 1, 2 * overlap + 1), np.uint8))
+        painted = self._run(inpaint, prompt, negative, seed, image=_pil(canvas),
+                            mask_image=Image.fromarray(mask), width=width, height=height, strength=1.0)
+        painted = _fit_exact(painted, width, height)
+        # A ramp from 0 at the margin to 1 one overlap inside: distance to the nearest inpainted pixel.
+        inside = cv2.distanceTransform((keep > 0.5).astype(np.uint8), cv2.DIST_L2, 3)
+        ramp = np.clip(inside / overlap, 0.0, 1.0)[..., None]
+        out = painted * (1.0 - ramp) + canvas * ramp
+        info.update(method="inpaint", pipeline=type(inpaint).__name__, strength=1.0, overlap=overlap,
+                    margins=[x0, y0, width - gw - x0, height - gh - y0])
+        return out.astype(np.float32), info
+
+    def _element(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
+        fps, count = _timing(request)
+        words = ", ".join(part for part in (request.element, request.prompt) if part)
+        prompt, negative = f"{words}, {BLACK_BACKGROUND}", request.negative_prompt
+        params: dict[str, Any] = {"element": request.element, "prompt": prompt, "negative_prompt": negative,
+                                  "alpha": "luminance", "frames": count, "fps": fps, "duration": count / fps,
+                                  "pattern": "element_%04d.png"}
+        if self.options.video_model:
+            drawn_frames, info = self._video_frames(prompt, negative, request, fps, count)
+            params.update(self._identity("video"), **info, animated=True)
+        else:
+            pipe = self._pipe("image")
+            gw, gh = _drawn_size(request.width, request.height, self._native(pipe), 8 * _scale_factor(pipe))
+            still = _fit_exact(self._run(pipe, prompt, negative, request.seed, width=gw, height=gh), gw, gh)
+            drawn_frames = [still] * count
+            params.update(self._identity("image"), generated_size=[gw, gh], animated=False,
+                          repeated="one still, repeated for every frame")
+        # Drawn on black, so the margins a wider frame needs are black too: alpha 0 there, nothing to inpaint.
+        padded = _pad_black(drawn_frames[0], request.width, request.height)
+        params["extension"] = ({"method": "black", "canvas_size": [padded.shape[1], padded.shape[0]]}
+                               if padded.shape != drawn_frames[0].shape else None)
+        files: list[Path] = []
+        cache: dict[int, Array] = {}
+        for i, frame in enumerate(drawn_frames):
+            key = id(frame)
+            if key not in cache:
+                pixels, params["resize"] = _cover(_pad_black(frame, request.width, request.height),
+                                                  request.width, request.height)
+                colour, alpha = luminance_alpha(pixels)
+                rgba = np.dstack([_to_uint8(colour), _to_uint8(alpha)])
+                rgba[rgba[..., 3] == 0, :3] = 0      # no colour where there is nothing
+                cache = {key: rgba}
+            path = out_dir / f"element_{i:04d}.png"
+            write_png(path, cache[key])
+            files.append(path)
+        return tuple(files), params
+
+    def _background(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
+        fps, count = _timing(request)
+        prompt, negative = request.full_prompt, request.negative_prompt
+        frames, info = self._video_frames(prompt, negative, request, fps, count)
+        params: dict[str, Any] = {**self._identity("video"), "prompt": prompt, "negative_prompt": negative,
+                                  **info, "frames": count, "fps": fps, "duration": count / fps}
+        target = out_dir / "background.mp4"
+        with VideoWriter(target, width=request.width, height=request.height, fps=fps) as writer:
+            for frame in frames:
+                pixels, params["resize"] = _cover(frame, request.width, request.height)
+                writer.write(_to_uint8(pixels))
+        return (target,), params
+
+    def _video_frames(self, prompt: str, negative: str, request: AssetRequest, fps: float,
+                      count: int) -> tuple[list[Array], dict[str, Any]]:
+        """Run the video model once, then pick frames by time: frame i shows the model's frame at i/fps."""
+        pipe = self._pipe("video")
+        gw, gh = _drawn_size(request.width, request.height, self._native(pipe), 8 * _scale_factor(pipe))
+        extra = {"num_frames": self.options.video_frames} if self.options.video_frames else {}
+        result = pipe(prompt=prompt, negative_prompt=negative or None, width=gw, height=gh,
+                      num_inference_steps=self.options.steps, guidance_scale=self.options.guidance,
+                      generator=self._generator(request.seed), output_type="np", **extra)
+        source = [_fit_exact(np.asarray(frame, dtype=np.float32), gw, gh) for frame in result.frames[0]]
+        if not source:
+            raise EngineError(f"diffusers video model {self.options.video_model!r} returned no frames")
+        picks = [round(i / fps * self.options.video_fps) for i in range(count)]
+        looped = any(p >= len(source) for p in picks)
+        frames = [source[p % len(source)] for p in picks]
+        info = {"generated_size": [gw, gh], "source_frames": len(source), "source_fps": self.options.video_fps,
+                "retime": {"method": "nearest frame by time", "looped": looped,
+                           "source_indices": picks if count <= 64 else f"{picks[:64]}…"}}
+        return frames, info
+
+    # -- models ----------------------------------------------------------------------------------------------
+
+    def _check(self, request: AssetRequest) -> None:
+        if request.kind not in self.kinds:
+            raise EngineError(f"diffusers engine cannot make a {request.kind.value}")
+        if request.kind == AssetKind.BACKGROUND and not self.options.video_model:
+            raise EngineError(
+                f"diffusers engine with model {self.options.model!r} cannot make a moving background",
+                hint="set engines.diffusers.video_model to a text-to-video pipeline folder, or use another engine",
+            )
+        if request.kind == AssetKind.ELEMENT and not request.element:
+            raise EngineError("an element request needs request.element (fire, sparks, smoke, ...)")
+        if request.width < 8 or request.height < 8:
+            raise EngineError(f"diffusers engine cannot make a {request.width}×{request.height} frame")
+
+    def _device(self) -> str:
+        wanted = self.options.device
+        if wanted == "auto":
+            if torch.cuda.is_available():
+                return "cuda"
+            return "mps" if torch.backends.mps.is_available() else "cpu"
+        if wanted == "cuda" and not torch.cuda.is_available():
+            raise EngineError("diffusers engine: device 'cuda' asked for, but torch sees no CUDA GPU",
+                              hint=f"torch {torch.__version__} is installed; use device = 'auto' or 'cpu'")
+        if wanted == "mps" and not torch.backends.mps.is_available():
+            raise EngineError("diffusers engine: device 'mps' asked for, but torch sees no Apple GPU",
+                              hint="use device = 'auto' or 'cpu'")
+        return wanted
+
+    def _dtype(self, device: str) -> torch.dtype:
+        if self.options.dtype == "auto":
+            return torch.float16 if device == "cuda" else torch.float32
+        dtype: torch.dtype = getattr(torch, self.options.dtype)
+        return dtype
+
+    def _locate(self, model: str) -> Path:
+        """The pipeline folder for ``model``: a folder under the project (or absolute), or an HF cache snapshot."""
+        folder = Path(model).expanduser()
+        if not folder.is_absolute():
+            folder = self.root / folder
+        if folder.is_dir():
+            if not (folder / "model_index.json").is_file():
+                raise EngineError(f"diffusers model folder {folder} has no model_index.json",
+                                  hint="save the pipeline with pipeline.save_pretrained(folder)")
+            return folder
+        if _REPO_ID.match(model):
+            cached = try_to_load_from_cache(model, "model_index.json")
+            if isinstance(cached, str):
+                return Path(cached).parent
+        raise EngineError(
+            f"diffusers model {model!r} is not on this machine (not downloaded): looked for the folder {folder} "
+            f"and in the Hugging Face cache {hub_constants.HF_HUB_CACHE}",
+            hint=_GET_IT.format(model=model),
+        )
+
+    def _pipe(self, role: Literal["image", "video"]) -> Any:
+        if role in self._pipes:
+            return self._pipes[role]
+        model = self.options.model if role == "image" else self.options.video_model
+        assert model is not None
+        folder = self._locate(model)
+        device = self._device()
+        start = time.perf_counter()
+        try:
+            pipe = DiffusionPipeline.from_pretrained(folder, local_files_only=True, dtype=self._dtype(device))
+        except (OSError, ValueError, KeyError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EngineError(f"diffusers model {model!r} could not be loaded from {folder}: {reason}",
+                              hint=_GET_IT.format(model=model)) from None
+        pipe = pipe.to(device)
+        pipe.set_progress_bar_config(disable=True)
+        self._load_seconds += time.perf_counter() - start
+        self._pipes[role] = pipe
+        self._pipes[f"{role}:identity"] = _identity(model, folder, pipe)
+        return pipe
+
+    def _derived(self, role: str, auto: Any) -> Any:
+        """The image-to-image or inpainting form of the loaded model: the same weights, no second load."""
+        if role not in self._pipes:
+            base = self._pipe("image")
+            try:
+                derived = auto.from_pipe(base)
+            except ValueError as exc:
+                raise EngineError(f"diffusers model {self.options.model!r} has no {role} form ({exc})") from None
+            derived.set_progress_bar_config(disable=True)
+            self._pipes[role] = derived
+        return self._pipes[role]
+
+    def _identity(self, role: str) -> dict[str, Any]:
+        return dict(self._pipes[f"{role}:identity"])
+
+    def _native(self, pipe: Any) -> int:
+        if self.options.native_size:
+            return self.options.native_size
+        denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
+        size = _first_int(getattr(getattr(denoiser, "config", None), "sample_size", None))
+        if size is None:
+            size = _first_int(getattr(pipe, "default_sample_size", None))
+        return size * _scale_factor(pipe) if size else 512
+
+    def _generator(self, seed: int) -> torch.Generator:
+        return torch.Generator(device=self._device()).manual_seed(seed)
+
+    def _run(self, pipe: Any, prompt: str, negative: str, seed: int, **kwargs: Any) -> Array:
+        """One still from ``pipe`` as float RGB in [0, 1]; a safety checker's veto is a refusal."""
+        result = pipe(prompt=prompt, negative_prompt=negative or None, num_inference_steps=self.options.steps,
+                      guidance_scale=self.options.guidance, generator=self._generator(seed), output_type="np",
+                      **kwargs)
+        flagged = getattr(result, "nsfw_content_detected", None)
+        if flagged and any(flagged):
+            raise EngineRefused(f"diffusers model {self.options.model!r}: its safety checker blanked the image",
+                                hint="reword the prompt")
+        return np.asarray(result.images[0], dtype=np.float32)
+
+
+# -- sizes ---------------------------------------------------------------------------------------------------
+
+
+def _drawn_size(width: int, height: int, native: int, step: int) -> tuple[int, int]:
+    """The size to draw at: about native² pixels, the request's shape up to MAX_ASPECT, sides a multiple of step."""
+    aspect = min(max(width / height, 1 / MAX_ASPECT), MAX_ASPECT)
+    gw = max(step, round(native * math.sqrt(aspect) / step) * step)
+    gh = max(step, round(native / math.sqrt(aspect) / step) * step)
+    return gw, gh
+
+
+def _canvas_size(width: int, height: int, gw: int, gh: int, step: int) -> tuple[int, int]:
+    """The drawn size, widened (or heightened) in steps when the request is noticeably wider (taller)."""
+    want, have = width / height, gw / gh
+    if want > have * (1 + ASPECT_TOLERANCE):
+        return math.ceil(gh * want / step) * step, gh
+    if want < have / (1 + ASPECT_TOLERANCE):
+        return gw, math.ceil(gw / want / step) * step
+    return gw, gh
+
+
+def _cover(image: Array, width: int, height: int) -> tuple[Array, dict[str, Any] | None]:
+    """Scale to cover width×height and crop the middle: never stretched. Returns the record of what was done."""
+    h, w = image.shape[:2]
+    if (w, h) == (width, height):
+        return image, None
+    scale = max(width / w, height / h)
+    sw, sh = max(width, round(w * scale)), max(height, round(h * scale))
+    method = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    scaled = cv2.resize(image, (sw, sh), interpolation=method) if (sw, sh) != (w, h) else image
+    x0, y0 = (sw - width) // 2, (sh - height) // 2
+    out = np.clip(scaled[y0 : y0 + height, x0 : x0 + width], 0.0, 1.0)
+    return out, {"from": [w, h], "scaled_to": [sw, sh], "scale": round(scale, 4), "crop": [x0, y0, width, height],
+                 "filter": "area" if scale < 1 else "cubic"}
+
+
+def _fit_exact(image: Array, width: int, height: int) -> Array:
+    """A pipeline that rounded the size we asked for is brought back to it."""
+    return image if image.shape[:2] == (height, width) else _cover(image, width, height)[0]
+
+
+def _pad_black(image: Array, width: int, height: int) -> Array:
+    """Pad with black to the request's aspect (to within a pixel), keeping the drawing in the middle."""
+    h, w = image.shape[:2]
+    want = width / height
+    pw, ph = (round(h * want), h) if want > w / h else (w, round(w / want))
+    if pw - w < 1 and ph - h < 1:
+        return image
+    x0, y0 = (pw - w) // 2, (ph - h) // 2
+    return cv2.copyMakeBorder(image, y0, ph - h - y0, x0, pw - w - x0, cv2.BORDER_CONSTANT, value=(0, 0, 0))
+
+
+def _timing(request: AssetRequest) -> tuple[float, int]:
+    fps = request.fps or DEFAULT_FPS
+    duration = request.duration if request.duration is not None else DEFAULT_DURATION
+    return fps, max(round(duration * fps), 1)
+
+
+# -- small helpers -------------------------------------------------------------------------------------------
+
+
+def _unit(device: str) -> Unit:
+    return "cpu_second" if device == "cpu" else "gpu_second"
+
+
+def _scale_factor(pipe: Any) -> int:
+    for attribute in ("vae_scale_factor", "vae_scale_factor_spatial"):
+        value = getattr(pipe, attribute, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 8
+
+
+def _first_int(value: Any) -> int | None:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, list | tuple) and value and isinstance(value[0], int):
+        return max(value)
+    return None
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _native_from_config(folder: Path) -> tuple[int, int]:
+    """(native size in pixels, VAE scale factor) from the folder's JSON configs, without loading weights."""
+    vae = _read_json(folder / "vae" / "config.json")
+    channels = vae.get("block_out_channels")
+    scale = 2 ** (len(channels) - 1) if isinstance(channels, list) and channels else 8
+    for part in ("unet", "transformer"):
+        size = _first_int(_read_json(folder / part / "config.json").get("sample_size"))
+        if size:
+            return size * scale, scale
+    return 512, scale
+
+
+def _identity(model: str, folder: Path, pipe: Any) -> dict[str, Any]:
+    """What names these weights: the folder or repo, the HF snapshot (a commit), and a hash of every config."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    for path in files:
+        relative = path.relative_to(folder).as_posix()
+        if path.suffix in (".json", ".txt"):
+            digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+        else:   # weights: their names and sizes (hashing gigabytes on every load would cost seconds)
+            digest.update(f"{relative}\0{path.stat().st_size}\0".encode())
+    revision = folder.name if folder.parent.name == "snapshots" else None
+    scheduler = getattr(pipe, "scheduler", None)
+    return {"model": model, "model_path": str(folder), "model_revision": revision,
+            "name_or_path": str(getattr(pipe, "name_or_path", None) or ""),
+            "config_hash": digest.hexdigest()[:16], "pipeline": type(pipe).__name__,
+            "scheduler": type(scheduler).__name__ if scheduler is not None else None}
+
+
+def _read_reference(path: Path) -> Array:
+    try:
+        image = read_image(path)
+    except MediaError as exc:
+        raise EngineError(f"diffusers engine cannot use the reference image: {exc.message}", path=path) from None
+    return image[..., :3].astype(np.float32) / 255.0
+
+
+def _pil(image: Array) -> Image.Image:
+    return Image.fromarray(_to_uint8(image))
+
+
+def _to_uint8(image: Array) -> Array:
+    return np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)

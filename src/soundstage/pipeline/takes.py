@@ -1,0 +1,151 @@
+"""The generation step: what a project needs generated, as orders for the take store.
+
+Each location's set is one order, shared by every shot there; each shot adds its elements and, if it asks
+for one, a moving background. Continuity: a location seen at several times of day is generated once from
+the script and the later sets take the first as a reference, and a shot's background and elements take the
+set as a reference, wherever the engine accepts references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from soundstage.comp.camera import overscan_size
+from soundstage.db import TakeRecord
+from soundstage.engines import AssetKind, AssetRequest, Engine, load_engine
+from soundstage.errors import EngineError, SoundstageError
+from soundstage.project import Project
+from soundstage.script.breakdown import Breakdown, Shot
+from soundstage.takes import Estimate, PriceTable, TakeStore, background_slot, design_key, element_slot, set_slot
+
+
+@dataclass(frozen=True)
+class Order:
+    """One take to be had: which slot, from which engine, asked how, and whose take is its reference."""
+
+    slot: str
+    engine: str
+    request: AssetRequest
+    shots: tuple[str, ...]            # the shots that use it
+    reference: str | None = None      # the slot whose chosen take steers this one, for continuity
+
+    @property
+    def design(self) -> str:
+        return design_key(self.engine, self.request)
+
+
+@dataclass
+class Planned:
+    order: Order
+    estimate: Estimate | None = None
+    error: str = ""
+
+
+@dataclass
+class Generation:
+    """Orders for a project, and the store and engines that fill them."""
+
+    project: Project
+    engine_override: str | None = None
+    seed_override: int | None = None
+    store: TakeStore = field(init=False)
+    _engines: dict[str, Engine] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        settings = self.project.settings
+        self.store = TakeStore(self.project.state_dir, prices=PriceTable.load(self.project.root),
+                               budget=settings.budget)
+
+    def engine(self, name: str) -> Engine:
+        if name not in self._engines:
+            settings = self.project.settings
+            self._engines[name] = load_engine(name, settings.engines.get(name), root=self.project.root,
+                                              source=self.project.settings_path)
+        return self._engines[name]
+
+    # ------------------------------------------------------------------------------------------ orders
+
+    def orders(self, breakdown: Breakdown, shots: Iterable[str] | None = None) -> list[Order]:
+        """Sets first (the order they appear in), then each shot's own takes."""
+        wanted = [s for s in breakdown.shots if shots is None or s.id in set(shots)]
+        designs = {d.id: d for d in breakdown.sets}
+        settings = self.project.settings
+        width, height = overscan_size(*settings.resolution)
+        orders: list[Order] = []
+        first_at: dict[str, str] = {}           # location → the slot of its first set
+        for set_id in dict.fromkeys(s.set for s in wanted):
+            design = designs[set_id]
+            reference = first_at.setdefault(design.location, set_slot(set_id))
+            orders.append(Order(
+                slot=set_slot(set_id), engine=self.engine_override or settings.engine,
+                request=AssetRequest(kind=AssetKind.SET, prompt=design.prompt, width=width, height=height,
+                                     seed=self._seed(settings.seed)),
+                shots=tuple(s.id for s in wanted if s.set == set_id),
+                reference=None if reference == set_slot(set_id) else reference,
+            ))
+        for shot in wanted:
+            orders += self._shot_orders(shot)
+        return orders
+
+    def _shot_orders(self, shot: Shot) -> list[Order]:
+        settings = self.project.settings
+        width, height = settings.resolution
+        engine = self.engine_override or shot.engine or settings.engine
+        duration = max(1, round(shot.duration * settings.fps)) / settings.fps   # whole frames
+        seed = self._seed(shot.seed)
+        orders = []
+        if shot.background == "moving":
+            orders.append(Order(background_slot(shot.id), engine, AssetRequest(
+                kind=AssetKind.BACKGROUND, prompt=shot.prompt, width=width, height=height, seed=seed,
+                duration=duration, fps=settings.fps,
+            ), (shot.id,), reference=set_slot(shot.set)))
+        for name in shot.elements:
+            orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
+                kind=AssetKind.ELEMENT, prompt=name, look=settings.look.as_prompt(), element=name, seed=seed,
+                width=width, height=height, duration=duration, fps=settings.fps,
+            ), (shot.id,), reference=set_slot(shot.set)))
+        return orders
+
+    def _seed(self, seed: int) -> int:
+        return self.seed_override if self.seed_override is not None else seed
+
+    # ------------------------------------------------------------------------------------------ filling
+
+    def request(self, order: Order) -> AssetRequest:
+        """The order's request with its reference file, once the reference slot has a take."""
+        engine = self.engine(order.engine)
+        if not (order.reference and engine.takes_references):
+            return order.request
+        reference = self.chosen(order.reference)
+        if reference is None:
+            return order.request
+        return replace(order.request, references=(self.store.files(reference)[0],))
+
+    def chosen(self, slot: str, design: str | None = None) -> TakeRecord | None:
+        """The take a render uses for ``slot``: approved, else the newest of the design (any, if not given)."""
+        if design is None:
+            takes = self.store.takes(slot)
+            approved = self.store.approved().get(slot)
+            return next((t for t in takes if t.id == approved), takes[-1] if takes else None)
+        return self.store.chosen(slot, design)
+
+    def make(self, order: Order) -> tuple[TakeRecord, bool]:
+        """Have the order's take in the store (generating it if needed); True if generated now."""
+        try:
+            return self.store.make(order.slot, self.engine(order.engine), self.request(order))
+        except SoundstageError as exc:
+            if exc.shot is None and len(order.shots) == 1:
+                exc.shot = order.shots[0]
+            raise
+
+    def plan(self, orders: list[Order]) -> list[Planned]:
+        """Quote and price every order without generating anything."""
+        planned = []
+        for order in orders:
+            try:
+                engine = self.engine(order.engine)
+                planned.append(Planned(order, self.store.estimate(order.slot, engine, self.request(order))))
+            except (EngineError, SoundstageError) as exc:
+                planned.append(Planned(order, error=str(exc)))
+        return planned

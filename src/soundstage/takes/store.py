@@ -1,0 +1,313 @@
+"""The take store: every generation result, content-addressed, versioned per slot, priced and within budget.
+
+A *slot* is one place in the film that a take fills: ``set/<set-id>`` (a location's set, shared by all its
+shots), ``shot/<id>/background`` and ``shot/<id>/element/<name>``.
+
+- The take's *key* hashes the engine, model, the engine's options, the request and its reference files. The
+  same key is served from the store and costs nothing, whichever slot asks.
+- Its *design* hashes what the crew chose (the engine, and the kind, prompt, look, size, timing and element
+  asked of it): takes of one design with other seeds are alternatives, and the newest (or the approved one)
+  is used. A take from another engine is used once it is approved.
+- Takes are numbered per slot (v001, v002…) and never overwritten; one per slot may be approved.
+- Before a paid request is sent, its price is reserved against the budget in one transaction, so two
+  processes cannot both spend the last of it. The request that would cross the budget is not sent.
+- The engine writes into a private folder that is renamed into place only when the take is complete, with a
+  ``take.json`` recording how it was made. A killed run leaves no half take behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from soundstage import __version__
+from soundstage.atomic import write_text
+from soundstage.db import DB_FILE, Approval, Spend, TakeRecord, open_database
+from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
+from soundstage.errors import BudgetError, EngineTimeout, ProjectError
+from soundstage.keys import content_key, file_digest
+from soundstage.project import Budget
+from soundstage.takes.prices import Price, PriceTable
+
+TAKES_DIR = "takes"
+TAKE_FILE = "take.json"
+_PARTIAL = ".partial-"
+# Options that change how an engine is reached, not what it makes: they never change a take's key.
+_TRANSPORT = frozenset(HTTPOptions.model_fields) | {"device", "dtype"}
+
+
+def set_slot(set_id: str) -> str:
+    return f"set/{set_id}"
+
+
+def element_slot(shot_id: str, element: str) -> str:
+    return f"shot/{shot_id}/element/{element}"
+
+
+def background_slot(shot_id: str) -> str:
+    return f"shot/{shot_id}/background"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A request quoted and priced, before anything is sent."""
+
+    slot: str
+    key: str
+    design: str
+    quote: Quote
+    price: Price
+    cached: bool          # already in the store: costs nothing
+
+
+class TakeStore:
+    def __init__(self, state_dir: Path, *, prices: PriceTable, budget: Budget,
+                 database: str | None = None) -> None:
+        self.state_dir = state_dir
+        self.folder = state_dir / TAKES_DIR
+        self.prices = prices
+        self.budget = budget
+        self._sessions: sessionmaker[Session] = open_database(database or state_dir / DB_FILE)
+        self._sweep_partials()
+
+    # ------------------------------------------------------------------------------------------ asking
+
+    def estimate(self, slot: str, engine: Engine, request: AssetRequest) -> Estimate:
+        quote = engine.quote(request)
+        key = take_key(engine, quote, request)
+        with self._sessions() as session:
+            cached = session.scalar(select(TakeRecord.id).where(TakeRecord.key == key).limit(1)) is not None
+        cached = cached or (self._final_folder(key) / TAKE_FILE).is_file()
+        return Estimate(slot, key, design_key(engine.name, request), quote, self.prices.price(quote), cached)
+
+    def spent_usd(self) -> float:
+        """Settled spending plus reservations still open (a killed run's request may have been billed)."""
+        with self._sessions() as session:
+            return float(session.scalar(select(func.coalesce(func.sum(Spend.usd), 0.0))
+                                        .where(Spend.status.in_(("reserved", "settled")))) or 0.0)
+
+    def takes(self, slot_prefix: str = "") -> list[TakeRecord]:
+        with self._sessions() as session:
+            query = select(TakeRecord).order_by(TakeRecord.slot, TakeRecord.version)
+            if slot_prefix:
+                query = query.where((TakeRecord.slot == slot_prefix) | TakeRecord.slot.startswith(slot_prefix + "/"))
+            return list(session.scalars(query))
+
+    def approved(self) -> dict[str, int]:
+        """slot → the approved take's id."""
+        with self._sessions() as session:
+            return {a.slot: a.take_id for a in session.scalars(select(Approval))}
+
+    def chosen(self, slot: str, design: str) -> TakeRecord | None:
+        """The take the render uses: the approved one, else the newest take of this design."""
+        with self._sessions() as session:
+            approval = session.get(Approval, slot)
+            if approval is not None:
+                return session.get(TakeRecord, approval.take_id)
+            return session.scalar(select(TakeRecord).where(TakeRecord.slot == slot, TakeRecord.design == design)
+                                  .order_by(TakeRecord.version.desc()).limit(1))
+
+    def files(self, take: TakeRecord) -> list[Path]:
+        folder = self.state_dir / take.folder
+        return [folder / name for name in take.record["files"]]
+
+    # ------------------------------------------------------------------------------------------ making
+
+    def make(self, slot: str, engine: Engine, request: AssetRequest) -> tuple[TakeRecord, bool]:
+        """The take for this request in this slot, generating it only if the store does not have it.
+
+        Returns the take and whether it was generated now (False: served from the store, at no cost).
+        """
+        estimate = self.estimate(slot, engine, request)
+        found = self._served(slot, estimate)
+        if found is not None:
+            return found, False
+        spend_id = self._reserve(estimate)
+        partial = self.folder / f"{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        partial.mkdir(parents=True)
+        try:
+            generated = engine.generate(request, partial)
+        except BaseException as exc:
+            shutil.rmtree(partial, ignore_errors=True)
+            # A timed-out job may still run and bill at the service; anything else was not made.
+            self._close_spend(spend_id, None if isinstance(exc, EngineTimeout) else 0.0)
+            raise
+        actual = self.prices.price(Quote(generated.engine, generated.model, generated.unit, generated.quantity))
+        record = {
+            "slot": slot,
+            "key": estimate.key,
+            "design": estimate.design,
+            "kind": request.kind.value,
+            "engine": generated.engine,
+            "model": generated.model,
+            "engine_version": generated.version,
+            "source_type": generated.source_type.value,
+            "request": _request_record(request, self.state_dir.parent),
+            "parameters": generated.parameters,
+            "files": [p.relative_to(partial).as_posix() for p in generated.files],
+            "unit": generated.unit,
+            "quantity": generated.quantity,
+            "cost_usd": actual.usd,
+            "price": actual.line.model_dump(),
+            "seconds": generated.seconds,
+            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "soundstage": __version__,
+        }
+        write_text(partial / TAKE_FILE, json.dumps(record, indent=1, ensure_ascii=False, default=str))
+        final = self._final_folder(estimate.key)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            partial.rename(final)
+        except OSError:
+            # Another process finished the same take first; theirs is identical by key, keep it.
+            shutil.rmtree(partial, ignore_errors=True)
+        self._close_spend(spend_id, actual.usd)
+        return self._record(slot, estimate, json.loads((final / TAKE_FILE).read_text("utf-8"))), True
+
+    def approve(self, slot: str, version: int, by: str = "") -> TakeRecord:
+        with self._sessions.begin() as session:
+            take = session.scalar(select(TakeRecord).where(TakeRecord.slot == slot, TakeRecord.version == version))
+            if take is None:
+                have = ", ".join(t.label for t in session.scalars(select(TakeRecord).where(TakeRecord.slot == slot)))
+                raise ProjectError(f"slot {slot} has no take v{version:03d}"
+                                   + (f" (it has {have})" if have else " (it has no takes yet)"))
+            session.merge(Approval(slot=slot, take_id=take.id, approved_by=by))
+            return take
+
+    def unapprove(self, slot: str) -> None:
+        with self._sessions.begin() as session:
+            approval = session.get(Approval, slot)
+            if approval is not None:
+                session.delete(approval)
+
+    # ------------------------------------------------------------------------------------------ inside
+
+    def _served(self, slot: str, estimate: Estimate) -> TakeRecord | None:
+        """The take with this key, in this slot or another (then recorded here too), or adopted from disk."""
+        with self._sessions() as session:
+            here = session.scalar(select(TakeRecord).where(TakeRecord.slot == slot, TakeRecord.key == estimate.key))
+            if here is not None:
+                return here
+        take_file = self._final_folder(estimate.key) / TAKE_FILE
+        if take_file.is_file():
+            return self._record(slot, estimate, json.loads(take_file.read_text("utf-8")), served=True)
+        return None
+
+    def _record(self, slot: str, estimate: Estimate, record: dict[str, Any], served: bool = False) -> TakeRecord:
+        """Number a take in its slot. Served from the store, it costs this slot nothing."""
+        with self._sessions.begin() as session:
+            existing = session.scalar(select(TakeRecord).where(TakeRecord.slot == slot,
+                                                               TakeRecord.key == estimate.key))
+            if existing is not None:
+                return existing
+            version = (session.scalar(select(func.max(TakeRecord.version)).where(TakeRecord.slot == slot)) or 0) + 1
+            take = TakeRecord(
+                slot=slot, version=version, key=estimate.key, design=estimate.design, kind=record["kind"],
+                engine=record["engine"], model=record["model"], engine_version=record["engine_version"],
+                source_type=record["source_type"], prompt=record["request"]["prompt"],
+                seed=record["request"]["seed"], folder=self._final_folder(estimate.key).relative_to(
+                    self.state_dir).as_posix(),
+                record=record, cost_usd=0.0 if served else float(record["cost_usd"]),
+                seconds=0.0 if served else float(record["seconds"]),
+            )
+            session.add(take)
+            session.flush()
+            return take
+
+    def _reserve(self, estimate: Estimate) -> int | None:
+        """Hold the quoted price against the budget, or refuse before anything is sent."""
+        usd = estimate.price.usd
+        if usd <= 0:
+            return None
+        budget = self.budget
+        with self._sessions.begin() as session:
+            spent = float(session.scalar(select(func.coalesce(func.sum(Spend.usd), 0.0))
+                                         .where(Spend.status.in_(("reserved", "settled")))) or 0.0)
+            if budget.to_currency(spent + usd) > budget.limit + 1e-9:
+                left = max(budget.limit - budget.to_currency(spent), 0.0)
+                raise BudgetError(
+                    f"{estimate.slot}: this take would cost {budget.show(usd)} ({estimate.quote.quantity:g} "
+                    f"{estimate.quote.unit} of {estimate.quote.model}) but only {budget.show(left, converted=True)} "
+                    f"of the {budget.show(budget.limit, converted=True)} budget is left",
+                    hint="raise [budget] limit in soundstage.toml, or use a cheaper engine",
+                )
+            spend = Spend(slot=estimate.slot, key=estimate.key, engine=estimate.quote.engine,
+                          model=estimate.quote.model, unit=estimate.quote.unit, quantity=estimate.quote.quantity,
+                          usd=usd, status="reserved")
+            session.add(spend)
+            session.flush()
+            return spend.id
+
+    def _close_spend(self, spend_id: int | None, usd: float | None) -> None:
+        """Settle at the actual price, release (usd == 0 on failure), or leave reserved (usd None)."""
+        if spend_id is None or usd is None:
+            return
+        with self._sessions.begin() as session:
+            spend = session.get(Spend, spend_id)
+            if spend is not None:
+                spend.usd, spend.status = usd, "settled" if usd > 0 else "released"
+
+    def _final_folder(self, key: str) -> Path:
+        return self.folder / key[:2] / key
+
+    def _sweep_partials(self) -> None:
+        """Remove half-made takes left by runs that were killed (their process is gone)."""
+        if not self.folder.is_dir():
+            return
+        for partial in self.folder.glob(f"{_PARTIAL}*"):
+            pid = partial.name.removeprefix(_PARTIAL).split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)) and time.time() - partial.stat().st_mtime > 1:
+                shutil.rmtree(partial, ignore_errors=True)
+
+
+def take_key(engine: Engine, quote: Quote, request: AssetRequest) -> str:
+    options = {k: v for k, v in _options(engine).items() if k not in _TRANSPORT}
+    fields = {k: v for k, v in asdict(request).items() if k != "references"}
+    return content_key("take", engine.name, quote.model, options, fields,
+                       [file_digest(Path(p)) for p in request.references])
+
+
+def design_key(engine: str, request: AssetRequest) -> str:
+    """What the crew asked for and of which engine, whatever seed answers it."""
+    return content_key("design", engine, request.kind.value, request.prompt, request.look, request.negative_prompt,
+                       request.width, request.height, request.duration, request.fps, request.element)
+
+
+def _options(engine: Engine) -> dict[str, Any]:
+    options = getattr(engine, "options", None)
+    return options.model_dump(mode="json") if options is not None else {}
+
+
+def _request_record(request: AssetRequest, project_root: Path) -> dict[str, Any]:
+    record = asdict(request)
+    record["kind"] = request.kind.value
+    record["references"] = [{"path": _shown(Path(p), project_root), "sha256": file_digest(Path(p))}
+                            for p in request.references]
+    return record
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
