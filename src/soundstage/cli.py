@@ -153,5 +153,171 @@ def render(
         raise typer.Exit(1)
 
 
+@app.command()
+@reports_errors
+def plan(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    shot: Annotated[list[str] | None, typer.Option("--shot", help="Only this shot (repeatable).")] = None,
+    engine: Annotated[str | None, typer.Option(help="Quote another engine than the project's.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """What a render would generate and what it would cost, before anything is spent."""
+    from soundstage.pipeline import Generation, breakdown_project
+
+    project = Project.load(project_dir)
+    generation = Generation(project, engine_override=engine)
+    planned = generation.plan(generation.orders(breakdown_project(project), _shots(shot)))
+    budget = project.settings.budget
+    spent = generation.store.spent_usd()
+    new_usd = sum(p.estimate.price.usd for p in planned if p.estimate and not p.estimate.cached)
+    if as_json:
+        rows = [{"slot": p.order.slot, "shots": list(p.order.shots), "engine": p.order.engine,
+                 "model": p.estimate.quote.model if p.estimate else None,
+                 "unit": p.estimate.quote.unit if p.estimate else None,
+                 "quantity": p.estimate.quote.quantity if p.estimate else None,
+                 "usd": 0.0 if not p.estimate or p.estimate.cached else p.estimate.price.usd,
+                 "status": "error" if p.error else "in store" if p.estimate and p.estimate.cached else "new",
+                 "error": p.error or None} for p in planned]
+        sys.stdout.write(json.dumps({"takes": rows, "new_usd": new_usd, "spent_usd": spent,
+                                     "budget": {"limit": budget.limit, "currency": budget.currency}}, indent=2) + "\n")
+        return
+    table = Table(title=f"{project.settings.title}: {_count(planned, 'take')}", title_justify="left")
+    for column in ("slot", "shots", "model", "units", "cost", "status"):
+        table.add_column(column, overflow="fold")
+    for p in planned:
+        if p.estimate is None:
+            table.add_row(p.order.slot, " ".join(p.order.shots), p.order.engine, "", "", f"[red]{p.error}[/]")
+            continue
+        quote, cached = p.estimate.quote, p.estimate.cached
+        table.add_row(p.order.slot, " ".join(p.order.shots), quote.model,
+                      f"{quote.quantity:g} {quote.unit}", "—" if cached else budget.show(p.estimate.price.usd),
+                      "[dim]in store[/]" if cached else "new")
+    out.print(table)
+    left = budget.limit - budget.to_currency(spent)
+    line = (f"would spend {budget.show(new_usd)}; spent so far {budget.show(spent)}; "
+            f"budget {budget.show(budget.limit, converted=True)}, {budget.show(left, converted=True)} left")
+    over = budget.to_currency(spent + new_usd) > budget.limit + 1e-9
+    out.print(f"[red]{line}: over budget; the takes that would cross it will be refused[/]" if over else line,
+              highlight=False)
+    for p in planned:
+        if p.estimate:
+            priced = p.estimate.price.line
+            if priced.usd and not p.estimate.cached:
+                out.print(f"[dim]{priced.engine} {priced.model} per {priced.unit}: {priced.usd:g} USD "
+                          f"({priced.date}, {priced.source})[/]", highlight=False)
+
+
+@app.command()
+@reports_errors
+def generate(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    shot: Annotated[list[str] | None, typer.Option("--shot", help="Only this shot (repeatable).")] = None,
+    engine: Annotated[str | None, typer.Option(help="Use another engine than the project's.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Another seed: a new take of the same design.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print each take as JSON.")] = False,
+) -> None:
+    """Generate the sets, backgrounds and elements a render needs, as takes. Takes already made are reused."""
+    from soundstage.pipeline import Generation, breakdown_project
+
+    project = Project.load(project_dir)
+    generation = Generation(project, engine_override=engine, seed_override=seed)
+    orders = generation.orders(breakdown_project(project), _shots(shot))
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=err, transient=True, disable=as_json or not err.is_terminal) as bars:
+        task = bars.add_task("generating", total=len(orders))
+
+        def progress(order: Any, index: int, total: int) -> None:
+            bars.update(task, completed=index, description=order.slot)
+
+        outcomes = generation.generate(orders, progress)
+    budget = project.settings.budget
+    if as_json:
+        rows = [{"slot": o.order.slot, "take": o.take.label if o.take else None,
+                 "status": "failed" if o.error else "made" if o.made else "in store",
+                 "engine": o.take.engine if o.take else o.order.engine, "model": o.take.model if o.take else None,
+                 "cost_usd": o.take.cost_usd if o.take and o.made else 0.0,
+                 "files": [str(p) for p in generation.store.files(o.take)] if o.take else [],
+                 "error": o.error or None} for o in outcomes]
+        sys.stdout.write(json.dumps({"takes": rows}, indent=2) + "\n")
+    else:
+        for o in outcomes:
+            if o.error:
+                err.print(f"[red]failed[/] {o.order.slot}: {o.error}", highlight=False)
+            elif o.take:
+                status = "made" if o.made else "[dim]in store[/]"
+                out.print(f"{status} {o.order.slot} {o.take.label} ({o.take.engine} · {o.take.model})",
+                          highlight=False)
+        made = [o for o in outcomes if o.made and o.take]
+        spent = sum(o.take.cost_usd for o in made if o.take)
+        out.print(f"made {len(made)}, in store {sum(1 for o in outcomes if o.take and not o.made)}, "
+                  f"failed {sum(1 for o in outcomes if o.error)}; spent {budget.show(spent)}", highlight=False)
+    if any(o.error for o in outcomes):
+        raise typer.Exit(1)
+
+
+@app.command()
+@reports_errors
+def takes(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    shot: Annotated[str, typer.Argument(help="The shot, e.g. 3-1.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the takes as JSON.")] = False,
+) -> None:
+    """Every take of a shot's slots (its set, background and elements): which is approved, which the render uses."""
+    from soundstage.pipeline import Generation, breakdown_project
+
+    project = Project.load(project_dir)
+    generation = Generation(project)
+    result = breakdown_project(project)
+    if shot not in {s.id for s in result.shots}:
+        raise ProjectError(f"no shot {shot!r}; shots: {', '.join(s.id for s in result.shots)}",
+                           path=project.shots_file)
+    approved = generation.store.approved()
+    budget = project.settings.budget
+    rows: list[dict[str, Any]] = []
+    for order in generation.orders(result, [shot]):
+        used = generation.chosen(order.slot, order.design)
+        for take in generation.store.takes(order.slot):
+            rows.append({"slot": take.slot, "take": take.label, "engine": take.engine, "model": take.model,
+                         "seed": take.seed, "cost_usd": take.cost_usd, "seconds": round(take.seconds, 2),
+                         "made": take.created_at.isoformat(timespec="seconds"),
+                         "approved": approved.get(take.slot) == take.id,
+                         "used": used is not None and used.id == take.id,
+                         "file": str(generation.store.files(take)[0].relative_to(project.root))})
+    if as_json:
+        sys.stdout.write(json.dumps({"shot": shot, "takes": rows}, indent=2) + "\n")
+        return
+    table = Table(title=f"shot {shot}: {_count(rows, 'take')}", title_justify="left")
+    for column in ("slot", "take", "model", "seed", "cost", "made", "", "file"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        mark = ("[green]approved[/]" if row["approved"] else "") + (" [bold]▶ used[/]" if row["used"] else "")
+        table.add_row(row["slot"], row["take"], row["model"], str(row["seed"]), budget.show(row["cost_usd"]),
+                      row["made"][:16].replace("T", " "), mark.strip(), row["file"])
+    out.print(table)
+    if not rows:
+        out.print(f"no takes yet: run [bold]soundstage generate {project_dir} --shot {shot}[/]")
+
+
+@app.command()
+@reports_errors
+def approve(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    slot: Annotated[str, typer.Argument(help="The slot, as `soundstage takes` lists it, e.g. set/sea-cliff-dusk.")],
+    take: Annotated[str, typer.Argument(help="The take: v002 or 2.")],
+) -> None:
+    """Approve one take of a slot: renders use it from now on, whatever is generated later."""
+    from soundstage.pipeline import Generation
+
+    version = take.lower().removeprefix("v")
+    if not version.isdigit():
+        raise ProjectError(f"take {take!r} is not a take number like v002")
+    approved = Generation(Project.load(project_dir)).store.approve(slot, int(version))
+    out.print(f"approved {slot} {approved.label} ({approved.engine} · {approved.model})", highlight=False)
+
+
+def _shots(shots: list[str] | None) -> list[str] | None:
+    return shots or None
+
+
 def _count(items: Sized, noun: str) -> str:
     return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"

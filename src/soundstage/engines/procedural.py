@@ -1649,7 +1649,7 @@ class ProceduralEngine:
         self._check(request)
         megapixels = request.width * request.height / (1920 * 1080)
         seconds = 0.45 * megapixels if request.kind == AssetKind.SET else 0.1 * megapixels * _frame_count(request)
-        return Quote(self.name, self.model, "cpu_second", round(seconds, 3))
+        return Quote(self.name, self.model, "cpu_second", round(seconds, 6))
 
     def generate(self, request: AssetRequest, out_dir: Path) -> Generated:
         self._check(request)

@@ -8,7 +8,7 @@ set as a reference, wherever the engine accepts references.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from soundstage.comp.camera import overscan_size
@@ -39,6 +39,16 @@ class Order:
 class Planned:
     order: Order
     estimate: Estimate | None = None
+    error: str = ""
+
+
+@dataclass
+class Outcome:
+    """What ``generate`` did for one order."""
+
+    order: Order
+    take: TakeRecord | None = None
+    made: bool = False          # generated now; False: served from the store
     error: str = ""
 
 
@@ -138,6 +148,20 @@ class Generation:
             if exc.shot is None and len(order.shots) == 1:
                 exc.shot = order.shots[0]
             raise
+
+    def generate(self, orders: list[Order], progress: Callable[[Order, int, int], None] | None = None,
+                 ) -> list[Outcome]:
+        """Make every order's take; one that fails (refused, over budget, timed out) does not stop the rest."""
+        outcomes = []
+        for index, order in enumerate(orders):
+            if progress:
+                progress(order, index, len(orders))
+            try:
+                take, made = self.make(order)
+                outcomes.append(Outcome(order, take, made))
+            except SoundstageError as exc:
+                outcomes.append(Outcome(order, error=str(exc)))
+        return outcomes
 
     def plan(self, orders: list[Order]) -> list[Planned]:
         """Quote and price every order without generating anything."""

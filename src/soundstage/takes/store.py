@@ -258,7 +258,7 @@ class TakeStore:
                 spend.usd, spend.status = usd, "settled" if usd > 0 else "released"
 
     def _final_folder(self, key: str) -> Path:
-        return self.folder / key[:2] / key
+        return self.folder / key[:20]      # 80 bits: no two takes of one project will meet
 
     def _sweep_partials(self) -> None:
         """Remove half-made takes left by runs that were killed (their process is gone)."""
