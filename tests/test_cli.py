@@ -97,3 +97,51 @@ def test_new_project_renders_and_rerenders_from_cache(tmp_path: Path) -> None:
     again = soundstage("render", film, cwd=film)
     assert again.returncode == 0 and again.stdout.startswith("built 0, cached")
     assert again.stdout.strip().endswith("→ out/cut.mp4")
+
+
+def test_generate_takes_approve_and_plan(tmp_path: Path) -> None:
+    film = tmp_path / "film"
+    assert soundstage("new", film).returncode == 0
+    settings = film / "soundstage.toml"
+    settings.write_text(settings.read_text().replace("[1920, 1080]", "[96, 54]").replace("4.0", "0.25"))
+
+    planned = json.loads(soundstage("plan", film, "--json").stdout)
+    assert [t["status"] for t in planned["takes"]] == ["new"] * 4 and planned["new_usd"] == 0.0
+
+    first = soundstage("generate", film, "--shot", "2-1")
+    assert first.returncode == 0, first.stderr
+    assert "made set/hanok-night v001" in first.stdout and "made 2, in store 0, failed 0" in first.stdout
+    again = soundstage("generate", film, "--shot", "2-1")
+    assert "in store set/hanok-night v001" in again.stdout and "made 0, in store 2" in again.stdout
+    other = soundstage("generate", film, "--shot", "2-1", "--seed", "99")
+    assert "made set/hanok-night v002" in other.stdout
+
+    listed = json.loads(soundstage("takes", film, "2-1", "--json").stdout)["takes"]
+    sets = [t for t in listed if t["slot"] == "set/hanok-night"]
+    assert [(t["take"], t["seed"], t["used"]) for t in sets] == [("v001", 1, False), ("v002", 99, True)]
+    assert (film / sets[0]["file"]).is_file()
+
+    approved = soundstage("approve", film, "set/hanok-night", "v001")
+    assert approved.returncode == 0 and "approved set/hanok-night v001" in approved.stdout
+    listed = json.loads(soundstage("takes", film, "2-1", "--json").stdout)["takes"]
+    assert [(t["take"], t["approved"], t["used"]) for t in listed if t["slot"] == "set/hanok-night"] == [
+        ("v001", True, True), ("v002", False, False)]
+    wrong = soundstage("approve", film, "set/hanok-night", "v7")
+    assert wrong.returncode == 2 and "has no take v007 (it has v001, v002)" in wrong.stderr
+    missing = soundstage("takes", film, "9-9")
+    assert missing.returncode == 2 and "no shot '9-9'" in missing.stderr
+
+    planned = json.loads(soundstage("plan", film, "--json").stdout)
+    assert {t["slot"]: t["status"] for t in planned["takes"]}["set/hanok-night"] == "in store"
+
+
+def test_a_take_that_cannot_be_made_fails_alone(tmp_path: Path) -> None:
+    film = tmp_path / "film"
+    assert soundstage("new", film).returncode == 0
+    settings = film / "soundstage.toml"
+    settings.write_text(settings.read_text().replace("[1920, 1080]", "[96, 54]").replace("4.0", "0.25"))
+    (film / "shots.toml").write_text('[[shot]]\nid = "1-1"\nscene = "1"\nbackground = "moving"\n')
+    result = soundstage("generate", film)
+    assert result.returncode == 1
+    assert "failed shot/1-1/background: shot 1-1: procedural engine cannot make a background" in result.stderr
+    assert "made 4, in store 0, failed 1" in result.stdout
