@@ -168,6 +168,10 @@ class DiffusersEngine:
         params: dict[str, Any] = {**self._identity("image"), "prompt": prompt, "negative_prompt": negative,
                                   "generated_size": [gw, gh]}
         if request.references:
+            if int(self.options.steps * self.options.strength) < 1:
+                raise EngineError(
+                    f"diffusers engine: {self.options.steps} steps at strength {self.options.strength} leave no "
+                    "image-to-image step to run", hint="raise steps or strength so that steps × strength ≥ 1")
             reference = request.references[0]
             start = _cover(_read_reference(reference), gw, gh)[0]
             img2img = self._derived("img2img", AutoPipelineForImage2Image)
@@ -177,7 +181,7 @@ class DiffusersEngine:
                           pipeline=type(img2img).__name__)
         else:
             drawn = self._run(pipe, prompt, negative, request.seed, width=gw, height=gh)
-            params.update(mode="text-to-image")
+            params.update(mode="text-to-image", strength=None)
         drawn = _fit_exact(drawn, gw, gh)
         canvas_w, canvas_h = _canvas_size(request.width, request.height, gw, gh, step)
         if (canvas_w, canvas_h) != (gw, gh):
@@ -206,15 +210,14 @@ class DiffusersEngine:
             return drawn, info
         overlap = max(min(gw, gh) // 16, 4)
         canvas = cv2.copyMakeBorder(drawn, y0, height - gh - y0, x0, width - gw - x0, cv2.BORDER_REPLICATE)
-        keep = np.zeros((height, width), np.float32)
-        keep[y0 : y0 + gh, x0 : x0 + gw] = 1.0
-        mask = (keep < 0.5).astype(np.uint8) * 255
-        mask = cv2.dilate(mask, np.ones((2 * overlap + 1, 2 * overlap + 1), np.uint8))
+        keep = np.zeros((height, width), np.uint8)
+        keep[y0 : y0 + gh, x0 : x0 + gw] = 1
+        mask = cv2.dilate((1 - keep) * 255, np.ones((2 * overlap + 1, 2 * overlap + 1), np.uint8))
         painted = self._run(inpaint, prompt, negative, seed, image=_pil(canvas),
                             mask_image=Image.fromarray(mask), width=width, height=height, strength=1.0)
         painted = _fit_exact(painted, width, height)
         # A ramp from 0 at the margin to 1 one overlap inside: distance to the nearest inpainted pixel.
-        inside = cv2.distanceTransform((keep > 0.5).astype(np.uint8), cv2.DIST_L2, 3)
+        inside = cv2.distanceTransform(keep, cv2.DIST_L2, 3)
         ramp = np.clip(inside / overlap, 0.0, 1.0)[..., None]
         out = painted * (1.0 - ramp) + canvas * ramp
         info.update(method="inpaint", pipeline=type(inpaint).__name__, strength=1.0, overlap=overlap,
@@ -277,10 +280,10 @@ class DiffusersEngine:
         pipe = self._pipe("video")
         gw, gh = _drawn_size(request.width, request.height, self._native(pipe), 8 * _scale_factor(pipe))
         extra = {"num_frames": self.options.video_frames} if self.options.video_frames else {}
-        result = pipe(prompt=prompt, negative_prompt=negative or None, width=gw, height=gh,
-                      num_inference_steps=self.options.steps, guidance_scale=self.options.guidance,
-                      generator=self._generator(request.seed), output_type="np", **extra)
-        source = [_fit_exact(np.asarray(frame, dtype=np.float32), gw, gh) for frame in result.frames[0]]
+        result = self._call(pipe, prompt=prompt, negative_prompt=negative or None, width=gw, height=gh,
+                            num_inference_steps=self.options.steps, guidance_scale=self.options.guidance,
+                            generator=self._generator(request.seed), output_type="np", **extra)
+        source = [_fit_exact(_as_float(frame), gw, gh) for frame in result.frames[0]]
         if not source:
             raise EngineError(f"diffusers video model {self.options.video_model!r} returned no frames")
         picks = [round(i / fps * self.options.video_fps) for i in range(count)]
@@ -396,14 +399,24 @@ class DiffusersEngine:
 
     def _run(self, pipe: Any, prompt: str, negative: str, seed: int, **kwargs: Any) -> Array:
         """One still from ``pipe`` as float RGB in [0, 1]; a safety checker's veto is a refusal."""
-        result = pipe(prompt=prompt, negative_prompt=negative or None, num_inference_steps=self.options.steps,
-                      guidance_scale=self.options.guidance, generator=self._generator(seed), output_type="np",
-                      **kwargs)
+        result = self._call(pipe, prompt=prompt, negative_prompt=negative or None,
+                            num_inference_steps=self.options.steps, guidance_scale=self.options.guidance,
+                            generator=self._generator(seed), output_type="np", **kwargs)
         flagged = getattr(result, "nsfw_content_detected", None)
         if flagged and any(flagged):
             raise EngineRefused(f"diffusers model {self.options.model!r}: its safety checker blanked the image",
                                 hint="reword the prompt")
-        return np.asarray(result.images[0], dtype=np.float32)
+        return _as_float(result.images[0])
+
+    def _call(self, pipe: Any, **kwargs: Any) -> Any:
+        """Call a pipeline; running out of accelerator memory is an EngineError with what to change."""
+        try:
+            return pipe(**kwargs)
+        except torch.OutOfMemoryError:
+            raise EngineError(
+                f"diffusers engine ran out of {self._device()} memory running {type(pipe).__name__}",
+                hint="set a smaller native_size, dtype = 'float16', or fewer video_frames",
+            ) from None
 
 
 # -- sizes ---------------------------------------------------------------------------------------------------
@@ -531,6 +544,14 @@ def _read_reference(path: Path) -> Array:
     except MediaError as exc:
         raise EngineError(f"diffusers engine cannot use the reference image: {exc.message}", path=path) from None
     return image[..., :3].astype(np.float32) / 255.0
+
+
+def _as_float(image: Any) -> Array:
+    """A pipeline's picture (float array in [0, 1], or a PIL image / uint8 array) as float32 RGB in [0, 1]."""
+    array = np.asarray(image)
+    if array.dtype == np.uint8:
+        return array[..., :3].astype(np.float32) / 255.0
+    return array[..., :3].astype(np.float32)
 
 
 def _pil(image: Array) -> Image.Image:
