@@ -12,6 +12,8 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,6 +29,17 @@ class Request:
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
+
+    def form(self) -> dict[str, list[tuple[str | None, bytes]]]:
+        """A multipart/form-data body: field name → [(file name or None, bytes)], in order."""
+        head = f"Content-Type: {self.headers['content-type']}\r\n\r\n".encode()
+        message = BytesParser(policy=default_policy).parsebytes(head + self.body)
+        fields: dict[str, list[tuple[str | None, bytes]]] = {}
+        for part in message.iter_parts():
+            name = str(part.get_param("name", header="content-disposition"))
+            payload = part.get_payload(decode=True)
+            fields.setdefault(name, []).append((part.get_filename(), payload if isinstance(payload, bytes) else b""))
+        return fields
 
 
 @dataclass
