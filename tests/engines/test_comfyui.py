@@ -16,8 +16,6 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
-from email.parser import BytesParser
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from standin import Reply, Request, StandIn
 from soundstage.engines import load_engine
 from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
 from soundstage.engines.comfyui import ComfyUIEngine, plan_workflow, read_workflow
+from soundstage.engines.frames import RETIME_METHOD
 from soundstage.errors import EngineBusy, EngineError, EngineReplyError, EngineTimeout, ProjectError
 from soundstage.media import VideoWriter, probe, read_frames, read_image
 
@@ -56,16 +55,6 @@ def png(pixels: np.ndarray) -> bytes:
     ok, data = cv2.imencode(".png", cv2.cvtColor(pixels, order))
     assert ok
     return data.tobytes()
-
-
-def form(request: Request) -> dict[str, list[tuple[str | None, bytes]]]:
-    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
-    message = BytesParser(policy=default_policy).parsebytes(head + request.body)
-    fields: dict[str, list[tuple[str | None, bytes]]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        fields.setdefault(str(name), []).append((part.get_filename(), part.get_payload(decode=True)))
-    return fields
 
 
 def by_class(graph: dict[str, Any], class_type: str) -> dict[str, Any]:
@@ -143,7 +132,7 @@ class ComfyUI:
         return Reply(200, data, {"Content-Type": "image/png"}) if data is not None else Reply(404, b"")
 
     def _upload(self, request: Request) -> Reply:
-        fields = form(request)
+        fields = request.form()
         ((name, data),) = fields["image"]
         assert name is not None
         self.uploads[name] = data
@@ -245,7 +234,7 @@ def test_reference_is_uploaded_and_named_in_load_image(standin: StandIn, root: P
     got = engine(root, standin, workflow=IMG2IMG).generate(set_request(references=(reference,)), tmp_path / "t")
 
     (upload,) = standin.calls("POST", "/upload/image")
-    fields = form(upload)
+    fields = upload.form()
     ((name, data),) = fields["image"]
     assert data == reference.read_bytes()
     assert name == f"soundstage_{hashlib.sha256(data).hexdigest()[:16]}.png"
@@ -295,7 +284,7 @@ def test_background_from_a_video_workflow_is_retimed_to_the_shot(standin: StandI
         assert abs(level - (20 + 12 * (i * 16 // 24))) < 4, i
     timing = got.parameters["timing"]
     assert timing == {"source_frames": 17, "source_fps": 16.0, "frames": 24, "fps": 24.0, "looped": False,
-                      "trimmed": True, "retimed": True}
+                      "trimmed": True, "retimed": True, "method": RETIME_METHOD}
     assert got.model == "wan2.1_t2v_1.3B_fp16.safetensors"
 
 

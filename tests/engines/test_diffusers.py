@@ -31,7 +31,8 @@ from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from soundstage.engines import load_engine
 from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
-from soundstage.engines.diffusers import DiffusersEngine, DiffusersOptions, luminance_alpha
+from soundstage.engines.diffusers import DiffusersEngine, DiffusersOptions
+from soundstage.engines.frames import RETIME_METHOD
 from soundstage.errors import EngineError, ProjectError
 from soundstage.media import probe, read_frames, read_image, write_png
 
@@ -162,7 +163,7 @@ def test_set_is_an_rgb_png_at_the_requested_size_and_records_how_it_was_made(
     assert p["steps"] == 2 and p["guidance"] == 7.0 and p["seed"] == 1
     assert p["device"] == "cpu" and p["dtype"] == "float32"
     assert p["generated_size"] == [64, 64] and p["final_size"] == [64, 64]
-    assert p["extension"] is None and p["resize"] is None
+    assert p["extension"] is None and p["resized"] is None
     import diffusers
     assert p["diffusers"] == diffusers.__version__ and p["torch"] == torch.__version__
     json.dumps(p)                                  # the take store keeps it as JSON
@@ -224,7 +225,7 @@ def test_a_wider_frame_is_extended_by_inpainting_its_margins_not_stretched(
     ext = p["extension"]
     assert ext["method"] == "inpaint" and ext["pipeline"] == "StableDiffusionInpaintPipeline"
     assert ext["canvas_size"] == [128, 64] and ext["placed_at"] == [32, 0] and ext["margins"] == [32, 0, 32, 0]
-    assert p["resize"]["crop"] == [16, 0, 96, 64] and p["resize"]["scale"] == 1.0
+    assert p["resized"]["crop"] == [16, 0, 96, 64] and p["resized"]["scale"] == 1.0
     # The drawn frame sits in the middle untouched, away from the seam the inpainting blends.
     seam = ext["overlap"]
     middle = wide[:, 16 + seam : 80 - seam]
@@ -243,16 +244,6 @@ def test_a_taller_frame_is_extended_at_top_and_bottom(engine: DiffusersEngine, t
 
 
 # -- elements ------------------------------------------------------------------------------------------------
-
-
-def test_luminance_alpha_is_the_brightest_channel_and_colour_is_unpremultiplied() -> None:
-    rgb = np.array([[[0.0, 0.0, 0.0], [0.5, 0.25, 0.0], [1.0, 1.0, 1.0], [0.0, 0.1, 0.2]]], np.float32)
-    colour, alpha = luminance_alpha(rgb)
-    assert alpha[0].tolist() == pytest.approx([0.0, 0.5, 1.0, 0.2])
-    assert colour[0, 0].tolist() == [0.0, 0.0, 0.0]
-    assert colour[0, 1].tolist() == pytest.approx([1.0, 0.5, 0.0])
-    assert colour[0, 3].tolist() == pytest.approx([0.0, 0.5, 1.0])
-    assert np.allclose(colour * alpha[..., None], rgb)                  # premultiplied again gives the drawing
 
 
 def test_an_element_is_straight_rgba_with_alpha_from_luminance(
@@ -300,8 +291,9 @@ def test_a_background_comes_from_the_video_model_retimed_to_the_request(
     assert len(frames) == 8
     p = got.parameters
     assert p["pipeline"] == "TextToVideoSDPipeline" and p["source_frames"] == 4 and p["frames"] == 8
-    assert p["retime"]["looped"] is True and p["retime"]["source_indices"] == [0, 1, 2, 3, 4, 5, 6, 7]
-    assert p["resize"]["from"] == [64, 64] and p["resize"]["crop"] == [0, 8, 64, 48]
+    assert p["timing"] == {"source_frames": 4, "source_fps": 8.0, "frames": 8, "fps": 8, "method": RETIME_METHOD,
+                           "looped": True, "trimmed": False, "retimed": False}
+    assert p["resized"]["from"] == [64, 64] and p["resized"]["crop"] == [0, 8, 64, 48]
     # Source frames 0-3 play twice: the loop shows the same picture again (within H.264's loss).
     assert np.abs(frames[0].astype(int) - frames[4]).mean() < np.abs(frames[0].astype(int) - frames[2]).mean()
 
@@ -314,6 +306,16 @@ def test_a_background_without_a_video_model_says_how_to_get_one(
         with pytest.raises(EngineError, match="moving background") as caught:
             attempt()
         assert "video_model" in str(caught.value)
+
+
+def test_a_moving_request_needs_a_positive_duration_and_fps(engine: DiffusersEngine, tmp_path: Path) -> None:
+    for wanted in (request(AssetKind.BACKGROUND, duration=1.0, fps=0),
+                   request(AssetKind.ELEMENT, element="fire", duration=0.0, fps=24)):
+        with pytest.raises(EngineError, match="needs a positive duration and fps"):
+            engine.quote(wanted)
+        with pytest.raises(EngineError, match="needs a positive duration and fps"):
+            engine.generate(wanted, tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 # -- missing models, options, quotes -------------------------------------------------------------------------

@@ -27,7 +27,6 @@ from soundstage.engines.google import (
     GEMINI_ASPECTS,
     IMAGEN_ASPECTS,
     GoogleEngine,
-    luminance_alpha,
     nearest_aspect,
     veo_duration,
 )
@@ -171,18 +170,6 @@ def test_quote_names_the_model_and_unit_and_sends_nothing(standin: StandIn, tmp_
 def test_aspect_ratio_is_the_nearest_the_model_accepts(size: tuple[int, int], imagen: str, gemini: str) -> None:
     assert nearest_aspect(*size, IMAGEN_ASPECTS) == imagen
     assert nearest_aspect(*size, GEMINI_ASPECTS) == gemini
-
-
-def test_luminance_alpha_unpremultiplies_an_element_shot_on_black() -> None:
-    straight = np.array([[[255, 128, 0], [40, 80, 200]]], np.uint8)
-    alpha = np.array([[128, 255]], np.uint8)
-    on_black = np.round(straight.astype(np.float32) * alpha[..., None] / 255).astype(np.uint8)
-    rgba = luminance_alpha(np.concatenate([on_black, np.zeros((1, 1, 3), np.uint8)], axis=1))
-    assert rgba[0, :2, 3].tolist() == [128, 200]          # alpha = the largest channel
-    assert abs(int(rgba[0, 0, 0]) - 255) <= 1 and abs(int(rgba[0, 0, 1]) - 128) <= 2
-    over_black = rgba[0, :2, :3].astype(np.float32) * rgba[0, :2, 3:4] / 255
-    assert np.abs(over_black - on_black[0]).max() <= 1    # composited over black, it is the shot again
-    assert rgba[0, 2].tolist() == [0, 0, 0, 0]            # black is clear, not black
 
 
 # -- Imagen: sets from words ------------------------------------------------------------------------------
@@ -499,7 +486,8 @@ def test_veo_background_polls_until_done_and_resamples_to_the_request(standin: S
     assert all(abs(level - (20 + 4 * i)) <= 2 for i, level in enumerate(levels)), levels
     p = got.parameters
     assert (got.unit, got.quantity, p["billed_seconds"]) == ("video_second", 4.0, 4)
-    assert p["resampled"] and p["trimmed"] and not p["looped"] and p["source_fps"] == 24.0
+    assert p["source_fps"] == 24.0 and p["source_frames"] == 96
+    assert p["timing"]["retimed"] and p["timing"]["trimmed"] and not p["timing"]["looped"]
     assert p["resized"]["crop"] == [14, 0, 36, 36] and p["operation"] == OPERATION
 
 

@@ -8,20 +8,20 @@ Every test decodes real pixels or reads what the stand-in received.
 from __future__ import annotations
 
 import base64
+import math
 import time
-from email.parser import BytesParser
-from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-from standin import Reply, Request, StandIn
+from standin import Reply, StandIn
 
 from soundstage.engines import load_engine
 from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
-from soundstage.engines.openai import OpenAIEngine, api_size
+from soundstage.engines.frames import RESIZE_METHOD
+from soundstage.engines.openai import DEFAULT_MODEL, FREE_SIZE_MODELS, MIN_PIXELS, OpenAIEngine, api_size
 from soundstage.errors import EngineBusy, EngineError, EngineRefused, EngineReplyError, EngineTimeout
 from soundstage.media import read_image
 
@@ -72,6 +72,16 @@ def landscape() -> np.ndarray:
     return img
 
 
+def wide_16_9() -> np.ndarray:
+    """1376×768, what GPT Image 2.5 makes for a 16:9 frame: red left, blue right, 5 green columns each side."""
+    img = np.zeros((768, 1376, 3), np.uint8)
+    img[:, :688] = RED
+    img[:, 688:] = BLUE
+    img[:, :5] = GREEN
+    img[:, -6:] = GREEN
+    return img
+
+
 def orange_disc() -> np.ndarray:
     """1024² RGBA: an opaque orange disc on full transparency (whose colour is junk, as models leave it)."""
     img = np.zeros((1024, 1024, 4), np.uint8)
@@ -87,88 +97,105 @@ def set_request(**kw: Any) -> AssetRequest:
     return AssetRequest(**fields)
 
 
-def form(request: Request) -> dict[str, list[tuple[str | None, bytes]]]:
-    """A multipart body as name → [(filename, content)], parsed by the standard library."""
-    head = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
-    message = BytesParser(policy=default_policy).parsebytes(head + request.body)
-    fields: dict[str, list[tuple[str | None, bytes]]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        fields.setdefault(str(name), []).append((part.get_filename(), part.get_payload(decode=True)))
-    return fields
-
-
 # -- success ------------------------------------------------------------------------------------------------
 
 
 def test_set_sends_the_documented_body_and_writes_the_request_size(standin: StandIn, tmp_path: Path) -> None:
-    standin.route("POST", GENERATIONS, image_reply(landscape(), size="1536x1024", quality="high"))
+    standin.route("POST", GENERATIONS, image_reply(wide_16_9(), size="1376x768", quality="high"))
     got = engine(standin, tmp_path).generate(set_request(negative_prompt="people"), tmp_path)
 
     (call,) = standin.calls("POST", GENERATIONS)
-    assert call.json() == {"model": "gpt-image-1", "prompt": "a hanok courtyard at night. teal and orange",
-                           "n": 1, "size": "1536x1024", "quality": "high", "output_format": "png"}
+    # The default is GPT Image 2.5 Sunburst, asked for the frame's own shape: 16:9 at a megapixel, sides ÷ 16.
+    assert call.json() == {"model": "gpt-image-2.5-sunburst", "prompt": "a hanok courtyard at night. teal and orange",
+                           "n": 1, "size": "1376x768", "quality": "high", "output_format": "png"}
     assert call.headers["authorization"] == "Bearer sk-test-standin"
     assert call.headers["x-stainless-retry-count"] == "0"          # the SDK does not retry behind our back
 
     assert got.files == (tmp_path / "set.png",)
     pixels = read_image(got.files[0])
     assert pixels.shape == (180, 320, 3)
-    # The 16:9 frame is the centre of the 3:2 picture: the green bands are cropped away, red left, blue right.
+    # Only the 5-pixel rounding margins are cropped away (no green left); red left, blue right.
     assert not (pixels[..., 1] > 60).any()
     assert (pixels[:, :150] == RED).all() and (pixels[:, 170:] == BLUE).all()
 
     p = got.parameters
-    assert p["resized"] == {"from": [1536, 1024], "to": [320, 180], "crop": [0, 80, 1536, 864],
-                            "method": "centre crop, then OpenCV resize (area down, cubic up)"}
+    assert p["resized"] == {"from": [1376, 768], "to": [320, 180], "crop": [5, 0, 1365, 768], "scale": 0.2344,
+                            "filter": "area", "method": RESIZE_METHOD}
     assert p["seed"] is None and p["deterministic"] is False
-    assert p["size"] == "1536x1024" and p["quality"] == "high" and p["endpoint"] == "images.generate"
+    assert p["size"] == "1376x768" and p["quality"] == "high" and p["endpoint"] == "images.generate"
     assert p["negative_prompt"]["sent"] is False
     assert p["request_id"] == "req_standin_1" and p["usage"]["output_tokens"] == 6240
-    assert p["reply_size"] == "1536x1024"
-    assert (got.engine, got.model, got.unit, got.quantity) == ("openai", "gpt-image-1", "image", 1.0)
+    assert p["reply_size"] == "1376x768" and p["returned_size"] == [1376, 768]
+    assert (got.engine, got.model, got.unit, got.quantity) == ("openai", DEFAULT_MODEL, "image", 1.0)
     assert got.source_type == SourceType.TRAINED_ALGORITHMIC
     assert "openai-python" in got.version
 
 
-def test_sizes_follow_the_request_shape_and_the_model(standin: StandIn, tmp_path: Path) -> None:
-    assert api_size("gpt-image-1", 1920, 1080) == (1536, 1024)
-    assert api_size("gpt-image-1", 1080, 1920) == (1024, 1536)
-    assert api_size("gpt-image-1", 1000, 1000) == (1024, 1024)
-    assert api_size("dall-e-3", 1920, 1080) == (1792, 1024)
-    assert api_size("dall-e-2", 1920, 1080) == (1024, 1024)
+def test_free_size_models_are_asked_for_the_frames_own_shape() -> None:
+    sunburst = "gpt-image-2.5-sunburst"
+    assert api_size(sunburst, 1920, 1080) == (1920, 1088)        # its own size, sides rounded up to ÷ 16
+    assert api_size(sunburst, 1080, 1920) == (1088, 1920)
+    assert api_size(sunburst, 320, 180) == (1376, 768)           # small frames: asked at a megapixel
+    assert api_size(sunburst, 3840, 2160) == (2560, 1440)        # above 2560×1440 is experimental: resized up
+    assert api_size(sunburst, 4000, 1000) == (2560, 864)         # 4:1 is asked at about 3:1, then cropped
+    for model in FREE_SIZE_MODELS:
+        for width, height in [(64, 36), (1000, 1000), (2048, 858), (720, 1280), (4096, 1716), (100, 900),
+                              (2560, 1440), (1998, 1080), (7680, 4320)]:
+            w, h = api_size(model, width, height)
+            assert w % 16 == 0 and h % 16 == 0, (model, width, height)
+            assert 1 / 3 <= w / h <= 3 and w * h >= MIN_PIXELS
+            assert max(w, h) <= 2560 and min(w, h) <= 1440
+            # the asked shape is the request's wherever 1:3 to 3:1 allows, within the rounding to 16
+            want = min(max(width / height, 1 / 3), 3)
+            assert abs(math.log(w / h / want)) < 0.02, (width, height, w, h)
 
-    portrait = np.full((1536, 1024, 3), 90, np.uint8)
-    standin.route("POST", GENERATIONS, image_reply(portrait))
-    got = engine(standin, tmp_path).generate(set_request(width=270, height=480), tmp_path)
-    assert standin.calls("POST", GENERATIONS)[0].json()["size"] == "1024x1536"
-    assert read_image(got.files[0]).shape == (480, 270, 3)
+
+def test_other_models_are_asked_for_the_nearest_standard_size(standin: StandIn, tmp_path: Path) -> None:
+    for model in ("gpt-image-1.5", "gpt-image-1-mini", "gpt-image-2.6-sunburst", "chatgpt-image-latest"):
+        assert model not in FREE_SIZE_MODELS
+        assert api_size(model, 1920, 1080) == (1536, 1024)
+        assert api_size(model, 1080, 1920) == (1024, 1536)
+        assert api_size(model, 1000, 1000) == (1024, 1024)
+
+    standin.route("POST", GENERATIONS, image_reply(landscape()))
+    got = engine(standin, tmp_path, model="gpt-image-1.5").generate(set_request(), tmp_path)
+    assert standin.calls("POST", GENERATIONS)[0].json()["size"] == "1536x1024"
+    pixels = read_image(got.files[0])
+    # The 16:9 frame is the centre of the 3:2 picture: the green bands are cropped away, red left, blue right.
+    assert pixels.shape == (180, 320, 3) and not (pixels[..., 1] > 60).any()
+    assert (pixels[:, :150] == RED).all() and (pixels[:, 170:] == BLUE).all()
+    assert got.parameters["resized"]["crop"] == [0, 80, 1536, 864]
 
 
-def test_dalle3_asks_for_b64_json_and_its_own_quality(standin: StandIn, tmp_path: Path) -> None:
-    wide = np.full((1024, 1792, 3), 200, np.uint8)
-    standin.route("POST", GENERATIONS, image_reply(wide))
-    engine(standin, tmp_path, model="dall-e-3").generate(set_request(), tmp_path)
-    body = standin.calls("POST", GENERATIONS)[0].json()
-    assert body["response_format"] == "b64_json" and body["quality"] == "hd" and body["size"] == "1792x1024"
-    assert "output_format" not in body
+@pytest.mark.parametrize(("model", "says"), [
+    ("gpt-image-1", "was shut down on 2026-10-23; use gpt-image-2.5-sunburst"),
+    ("dall-e-3", "was retired on 2026-05-12; use a GPT Image model such as gpt-image-2.5-sunburst"),
+    ("dall-e-2", "was retired on 2026-05-12"),
+])
+def test_retired_models_are_refused_before_sending(standin: StandIn, tmp_path: Path, model: str, says: str) -> None:
+    with pytest.raises(EngineError, match=f"openai {model}: the model {says}") as caught:
+        engine(standin, tmp_path, model=model).quote(set_request())
+    assert "[engines.openai] model" in str(caught.value)
+    with pytest.raises(EngineError, match=r"retired|shut down"):
+        engine(standin, tmp_path, model=model).generate(set_request(), tmp_path)
+    assert standin.requests == [] and not (tmp_path / "set.png").exists()
 
 
 def test_references_go_to_images_edit_as_multipart(standin: StandIn, tmp_path: Path) -> None:
     reference = tmp_path / "set_v001.png"
     reference.write_bytes(png(np.full((64, 64, 3), 33, np.uint8)))
-    standin.route("POST", EDITS, image_reply(landscape()))
+    standin.route("POST", EDITS, image_reply(wide_16_9()))
     out = tmp_path / "take"
     got = engine(standin, tmp_path).generate(set_request(references=(reference,)), out)
 
     assert standin.calls("POST", GENERATIONS) == []
     (call,) = standin.calls("POST", EDITS)
     assert call.headers["content-type"].startswith("multipart/form-data")
-    fields = form(call)
+    fields = call.form()
     assert fields["image[]"] == [("set_v001.png", reference.read_bytes())]
-    assert fields["model"] == [(None, b"gpt-image-1")]
+    assert fields["model"] == [(None, b"gpt-image-2.5-sunburst")]
     assert fields["prompt"] == [(None, b"a hanok courtyard at night. teal and orange")]
-    assert fields["size"] == [(None, b"1536x1024")] and fields["n"] == [(None, b"1")]
+    assert fields["size"] == [(None, b"1376x768")] and fields["n"] == [(None, b"1")]
     assert got.parameters["endpoint"] == "images.edit" and got.parameters["references"] == ["set_v001.png"]
     assert read_image(got.files[0]).shape == (180, 320, 3)
 
@@ -180,7 +207,7 @@ def test_element_is_the_models_alpha_held_for_its_length(standin: StandIn, tmp_p
     got = engine(standin, tmp_path).generate(request, tmp_path)
 
     body = standin.calls("POST", GENERATIONS)[0].json()
-    assert body["background"] == "transparent" and body["output_format"] == "png"
+    assert body["background"] == "transparent" and body["output_format"] == "png" and body["size"] == "1024x1024"
     assert [p.name for p in got.files] == [f"element_{i:04d}.png" for i in range(12)]
     assert len({p.read_bytes() for p in got.files}) == 1                 # one still, held
     frame = read_image(got.files[5])

@@ -38,7 +38,6 @@ import contextlib
 import copy
 import hashlib
 import json
-import math
 import tempfile
 import time
 import uuid
@@ -47,13 +46,26 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-import cv2
 import httpx
 import numpy as np
 from pydantic import Field, PrivateAttr, computed_field
 
-from soundstage.atomic import write_bytes
 from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, HTTPOptions, Quote, SourceType
+from soundstage.engines.frames import (
+    ELEMENT_PATTERN,
+    decode_image,
+    fit_to_frame,
+    frame_count,
+    has_alpha,
+    hold_still,
+    luminance_alpha,
+    one_line,
+    resize_record,
+    retime,
+    retry_after,
+    shot_duration,
+    shot_fps,
+)
 from soundstage.engines.retry import with_retries
 from soundstage.errors import EngineBusy, EngineError, EngineReplyError, EngineTimeout, MediaError
 from soundstage.media import VideoWriter, probe, read_frames, write_png
@@ -81,9 +93,6 @@ MEDIA_KEYS = ("images", "gifs", "videos")
 VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v", ".gif"})
 MODEL_INPUTS = ("ckpt_name", "unet_name", "model_name")
 _SEED_MASK = (1 << 64) - 1   # ComfyUI seeds are unsigned 64-bit
-
-DEFAULT_DURATION = 2.0       # seconds, when a moving request names none (as the procedural engine does)
-DEFAULT_FPS = 24.0
 
 Workflow = dict[str, dict[str, Any]]
 
@@ -307,86 +316,6 @@ def _multiple_of_8(value: int) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Pixels
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _decode(data: bytes, what: str) -> np.ndarray:
-    """Image bytes to RGB or RGBA uint8; undecodable bytes are the server's fault."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
-    if image is None:
-        raise EngineReplyError(f"comfyui: {what} does not decode as an image ({len(data)} bytes)")
-    if image.dtype != np.uint8:
-        image = (image / 257).astype(np.uint8)
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
-
-
-def _box(src_w: int, src_h: int, width: int, height: int) -> tuple[int, int, int, int]:
-    """The centred (x, y, w, h) of the source that, scaled, exactly fills width × height."""
-    if src_w * height > width * src_h:
-        crop_w, crop_h = min(src_w, max(1, round(src_h * width / height))), src_h
-    else:
-        crop_w, crop_h = src_w, min(src_h, max(1, round(src_w * height / width)))
-    return (src_w - crop_w) // 2, (src_h - crop_h) // 2, crop_w, crop_h
-
-
-def _fit(pixels: np.ndarray, width: int, height: int) -> np.ndarray:
-    """Centre-crop to the request's shape and resize to its size; RGBA is resized premultiplied."""
-    src_h, src_w = pixels.shape[:2]
-    if (src_w, src_h) == (width, height):
-        return pixels
-    x, y, w, h = _box(src_w, src_h, width, height)
-    crop = pixels[y : y + h, x : x + w]
-    interpolation = cv2.INTER_AREA if (w >= width and h >= height) else cv2.INTER_CUBIC
-    if crop.shape[2] == 3:
-        return cv2.resize(np.ascontiguousarray(crop), (width, height), interpolation=interpolation)
-    alpha = crop[..., 3:].astype(np.float32) / 255.0
-    pre = np.dstack([crop[..., :3].astype(np.float32) * (alpha / 255.0), alpha])
-    pre = np.clip(cv2.resize(pre, (width, height), interpolation=interpolation), 0.0, 1.0)
-    a = pre[..., 3:]
-    rgb = np.where(a > 0, pre[..., :3] / np.maximum(a, 1e-6), 0.0)
-    out: np.ndarray = np.dstack([np.clip(rgb * 255.0 + 0.5, 0, 255),
-                                 np.clip(a * 255.0 + 0.5, 0, 255)]).astype(np.uint8)
-    return out
-
-
-def _resize_record(src_w: int, src_h: int, width: int, height: int) -> dict[str, Any] | None:
-    if (src_w, src_h) == (width, height):
-        return None
-    return {"from": [src_w, src_h], "to": [width, height], "crop": list(_box(src_w, src_h, width, height)),
-            "method": "centre crop, then OpenCV resize (area down, cubic up)"}
-
-
-def _alpha_from_light(rgb: np.ndarray) -> np.ndarray:
-    """Straight RGBA from an element on black: alpha is the brightest channel, colour divided by it."""
-    alpha = rgb.max(axis=2)
-    safe = np.maximum(alpha, 1).astype(np.float32)[..., None]
-    straight = np.clip(rgb.astype(np.float32) * (255.0 / safe) + 0.5, 0, 255).astype(np.uint8)
-    straight[alpha == 0] = 0
-    return np.dstack([straight, alpha])
-
-
-def _has_alpha(pixels: np.ndarray) -> bool:
-    return pixels.ndim == 3 and pixels.shape[2] == 4 and bool((pixels[..., 3] < 255).any())
-
-
-def retime(source_frames: int, source_fps: float, frames: int, fps: float) -> tuple[list[int], dict[str, Any]]:
-    """Which source frame shows at each output frame (nearest earlier in time, looping if short), and a record."""
-    indices, looped = [], False
-    for i in range(frames):
-        j = math.floor(i * source_fps / fps + 1e-9)
-        if j >= source_frames:
-            looped, j = True, j % source_frames
-        indices.append(j)
-    record = {"source_frames": source_frames, "source_fps": source_fps, "frames": frames, "fps": fps,
-              "looped": looped, "trimmed": frames / fps < source_frames / source_fps - 1e-9,
-              "retimed": abs(source_fps - fps) > 1e-6}
-    return indices, record
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Errors
 # ---------------------------------------------------------------------------------------------------------
 
@@ -397,19 +326,6 @@ def _dict(value: object) -> dict[str, Any]:
 
 def _list(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _short(text: object, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return max(float(value), 0.0) if value else None
-    except ValueError:
-        return None
 
 
 def _node_errors(node_errors: object, workflow: Workflow) -> str:
@@ -437,7 +353,7 @@ def _execution_error(entry: Mapping[str, Any], prompt_id: str) -> EngineError:
             if event == "execution_error":
                 return EngineError(
                     f"comfyui: prompt {prompt_id} failed at node {data.get('node_id')} ({data.get('node_type')}): "
-                    f"{data.get('exception_type', 'error')}: {_short(data.get('exception_message', ''))}",
+                    f"{data.get('exception_type', 'error')}: {one_line(data.get('exception_message', ''))}",
                     hint="open the workflow in ComfyUI and run it there to see the node's full error")
             if event == "execution_interrupted":
                 return EngineError(f"comfyui: prompt {prompt_id} was interrupted at node {data.get('node_id')} "
@@ -530,7 +446,7 @@ class ComfyUIEngine:
             raise EngineError(f"comfyui engine cannot make a {request.kind}")
         if request.width <= 0 or request.height <= 0:
             raise EngineError(f"comfyui: a {request.width}×{request.height} frame has no pixels")
-        if request.kind != AssetKind.SET and (_duration(request) <= 0 or _fps(request) <= 0):
+        if request.kind != AssetKind.SET and (shot_duration(request) <= 0 or shot_fps(request) <= 0):
             raise EngineError("comfyui: a moving request needs a positive duration and fps")
         if request.kind == AssetKind.SET:
             return "workflow", self.workflow_path
@@ -637,16 +553,16 @@ class ComfyUIEngine:
             try:
                 response = client.request(method, path, **kwargs)
             except httpx.ConnectError as exc:
-                raise EngineError(f"comfyui: could not connect to {self.url} ({_short(exc, 120)})",
+                raise EngineError(f"comfyui: could not connect to {self.url} ({one_line(exc, 120)})",
                                   hint=f"is ComfyUI running at {self.url}?") from exc
             except httpx.TimeoutException as exc:
                 raise EngineTimeout(f"comfyui: {method} {path} got no answer within {self._call_timeout:g} s",
                                     hint=f"is ComfyUI at {self.url} overloaded or stuck?") from exc
             except httpx.TransportError as exc:
-                raise EngineBusy(f"comfyui: {method} {path} failed in transit ({_short(exc, 160)})") from exc
+                raise EngineBusy(f"comfyui: {method} {path} failed in transit ({one_line(exc, 160)})") from exc
             if response.status_code == 429 or response.status_code >= 500:
                 raise EngineBusy(f"comfyui: {method} {path} answered {response.status_code} "
-                                 f"({_short(response.text, 160)})", retry_after=_retry_after(response))
+                                 f"({one_line(response.text, 160)})", retry_after=retry_after(response.headers))
             return response
 
         return with_retries(once, retries=self.options.retries, backoff=self.options.backoff)
@@ -657,7 +573,7 @@ class ComfyUIEngine:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise EngineReplyError(f"comfyui: {what} answered with something that is not JSON "
-                                   f"({_short(response.text, 120)})") from None
+                                   f"({one_line(response.text, 120)})") from None
 
     def _system_stats(self, client: httpx.Client) -> dict[str, Any]:
         """ComfyUI's version and device, if it says; also the first sign of whether it is there at all."""
@@ -685,10 +601,10 @@ class ComfyUIEngine:
                                   data={"type": "input", "overwrite": "true"})
             if response.status_code != 200:
                 raise EngineError(f"comfyui: uploading {path.name} failed ({response.status_code} "
-                                  f"{_short(response.text, 160)})")
+                                  f"{one_line(response.text, 160)})")
             reply = self._json(response, "POST /upload/image")
             if not isinstance(reply, dict) or not isinstance(reply.get("name"), str):
-                raise EngineReplyError(f"comfyui: POST /upload/image did not say the file's name ({_short(reply)})")
+                raise EngineReplyError(f"comfyui: POST /upload/image did not say the file's name ({one_line(reply)})")
             subfolder = reply.get("subfolder") or ""
             names.append(f"{subfolder}/{reply['name']}" if subfolder else reply["name"])
         return names
@@ -701,13 +617,13 @@ class ComfyUIEngine:
             error = reply.get("error") if isinstance(reply, dict) else reply
             said = (error.get("message") or error.get("type")) if isinstance(error, dict) else error
             nodes = _node_errors(reply.get("node_errors") if isinstance(reply, dict) else None, original)
-            raise EngineError(f"comfyui refused the workflow: {_short(said or 'invalid prompt', 120)}"
-                              + (f"; {_short(nodes, 400)}" if nodes else ""),
+            raise EngineError(f"comfyui refused the workflow: {one_line(said or 'invalid prompt', 120)}"
+                              + (f"; {one_line(nodes, 400)}" if nodes else ""),
                               hint="open the workflow in ComfyUI: a missing model file or custom node is usual")
         if response.status_code != 200:
-            raise EngineError(f"comfyui: POST /prompt answered {response.status_code} ({_short(response.text, 160)})")
+            raise EngineError(f"comfyui: POST /prompt answered {response.status_code} ({one_line(response.text, 160)})")
         if not isinstance(reply, dict) or not isinstance(reply.get("prompt_id"), str):
-            raise EngineReplyError(f"comfyui: POST /prompt did not return a prompt_id ({_short(reply, 160)})")
+            raise EngineReplyError(f"comfyui: POST /prompt did not return a prompt_id ({one_line(reply, 160)})")
         return reply["prompt_id"], reply.get("number"), _node_errors(reply.get("node_errors"), original)
 
     def _wait(self, client: httpx.Client, prompt_id: str) -> tuple[dict[str, Any], int]:
@@ -720,7 +636,7 @@ class ComfyUIEngine:
             history = self._json(response, f"GET /history/{prompt_id}")
             if response.status_code != 200 or not isinstance(history, dict):
                 raise EngineReplyError(f"comfyui: GET /history/{prompt_id} answered {response.status_code} "
-                                       f"({_short(history, 160)})")
+                                       f"({one_line(history, 160)})")
             entry = history.get(prompt_id)
             if isinstance(entry, dict):
                 if _dict(entry.get("status")).get("status_str") == "error":
@@ -805,7 +721,7 @@ class ComfyUIEngine:
             local = scratch / f"output_{index:04d}{suffix}"
             local.write_bytes(response.content)
             return "video", local, item
-        return "image", _decode(response.content, f"output {item['filename']}"), item
+        return "image", decode_image(response.content, f"comfyui: output {item['filename']}"), item
 
     # -- files ---------------------------------------------------------------------------------------------
 
@@ -818,40 +734,42 @@ class ComfyUIEngine:
                 raise EngineReplyError(f"comfyui: the set workflow's output {outputs[0]} is a video, not a still")
             src_h, src_w = pixels.shape[:2]
             target = out_dir / "set.png"
-            write_png(target, _fit(np.ascontiguousarray(pixels[..., :3]), request.width, request.height))
+            write_png(target, fit_to_frame(np.ascontiguousarray(pixels[..., :3]), request.width, request.height))
             shaped: dict[str, Any] = {"outputs": outputs, "used_output": outputs[0],
-                                      "resized": _resize_record(src_w, src_h, request.width, request.height)}
+                                      "resized": resize_record(src_w, src_h, request.width, request.height)}
             if pixels.shape[2] == 4:
-                shaped["alpha_dropped"] = _has_alpha(pixels)
+                shaped["alpha_dropped"] = has_alpha(pixels)
             return (target,), shaped
         if label == "workflow":              # an element from a still graph: one picture, held
             return self._held_element(request, media, out_dir)
         frames, source_fps, source = self._frames(media)
-        fps = _fps(request)
-        count = max(round(_duration(request) * fps), 1)
+        if not frames:
+            raise EngineReplyError(f"comfyui: the {label}'s output {outputs[0]} holds no frames")
+        fps, count = shot_fps(request), frame_count(request)
         indices, timing = retime(len(frames), source_fps or fps, count, fps)
         if source_fps is None:
             timing["source_fps"] = None
             timing["assumed_source_fps"] = fps
         src_h, src_w = frames[0].shape[:2]
         shaped = {"outputs": outputs, "source": source, "timing": timing,
-                  "resized": _resize_record(src_w, src_h, request.width, request.height)}
+                  "resized": resize_record(src_w, src_h, request.width, request.height)}
         if request.kind == AssetKind.BACKGROUND:
             target = out_dir / "background.mp4"
             with VideoWriter(target, width=request.width, height=request.height, fps=fps) as writer:
                 for j in indices:
-                    writer.write(_fit(np.ascontiguousarray(frames[j][..., :3]), request.width, request.height))
+                    writer.write(fit_to_frame(np.ascontiguousarray(frames[j][..., :3]), request.width,
+                                              request.height))
             return (target,), shaped
-        own_alpha = all(_has_alpha(f) for f in frames)
+        own_alpha = all(has_alpha(f) for f in frames)
         shaped["alpha"] = ("the workflow's (RGBA output)" if own_alpha
                            else "luminance: brightest channel, colour unpremultiplied")
         files = []
         for i, j in enumerate(indices):
-            frame = frames[j] if own_alpha else _alpha_from_light(np.ascontiguousarray(frames[j][..., :3]))
-            path = out_dir / f"element_{i:04d}.png"
-            write_png(path, _fit(frame, request.width, request.height))
+            frame = frames[j] if own_alpha else luminance_alpha(np.ascontiguousarray(frames[j][..., :3]))
+            path = out_dir / (ELEMENT_PATTERN % i)
+            write_png(path, fit_to_frame(frame, request.width, request.height))
             files.append(path)
-        shaped.update(frames=count, fps=fps, duration=count / fps, pattern="element_%04d.png")
+        shaped.update(frames=count, fps=fps, duration=count / fps, pattern=ELEMENT_PATTERN)
         return tuple(files), shaped
 
     @staticmethod
@@ -860,27 +778,18 @@ class ComfyUIEngine:
         kind, pixels, item = media[0]
         if kind != "image":
             raise EngineReplyError(f"comfyui: the still workflow's output {item['filename']} is a video")
-        if _has_alpha(pixels):
+        if has_alpha(pixels):
             alpha = "the workflow's (RGBA output)"
         else:
-            pixels = _alpha_from_light(np.ascontiguousarray(pixels[..., :3]))
+            pixels = luminance_alpha(np.ascontiguousarray(pixels[..., :3]))
             alpha = "luminance: brightest channel, colour unpremultiplied"
         src_h, src_w = pixels.shape[:2]
-        ok, encoded = cv2.imencode(".png", cv2.cvtColor(_fit(pixels, request.width, request.height),
-                                                        cv2.COLOR_RGBA2BGRA))
-        if not ok:
-            raise EngineError("comfyui: could not encode the element as PNG")
-        fps = _fps(request)
-        count = max(round(_duration(request) * fps), 1)
-        files = []
-        for i in range(count):
-            path = out_dir / f"element_{i:04d}.png"
-            write_bytes(path, encoded.tobytes())
-            files.append(path)
-        return tuple(files), {"outputs": [m[2]["filename"] for m in media], "used_output": item["filename"],
-                              "resized": _resize_record(src_w, src_h, request.width, request.height),
-                              "alpha": alpha, "frames": count, "fps": fps, "duration": count / fps,
-                              "held_still": True, "pattern": "element_%04d.png"}
+        fps, count = shot_fps(request), frame_count(request)
+        files = hold_still(fit_to_frame(pixels, request.width, request.height), out_dir, count)
+        return files, {"outputs": [m[2]["filename"] for m in media], "used_output": item["filename"],
+                       "resized": resize_record(src_w, src_h, request.width, request.height),
+                       "alpha": alpha, "frames": count, "fps": fps, "duration": count / fps,
+                       "held_still": True, "pattern": ELEMENT_PATTERN}
 
     @staticmethod
     def _frames(media: list[tuple[str, Any, dict[str, Any]]]) -> tuple[list[np.ndarray], float | None, str]:
@@ -900,11 +809,3 @@ class ComfyUIEngine:
             return frames, rate, f"video {item['filename']}"
         stills = [m[1] for m in media]
         return stills, None, f"{len(stills)} image(s)"
-
-
-def _duration(request: AssetRequest) -> float:
-    return request.duration if request.duration is not None else DEFAULT_DURATION
-
-
-def _fps(request: AssetRequest) -> float:
-    return request.fps if request.fps is not None else DEFAULT_FPS

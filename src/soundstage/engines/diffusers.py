@@ -7,9 +7,11 @@ that says where we looked, never a multi-gigabyte download in the middle of a sh
 A text-to-image model draws best near the size and shape it was trained on, so a set is drawn there and then
 brought to the frame: a frame wider (or taller) than the model can draw is *extended* by inpainting its
 margins, never stretched. Elements have no alpha from a diffusion model, so they are drawn on black and the
-matte is pulled from luminance, which is right for light-emitting elements (fire, sparks, magic).
+matte is pulled from luminance, which is right for light-emitting elements (fire, sparks, magic). The crop
+and resize to the frame, the matte and the retiming of a video model's frames are the ones every AI engine
+uses, from :mod:`soundstage.engines.frames`.
 
-Public: :class:`DiffusersEngine`, :func:`luminance_alpha`.
+Public: :class:`DiffusersEngine`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,17 @@ from PIL import Image
 from pydantic import Field
 
 from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType, Unit
+from soundstage.engines.frames import (
+    ELEMENT_PATTERN,
+    fit_to_frame,
+    frame_count,
+    hold_still,
+    luminance_alpha,
+    resize_record,
+    retime,
+    shot_duration,
+    shot_fps,
+)
 from soundstage.errors import EngineError, EngineRefused, MediaError
 from soundstage.media import VideoWriter, read_image, write_png
 
@@ -50,8 +63,6 @@ MAX_ASPECT = 2.0
 #: Aspect differences below this are cropped away rather than inpainted (a few pixels are not worth a pass).
 ASPECT_TOLERANCE = 0.02
 BLACK_BACKGROUND = "on a pure black background"
-DEFAULT_FPS = 24.0
-DEFAULT_DURATION = 2.0
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _GET_IT = ("soundstage never downloads weights: on a machine with internet run `hf download {model}` (or "
            "`pipeline.save_pretrained(folder)`) and copy the folder or the Hugging Face cache here")
@@ -70,19 +81,6 @@ class DiffusersOptions(EngineOptions):
     native_size: int | None = Field(None, ge=8, le=8192)  # the model's trained size; None: from its config
     video_frames: int | None = Field(None, ge=1, le=1000)  # frames asked of the video model; None: its default
     video_fps: float = Field(8.0, gt=0, le=240)          # the rate the video model's frames are meant to play at
-
-
-def luminance_alpha(rgb: Array) -> tuple[Array, Array]:
-    """Straight colour and alpha of a frame drawn on black: alpha = brightest channel, colour = rgb / alpha.
-
-    Composited *over* a plate this gives back ``rgb + plate·(1 − alpha)``: the element's light added, the
-    plate dimmed only where the element is dense. Float H×W×3 in [0, 1] in; float colour and alpha out.
-    """
-    rgb = np.clip(rgb.astype(np.float32), 0.0, 1.0)
-    alpha = rgb.max(axis=2)
-    safe = np.where(alpha > 0, alpha, 1.0)[..., None]
-    colour = np.where(alpha[..., None] > 0, rgb / safe, 0.0)
-    return colour.astype(np.float32), alpha
 
 
 class DiffusersEngine:
@@ -173,7 +171,7 @@ class DiffusersEngine:
                     f"diffusers engine: {self.options.steps} steps at strength {self.options.strength} leave no "
                     "image-to-image step to run", hint="raise steps or strength so that steps × strength ≥ 1")
             reference = request.references[0]
-            start = _cover(_read_reference(reference), gw, gh)[0]
+            start = fit_to_frame(_read_reference(reference), gw, gh)
             img2img = self._derived("img2img", AutoPipelineForImage2Image)
             drawn = self._run(img2img, prompt, negative, request.seed, image=_pil(start),
                               strength=self.options.strength)
@@ -182,15 +180,15 @@ class DiffusersEngine:
         else:
             drawn = self._run(pipe, prompt, negative, request.seed, width=gw, height=gh)
             params.update(mode="text-to-image", strength=None)
-        drawn = _fit_exact(drawn, gw, gh)
+        drawn = fit_to_frame(drawn, gw, gh)
         canvas_w, canvas_h = _canvas_size(request.width, request.height, gw, gh, step)
         if (canvas_w, canvas_h) != (gw, gh):
             drawn, params["extension"] = self._extend(drawn, canvas_w, canvas_h, prompt, negative, request.seed)
         else:
             params["extension"] = None
-        pixels, params["resize"] = _cover(drawn, request.width, request.height)
+        params["resized"] = resize_record(drawn.shape[1], drawn.shape[0], request.width, request.height)
         target = out_dir / "set.png"
-        write_png(target, _to_uint8(pixels))
+        write_png(target, _to_uint8(fit_to_frame(drawn, request.width, request.height)))
         return (target,), params
 
     def _extend(self, drawn: Array, width: int, height: int, prompt: str, negative: str,
@@ -215,7 +213,7 @@ class DiffusersEngine:
         mask = cv2.dilate((1 - keep) * 255, np.ones((2 * overlap + 1, 2 * overlap + 1), np.uint8))
         painted = self._run(inpaint, prompt, negative, seed, image=_pil(canvas),
                             mask_image=Image.fromarray(mask), width=width, height=height, strength=1.0)
-        painted = _fit_exact(painted, width, height)
+        painted = fit_to_frame(painted, width, height)
         # A ramp from 0 at the margin to 1 one overlap inside: distance to the nearest inpainted pixel.
         inside = cv2.distanceTransform(keep, cv2.DIST_L2, 3)
         ramp = np.clip(inside / overlap, 0.0, 1.0)[..., None]
@@ -225,74 +223,74 @@ class DiffusersEngine:
         return out.astype(np.float32), info
 
     def _element(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
-        fps, count = _timing(request)
+        fps, count = shot_fps(request), frame_count(request)
+        width, height = request.width, request.height
         words = ", ".join(part for part in (request.element, request.prompt) if part)
         prompt, negative = f"{words}, {BLACK_BACKGROUND}", request.negative_prompt
         params: dict[str, Any] = {"element": request.element, "prompt": prompt, "negative_prompt": negative,
                                   "alpha": "luminance", "frames": count, "fps": fps, "duration": count / fps,
-                                  "pattern": "element_%04d.png"}
+                                  "pattern": ELEMENT_PATTERN}
         if self.options.video_model:
             drawn_frames, info = self._video_frames(prompt, negative, request, fps, count)
             params.update(self._identity("video"), **info, animated=True)
         else:
             pipe = self._pipe("image")
             gw, gh = _drawn_size(request.width, request.height, self._native(pipe), 8 * _scale_factor(pipe))
-            still = _fit_exact(self._run(pipe, prompt, negative, request.seed, width=gw, height=gh), gw, gh)
-            drawn_frames = [still] * count
+            still = fit_to_frame(self._run(pipe, prompt, negative, request.seed, width=gw, height=gh), gw, gh)
+            drawn_frames = [still]
             params.update(self._identity("image"), generated_size=[gw, gh], animated=False,
                           repeated="one still, repeated for every frame")
         # Drawn on black, so the margins a wider frame needs are black too: alpha 0 there, nothing to inpaint.
-        padded = _pad_black(drawn_frames[0], request.width, request.height)
+        padded = _pad_black(drawn_frames[0], width, height)
         params["extension"] = ({"method": "black", "canvas_size": [padded.shape[1], padded.shape[0]]}
                                if padded.shape != drawn_frames[0].shape else None)
+        params["resized"] = resize_record(padded.shape[1], padded.shape[0], width, height)
+
+        def matte(frame: Array) -> Array:
+            return luminance_alpha(fit_to_frame(_pad_black(frame, width, height), width, height))
+
+        if len(drawn_frames) == 1:
+            return hold_still(matte(drawn_frames[0]), out_dir, count), params
         files: list[Path] = []
-        cache: dict[int, Array] = {}
+        last: tuple[int, Array] | None = None            # a held source frame is matted once
         for i, frame in enumerate(drawn_frames):
-            key = id(frame)
-            if key not in cache:
-                pixels, params["resize"] = _cover(_pad_black(frame, request.width, request.height),
-                                                  request.width, request.height)
-                colour, alpha = luminance_alpha(pixels)
-                rgba = np.dstack([_to_uint8(colour), _to_uint8(alpha)])
-                rgba[rgba[..., 3] == 0, :3] = 0      # no colour where there is nothing
-                cache = {key: rgba}
-            path = out_dir / f"element_{i:04d}.png"
-            write_png(path, cache[key])
+            if last is None or last[0] != id(frame):
+                last = (id(frame), matte(frame))
+            path = out_dir / (ELEMENT_PATTERN % i)
+            write_png(path, last[1])
             files.append(path)
         return tuple(files), params
 
     def _background(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
-        fps, count = _timing(request)
+        fps, count = shot_fps(request), frame_count(request)
         prompt, negative = request.full_prompt, request.negative_prompt
         frames, info = self._video_frames(prompt, negative, request, fps, count)
         params: dict[str, Any] = {**self._identity("video"), "prompt": prompt, "negative_prompt": negative,
-                                  **info, "frames": count, "fps": fps, "duration": count / fps}
+                                  **info, "frames": count, "fps": fps, "duration": count / fps,
+                                  "resized": resize_record(frames[0].shape[1], frames[0].shape[0], request.width,
+                                                           request.height)}
         target = out_dir / "background.mp4"
         with VideoWriter(target, width=request.width, height=request.height, fps=fps) as writer:
             for frame in frames:
-                pixels, params["resize"] = _cover(frame, request.width, request.height)
-                writer.write(_to_uint8(pixels))
+                writer.write(_to_uint8(fit_to_frame(frame, request.width, request.height)))
         return (target,), params
 
     def _video_frames(self, prompt: str, negative: str, request: AssetRequest, fps: float,
                       count: int) -> tuple[list[Array], dict[str, Any]]:
-        """Run the video model once, then pick frames by time: frame i shows the model's frame at i/fps."""
+        """Run the video model once, then pick by time the model's frame each of the shot's frames shows."""
         pipe = self._pipe("video")
         gw, gh = _drawn_size(request.width, request.height, self._native(pipe), 8 * _scale_factor(pipe))
         extra = {"num_frames": self.options.video_frames} if self.options.video_frames else {}
         result = self._call(pipe, prompt=prompt, negative_prompt=negative or None, width=gw, height=gh,
                             num_inference_steps=self.options.steps, guidance_scale=self.options.guidance,
                             generator=self._generator(request.seed), output_type="np", **extra)
-        source = [_fit_exact(_as_float(frame), gw, gh) for frame in result.frames[0]]
+        source = [fit_to_frame(_as_float(frame), gw, gh) for frame in result.frames[0]]
         if not source:
             raise EngineError(f"diffusers video model {self.options.video_model!r} returned no frames")
-        picks = [round(i / fps * self.options.video_fps) for i in range(count)]
-        looped = any(p >= len(source) for p in picks)
-        frames = [source[p % len(source)] for p in picks]
+        indices, timing = retime(len(source), self.options.video_fps, count, fps)
         info = {"generated_size": [gw, gh], "source_frames": len(source), "source_fps": self.options.video_fps,
-                "retime": {"method": "nearest frame by time", "looped": looped,
-                           "source_indices": picks if count <= 64 else f"{picks[:64]}…"}}
-        return frames, info
+                "timing": timing}
+        return [source[j] for j in indices], info
 
     # -- models ----------------------------------------------------------------------------------------------
 
@@ -308,6 +306,8 @@ class DiffusersEngine:
             raise EngineError("an element request needs request.element (fire, sparks, smoke, ...)")
         if request.width < 8 or request.height < 8:
             raise EngineError(f"diffusers engine cannot make a {request.width}×{request.height} frame")
+        if request.kind != AssetKind.SET and (shot_duration(request) <= 0 or shot_fps(request) <= 0):
+            raise EngineError("diffusers engine: a moving request needs a positive duration and fps")
 
     def _device(self) -> str:
         wanted = self.options.device
@@ -440,26 +440,6 @@ def _canvas_size(width: int, height: int, gw: int, gh: int, step: int) -> tuple[
     return gw, gh
 
 
-def _cover(image: Array, width: int, height: int) -> tuple[Array, dict[str, Any] | None]:
-    """Scale to cover width×height and crop the middle: never stretched. Returns the record of what was done."""
-    h, w = image.shape[:2]
-    if (w, h) == (width, height):
-        return image, None
-    scale = max(width / w, height / h)
-    sw, sh = max(width, round(w * scale)), max(height, round(h * scale))
-    method = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-    scaled = cv2.resize(image, (sw, sh), interpolation=method) if (sw, sh) != (w, h) else image
-    x0, y0 = (sw - width) // 2, (sh - height) // 2
-    out = np.clip(scaled[y0 : y0 + height, x0 : x0 + width], 0.0, 1.0)
-    return out, {"from": [w, h], "scaled_to": [sw, sh], "scale": round(scale, 4), "crop": [x0, y0, width, height],
-                 "filter": "area" if scale < 1 else "cubic"}
-
-
-def _fit_exact(image: Array, width: int, height: int) -> Array:
-    """A pipeline that rounded the size we asked for is brought back to it."""
-    return image if image.shape[:2] == (height, width) else _cover(image, width, height)[0]
-
-
 def _pad_black(image: Array, width: int, height: int) -> Array:
     """Pad with black to the request's aspect (to within a pixel), keeping the drawing in the middle."""
     h, w = image.shape[:2]
@@ -469,12 +449,6 @@ def _pad_black(image: Array, width: int, height: int) -> Array:
         return image
     x0, y0 = (pw - w) // 2, (ph - h) // 2
     return cv2.copyMakeBorder(image, y0, ph - h - y0, x0, pw - w - x0, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-
-
-def _timing(request: AssetRequest) -> tuple[float, int]:
-    fps = request.fps or DEFAULT_FPS
-    duration = request.duration if request.duration is not None else DEFAULT_DURATION
-    return fps, max(round(duration * fps), 1)
 
 
 # -- small helpers -------------------------------------------------------------------------------------------

@@ -17,11 +17,11 @@ Default Credentials, as ``gcloud auth application-default login`` or ``GOOGLE_AP
 Gemini image and moving pictures are refused at quote time.
 
 Retries are ours (:func:`soundstage.engines.retry.with_retries`); the SDK's own retries are switched off so a
-rate limit is counted once and reported once. Every pixel that leaves here is resized to the request by a
-centre crop and a resize, and the parameters say so.
+rate limit is counted once and reported once. Every pixel that leaves here is brought to the request by a
+centre crop and a resize, and Veo's frames to its frame rate, by :mod:`soundstage.engines.frames`; the
+parameters say what was done.
 
-Public: :class:`GoogleEngine`, :func:`nearest_aspect`, :func:`cover_box`, :func:`luminance_alpha`,
-:func:`veo_duration`.
+Public: :class:`GoogleEngine`, :func:`nearest_aspect`, :func:`veo_duration`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ import tempfile
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -50,6 +49,20 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, HTTPOptions, Quote, SourceType
+from soundstage.engines.frames import (
+    ELEMENT_PATTERN,
+    decode_image,
+    fit_to_frame,
+    frame_count,
+    has_alpha,
+    luminance_alpha,
+    one_line,
+    resize_record,
+    retime,
+    retry_after,
+    shot_duration,
+    shot_fps,
+)
 from soundstage.engines.retry import with_retries
 from soundstage.errors import EngineBusy, EngineError, EngineRefused, EngineReplyError, EngineTimeout, MediaError
 from soundstage.media import VideoWriter, probe, read_frames, write_png
@@ -95,8 +108,6 @@ _ELEMENT_NEGATIVE = "background, scenery, ground, floor, sky, text, watermark"
 _CONTINUITY = ("Match the reference image{s}: this is the same location, so keep its architecture, layout, light "
                "and palette.")
 
-DEFAULT_DURATION = 2.0   # seconds, when a moving request names none (as the procedural engine does)
-DEFAULT_FPS = 24.0
 MAX_REFERENCES = 3       # Gemini image models take at most three input images
 _MAX_SEED = 2**31 - 1
 
@@ -112,7 +123,7 @@ _UNREACHABLE = _exception_types(httpx.TransportError, getattr(httpx2, "Transport
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Geometry and pixels
+# Shapes, seeds and clip lengths
 # ---------------------------------------------------------------------------------------------------------
 
 
@@ -125,57 +136,6 @@ def nearest_aspect(width: int, height: int, choices: Sequence[str]) -> str:
         return abs(math.log(w / h) - target)
 
     return min(choices, key=distance)
-
-
-def cover_box(src_w: int, src_h: int, width: int, height: int) -> tuple[int, int, int, int]:
-    """The centred ``(x, y, w, h)`` of the source that, scaled, exactly fills width × height (a centre crop)."""
-    if src_w * height > width * src_h:          # source is wider: keep full height
-        crop_h = src_h
-        crop_w = min(src_w, max(1, round(src_h * width / height)))
-    else:                                       # source is taller (or the same shape): keep full width
-        crop_w = src_w
-        crop_h = min(src_h, max(1, round(src_w * height / width)))
-    return (src_w - crop_w) // 2, (src_h - crop_h) // 2, crop_w, crop_h
-
-
-def _fit(pixels: np.ndarray, width: int, height: int, box: tuple[int, int, int, int]) -> np.ndarray:
-    x, y, w, h = box
-    crop = pixels[y : y + h, x : x + w]
-    if (w, h) == (width, height):
-        return np.ascontiguousarray(crop)
-    shrinking = w >= width and h >= height
-    return cv2.resize(crop, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC)
-
-
-def _resize_record(src_w: int, src_h: int, width: int, height: int,
-                   box: tuple[int, int, int, int]) -> dict[str, Any] | None:
-    """What was done to the model's pixels to meet the request, or None when they already did."""
-    if (src_w, src_h) == (width, height):
-        return None
-    x, y, w, h = box
-    return {"from": [src_w, src_h], "to": [width, height], "crop": [x, y, w, h],
-            "method": "centre crop, then OpenCV resize (area down, cubic up)"}
-
-
-def luminance_alpha(rgb: np.ndarray) -> np.ndarray:
-    """Straight RGBA from an element shot on black: alpha is the largest channel, colour is divided by it.
-
-    A black-screen element is, in effect, premultiplied over black; dividing by alpha gives the straight colour
-    a compositor expects, and ``over`` then reproduces the shot exactly.
-    """
-    alpha = rgb.max(axis=2)
-    safe = np.maximum(alpha, 1).astype(np.float32)[..., None]
-    straight = np.clip(rgb.astype(np.float32) * (255.0 / safe) + 0.5, 0, 255).astype(np.uint8)
-    straight[alpha == 0] = 0
-    return np.dstack([straight, alpha])
-
-
-def _decode_image(data: bytes, what: str) -> np.ndarray:
-    """Bytes from the service to RGB uint8; anything undecodable is the service's fault."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if image is None:
-        raise EngineReplyError(f"{what} sent image bytes that do not decode as an image ({len(data)} bytes)")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def _seed(seed: int) -> int:
@@ -204,37 +164,17 @@ def veo_duration(model: str, seconds: float) -> int:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _short(text: object, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _retry_after(response: object) -> float | None:
-    """Seconds from a Retry-After header (a number or an HTTP date), if the reply carried one."""
-    headers = getattr(response, "headers", None)
-    value = headers.get("retry-after") if headers is not None else None
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
 def _api_error(exc: genai_errors.APIError, model: str) -> EngineError:
     """One SDK error to the soundstage error that says what to do about it."""
     code = exc.code
-    said = _short(f"{code} {exc.status or ''}: {exc.message or exc.details}".replace(" :", ":"))
+    said = one_line(f"{code} {exc.status or ''}: {exc.message or exc.details}".replace(" :", ":"))
     where = f"google {model}"
+    wait = retry_after(getattr(exc.response, "headers", None))
     if code == 429:
-        return EngineBusy(f"{where}: rate-limited ({said})", retry_after=_retry_after(exc.response),
+        return EngineBusy(f"{where}: rate-limited ({said})", retry_after=wait,
                           hint="wait, or raise the Vertex AI quota for this model")
     if code >= 500 or code == 408:
-        return EngineBusy(f"{where}: the service failed ({said})", retry_after=_retry_after(exc.response))
+        return EngineBusy(f"{where}: the service failed ({said})", retry_after=wait)
     if _POLICY_WORDS.search(str(exc.message or exc.details)):
         return EngineRefused(f"{where}: refused the prompt ({said})", hint="reword the prompt; resending will not help")
     if code in (401, 403):
@@ -293,7 +233,7 @@ class GoogleEngine:
         model = self._check(request)
         if request.kind == AssetKind.SET:
             return Quote(self.name, model, "image", 1.0)
-        return Quote(self.name, model, "video_second", float(veo_duration(model, _duration(request))))
+        return Quote(self.name, model, "video_second", float(veo_duration(model, shot_duration(request))))
 
     def _check(self, request: AssetRequest) -> str:
         if request.kind not in self.kinds:
@@ -307,9 +247,9 @@ class GoogleEngine:
                     f"google {model}: Veo is offered only through Vertex AI in google-genai {SDK_VERSION}",
                     hint="set [engines.google] vertex = true (express mode with GOOGLE_API_KEY, or a project)",
                 )
-            if _duration(request) <= 0 or (request.fps is not None and request.fps <= 0):
+            if shot_duration(request) <= 0 or shot_fps(request) <= 0:
                 raise EngineError(f"google {model}: a moving request needs a positive duration and fps")
-            veo_duration(model, _duration(request))
+            veo_duration(model, shot_duration(request))
         return model
 
     # -- making it -----------------------------------------------------------------------------------------
@@ -386,24 +326,24 @@ class GoogleEngine:
                 raise EngineTimeout(f"google {model}: no answer within {self.options.timeout:g} s",
                                     hint="raise [engines.google] timeout, or try again later") from exc
             except _UNREACHABLE as exc:
-                raise EngineBusy(f"google {model}: could not reach the service ({_short(exc, 160)})",
+                raise EngineBusy(f"google {model}: could not reach the service ({one_line(exc, 160)})",
                                  hint="check the network and [engines.google] base_url") from exc
             except google.auth.exceptions.DefaultCredentialsError as exc:
                 raise EngineError(
                     f"google {model}: no Application Default Credentials for project {self.options.project} "
-                    f"({_short(exc, 160)})",
+                    f"({one_line(exc, 160)})",
                     hint="run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS; "
                          "or drop [engines.google] project and use GOOGLE_API_KEY (express mode)",
                 ) from exc
             except google.auth.exceptions.TransportError as exc:
                 raise EngineBusy(f"google {model}: could not reach Google to refresh credentials "
-                                 f"({_short(exc, 160)})") from exc
+                                 f"({one_line(exc, 160)})") from exc
             except google.auth.exceptions.GoogleAuthError as exc:
-                raise EngineError(f"google {model}: credentials were refused ({_short(exc, 160)})",
+                raise EngineError(f"google {model}: credentials were refused ({one_line(exc, 160)})",
                                   hint="run `gcloud auth application-default login` again") from exc
             except ValueError as exc:   # JSON that does not parse, or does not fit the SDK's types
                 raise EngineReplyError(
-                    f"google {model}: the reply is not what the API promises ({_short(exc)})") from exc
+                    f"google {model}: the reply is not what the API promises ({one_line(exc)})") from exc
 
         return with_retries(once, retries=self.options.retries, backoff=self.options.backoff)
 
@@ -433,10 +373,10 @@ class GoogleEngine:
         data = first.image.image_bytes if first.image is not None else None
         if not data:
             if first.rai_filtered_reason:
-                raise EngineRefused(f"google {model}: refused the prompt ({_short(first.rai_filtered_reason)})",
+                raise EngineRefused(f"google {model}: refused the prompt ({one_line(first.rai_filtered_reason)})",
                                     hint="reword the prompt; resending will not help")
             raise EngineReplyError(f"google {model}: the reply holds an image entry with no bytes")
-        pixels = _decode_image(data, f"google {model}")
+        pixels = decode_image(data, f"google {model}: the returned picture")
         params: dict[str, Any] = {
             "model_family": "imagen",
             "prompt": request.full_prompt,
@@ -471,7 +411,7 @@ class GoogleEngine:
         reply = self._call(model, lambda: client.models.generate_content(model=model, contents=contents,
                                                                           config=config))
         data = _gemini_image(reply, model)
-        pixels = _decode_image(data, f"google {model}")
+        pixels = decode_image(data, f"google {model}: the returned picture")
         params: dict[str, Any] = {
             "model_family": "gemini-image",
             "prompt": prompt,
@@ -507,12 +447,14 @@ class GoogleEngine:
     @staticmethod
     def _write_set(pixels: np.ndarray, request: AssetRequest, out_dir: Path, params: dict[str, Any],
                    source: bytes) -> tuple[Path, ...]:
+        if pixels.shape[2] == 4:
+            params["alpha_dropped"] = has_alpha(pixels)
+            pixels = np.ascontiguousarray(pixels[..., :3])
         src_h, src_w = pixels.shape[:2]
-        box = cover_box(src_w, src_h, request.width, request.height)
         target = out_dir / "set.png"
-        write_png(target, _fit(pixels, request.width, request.height, box))
+        write_png(target, fit_to_frame(pixels, request.width, request.height))
         params.update(source_size=[src_w, src_h], source_sha256=hashlib.sha256(source).hexdigest(),
-                      resized=_resize_record(src_w, src_h, request.width, request.height, box))
+                      resized=resize_record(src_w, src_h, request.width, request.height))
         return (target,)
 
     # -- Veo -------------------------------------------------------------------------------------------------
@@ -520,7 +462,7 @@ class GoogleEngine:
     def _veo(self, client: genai.Client, model: str, request: AssetRequest,
              out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any], str | None]:
         opts = self.options
-        seconds = veo_duration(model, _duration(request))
+        seconds = veo_duration(model, shot_duration(request))
         aspect = nearest_aspect(request.width, request.height, VEO_ASPECTS)
         veo3 = "veo-2" not in model
         resolution = ("1080p" if max(request.width, request.height) > 1280 else "720p") if veo3 else None
@@ -581,8 +523,7 @@ class GoogleEngine:
     def _write_moving(self, data: bytes, request: AssetRequest, out_dir: Path, params: dict[str, Any],
                       model: str) -> tuple[Path, ...]:
         """Veo's mp4 to the request: resampled to its fps, trimmed to its length, cropped to its frame."""
-        fps = request.fps or DEFAULT_FPS
-        count = max(round(_duration(request) * fps), 1)
+        fps, count = shot_fps(request), frame_count(request)
         fd, name = tempfile.mkstemp(prefix=".veo-", suffix=".mp4", dir=out_dir)
         source = Path(name)
         try:
@@ -595,17 +536,15 @@ class GoogleEngine:
                     f"google {model}: the video in the reply does not decode ({exc.message})") from None
             src_fps = float(info.fps)
             total = info.frames or _count_frames(source, model)
-            wanted = [int(i * src_fps / fps + 1e-6) for i in range(count)]
-            box = cover_box(info.width, info.height, request.width, request.height)
+            if total < 1 or src_fps <= 0:
+                raise EngineReplyError(f"google {model}: the video in the reply has no frames or no frame rate")
+            indices, timing = retime(total, src_fps, count, fps)
             params.update(
                 frames=count, fps=fps, duration=count / fps,
-                source_size=[info.width, info.height], source_fps=src_fps, source_frames=total,
-                resampled=abs(src_fps - fps) > 1e-6, looped=wanted[-1] >= total,
-                trimmed=wanted[-1] < total - 1,
-                resized=_resize_record(info.width, info.height, request.width, request.height, box),
+                source_size=[info.width, info.height], source_fps=src_fps, source_frames=total, timing=timing,
+                resized=resize_record(info.width, info.height, request.width, request.height),
             )
-            frames = (_fit(f, request.width, request.height, box)
-                      for f in _pick_frames(source, [w % total for w in wanted], model))
+            frames = (fit_to_frame(f, request.width, request.height) for f in _pick_frames(source, indices, model))
             if request.kind == AssetKind.BACKGROUND:
                 target = out_dir / "background.mp4"
                 with VideoWriter(target, width=request.width, height=request.height, fps=fps) as writer:
@@ -614,11 +553,11 @@ class GoogleEngine:
                 return (target,)
             files = []
             for i, frame in enumerate(frames):
-                path = out_dir / f"element_{i:04d}.png"
+                path = out_dir / (ELEMENT_PATTERN % i)
                 write_png(path, luminance_alpha(frame))
                 files.append(path)
             params.update(alpha="luminance", alpha_rule="alpha = max(R, G, B); colour unpremultiplied",
-                          pattern="element_%04d.png", element=request.element)
+                          pattern=ELEMENT_PATTERN, element=request.element)
             return tuple(files)
         finally:
             source.unlink(missing_ok=True)
@@ -635,7 +574,7 @@ def _gemini_image(reply: types.GenerateContentResponse, model: str) -> bytes:
     block = getattr(feedback, "block_reason", None) if feedback is not None else None
     if block is not None and _reason(block) != "BLOCKED_REASON_UNSPECIFIED":
         said = getattr(feedback, "block_reason_message", None) or _reason(block)
-        raise EngineRefused(f"google {model}: refused the prompt ({_short(said)})",
+        raise EngineRefused(f"google {model}: refused the prompt ({one_line(said)})",
                             hint="reword the prompt; resending will not help")
     texts: list[str] = []
     reasons: list[str] = []
@@ -652,17 +591,17 @@ def _gemini_image(reply: types.GenerateContentResponse, model: str) -> bytes:
     refused = [r for r in reasons if r in _REFUSAL_REASONS]
     if refused:
         said = "; ".join(refused + texts)
-        raise EngineRefused(f"google {model}: refused to draw it ({_short(said)})",
+        raise EngineRefused(f"google {model}: refused to draw it ({one_line(said)})",
                             hint="reword the prompt or change the reference; resending will not help")
     detail = "; ".join([*(f"finish reason {r}" for r in reasons), *texts]) or "no candidates"
-    raise EngineReplyError(f"google {model}: the reply holds no image ({_short(detail)})")
+    raise EngineReplyError(f"google {model}: the reply holds no image ({one_line(detail)})")
 
 
 def _veo_video(operation: types.GenerateVideosOperation, model: str, name: str) -> bytes:
     """The mp4 bytes of a finished Veo job, or the error that says why there are none."""
     if operation.error:
         code = operation.error.get("code")
-        message = _short(operation.error.get("message") or operation.error)
+        message = one_line(operation.error.get("message") or operation.error)
         if _POLICY_WORDS.search(message):
             raise EngineRefused(f"google {model}: video job {name} was refused ({message})",
                                 hint="reword the prompt; resending will not help")
@@ -676,7 +615,7 @@ def _veo_video(operation: types.GenerateVideosOperation, model: str, name: str) 
     if not videos:
         if result.rai_media_filtered_count:
             reasons = "; ".join(result.rai_media_filtered_reasons or []) or "no reason given"
-            raise EngineRefused(f"google {model}: video job {name} was filtered ({_short(reasons)})",
+            raise EngineRefused(f"google {model}: video job {name} was filtered ({one_line(reasons)})",
                                 hint="reword the prompt; resending will not help")
         raise EngineReplyError(f"google {model}: video job {name} finished with no video")
     video = videos[0]
@@ -693,10 +632,6 @@ def _reason(value: object) -> str:
 # ---------------------------------------------------------------------------------------------------------
 # Frames
 # ---------------------------------------------------------------------------------------------------------
-
-
-def _duration(request: AssetRequest) -> float:
-    return request.duration if request.duration is not None else DEFAULT_DURATION
 
 
 def _decode_reference(data: bytes, path: Path) -> np.ndarray:

@@ -1,22 +1,32 @@
-"""OpenAI's image models (GPT Image, and the older DALL·E) through the official ``openai`` SDK.
+"""OpenAI's GPT Image models through the official ``openai`` SDK.
 
 - A SET is painted by ``images.generate``; when the request carries references (the location's established
   set, for continuity) it goes to ``images.edit`` with those images instead, so the new frame keeps the place.
-- An ELEMENT is asked for on a transparent background (GPT Image models only), so its alpha is the model's
-  own, not keyed; the one still is held for the element's length (round(duration · fps) identical frames).
+- An ELEMENT is asked for on a transparent background, so its alpha is the model's own, not keyed; the one
+  still is held for the element's length (round(duration · fps) identical frames).
 - Moving BACKGROUNDs are not made here: the images API has no video.
 
-The API offers a fixed set of sizes per model; the engine asks for the one nearest the request's shape and
-then centre-crops and resizes to the exact request, recording both. **The API takes no seed**: the same
-request gives another picture each time. A take records ``seed: null`` and ``deterministic: false``, and
-sending it again makes a new take, never a reproduction of the old one; the pixels in the store are the only
-copy.
+The default model is ``gpt-image-2.5-sunburst``. openai-python 3.57 documents that ``gpt-image-1`` was shut
+down on 2026-10-23 (and DALL·E 2 and 3 retired on 2026-05-12), naming Sunburst first of its two replacements;
+Sunburst is also the line the SDK's own image-generation tool defaults to (``gpt-image-2.6-sunburst``, for which
+the images API documents neither free sizes nor the top qualities yet). ``gpt-image-2.5-flare`` is the other
+replacement. A project that still names a retired model is told what to use before anything is sent.
+
+GPT Image 2 and 2.5 take any size (sides multiples of 16, shape 1:3 to 3:1): the engine asks for the request's
+own shape, so the picture needs a crop of a few pixels at most, and a resize only for frames under a megapixel
+or over 2560×1440. Other GPT Image models make three fixed sizes, and the engine asks for the one nearest the
+request's shape. Either way the picture is then centre-cropped and
+resized to the exact request (:mod:`soundstage.engines.frames`), and the take records both sizes.
+
+**The API takes no seed**: the same request gives another picture each time. A take records ``seed: null`` and
+``deterministic: false``, and sending it again makes a new take, never a reproduction of the old one; the pixels
+in the store are the only copy.
 
 The key comes from ``OPENAI_API_KEY`` only. The SDK's own retries are switched off (``max_retries=0``) so that
 rate limits and server errors are retried by :func:`soundstage.engines.retry.with_retries`, counted once and
 reported once.
 
-Public: :class:`OpenAIEngine`, :func:`api_size`, :data:`SIZES`.
+Public: :class:`OpenAIEngine`, :func:`api_size`, :func:`retirement`, :data:`SIZES`, :data:`FREE_SIZE_MODELS`.
 """
 
 from __future__ import annotations
@@ -28,116 +38,95 @@ import math
 import os
 import time
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
-import cv2
 import numpy as np
 import openai
 
-from soundstage.atomic import write_bytes
 from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, HTTPOptions, Quote, SourceType
+from soundstage.engines.frames import (
+    ELEMENT_PATTERN,
+    decode_image,
+    fit_to_frame,
+    frame_count,
+    has_alpha,
+    hold_still,
+    luminance_alpha,
+    one_line,
+    resize_record,
+    retry_after,
+    shot_duration,
+    shot_fps,
+)
 from soundstage.engines.retry import with_retries
 from soundstage.errors import EngineBusy, EngineError, EngineRefused, EngineReplyError, EngineTimeout
 from soundstage.media import write_png
 
 SDK_VERSION: str = openai.__version__
 KEY_VARIABLE = "OPENAI_API_KEY"
+DEFAULT_MODEL = "gpt-image-2.5-sunburst"
 
-#: Sizes each model family makes, (width, height). GPT Image models all make these three; the newest also
-#: take free sizes, but these three are the ones every GPT Image model accepts.
-SIZES: dict[str, tuple[tuple[int, int], ...]] = {
-    "gpt-image": ((1024, 1024), (1536, 1024), (1024, 1536)),
-    "dall-e-3": ((1024, 1024), (1792, 1024), (1024, 1792)),
-    "dall-e-2": ((1024, 1024), (512, 512), (256, 256)),
+#: Models the service no longer runs, as openai-python 3.57 documents them, and what to use instead.
+RETIRED: dict[str, str] = {
+    "gpt-image-1": f"was shut down on 2026-10-23; use {DEFAULT_MODEL} (or gpt-image-2.5-flare)",
+    "dall-e-3": f"was retired on 2026-05-12; use a GPT Image model such as {DEFAULT_MODEL}",
+    "dall-e-2": f"was retired on 2026-05-12; use a GPT Image model such as {DEFAULT_MODEL}",
 }
+
+#: The sizes every GPT Image model makes, (width, height).
+SIZES: tuple[tuple[int, int], ...] = ((1024, 1024), (1536, 1024), (1024, 1536))
+#: Models that take any ``WIDTHxHEIGHT`` (the SDK's list), within the limits below.
+FREE_SIZE_MODELS = frozenset({
+    "gpt-image-2", "gpt-image-2-2026-04-21",
+    "gpt-image-2.5-sunburst", "gpt-image-2.5-sunburst-2026-09-08",
+    "gpt-image-2.5-flare", "gpt-image-2.5-flare-2026-09-08",
+})
+SIZE_STEP = 16                 # both sides divisible by 16
+MAX_ASPECT = 3.0               # between 1:3 and 3:1
+MAX_SIZE = (2560, 1440)        # larger is experimental (up to 3840×2160): ask for this and resize up
+MIN_PIXELS = 1024 * 1024       # the smallest standard size; the SDK states no lower limit, so never ask for less
 
 #: Error codes with which the images API refuses a prompt (400). Sending the same words again will not help.
 REFUSAL_CODES = frozenset({"content_policy_violation", "moderation_blocked"})
 #: 429 codes that are not a rate limit but an empty account: waiting will not help either.
 _NO_QUOTA_CODES = frozenset({"insufficient_quota", "billing_hard_limit_reached"})
 
-#: dall-e-3 speaks its own quality words.
-_DALLE3_QUALITY = {"high": "hd", "xhigh": "hd", "max": "hd", "hd": "hd"}
-
-DEFAULT_DURATION = 2.0   # seconds, for an element that names none (as the procedural engine does)
-DEFAULT_FPS = 24.0
 MAX_REFERENCES = 16      # images.edit takes at most 16 input images
 
-Quality = Literal["low", "medium", "high", "xhigh", "max", "auto", "standard", "hd"]
+#: "xhigh" and "max" are offered by GPT Image 2.5 (Sunburst and Flare); the other models stop at "high".
+Quality = Literal["low", "medium", "high", "xhigh", "max", "auto"]
 
 
-def _family(model: str) -> str:
-    if model.startswith("dall-e-3"):
-        return "dall-e-3"
-    if model.startswith("dall-e-2"):
-        return "dall-e-2"
-    return "gpt-image"      # gpt-image-*, chatgpt-image-*, and whatever GPT Image model comes next
+def retirement(model: str) -> str | None:
+    """Why the service no longer runs ``model`` and what to use instead, or None while it does."""
+    return RETIRED.get(model) or (RETIRED.get(model[:8]) if model.startswith("dall-e-") else None)
 
 
 def api_size(model: str, width: int, height: int) -> tuple[int, int]:
-    """The size the model makes that is nearest the request's shape (log aspect ratio), largest on a tie."""
-    target = math.log(width / height)
-    return min(SIZES[_family(model)], key=lambda s: (abs(math.log(s[0] / s[1]) - target), -s[0] * s[1]))
+    """The size to ask ``model`` for, to be centre-cropped and resized to width × height afterwards.
 
-
-# ---------------------------------------------------------------------------------------------------------
-# Pixels
-# ---------------------------------------------------------------------------------------------------------
-
-
-def _decode(data: bytes, model: str) -> np.ndarray:
-    """PNG (or any image) bytes to RGB or RGBA uint8; undecodable bytes are the service's fault."""
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED) if data else None
-    if image is None:
-        raise EngineReplyError(f"openai {model}: the reply's image does not decode ({len(data)} bytes)")
-    if image.dtype != np.uint8:
-        image = (image / 257).astype(np.uint8)
-    if image.ndim == 2:
-        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
-    return cv2.cvtColor(image, cv2.COLOR_BGRA2RGBA if image.shape[2] == 4 else cv2.COLOR_BGR2RGB)
-
-
-def _fit(pixels: np.ndarray, width: int, height: int) -> tuple[np.ndarray, dict[str, Any] | None]:
-    """Centre-crop to the request's shape, then resize to its size; RGBA is resized premultiplied.
-
-    Returns the pixels and what was done (None when the model's size was already the request's).
+    Free-size models (:data:`FREE_SIZE_MODELS`): the request's own shape (held within 1:3 to 3:1), at its own
+    size when that lies between MIN_PIXELS and MAX_SIZE, else scaled into them; sides rounded up to
+    multiples of 16, or down where up would leave MAX_SIZE. Other GPT Image models: the standard size
+    nearest the request's shape on a log scale, the larger on a tie.
     """
-    src_h, src_w = pixels.shape[:2]
-    if (src_w, src_h) == (width, height):
-        return pixels, None
-    if src_w * height > width * src_h:
-        crop_w, crop_h = min(src_w, max(1, round(src_h * width / height))), src_h
-    else:
-        crop_w, crop_h = src_w, min(src_h, max(1, round(src_w * height / width)))
-    x, y = (src_w - crop_w) // 2, (src_h - crop_h) // 2
-    crop = pixels[y : y + crop_h, x : x + crop_w]
-    shrinking = crop_w >= width and crop_h >= height
-    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
-    if crop.shape[2] == 4:
-        # Straight colour under zero alpha is arbitrary; resizing it would bleed into the edges. Premultiply.
-        alpha = crop[..., 3:].astype(np.float32) / 255.0
-        pre = np.dstack([crop[..., :3].astype(np.float32) * (alpha / 255.0), alpha])
-        pre = np.clip(cv2.resize(pre, (width, height), interpolation=interpolation), 0.0, 1.0)
-        a = pre[..., 3:]
-        rgb = np.where(a > 0, pre[..., :3] / np.maximum(a, 1e-6), 0.0)
-        out: np.ndarray = np.dstack([np.clip(rgb * 255.0 + 0.5, 0, 255),
-                                     np.clip(a * 255.0 + 0.5, 0, 255)]).astype(np.uint8)
-    else:
-        out = cv2.resize(np.ascontiguousarray(crop), (width, height), interpolation=interpolation)
-    record = {"from": [src_w, src_h], "to": [width, height], "crop": [x, y, crop_w, crop_h],
-              "method": "centre crop, then OpenCV resize (area down, cubic up)"}
-    return out, record
+    if model not in FREE_SIZE_MODELS:
+        target = math.log(width / height)
+        return min(SIZES, key=lambda s: (abs(math.log(s[0] / s[1]) - target), -s[0] * s[1]))
+    aspect = min(max(width / height, 1 / MAX_ASPECT), MAX_ASPECT)
+    w, h = math.sqrt(width * height * aspect), math.sqrt(width * height / aspect)
+    long_cap, short_cap = MAX_SIZE
+    within = min(long_cap / max(w, h), short_cap / min(w, h))
+    scale = within if within < 1 else max(1.0, math.sqrt(MIN_PIXELS / (w * h)))
+    w, h = w * scale, h * scale
+    caps = (long_cap, short_cap) if w >= h else (short_cap, long_cap)
+    return _step(w, caps[0]), _step(h, caps[1])
 
 
-def _alpha_from_light(rgb: np.ndarray) -> np.ndarray:
-    """Straight RGBA from an element on black: alpha is the brightest channel, colour divided by it."""
-    alpha = rgb.max(axis=2)
-    safe = np.maximum(alpha, 1).astype(np.float32)[..., None]
-    straight = np.clip(rgb.astype(np.float32) * (255.0 / safe) + 0.5, 0, 255).astype(np.uint8)
-    straight[alpha == 0] = 0
-    return np.dstack([straight, alpha])
+def _step(side: float, cap: int) -> int:
+    up = math.ceil(side / SIZE_STEP - 1e-9) * SIZE_STEP
+    return up if up <= cap else math.floor(side / SIZE_STEP + 1e-9) * SIZE_STEP
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -145,38 +134,11 @@ def _alpha_from_light(rgb: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _short(text: object, limit: int = 300) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def _retry_after(headers: Any) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date), if sent."""
-    if headers is None:
-        return None
-    try:
-        if headers.get("retry-after-ms"):
-            return max(float(headers["retry-after-ms"]) / 1000.0, 0.0)
-    except ValueError:
-        pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        return max(parsedate_to_datetime(value).timestamp() - time.time(), 0.0)
-    except (TypeError, ValueError):
-        return None
-
-
 def _said(exc: openai.APIError) -> str:
     """The service's own message, not the SDK's 'Error code: …' wrapper."""
     body = exc.body
     message = body.get("message") if isinstance(body, dict) else None
-    return _short(message or exc.message)
+    return one_line(message or exc.message)
 
 
 def _api_error(exc: openai.APIError, model: str, timeout: float) -> EngineError:
@@ -186,7 +148,7 @@ def _api_error(exc: openai.APIError, model: str, timeout: float) -> EngineError:
         return EngineTimeout(f"{where}: no answer within {timeout:g} s",
                              hint="raise [engines.openai] timeout, or try again later")
     if isinstance(exc, openai.APIConnectionError):
-        return EngineBusy(f"{where}: could not reach the service ({_short(exc.__cause__ or exc, 160)})",
+        return EngineBusy(f"{where}: could not reach the service ({one_line(exc.__cause__ or exc, 160)})",
                           hint="check the network and [engines.openai] base_url")
     if isinstance(exc, openai.APIStatusError):
         status, code, said = exc.status_code, exc.code, _said(exc)
@@ -194,11 +156,11 @@ def _api_error(exc: openai.APIError, model: str, timeout: float) -> EngineError:
             return EngineError(f"{where}: the account has no quota left ({said})",
                                hint="check the plan and billing at platform.openai.com")
         if status == 429:
-            return EngineBusy(f"{where}: rate-limited ({said})", retry_after=_retry_after(exc.response.headers),
+            return EngineBusy(f"{where}: rate-limited ({said})", retry_after=retry_after(exc.response.headers),
                               hint="wait, or raise the organisation's rate limits")
         if status >= 500 or status == 408:
             return EngineBusy(f"{where}: the service failed ({status}: {said})",
-                              retry_after=_retry_after(exc.response.headers))
+                              retry_after=retry_after(exc.response.headers))
         if code in REFUSAL_CODES:
             return EngineRefused(f"{where}: refused the prompt ({code}: {said})",
                                  hint="reword the prompt; sending it again will not help")
@@ -209,7 +171,7 @@ def _api_error(exc: openai.APIError, model: str, timeout: float) -> EngineError:
             return EngineError(f"{where}: not found ({said})", hint="check [engines.openai] model")
         return EngineError(f"{where}: the request was rejected ({status}{f' {code}' if code else ''}: {said})")
     # APIResponseValidationError and other APIErrors: the reply did not fit the API's own types.
-    return EngineReplyError(f"{where}: the reply is not what the API promises ({_short(exc.message)})")
+    return EngineReplyError(f"{where}: the reply is not what the API promises ({one_line(exc.message)})")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -223,7 +185,7 @@ class OpenAIEngine:
     class Options(HTTPOptions):
         """``[engines.openai]``: which model at which quality; base_url is the SDK's (…/v1)."""
 
-        model: str = "gpt-image-1"
+        model: str = DEFAULT_MODEL
         quality: Quality = "high"
 
     name: ClassVar[str] = "openai"
@@ -258,12 +220,12 @@ class OpenAIEngine:
             raise EngineError(f"openai engine cannot make a {request.kind}")
         if request.width <= 0 or request.height <= 0:
             raise EngineError(f"openai {model}: a {request.width}×{request.height} frame has no pixels")
-        if request.kind == AssetKind.ELEMENT:
-            if _family(model) != "gpt-image":
-                raise EngineError(f"openai {model}: only GPT Image models paint on a transparent background",
-                                  hint="set [engines.openai] model to a GPT Image model for elements")
-            if _duration(request) <= 0 or _fps(request) <= 0:
-                raise EngineError(f"openai {model}: an element needs a positive duration and fps")
+        retired = retirement(model)
+        if retired:
+            raise EngineError(f"openai {model}: the model {retired}",
+                              hint="set [engines.openai] model, or remove it to use the default")
+        if request.kind == AssetKind.ELEMENT and (shot_duration(request) <= 0 or shot_fps(request) <= 0):
+            raise EngineError(f"openai {model}: an element needs a positive duration and fps")
 
     # -- making it -----------------------------------------------------------------------------------------
 
@@ -306,17 +268,11 @@ class OpenAIEngine:
 
     def _arguments(self, request: AssetRequest) -> dict[str, Any]:
         """What is sent, besides the images: the same for generate and edit."""
-        model, family = self.model, _family(self.model)
-        width, height = api_size(model, request.width, request.height)
-        args: dict[str, Any] = {"model": model, "prompt": request.full_prompt, "n": 1, "size": f"{width}x{height}"}
-        if family == "gpt-image":
-            args.update(quality=self.options.quality, output_format="png")
-            if request.kind == AssetKind.ELEMENT:
-                args["background"] = "transparent"
-        else:
-            args["response_format"] = "b64_json"       # DALL·E answers with a URL unless told otherwise
-            if family == "dall-e-3":
-                args["quality"] = _DALLE3_QUALITY.get(self.options.quality, "standard")
+        width, height = api_size(self.model, request.width, request.height)
+        args: dict[str, Any] = {"model": self.model, "prompt": request.full_prompt, "n": 1,
+                                "size": f"{width}x{height}", "quality": self.options.quality, "output_format": "png"}
+        if request.kind == AssetKind.ELEMENT:
+            args["background"] = "transparent"
         return args
 
     def _paint(self, client: openai.OpenAI, request: AssetRequest) -> tuple[np.ndarray, dict[str, Any]]:
@@ -329,7 +285,7 @@ class OpenAIEngine:
                                          "sent": False, "why": "the images API takes no negative prompt"}
         references = list(request.references)
         call: Callable[[], Any]
-        if references and _family(model) == "gpt-image":
+        if references:
             used = references[:MAX_REFERENCES]
             images = [self._reference(path) for path in used]
             params["endpoint"] = "images.edit"
@@ -341,9 +297,6 @@ class OpenAIEngine:
                 return client.images.with_raw_response.edit(image=images, **args)
         else:
             params["endpoint"] = "images.generate"
-            if references:
-                params["references_ignored"] = {"files": [p.name for p in references],
-                                                "why": f"{model} has no image-edit endpoint"}
 
             def call() -> Any:
                 return client.images.with_raw_response.generate(**args)
@@ -355,14 +308,14 @@ class OpenAIEngine:
             except openai.APIError as exc:
                 raise _api_error(exc, model, self.options.timeout) from exc
             except json.JSONDecodeError as exc:
-                raise EngineReplyError(f"openai {model}: the reply is not JSON ({_short(exc, 160)})") from exc
+                raise EngineReplyError(f"openai {model}: the reply is not JSON ({one_line(exc, 160)})") from exc
             except ValueError as exc:      # JSON that does not fit the SDK's types
                 raise EngineReplyError(f"openai {model}: the reply is not what the API promises "
-                                       f"({_short(exc, 160)})") from exc
+                                       f"({one_line(exc, 160)})") from exc
 
         raw, reply = with_retries(once, retries=self.options.retries, backoff=self.options.backoff)
         data = self._image_bytes(reply)
-        pixels = _decode(data, model)
+        pixels = decode_image(data, f"openai {model}: the returned picture")
         params.update(_reply_facts(reply))
         params["request_id"] = raw.headers.get("x-request-id")
         params["returned_size"] = [int(pixels.shape[1]), int(pixels.shape[0])]
@@ -382,7 +335,7 @@ class OpenAIEngine:
     def _image_bytes(self, reply: object) -> bytes:
         model = self.model
         if not isinstance(reply, openai.types.ImagesResponse):
-            raise EngineReplyError(f"openai {model}: the reply is not an images response ({_short(reply, 120)})")
+            raise EngineReplyError(f"openai {model}: the reply is not an images response ({one_line(reply, 120)})")
         if not reply.data:
             raise EngineReplyError(f"openai {model}: the reply holds no image")
         b64 = reply.data[0].b64_json
@@ -401,37 +354,30 @@ class OpenAIEngine:
                    out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
         shaped: dict[str, Any] = {}
         if pixels.shape[2] == 4:
-            shaped["alpha_dropped"] = bool((pixels[..., 3] < 255).any())
+            shaped["alpha_dropped"] = has_alpha(pixels)
             pixels = np.ascontiguousarray(pixels[..., :3])
-        fitted, resized = _fit(pixels, request.width, request.height)
-        shaped["resized"] = resized
+        src_h, src_w = pixels.shape[:2]
+        shaped["resized"] = resize_record(src_w, src_h, request.width, request.height)
         target = out_dir / "set.png"
-        write_png(target, fitted)
+        write_png(target, fit_to_frame(pixels, request.width, request.height))
         return (target,), shaped
 
     @staticmethod
     def _write_element(pixels: np.ndarray, request: AssetRequest,
                        out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
-        if pixels.shape[2] == 4 and (pixels[..., 3] < 255).any():
+        if has_alpha(pixels):
             alpha = "the model's (transparent background)"
         else:
             # Asked for transparency but got an opaque picture: read it as light on black, as a compositor would.
-            pixels = _alpha_from_light(np.ascontiguousarray(pixels[..., :3]))
+            pixels = luminance_alpha(np.ascontiguousarray(pixels[..., :3]))
             alpha = "luminance (the reply had no transparency): brightest channel, colour unpremultiplied"
-        fitted, resized = _fit(pixels, request.width, request.height)
-        ok, encoded = cv2.imencode(".png", cv2.cvtColor(fitted, cv2.COLOR_RGBA2BGRA))
-        if not ok:
-            raise EngineError("could not encode the element as PNG")
-        fps = _fps(request)
-        count = max(round(_duration(request) * fps), 1)
-        files = []
-        for i in range(count):
-            path = out_dir / f"element_{i:04d}.png"
-            write_bytes(path, encoded.tobytes())       # the same still, held: encoded once
-            files.append(path)
-        shaped = {"resized": resized, "alpha": alpha, "frames": count, "fps": fps, "duration": count / fps,
-                  "held_still": True, "pattern": "element_%04d.png"}
-        return tuple(files), shaped
+        src_h, src_w = pixels.shape[:2]
+        fps, count = shot_fps(request), frame_count(request)
+        files = hold_still(fit_to_frame(pixels, request.width, request.height), out_dir, count)
+        shaped = {"resized": resize_record(src_w, src_h, request.width, request.height), "alpha": alpha,
+                  "frames": count, "fps": fps, "duration": count / fps, "held_still": True,
+                  "pattern": ELEMENT_PATTERN}
+        return files, shaped
 
 
 def _reply_facts(reply: openai.types.ImagesResponse) -> dict[str, Any]:
@@ -447,11 +393,3 @@ def _reply_facts(reply: openai.types.ImagesResponse) -> dict[str, Any]:
     if revised:
         facts["revised_prompt"] = revised
     return facts
-
-
-def _duration(request: AssetRequest) -> float:
-    return request.duration if request.duration is not None else DEFAULT_DURATION
-
-
-def _fps(request: AssetRequest) -> float:
-    return request.fps if request.fps is not None else DEFAULT_FPS
