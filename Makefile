@@ -2,33 +2,39 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+CORE   := $(VENV)/.core
+DEV    := $(VENV)/.dev
 DEMO   := examples/moonlit-hanok
 
 .PHONY: demo test lint bench plates clean
 
-$(STAMP): pyproject.toml
+# The demo needs only the light core; the tests also need every engine's client (torch, diffusers, SDKs).
+$(CORE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	$(BIN)/pip install --quiet -e .
+	touch $(CORE)
 
-demo: $(STAMP)
+$(DEV): $(CORE)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(DEV)
+
+demo: $(CORE)
 	$(BIN)/soundstage render $(DEMO)
 
-test: $(STAMP)
+test: $(DEV)
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/pytest -q
 
-lint: $(STAMP)
+lint: $(DEV)
 	$(BIN)/ruff check src tests benchmarks examples
 	$(BIN)/mypy
 
-bench: $(STAMP)
+bench: $(DEV)
 	$(BIN)/python benchmarks/parse_speed.py
 
 # Rebuild the example's green-screen plates from the public-domain photograph (needs scikit-image).
-plates: $(STAMP)
+plates: $(DEV)
 	$(BIN)/pip install --quiet -e '.[dev,plates]'
 	$(BIN)/python $(DEMO)/plates/build_plates.py
 
