@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -88,6 +88,13 @@ class EngineOptions(BaseModel):
     """Base of each engine's ``[engines.<name>]`` table. Unknown keys are refused, as in the rest of the file."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def checked(cls, options: EngineOptions | None) -> Self:
+        """These options as this engine's own Options (validated again if they came as the base class)."""
+        if isinstance(options, cls):
+            return options
+        return cls.model_validate(options.model_dump() if options else {})
 
 
 class HTTPOptions(EngineOptions):

@@ -426,10 +426,7 @@ class ComfyUIEngine:
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 
     def __init__(self, options: EngineOptions | None = None, *, root: Path | None = None) -> None:
-        if isinstance(options, ComfyUIEngine.Options):
-            self.options = options
-        else:
-            self.options = ComfyUIEngine.Options.model_validate(options.model_dump() if options else {})
+        self.options = ComfyUIEngine.Options.checked(options)
         self.root = (Path(root) if root is not None else Path.cwd()).resolve()
         self.options._root = self.root
         self.workflow_path = inside(self.root, self.options.workflow, "workflow")

@@ -210,10 +210,7 @@ class GoogleEngine:
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 
     def __init__(self, options: EngineOptions | None = None, *, root: Path | None = None) -> None:
-        if isinstance(options, GoogleEngine.Options):
-            self.options = options
-        else:
-            self.options = GoogleEngine.Options.model_validate(options.model_dump() if options else {})
+        self.options = GoogleEngine.Options.checked(options)
         self.root = Path(root) if root is not None else Path.cwd()
 
     # -- what a request costs ------------------------------------------------------------------------------

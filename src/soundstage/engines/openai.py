@@ -194,10 +194,7 @@ class OpenAIEngine:
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 
     def __init__(self, options: EngineOptions | None = None, *, root: Path | None = None) -> None:
-        if isinstance(options, OpenAIEngine.Options):
-            self.options = options
-        else:
-            self.options = OpenAIEngine.Options.model_validate(options.model_dump() if options else {})
+        self.options = OpenAIEngine.Options.checked(options)
         self.root = Path(root) if root is not None else Path.cwd()
 
     @property
