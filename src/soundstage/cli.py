@@ -166,7 +166,7 @@ def plan(
 
     project = Project.load(project_dir)
     generation = Generation(project, engine_override=engine)
-    planned = generation.plan(generation.orders(breakdown_project(project), _shots(shot)))
+    planned = generation.plan(generation.orders(breakdown_project(project), shot or None))
     budget = project.settings.budget
     spent = generation.store.spent_usd()
     new_usd = sum(p.estimate.price.usd for p in planned if p.estimate and not p.estimate.cached)
@@ -221,7 +221,7 @@ def generate(
 
     project = Project.load(project_dir)
     generation = Generation(project, engine_override=engine, seed_override=seed)
-    orders = generation.orders(breakdown_project(project), _shots(shot))
+    orders = generation.orders(breakdown_project(project), shot or None)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, transient=True, disable=as_json or not err.is_terminal) as bars:
         task = bars.add_task("generating", total=len(orders))
@@ -313,10 +313,6 @@ def approve(
         raise ProjectError(f"take {take!r} is not a take number like v002")
     approved = Generation(Project.load(project_dir)).store.approve(slot, int(version))
     out.print(f"approved {slot} {approved.label} ({approved.engine} · {approved.model})", highlight=False)
-
-
-def _shots(shots: list[str] | None) -> list[str] | None:
-    return shots or None
 
 
 def _count(items: Sized, noun: str) -> str:

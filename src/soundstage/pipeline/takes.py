@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from soundstage.comp.camera import overscan_size
 from soundstage.db import TakeRecord
 from soundstage.engines import AssetKind, AssetRequest, Engine, load_engine
-from soundstage.errors import EngineError, SoundstageError
+from soundstage.errors import SoundstageError
 from soundstage.project import Project
 from soundstage.script.breakdown import Breakdown, Shot
 from soundstage.takes import Estimate, PriceTable, TakeStore, background_slot, design_key, element_slot, set_slot
@@ -170,6 +170,6 @@ class Generation:
             try:
                 engine = self.engine(order.engine)
                 planned.append(Planned(order, self.store.estimate(order.slot, engine, self.request(order))))
-            except (EngineError, SoundstageError) as exc:
+            except SoundstageError as exc:
                 planned.append(Planned(order, error=str(exc)))
         return planned

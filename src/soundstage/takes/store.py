@@ -93,8 +93,7 @@ class TakeStore:
     def spent_usd(self) -> float:
         """Settled spending plus reservations still open (a killed run's request may have been billed)."""
         with self._sessions() as session:
-            return float(session.scalar(select(func.coalesce(func.sum(Spend.usd), 0.0))
-                                        .where(Spend.status.in_(("reserved", "settled")))) or 0.0)
+            return _spent(session)
 
     def takes(self, slot_prefix: str = "") -> list[TakeRecord]:
         with self._sessions() as session:
@@ -231,8 +230,7 @@ class TakeStore:
             return None
         budget = self.budget
         with self._sessions.begin() as session:
-            spent = float(session.scalar(select(func.coalesce(func.sum(Spend.usd), 0.0))
-                                         .where(Spend.status.in_(("reserved", "settled")))) or 0.0)
+            spent = _spent(session)
             if budget.to_currency(spent + usd) > budget.limit + 1e-9:
                 left = max(budget.limit - budget.to_currency(spent), 0.0)
                 raise BudgetError(
@@ -268,6 +266,11 @@ class TakeStore:
             pid = partial.name.removeprefix(_PARTIAL).split("-")[0]
             if pid.isdigit() and not _alive(int(pid)) and time.time() - partial.stat().st_mtime > 1:
                 shutil.rmtree(partial, ignore_errors=True)
+
+
+def _spent(session: Session) -> float:
+    return float(session.scalar(select(func.coalesce(func.sum(Spend.usd), 0.0))
+                                .where(Spend.status.in_(("reserved", "settled")))) or 0.0)
 
 
 def take_key(engine: Engine, quote: Quote, request: AssetRequest) -> str:
