@@ -32,6 +32,8 @@ lint: $(DEV)
 
 bench: $(DEV)
 	$(BIN)/python benchmarks/parse_speed.py
+	$(BIN)/python benchmarks/key_quality.py
+	$(BIN)/python benchmarks/comp_speed.py
 
 # Rebuild the example's green-screen plates from the public-domain photograph (needs scikit-image).
 plates: $(DEV)

@@ -118,9 +118,23 @@ def render(
     as_json: Annotated[bool, typer.Option("--json", help="Print each step's status as JSON.")] = False,
 ) -> None:
     """Generate sets, key and comp the plates, encode the shots and cut the film. Re-runs only what changed."""
+    _render(Project.load(project_dir), None, as_json)
+
+
+@app.command()
+@reports_errors
+def comp(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    shot: Annotated[list[str], typer.Option("--shot", help="The shot to render, e.g. 3-1 (repeatable).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print each step's status as JSON.")] = False,
+) -> None:
+    """Render one shot: its takes (made if missing), its key and comp, out/shots/<shot>.mp4. The cut is left alone."""
+    _render(Project.load(project_dir), shot, as_json)
+
+
+def _render(project: Project, shots: list[str] | None, as_json: bool) -> None:
     from soundstage.pipeline import render_project
 
-    project = Project.load(project_dir)
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
                   disable=as_json or not err.is_terminal) as bars:
@@ -131,7 +145,7 @@ def render(
                 tasks[step] = bars.add_task(step, total=total)
             bars.update(tasks[step], completed=done)
 
-        report = render_project(project, progress=progress)
+        report = render_project(project, shots=shots, progress=progress)
 
     if as_json:
         steps = [{"step": s.step, "status": s.status, "output": str(s.output) if s.output else None,
@@ -144,13 +158,41 @@ def render(
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/] {warning}", highlight=False)
         seconds = sum(s.seconds for s in report.steps)
-        cut = project.out_dir / "cut.mp4"
-        shown = cut.relative_to(Path.cwd()) if cut.is_relative_to(Path.cwd()) else cut
+        made = project.out_dir / "cut.mp4" if shots is None else project.out_dir / "shots" / f"{shots[-1]}.mp4"
+        shown = made.relative_to(Path.cwd()) if made.is_relative_to(Path.cwd()) else made
         out.print(f"built {report.count('built')}, cached {report.count('cached')}, failed {len(report.failed)}, "
                   f"skipped {report.count('skipped')} in {seconds:.1f} s"
-                  + (f" → {shown}" if not report.failed and cut.is_file() else ""), highlight=False)
+                  + (f" → {shown}" if not report.failed and made.is_file() else ""), highlight=False)
     if report.failed:
         raise typer.Exit(1)
+
+
+@app.command("key")
+@reports_errors
+def key_command(
+    source: Annotated[Path, typer.Argument(metavar="INPUT", help="A green/blue-screen still or clip.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="PNG for a still; .mov (ProRes 4444) or "
+                                         "name.%04d.png / .exr for a clip.")],
+    screen: Annotated[str, typer.Option(help="auto, green or blue.")] = "auto",
+    despill: Annotated[str, typer.Option(help="limit, average or none.")] = "limit",
+    refine: Annotated[int, typer.Option(help="Guided edge refit radius in px (0: off).")] = 2,
+) -> None:
+    """Key a still or a clip to straight (unpremultiplied) RGBA, alpha kept, for finishing."""
+    from soundstage.pipeline.keying import key_file
+
+    if screen not in ("auto", "green", "blue"):
+        raise ProjectError(f"--screen must be auto, green or blue, not {screen!r}")
+    if despill not in ("limit", "average", "none"):
+        raise ProjectError(f"--despill must be limit, average or none, not {despill!r}")
+    if not 0 <= refine <= 8:
+        raise ProjectError(f"--refine must be between 0 and 8 px, not {refine}")
+    options = {"despill": None if despill == "none" else despill, "refine": refine}
+    with Progress(TextColumn("keying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bars:
+        task = bars.add_task("key", total=None)
+        count = key_file(source, output, screen=screen, options=options,  # type: ignore[arg-type]
+                         progress=lambda done, total: bars.update(task, completed=done, total=total or None))
+    out.print(f"keyed {_count(range(count), 'frame')} → {output}", highlight=False)
 
 
 @app.command()

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from soundstage.errors import ProjectError
+from soundstage.script.breakdown import CompSettings
 
 SETTINGS_FILE = "soundstage.toml"
 SHOTS_FILE = "shots.toml"
@@ -61,6 +62,25 @@ class Budget(BaseModel):
         return f"{value:,.0f} {self.currency}" if self.currency == "KRW" else f"{value:,.2f} {self.currency}"
 
 
+class PlateSettings(BaseModel):
+    """What to do with a plate that does not match the project. Never a silent stretch: refuse unless told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    size: Literal["refuse", "fit", "fill"] = Field(
+        "refuse", description="fit: scale inside the frame, bars around; fill: scale to cover, crop the overhang")
+    rate: Literal["refuse", "retime"] = Field(
+        "refuse", description="retime: drop or repeat frames to the project's rate (motion judders)")
+
+
+class RenderSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    deliver: list[Literal["prores", "png", "exr"]] = Field(
+        default_factory=list, description="finishing masters written beside each shot's H.264 review movie")
+    threads: int = Field(2, ge=1, le=64, description="frames of a shot comped at once (one per core pays)")
+
+
 class Settings(BaseModel):
     """``soundstage.toml``. Unknown keys are refused, so a typo never silently falls back to a default."""
 
@@ -75,6 +95,9 @@ class Settings(BaseModel):
     shot_duration: float = Field(4.0, gt=0, le=600, description="seconds, for shots that do not say")
     look: Look = Look()
     budget: Budget = Budget()
+    comp: CompSettings = CompSettings()
+    plates: PlateSettings = PlateSettings()
+    render: RenderSettings = RenderSettings()
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                description="[engines.<name>] tables, checked by each engine")
 

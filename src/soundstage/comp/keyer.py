@@ -18,6 +18,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
+from soundstage.comp.matte import Roto, refine_edges, shrink_grow, soften
 from soundstage.errors import MediaError
 
 Screen = Literal["green", "blue"]
@@ -136,8 +137,14 @@ def key(
     detail_black: float = 0.03,
     despill: Despill | None = "limit",
     spill_luma: float = 0.0,
-    difference: Literal["max", "mean"] = "max",
+    balance: float | None = None,
+    gain: float = 1.0,
     even_screen: bool = True,
+    clean_plate: np.ndarray | None = None,
+    refine: int = 0,
+    shrink: int = 0,
+    softness: float = 0.0,
+    roto: Roto | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Key a plate: return the despilled foreground (H×W×3 uint8, straight) and its matte (H×W uint8).
 
@@ -149,9 +156,17 @@ def key(
       below their mean (stronger), None keeps the spill.
     - ``spill_luma``: how much of the removed spill to add back as grey light (0..1), so skin lit by a
       green bounce does not go dark.
-    - ``difference``: "max" (key − max of the others) keeps yellows and cyans solid; "mean" is kinder to
-      fine hair but lets a yellow costume go translucent on green.
+    - ``balance``: None keys against the larger of the other two channels (key − max), which keeps yellows
+      and cyans solid; a number weighs them instead, key − (balance·red + (1 − balance)·other), as Keylight's
+      screen balance: 0.5 (their mean) is kinder to fine hair but lets a yellow costume go translucent on green.
+    - ``gain``: screen gain; above 1 keys harder (more of the edge goes transparent), below 1 softer.
     - ``even_screen``: measure the screen's light locally, so uneven lighting keys like an even screen.
+    - ``clean_plate``: the same set-up shot without the actor (H×W×3 uint8); when given, the screen's light is
+      read from it at every pixel instead of estimated, which also holds where the actor covers the screen.
+    - ``refine``: radius in px of a guided-filter refit of the soft edge to the plate (0: off); see
+      ``matte.refine_edges``. It pays most on H.264 plates, whose colour is at half resolution.
+    - ``shrink``: erode (< 0) or dilate (> 0) the matte by whole pixels; ``softness``: blur its edge (σ, px).
+    - ``roto``: the shot's keep / garbage / core shapes, rasterised once per shot (``matte.Roto``).
 
     The edge colour is recovered by screen subtraction (plate − (1 − α)·screen, then unpremultiplied), so
     the screen's own colour does not fringe the subject once it is comped over a new background. Where
@@ -163,33 +178,45 @@ def key(
                          f"and {clip_white}")
     if despill not in ("limit", "average", None):
         raise ValueError(f"despill must be 'limit', 'average' or None, not {despill!r}")
-    if difference not in ("max", "mean"):
-        raise ValueError(f"difference must be 'max' or 'mean', not {difference!r}")
+    if balance is not None and not 0.0 <= balance <= 1.0:
+        raise ValueError(f"balance must be between 0 and 1 (or None for the larger channel), not {balance}")
+    if not 0.1 <= gain <= 10.0:
+        raise ValueError(f"gain must be between 0.1 and 10, not {gain}")
+    if clean_plate is not None and clean_plate.shape != plate.shape:
+        raise MediaError(f"the clean plate is {clean_plate.shape[1]}×{clean_plate.shape[0]} but the plate is "
+                         f"{plate.shape[1]}×{plate.shape[0]}", hint="use a clean plate from the same set-up and size")
     rgb = screen.rgb
     k = screen.index
     a, b = _OTHERS[screen.channel]
-    reference = 255.0 * (rgb[k] - (max(rgb[a], rgb[b]) if difference == "max" else (rgb[a] + rgb[b]) / 2))
+    behind = max(rgb[a], rgb[b]) if balance is None else balance * rgb[a] + (1 - balance) * rgb[b]
+    reference = 255.0 * (rgb[k] - behind)
     if reference < 8:
         raise MediaError(f"the screen colour {screen.rgb} is too grey to key against")
 
     planes = list(cv2.split(plate))
-    others = cv2.max(planes[a], planes[b]) if difference == "max" else _mean(planes[a], planes[b])
-    # The colour difference saturates at 0: anything at or below 0 is solid subject, however far below.
-    diff = cv2.subtract(planes[k], others)
+    diff = _difference(planes, k, a, b, balance)
 
-    # transparency = 255 · diff / (the screen's diff here): 255 on the screen, 0 on the subject (uint8).
+    # transparency = 255 · gain · diff / (the screen's diff here): 255 on the screen, 0 on the subject (uint8).
     light: np.ndarray | None = None
-    if even_screen:
+    if clean_plate is not None:
+        light = _clean_light(_difference(cv2.split(clean_plate), k, a, b, balance), reference)
+    elif even_screen:
         light = _screen_light(diff, reference)
-        clear = cv2.divide(diff, light, scale=255.0, dtype=cv2.CV_8U)
+    if light is not None:
+        clear = cv2.divide(diff, light, scale=255.0 * gain, dtype=cv2.CV_8U)
     else:
-        clear = cv2.convertScaleAbs(diff, alpha=255.0 / reference)
+        clear = cv2.convertScaleAbs(diff, alpha=255.0 * gain / reference)
     matte = cv2.LUT(clear, _levels(min(detail_black, clip_black), clip_white))
     if detail_black < clip_black:
         # Open screen is crushed at clip_black on a 5×5 average (noise cancels there), while next to anything
         # solid the matte keeps detail down to detail_black: faint hair survives, screen noise does not.
         near = cv2.LUT(cv2.blur(clear, (5, 5)), _levels(_GATE[0] * clip_black, _GATE[1] * clip_black))
         matte = cv2.multiply(matte, near, scale=1.0 / 255.0)
+    if refine:
+        matte = refine_edges(plate, matte, radius=refine)
+    matte = soften(shrink_grow(matte, shrink), softness)
+    if roto is not None:
+        matte = roto.apply(matte)
 
     _unmix_edges(planes, matte, light, rgb, reference)
     if despill is not None:
@@ -200,6 +227,20 @@ def key(
 
 def _mean(one: np.ndarray, two: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(one, 0.5, two, 0.5, 0.0)
+
+
+def _difference(planes: list[np.ndarray], k: int, a: int, b: int, balance: float | None) -> np.ndarray:
+    """The key channel less the others (uint8). It saturates at 0: at or below 0 is solid subject, however far."""
+    others = cv2.max(planes[a], planes[b]) if balance is None else cv2.addWeighted(planes[a], balance, planes[b],
+                                                                                   1.0 - balance, 0.0)
+    return cv2.subtract(planes[k], others)
+
+
+def _clean_light(diff: np.ndarray, reference: float) -> np.ndarray:
+    """The screen's light read from a clean plate: its colour difference, denoised, floored so it never divides
+    by (almost) nothing where the clean plate shows no screen (float32)."""
+    light = cv2.GaussianBlur(diff.astype(np.float32), (0, 0), 2.0)
+    return cv2.max(light, 0.25 * reference)
 
 
 def _levels(black: float, white: float) -> np.ndarray:

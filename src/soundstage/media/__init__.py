@@ -1,6 +1,42 @@
-"""Decode and encode media. Everything here speaks RGB uint8 numpy arrays."""
+"""Decode and encode media. Everything here speaks uint8 numpy arrays: RGB, or straight RGBA for finishing."""
 
+from soundstage.media.conform import ConformMode, conform_rate, conform_size, rate_picks
+from soundstage.media.exr import read_exr, srgb_to_linear, write_exr
 from soundstage.media.image import read_image, write_png
-from soundstage.media.video import VideoInfo, VideoWriter, as_rate, probe, read_frames
+from soundstage.media.sequence import ImageSequenceWriter, read_sequence
+from soundstage.media.streaming import Background, ahead
+from soundstage.media.video import (
+    ProResWriter,
+    VideoInfo,
+    VideoWriter,
+    as_rate,
+    probe,
+    read_frames,
+    read_rgba_frames,
+)
+from soundstage.media.writers import FrameWriter, open_writer
 
-__all__ = ["VideoInfo", "VideoWriter", "as_rate", "probe", "read_frames", "read_image", "write_png"]
+__all__ = [
+    "Background",
+    "ConformMode",
+    "FrameWriter",
+    "ImageSequenceWriter",
+    "ProResWriter",
+    "VideoInfo",
+    "VideoWriter",
+    "ahead",
+    "as_rate",
+    "conform_rate",
+    "conform_size",
+    "open_writer",
+    "probe",
+    "rate_picks",
+    "read_exr",
+    "read_frames",
+    "read_image",
+    "read_rgba_frames",
+    "read_sequence",
+    "srgb_to_linear",
+    "write_exr",
+    "write_png",
+]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from soundstage.atomic import write_text
 from soundstage.errors import ProjectError
-from soundstage.project import Project
+from soundstage.project import Project, find_key_line
 from soundstage.script import read_screenplay
 from soundstage.script.breakdown import Breakdown, break_down, fingerprint, read_shot_plan
 from soundstage.script.model import Kind
@@ -23,17 +23,17 @@ def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
     screenplay = read_screenplay(project.screenplay_path)
     plan = read_shot_plan(project.shots_file)
     for index, entry in enumerate(plan.entries):
-        if entry.plate:
-            line = plan.line_of(index, "plate")
-            plate = project.inside(entry.plate, source=project.shots_file, key="plate", line=line)
-            if not plate.is_file():
-                raise ProjectError(f"plate {entry.plate!r} does not exist", path=project.shots_file, line=line,
-                                   shot=entry.id)
+        for key, relative in (("plate", entry.plate), ("clean_plate", entry.key.clean_plate),
+                              ("lut", entry.comp.lut)):
+            if relative:
+                _check_file(project, relative, project.shots_file, key, plan.line_of(index, key), entry.id)
+    if project.settings.comp.lut:
+        _check_file(project, project.settings.comp.lut, project.settings_path, "lut", None, None)
     lock_path = project.state_dir / SCENE_LOCK
     locked = _read_lock(lock_path)
     s = project.settings
     result = break_down(screenplay, look=s.look.as_prompt(), shot_duration=s.shot_duration, seed=s.seed,
-                        plan=plan, locked=locked)
+                        plan=plan, locked=locked, comp=s.comp)
     if lock:
         headings = [e for e in screenplay.elements if e.kind is Kind.SCENE_HEADING]
         pairs = zip(result.scenes, headings, strict=True)
@@ -42,6 +42,13 @@ def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
         entries += [{"id": old, "fingerprint": fp, "omitted": True} for old, fp in locked if old in result.omitted]
         write_text(lock_path, json.dumps(entries, indent=1, ensure_ascii=False))
     return result
+
+
+def _check_file(project: Project, relative: str, source: Path, key: str, line: int | None, shot: str | None) -> None:
+    """A file named in a settings file must be inside the project and exist, before any work starts."""
+    line = line if line is not None else find_key_line(source.read_text("utf-8"), key)
+    if not project.inside(relative, source=source, key=key, line=line).is_file():
+        raise ProjectError(f"{key} {relative!r} does not exist", path=source, line=line, shot=shot)
 
 
 def _read_lock(path: Path) -> list[tuple[str, str]]:

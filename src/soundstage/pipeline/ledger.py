@@ -14,7 +14,7 @@ from soundstage import __version__
 from soundstage.atomic import write_text
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-1"
+RENDER_CODE = f"{__version__}/render-2"
 
 
 class Ledger:

@@ -6,29 +6,40 @@ changed, and a killed run resumes where it stopped. A shot that fails does not s
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import itertools
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
-import cv2
 import numpy as np
 
-from soundstage.comp import key, measure_screen, over
+from soundstage.comp import ScreenColour
 from soundstage.comp.camera import CameraMove
+from soundstage.comp.depth import estimate_depth
+from soundstage.comp.grade import Lut3D
+from soundstage.comp.light import defocus
+from soundstage.comp.matte import Roto
+from soundstage.comp.shot import Element, Look, ShotComp
 from soundstage.db import TakeRecord
 from soundstage.edit import assemble_cut
-from soundstage.errors import MediaError, SoundstageError
+from soundstage.errors import MediaError, ProjectError, SoundstageError
 from soundstage.keys import content_key, file_digest
-from soundstage.media import VideoWriter, probe, read_frames, read_image
+from soundstage.media import Background, conform_rate, conform_size, open_writer, probe, read_frames, read_image
 from soundstage.pipeline.breakdown import breakdown_project
 from soundstage.pipeline.ledger import RENDER_CODE, Ledger
 from soundstage.pipeline.takes import Generation, Order
-from soundstage.project import Project
+from soundstage.project import PlateSettings, Project
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
+
+STILLS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr"})
 
 # Elements that fall between the camera and the actors; everything else plays behind them.
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -64,8 +75,16 @@ def _quiet(step: str, done: int, total: int) -> None:
     return None
 
 
-def render_project(project: Project, *, progress: Progress = _quiet) -> RenderReport:
+def render_project(project: Project, *, shots: Sequence[str] | None = None,
+                   progress: Progress = _quiet) -> RenderReport:
+    """Render the film: every shot and the cut, or with ``shots`` only those shots (and no cut)."""
     breakdown = breakdown_project(project)
+    if shots is not None:
+        known = {shot.id for shot in breakdown.shots}
+        unknown = [shot for shot in shots if shot not in known]
+        if unknown:
+            raise ProjectError(f"no shot {unknown[0]!r}; shots: {', '.join(sorted(known))}", path=project.shots_file)
+        breakdown = breakdown.model_copy(update={"shots": [s for s in breakdown.shots if s.id in shots]})
     report = RenderReport(warnings=list(breakdown.warnings))
     ledger = Ledger(project.state_dir / "renders.json")
     generation = Generation(project)
@@ -87,10 +106,12 @@ def render_project(project: Project, *, progress: Progress = _quiet) -> RenderRe
         layers = {slot: generation.store.files(takes[slot]) for slot in needed}
         key_of = {slot: takes[slot].key for slot in needed}
         made = _step(f"shot {shot.id}", report,
-                     partial(_render_shot, project, shot, layers, key_of, ledger, progress))
+                     partial(_render_shot, project, shot, layers, key_of, ledger, progress, report))
         if made is not None:
             shot_files.append(made)
 
+    if shots is not None:
+        return report
     if len(shot_files) == len(breakdown.shots) and shot_files:
         _step("cut", report, partial(_make_cut, project, shot_files, ledger, progress))
     else:
@@ -129,57 +150,146 @@ def _take(generation: Generation, order: Order, report: RenderReport) -> tuple[S
 
 
 def _render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], key_of: dict[str, str],
-                 ledger: Ledger, progress: Progress) -> tuple[Status, Path, tuple[Path, str]]:
+                 ledger: Ledger, progress: Progress, report: RenderReport) -> tuple[Status, Path, tuple[Path, str]]:
     settings = project.settings
     width, height = settings.resolution
     frames = max(1, round(shot.duration * settings.fps))
-    plate = project.inside(shot.plate, source=project.shots_file, key="plate") if shot.plate else None
+    plate = _shot_file(project, shot.plate, "plate")
+    clean_plate = _shot_file(project, shot.key.clean_plate, "key.clean_plate")
+    lut = _shot_file(project, shot.comp.lut, "comp.lut")
     shot_key = content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine"}),
-                           sorted(key_of.items()), settings.fps, width, height,
-                           file_digest(plate) if plate else None)
+                           shot.seed if shot.comp.grain == "match" else None,
+                           sorted(key_of.items()), settings.fps, width, height, settings.plates.model_dump(),
+                           [file_digest(path) if path else None for path in (plate, clean_plate, lut)])
     output = project.out_dir / "shots" / f"{shot.id}.mp4"
-    if ledger.is_current(output, shot_key):
+    masters = {kind: master_path(project.out_dir, shot.id, kind) for kind in settings.render.deliver}
+    if ledger.is_current(output, shot_key) and all(ledger.is_current(m, shot_key) for m in masters.values()):
         return "cached", output, (output, shot_key)
 
-    moving = layers.get(background_slot(shot.id))
-    backdrop = read_image(layers[set_slot(shot.set)][0])
-    background = _background_frames(moving[0], frames, width, height) if moving else None
-    camera = CameraMove(shot.camera.move, shot.camera.amount)
-    elements = [(name, layers[element_slot(shot.id, name)]) for name in shot.elements]
-    behind = [files for name, files in elements if name not in FRONT_ELEMENTS]
-    front = [files for name, files in elements if name in FRONT_ELEMENTS]
-    plate_frames = _plate_frames(plate, shot, frames, settings.fps, width, height) if plate else None
+    def warn(message: str) -> None:
+        report.warnings.append(f"shot {shot.id}: {message}")
 
-    screen = None
-    with VideoWriter(output, width=width, height=height, fps=settings.fps) as writer:
+    plates = _plate_frames(plate, shot, frames, settings.fps, width, height, settings.plates) if plate else None
+    first = next(plates) if plates is not None else None
+    comp = ShotComp.prepare(
+        width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
+        background=_background(layers, shot, frames, width, height),
+        elements=_elements(layers, shot, width, height), look=_look(shot, lut),
+        first_plate=first, screen=_screen(shot),
+        key_options=_key_options(shot, width, height, clean_plate, settings.plates, plate),
+    )
+    moving = layers.get(background_slot(shot.id))
+    backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
+    pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
+    with contextlib.ExitStack() as stack:
+        # Each writer encodes in its own thread; comped frames are never changed after, so none is copied.
+        writers = [stack.enter_context(Background(open_writer(path, width=width, height=height, fps=settings.fps,
+                                                              alpha=False), copy=False))
+                   for path in (output, *masters.values())]
+        pool = stack.enter_context(ThreadPoolExecutor(settings.render.threads, thread_name_prefix=f"comp-{shot.id}"))
+        pending: deque[Future[np.ndarray]] = deque()
+        done = 0
         for index in range(frames):
-            if background is not None:
-                frame = next(background)
-            else:
-                frame = camera.frame(backdrop, index / max(frames - 1, 1), width, height)
-            frame = _layer(frame, behind, index)
-            if plate_frames is not None:
-                picture = next(plate_frames)
-                if screen is None:
-                    screen = measure_screen(picture, shot.screen)
-                foreground, alpha = key(picture, screen)
-                frame = over(foreground, alpha, frame)
-            frame = _layer(frame, front, index)
-            writer.write(frame)
-            progress(f"shot {shot.id}", index + 1, frames)
+            picture = next(pictures) if pictures is not None else None
+            backdrop = next(backgrounds) if backgrounds is not None else None
+            pending.append(pool.submit(comp.frame, index, picture, backdrop))
+            while len(pending) > 2 * settings.render.threads or (index == frames - 1 and pending):
+                finished = pending.popleft().result()
+                for writer in writers:
+                    writer.write(finished)
+                done += 1
+                progress(f"shot {shot.id}", done, frames)
     ledger.record(output, shot_key)
+    for path in masters.values():
+        ledger.record(path, shot_key)
     return "built", output, (output, shot_key)
 
 
-def _background_frames(video: Path, frames: int, width: int, height: int) -> Iterator[np.ndarray]:
+def master_path(out_dir: Path, shot_id: str, kind: str) -> Path:
+    """Where a shot's finishing master goes: ProRes 4444 ``.mov``, or a folder of numbered PNG / EXR frames."""
+    if kind == "prores":
+        return out_dir / "masters" / f"{shot_id}.mov"
+    return out_dir / "masters" / f"{shot_id}_{kind}" / f"{shot_id}.%04d.{kind}"
+
+
+def _shot_file(project: Project, relative: str | None, key: str) -> Path | None:
+    return project.inside(relative, source=project.shots_file, key=key) if relative else None
+
+
+def _screen(shot: Shot) -> ScreenColour | str:
+    """The shot's screen: the colour the crew gave, else measured (of the channel they named, or either)."""
+    if shot.key.screen_colour is None:
+        return shot.screen
+    rgb = tuple(c / 255.0 for c in shot.key.screen_colour)
+    channel = shot.screen if shot.screen != "auto" else ("green" if rgb[1] >= rgb[2] else "blue")
+    return ScreenColour(rgb=(rgb[0], rgb[1], rgb[2]), channel=channel)
+
+
+def _key_options(shot: Shot, width: int, height: int, clean_plate: Path | None, policy: PlateSettings,
+                 plate: Path | None) -> dict[str, Any]:
+    k = shot.key
+    options: dict[str, Any] = {
+        "clip_black": k.clip_black, "clip_white": k.clip_white, "detail_black": k.detail_black, "gain": k.gain,
+        "balance": k.balance, "despill": None if k.despill == "none" else k.despill, "spill_luma": k.spill_luma,
+        "refine": k.refine, "shrink": k.shrink, "softness": k.softness,
+    }
+    if k.keep or k.garbage or k.core:
+        options["roto"] = Roto.build(width, height, keep=k.keep, garbage=k.garbage, core=k.core, feather=k.feather)
+    if clean_plate is not None:
+        picture = read_image(clean_plate)[..., :3] if clean_plate.suffix.lower() in STILLS else \
+            next(iter(read_frames(clean_plate)))
+        options["clean_plate"] = _conform_size(picture, width, height, policy, clean_plate, shot)
+    return options
+
+
+def _look(shot: Shot, lut: Path | None) -> Look:
+    c = shot.comp
+    return Look(match_colour=c.match_colour, light_wrap=c.light_wrap, grain=c.grain == "match",
+                motion_blur=c.motion_blur, lut=Lut3D.read(lut) if lut else None)
+
+
+def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: int, height: int,
+                ) -> Callable[[int], np.ndarray]:
+    """The set as the camera sees it, frame by frame (defocused and moved as the shot asks)."""
+    still = read_image(layers[set_slot(shot.set)][0])[..., :3]
+    camera = CameraMove(shot.camera.move, shot.camera.amount, shot.camera.parallax)
+    depth = estimate_depth(still) if shot.camera.parallax > 0 or shot.comp.defocus > 0 else None
+    if depth is not None and shot.comp.defocus > 0:
+        still = defocus(still, depth, focus=shot.comp.focus, amount=shot.comp.defocus)
+    return camera.prepare(still, width, height, depth=depth if shot.camera.parallax > 0 else None,
+                          frames=frames)
+
+
+def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int) -> list[Element]:
+    found = []
+    for name in shot.elements:
+        files = layers[element_slot(shot.id, name)]
+        found.append(Element(name, _element_frames(files, width, height), shot.comp.blend.get(name, "over"),
+                             front=name in FRONT_ELEMENTS))
+    return found
+
+
+def _element_frames(files: list[Path], width: int, height: int) -> Callable[[int], np.ndarray]:
+    """An element's frames, looped if shorter than the shot; a few kept decoded (motion blur reads two)."""
+    @functools.lru_cache(maxsize=6)
+    def at(index: int) -> np.ndarray:
+        rgba = read_image(files[index % len(files)])
+        if rgba.shape[:2] != (height, width):
+            raise MediaError(f"element frame is {rgba.shape[1]}×{rgba.shape[0]}, the project is {width}×{height}",
+                             path=files[index % len(files)])
+        return rgba if rgba.shape[2] == 4 else np.dstack([rgba, np.full(rgba.shape[:2], 255, np.uint8)])
+
+    return at
+
+
+def _moving_frames(video: Path, frames: int, width: int, height: int) -> Iterator[np.ndarray]:
     """A moving background's frames at the project's size; a short one holds its last frame."""
     last = None
     count = 0
-    for picture in read_frames(video):
+    for picture in read_frames(video, prefetch=4):
         if count == frames:
             return
-        last = picture if picture.shape[:2] == (height, width) else cv2.resize(picture, (width, height),
-                                                                              interpolation=cv2.INTER_AREA)
+        last = picture if picture.shape[:2] == (height, width) else conform_size(picture, width, height, "fill")
         count += 1
         yield last
     if last is None:
@@ -188,32 +298,38 @@ def _background_frames(video: Path, frames: int, width: int, height: int) -> Ite
         yield last
 
 
-def _layer(frame: np.ndarray, elements: list[list[Path]], index: int) -> np.ndarray:
-    for files in elements:
-        rgba = read_image(files[index % len(files)])
-        frame = over(rgba[..., :3], rgba[..., 3], frame)
-    return frame
+def _conform_size(picture: np.ndarray, width: int, height: int, policy: PlateSettings, path: Path,
+                  shot: Shot) -> np.ndarray:
+    if picture.shape[:2] == (height, width):
+        return picture
+    if policy.size == "refuse":
+        raise MediaError(f"is {picture.shape[1]}×{picture.shape[0]} but the project is {width}×{height}", path=path,
+                         shot=shot.id, hint="set [plates] size = 'fit' or 'fill' in soundstage.toml to conform it")
+    return conform_size(picture, width, height, policy.size)
 
 
 def _plate_frames(plate: Path, shot: Shot, frames: int, fps: float, width: int, height: int,
-                  ) -> Iterator[np.ndarray]:
-    """The plate's frames at the project's size, checked against the project's frame rate and the shot's length."""
+                  policy: PlateSettings) -> Iterator[np.ndarray]:
+    """The plate's frames at the project's size and rate, conformed only as ``[plates]`` allows."""
     info = probe(plate)
-    if abs(float(info.fps) - fps) > 0.01:
-        raise MediaError(f"plate runs at {float(info.fps):g} fps but the project is {fps:g} fps", path=plate,
-                         shot=shot.id, hint="conform the plate, or change fps in soundstage.toml")
-    available = info.frames or int(info.duration * fps + 0.5)
+    rate = float(info.fps)
+    if abs(rate - fps) > 0.01 and policy.rate == "refuse":
+        raise MediaError(f"plate runs at {rate:g} fps but the project is {fps:g} fps", path=plate, shot=shot.id,
+                         hint="conform the plate, or set [plates] rate = 'retime' in soundstage.toml")
+    available = info.frames or int(info.duration * rate + 0.5)
+    available = int(available * fps / rate) if abs(rate - fps) > 0.01 else available
     if available and available < frames:
         raise MediaError(f"plate has {available} frames but the shot needs {frames} ({shot.duration:g} s)",
                          path=plate, shot=shot.id, hint="shorten the shot's duration in shots.toml")
+    pictures: Iterator[np.ndarray] = read_frames(plate, prefetch=4)
+    if abs(rate - fps) > 0.01:
+        pictures = conform_rate(pictures, rate, fps)
     count = 0
-    for picture in read_frames(plate):
+    for picture in pictures:
         if count == frames:
             return
-        if picture.shape[:2] != (height, width):
-            picture = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA)
         count += 1
-        yield picture
+        yield _conform_size(picture, width, height, policy, plate, shot)
     if count < frames:
         raise MediaError(f"plate ended after {count} frames; the shot needs {frames}", path=plate, shot=shot.id)
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from soundstage.errors import ProjectError, ScreenplayError
 from soundstage.script.model import Element, Kind, Screenplay
@@ -63,6 +63,58 @@ class Camera(BaseModel):
 
     move: Literal["static", "push-in", "pull-out", "pan-left", "pan-right", "tilt-up", "tilt-down"] = "static"
     amount: float = Field(0.08, ge=0, le=0.5, description="fraction of the frame the move travels")
+    parallax: float = Field(0.0, ge=0, le=1, description="0: the set moves as one card; 1: near layers move most")
+
+
+Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
+Shape = Annotated[list[Point], Field(min_length=3)]
+
+
+class KeySettings(BaseModel):
+    """A shot's ``key = {…}``: how its plate is keyed. Defaults suit a well-lit screen."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    screen_colour: tuple[int, int, int] | None = Field(None, description="RGB 0..255; default: measured")
+    clean_plate: str | None = Field(None, description="the empty screen from the same set-up (image or clip)")
+    clip_black: float = Field(0.12, ge=0, lt=1)
+    clip_white: float = Field(0.9, gt=0, le=1)
+    detail_black: float = Field(0.03, ge=0, lt=1)
+    gain: float = Field(1.0, ge=0.1, le=10)
+    balance: float | None = Field(None, ge=0, le=1)
+    despill: Literal["limit", "average", "none"] = "limit"
+    spill_luma: float = Field(0.0, ge=0, le=1)
+    refine: int = Field(0, ge=0, le=8, description="px radius of the guided edge refit; 0: off")
+    shrink: int = Field(0, ge=-20, le=20, description="erode (< 0) or grow (> 0) the matte, px")
+    softness: float = Field(0.0, ge=0, le=20, description="blur of the matte edge, px")
+    keep: list[Shape] = Field(default_factory=list, description="shapes the subject stays inside")
+    garbage: list[Shape] = Field(default_factory=list, description="shapes always keyed out")
+    core: list[Shape] = Field(default_factory=list, description="shapes always kept solid")
+    feather: float = Field(2.0, ge=0, le=50, description="px of softness on the roto shapes")
+
+    @model_validator(mode="after")
+    def _levels_in_order(self) -> KeySettings:
+        if not (self.clip_black < self.clip_white and self.detail_black < self.clip_white):
+            raise ValueError("clip_black and detail_black must be below clip_white")
+        return self
+
+
+BlendMode = Literal["over", "screen", "add"]
+
+
+class CompSettings(BaseModel):
+    """How a shot's layers sit together: ``[comp]`` in soundstage.toml for the film, ``comp = {…}`` per shot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match_colour: float = Field(0.0, ge=0, le=1, description="move the actors' colour toward the set's")
+    light_wrap: float = Field(0.0, ge=0, le=1, description="the set's light bleeding onto the actors' edges")
+    grain: Literal["match", "none"] = Field("match", description="grain measured on the plate, added to the set")
+    defocus: float = Field(0.0, ge=0, le=1, description="lens blur of the set away from the focus depth")
+    focus: float = Field(0.0, ge=0, le=1, description="depth in focus: 0 nearest, 1 the horizon")
+    motion_blur: float = Field(0.0, ge=0, le=1, description="shutter of the elements' motion blur (0.5 = 180°)")
+    blend: dict[str, BlendMode] = Field(default_factory=dict, description="element → over, screen or add")
+    lut: str | None = Field(None, description="a .cube file inside the project: the final grade")
 
 
 class Shot(BaseModel):
@@ -78,6 +130,8 @@ class Shot(BaseModel):
     seed: int
     engine: str | None = None                       # None: the project's engine
     background: Literal["still", "moving"] = "still"
+    key: KeySettings = KeySettings()
+    comp: CompSettings = CompSettings()
 
 
 class SetDesign(BaseModel):
@@ -120,6 +174,8 @@ class ShotEntry(BaseModel):
     seed: int | None = Field(None, ge=0)
     engine: str | None = None                       # this shot's elements and background; None: the project's
     background: Literal["still", "moving"] = "still"  # moving: a generated video instead of a camera move on the set
+    key: KeySettings = KeySettings()
+    comp: CompSettings = CompSettings()               # what it sets overrides the project's [comp]
 
 
 @dataclass(frozen=True)
@@ -409,6 +465,7 @@ def break_down(
     seed: int = 1,
     plan: ShotPlan | None = None,
     locked: Sequence[tuple[str, str]] = (),
+    comp: CompSettings | None = None,
 ) -> Breakdown:
     """Scenes, sets and shots of a screenplay. Pure: state (the locked ids, shots.toml) comes in as arguments."""
     raw = _split_scenes(screenplay)
@@ -444,7 +501,7 @@ def break_down(
             action="\n".join(e.text for e in item.body if e.kind is Kind.ACTION),
         ))
 
-    shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed)
+    shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings())
     return Breakdown(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
                      omitted=omitted, warnings=warnings)
 
@@ -455,7 +512,7 @@ def elements_from_note_list(element: Element) -> list[ElementRef]:
 
 
 def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: float, seed: int,
-                ) -> tuple[list[Shot], list[str]]:
+                comp: CompSettings) -> tuple[list[Shot], list[str]]:
     by_scene: dict[str, list[ShotEntry]] = {}
     warnings = []
     known = {scene.id for scene in scenes}
@@ -476,9 +533,17 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
                 prompt=shot_prompt(scene, elements, look, entry.prompt),
                 plate=entry.plate, duration=entry.duration or shot_duration, elements=elements,
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
+                key=entry.key, comp=_shot_comp(comp, entry.comp),
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
             ))
     return shots, warnings
+
+
+def _shot_comp(film: CompSettings, shot: CompSettings) -> CompSettings:
+    """The film's [comp] with what the shot's own ``comp`` sets on top; element blend modes merge."""
+    changes = shot.model_dump(exclude_unset=True)
+    changes["blend"] = {**film.blend, **shot.blend}
+    return film.model_copy(update=changes)
 
 
 def _stable_number(text: str) -> int:

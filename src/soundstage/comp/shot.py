@@ -1,0 +1,135 @@
+"""One shot's comp: everything measured once per shot, then a pure function of the frame index.
+
+The order of a frame is the order of a Nuke script for this kind of shot:
+
+    set (camera move, defocus) → grain matched to the plate → elements behind → keyed plate (colour match,
+    light wrap) over it → elements in front → the final grade (LUT)
+
+``ShotComp.frame`` touches no shared state, so a render comps several frames at once on a thread pool
+(OpenCV releases the GIL), while decode and encode run in their own threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from soundstage.comp.grade import ColourMatch, Lut3D
+from soundstage.comp.grain import Grain
+from soundstage.comp.keyer import ScreenColour, key, measure_screen
+from soundstage.comp.light import light_wrap, motion_blur
+from soundstage.comp.over import BlendMode, blend, over
+from soundstage.errors import MediaError
+
+ElementFrame = Callable[[int], np.ndarray]   # frame index → H×W×4 straight RGBA at the shot's size
+
+
+@dataclass(frozen=True)
+class Element:
+    """A VFX layer of the shot: its frames, how it blends, and whether it plays in front of the actors."""
+
+    name: str
+    frame: ElementFrame
+    mode: BlendMode = "over"
+    front: bool = False
+
+
+@dataclass(frozen=True)
+class Look:
+    """The integration settings of a shot, already checked (``CompSettings`` in shots.toml)."""
+
+    match_colour: float = 0.0
+    light_wrap: float = 0.0
+    grain: bool = True
+    motion_blur: float = 0.0
+    lut: Lut3D | None = None
+
+
+@dataclass
+class ShotComp:
+    """A prepared shot. Build it with ``prepare`` on the first plate frame, then call ``frame`` per index."""
+
+    width: int
+    height: int
+    frames: int
+    background: Callable[[int], np.ndarray]          # frame index → H×W×3 set frame (camera move applied)
+    elements: Sequence[Element] = ()
+    look: Look = field(default_factory=Look)
+    key_options: dict[str, Any] = field(default_factory=dict)
+    screen: ScreenColour | None = None               # None: the plate is used as it is (no screen to key)
+    grain: Grain | None = None
+    colour: ColourMatch | None = None
+    seed: int = 0
+
+    @classmethod
+    def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
+                elements: Sequence[Element] = (), look: Look | None = None, first_plate: np.ndarray | None = None,
+                screen: ScreenColour | str = "auto", key_options: dict[str, Any] | None = None,
+                seed: int = 0, warn: Callable[[str], None] | None = None) -> ShotComp:
+        """Measure what holds for the whole shot on its first plate frame: the screen, its grain, the colours.
+
+        A plate with no green or blue screen in it is a location plate: it is used as it is, with a warning.
+        """
+        look = look or Look()
+        options = dict(key_options or {})
+        comp = cls(width, height, frames, background, tuple(elements), look, options, seed=seed)
+        if first_plate is None:
+            return comp
+        try:
+            comp.screen = screen if isinstance(screen, ScreenColour) else measure_screen(first_plate, screen)  # type: ignore[arg-type]
+        except MediaError as exc:
+            if warn is not None:
+                warn(f"{exc.message}; the plate is used as it is, unkeyed")
+            return comp
+        fg, matte = key(first_plate, comp.screen, **options)
+        try:
+            if look.grain:
+                comp.grain = Grain.measure(first_plate, _open_screen(matte))
+            if look.match_colour > 0:
+                comp.colour = ColourMatch.measure(fg, matte, background(0), strength=look.match_colour)
+        except MediaError as exc:   # too little open screen or solid subject on the first frame to measure
+            if warn is not None:
+                warn(f"{exc.message}; grain and colour are left as they are")
+        return comp
+
+    def frame(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None) -> np.ndarray:
+        """The finished comp of frame ``index`` (H×W×3 uint8). ``background`` overrides the set (moving plates)."""
+        picture = self.background(index) if background is None else background
+        if self.grain is not None:
+            picture = self.grain.add(picture, index, self.seed)
+        picture = self._layer(picture, index, front=False)
+        if plate is not None:
+            if self.screen is None:
+                picture = plate
+            else:
+                fg, matte = key(plate, self.screen, **self.key_options)
+                if self.colour is not None:
+                    fg = self.colour.apply(fg)
+                if self.look.light_wrap > 0:
+                    fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
+                                    strength=self.look.light_wrap)
+                picture = over(fg, matte, picture)
+        picture = self._layer(picture, index, front=True)
+        if self.look.lut is not None:
+            picture = self.look.lut.apply(picture)
+        return picture
+
+    def _layer(self, picture: np.ndarray, index: int, *, front: bool) -> np.ndarray:
+        for element in self.elements:
+            if element.front != front:
+                continue
+            rgba = element.frame(index)
+            if self.look.motion_blur > 0 and index > 0:
+                rgba = motion_blur(rgba, element.frame(index - 1), shutter=self.look.motion_blur)
+            picture = blend(rgba[..., :3], rgba[..., 3], picture, element.mode)
+        return picture
+
+
+def _open_screen(matte: np.ndarray) -> np.ndarray:
+    """Where the plate is open screen (matte 0): where its grain can be measured."""
+    return cv2.inRange(matte, 0, 0)
+

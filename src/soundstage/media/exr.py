@@ -1,0 +1,120 @@
+"""OpenEXR stills for finishing: half-float, scene-linear, premultiplied RGBA.
+
+Finishing EXRs are scene-linear by convention, and EXR's own convention is premultiplied (associated)
+alpha. soundstage's frames are display-referred sRGB with straight alpha, so writing one decodes the sRGB
+transfer curve (IEC 61966-2-1) to linear light, keeping the sRGB/Rec.709 primaries, and multiplies colour by
+alpha. Reading returns the file's linear, premultiplied values as they are.
+
+EXR needs the optional ``OpenEXR`` package (``pip install soundstage[exr]``); it is imported only when an
+EXR is read or written.
+"""
+
+from __future__ import annotations
+
+import os
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Literal
+
+import numpy as np
+
+from soundstage.atomic import atomic_path
+from soundstage.errors import MediaError
+
+Compression = Literal["zip", "piz", "dwaa", "none"]
+
+
+def require_openexr(path: Path) -> ModuleType:
+    try:
+        import OpenEXR
+    except ImportError:
+        raise MediaError("writing or reading EXR needs the OpenEXR package", path=path,
+                         hint="install soundstage[exr]") from None
+    return OpenEXR
+
+
+def srgb_to_linear(values: np.ndarray) -> np.ndarray:
+    """The sRGB decoding curve on values in 0–1 (float32 out): linear light for compositing and EXR."""
+    values = np.asarray(values, dtype=np.float32)
+    return np.where(values <= 0.04045, values / 12.92, ((values + 0.055) / 1.055) ** 2.4).astype(np.float32)
+
+
+@cache
+def _premultiplied_table() -> np.ndarray:
+    """Half floats indexed by ``alpha << 8 | code``: the linear value of sRGB ``code`` times alpha.
+
+    One 128 KB table turns decode + premultiply + convert into a single gather, with no float32 frame.
+    """
+    linear = srgb_to_linear(np.arange(256) / 255.0)
+    alpha = np.arange(256, dtype=np.float32)[:, None] / 255.0
+    return (alpha * linear[None, :]).astype(np.float16).ravel()
+
+
+@cache
+def _alpha_table() -> np.ndarray:
+    return (np.arange(256, dtype=np.float32) / 255.0).astype(np.float16)
+
+
+def exr_pixels(frame: np.ndarray) -> np.ndarray:
+    """Straight sRGB uint8 RGB(A) → scene-linear, premultiplied half-float RGB(A), as EXR stores it."""
+    if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] not in (3, 4):
+        raise ValueError(f"frame is {frame.shape} {frame.dtype}; EXR writing expects H×W×3 or H×W×4 uint8")
+    table = _premultiplied_table()
+    height, width, channels = frame.shape
+    # each channel's code beside its pixel's alpha, read as one little-endian uint16: alpha << 8 | code
+    pairs = np.empty((height, width, channels, 2), np.uint8)
+    pairs[..., 0] = frame
+    pairs[..., 1] = frame[..., 3:4] if channels == 4 else 255
+    out = table.take(pairs.view("<u2").ravel()).reshape(height, width, channels)
+    if channels == 4:
+        out[..., 3] = _alpha_table().take(frame[..., 3])
+    return out
+
+
+_COMPRESSION_NAMES = {"zip": "ZIP_COMPRESSION", "piz": "PIZ_COMPRESSION", "dwaa": "DWAA_COMPRESSION",
+                      "none": "NO_COMPRESSION"}
+
+
+def encode_exr(target: Path, frame: np.ndarray, *, fps: Fraction | None = None,
+               compression: Compression = "zip") -> None:
+    """Write one frame to ``target`` as it is (not atomically: callers write into a temporary place)."""
+    openexr = require_openexr(target)
+    if openexr.global_thread_count() == 0:            # the binding starts single-threaded: ZIP is ~1.7× faster
+        openexr.set_global_thread_count(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                        else os.cpu_count() or 1)
+    pixels = exr_pixels(frame)
+    header = {"compression": getattr(openexr, _COMPRESSION_NAMES[compression]), "type": openexr.scanlineimage}
+    if fps is not None:
+        header["framesPerSecond"] = Fraction(fps)
+    channels = "RGBA" if pixels.shape[2] == 4 else "RGB"
+    try:
+        with openexr.File(header, {channels: pixels}) as exr:
+            exr.write(str(target))
+    except RuntimeError as exc:
+        raise MediaError(f"could not be written as EXR ({exc})", path=target) from None
+
+
+def write_exr(path: str | Path, frame: np.ndarray, *, compression: Compression = "zip") -> None:
+    """Write a straight sRGB uint8 RGB(A) still as a linear, premultiplied half-float EXR, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        encode_exr(tmp, frame, compression=compression)
+
+
+def read_exr(path: str | Path) -> np.ndarray:
+    """An EXR's RGB(A) channels as float32 H×W×3 or H×W×4, linear and premultiplied as stored."""
+    path = Path(path)
+    openexr = require_openexr(path)
+    if not path.is_file():
+        raise MediaError("no such file", path=path)
+    try:
+        with openexr.File(str(path), separate_channels=True) as exr:
+            channels = exr.channels()
+            names = [name for name in ("R", "G", "B", "A") if name in channels]
+            if names[:3] != ["R", "G", "B"]:
+                raise MediaError(f"has no RGB channels (it has {', '.join(sorted(channels))})", path=path)
+            return np.dstack([channels[name].pixels.astype(np.float32) for name in names])
+    except RuntimeError as exc:
+        raise MediaError(f"not a readable EXR ({exc})", path=path) from None

@@ -1,0 +1,59 @@
+"""Key a still or a clip to straight RGBA: the ``soundstage key`` command, usable from Python too.
+
+Stills go to PNG; clips to ProRes 4444 (``.mov``) or a PNG / EXR sequence, the formats a finishing artist
+takes into Nuke or Resolve with the alpha intact.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from soundstage.comp import key, measure_screen
+from soundstage.comp.keyer import ScreenColour
+from soundstage.errors import MediaError
+from soundstage.media import Background, open_writer, probe, read_frames, read_image, write_png
+
+STILLS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+
+
+def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "blue"] = "auto",
+             options: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+    """Key ``source`` into ``target`` and return the number of frames written.
+
+    The screen is measured once, on the first frame, so a clip's key does not flicker.
+    """
+    options = options or {}
+    if source.suffix.lower() in STILLS:
+        if target.suffix.lower() != ".png":
+            raise MediaError("a keyed still is written as PNG (straight RGBA)", path=target,
+                             hint=f"e.g. -o {target.with_suffix('.png').name}")
+        picture = read_image(source)[..., :3]
+        write_png(target, _rgba(picture, measure_screen(picture, screen), options))
+        return 1
+    if target.suffix.lower() == ".mp4":
+        raise MediaError("H.264 keeps no alpha", path=target,
+                         hint="write .mov (ProRes 4444) or a PNG sequence such as out/key.%04d.png")
+    info = probe(source)
+    total = info.frames
+    frames = read_frames(source, prefetch=4)
+    first = next(frames)
+    colour = measure_screen(first, screen)
+    count = 0
+    with Background(open_writer(target, width=info.width, height=info.height, fps=float(info.fps), alpha=True),
+                    copy=False) as writer:
+        for picture in itertools.chain([first], frames):
+            writer.write(_rgba(picture, colour, options))
+            count += 1
+            if progress is not None:
+                progress(count, total)
+    return count
+
+
+def _rgba(picture: np.ndarray, screen: ScreenColour, options: dict[str, Any]) -> np.ndarray:
+    fg, matte = key(picture, screen, **options)
+    return np.dstack([fg, matte])

@@ -1,0 +1,85 @@
+"""Damaged videos get one clear MediaError naming the file (and the frame, mid-stream), never a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from soundstage.errors import MediaError
+from soundstage.media import VideoWriter, probe, read_frames, read_rgba_frames
+
+W, H = 128, 72
+
+
+def plate(index: int) -> np.ndarray:
+    rng = np.random.default_rng(index)
+    frame = np.zeros((H, W, 3), np.uint8)
+    frame[:, : 8 + index * 2] = (200, 40, 40)
+    frame[::2] += rng.integers(0, 30, (H // 2, W, 3), dtype=np.uint8)
+    return frame
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("good") / "good.mp4"
+    with VideoWriter(path, width=W, height=H, fps=24) as writer:
+        for index in range(48):
+            writer.write(plate(index))
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("prefetch", [0, 3])
+def test_truncated_video_names_where_it_ends(good: bytes, tmp_path: Path, prefetch: int) -> None:
+    path = tmp_path / "cut short.mp4"
+    path.write_bytes(good[: len(good) * 3 // 10])       # the index is whole (faststart), the frames are not
+    assert probe(path).frames == 48
+    with pytest.raises(MediaError, match=r"cut short\.mp4: ends after frame \d+ of the 48"):
+        list(read_frames(path, prefetch=prefetch))
+
+
+def test_truncated_video_without_its_index_is_unreadable(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.mp4"
+    with av.open(str(whole), mode="w") as container:            # moov at the end, as cameras write it
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for index in range(24):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(plate(index), format="rgb24")))
+        container.mux(stream.encode(None))
+    path = tmp_path / "half.mp4"
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(MediaError, match=r"half\.mp4: not a readable video"):
+        list(read_frames(path))
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01junk" * 500, np.random.default_rng(3).bytes(20_000),
+                                     b"INT. HANOK - NIGHT\n" * 40])
+def test_not_a_video_is_refused(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "plate.mp4"
+    path.write_bytes(content)
+    with pytest.raises(MediaError, match=r"plate\.mp4: not a readable video"):
+        probe(path)
+    with pytest.raises(MediaError, match=r"plate\.mp4: not a readable video"):
+        list(read_frames(path, prefetch=2))
+
+
+@pytest.mark.parametrize("reader", [read_frames, read_rgba_frames])
+def test_garbage_in_the_middle_names_the_frame(good: bytes, tmp_path: Path, reader: object) -> None:
+    data = bytearray(good)
+    start, end = len(data) * 2 // 5, len(data) * 3 // 5
+    data[start:end] = np.random.default_rng(0).integers(0, 256, end - start, dtype=np.uint8).tobytes()
+    path = tmp_path / "overwritten.mp4"
+    path.write_bytes(bytes(data))
+    frames = []
+    with pytest.raises(MediaError, match=r"overwritten\.mp4: damaged at frame (\d+)") as caught:
+        frames.extend(reader(path))  # type: ignore[operator]
+    # the frames before the damage came through, and the message says where it stopped
+    assert 0 < len(frames) < 48 and f"frame {len(frames)} " in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(MediaError, match="no such file"):
+        probe(tmp_path / "nope.mp4")
