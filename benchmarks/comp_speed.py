@@ -4,9 +4,10 @@ The plate is made here, into a temporary folder: a material subject (``benchmark
 green screen, with spill, sensor noise and a slow drift, 1920×1080 at 24 fps for 4 s, H.264 like a camera
 file. The set is a 1080p still from the procedural engine. Then, in the same run:
 
-- **soundstage** (:func:`comp_clip`): ``read_frames`` → ``measure_screen`` once → ``key`` (key + despill) →
-  ``over`` the set → ``VideoWriter`` (H.264). Run plain, and, where ``soundstage.media`` has them, streamed:
-  decode prefetched in a thread (``read_frames(prefetch=N)``) and encode in a thread (``Background``).
+- **soundstage** (:func:`comp_clip`): the render's own shot path: ``ShotComp.prepare`` measures the screen on
+  the first frame, ``ShotComp.render`` keys (key + despill) and comps two frames at a time on a thread pool,
+  with decode prefetched in a thread (``read_frames(prefetch=4)``) and H.264 encode in another
+  (``Background``). Also run serially on one thread of ours (:func:`comp_clip_serial`), for context.
 - **FFmpeg** (:func:`ffmpeg_comp`): PyAV decode → one ``av.filter.Graph`` (``chromakey → despill``, laid by
   ``overlay`` on the set, which is converted to yuv420p once and pushed with every frame) → libx264 through
   PyAV, the same preset and crf. Decoder and encoder threads as FFmpeg's CLI sets them (auto), and the
@@ -16,13 +17,12 @@ Also reported: decode-only and encode-only fps, and the memory-bandwidth bound o
 (``np.copyto``, and a read-two-write-one ``cv2.add``), median of many, with how many such passes the
 soundstage comp's time per frame amounts to.
 
-    .venv/bin/python benchmarks/comp_speed.py [--small] [--json] [--prefetch 4] [--keep DIR]
+    .venv/bin/python benchmarks/comp_speed.py [--small] [--json] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import itertools
 import json
 import statistics
@@ -38,10 +38,10 @@ import av
 import cv2
 import numpy as np
 
-import soundstage.media
 from soundstage.comp import key, measure_screen, over
+from soundstage.comp.shot import Look, ShotComp
 from soundstage.engines.procedural import set_image as procedural_set
-from soundstage.media import VideoWriter, probe, read_frames
+from soundstage.media import Background, VideoWriter, probe, read_frames
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from key_quality import (  # a sibling script, not a package
@@ -105,29 +105,33 @@ def make_set(width: int, height: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------- soundstage's comp
 
 
-def streaming_available() -> tuple[bool, bool]:
-    """Whether ``soundstage.media`` can prefetch decoded frames, and encode in a background thread."""
-    prefetch = "prefetch" in inspect.signature(read_frames).parameters
-    return prefetch, hasattr(soundstage.media, "Background")
-
-
-def comp_clip(plate: Path, set_image: np.ndarray, out: Path, *, prefetch: int = 0, threaded: bool = False,
-              preset: str = PRESET, crf: int = CRF) -> int:
+def comp_clip(plate: Path, set_image: np.ndarray, out: Path, *, threads: int = 2, preset: str = PRESET,
+              crf: int = CRF) -> int:
     """Key every frame of ``plate`` and comp it over ``set_image`` into ``out`` (H.264); return the frame count.
 
-    The screen is measured once, on the first frame, as the render does. ``prefetch`` decodes that many
-    frames ahead in a thread and ``threaded`` encodes in another, where ``soundstage.media`` offers them.
+    This is the render's own shot path (``ShotComp.prepare`` on the first frame, then ``ShotComp.render``):
+    decode prefetched in a thread, ``threads`` frames keyed and comped at once, encode in its own thread. Grain
+    matching is off, since FFmpeg's graph does nothing like it.
     """
     info = probe(plate)
-    frames: Iterator[np.ndarray] = read_frames(plate, prefetch=prefetch) if prefetch else read_frames(plate)
+    frames: Iterator[np.ndarray] = read_frames(plate, prefetch=4)
+    first = next(frames)
+    comp = ShotComp.prepare(width=info.width, height=info.height, frames=info.frames,
+                            background=lambda index: set_image, look=Look(grain=False), first_plate=first)
+    writer = VideoWriter(out, width=info.width, height=info.height, fps=float(info.fps), crf=crf, preset=preset)
+    with Background(writer, copy=False) as sink:
+        return comp.render([sink], plates=itertools.chain([first], frames), threads=threads)
+
+
+def comp_clip_serial(plate: Path, set_image: np.ndarray, out: Path, *, preset: str = PRESET, crf: int = CRF) -> int:
+    """The same work one step after another on one thread of ours: decode, key, over, encode (for context)."""
+    info = probe(plate)
+    frames = read_frames(plate)
     first = next(frames)
     screen = measure_screen(first, "auto")
-    writer: Any = VideoWriter(out, width=info.width, height=info.height, fps=float(info.fps), crf=crf,
-                              preset=preset)
-    if threaded:
-        writer = soundstage.media.Background(writer, copy=False)   # over() hands back a fresh array
     count = 0
-    with writer:
+    with VideoWriter(out, width=info.width, height=info.height, fps=float(info.fps), crf=crf,
+                     preset=preset) as writer:
         for frame in itertools.chain([first], frames):
             fg, matte = key(frame, screen)
             writer.write(over(fg, matte, set_image))
@@ -291,7 +295,7 @@ def _frames_in(path: Path) -> int:
 
 
 def run(*, small: bool = False, width: int | None = None, height: int | None = None, frames: int | None = None,
-        prefetch: int = 4, filter_threads: int = 0, repeat: int = 1, keep: Path | None = None) -> dict[str, Any]:
+        filter_threads: int = 0, repeat: int = 1, keep: Path | None = None) -> dict[str, Any]:
     """Make the plate and the set, then time both comps (and the context figures) in this one process.
 
     With ``repeat`` > 1 the comps take turns that many times and each reports its median run.
@@ -317,15 +321,10 @@ def run(*, small: bool = False, width: int | None = None, height: int | None = N
             runs.setdefault(name, []).append({"frames": count, "seconds": seconds, "fps": count / seconds,
                                               "ms_per_frame": 1000 * seconds / count, "output": str(out)})
 
-        has_prefetch, has_background = streaming_available()
-        out_plain, out_streamed, out_ff = (folder / f"{n}.mp4" for n in ("soundstage", "soundstage_streamed",
-                                                                           "ffmpeg"))
+        out_plain, out_serial, out_ff = (folder / f"{n}.mp4" for n in ("soundstage", "soundstage_serial", "ffmpeg"))
         for _ in range(repeat):
             timed("soundstage", out_plain, lambda: comp_clip(plate, backdrop, out_plain))
-            if has_prefetch or has_background:
-                timed("soundstage_streamed", out_streamed, lambda: comp_clip(
-                    plate, backdrop, out_streamed, prefetch=prefetch if has_prefetch else 0,
-                    threaded=has_background))
+            timed("soundstage_serial", out_serial, lambda: comp_clip_serial(plate, backdrop, out_serial))
             timed("ffmpeg", out_ff, lambda: ffmpeg_comp(plate, backdrop, out_ff, filter_threads=filter_threads))
         timings = {}
         for name, tries in runs.items():
@@ -341,13 +340,12 @@ def run(*, small: bool = False, width: int | None = None, height: int | None = N
                    **stage_ms(list(itertools.islice(read_frames(plate), 24)), backdrop)}
         bound = bandwidth(repeat=30 if small else 200)      # always at 1080p, the size the bound is about
 
-    best = max((v for k, v in timings.items() if k.startswith("soundstage")), key=lambda v: v["fps"])
+    best = timings["soundstage"]
     pass_ms = bound["copy_ms"] * width * height / (1920 * 1080)     # one pass at the comp's own size
     ffmpeg = timings["ffmpeg"]
     return {"benchmark": "comp_speed", "small": small, "machine": machine(), "size": f"{width}x{height}",
             "frames": frames, "fps": FPS, "preset": PRESET, "crf": CRF, "plate_encode": PLATE_OPTIONS,
             "ffmpeg_key": FFMPEG_KEY, "filter_threads": filter_threads, "opencv_threads": cv2.getNumThreads(),
-            "streaming": {"prefetch": has_prefetch, "background_writer": has_background, "depth": prefetch},
             "make_seconds": made_s, "runs": timings, "context": context, "bandwidth": bound,
             "ratio": {k: v["fps"] / ffmpeg["fps"] for k, v in timings.items() if k != "ffmpeg"},
             "passes_per_frame": best["ms_per_frame"] / pass_ms,
@@ -384,14 +382,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--width", type=int)
     parser.add_argument("--height", type=int)
     parser.add_argument("--frames", type=int)
-    parser.add_argument("--prefetch", type=int, default=4, help="frames decoded ahead in the streamed run")
     parser.add_argument("--filter-threads", type=int, default=0, help="FFmpeg graph threads (0: auto)")
     parser.add_argument("--repeat", type=int, default=1, help="run each comp this many times, take the median")
     parser.add_argument("--keep", type=Path, help="write the plate and the comps here instead of a temp folder")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     result = run(small=args.small, width=args.width, height=args.height, frames=args.frames,
-                 prefetch=args.prefetch, filter_threads=args.filter_threads, repeat=args.repeat, keep=args.keep)
+                 filter_threads=args.filter_threads, repeat=args.repeat, keep=args.keep)
     print(json.dumps(result, indent=2) if args.json else report(result))
     return 0
 

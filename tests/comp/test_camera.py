@@ -28,7 +28,7 @@ def texture(height: int, width: int, seed: int, low: int = 40, high: int = 220) 
     rng = np.random.default_rng(seed)
     layers = [cv2.resize(rng.random((max(2, height // s), max(2, width // s), 3), dtype=np.float32), (width, height),
                          interpolation=cv2.INTER_CUBIC) for s in (2, 6, 18)]
-    mix = sum(layers) / len(layers)
+    mix = np.mean(layers, axis=0)
     mix = (mix - mix.min()) / (mix.max() - mix.min())
     return (low + (high - low) * mix).astype(np.uint8)
 
@@ -179,3 +179,26 @@ def test_bad_settings_are_refused() -> None:
     rig = CameraMove("pan-right").prepare(image, WIDTH, HEIGHT)
     with pytest.raises(ProjectError):
         rig(3)                                                        # no frame count given
+
+
+def test_shutter_blurs_a_pan_along_its_motion_only() -> None:
+    set_w, set_h = overscan_size(WIDTH, HEIGHT)
+    yy, xx = np.mgrid[0:set_h, 0:set_w]
+    columns = np.dstack([((xx // 3) % 2 * 200 + 30).astype(np.uint8)] * 3)    # detail across x only
+    rows = np.dstack([((yy // 3) % 2 * 200 + 30).astype(np.uint8)] * 3)       # detail across y only
+    move = CameraMove("pan-right", 0.2)
+
+    def contrast(image: np.ndarray, shutter: float, index: int) -> float:
+        return float(move.prepare(image, WIDTH, HEIGHT, frames=9, shutter=shutter)(index)[20:-20, 20:-20].std())
+
+    # Mid-move the camera travels fastest: detail along the pan smears, detail across it stays.
+    assert contrast(columns, 1.0, 4) < 0.5 * contrast(columns, 0.0, 4)
+    assert contrast(rows, 1.0, 4) == pytest.approx(contrast(rows, 0.0, 4), rel=0.01)
+    # At the ends the move eases to rest: nothing to blur.
+    assert contrast(columns, 1.0, 0) == pytest.approx(contrast(columns, 0.0, 0), rel=0.01)
+    set_image = columns
+    push = CameraMove("push-in", 0.2)
+    assert np.array_equal(push.prepare(set_image, WIDTH, HEIGHT, frames=9, shutter=1.0)(4),
+                          push.prepare(set_image, WIDTH, HEIGHT, frames=9)(4))
+    with pytest.raises(ProjectError):
+        move.prepare(set_image, WIDTH, HEIGHT, shutter=0.5)             # a speed needs a frame count

@@ -9,9 +9,15 @@ steps). Every depth sees a window between the widest, centred framing (the refer
 agree) and the flat move's window: near things (depth 0) follow the flat move fully, far ones (depth 1)
 only by ``1 − parallax``. Each frame is one backward warp (``cv2.remap``) whose per-pixel offsets come from
 the depth *as seen in that frame*: depth is splatted forward with a z-test on a 4×-coarser grid, so near
-things hide what they pass in front of; the sharp depth is then looked up where that coarse map points, so
-edges land on the picture's edges, and a strip a near thing uncovers repeats the background beside it
-(a backward warp never leaves a hole).
+things hide what they pass in front of; each pixel then checks the nearest and farthest depth around it
+against the full-size depth where each would land, so edges fall on the picture's edges; and a strip a near
+thing uncovers repeats the background beside it (a backward warp never leaves a hole).
+
+With a ``shutter`` (see :meth:`CameraMove.prepare`), pans and tilts are also blurred by the camera's own
+speed: one box blur along the move per frame (~2.5 ms at 1080p).
+
+Cost at 1080p, one core: a flat frame ~10 ms (one ``cv2.warpAffine``), a parallax frame ~18–25 ms, after
+~25 ms of per-shot preparation (:meth:`CameraMove.prepare`).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import cv2
 import numpy as np
 
 from soundstage.comp.depth import fit_depth
-from soundstage.errors import ProjectError
+from soundstage.errors import MediaError, ProjectError
 
 OVERSCAN = 1.2
 MOVES = ("static", "push-in", "pull-out", "pan-left", "pan-right", "tilt-up", "tilt-down")
@@ -101,14 +107,15 @@ class CameraMove:
         return _flat_frame(set_image, self.window(t), width, height)
 
     def prepare(self, set_image: np.ndarray, width: int, height: int, *, depth: np.ndarray | None = None,
-                frames: int | None = None) -> CameraRig:
+                frames: int | None = None, shutter: float = 0.0) -> CameraRig:
         """The set mounted for this move: per-shot work done once, then ``rig.frame(t)`` or ``rig(index)``.
 
         ``depth`` (0 = near, 1 = far, any size of the set's shape) is needed for parallax; without it, or
         with parallax 0, the rig gives exactly the flat move's frames. ``frames`` lets ``rig(index)`` map
-        frame numbers to the move's time (first frame t = 0, last t = 1).
+        frame numbers to the move's time (first frame t = 0, last t = 1). ``shutter`` (0..1 of a frame,
+        0.5 = 180°; needs ``frames``) blurs pans and tilts by the camera's own speed (see :class:`CameraRig`).
         """
-        return CameraRig(self, set_image, width, height, depth=depth, frames=frames)
+        return CameraRig(self, set_image, width, height, depth=depth, frames=frames, shutter=shutter)
 
 
 def _affine(window: Window, set_w: int, set_h: int, width: int, height: int) -> tuple[float, float, float, float]:
@@ -170,16 +177,21 @@ class CameraRig:
     """
 
     def __init__(self, move: CameraMove, set_image: np.ndarray, width: int, height: int, *,
-                 depth: np.ndarray | None = None, frames: int | None = None) -> None:
-        if set_image.ndim != 3 or set_image.dtype != np.uint8:
-            raise ProjectError(f"a set must be an H×W×C uint8 image, got {set_image.shape} {set_image.dtype}")
+                 depth: np.ndarray | None = None, frames: int | None = None, shutter: float = 0.0) -> None:
+        if not 0.0 <= shutter <= 1.0:
+            raise ProjectError(f"camera shutter must be between 0 and 1, got {shutter:g}")
+        if shutter > 0 and frames is None:
+            raise ProjectError("camera motion blur needs the shot's frame count (frames=) to know the speed")
         self.move = move
         self.set_image = set_image
         self.width, self.height = width, height
         self.frames = frames
+        self.shutter = shutter
         self.parallax = depth is not None and move.moves_depths
         if self.parallax:
             assert depth is not None
+            if set_image.ndim != 3 or set_image.dtype != np.uint8:
+                raise MediaError(f"a set must be an H×W×C uint8 image, got {set_image.shape} {set_image.dtype}")
             set_h, set_w = set_image.shape[:2]
             self._prepare_parallax(fit_depth(depth, set_w, set_h))
 
@@ -193,8 +205,29 @@ class CameraRig:
         """The frame the camera sees at time ``t`` in 0..1 (H×W×3 uint8)."""
         window = self.move.window(t)
         if not self.parallax:
-            return _flat_frame(self.set_image, window, self.width, self.height)
-        return self._parallax_frame(window)
+            picture = _flat_frame(self.set_image, window, self.width, self.height)
+        else:
+            picture = self._parallax_frame(window)
+        return self._shutter_blur(picture, t) if self.shutter > 0 else picture
+
+    def _shutter_blur(self, picture: np.ndarray, t: float) -> np.ndarray:
+        """A pan's or tilt's own motion blur: a box along the move as long as the set travels while open.
+
+        The speed is the flat move's (what near things do); with parallax it is taken at mid-depth, one
+        blur for the whole frame. Push-ins and pull-outs are left sharp: their speed is a pixel or two at
+        the frame's edge and nothing at its centre.
+        """
+        if self.move.move not in ("pan-left", "pan-right", "tilt-up", "tilt-down") or not self.frames:
+            return picture
+        half = 0.5 / max(self.frames - 1, 1)
+        (x0, y0, _), (x1, y1, _) = self.move.window(t - half), self.move.window(t + half)
+        scale = self.move.window(t)[2]
+        travel = (abs(x1 - x0) * self.width + abs(y1 - y0) * self.height) / scale     # output pixels per frame
+        length = round(travel * self.shutter * (1.0 - 0.5 * self.move.parallax * self.parallax))
+        if length < 2:
+            return picture
+        size = (length, 1) if self.move.move.startswith("pan") else (1, length)
+        return cv2.blur(picture, size, borderType=cv2.BORDER_REFLECT)
 
     # -- parallax: per shot --------------------------------------------------------------------------------
 
@@ -267,7 +300,7 @@ class CameraRig:
         maps[..., 0] += base_x
         np.multiply(k, span_y, out=maps[..., 1])
         maps[..., 1] += base_y
-        map1, map2 = cv2.convertMaps(grid.upsample(maps), None, cv2.CV_16SC2)
+        map1, map2 = cv2.convertMaps(grid.upsample(maps), None, cv2.CV_16SC2)  # type: ignore[call-overload]
         return cv2.remap(self.set_image, map1, map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
     def _resolve(self, seen: np.ndarray, size: tuple[int, int], base_x: np.ndarray, span_x: np.ndarray,
@@ -306,28 +339,26 @@ class CameraRig:
         ix = np.rint((gx - np.float32(grid.origin)) * np.float32(1.0 / grid.step)).astype(np.int32)
         iy = np.rint((gy - np.float32(grid.origin)) * np.float32(1.0 / grid.step)).astype(np.int32)
         inside = (ix >= 0) & (ix < nx) & (iy >= 0) & (iy < ny)
-        seen = np.full(ny * nx, 2.0, np.float32)
-        np.minimum.at(seen, (iy * nx + ix)[inside], self._src_depth[inside])
-        seen = seen.reshape(ny, nx)
+        splat = np.full(ny * nx, 2.0, np.float32)
+        np.minimum.at(splat, (iy * nx + ix)[inside], self._src_depth[inside])
+        seen = splat.reshape(ny, nx)
         empty = seen > 1.5
         if not empty.any():
             return seen
-        # Cells nothing landed on were uncovered by something near moving off. They take the near side's
-        # depth (grown in from around them, nearest first): mapped with it they land beside the near thing
-        # in the set, so the gap repeats the background next to it: no holes, and no ghost of the near thing.
-        # Every empty patch takes the nearest depth on its rim: grow minima through it until nothing changes.
+        # Cells nothing landed on were uncovered by something near moving off. Each such patch takes the
+        # nearest depth on its rim (minima grown through it until nothing changes): mapped with it, the
+        # patch lands beside the near thing in the set and repeats the background next to it, so there
+        # is no hole and no ghost of the near thing. (Lone cells are rounding gaps; they fill the same way.)
         x, y, w, h = cv2.boundingRect(empty.astype(np.uint8))
         x0, y0, x1, y1 = max(0, x - 1), max(0, y - 1), min(nx, x + w + 1), min(ny, y + h + 1)
-        filled = seen[y0:y1, x0:x1]
-        inside = empty[y0:y1, x0:x1]
+        patch, inside = seen[y0:y1, x0:x1], empty[y0:y1, x0:x1]     # a view: filled in place
         cross = cv2.getStructuringElement(cv2.MORPH_CROSS, (3, 3))
-        for _ in range(w + h + 2):
-            grown = cv2.erode(filled, cross)
-            if np.array_equal(grown[inside], filled[inside]):
+        for _ in range(2 * (w + h) + 4):
+            grown = cv2.erode(patch, cross)
+            if np.array_equal(grown[inside], patch[inside]):
                 break
-            np.copyto(filled, grown, where=inside)
-        filled = seen
-        return filled
+            np.copyto(patch, grown, where=inside)
+        return np.minimum(seen, 1.0, out=seen)
 
 
 def _snap_steps(depth: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ it: the ground plane recedes toward the horizon (lower in frame is nearer, the s
 veils what is far (hazier, flatter, closer to the horizon sky's colour). :func:`estimate_depth` combines the
 two on a small copy of the set, then smooths the result with a guided filter so depth edges sit on the
 picture's edges, and brings it back to full size with the same filter's coefficients (He et al.'s fast
-guided filter), all in ~20–30 ms per set.
+guided filter, with a colour guide), in ~85 ms for a 1080p shot's 2304×1296 set.
 
 Convention: depth is H×W float32 in 0..1, **0 = nearest, 1 = farthest**, and it is linear in *inverse*
 distance (disparity), which is what a camera move's parallax and a lens's circle of confusion are
@@ -42,16 +42,19 @@ def _check_set(set_rgb: np.ndarray) -> None:
 def estimate_depth(set_rgb: np.ndarray) -> np.ndarray:
     """Estimate a set's depth (H×W float32, 0 = near, 1 = far) from a ground-plane prior and the air's haze.
 
-    - The skyline is the strongest continuous left-to-right edge (found by dynamic programming over a small
-      copy), with smooth picture above it: above it is sky, depth 1.
-    - Below the horizon (the lower part of the skyline), the ground recedes linearly in disparity from the
-      bottom row (0) to the horizon (1).
-    - Atmospheric perspective: how much a pixel looks like the horizon's sky (the airlight, a dark-channel
-      measure of I / A) and how little local contrast it has. It separates a far ridge from a near roof
-      standing above the horizon, and moves fog banks back.
+    - The skyline splits each column into sky above (colours like the top of the frame) and ground below
+      (colours like its bottom), along an edge, solved across the picture by dynamic programming on a
+      256-pixel-wide copy: above it is sky, depth 1.
+    - Below the horizon (the low points of the skyline), the ground recedes linearly in disparity from the
+      bottom row (0) to the horizon (1); haze sways that by up to ±30%.
+    - Above the horizon, what is not sky (a ridge, a roof, a tower) is far, nearer only by how un-hazed it
+      looks (how unlike the horizon sky's colour, the airlight, and how contrasty), one depth per column so
+      upright things stay upright when the camera moves.
 
-    Compute it once per shot; it is a rough stage map, not a measurement. Provide a real depth pass with
-    :func:`load_depth` where it matters.
+    Compute it once per shot (~85 ms for a 2304×1296 set). It is a rough stage map, not a measurement: an
+    upright object standing below the horizon still leans a little under strong parallax, and an interior
+    is read as a floor receding to a far back wall. Provide a real depth pass with :func:`load_depth`
+    where it matters.
     """
     _check_set(set_rgb)
     height, width = set_rgb.shape[:2]
@@ -83,7 +86,7 @@ def estimate_depth(set_rgb: np.ndarray) -> np.ndarray:
         raw = np.where(above, level[None, :], raw).astype(np.float32)
 
     a, b = _guided_coefficients(small, raw, _GUIDE_RADIUS, _GUIDE_EPS)
-    depth = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
+    depth: np.ndarray = cv2.resize(b, (width, height), interpolation=cv2.INTER_LINEAR)
     weights = cv2.resize(a, (width, height), interpolation=cv2.INTER_LINEAR) * np.float32(1.0 / 255.0)
     for channel, plane in enumerate(cv2.split(set_rgb)):
         depth += cv2.multiply(weights[..., channel], plane, dtype=cv2.CV_32F)
@@ -138,7 +141,7 @@ def _prototypes(pixels: np.ndarray, count: int = 4) -> np.ndarray:
     count = min(count, len(pixels))
     cv2.setRNGSeed(0)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1e-3)
-    _, _, centres = cv2.kmeans(pixels, count, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    _, _, centres = cv2.kmeans(pixels, count, None, criteria, 2, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]
     return centres
 
 

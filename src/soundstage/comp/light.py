@@ -48,7 +48,8 @@ def defocus(set_rgb: np.ndarray, depth: np.ndarray, *, focus: float, amount: flo
     of confusion is simply proportional to |depth − focus|; ``amount`` 1 makes it 2.5% of the picture's
     height at a full depth away from focus, 0 returns the set unchanged. A disc (not a Gaussian) gives a
     lens's bokeh. Each blur level only gathers pixels at least that out of focus, so a sharp subject does
-    not bleed a halo into the soft background behind it. Run it once per shot, before the camera move.
+    not bleed a halo into the soft background behind it. Run it once per shot, before the camera move
+    (~0.5 s for a 1080p shot's 2304×1296 set: five blur levels in float32).
     """
     _check_rgb(set_rgb, "the set")
     if depth.ndim != 2 or depth.shape != set_rgb.shape[:2]:
@@ -87,8 +88,8 @@ def _disc_blur(picture: np.ndarray, gather: np.ndarray, radius: float) -> np.nda
     height, width = picture.shape[:2]
     shrink = max(1.0, radius / 6.0)
     size = (max(1, round(width / shrink)), max(1, round(height / shrink)))
-    weight = gather.astype(np.float32)
-    colour = picture * weight[..., None]
+    weight: np.ndarray = gather.astype(np.float32)
+    colour: np.ndarray = picture * weight[..., None]
     if shrink > 1:
         colour = cv2.resize(colour, size, interpolation=cv2.INTER_AREA)
         weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
@@ -99,7 +100,7 @@ def _disc_blur(picture: np.ndarray, gather: np.ndarray, radius: float) -> np.nda
     disc /= disc.sum()
     colour = cv2.filter2D(colour, -1, disc, borderType=cv2.BORDER_REFLECT)
     weight = cv2.filter2D(weight, -1, disc, borderType=cv2.BORDER_REFLECT)
-    level = colour / np.maximum(weight, 1e-4)[..., None]
+    level: np.ndarray = colour / np.maximum(weight, 1e-4)[..., None]
     # Where no pixel that blurry is near, the level is undefined; the tent weights never pick it there
     # except at its own pixels, which are in ``gather``, so falling back to the picture is safe.
     level = np.where((weight > 1e-3)[..., None], level, cv2.resize(picture, size, interpolation=cv2.INTER_AREA)
@@ -189,7 +190,9 @@ def motion_blur(rgba: np.ndarray, previous_rgba: np.ndarray, *, shutter: float =
     a 4× smaller copy of alpha and premultiplied brightness, spread a little beyond the element's edge so the
     smear reaches outside it; the blur gathers 2–16 samples along each pixel's motion by repeated
     doubling (one ``cv2.remap`` per doubling) in premultiplied space, so colour does not darken at the
-    smeared edges and the total light is kept. Straight RGBA in, straight RGBA out.
+    smeared edges and the total light is kept. Smears of 16 pixels or more are gathered at half size (they
+    hide that detail anyway), and only the box the element and its smear cover is touched. Straight RGBA
+    in, straight RGBA out.
     """
     for image, what in ((rgba, "element frame"), (previous_rgba, "previous element frame")):
         if image.ndim != 3 or image.shape[2] != 4 or image.dtype != np.uint8:
@@ -229,10 +232,10 @@ def motion_blur(rgba: np.ndarray, previous_rgba: np.ndarray, *, shutter: float =
     # Flow inside the box at the working size, in working pixels per frame (bilinear, pixel centres aligned).
     matrix = np.array([[1.0 / per, 0, (0.5 / per - 0.5) + x0 / _FLOW_SHRINK],
                        [0, 1.0 / per, (0.5 / per - 0.5) + y0 / _FLOW_SHRINK]])
-    motion = cv2.warpAffine(flow, matrix, (box_w, box_h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    motion: np.ndarray = cv2.warpAffine(flow, matrix, (box_w, box_h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                             borderMode=cv2.BORDER_REPLICATE)
     if shrink > 1:
-        motion *= np.float32(1.0 / shrink)
+        motion = motion * np.float32(1.0 / shrink)
     grid = _pixel_grid(box_w, box_h)
 
     premultiplied = cv2.cvtColor(rgba[y0:y1, x0:x1], cv2.COLOR_RGBA2mRGBA)
@@ -241,7 +244,7 @@ def motion_blur(rgba: np.ndarray, previous_rgba: np.ndarray, *, shutter: float =
 
     def shifted(image: np.ndarray, by: float) -> np.ndarray:
         """``image`` sampled at x + by·motion(x)."""
-        map1, map2 = cv2.convertMaps(cv2.scaleAdd(motion, by, grid), None, cv2.CV_16SC2)
+        map1, map2 = cv2.convertMaps(cv2.scaleAdd(motion, by, grid), None, cv2.CV_16SC2)  # type: ignore[call-overload]
         return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
     # Samples at offsets −τ·v for τ evenly across [−shutter/2, shutter/2]: start at the first, then double.
@@ -278,7 +281,7 @@ def _element_motion(rgba: np.ndarray, previous_rgba: np.ndarray) -> tuple[np.nda
     height, width = rgba.shape[:2]
     size = (max(8, width // _FLOW_SHRINK), max(8, height // _FLOW_SHRINK))
 
-    def guide(frame: np.ndarray) -> np.ndarray:
+    def guide(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
         alpha = small[..., 3]
         luma = cv2.cvtColor(small[..., :3], cv2.COLOR_RGB2GRAY)
@@ -288,7 +291,8 @@ def _element_motion(rgba: np.ndarray, previous_rgba: np.ndarray) -> tuple[np.nda
     before, _ = guide(previous_rgba)
     if not coverage.any():
         return None
-    flow_to_before = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_FAST).calc(now, before, None)
+    flow = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
+    flow_to_before = flow.calc(now, before, None)  # type: ignore[call-overload]
     velocity = flow_to_before * np.float32(-_FLOW_SHRINK)     # now(x) = before(x − v): v points along the motion
     weight = coverage.astype(np.float32) * np.float32(1.0 / 255.0)
     longest = float(np.sqrt((velocity ** 2).sum(axis=2))[coverage > 0].max(initial=0.0)) / _FLOW_SHRINK

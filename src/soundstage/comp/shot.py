@@ -11,9 +11,11 @@ The order of a frame is the order of a Nuke script for this kind of shot:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
@@ -24,8 +26,13 @@ from soundstage.comp.keyer import ScreenColour, key, measure_screen
 from soundstage.comp.light import light_wrap, motion_blur
 from soundstage.comp.over import BlendMode, blend, over
 from soundstage.errors import MediaError
+from soundstage.media import ConformMode, conform_size
 
 ElementFrame = Callable[[int], np.ndarray]   # frame index → H×W×4 straight RGBA at the shot's size
+
+
+class FrameSink(Protocol):
+    def write(self, frame: np.ndarray) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -64,19 +71,21 @@ class ShotComp:
     grain: Grain | None = None
     colour: ColourMatch | None = None
     seed: int = 0
+    plate_fit: ConformMode | None = None             # how a plate of another size is conformed; None: refused
 
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
                 elements: Sequence[Element] = (), look: Look | None = None, first_plate: np.ndarray | None = None,
                 screen: ScreenColour | str = "auto", key_options: dict[str, Any] | None = None,
-                seed: int = 0, warn: Callable[[str], None] | None = None) -> ShotComp:
+                seed: int = 0, plate_fit: ConformMode | None = None,
+                warn: Callable[[str], None] | None = None) -> ShotComp:
         """Measure what holds for the whole shot on its first plate frame: the screen, its grain, the colours.
 
         A plate with no green or blue screen in it is a location plate: it is used as it is, with a warning.
         """
         look = look or Look()
         options = dict(key_options or {})
-        comp = cls(width, height, frames, background, tuple(elements), look, options, seed=seed)
+        comp = cls(width, height, frames, background, tuple(elements), look, options, seed=seed, plate_fit=plate_fit)
         if first_plate is None:
             return comp
         try:
@@ -104,9 +113,12 @@ class ShotComp:
         picture = self._layer(picture, index, front=False)
         if plate is not None:
             if self.screen is None:
-                picture = plate
+                picture = self._fit(plate)
             else:
                 fg, matte = key(plate, self.screen, **self.key_options)
+                if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
+                    rgba = self._fit(np.dstack([fg, matte]))
+                    fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
                 if self.colour is not None:
                     fg = self.colour.apply(fg)
                 if self.look.light_wrap > 0:
@@ -117,6 +129,43 @@ class ShotComp:
         if self.look.lut is not None:
             picture = self.look.lut.apply(picture)
         return picture
+
+    def render(self, writers: Sequence[FrameSink], *, plates: Iterator[np.ndarray] | None = None,
+               backgrounds: Iterator[np.ndarray] | None = None, threads: int = 2,
+               on_frame: Callable[[int], None] | None = None) -> int:
+        """Comp every frame of the shot into ``writers``, ``threads`` frames at once, in order.
+
+        Plates and moving backgrounds are read in order here, comps run on the pool, finished frames go to the
+        writers in order; at most ``2 × threads`` frames are in flight, so memory stays flat however long the
+        shot. Returns the number of frames written.
+        """
+        pending: deque[Future[np.ndarray]] = deque()
+        written = 0
+        with ThreadPoolExecutor(threads, thread_name_prefix="comp") as pool:
+            try:
+                for index in range(self.frames):
+                    plate = next(plates) if plates is not None else None
+                    backdrop = next(backgrounds) if backgrounds is not None else None
+                    pending.append(pool.submit(self.frame, index, plate, backdrop))
+                    while pending and (len(pending) > 2 * threads or index == self.frames - 1):
+                        finished = pending.popleft().result()
+                        for writer in writers:
+                            writer.write(finished)
+                        written += 1
+                        if on_frame is not None:
+                            on_frame(written)
+            finally:
+                for future in pending:
+                    future.cancel()
+        return written
+
+    def _fit(self, picture: np.ndarray) -> np.ndarray:
+        if picture.shape[:2] == (self.height, self.width):
+            return picture
+        if self.plate_fit is None:
+            raise MediaError(f"plate is {picture.shape[1]}×{picture.shape[0]} but the shot is {self.width}×"
+                             f"{self.height}", hint="conform it, or set how (fit or fill)")
+        return conform_size(picture, self.width, self.height, self.plate_fit)
 
     def _layer(self, picture: np.ndarray, index: int, *, front: bool) -> np.ndarray:
         for element in self.elements:

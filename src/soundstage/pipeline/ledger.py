@@ -28,7 +28,7 @@ class Ledger:
                 self._keys = {}   # a damaged ledger only costs re-renders, never output
 
     def is_current(self, output: Path, key: str) -> bool:
-        return output.is_file() and self._keys.get(self._name(output)) == key
+        return output.exists() and self._keys.get(self._name(output)) == key
 
     def record(self, output: Path, key: str) -> None:
         self._keys[self._name(output)] = key

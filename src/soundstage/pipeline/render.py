@@ -10,9 +10,7 @@ import contextlib
 import functools
 import itertools
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -163,7 +161,8 @@ def _render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], ke
                            [file_digest(path) if path else None for path in (plate, clean_plate, lut)])
     output = project.out_dir / "shots" / f"{shot.id}.mp4"
     masters = {kind: master_path(project.out_dir, shot.id, kind) for kind in settings.render.deliver}
-    if ledger.is_current(output, shot_key) and all(ledger.is_current(m, shot_key) for m in masters.values()):
+    finished = [output, *(_published(path) for path in masters.values())]
+    if all(ledger.is_current(path, shot_key) for path in finished):
         return "cached", output, (output, shot_key)
 
     def warn(message: str) -> None:
@@ -175,8 +174,8 @@ def _render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], ke
         width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
         background=_background(layers, shot, frames, width, height),
         elements=_elements(layers, shot, width, height), look=_look(shot, lut),
-        first_plate=first, screen=_screen(shot),
-        key_options=_key_options(shot, width, height, clean_plate, settings.plates, plate),
+        first_plate=first, screen=_screen(shot), plate_fit=None if settings.plates.size == "refuse" else
+        settings.plates.size, key_options=_key_options(shot, first, clean_plate),
     )
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
@@ -186,21 +185,9 @@ def _render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], ke
         writers = [stack.enter_context(Background(open_writer(path, width=width, height=height, fps=settings.fps,
                                                               alpha=False), copy=False))
                    for path in (output, *masters.values())]
-        pool = stack.enter_context(ThreadPoolExecutor(settings.render.threads, thread_name_prefix=f"comp-{shot.id}"))
-        pending: deque[Future[np.ndarray]] = deque()
-        done = 0
-        for index in range(frames):
-            picture = next(pictures) if pictures is not None else None
-            backdrop = next(backgrounds) if backgrounds is not None else None
-            pending.append(pool.submit(comp.frame, index, picture, backdrop))
-            while len(pending) > 2 * settings.render.threads or (index == frames - 1 and pending):
-                finished = pending.popleft().result()
-                for writer in writers:
-                    writer.write(finished)
-                done += 1
-                progress(f"shot {shot.id}", done, frames)
-    ledger.record(output, shot_key)
-    for path in masters.values():
+        comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
+                    on_frame=lambda done: progress(f"shot {shot.id}", done, frames))
+    for path in finished:
         ledger.record(path, shot_key)
     return "built", output, (output, shot_key)
 
@@ -210,6 +197,11 @@ def master_path(out_dir: Path, shot_id: str, kind: str) -> Path:
     if kind == "prores":
         return out_dir / "masters" / f"{shot_id}.mov"
     return out_dir / "masters" / f"{shot_id}_{kind}" / f"{shot_id}.%04d.{kind}"
+
+
+def _published(path: Path) -> Path:
+    """What appears when a writer finishes: the file, or for a numbered sequence its folder."""
+    return path.parent if "%" in path.name else path
 
 
 def _shot_file(project: Project, relative: str | None, key: str) -> Path | None:
@@ -225,20 +217,27 @@ def _screen(shot: Shot) -> ScreenColour | str:
     return ScreenColour(rgb=(rgb[0], rgb[1], rgb[2]), channel=channel)
 
 
-def _key_options(shot: Shot, width: int, height: int, clean_plate: Path | None, policy: PlateSettings,
-                 plate: Path | None) -> dict[str, Any]:
+def _key_options(shot: Shot, plate: np.ndarray | None, clean_plate: Path | None) -> dict[str, Any]:
+    """The shot's key settings as ``key()`` takes them, with roto and clean plate at the plate's own size."""
     k = shot.key
     options: dict[str, Any] = {
         "clip_black": k.clip_black, "clip_white": k.clip_white, "detail_black": k.detail_black, "gain": k.gain,
         "balance": k.balance, "despill": None if k.despill == "none" else k.despill, "spill_luma": k.spill_luma,
         "refine": k.refine, "shrink": k.shrink, "softness": k.softness,
     }
+    if plate is None:
+        return options
+    height, width = plate.shape[:2]
     if k.keep or k.garbage or k.core:
         options["roto"] = Roto.build(width, height, keep=k.keep, garbage=k.garbage, core=k.core, feather=k.feather)
     if clean_plate is not None:
         picture = read_image(clean_plate)[..., :3] if clean_plate.suffix.lower() in STILLS else \
             next(iter(read_frames(clean_plate)))
-        options["clean_plate"] = _conform_size(picture, width, height, policy, clean_plate, shot)
+        if picture.shape != plate.shape:
+            raise MediaError(f"clean plate is {picture.shape[1]}×{picture.shape[0]} but the plate is "
+                             f"{width}×{height}", path=clean_plate, shot=shot.id,
+                             hint="shoot the clean plate with the same camera set-up")
+        options["clean_plate"] = picture
     return options
 
 
@@ -257,7 +256,7 @@ def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: i
     if depth is not None and shot.comp.defocus > 0:
         still = defocus(still, depth, focus=shot.comp.focus, amount=shot.comp.defocus)
     return camera.prepare(still, width, height, depth=depth if shot.camera.parallax > 0 else None,
-                          frames=frames)
+                          frames=frames, shutter=shot.comp.motion_blur)
 
 
 def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int) -> list[Element]:
@@ -298,19 +297,10 @@ def _moving_frames(video: Path, frames: int, width: int, height: int) -> Iterato
         yield last
 
 
-def _conform_size(picture: np.ndarray, width: int, height: int, policy: PlateSettings, path: Path,
-                  shot: Shot) -> np.ndarray:
-    if picture.shape[:2] == (height, width):
-        return picture
-    if policy.size == "refuse":
-        raise MediaError(f"is {picture.shape[1]}×{picture.shape[0]} but the project is {width}×{height}", path=path,
-                         shot=shot.id, hint="set [plates] size = 'fit' or 'fill' in soundstage.toml to conform it")
-    return conform_size(picture, width, height, policy.size)
-
-
 def _plate_frames(plate: Path, shot: Shot, frames: int, fps: float, width: int, height: int,
                   policy: PlateSettings) -> Iterator[np.ndarray]:
-    """The plate's frames at the project's size and rate, conformed only as ``[plates]`` allows."""
+    """The plate's frames at the project's rate, at their own size (the comp conforms them after the key, so
+    letterbox bars are transparent); a mismatch is refused unless ``[plates]`` allows it."""
     info = probe(plate)
     rate = float(info.fps)
     if abs(rate - fps) > 0.01 and policy.rate == "refuse":
@@ -321,6 +311,9 @@ def _plate_frames(plate: Path, shot: Shot, frames: int, fps: float, width: int, 
     if available and available < frames:
         raise MediaError(f"plate has {available} frames but the shot needs {frames} ({shot.duration:g} s)",
                          path=plate, shot=shot.id, hint="shorten the shot's duration in shots.toml")
+    if (info.width, info.height) != (width, height) and policy.size == "refuse":
+        raise MediaError(f"plate is {info.width}×{info.height} but the project is {width}×{height}", path=plate,
+                         shot=shot.id, hint="set [plates] size = 'fit' or 'fill' in soundstage.toml to conform it")
     pictures: Iterator[np.ndarray] = read_frames(plate, prefetch=4)
     if abs(rate - fps) > 0.01:
         pictures = conform_rate(pictures, rate, fps)
@@ -329,7 +322,7 @@ def _plate_frames(plate: Path, shot: Shot, frames: int, fps: float, width: int, 
         if count == frames:
             return
         count += 1
-        yield _conform_size(picture, width, height, policy, plate, shot)
+        yield picture
     if count < frames:
         raise MediaError(f"plate ended after {count} frames; the shot needs {frames}", path=plate, shot=shot.id)
 

@@ -1,0 +1,84 @@
+"""`soundstage key` and `soundstage comp` as a user runs them: real files in, straight RGBA out, one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from soundstage.media import read_image, read_rgba_frames, read_sequence, write_png
+from test_cli import soundstage
+from test_comp_render import H, W, make_project, write_plate
+
+
+def green_still(path: Path) -> np.ndarray:
+    """A red block on a green screen, with a soft 1-px edge; returns its true alpha."""
+    alpha = np.zeros((H, W), np.float32)
+    alpha[30:80, 60:120] = 1.0
+    alpha[29, 60:120] = alpha[80, 60:120] = 0.5
+    picture = alpha[..., None] * np.array([200, 60, 50], np.float32) + (1 - alpha[..., None]) * np.array(
+        [40, 190, 50], np.float32)
+    write_png(path, np.round(picture).astype(np.uint8))
+    return alpha
+
+
+def test_key_a_still_to_straight_rgba(tmp_path: Path) -> None:
+    truth = green_still(tmp_path / "plate.png")
+    result = soundstage("key", tmp_path / "plate.png", "-o", tmp_path / "keyed.png")
+    assert result.returncode == 0, result.stderr
+    assert "keyed 1 frame" in result.stdout
+    rgba = read_image(tmp_path / "keyed.png")
+    assert rgba.shape == (H, W, 4)
+    assert np.abs(rgba[..., 3] / 255.0 - truth).mean() < 0.01
+    solid = truth == 1
+    assert np.abs(rgba[solid][:, :3].astype(int) - (200, 60, 50)).max() <= 3, "straight colour, not premultiplied"
+    assert (rgba[truth == 0][:, 3] == 0).all()
+
+
+@pytest.mark.parametrize("target", ["keyed.mov", "seq/keyed.%04d.png"])
+def test_key_a_clip_keeps_the_alpha(tmp_path: Path, target: str) -> None:
+    write_plate(tmp_path / "plate.mp4", frames=6)
+    result = soundstage("key", tmp_path / "plate.mp4", "-o", tmp_path / target, "--screen", "green")
+    assert result.returncode == 0, result.stderr
+    frames = list(read_rgba_frames(tmp_path / target) if target.endswith(".mov")
+                  else read_sequence(tmp_path / target))
+    assert len(frames) == 6
+    for index, frame in enumerate(frames):
+        alpha = frame[..., 3]
+        assert alpha[70, 62 + index + 5] == 255 and alpha[10, 10] == 0
+        assert frame[70, 85, 0] > 150 and frame[70, 85, 1] < 110
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("plate.png", "-o", "keyed.mp4"), "PNG"),
+    (("clip.mp4", "-o", "keyed.mp4"), "H.264 keeps no alpha"),
+    (("wall.png", "-o", "keyed.png"), "no green or blue screen"),
+    (("broken.mp4", "-o", "keyed.mov"), "not a readable video"),
+    (("missing.mp4", "-o", "keyed.mov"), "no such file"),
+    (("plate.png", "-o", "keyed.png", "--screen", "red"), "--screen must be auto, green or blue"),
+])
+def test_key_refuses_bad_input_in_one_line(tmp_path: Path, args: tuple[str, ...], message: str) -> None:
+    green_still(tmp_path / "plate.png")
+    write_plate(tmp_path / "clip.mp4", frames=2)
+    write_png(tmp_path / "wall.png", np.full((H, W, 3), 128, np.uint8))
+    (tmp_path / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(3000))
+    result = soundstage("key", *args, cwd=tmp_path)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "keyed.png").exists() and not (tmp_path / "keyed.mov").exists()
+
+
+def test_comp_renders_one_shot_and_leaves_the_cut(tmp_path: Path) -> None:
+    make_project(tmp_path / "film")
+    result = soundstage("comp", tmp_path / "film", "--shot", "1-1", "--json")
+    assert result.returncode == 0, result.stderr
+    steps = {s["step"]: s["status"] for s in json.loads(result.stdout)["steps"]}
+    assert steps["shot 1-1"] == "built" and "cut" not in steps
+    assert (tmp_path / "film" / "out" / "shots" / "1-1.mp4").is_file()
+    assert not (tmp_path / "film" / "out" / "cut.mp4").exists()
+    again = soundstage("comp", tmp_path / "film", "--shot", "1-1")
+    assert again.returncode == 0 and "built 0, cached 2" in again.stdout, again.stdout
+    unknown = soundstage("comp", tmp_path / "film", "--shot", "9-9")
+    assert unknown.returncode == 2 and "no shot '9-9'" in unknown.stderr
