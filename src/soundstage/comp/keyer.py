@@ -199,7 +199,7 @@ def key(
     # transparency = 255 · gain · diff / (the screen's diff here): 255 on the screen, 0 on the subject (uint8).
     light: np.ndarray | None = None
     if clean_plate is not None:
-        light = _clean_light(_difference(cv2.split(clean_plate), k, a, b, balance), reference)
+        light = _clean_light(_difference(list(cv2.split(clean_plate)), k, a, b, balance), reference)
     elif even_screen:
         light = _screen_light(diff, reference)
     if light is not None:
@@ -240,7 +240,7 @@ def _clean_light(diff: np.ndarray, reference: float) -> np.ndarray:
     """The screen's light read from a clean plate: its colour difference, denoised, floored so it never divides
     by (almost) nothing where the clean plate shows no screen (float32)."""
     light = cv2.GaussianBlur(diff.astype(np.float32), (0, 0), 2.0)
-    return cv2.max(light, 0.25 * reference)
+    return np.maximum(light, np.float32(0.25 * reference))
 
 
 def _levels(black: float, white: float) -> np.ndarray:
