@@ -34,6 +34,8 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/parse_speed.py
 	$(BIN)/python benchmarks/key_quality.py
 	$(BIN)/python benchmarks/comp_speed.py
+	$(BIN)/python benchmarks/comp_ops.py
+	$(BIN)/python benchmarks/stream_speed.py
 
 # Rebuild the example's green-screen plates from the public-domain photograph (needs scikit-image).
 plates: $(DEV)

@@ -82,3 +82,12 @@ def test_comp_renders_one_shot_and_leaves_the_cut(tmp_path: Path) -> None:
     assert again.returncode == 0 and "built 0, cached 2" in again.stdout, again.stdout
     unknown = soundstage("comp", tmp_path / "film", "--shot", "9-9")
     assert unknown.returncode == 2 and "no shot '9-9'" in unknown.stderr
+
+
+def test_a_message_with_brackets_reaches_the_user_whole(tmp_path: Path) -> None:
+    film = tmp_path / "film"
+    make_project(film)
+    write_plate(film / "plates" / "actor.mp4", fps=25)
+    result = soundstage("render", film)
+    assert result.returncode == 1
+    assert "set [plates] rate = 'retime'" in result.stderr, result.stderr   # not eaten as Rich markup

@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -37,7 +38,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except SoundstageError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted: finished work is kept; run the same command again to resume")
@@ -108,7 +109,7 @@ def _print_breakdown(result: Breakdown) -> None:
     for scene_id in result.omitted:
         out.print(f"[yellow]OMITTED[/] scene {scene_id}: gone from the screenplay; its number stays reserved")
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/] {warning}")
+        out.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 @app.command()
@@ -154,9 +155,9 @@ def _render(project: Project, shots: list[str] | None, as_json: bool) -> None:
     else:
         for step in report.steps:
             if step.status in ("failed", "skipped"):
-                err.print(f"[red]{step.status}[/] {step.step}: {step.reason}", highlight=False)
+                err.print(f"[red]{step.status}[/] {step.step}: {escape(step.reason)}", highlight=False)
         for warning in report.warnings:
-            err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+            err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
         seconds = sum(s.seconds for s in report.steps)
         made = project.out_dir / "cut.mp4" if shots is None else project.out_dir / "shots" / f"{shots[-1]}.mp4"
         shown = made.relative_to(Path.cwd()) if made.is_relative_to(Path.cwd()) else made
@@ -284,7 +285,7 @@ def generate(
     else:
         for o in outcomes:
             if o.error:
-                err.print(f"[red]failed[/] {o.order.slot}: {o.error}", highlight=False)
+                err.print(f"[red]failed[/] {o.order.slot}: {escape(o.error)}", highlight=False)
             elif o.take:
                 status = "made" if o.made else "[dim]in store[/]"
                 out.print(f"{status} {o.order.slot} {o.take.label} ({o.take.engine} · {o.take.model})",

@@ -88,3 +88,20 @@ def test_speed_writes_both_comps_and_reports_fps(tmp_path: Path) -> None:
     assert result["ratio"]["soundstage"] > 0
     assert result["bandwidth"]["copy_gbs"] > 0 and result["bandwidth"]["copy_ms"] > 0
     assert all(v > 0 for v in result["context"].values())
+
+
+def test_comp_ops_reports_every_op() -> None:
+    import comp_ops  # a sibling script, found through BENCHMARKS on sys.path
+
+    result = comp_ops.run(small=True)
+    assert result["size"] == "320x180"
+    assert set(result["per_frame"]) == {
+        "key", "key_refine", "over", "screen", "add", "colour_apply", "lut_apply", "grain_add", "camera_flat",
+        "camera_parallax", "camera_shutter", "light_wrap", "motion_blur", "shot_frame"}
+    assert set(result["per_shot"]) == {"measure_screen", "grain_measure", "grain_fields", "colour_measure",
+                                       "lut_bake", "estimate_depth", "defocus", "camera_prepare"}
+    for group in ("per_frame", "per_shot"):
+        for name, ms in result[group].items():
+            assert math.isfinite(ms) and ms > 0, (group, name)
+            assert result["labels"][name]
+    assert "| per frame | ms |" in comp_ops.report(result)

@@ -7,19 +7,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from clips import H, W, plate
 
 from soundstage.errors import MediaError
 from soundstage.media import VideoWriter, probe, read_frames, read_rgba_frames
-
-W, H = 128, 72
-
-
-def plate(index: int) -> np.ndarray:
-    rng = np.random.default_rng(index)
-    frame = np.zeros((H, W, 3), np.uint8)
-    frame[:, : 8 + index * 2] = (200, 40, 40)
-    frame[::2] += rng.integers(0, 30, (H // 2, W, 3), dtype=np.uint8)
-    return frame
 
 
 @pytest.fixture(scope="module")

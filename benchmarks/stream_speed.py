@@ -1,10 +1,10 @@
 """Measure the frame pipeline at 1080p: decode → a ~10 ms comp → encode, serial vs overlapped.
 
-Not a test (timings never are): run it by hand, on a quiet machine,
+Run it by hand, on a quiet machine (results in docs/benchmarks.md),
 
-    .venv/bin/python tests/media/stream_speed.py [PLATE.mp4] [--frames 96] [--repeat 3]
+    .venv/bin/python benchmarks/stream_speed.py [PLATE.mp4] [--frames 96] [--repeat 3]
 
-It upscales a real plate (default: the first of examples/moonlit-hanok/plates) to a 1080p H.264 veryfast
+It upscales a real plate (default: examples/moonlit-hanok/plates/pass_walk.mp4) to a 1080p H.264 veryfast
 clip, then times each end alone and the whole loop with and without the decode and encode threads. It also
 times the finishing writers (ProRes 4444, PNG, EXR) per 1080p RGBA frame.
 """
@@ -29,7 +29,7 @@ from soundstage.media import (
     read_frames,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def comp(frame: np.ndarray) -> np.ndarray:

@@ -1,0 +1,15 @@
+"""The small test clip the media tests share: a red bar growing 2 px a frame over textured black."""
+
+from __future__ import annotations
+
+import numpy as np
+
+W, H = 128, 72
+
+
+def plate(index: int) -> np.ndarray:
+    rng = np.random.default_rng(index)
+    frame = np.zeros((H, W, 3), np.uint8)
+    frame[:, : 8 + index * 2] = (200, 40, 40)
+    frame[::2] += rng.integers(0, 30, (H // 2, W, 3), dtype=np.uint8)
+    return frame
