@@ -159,7 +159,8 @@ class Grain:
     def _noise(self, height: int, width: int, seed: int) -> list[np.ndarray]:
         """The shot's noise fields (128-biased uint8), made on first use; only the latest size/seed is kept."""
         key = (height, width, seed)
-        if key not in self._fields:
+        fields = self._fields.get(key)
+        if fields is None:
             self._fields.clear()
             rng = np.random.default_rng([seed, 0x6772_6169_6E])
             mix = self._mixing()
@@ -170,8 +171,8 @@ class Grain:
                 noise /= noise.reshape(-1, 3).std(axis=0)
                 noise = cv2.transform(noise, mix)
                 made.append(np.clip(noise + 128.5, 0, 255).astype(np.uint8))
-            self._fields[key] = made
-        return self._fields[key]
+            self._fields[key] = fields = made
+        return fields
 
     def _mixing(self) -> np.ndarray:
         """3×3 float32 matrix taking independent unit noise to noise with this grain's sigma and correlation."""

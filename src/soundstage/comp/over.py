@@ -2,7 +2,7 @@
 
 ``over`` is for anything solid (actors, creatures, smoke); ``screen`` and ``add`` are for light (fire,
 sparks, magic, explosions, lens flares), which brightens what is behind it instead of hiding it. Each is a
-few fused OpenCV uint8 calls, with no full-frame float32 temporaries but over's weight plane.
+few fused OpenCV uint8 calls, with no full-frame float32 temporaries.
 """
 
 from __future__ import annotations

@@ -98,6 +98,7 @@ class ShotComp:
         try:
             if look.grain:
                 comp.grain = Grain.measure(first_plate, _open_screen(matte))
+                comp.grain.add(background(0), 0, seed)   # builds its noise once, before the frames run in parallel
             if look.match_colour > 0:
                 comp.colour = ColourMatch.measure(fg, matte, background(0), strength=look.match_colour)
         except MediaError as exc:   # too little open screen or solid subject on the first frame to measure
