@@ -11,7 +11,7 @@ from soundstage.comp.camera import CameraMove
 from soundstage.comp.depth import estimate_depth, load_depth
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
-from soundstage.comp.keyer import ScreenColour, key, measure_screen
+from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.light import defocus, light_wrap, motion_blur
 from soundstage.comp.matte import Roto, refine_edges, shrink_grow, soften
 from soundstage.comp.over import BlendMode, add, blend, over, screen
@@ -19,4 +19,4 @@ from soundstage.comp.shot import Element, Look, ShotComp
 
 __all__ = ["BlendMode", "CameraMove", "ColourMatch", "Element", "Grain", "Look", "Lut3D", "Roto", "ScreenColour",
            "ShotComp", "add", "blend", "defocus", "estimate_depth", "key", "light_wrap", "load_depth",
-           "measure_screen", "motion_blur", "over", "refine_edges", "screen", "shrink_grow", "soften"]
+           "measure_chroma", "measure_screen", "motion_blur", "over", "refine_edges", "screen", "shrink_grow", "soften"]

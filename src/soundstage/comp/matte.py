@@ -83,51 +83,57 @@ def soften(matte: np.ndarray, pixels: float) -> np.ndarray:
 
 
 def refine_edges(plate: np.ndarray, matte: np.ndarray, *, radius: int = 2, eps: float = 1e-3) -> np.ndarray:
-    """Re-fit the soft edge to the plate's own detail with a colour guided filter (He et al. 2010).
+    """Re-fit the soft edge to the plate's own detail: the matte as a local linear function of colour.
 
-    Why: an H.264 plate keeps colour at half resolution, so a colour-difference matte is blurred across the
-    edge; the guided filter fits the matte as a locally linear function of the full-resolution RGB picture
-    and restores the edge. Only the uncertain band (0 < α < 1) changes, and the work is confined to the box
-    around it; solid and clear pixels are kept exactly.
+    Why: a colour-difference matte is exact only where the subject is grey, and blurred wherever the plate's
+    colour is (H.264, 4:2:2). In a small window a soft edge mixes one subject colour with one screen colour, so
+    the matte is a linear function of the pixel's RGB there (the colour-line model behind the guided filter,
+    He et al. 2010, and closed-form matting); it is fit by regularised least squares on a (2·radius + 1)² window
+    and read at the pixel itself (without the guided filter's second averaging, which blurs the edge again).
+    Only the uncertain band (0 < α < 1) changes; solid and clear pixels are kept exactly.
+
+    Cost: the window sums are box filters over the band's box, the products in exact 16-bit integers; the 3×3
+    solve runs only on the band's pixels.
     """
     band = cv2.inRange(matte, 1, 254)
-    points = cv2.findNonZero(band)
-    if points is None:
+    x, y, w, h = cv2.boundingRect(band)
+    if w == 0:
         return matte
-    x, y, w, h = cv2.boundingRect(points)
     pad = 2 * radius + 2
     height, width = matte.shape
     x0, y0, x1, y1 = max(0, x - pad), max(0, y - pad), min(width, x + w + pad), min(height, y + h + pad)
-    guide = plate[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
-    p = matte[y0:y1, x0:x1].astype(np.float32) * np.float32(1 / 255)
     size = (2 * radius + 1, 2 * radius + 1)
+    planes = [*cv2.split(plate[y0:y1, x0:x1]), matte[y0:y1, x0:x1]]      # R, G, B and the matte, uint8
+    where = cv2.findNonZero(cv2.dilate(band[y0:y1, x0:x1], np.ones((3, 3), np.uint8))).reshape(-1, 2)
+    at = where[:, 1] * (x1 - x0) + where[:, 0]
 
-    def box(image: np.ndarray) -> np.ndarray:
-        return cv2.boxFilter(image, -1, size)
+    def local_mean(image: np.ndarray, depth: int) -> np.ndarray:
+        """The window's mean of ``image`` at the band's pixels (float32)."""
+        return cv2.boxFilter(image, depth, size).reshape(-1)[at].astype(np.float32)
 
-    r, g, b = cv2.split(guide)
-    mean = box(guide)
-    mr, mg, mb = cv2.split(mean)
-    mp = box(p)
-    cr, cg, cb = cv2.split(box(guide * p[..., None]) - mean * mp[..., None])
+    # Means in float; products of uint8 are exact in uint16, and their rounded window means are off by < 1e-5.
+    mr, mg, mb, mp = (local_mean(plane, cv2.CV_32F) * np.float32(1 / 255) for plane in planes)
+
+    wide = [plane.astype(np.uint16) for plane in planes]    # OpenCV multiplies 16-bit planes several times faster
+
+    def moment(i: int, j: int) -> np.ndarray:
+        return local_mean(cv2.multiply(wide[i], wide[j]), -1) * np.float32(1 / 65025)
+
+    e = np.float32(eps)
+    rr, rg, rb = moment(0, 0) - mr * mr + e, moment(0, 1) - mr * mg, moment(0, 2) - mr * mb
+    gg, gb, bb = moment(1, 1) - mg * mg + e, moment(1, 2) - mg * mb, moment(2, 2) - mb * mb + e
+    cr, cg, cb = moment(0, 3) - mr * mp, moment(1, 3) - mg * mp, moment(2, 3) - mb * mp
     # The guide's 3×3 covariance per pixel, regularised by eps, inverted in closed form (symmetric).
-    rr = box(r * r) - mr * mr + eps
-    rg = box(r * g) - mr * mg
-    rb = box(r * b) - mr * mb
-    gg = box(g * g) - mg * mg + eps
-    gb = box(g * b) - mg * mb
-    bb = box(b * b) - mb * mb + eps
     i00, i01, i02 = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
     i11, i12, i22 = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
     det = rr * i00 + rg * i01 + rb * i02
     ar = (i00 * cr + i01 * cg + i02 * cb) / det
     ag = (i01 * cr + i11 * cg + i12 * cb) / det
     ab = (i02 * cr + i12 * cg + i22 * cb) / det
-    offset = mp - ar * mr - ag * mg - ab * mb
-    fitted = box(ar) * r + box(ag) * g + box(ab) * b + box(offset)
+    r, g, b = (plane.reshape(-1)[at].astype(np.float32) * np.float32(1 / 255) for plane in planes[:3])
+    fitted = mp + ar * (r - mr) + ag * (g - mg) + ab * (b - mb)
 
     out = matte.copy()
     region = out[y0:y1, x0:x1]
-    where = cv2.dilate(band[y0:y1, x0:x1], np.ones((3, 3), np.uint8)) > 0
-    region[where] = np.clip(fitted[where] * 255 + 0.5, 0, 255).astype(np.uint8)
+    region[where[:, 1], where[:, 0]] = np.clip(fitted * 255 + 0.5, 0, 255).astype(np.uint8)
     return out

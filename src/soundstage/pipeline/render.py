@@ -223,7 +223,7 @@ def _key_options(shot: Shot, plate: np.ndarray | None, clean_plate: Path | None)
     options: dict[str, Any] = {
         "clip_black": k.clip_black, "clip_white": k.clip_white, "detail_black": k.detail_black, "gain": k.gain,
         "balance": k.balance, "despill": None if k.despill == "none" else k.despill, "spill_luma": k.spill_luma,
-        "refine": k.refine, "shrink": k.shrink, "softness": k.softness,
+        "refine": k.refine, "shrink": k.shrink, "softness": k.softness, "fill_holes": k.fill_holes,
     }
     if plate is None:
         return options

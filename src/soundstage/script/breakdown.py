@@ -85,6 +85,7 @@ class KeySettings(BaseModel):
     despill: Literal["limit", "average", "none"] = "limit"
     spill_luma: float = Field(0.0, ge=0, le=1)
     refine: int = Field(0, ge=0, le=8, description="px radius of the guided edge refit; 0: off")
+    fill_holes: bool = Field(True, description="solid where the subject walls in a screen-coloured patch")
     shrink: int = Field(0, ge=-20, le=20, description="erode (< 0) or grow (> 0) the matte, px")
     softness: float = Field(0.0, ge=0, le=20, description="blur of the matte edge, px")
     keep: list[Shape] = Field(default_factory=list, description="shapes the subject stays inside")
