@@ -15,14 +15,14 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import cv2
 import numpy as np
 
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
-from soundstage.comp.keyer import ScreenColour, key, measure_screen
+from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.light import light_wrap, motion_blur
 from soundstage.comp.over import BlendMode, blend, over
 from soundstage.errors import MediaError
@@ -76,7 +76,8 @@ class ShotComp:
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
                 elements: Sequence[Element] = (), look: Look | None = None, first_plate: np.ndarray | None = None,
-                screen: ScreenColour | str = "auto", key_options: dict[str, Any] | None = None,
+                screen: ScreenColour | Literal["auto", "green", "blue"] = "auto",
+                key_options: dict[str, Any] | None = None,
                 seed: int = 0, plate_fit: ConformMode | None = None,
                 warn: Callable[[str], None] | None = None) -> ShotComp:
         """Measure what holds for the whole shot on its first plate frame: the screen, its grain, the colours.
@@ -89,11 +90,13 @@ class ShotComp:
         if first_plate is None:
             return comp
         try:
-            comp.screen = screen if isinstance(screen, ScreenColour) else measure_screen(first_plate, screen)  # type: ignore[arg-type]
+            comp.screen = screen if isinstance(screen, ScreenColour) else measure_screen(first_plate, screen)
         except MediaError as exc:
             if warn is not None:
                 warn(f"{exc.message}; the plate is used as it is, unkeyed")
             return comp
+        # how the plate stores colour holds for the whole shot: read once, so the key cannot flip between frames
+        options.setdefault("chroma", measure_chroma(first_plate))
         fg, matte = key(first_plate, comp.screen, **options)
         try:
             if look.grain:

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from soundstage.comp import key, measure_screen
+from soundstage.comp import key, measure_chroma, measure_screen
 from soundstage.comp.keyer import ScreenColour
 from soundstage.errors import MediaError
 from soundstage.media import Background, open_writer, probe, read_frames, read_image, write_png
@@ -43,6 +43,7 @@ def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "bl
     frames = read_frames(source, prefetch=4)
     first = next(frames)
     colour = measure_screen(first, screen)
+    options = {"chroma": measure_chroma(first), **options}   # read once: the key cannot flip between frames
     count = 0
     with Background(open_writer(target, width=info.width, height=info.height, fps=float(info.fps), alpha=True),
                     copy=False) as writer:

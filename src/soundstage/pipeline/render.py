@@ -208,7 +208,7 @@ def _shot_file(project: Project, relative: str | None, key: str) -> Path | None:
     return project.inside(relative, source=project.shots_file, key=key) if relative else None
 
 
-def _screen(shot: Shot) -> ScreenColour | str:
+def _screen(shot: Shot) -> ScreenColour | Literal["auto", "green", "blue"]:
     """The shot's screen: the colour the crew gave, else measured (of the channel they named, or either)."""
     if shot.key.screen_colour is None:
         return shot.screen
