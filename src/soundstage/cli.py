@@ -175,7 +175,8 @@ def key_command(
     output: Annotated[Path, typer.Option("-o", "--output", help="PNG for a still; .mov (ProRes 4444) or "
                                          "name.%04d.png / .exr for a clip.")],
     screen: Annotated[str, typer.Option(help="auto, green or blue.")] = "auto",
-    despill: Annotated[str, typer.Option(help="limit, average or none.")] = "limit",
+    despill: Annotated[str, typer.Option(help="edge (average near the edge, limit inside), average, limit or "
+                                         "none.")] = "edge",
     refine: Annotated[int, typer.Option(help="Guided edge refit radius in px (0: off).")] = 2,
 ) -> None:
     """Key a still or a clip to straight (unpremultiplied) RGBA, alpha kept, for finishing."""
@@ -183,8 +184,8 @@ def key_command(
 
     if screen not in ("auto", "green", "blue"):
         raise ProjectError(f"--screen must be auto, green or blue, not {screen!r}")
-    if despill not in ("limit", "average", "none"):
-        raise ProjectError(f"--despill must be limit, average or none, not {despill!r}")
+    if despill not in ("edge", "average", "limit", "none"):
+        raise ProjectError(f"--despill must be edge, average, limit or none, not {despill!r}")
     if not 0 <= refine <= 8:
         raise ProjectError(f"--refine must be between 0 and 8 px, not {refine}")
     options = {"despill": None if despill == "none" else despill, "refine": refine}

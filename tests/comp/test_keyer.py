@@ -296,7 +296,7 @@ def test_local_screen_light_pays_on_an_uneven_screen(green: Plate) -> None:
     assert even.mae < flat.mae / 5 and even.clear > flat.clear + 0.2, (even, flat)
 
 
-@pytest.mark.parametrize(("mode", "cast"), [("limit", 0.03), ("average", 0.3)])
+@pytest.mark.parametrize(("mode", "cast"), [("limit", 0.03), ("average", 0.3), ("edge", 0.3)])
 def test_despill_removes_the_green_cast(mode: str, cast: float, spilled: Plate) -> None:
     screen = measure_screen(spilled.plate)
     fg, matte = key(spilled.plate, screen, despill=mode)  # type: ignore[arg-type]

@@ -34,7 +34,7 @@ from soundstage.comp.matte import Roto, refine_edges, shrink_grow, soften
 from soundstage.errors import MediaError
 
 Screen = Literal["green", "blue"]
-Despill = Literal["limit", "average"]
+Despill = Literal["edge", "limit", "average"]
 Chroma = Literal["full", "422", "420"]
 
 _CHANNEL = {"green": 1, "blue": 2}
@@ -43,6 +43,7 @@ _OTHERS = {"green": (0, 2), "blue": (0, 1)}
 # A pixel is "screen" when its key channel beats both others by this many levels and by this ratio.
 _SCREEN_MARGIN = 32
 _SCREEN_RATIO = 1.4
+_SPILL_BAND = 8               # px at least: the band along the edge that 'edge' despill treats as spill
 _SCREEN_TINT = 0.06           # how far (in r, g, b shares of the sum) a screen pixel's hue may stray
 _SCREEN_COHERENT = 0.6        # the share of screen-coloured pixels that must hold the screen's hue
 _MIN_SCREEN_SHARE = 0.02     # of the frame; below this there is no screen to key
@@ -211,7 +212,7 @@ def key(
     clip_black: float = 0.12,
     clip_white: float = 0.9,
     detail_black: float = 0.03,
-    despill: Despill | None = "limit",
+    despill: Despill | None = "edge",
     spill_luma: float = 0.0,
     balance: float | None = None,
     gain: float = 1.0,
@@ -231,8 +232,11 @@ def key(
       they remove screen noise and make the subject's core solid.
     - ``detail_black``: next to the subject the matte keeps detail down to this level (fine hair, motion
       blur); open screen is still crushed at ``clip_black``, judged on a 5×5 average where noise cancels.
-    - ``despill``: "limit" holds the key channel at or below the larger of the other two, "average" at or
-      below their mean (stronger), None keeps the spill.
+    - ``despill``: "average" holds the key channel at or below the mean of the other two, "limit" at or below
+      the larger (milder: it keeps yellows on green, but leaves spilled blonde hair or a white rim olive, since
+      it caps green at red). "edge", the default, is average within the spill band along the subject's edge,
+      where the screen's bounce lands, and limit inside it, where average would shift warm whites toward
+      magenta. None keeps the spill.
     - ``spill_luma``: how much of the removed spill to add back as grey light (0..1), so skin lit by a
       green bounce does not go dark.
     - ``balance``: None keys against the larger of the other two channels (key − max), which keeps yellows
@@ -263,8 +267,8 @@ def key(
     if not (0.0 <= clip_black < clip_white <= 1.0 and 0.0 <= detail_black < clip_white):
         raise ValueError(f"need 0 ≤ clip_black, detail_black < clip_white ≤ 1, got {clip_black}, {detail_black} "
                          f"and {clip_white}")
-    if despill not in ("limit", "average", None):
-        raise ValueError(f"despill must be 'limit', 'average' or None, not {despill!r}")
+    if despill not in ("edge", "limit", "average", None):
+        raise ValueError(f"despill must be 'edge', 'limit', 'average' or None, not {despill!r}")
     if balance is not None and not 0.0 <= balance <= 1.0:
         raise ValueError(f"balance must be between 0 and 1 (or None for the larger channel), not {balance}")
     if not 0.1 <= gain <= 10.0:
@@ -321,7 +325,7 @@ def key(
 
     _unmix_edges(planes, matte, light, rgb, reference)
     if despill is not None:
-        _despill(planes, k, a, b, despill, spill_luma)
+        _despill(planes, k, a, b, despill, spill_luma, matte)
     foreground = cv2.merge(planes)
     if holes is not None and despill is not None:
         cv2.copyTo(plate, holes, foreground)    # a filled patch is the subject's own colour, not spill
@@ -567,9 +571,20 @@ def _unmix_edges(planes: list[np.ndarray], matte: np.ndarray, light: np.ndarray 
         flat[index] = np.clip(unmixed + 0.5, 0, 255).astype(np.uint8)
 
 
-def _despill(planes: list[np.ndarray], k: int, a: int, b: int, mode: Despill, spill_luma: float) -> None:
+def _despill(planes: list[np.ndarray], k: int, a: int, b: int, mode: Despill, spill_luma: float,
+             matte: np.ndarray) -> None:
     """Hold the key channel down to the others (in place, uint8); optionally give the lost light back as grey."""
-    ceiling = cv2.max(planes[a], planes[b]) if mode == "limit" else _mean(planes[a], planes[b])
+    if mode == "limit":
+        ceiling = cv2.max(planes[a], planes[b])
+    else:
+        ceiling = _mean(planes[a], planes[b])
+        if mode == "edge":
+            # average in the band within ~1.7 % of the frame's height of anything not solid, limit elsewhere
+            reach = max(_SPILL_BAND, matte.shape[0] // 60)
+            small = cv2.resize(cv2.inRange(matte, 0, 254), None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+            near = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach // 2 + 1,) * 2))
+            band = cv2.resize(near, (matte.shape[1], matte.shape[0]), interpolation=cv2.INTER_NEAREST)
+            ceiling = cv2.max(ceiling, cv2.bitwise_and(cv2.max(planes[a], planes[b]), cv2.bitwise_not(band)))
     held = cv2.min(planes[k], ceiling)
     if spill_luma > 0:
         spill = cv2.subtract(planes[k], held)

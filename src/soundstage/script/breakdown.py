@@ -82,7 +82,7 @@ class KeySettings(BaseModel):
     detail_black: float = Field(0.03, ge=0, lt=1)
     gain: float = Field(1.0, ge=0.1, le=10)
     balance: float | None = Field(None, ge=0, le=1)
-    despill: Literal["limit", "average", "none"] = "limit"
+    despill: Literal["edge", "average", "limit", "none"] = "edge"
     spill_luma: float = Field(0.0, ge=0, le=1)
     refine: int = Field(0, ge=0, le=8, description="px radius of the guided edge refit; 0: off")
     fill_holes: bool = Field(True, description="solid where the subject walls in a screen-coloured patch")
