@@ -2,7 +2,7 @@
 
 from soundstage.media.conform import ConformMode, conform_rate, conform_size, rate_picks
 from soundstage.media.exr import read_exr, srgb_to_linear, write_exr
-from soundstage.media.image import read_image, write_png
+from soundstage.media.image import STILL_SUFFIXES, read_image, write_png
 from soundstage.media.sequence import ImageSequenceWriter, read_sequence
 from soundstage.media.streaming import Background, ahead
 from soundstage.media.video import (
@@ -17,6 +17,7 @@ from soundstage.media.video import (
 from soundstage.media.writers import FrameWriter, open_writer
 
 __all__ = [
+    "STILL_SUFFIXES",
     "Background",
     "ConformMode",
     "FrameWriter",

@@ -10,6 +10,9 @@ import numpy as np
 from soundstage.atomic import write_bytes
 from soundstage.errors import MediaError
 
+# What read_image opens: a file with one of these suffixes is a still; anything else is taken for a video.
+STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+
 
 def write_png(path: str | Path, image: np.ndarray) -> None:
     """Write an RGB or RGBA uint8 image as PNG, atomically."""

@@ -16,9 +16,7 @@ import numpy as np
 from soundstage.comp import key, measure_chroma, measure_screen
 from soundstage.comp.keyer import ScreenColour
 from soundstage.errors import MediaError
-from soundstage.media import Background, open_writer, probe, read_frames, read_image, write_png
-
-STILLS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+from soundstage.media import STILL_SUFFIXES, Background, open_writer, probe, read_frames, read_image, write_png
 
 
 def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "blue"] = "auto",
@@ -28,7 +26,7 @@ def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "bl
     The screen is measured once, on the first frame, so a clip's key does not flicker.
     """
     options = options or {}
-    if source.suffix.lower() in STILLS:
+    if source.suffix.lower() in STILL_SUFFIXES:
         if target.suffix.lower() != ".png":
             raise MediaError("a keyed still is written as PNG (straight RGBA)", path=target,
                              hint=f"e.g. -o {target.with_suffix('.png').name}")

@@ -29,15 +29,22 @@ from soundstage.db import TakeRecord
 from soundstage.edit import assemble_cut
 from soundstage.errors import MediaError, ProjectError, SoundstageError
 from soundstage.keys import content_key, file_digest
-from soundstage.media import Background, conform_rate, conform_size, open_writer, probe, read_frames, read_image
+from soundstage.media import (
+    STILL_SUFFIXES,
+    Background,
+    conform_rate,
+    conform_size,
+    open_writer,
+    probe,
+    read_frames,
+    read_image,
+)
 from soundstage.pipeline.breakdown import breakdown_project
 from soundstage.pipeline.ledger import RENDER_CODE, Ledger
 from soundstage.pipeline.takes import Generation, Order
 from soundstage.project import PlateSettings, Project
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
-
-STILLS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".exr"})
 
 # Elements that fall between the camera and the actors; everything else plays behind them.
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -231,7 +238,7 @@ def _key_options(shot: Shot, plate: np.ndarray | None, clean_plate: Path | None)
     if k.keep or k.garbage or k.core:
         options["roto"] = Roto.build(width, height, keep=k.keep, garbage=k.garbage, core=k.core, feather=k.feather)
     if clean_plate is not None:
-        picture = read_image(clean_plate)[..., :3] if clean_plate.suffix.lower() in STILLS else \
+        picture = read_image(clean_plate)[..., :3] if clean_plate.suffix.lower() in STILL_SUFFIXES else \
             next(iter(read_frames(clean_plate)))
         if picture.shape != plate.shape:
             raise MediaError(f"clean plate is {picture.shape[1]}×{picture.shape[0]} but the plate is "
