@@ -117,9 +117,10 @@ def _print_breakdown(result: Breakdown) -> None:
 def render(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print each step's status as JSON.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another render of the project runs, wait for it.")] = False,
 ) -> None:
     """Generate sets, key and comp the plates, encode the shots and cut the film. Re-runs only what changed."""
-    _render(Project.load(project_dir), None, as_json)
+    _render(Project.load(project_dir), None, as_json, wait)
 
 
 @app.command()
@@ -128,12 +129,13 @@ def comp(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
     shot: Annotated[list[str], typer.Option("--shot", help="The shot to render, e.g. 3-1 (repeatable).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print each step's status as JSON.")] = False,
+    wait: Annotated[bool, typer.Option("--wait", help="If another render of the project runs, wait for it.")] = False,
 ) -> None:
     """Render one shot: its takes (made if missing), its key and comp, out/shots/<shot>.mp4. The cut is left alone."""
-    _render(Project.load(project_dir), shot, as_json)
+    _render(Project.load(project_dir), shot, as_json, wait)
 
 
-def _render(project: Project, shots: list[str] | None, as_json: bool) -> None:
+def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool) -> None:
     from soundstage.pipeline import render_project
 
     with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
@@ -146,7 +148,7 @@ def _render(project: Project, shots: list[str] | None, as_json: bool) -> None:
                 tasks[step] = bars.add_task(step, total=total)
             bars.update(tasks[step], completed=done)
 
-        report = render_project(project, shots=shots, progress=progress)
+        report = render_project(project, shots=shots, progress=progress, wait=wait)
 
     if as_json:
         steps = [{"step": s.step, "status": s.status, "output": str(s.output) if s.output else None,

@@ -41,6 +41,7 @@ from soundstage.media import (
 )
 from soundstage.pipeline.breakdown import breakdown_project
 from soundstage.pipeline.ledger import RENDER_CODE, Ledger
+from soundstage.pipeline.lock import render_lock
 from soundstage.pipeline.takes import Generation, Order
 from soundstage.project import PlateSettings, Project
 from soundstage.script.breakdown import Shot
@@ -80,9 +81,18 @@ def _quiet(step: str, done: int, total: int) -> None:
     return None
 
 
-def render_project(project: Project, *, shots: Sequence[str] | None = None,
-                   progress: Progress = _quiet) -> RenderReport:
-    """Render the film: every shot and the cut, or with ``shots`` only those shots (and no cut)."""
+def render_project(project: Project, *, shots: Sequence[str] | None = None, progress: Progress = _quiet,
+                   wait: bool = False) -> RenderReport:
+    """Render the film: every shot and the cut, or with ``shots`` only those shots (and no cut).
+
+    One render of a project runs at a time: a second one is refused with a clear message, or with ``wait``
+    waits for the first to finish.
+    """
+    with render_lock(project.state_dir, wait=wait):
+        return _render(project, shots, progress)
+
+
+def _render(project: Project, shots: Sequence[str] | None, progress: Progress) -> RenderReport:
     breakdown = breakdown_project(project)
     if shots is not None:
         known = {shot.id for shot in breakdown.shots}
