@@ -111,9 +111,13 @@ def _render(project: Project, shots: Sequence[str] | None, progress: Progress) -
         if take is not None:
             takes[order.slot] = take
 
+    slots_of: dict[str, list[str]] = {}
+    for order in orders:
+        for shot_id in order.shots:
+            slots_of.setdefault(shot_id, []).append(order.slot)
     shot_files: list[tuple[Path, str]] = []
     for shot in breakdown.shots:
-        needed = [o.slot for o in orders if shot.id in o.shots]
+        needed = slots_of.get(shot.id, [])
         missing = [slot for slot in needed if slot not in takes]
         if missing:
             report.steps.append(StepResult(f"shot {shot.id}", "skipped", reason=f"its take {missing[0]} failed"))
