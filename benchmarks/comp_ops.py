@@ -18,13 +18,12 @@ fewer calls, each on fresh objects so nothing is cached from the call before.
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
-import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +61,8 @@ def graded_cube(size: int = 33) -> np.ndarray:
     return np.stack([np.sqrt(r * 0.9 + g * 0.1), g ** 1.2, 0.5 * b + 0.3 * r], axis=-1).astype(np.float32)
 
 
-def shot_ms(make: Callable[[], object], repeat: int) -> float:
-    """A once-per-shot cost: the median of ``repeat`` calls (``make`` builds its own fresh objects)."""
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        make()
-        times.append(time.perf_counter() - started)
-    return 1000.0 * statistics.median(times)
+# A once-per-shot cost: no untimed warm-up call, since the first call is the one a shot pays.
+shot_ms = functools.partial(median_ms, warm=False)
 
 
 def run(*, small: bool = False, repeat: int | None = None) -> dict[str, Any]:

@@ -263,8 +263,11 @@ def stage_ms(frames: list[np.ndarray], set_image: np.ndarray) -> dict[str, float
     return {"key_ms": 1000 * statistics.median(key_times), "over_ms": 1000 * statistics.median(over_times)}
 
 
-def median_ms(run: Callable[[], object], repeat: int) -> float:
-    run()
+def median_ms(run: Callable[[], object], repeat: int, *, warm: bool = True) -> float:
+    """The median ms of ``repeat`` calls, after one untimed call unless ``warm`` is False (a per-shot cost,
+    where the first call is the one paid)."""
+    if warm:
+        run()
     times = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+
+from soundstage.media import VideoWriter
 
 W, H = 128, 72
 
@@ -13,3 +17,11 @@ def plate(index: int) -> np.ndarray:
     frame[:, : 8 + index * 2] = (200, 40, 40)
     frame[::2] += rng.integers(0, 30, (H // 2, W, 3), dtype=np.uint8)
     return frame
+
+
+def write_clip(path: Path, frames: int) -> Path:
+    """``frames`` of ``plate`` as H.264 at 24 fps."""
+    with VideoWriter(path, width=W, height=H, fps=24) as writer:
+        for index in range(frames):
+            writer.write(plate(index))
+    return path

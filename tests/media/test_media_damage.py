@@ -7,19 +7,15 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from clips import H, W, plate
+from clips import H, W, plate, write_clip
 
 from soundstage.errors import MediaError
-from soundstage.media import VideoWriter, probe, read_frames, read_rgba_frames
+from soundstage.media import probe, read_frames, read_rgba_frames
 
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    path = tmp_path_factory.mktemp("good") / "good.mp4"
-    with VideoWriter(path, width=W, height=H, fps=24) as writer:
-        for index in range(48):
-            writer.write(plate(index))
-    return path.read_bytes()
+    return write_clip(tmp_path_factory.mktemp("good") / "good.mp4", 48).read_bytes()
 
 
 @pytest.mark.parametrize("prefetch", [0, 3])

@@ -10,7 +10,7 @@ from types import TracebackType
 
 import numpy as np
 import pytest
-from clips import H, W, plate
+from clips import H, W, plate, write_clip
 
 from soundstage.errors import MediaError
 from soundstage.media import Background, VideoWriter, ahead, open_writer, read_frames
@@ -18,11 +18,7 @@ from soundstage.media import Background, VideoWriter, ahead, open_writer, read_f
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("clip") / "plate.mp4"
-    with VideoWriter(path, width=W, height=H, fps=24) as writer:
-        for index in range(40):
-            writer.write(plate(index))
-    return path
+    return write_clip(tmp_path_factory.mktemp("clip") / "plate.mp4", 40)
 
 
 def _workers() -> list[threading.Thread]:
