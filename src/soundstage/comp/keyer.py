@@ -287,17 +287,19 @@ def key(
         raise MediaError(f"the screen colour {screen.rgb} is too grey to key against")
 
     planes = list(cv2.split(plate))
-    diff = _difference(planes, k, a, b, balance)
+    others = _others(planes, a, b, balance)
+    diff = _difference(planes, k, others)
     height, width = diff.shape
     light: np.ndarray | None = None
     light_small: np.ndarray | None = None
     if clean_plate is not None:
-        light = _clean_light(_difference(list(cv2.split(clean_plate)), k, a, b, balance), reference)
+        clean = list(cv2.split(clean_plate))
+        light = _clean_light(_difference(clean, k, _others(clean, a, b, balance)), reference)
     elif even_screen:
         light_small = _screen_light(diff, reference)
         light = cv2.resize(light_small, (width, height), interpolation=cv2.INTER_LINEAR)
     if subject_difference:
-        _against_the_subject(diff, planes, k, a, b, balance, light, reference, 255.0 * behind)
+        _against_the_subject(diff, planes[k], others, light, reference, 255.0 * behind)
 
     # transparency = 255 · gain · diff / (the screen's diff here): 255 on the screen, 0 on the subject (uint8).
     if light is not None:
@@ -332,9 +334,8 @@ def key(
     return cv2.bitwise_and(foreground, foreground, mask=matte), matte
 
 
-def _against_the_subject(diff: np.ndarray, planes: list[np.ndarray], k: int, a: int, b: int,
-                         balance: float | None, light: np.ndarray | None, reference: float,
-                         screen_others: float) -> None:
+def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray, light: np.ndarray | None,
+                         reference: float, screen_others: float) -> None:
     """Re-solve the edge against the subject's own colours (``diff`` in place).
 
     Why: the plain ratio takes the subject's colour difference as 0. An orange suit or skin on green has a
@@ -346,9 +347,7 @@ def _against_the_subject(diff: np.ndarray, planes: list[np.ndarray], k: int, a: 
     the screen's, while spill leaves them where they were. The smaller of the two answers is taken, and only
     pixels within two pixels of open screen, beside a broad solid area, move, and only toward transparent.
     """
-    others = cv2.max(planes[a], planes[b]) if balance is None else cv2.addWeighted(planes[a], balance, planes[b],
-                                                                                   1.0 - balance, 0.0)
-    below = cv2.subtract(others, planes[k])                  # −D where the key channel is below the others
+    below = cv2.subtract(others, keyed)                  # −D where the key channel is below the others
     core = cv2.inRange(below, _SUBJECT_BELOW, 255)
     screen = cv2.inRange(diff, int(0.5 * reference), 255)
     edge = cv2.bitwise_and(cv2.dilate(screen, np.ones((5, 5), np.uint8)), cv2.bitwise_not(screen))
@@ -529,10 +528,15 @@ def _mean(one: np.ndarray, two: np.ndarray) -> np.ndarray:
     return cv2.addWeighted(one, 0.5, two, 0.5, 0.0)
 
 
-def _difference(planes: list[np.ndarray], k: int, a: int, b: int, balance: float | None) -> np.ndarray:
+def _others(planes: list[np.ndarray], a: int, b: int, balance: float | None) -> np.ndarray:
+    """What the key channel is measured against: the larger of the other two, or their ``balance`` mix."""
+    if balance is None:
+        return cv2.max(planes[a], planes[b])
+    return cv2.addWeighted(planes[a], balance, planes[b], 1.0 - balance, 0.0)
+
+
+def _difference(planes: list[np.ndarray], k: int, others: np.ndarray) -> np.ndarray:
     """The key channel less the others (uint8). It saturates at 0: at or below 0 is solid subject, however far."""
-    others = cv2.max(planes[a], planes[b]) if balance is None else cv2.addWeighted(planes[a], balance, planes[b],
-                                                                                   1.0 - balance, 0.0)
     return cv2.subtract(planes[k], others)
 
 
