@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from soundstage.comp.depth import depth_layers, estimate_depth, fit_depth, load_depth
+from soundstage.comp.depth import estimate_depth, fit_depth, load_depth
 from soundstage.engines.procedural import set_image
 from soundstage.errors import MediaError
 
@@ -106,21 +106,3 @@ def test_fit_depth_resizes_the_same_shape_and_refuses_another() -> None:
     assert fitted[:, 0].mean() < 0.05 and fitted[:, -1].mean() > 0.95
     with pytest.raises(MediaError, match="shape of frame"):
         fit_depth(depth, 160, 90)
-
-
-@pytest.mark.parametrize("count", [1, 2, 3, 5])
-def test_depth_layers_partition_the_frame(count: int) -> None:
-    depth = np.tile(np.linspace(0, 1, 101, dtype=np.float32), (4, 1))
-    layers = depth_layers(depth, count)
-    assert len(layers) == count
-    assert np.allclose(sum(layers), 1.0, atol=1e-6)
-    assert all(layer.min() >= 0 for layer in layers)
-    for index, layer in enumerate(layers):
-        # Each band is whole at its own depth: nearest first.
-        at = round(100 * index / max(count - 1, 1))
-        assert layer[0, at] == pytest.approx(1.0)
-
-
-def test_depth_layers_need_at_least_one_band() -> None:
-    with pytest.raises(ValueError):
-        depth_layers(np.zeros((2, 2), np.float32), 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from soundstage.media import conform_rate, conform_size, rate_picks
+from soundstage.media import conform_rate, conform_size
 
 
 def card(width: int, height: int, channels: int = 3) -> np.ndarray:
@@ -55,7 +55,6 @@ def test_30_to_24_drops_one_frame_in_five() -> None:
     assert len(picked) == 24
     assert picked[:8] == [0, 1, 3, 4, 5, 6, 8, 9]
     assert sorted(set(range(30)) - set(picked)) == [2, 7, 12, 17, 22, 27]
-    assert rate_picks(30, 24, 8) == picked[:8]
 
 
 def test_24_to_30_repeats_and_ntsc_rates() -> None:

@@ -282,21 +282,3 @@ def fit_depth(depth: np.ndarray, width: int, height: int, *, what: str = "depth 
         return depth
     shrink = w > width
     return cv2.resize(depth, (width, height), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-
-
-def depth_layers(depth: np.ndarray, count: int) -> list[np.ndarray]:
-    """Soft masks (H×W float32) that cut the frame into ``count`` depth bands, nearest first; they sum to 1.
-
-    Each band is a tent centred on its own depth (0, 1/(count−1), … 1), so a pixel between two bands is
-    shared by both and a card stack built from them has no seams.
-    """
-    if count < 1:
-        raise ValueError(f"count must be at least 1, got {count}")
-    if count == 1:
-        return [np.ones(depth.shape, np.float32)]
-    scaled = np.clip(depth.astype(np.float32, copy=False), 0.0, 1.0) * np.float32(count - 1)
-    layers = []
-    for index in range(count):
-        band = 1.0 - np.abs(scaled - np.float32(index))
-        layers.append(np.maximum(band, 0.0, out=band))
-    return layers

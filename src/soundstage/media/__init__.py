@@ -1,6 +1,6 @@
 """Decode and encode media. Everything here speaks uint8 numpy arrays: RGB, or straight RGBA for finishing."""
 
-from soundstage.media.conform import ConformMode, conform_rate, conform_size, rate_picks
+from soundstage.media.conform import ConformMode, conform_rate, conform_size
 from soundstage.media.exr import read_exr, srgb_to_linear, write_exr
 from soundstage.media.image import STILL_SUFFIXES, read_image, write_png
 from soundstage.media.sequence import ImageSequenceWriter, read_sequence
@@ -31,7 +31,6 @@ __all__ = [
     "conform_size",
     "open_writer",
     "probe",
-    "rate_picks",
     "read_exr",
     "read_frames",
     "read_image",

@@ -58,12 +58,6 @@ def _resize(frame: np.ndarray, width: int, height: int) -> np.ndarray:
                       interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
-def rate_picks(source_fps: float, target_fps: float, count: int) -> list[int]:
-    """The source frame shown at each of the first ``count`` target frames (nearest frame, ties to the later)."""
-    step = Fraction(as_rate(source_fps)) / Fraction(as_rate(target_fps))
-    return [math.floor(index * step + Fraction(1, 2)) for index in range(count)]
-
-
 def conform_rate(frames: Iterable[T], source_fps: float, target_fps: float) -> Iterator[T]:
     """Retime a stream of frames from ``source_fps`` to ``target_fps`` by dropping or repeating frames.
 
