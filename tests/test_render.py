@@ -9,6 +9,7 @@ import pytest
 
 from soundstage.media import VideoWriter, probe, read_frames
 from soundstage.pipeline import render_project
+from soundstage.pipeline.render import Quiet
 from soundstage.project import Project
 
 W, H, FPS = 192, 108, 12
@@ -99,16 +100,19 @@ def test_render_cut_and_incremental_rerender(tiny: Project) -> None:
     assert third["take set/sea-cliff-dusk"] == "cached"
 
 
-def test_killed_render_leaves_no_partial_file_and_resumes(tiny: Project) -> None:
-    class Killed(Exception):
+def test_a_step_that_breaks_fails_alone_and_the_rerun_builds_it(tiny: Project) -> None:
+    class Broken(Exception):
         pass
 
-    def die_midway(step: str, done: int, total: int) -> None:
-        if step == "shot 2-1" and done == 3:
-            raise Killed
+    class BreakMidway(Quiet):
+        def advanced(self, step: str, done: int) -> None:
+            if step == "shot 2-1" and done == 3:
+                raise Broken("the watcher broke")
 
-    with pytest.raises(Killed):
-        render_project(tiny, progress=die_midway)
+    report = render_project(tiny, progress=BreakMidway())
+    result = statuses(report)
+    assert result["shot 2-1"] == "failed" and "Broken: the watcher broke" in report.failed[0].reason
+    assert result["shot 1-1"] == "built" and result["cut"] == "skipped"
     shots = tiny.out_dir / "shots"
     assert sorted(p.name for p in shots.iterdir()) == ["1-1.mp4"]      # no half-written 2-1, no temp files
     finished = (shots / "1-1.mp4").stat().st_mtime_ns

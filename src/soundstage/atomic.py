@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+# Marks a file or folder being written: ``.cut.k3j2h1.partial.mp4``, ``.1-1_png.x8a2.partial``.
+PARTIAL = ".partial"
 
 
 @contextlib.contextmanager
@@ -22,7 +26,7 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=suffix or target.suffix, dir=target.parent
+        prefix=f".{target.stem}.", suffix=PARTIAL + (suffix or target.suffix), dir=target.parent
     )
     os.close(fd)
     tmp = Path(tmp_name)
@@ -53,3 +57,18 @@ def write_bytes(target: str | Path, content: bytes) -> None:
 
 def write_text(target: str | Path, content: str) -> None:
     write_bytes(target, content.encode("utf-8"))
+
+
+def sweep_partials(folder: Path) -> int:
+    """Remove what killed writers left under ``folder``; returns how many. Only call it while holding the lock
+    that keeps other writers out (a render's lock, for ``out/``)."""
+    if not folder.is_dir():
+        return 0
+    swept = 0
+    for leftover in sorted(folder.rglob(f".*{PARTIAL}*"), reverse=True):
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+        swept += 1
+    return swept

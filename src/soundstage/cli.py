@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from soundstage import __version__
@@ -112,15 +112,23 @@ def _print_breakdown(result: Breakdown) -> None:
         out.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
+Jobs = Annotated[int | None, typer.Option("--jobs", "-j", min=1, max=256,
+                                          help="Shots rendered at once on this machine (default: [render] jobs).")]
+ExecutorName = Annotated[str | None, typer.Option("--executor", help="local or ray (default: [render] executor).")]
+Address = Annotated[str | None, typer.Option("--address", help="The Ray cluster to join, e.g. ray://head:10001.")]
+Wait = Annotated[bool, typer.Option("--wait", help="If another render of the project runs, wait for it.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print each step's status as JSON.")]
+
+
 @app.command()
 @reports_errors
 def render(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print each step's status as JSON.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", help="If another render of the project runs, wait for it.")] = False,
+    as_json: AsJson = False, wait: Wait = False, jobs: Jobs = None, executor: ExecutorName = None,
+    address: Address = None,
 ) -> None:
     """Generate sets, key and comp the plates, encode the shots and cut the film. Re-runs only what changed."""
-    _render(Project.load(project_dir), None, as_json, wait)
+    _render(Project.load(project_dir), None, as_json, wait, jobs, executor, address)
 
 
 @app.command()
@@ -128,46 +136,48 @@ def render(
 def comp(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
     shot: Annotated[list[str], typer.Option("--shot", help="The shot to render, e.g. 3-1 (repeatable).")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print each step's status as JSON.")] = False,
-    wait: Annotated[bool, typer.Option("--wait", help="If another render of the project runs, wait for it.")] = False,
+    as_json: AsJson = False, wait: Wait = False, jobs: Jobs = None, executor: ExecutorName = None,
+    address: Address = None,
 ) -> None:
     """Render one shot: its takes (made if missing), its key and comp, out/shots/<shot>.mp4. The cut is left alone."""
-    _render(Project.load(project_dir), shot, as_json, wait)
+    _render(Project.load(project_dir), shot, as_json, wait, jobs, executor, address)
 
 
-def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool) -> None:
+def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool, jobs: int | None,
+            executor: str | None, address: str | None) -> None:
+    from soundstage.monitor import RenderBars
     from soundstage.pipeline import render_project
 
-    with Progress(TextColumn("{task.description:<14}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
-                  disable=as_json or not err.is_terminal) as bars:
-        tasks: dict[str, TaskID] = {}
+    with RenderBars(err, enabled=not as_json and err.is_terminal) as bars:
+        report = render_project(project, shots=shots, progress=bars, wait=wait, jobs=jobs, executor=executor,
+                                address=address)
 
-        def progress(step: str, done: int, total: int) -> None:
-            if step not in tasks:
-                tasks[step] = bars.add_task(step, total=total)
-            bars.update(tasks[step], completed=done)
-
-        report = render_project(project, shots=shots, progress=progress, wait=wait)
-
+    budget = project.settings.budget
     if as_json:
         steps = [{"step": s.step, "status": s.status, "output": str(s.output) if s.output else None,
                   "reason": s.reason, "seconds": round(s.seconds, 3)} for s in report.steps]
-        sys.stdout.write(json.dumps({"steps": steps, "warnings": report.warnings}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({"steps": steps, "warnings": report.warnings, "job": report.job,
+                                     "cost_usd": round(report.cost_usd, 6), "seconds": round(report.seconds, 3)},
+                                    indent=2) + "\n")
     else:
         for step in report.steps:
             if step.status in ("failed", "skipped"):
                 err.print(f"[red]{step.status}[/] {step.step}: {escape(step.reason)}", highlight=False)
         for warning in report.warnings:
             err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
-        seconds = sum(s.seconds for s in report.steps)
         made = project.out_dir / "cut.mp4" if shots is None else project.out_dir / "shots" / f"{shots[-1]}.mp4"
         shown = made.relative_to(Path.cwd()) if made.is_relative_to(Path.cwd()) else made
         out.print(f"built {report.count('built')}, cached {report.count('cached')}, failed {len(report.failed)}, "
-                  f"skipped {report.count('skipped')} in {seconds:.1f} s"
+                  f"skipped {report.count('skipped')}; spent {budget.show(report.cost_usd)}; "
+                  f"{_duration(report.seconds)}"
                   + (f" → {shown}" if not report.failed and made.is_file() else ""), highlight=False)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes)} min {rest:.0f} s" if minutes else f"{rest:.1f} s"
 
 
 @app.command("key")

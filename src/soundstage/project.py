@@ -7,6 +7,7 @@ resolved here, and refused if it leads outside the folder.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from soundstage.script.breakdown import CompSettings
 
 SETTINGS_FILE = "soundstage.toml"
 SHOTS_FILE = "shots.toml"
+DB_FILE = "soundstage.db"
+DATABASE_ENV = "SOUNDSTAGE_DATABASE_URL"
 
 
 class Look(BaseModel):
@@ -79,6 +82,20 @@ class RenderSettings(BaseModel):
     deliver: list[Literal["prores", "png", "exr"]] = Field(
         default_factory=list, description="finishing masters written beside each shot's H.264 review movie")
     threads: int = Field(2, ge=1, le=64, description="frames of a shot comped at once (one per core pays)")
+    jobs: int = Field(1, ge=1, le=256, description="shots rendered at once on this machine (--jobs)")
+    executor: Literal["local", "ray"] = Field("local", description="ray: run the steps as Ray tasks (--executor)")
+    ray_address: str | None = Field(None, description="the Ray cluster to join, e.g. ray://head:10001 (--address)")
+
+
+class DatabaseSettings(BaseModel):
+    """Where takes, approvals, notes, jobs and renders are kept: the project's SQLite file unless a URL is given.
+
+    ``SOUNDSTAGE_DATABASE_URL`` overrides ``url``, so a password never has to be written in the project.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, description="e.g. postgresql+psycopg://render@db.studio/film (a shared server)")
 
 
 class Settings(BaseModel):
@@ -98,6 +115,7 @@ class Settings(BaseModel):
     comp: CompSettings = CompSettings()
     plates: PlateSettings = PlateSettings()
     render: RenderSettings = RenderSettings()
+    database: DatabaseSettings = DatabaseSettings()
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                description="[engines.<name>] tables, checked by each engine")
 
@@ -138,6 +156,11 @@ class Project:
     @property
     def settings_path(self) -> Path:
         return self.root / SETTINGS_FILE
+
+    @property
+    def database(self) -> str | Path:
+        """The database URL (environment first, then ``[database] url``), else the project's SQLite file."""
+        return os.environ.get(DATABASE_ENV) or self.settings.database.url or self.state_dir / DB_FILE
 
     @property
     def shots_file(self) -> Path:

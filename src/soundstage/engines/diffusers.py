@@ -98,6 +98,11 @@ class DiffusersEngine:
         self._pipes: dict[str, Any] = {}          # loaded once per engine: "image", "video", "img2img", "inpaint"
         self._load_seconds = 0.0
 
+    @property
+    def wants_gpu(self) -> bool:
+        """Asked by a cluster executor: place this engine's steps on a GPU worker unless it is told the CPU."""
+        return self.options.device in ("auto", "cuda")
+
     # -- the protocol ----------------------------------------------------------------------------------------
 
     def quote(self, request: AssetRequest) -> Quote:

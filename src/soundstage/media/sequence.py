@@ -24,6 +24,7 @@ from types import TracebackType
 import cv2
 import numpy as np
 
+from soundstage.atomic import PARTIAL
 from soundstage.errors import MediaError
 from soundstage.media.exr import Compression, encode_exr, require_openexr
 from soundstage.media.image import read_image
@@ -71,7 +72,7 @@ class ImageSequenceWriter(AbstractContextManager["ImageSequenceWriter"]):
         if self.kind == "exr":
             require_openexr(self.path)                          # refuse now, not after the first comped frame
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=".partial", dir=self.path.parent))
+        self._tmp = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.", suffix=PARTIAL, dir=self.path.parent))
         os.chmod(self._tmp, _folder_mode())
         # Frames are independent files, and PNG/EXR encoders are single-threaded and free the GIL: encoding
         # ``workers`` frames at once is what lets a sequence keep up with the comp.
@@ -127,7 +128,7 @@ class ImageSequenceWriter(AbstractContextManager["ImageSequenceWriter"]):
 def _publish(tmp: Path, target: Path) -> None:
     old = None
     if target.exists():
-        old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.old")
+        old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}{PARTIAL}-old")
         os.replace(target, old)
     os.replace(tmp, target)
     _sync(target.parent)

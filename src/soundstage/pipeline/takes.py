@@ -8,8 +8,12 @@ set as a reference, wherever the engine accepts references.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import contextlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.comp.camera import overscan_size
 from soundstage.db import TakeRecord
@@ -59,13 +63,14 @@ class Generation:
     project: Project
     engine_override: str | None = None
     seed_override: int | None = None
+    database: sessionmaker[Session] | None = None    # sessions already open on the project's database
     store: TakeStore = field(init=False)
     _engines: dict[str, Engine] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         settings = self.project.settings
         self.store = TakeStore(self.project.state_dir, prices=PriceTable.load(self.project.root),
-                               budget=settings.budget)
+                               budget=settings.budget, database=self.database or self.project.database)
 
     def engine(self, name: str) -> Engine:
         if name not in self._engines:
@@ -140,6 +145,10 @@ class Generation:
             return next((t for t in takes if t.id == approved), takes[-1] if takes else None)
         return self.store.chosen(slot, design)
 
+    def wants_gpu(self, order: Order) -> bool:
+        """Whether the order's engine runs a model on this machine's GPU (a service's GPU is not ours)."""
+        return bool(getattr(self.engine(order.engine), "wants_gpu", False))
+
     def make(self, order: Order) -> tuple[TakeRecord, bool]:
         """Have the order's take in the store (generating it if needed); True if generated now."""
         try:
@@ -173,3 +182,33 @@ class Generation:
             except SoundstageError as exc:
                 planned.append(Planned(order, error=str(exc)))
         return planned
+
+
+# ---------------------------------------------------------------------------------------------- on a worker
+
+_serving: dict[Path, Generation] = {}
+
+
+@contextlib.contextmanager
+def serving(generation: Generation) -> Iterator[None]:
+    """Let ``make_take`` in this process use the render's own Generation (its engines, its database)."""
+    _serving[generation.project.root] = generation
+    try:
+        yield
+    finally:
+        _serving.pop(generation.project.root, None)
+
+
+def make_take(project: Project, order: Order, engine_override: str | None, seed_override: int | None,
+              progress: Callable[[int, int], None]) -> tuple[int, bool]:
+    """Fill one order, wherever the executor runs it: (the take's id, whether it was generated now).
+
+    A worker keeps its Generation between orders, so an engine that loads a model loads it once.
+    """
+    generation = _serving.get(project.root)
+    if generation is None or (generation.project, generation.engine_override, generation.seed_override) != \
+            (project, engine_override, seed_override):
+        generation = _serving[project.root] = Generation(project, engine_override, seed_override)
+    take, made = generation.make(order)
+    progress(1, 1)
+    return take.id, made

@@ -72,12 +72,14 @@ class Estimate:
 
 class TakeStore:
     def __init__(self, state_dir: Path, *, prices: PriceTable, budget: Budget,
-                 database: str | None = None) -> None:
+                 database: str | Path | sessionmaker[Session] | None = None) -> None:
+        """``database``: a URL, a SQLite path, or sessions already open on it; the project's SQLite by default."""
         self.state_dir = state_dir
         self.folder = state_dir / TAKES_DIR
         self.prices = prices
         self.budget = budget
-        self._sessions: sessionmaker[Session] = open_database(database or state_dir / DB_FILE)
+        self._sessions: sessionmaker[Session] = database if isinstance(database, sessionmaker) else \
+            open_database(database or state_dir / DB_FILE)
         self._sweep_partials()
 
     # ------------------------------------------------------------------------------------------ asking
@@ -101,6 +103,13 @@ class TakeStore:
             if slot_prefix:
                 query = query.where((TakeRecord.slot == slot_prefix) | TakeRecord.slot.startswith(slot_prefix + "/"))
             return list(session.scalars(query))
+
+    def get(self, take_id: int) -> TakeRecord:
+        with self._sessions() as session:
+            take = session.get(TakeRecord, take_id)
+        if take is None:
+            raise ProjectError(f"no take with id {take_id} in the project database")
+        return take
 
     def approved(self) -> dict[str, int]:
         """slot → the approved take's id."""
@@ -205,6 +214,7 @@ class TakeStore:
     def _record(self, slot: str, estimate: Estimate, record: dict[str, Any], served: bool = False) -> TakeRecord:
         """Number a take in its slot. Served from the store, it costs this slot nothing."""
         with self._sessions.begin() as session:
+            _hold_the_books(session)     # two processes numbering the same slot must not both pick v001
             existing = session.scalar(select(TakeRecord).where(TakeRecord.slot == slot,
                                                                TakeRecord.key == estimate.key))
             if existing is not None:
@@ -230,6 +240,7 @@ class TakeStore:
             return None
         budget = self.budget
         with self._sessions.begin() as session:
+            _hold_the_books(session)
             spent = _spent(session)
             if budget.to_currency(spent + usd) > budget.limit + 1e-9:
                 left = max(budget.limit - budget.to_currency(spent), 0.0)
@@ -266,6 +277,16 @@ class TakeStore:
             pid = partial.name.removeprefix(_PARTIAL).split("-")[0]
             if pid.isdigit() and not _alive(int(pid)) and time.time() - partial.stat().st_mtime > 1:
                 shutil.rmtree(partial, ignore_errors=True)
+
+
+def _hold_the_books(session: Session) -> None:
+    """Let one transaction at a time read-then-write the books (the budget, a slot's numbering), until it ends.
+
+    SQLite's BEGIN IMMEDIATE already does. PostgreSQL's READ COMMITTED lets two transactions read the same total
+    and both spend the last of it, so take a transaction-scoped advisory lock before reading.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(0x736E647374616765)))   # "sndstage": the books' lock
 
 
 def _spent(session: Session) -> float:

@@ -1,0 +1,245 @@
+"""One shot: its key (what it is made from), and its render (key, comp and encode of every frame).
+
+``render_shot`` runs wherever the executor puts it (this process, a local worker, a Ray worker); it only
+reads the project and the takes it is given, and writes the shot's files atomically. Whether a shot needs
+rendering, and the ledger, are the rendering process's business (``pipeline.render``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from soundstage import __version__
+from soundstage.comp import ScreenColour
+from soundstage.comp.camera import CameraMove
+from soundstage.comp.depth import estimate_depth
+from soundstage.comp.grade import Lut3D
+from soundstage.comp.light import defocus
+from soundstage.comp.matte import Roto
+from soundstage.comp.shot import Element, Look, ShotComp
+from soundstage.errors import MediaError
+from soundstage.keys import content_key, file_digest
+from soundstage.media import (
+    STILL_SUFFIXES,
+    Background,
+    conform_rate,
+    conform_size,
+    open_writer,
+    probe,
+    read_frames,
+    read_image,
+)
+from soundstage.project import PlateSettings, Project
+from soundstage.script.breakdown import Shot
+from soundstage.takes import background_slot, element_slot, set_slot
+
+# Bump when a change to the render code changes its pixels, so old renders are not reused.
+RENDER_CODE = f"{__version__}/render-2"
+
+# Elements that fall between the camera and the actors; everything else plays behind them.
+FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
+
+
+def shot_frames(project: Project, shot: Shot) -> int:
+    return max(1, round(shot.duration * project.settings.fps))
+
+
+def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
+    """Everything the shot's pixels depend on: its settings, its takes, the project's format and the contents
+    of its plate, clean plate and LUT. Not its prompt or engine: those reach it through its takes' keys."""
+    settings = project.settings
+    width, height = settings.resolution
+    files = [_shot_file(project, relative, key) for relative, key in
+             ((shot.plate, "plate"), (shot.key.clean_plate, "key.clean_plate"), (shot.comp.lut, "comp.lut"))]
+    return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine"}),
+                       shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
+                       settings.fps, width, height, settings.plates.model_dump(),
+                       [file_digest(path) if path else None for path in files])
+
+
+def shot_outputs(project: Project, shot: Shot) -> list[Path]:
+    """The files a finished shot has: the review movie first, then each finishing master as published."""
+    masters = [_published(master_path(project.out_dir, shot.id, kind)) for kind in project.settings.render.deliver]
+    return [project.out_dir / "shots" / f"{shot.id}.mp4", *masters]
+
+
+def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]],
+                progress: Callable[[int, int], None]) -> list[str]:
+    """Key, comp and encode the shot from its takes' files (``layers``: slot → files); returns its warnings.
+
+    Every output is written to a temporary beside it and renamed into place when complete.
+    """
+    settings = project.settings
+    width, height = settings.resolution
+    frames = shot_frames(project, shot)
+    plate = _shot_file(project, shot.plate, "plate")
+    clean_plate = _shot_file(project, shot.key.clean_plate, "key.clean_plate")
+    lut = _shot_file(project, shot.comp.lut, "comp.lut")
+    outputs = [project.out_dir / "shots" / f"{shot.id}.mp4",
+               *(master_path(project.out_dir, shot.id, kind) for kind in settings.render.deliver)]
+    warnings: list[str] = []
+
+    plates = _plate_frames(plate, shot, frames, settings.fps, width, height, settings.plates) if plate else None
+    first = next(plates) if plates is not None else None
+    comp = ShotComp.prepare(
+        width=width, height=height, frames=frames, seed=shot.seed, warn=warnings.append,
+        background=_background(layers, shot, frames, width, height),
+        elements=_elements(layers, shot, width, height), look=_look(shot, lut),
+        first_plate=first, screen=_screen(shot), plate_fit=None if settings.plates.size == "refuse" else
+        settings.plates.size, key_options=_key_options(shot, first, clean_plate),
+    )
+    moving = layers.get(background_slot(shot.id))
+    backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
+    pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
+    with contextlib.ExitStack() as stack:
+        # Each writer encodes in its own thread; comped frames are never changed after, so none is copied.
+        writers = [stack.enter_context(Background(open_writer(path, width=width, height=height, fps=settings.fps,
+                                                              alpha=False), copy=False))
+                   for path in outputs]
+        comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
+                    on_frame=lambda done: progress(done, frames))
+    return warnings
+
+
+def master_path(out_dir: Path, shot_id: str, kind: str) -> Path:
+    """Where a shot's finishing master goes: ProRes 4444 ``.mov``, or a folder of numbered PNG / EXR frames."""
+    if kind == "prores":
+        return out_dir / "masters" / f"{shot_id}.mov"
+    return out_dir / "masters" / f"{shot_id}_{kind}" / f"{shot_id}.%04d.{kind}"
+
+
+def _published(path: Path) -> Path:
+    """What appears when a writer finishes: the file, or for a numbered sequence its folder."""
+    return path.parent if "%" in path.name else path
+
+
+def _shot_file(project: Project, relative: str | None, key: str) -> Path | None:
+    return project.inside(relative, source=project.shots_file, key=key) if relative else None
+
+
+def _screen(shot: Shot) -> ScreenColour | Literal["auto", "green", "blue"]:
+    """The shot's screen: the colour the crew gave, else measured (of the channel they named, or either)."""
+    if shot.key.screen_colour is None:
+        return shot.screen
+    rgb = tuple(c / 255.0 for c in shot.key.screen_colour)
+    channel = shot.screen if shot.screen != "auto" else ("green" if rgb[1] >= rgb[2] else "blue")
+    return ScreenColour(rgb=(rgb[0], rgb[1], rgb[2]), channel=channel)
+
+
+def _key_options(shot: Shot, plate: np.ndarray | None, clean_plate: Path | None) -> dict[str, Any]:
+    """The shot's key settings as ``key()`` takes them, with roto and clean plate at the plate's own size."""
+    k = shot.key
+    options: dict[str, Any] = {
+        "clip_black": k.clip_black, "clip_white": k.clip_white, "detail_black": k.detail_black, "gain": k.gain,
+        "balance": k.balance, "despill": None if k.despill == "none" else k.despill, "spill_luma": k.spill_luma,
+        "refine": k.refine, "shrink": k.shrink, "softness": k.softness, "fill_holes": k.fill_holes,
+    }
+    if plate is None:
+        return options
+    height, width = plate.shape[:2]
+    if k.keep or k.garbage or k.core:
+        options["roto"] = Roto.build(width, height, keep=k.keep, garbage=k.garbage, core=k.core, feather=k.feather)
+    if clean_plate is not None:
+        picture = read_image(clean_plate)[..., :3] if clean_plate.suffix.lower() in STILL_SUFFIXES else \
+            next(iter(read_frames(clean_plate)))
+        if picture.shape != plate.shape:
+            raise MediaError(f"clean plate is {picture.shape[1]}×{picture.shape[0]} but the plate is "
+                             f"{width}×{height}", path=clean_plate, shot=shot.id,
+                             hint="shoot the clean plate with the same camera set-up")
+        options["clean_plate"] = picture
+    return options
+
+
+def _look(shot: Shot, lut: Path | None) -> Look:
+    c = shot.comp
+    return Look(match_colour=c.match_colour, light_wrap=c.light_wrap, grain=c.grain == "match",
+                motion_blur=c.motion_blur, lut=Lut3D.read(lut) if lut else None)
+
+
+def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: int, height: int,
+                ) -> Callable[[int], np.ndarray]:
+    """The set as the camera sees it, frame by frame (defocused and moved as the shot asks)."""
+    still = read_image(layers[set_slot(shot.set)][0])[..., :3]
+    camera = CameraMove(shot.camera.move, shot.camera.amount, shot.camera.parallax)
+    depth = estimate_depth(still) if shot.camera.parallax > 0 or shot.comp.defocus > 0 else None
+    if depth is not None and shot.comp.defocus > 0:
+        still = defocus(still, depth, focus=shot.comp.focus, amount=shot.comp.defocus)
+    return camera.prepare(still, width, height, depth=depth if shot.camera.parallax > 0 else None,
+                          frames=frames, shutter=shot.comp.motion_blur)
+
+
+def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int) -> list[Element]:
+    found = []
+    for name in shot.elements:
+        files = layers[element_slot(shot.id, name)]
+        found.append(Element(name, _element_frames(files, width, height), shot.comp.blend.get(name, "over"),
+                             front=name in FRONT_ELEMENTS))
+    return found
+
+
+def _element_frames(files: list[Path], width: int, height: int) -> Callable[[int], np.ndarray]:
+    """An element's frames, looped if shorter than the shot; a few kept decoded (motion blur reads two)."""
+    @functools.lru_cache(maxsize=6)
+    def at(index: int) -> np.ndarray:
+        rgba = read_image(files[index % len(files)])
+        if rgba.shape[:2] != (height, width):
+            raise MediaError(f"element frame is {rgba.shape[1]}×{rgba.shape[0]}, the project is {width}×{height}",
+                             path=files[index % len(files)])
+        return rgba if rgba.shape[2] == 4 else np.dstack([rgba, np.full(rgba.shape[:2], 255, np.uint8)])
+
+    return at
+
+
+def _moving_frames(video: Path, frames: int, width: int, height: int) -> Iterator[np.ndarray]:
+    """A moving background's frames at the project's size; a short one holds its last frame."""
+    last = None
+    count = 0
+    for picture in read_frames(video, prefetch=4):
+        if count == frames:
+            return
+        last = picture if picture.shape[:2] == (height, width) else conform_size(picture, width, height, "fill")
+        count += 1
+        yield last
+    if last is None:
+        raise MediaError("the moving background has no frames", path=video)
+    for _ in range(frames - count):
+        yield last
+
+
+def _plate_frames(plate: Path, shot: Shot, frames: int, fps: float, width: int, height: int,
+                  policy: PlateSettings) -> Iterator[np.ndarray]:
+    """The plate's frames at the project's rate, at their own size (the comp conforms them after the key, so
+    letterbox bars are transparent); a mismatch is refused unless ``[plates]`` allows it."""
+    info = probe(plate)
+    rate = float(info.fps)
+    if abs(rate - fps) > 0.01 and policy.rate == "refuse":
+        raise MediaError(f"plate runs at {rate:g} fps but the project is {fps:g} fps", path=plate, shot=shot.id,
+                         hint="conform the plate, or set [plates] rate = 'retime' in soundstage.toml")
+    available = info.frames or int(info.duration * rate + 0.5)
+    available = int(available * fps / rate) if abs(rate - fps) > 0.01 else available
+    if available and available < frames:
+        raise MediaError(f"plate has {available} frames but the shot needs {frames} ({shot.duration:g} s)",
+                         path=plate, shot=shot.id, hint="shorten the shot's duration in shots.toml")
+    if (info.width, info.height) != (width, height) and policy.size == "refuse":
+        raise MediaError(f"plate is {info.width}×{info.height} but the project is {width}×{height}", path=plate,
+                         shot=shot.id, hint="set [plates] size = 'fit' or 'fill' in soundstage.toml to conform it")
+    pictures: Iterator[np.ndarray] = read_frames(plate, prefetch=4)
+    if abs(rate - fps) > 0.01:
+        pictures = conform_rate(pictures, rate, fps)
+    count = 0
+    for picture in pictures:
+        if count == frames:
+            return
+        count += 1
+        yield picture
+    if count < frames:
+        raise MediaError(f"plate ended after {count} frames; the shot needs {frames}", path=plate, shot=shot.id)
+
+
