@@ -4,66 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from soundstage.media import VideoWriter, probe, read_frames
+from soundstage.media import probe, read_frames
 from soundstage.pipeline import render_project
 from soundstage.pipeline.render import Quiet
 from soundstage.project import Project
-
-W, H, FPS = 192, 108, 12
-
-SCRIPT = """\
-Title: Tiny
-
-EXT. HANOK ROOFTOPS - NIGHT
-
-Fire on the eaves. MIN-JI runs.
-
-EXT. SEA CLIFF - DUSK
-
-Rain sweeps in.
-"""
-
-SHOTS = """\
-[[shot]]
-id = "1-1"
-scene = "1"
-plate = "plates/actor.mp4"
-duration = 1.0
-elements = []
-
-[[shot]]
-id = "2-1"
-scene = "2"
-duration = 0.5
-elements = ["{element}"]
-camera = {{ move = "push-in", amount = 0.1 }}
-"""
-
-
-def green_plate(path: Path, frames: int, fps: float = FPS) -> None:
-    """An 'actor' (a red block) on an unevenly lit green screen: the alpha is known exactly."""
-    ramp = np.linspace(0.8, 1.0, W, dtype=np.float32)[None, :, None]
-    screen = (np.array([40, 190, 50], np.float32) * ramp).repeat(H, 0).astype(np.uint8)
-    with VideoWriter(path, width=W, height=H, fps=fps) as writer:
-        for index in range(frames):
-            frame = screen.copy()
-            frame[40:100, 60 + index: 110 + index] = (200, 60, 50)
-            writer.write(frame)
+from tiny_film import FPS, H, W, green_plate, make_tiny, shots_toml
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Project:
-    (tmp_path / "soundstage.toml").write_text(
-        f'title = "Tiny"\nscreenplay = "tiny.fountain"\nfps = {FPS}\nresolution = [{W}, {H}]\nseed = 3\n'
-        '[look]\npalette = "teal nights"\n')
-    (tmp_path / "tiny.fountain").write_text(SCRIPT)
-    (tmp_path / "shots.toml").write_text(SHOTS.format(element="rain"))
-    (tmp_path / "plates").mkdir()
-    green_plate(tmp_path / "plates" / "actor.mp4", FPS)
-    return Project.load(tmp_path)
+    return make_tiny(tmp_path)
 
 
 def statuses(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -92,7 +44,7 @@ def test_render_cut_and_incremental_rerender(tiny: Project) -> None:
     assert {p.name: p.stat().st_mtime_ns for p in (tiny.out_dir / "shots").iterdir()} == shot_files
 
     # another element for one shot makes that take, rebuilds that shot and the cut, and nothing else
-    (tiny.root / "shots.toml").write_text(SHOTS.format(element="snow"))
+    (tiny.root / "shots.toml").write_text(shots_toml(element="snow"))
     third = statuses(render_project(tiny))
     assert third["take shot/2-1/element/snow"] == "built"
     assert third["shot 2-1"] == "built" and third["cut"] == "built"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -159,16 +160,18 @@ def test_a_killed_runs_half_take_is_swept_and_a_lost_database_is_rebuilt(tmp_pat
     dead = multiprocessing.get_context("spawn").Process(target=os.getpid)
     dead.start()
     dead.join()
-    half = state / "takes" / f".partial-{dead.pid}-deadbeef"
-    half.mkdir()
-    (half / "set.png").write_bytes(b"\x89PNG half")
-    os.utime(half, (0, 0))
+    host = socket.gethostname().replace("-", "_")
+    half = state / "takes" / f".partial-{host}-{dead.pid}-deadbeef"
+    elsewhere = state / "takes" / f".partial-another_machine-{dead.pid}-deadbeef"   # a cluster's shared folder
+    for folder in (half, elsewhere):
+        folder.mkdir()
+        (folder / "set.png").write_bytes(b"\x89PNG half")
     (state / DB_FILE).unlink()
     for extra in state.glob(f"{DB_FILE}-*"):
         extra.unlink()
 
     reopened = store_at(state)
-    assert not half.exists()
+    assert not half.exists() and elsewhere.exists(), "only this machine's dead half takes are swept"
     adopted, made = reopened.make("set/roofs", procedural, request())
     assert not made and adopted.key == take.key and reopened.files(adopted)[0].is_file()
 

@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Literal
 
 import av
+import cv2
 import numpy as np
 
 from soundstage.atomic import atomic_path
@@ -181,13 +182,17 @@ class VideoWriter(AbstractContextManager["VideoWriter"]):
             self._stream = self._container.add_stream("libx264", rate=self.fps)
             self._stream.width, self._stream.height = width, height
             self._stream.pix_fmt = "yuv420p"
-            self._stream.options = {"crf": str(crf), "preset": preset, "threads": str(threads)}
+            # mbtree off: with it, x264 read uninitialised memory below a frame whose height is not a multiple
+            # of 16 (108, 1080), so the same frames gave other bytes from run to run; a re-render must not.
+            self._stream.options = {"crf": str(crf), "preset": preset, "threads": str(threads),
+                                    "x264-params": "mbtree=0"}
             self._stack = stack.pop_all()
 
     def write(self, rgb: np.ndarray) -> None:
         rgb = check_frame(rgb, self.width, self.height, alpha=False)
-        frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
-        self._container.mux(self._stream.encode(frame))
+        # RGB → 4:2:0 here with OpenCV (BT.601 limited range, as swscale did): 1.3 ms at 1080p against 5 ms.
+        yuv = cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420)
+        self._container.mux(self._stream.encode(av.VideoFrame.from_ndarray(yuv, format="yuv420p")))
         self.frames += 1
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
+import socket
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -42,6 +42,7 @@ from soundstage.takes.prices import Price, PriceTable
 TAKES_DIR = "takes"
 TAKE_FILE = "take.json"
 _PARTIAL = ".partial-"
+_HOST = socket.gethostname().replace("-", "_")     # in a half take's name, so each machine sweeps only its own
 # Options that change how an engine is reached, not what it makes: they never change a take's key.
 _TRANSPORT = frozenset(HTTPOptions.model_fields) | {"device", "dtype"}
 
@@ -141,7 +142,7 @@ class TakeStore:
         if found is not None:
             return found, False
         spend_id = self._reserve(estimate)
-        partial = self.folder / f"{_PARTIAL}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        partial = self.folder / f"{_PARTIAL}{_HOST}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         partial.mkdir(parents=True)
         try:
             generated = engine.generate(request, partial)
@@ -270,12 +271,15 @@ class TakeStore:
         return self.folder / key[:20]      # 80 bits: no two takes of one project will meet
 
     def _sweep_partials(self) -> None:
-        """Remove half-made takes left by runs that were killed (their process is gone)."""
+        """Remove half-made takes left by runs that were killed: made on this machine, by a process now gone.
+
+        On a cluster the takes folder is shared, so another machine's half take is never touched from here.
+        """
         if not self.folder.is_dir():
             return
-        for partial in self.folder.glob(f"{_PARTIAL}*"):
-            pid = partial.name.removeprefix(_PARTIAL).split("-")[0]
-            if pid.isdigit() and not _alive(int(pid)) and time.time() - partial.stat().st_mtime > 1:
+        for partial in self.folder.glob(f"{_PARTIAL}{_HOST}-*"):
+            pid = partial.name.removeprefix(f"{_PARTIAL}{_HOST}-").split("-")[0]
+            if pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(partial, ignore_errors=True)
 
 

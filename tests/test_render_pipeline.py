@@ -1,0 +1,233 @@
+"""The render pipeline as a crew leans on it: killed at any moment, run in parallel, on Ray, on PostgreSQL.
+
+Every test compares real outputs (the bytes of the shots and the cut, which soundstage renders
+deterministically) against an uninterrupted, serial render of the same film.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from soundstage.db import Job, RenderRecord, TakeRecord, open_database
+from soundstage.pipeline import render_project
+from soundstage.project import DATABASE_ENV, Project
+from tiny_film import FPS, green_plate, make_tiny
+
+SOUNDSTAGE = str(Path(sys.executable).parent / "soundstage")
+LONG = 8.0      # seconds of film: long enough (about 2 s of render) to be caught mid-way
+
+
+def film(project: Project) -> dict[str, str]:
+    """What a render delivers, by content: every shot movie and the cut."""
+    files = [*sorted((project.out_dir / "shots").glob("*.mp4")), project.out_dir / "cut.mp4"]
+    return {f.relative_to(project.out_dir).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+
+
+def statuses(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {step.step: step.status for step in report.steps}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The long film rendered once, serially and uninterrupted."""
+    project = make_tiny(tmp_path_factory.mktemp("reference"), seconds=LONG)
+    report = render_project(project)
+    assert not report.failed, report.failed
+    return film(project)
+
+
+def start_render(project: Project, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([SOUNDSTAGE, "render", str(project.root), "--json", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def kill_when(render: subprocess.Popen[bytes], seen: Callable[[], bool], within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while not seen():
+        assert render.poll() is None, f"the render ended before the moment came: {render.stderr.read()!r}"  # type: ignore[union-attr]
+        assert time.monotonic() < deadline, "the moment never came"
+        time.sleep(0.002)
+    render.send_signal(signal.SIGKILL)
+    render.wait()
+
+
+def partials(project: Project, pattern: str) -> Callable[[], bool]:
+    return lambda: any(project.root.glob(pattern))
+
+
+MOMENTS = {
+    # a take being generated
+    "take": lambda p: partials(p, ".soundstage/takes/.partial-*"),
+    # the first shot half encoded
+    "mid-shot": lambda p: partials(p, "out/shots/.1-1.*.partial.mp4"),
+    # the first shot just renamed into place, maybe not yet in the ledger: it may be rendered again
+    "published": lambda p: partials(p, "out/shots/1-1.mp4"),
+    # the first shot finished and in the ledger, the second half encoded
+    "second shot": lambda p: partials(p, "out/shots/.2-1.*.partial.mp4"),
+    # the cut half written
+    "cut": lambda p: partials(p, "out/.cut.*.partial.mp4"),
+}
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_a_render_killed_at_any_moment_resumes_to_the_same_film(tmp_path: Path, reference: dict[str, str],
+                                                                  moment: str) -> None:
+    project = make_tiny(tmp_path / "film", seconds=LONG)
+    render = start_render(project)
+    kill_when(render, MOMENTS[moment](project))
+
+    resumed = subprocess.run([SOUNDSTAGE, "render", str(project.root), "--json"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    steps = {s["step"]: s["status"] for s in json.loads(resumed.stdout)["steps"]}
+    if moment in ("second shot", "cut"):
+        assert steps["shot 1-1"] == "cached", "finished work is never redone"
+    assert film(project) == reference
+    assert not list(project.root.rglob("*.partial*")), "the killed run's half-written files are swept"
+
+    sessions = open_database(project.database)
+    with sessions() as session:
+        jobs = [(job.command, job.status) for job in session.scalars(select(Job).order_by(Job.id))]
+        assert jobs == [("render", "killed"), ("render", "finished")]
+        takes = list(session.scalars(select(TakeRecord)))
+        assert sorted(t.label for t in takes) == ["v001"] * 3, "the killed take is made once, not twice"
+        for row in session.scalars(select(RenderRecord)):
+            assert (project.root / row.output).exists()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(child) for child in (task / "children").read_text().split()]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_killing_a_parallel_render_takes_its_workers_with_it(tmp_path: Path, reference: dict[str, str]) -> None:
+    project = make_tiny(tmp_path / "film", seconds=LONG)
+    render = start_render(project, "--jobs", "2")
+    workers: list[int] = []
+
+    def rendering() -> bool:
+        workers[:] = _children(render.pid)
+        return any(project.root.glob("out/shots/.*.partial.mp4"))
+
+    kill_when(render, rendering)
+    assert workers, "the render had worker processes"
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers), "no orphan worker goes on writing"
+
+    resumed = subprocess.run([SOUNDSTAGE, "render", str(project.root), "--jobs", "2"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert film(project) == reference
+
+
+def test_jobs_2_renders_the_same_film_and_logs_its_job(tmp_path: Path, reference: dict[str, str]) -> None:
+    project = make_tiny(tmp_path / "film", seconds=LONG)
+    report = render_project(project, jobs=2)
+    assert not report.failed, report.failed
+    assert film(project) == reference
+    with open_database(project.database)() as session:
+        job = session.get(Job, report.job)
+        assert job is not None
+        assert (job.executor, job.status, job.built, job.failed) == ("local ×2", "finished", 6, 0)
+        assert [s["status"] for s in job.steps["steps"]] == ["built"] * 6
+
+
+def test_a_failing_shot_in_a_parallel_render_does_not_stop_the_others(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    (project.root / "plates" / "actor.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not a movie")
+    report = render_project(project, jobs=2)
+    result = statuses(report)
+    assert result["shot 1-1"] == "failed" and result["shot 2-1"] == "built" and result["cut"] == "skipped"
+    assert "actor.mp4" in report.failed[0].reason and "\n" not in report.failed[0].reason
+    assert (project.out_dir / "shots" / "2-1.mp4").is_file()
+
+
+def test_a_change_rebuilds_what_uses_it_and_nothing_else(tmp_path: Path) -> None:
+    """(A changed shot prompt, through a generated background: tests/engines/test_render_one_prompt.py.)"""
+    project = make_tiny(tmp_path / "film")
+    render_project(project)
+    first_cut = (project.out_dir / "cut.mp4").read_bytes()
+
+    # A still-set shot's prompt steers nothing it is made of: nothing is rebuilt.
+    shots = project.root / "shots.toml"
+    shots.write_text(shots.read_text().replace('id = "2-1"', 'id = "2-1"\nprompt = "storm over the sea cliff"'))
+    assert set(statuses(render_project(Project.load(project.root))).values()) == {"cached"}
+
+    # One shot's plate: that shot and the cut.
+    green_plate(project.root / "plates" / "actor.mp4", FPS, block=(255, 40, 40))
+    built = {s for s, status in statuses(render_project(Project.load(project.root))).items() if status == "built"}
+    assert built == {"shot 1-1", "cut"}
+
+    # The look is in every prompt: every take, every shot and the cut.
+    settings = project.root / "soundstage.toml"
+    settings.write_text(settings.read_text().replace("teal nights", "amber dusk"))
+    changed = statuses(render_project(Project.load(project.root)))
+    assert set(changed.values()) == {"built"}, changed
+    assert (project.out_dir / "cut.mp4").read_bytes() != first_cut
+
+
+def test_a_render_on_postgresql(tmp_path: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(DATABASE_ENV, postgres_url)
+    project = make_tiny(tmp_path / "film")
+    report = render_project(project, jobs=2)
+    assert not report.failed, report.failed
+    assert not (project.state_dir / "soundstage.db").exists(), "nothing went to SQLite"
+    again = render_project(project)
+    assert set(statuses(again).values()) == {"cached"}
+    with open_database(postgres_url)() as session:
+        assert session.scalar(select(func.count()).select_from(RenderRecord)) == 3   # two shots and the cut
+        assert [j.status for j in session.scalars(select(Job).order_by(Job.id))] == ["finished", "finished"]
+
+
+def test_the_ray_executor_renders_the_same_film(tmp_path: Path, reference: dict[str, str]) -> None:
+    pytest.importorskip("ray")
+    project = make_tiny(tmp_path / "film", seconds=LONG)
+    report = render_project(project, executor="ray")
+    assert not report.failed, report.failed
+    assert film(project) == reference
+    with open_database(project.database)() as session:
+        job = session.get(Job, report.job)
+        assert job is not None and job.executor == "ray (local)"
+
+
+def test_an_old_project_keeps_its_renders_across_the_move_to_the_database(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    render_project(project)
+    # As soundstage 0.1 left it: the ledger in renders.json, no ledger table rows.
+    sessions = open_database(project.database)
+    with sessions.begin() as session:
+        rows = {row.output: row.key for row in session.scalars(select(RenderRecord))}
+        session.query(RenderRecord).delete()
+        session.query(Job).delete()
+    (project.state_dir / "renders.json").write_text(json.dumps(rows))
+    again = render_project(project)
+    assert set(statuses(again).values()) == {"cached"}
+    assert (project.state_dir / "renders.json.adopted").is_file()
+
+
+def test_copying_a_project_folder_keeps_it_cached(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    render_project(project)
+    moved = Project.load(shutil.copytree(project.root, tmp_path / "moved"))
+    assert set(statuses(render_project(moved)).values()) == {"cached"}
