@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -364,11 +365,100 @@ def approve(
     """Approve one take of a slot: renders use it from now on, whatever is generated later."""
     from soundstage.pipeline import Generation
 
+    approved = Generation(Project.load(project_dir)).store.approve(slot, _take_number(take))
+    out.print(f"approved {slot} {approved.label} ({approved.engine} · {approved.model})", highlight=False)
+
+
+@app.command()
+@reports_errors
+def note(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    subject: Annotated[str, typer.Argument(help="A shot (3-1) or a slot as `soundstage takes` lists it.")],
+    text: Annotated[str, typer.Argument(help="The note.")],
+    take: Annotated[str | None, typer.Option(help="On one take of the slot: v002.")] = None,
+    by: Annotated[str, typer.Option(help="Who says so.")] = "",
+) -> None:
+    """Leave a note on a shot, a slot or one take. Notes are kept; `soundstage notes` lists them."""
+    from soundstage.pipeline import Generation
+
+    store = Generation(Project.load(project_dir)).store
+    version = None if take is None else _take_number(take)
+    written = store.add_note(_subject(subject), text, by=by, version=version)
+    out.print(f"noted on {written.subject}" + (f" {take}" if take else ""), highlight=False)
+
+
+@app.command()
+@reports_errors
+def notes(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    subject: Annotated[str, typer.Argument(help="A shot or slot (default: every note).")] = "",
+    as_json: AsJson = False,
+) -> None:
+    """The notes on a shot or slot (and on everything under it), oldest first."""
+    from soundstage.pipeline import Generation
+
+    store = Generation(Project.load(project_dir)).store
+    found = store.notes(_subject(subject) if subject else "")
+    labels = {take.id: take.label for take in store.takes()} if found else {}
+    rows: list[dict[str, Any]] = [
+        {"subject": n.subject, "take": labels.get(n.take_id) if n.take_id else None, "by": n.author,
+         "at": n.created_at.isoformat(timespec="seconds"), "note": n.body} for n in found]
+    if as_json:
+        sys.stdout.write(json.dumps({"notes": rows}, indent=2, ensure_ascii=False) + "\n")
+        return
+    for row in rows:
+        where = row["subject"] + (f" {row['take']}" if row["take"] else "")
+        who = f" ({row['by']})" if row["by"] else ""
+        out.print(f"{row['at'][:16].replace('T', ' ')}  {escape(where)}{escape(who)}: {escape(row['note'])}",
+                  highlight=False)
+    if not rows:
+        out.print("no notes")
+
+
+@app.command()
+@reports_errors
+def jobs(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    last: Annotated[int, typer.Option(help="How many of the latest runs.", min=1)] = 10,
+    as_json: AsJson = False,
+) -> None:
+    """The latest render runs: when, how, what they built and cost, and how they ended."""
+    from soundstage.db import open_database
+    from soundstage.pipeline.ledger import Ledger
+
+    project = Project.load(project_dir)
+    runs = Ledger(open_database(project.database), project.root).jobs(last)
+    rows: list[dict[str, Any]] = [
+        {"job": j.id, "command": j.command, "executor": j.executor, "host": j.host, "status": j.status,
+         "started": j.started_at.isoformat(timespec="seconds"), "built": j.built, "cached": j.cached,
+         "failed": j.failed, "cost_usd": j.cost_usd, "seconds": round(j.seconds, 1)} for j in runs]
+    if as_json:
+        sys.stdout.write(json.dumps({"jobs": rows}, indent=2) + "\n")
+        return
+    table = Table(title=f"{project.settings.title}: {_count(rows, 'run')}", title_justify="left", box=box.SIMPLE_HEAD,
+                  caption="b/c/f: steps built, cached, failed", caption_justify="left")
+    for column in ("job", "started", "run", "status", "b/c/f", "spent", "time"):
+        table.add_column(column, no_wrap=True)
+    colour = {"finished": "green", "failed": "red", "killed": "red", "interrupted": "yellow"}
+    for row in rows:
+        table.add_row(str(row["job"]), row["started"][5:16].replace("T", " "),
+                      escape(f"{row['command']} ({row['executor']})"),
+                      f"[{colour.get(row['status'], 'white')}]{row['status']}[/]",
+                      f"{row['built']}/{row['cached']}/{row['failed']}", project.settings.budget.show(row["cost_usd"]),
+                      _duration(row["seconds"]))
+    out.print(table)
+
+
+def _subject(name: str) -> str:
+    """A bare shot id (3-1) means the shot; anything with a slash is a slot as given."""
+    return name if "/" in name else f"shot/{name}"
+
+
+def _take_number(take: str) -> int:
     version = take.lower().removeprefix("v")
     if not version.isdigit():
         raise ProjectError(f"take {take!r} is not a take number like v002")
-    approved = Generation(Project.load(project_dir)).store.approve(slot, int(version))
-    out.print(f"approved {slot} {approved.label} ({approved.engine} · {approved.model})", highlight=False)
+    return int(version)
 
 
 def _count(items: Sized, noun: str) -> str:

@@ -137,12 +137,14 @@ class _Run:
         status = "failed"
         try:
             self._render(shots, pool)
-            status = "failed" if self.report.failed else "finished"
+            status = "finished"
         except KeyboardInterrupt:
             status = "interrupted"
             raise
         finally:
             self.report.steps = [result for _, result in sorted(self.results.values(), key=lambda r: r[0])]
+            if status == "finished" and self.report.failed:
+                status = "failed"
             self.report.seconds = time.perf_counter() - started
             self.ledger.finish_job(self.report.job, status=status, cost_usd=self.report.cost_usd,
                                    seconds=self.report.seconds,

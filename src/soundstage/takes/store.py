@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage import __version__
 from soundstage.atomic import write_text
-from soundstage.db import DB_FILE, Approval, Spend, TakeRecord, open_database
+from soundstage.db import DB_FILE, Approval, Note, Spend, TakeRecord, open_database
 from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
 from soundstage.errors import BudgetError, EngineTimeout, ProjectError
 from soundstage.keys import content_key, file_digest
@@ -192,6 +192,31 @@ class TakeStore:
                                    + (f" (it has {have})" if have else " (it has no takes yet)"))
             session.merge(Approval(slot=slot, take_id=take.id, approved_by=by))
             return take
+
+    def add_note(self, subject: str, body: str, *, by: str = "", version: int | None = None) -> Note:
+        """A note on a shot (``shot/3-1``) or a slot, or with ``version`` on one of the slot's takes. Kept for
+        good: a later note answers an earlier one, it never replaces it."""
+        if not body.strip():
+            raise ProjectError("a note needs some text")
+        with self._sessions.begin() as session:
+            take_id = None
+            if version is not None:
+                take_id = session.scalar(select(TakeRecord.id).where(TakeRecord.slot == subject,
+                                                                     TakeRecord.version == version))
+                if take_id is None:
+                    raise ProjectError(f"slot {subject} has no take v{version:03d}")
+            note = Note(subject=subject, take_id=take_id, body=body.strip(), author=by)
+            session.add(note)
+            session.flush()
+            return note
+
+    def notes(self, subject: str = "") -> list[Note]:
+        """Notes on ``subject`` and everything under it (``shot/3-1`` includes ``shot/3-1/element/fire``)."""
+        with self._sessions() as session:
+            query = select(Note).order_by(Note.id)
+            if subject:
+                query = query.where((Note.subject == subject) | Note.subject.startswith(subject + "/"))
+            return list(session.scalars(query))
 
     def unapprove(self, slot: str) -> None:
         with self._sessions.begin() as session:

@@ -10,6 +10,7 @@ Ray is an optional extra: ``pip install 'soundstage[ray]'``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -29,7 +30,7 @@ class RayExecutor:
         self._started = not ray.is_initialized()
         if self._started:
             try:
-                ray.init(address=address, include_dashboard=False, logging_level="WARNING",
+                ray.init(address=address, include_dashboard=False, logging_level=logging.WARNING,
                          log_to_driver=False, configure_logging=True)
             except (ConnectionError, RuntimeError, ValueError) as exc:
                 raise ProjectError(f"cannot reach the Ray cluster at {address}: {exc}".splitlines()[0],
