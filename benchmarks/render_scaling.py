@@ -2,7 +2,7 @@
 
 Run it by hand, on a quiet machine (results in docs/benchmarks.md),
 
-    .venv/bin/python benchmarks/render_scaling.py [--shots 200] [--repeat 1] [--no-example] [--no-ray] [--json]
+    .venv/bin/python benchmarks/render_scaling.py [--shots 1000] [--repeat 1] [--no-example] [--no-ray] [--json]
     .venv/bin/python benchmarks/render_scaling.py --small          # a few seconds, for CI
 
 Two projects: the bundled example ``examples/moonlit-hanok`` (copied to a temp folder without its ``out/`` and
@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import render_overhead  # noqa: E402  (the synthetic project and the CLI runner are shared)
+import render_overhead  # the synthetic project and the CLI runner are shared
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "moonlit-hanok"
 STATE = ("out", ".soundstage")         # what a cold render must not find
@@ -47,7 +47,7 @@ class Variant:
     """One way of rendering: how many shots at once, how many frames of a shot at once, where."""
 
     name: str
-    jobs: int
+    jobs: int | None                 # None: the executor decides (Ray: one step per CPU)
     threads: int | None = None       # None: the project's own ``[render] threads`` (2 unless set)
     executor: str = "local"
 
@@ -58,7 +58,7 @@ class Variant:
 
 
 LOCAL = (Variant("jobs 1", 1), Variant("jobs 2", 2), Variant("jobs 2, threads 1", 2, threads=1))
-RAY = Variant("ray", 0, executor="ray")
+RAY = Variant("ray", None, executor="ray")
 
 
 def copy_example(source: Path, destination: Path) -> Path:
@@ -186,19 +186,20 @@ def machine() -> dict[str, Any]:
             "load": [round(x, 2) for x in os.getloadavg()]}
 
 
-def run(*, small: bool = False, shots: int = 200, repeat: int = 1, example: bool = True,
+def run(*, small: bool = False, shots: int = 1000, repeat: int = 1, example: bool = True,
         ray: bool = True) -> dict[str, Any]:
     """The whole benchmark; ``small`` is CI's: six synthetic shots, local variants only, once."""
     if small:
         shots, repeat, example, ray = 6, 1, False, False
+    load_before = [round(x, 2) for x in os.getloadavg()]
     projects = []
     if example:
         projects.append(measure("example", list(LOCAL), shots=shots, repeat=repeat))
     with_ray = ray and importlib.util.find_spec("ray") is not None
     synthetic = list(LOCAL) + ([RAY] if with_ray else [])
     projects.append(measure("synthetic", synthetic, shots=shots, repeat=repeat))
-    return {"machine": machine(), "repeat": repeat, "ray_init": ray_init_cost() if with_ray else None,
-            "projects": projects}
+    return {"machine": {**machine(), "load_before": load_before}, "repeat": repeat,
+            "ray_init": ray_init_cost() if with_ray else None, "projects": projects}
 
 
 def table(report: dict[str, Any]) -> str:
@@ -207,13 +208,12 @@ def table(report: dict[str, Any]) -> str:
         label = ("examples/moonlit-hanok" if project["project"] == "example" else
                  f"synthetic, {project['shots']} shots at {render_overhead.WIDTH}×{render_overhead.HEIGHT}")
         rows += [f"{label} ({project['steps']} steps)", "",
-                 "| variant | wall | render | takes / shots / cut (step s) | CPU | cores busy | speed-up | cut sha256 |",
+                 "| variant | wall, best (each run) | render | cut | CPU | cores busy | speed-up | cut sha256 |",
                  "|---|---:|---:|---:|---:|---:|---:|---|"]
         for r in project["results"]:
-            walls = " / ".join(f"{w:.1f}" for w in r["walls_s"])
-            steps = r["step_s"]
+            walls = " / ".join(f"{w:.2f}" for w in r["walls_s"])
             rows.append(f"| {r['variant']} | {r['wall_s']:.2f} s ({walls}) | {r['render_s']:.2f} s | "
-                        f"{steps['take']:.1f} / {steps['shot']:.1f} / {steps['cut']:.1f} | {r['cpu_s']:.1f} s | "
+                        f"{r['step_s']['cut']:.2f} s | {r['cpu_s']:.1f} s | "
                         f"{r['cores_busy']:.2f} | {r['speed_up']:.2f}× | {r['cut_sha256'][:12]} |")
         same = "yes" if project["identical"] else "NO"
         rows.append(f"\nout/cut.mp4 identical across every run: {same}"
@@ -228,7 +228,7 @@ def table(report: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--shots", type=int, default=200, help="shots in the synthetic project")
+    parser.add_argument("--shots", type=int, default=1000, help="shots in the synthetic project")
     parser.add_argument("--repeat", type=int, default=1, help="rounds of every variant (the best wall counts)")
     parser.add_argument("--small", action="store_true", help="six synthetic shots, local variants, once: for CI")
     parser.add_argument("--no-example", action="store_true", help="leave out the example project (~80 s a run)")
@@ -241,7 +241,8 @@ def main() -> None:
         print(json.dumps(report, indent=2))
     else:
         m = report["machine"]
-        print(f"{m['cores']} cores, {m['cpu']}, Python {m['python']}, load at the end {m['load']}\n")
+        print(f"{m['cores']} cores, {m['cpu']}, Python {m['python']}; "
+              f"load average before {m['load_before']}, after {m['load']}\n")
         print(table(report))
 
 
