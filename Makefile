@@ -37,6 +37,7 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/comp_ops.py
 	$(BIN)/python benchmarks/stream_speed.py
 	$(BIN)/python benchmarks/render_overhead.py
+	$(BIN)/python benchmarks/render_scaling.py
 
 # Rebuild the example's green-screen plates from the public-domain photograph (needs scikit-image).
 plates: $(DEV)

@@ -201,7 +201,23 @@ def test_two_processes_opening_a_new_sqlite_database_at_once(tmp_path: Path, pla
     assert schema_differences(engine) == []
 
 
+# Each transaction's first DDL statement waits a moment, so whichever process migrates first is still inside its
+# transaction when the other looks at the tables: unguarded, both find none and both create them.
+SLOW_FIRST_DDL = """
+CREATE FUNCTION slow_first_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF coalesce(current_setting('soundstage.slowed', true), '') = '' THEN
+        PERFORM set_config('soundstage.slowed', 'yes', true);
+        PERFORM pg_sleep(0.3);
+    END IF;
+END $$;
+CREATE EVENT TRIGGER slow_first_ddl ON ddl_command_start EXECUTE FUNCTION slow_first_ddl();
+"""
+
+
 def test_two_processes_opening_a_new_postgres_database_at_once(postgres_url: str, plain: list[Engine]) -> None:
+    with look_at(postgres_url, plain).begin() as connection:
+        connection.exec_driver_sql(SLOW_FIRST_DDL)
     assert open_twice_at_once(postgres_url) == ["opened", "opened"]
     engine = look_at(postgres_url, plain)
     assert versions(engine) == [SCHEMA_HEAD]

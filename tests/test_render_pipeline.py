@@ -231,3 +231,38 @@ def test_copying_a_project_folder_keeps_it_cached(tmp_path: Path) -> None:
     render_project(project)
     moved = Project.load(shutil.copytree(project.root, tmp_path / "moved"))
     assert set(statuses(render_project(moved)).values()) == {"cached"}
+
+
+def test_finished_outputs_are_published_to_storage_by_the_worker_that_made_them(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    render_project(project)                      # rendered before there was any storage
+    store = tmp_path / "store"
+    settings = project.root / "soundstage.toml"
+    settings.write_text(settings.read_text() + f'[render]\nstorage = "file://{store}"\n')
+    project = Project.load(project.root)
+
+    # Added later: the finished outputs are published, not rendered again.
+    assert set(statuses(render_project(project, jobs=2)).values()) == {"cached"}
+    published = {p.relative_to(store).as_posix(): p.read_bytes() for p in store.rglob("*") if p.is_file()}
+    assert published == {name: (project.root / name).read_bytes()
+                         for name in ("out/shots/1-1.mp4", "out/shots/2-1.mp4", "out/cut.mp4")}
+    stamps = {p: p.stat().st_mtime_ns for p in store.rglob("*.mp4")}
+    assert set(statuses(render_project(project, jobs=2)).values()) == {"cached"}
+    assert {p: p.stat().st_mtime_ns for p in store.rglob("*.mp4")} == stamps, "nothing published twice"
+
+    # A changed shot is published by the worker that rendered it, then the cut.
+    green_plate(project.root / "plates" / "actor.mp4", FPS, block=(255, 40, 40))
+    assert not render_project(project, jobs=2).failed
+    for name in ("out/shots/1-1.mp4", "out/cut.mp4"):
+        assert (store / name).read_bytes() == (project.root / name).read_bytes()
+    assert not list(store.rglob(".*partial*"))
+
+
+def test_storage_that_cannot_be_reached_fails_the_step_in_one_line(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    settings = project.root / "soundstage.toml"
+    settings.write_text(settings.read_text() + '[render]\nstorage = "nosuchstore://bucket/film"\n')
+    report = render_project(Project.load(project.root))
+    assert statuses(report)["shot 1-1"] == "failed"
+    reason = report.failed[0].reason
+    assert "cannot open storage nosuchstore://bucket/film" in reason and "\n" not in reason

@@ -85,6 +85,8 @@ class RenderSettings(BaseModel):
     jobs: int = Field(1, ge=1, le=256, description="shots rendered at once on this machine (--jobs)")
     executor: Literal["local", "ray"] = Field("local", description="ray: run the steps as Ray tasks (--executor)")
     ray_address: str | None = Field(None, description="the Ray cluster to join, e.g. ray://head:10001 (--address)")
+    storage: str | None = Field(None, description="also publish finished outputs here: a path or an fsspec URL "
+                                                  "such as s3://bucket/film (pip install 'soundstage[storage]')")
 
 
 class DatabaseSettings(BaseModel):

@@ -31,12 +31,16 @@ class Ledger:
             self._keys = {row.output: row.key for row in session.scalars(select(RenderRecord))}
         self._adopt_legacy(root / ".soundstage" / LEGACY_FILE)
 
-    def is_current(self, output: Path, key: str) -> bool:
-        return self._keys.get(self._name(output)) == key and output.exists()
+    def is_current(self, output: Path, key: str, *, storage: str | None = None) -> bool:
+        """Whether ``output`` was made from ``key`` and is still there (or, with ``storage``, was published
+        there; the store is not asked, so a no-op render stays a local affair)."""
+        current = self._keys.get(self._name(output, storage)) == key
+        return current and (storage is not None or output.exists())
 
-    def record(self, outputs: Iterable[Path], key: str, *, job: int | None = None, seconds: float = 0.0) -> None:
-        """Enter finished files (already in place) as made from ``key``, in one transaction."""
-        names = [self._name(output) for output in outputs]
+    def record(self, outputs: Iterable[Path], key: str, *, storage: str | None = None, job: int | None = None,
+               seconds: float = 0.0) -> None:
+        """Enter finished files (already in place, or with ``storage`` published there) as made from ``key``."""
+        names = [self._name(output, storage) for output in outputs]
         with self._sessions.begin() as session:
             for name in names:
                 session.merge(RenderRecord(output=name, key=key, job_id=job, seconds=seconds, made_at=now()))
@@ -70,8 +74,9 @@ class Ledger:
 
     # ------------------------------------------------------------------------------------------ inside
 
-    def _name(self, output: Path) -> str:
-        return output.relative_to(self.root).as_posix()
+    def _name(self, output: Path, storage: str | None = None) -> str:
+        name = output.relative_to(self.root).as_posix()
+        return name if storage is None else f"{storage.rstrip('/')}::{name}"
 
     def _adopt_legacy(self, path: Path) -> None:
         """Take in a ``renders.json`` left by soundstage before 0.2, so nothing it lists is rendered again."""

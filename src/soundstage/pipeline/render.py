@@ -28,6 +28,7 @@ from soundstage.pipeline.executors import Executor, open_executor
 from soundstage.pipeline.ledger import Ledger
 from soundstage.pipeline.lock import render_lock
 from soundstage.pipeline.shot import RENDER_CODE, render_shot, shot_frames, shot_key, shot_outputs
+from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
 from soundstage.project import Project
 from soundstage.script.breakdown import Shot
@@ -248,13 +249,18 @@ class _Run:
             return
         outputs = shot_outputs(self.project, shot)
         if all(self.ledger.is_current(path, key) for path in outputs):
+            try:
+                self._published(outputs, key)
+            except SoundstageError as exc:
+                self._fail(step, exc)
+                return
             shot_files[shot.id] = (outputs[0], key)
             self._finish(StepResult(step, "cached", outputs[0]))
             return
 
         def settle(warnings: list[str]) -> None:
             self.report.warnings += [f"shot {shot.id}: {warning}" for warning in warnings]
-            self.ledger.record(outputs, key, job=self.report.job, seconds=self._elapsed(step))
+            self._record(outputs, key, self._elapsed(step))
             shot_files[shot.id] = (outputs[0], key)
             self._finish(StepResult(step, "built", outputs[0], seconds=self._elapsed(step)))
 
@@ -270,6 +276,7 @@ class _Run:
         cut_key = content_key(RENDER_CODE, "cut", [k for _, k in shot_files])
         output = self.project.out_dir / "cut.mp4"
         if self.ledger.is_current(output, cut_key):
+            self._published([output], cut_key)
             return StepResult("cut", "cached", output)
         total = sum(probe(path).frames for path, _ in shot_files)
         self.progress.planned("cut", total)
@@ -283,8 +290,25 @@ class _Run:
         started = time.perf_counter()
         assemble_cut([p for p, _ in shot_files], output, width=width, height=height, fps=settings.fps,
                      on_frame=tick)
-        self.ledger.record([output], cut_key, job=self.report.job, seconds=time.perf_counter() - started)
+        publish(settings.render.storage, self.project.root, [output])
+        self._record([output], cut_key, time.perf_counter() - started)
         return StepResult("cut", "built", output)
+
+    # ------------------------------------------------------------------------------------------ the books
+
+    def _record(self, outputs: list[Path], key: str, seconds: float) -> None:
+        """Enter outputs made (and published, with ``[render] storage``) from ``key``."""
+        storage = self.project.settings.render.storage
+        self.ledger.record(outputs, key, job=self.report.job, seconds=seconds)
+        if storage:
+            self.ledger.record(outputs, key, storage=storage, job=self.report.job, seconds=seconds)
+
+    def _published(self, outputs: list[Path], key: str) -> None:
+        """Finished here but not yet in storage (storage set since, or a killed upload): publish them now."""
+        storage = self.project.settings.render.storage
+        if storage and not all(self.ledger.is_current(path, key, storage=storage) for path in outputs):
+            publish(storage, self.project.root, outputs)
+            self.ledger.record(outputs, key, storage=storage, job=self.report.job)
 
     # ------------------------------------------------------------------------------------------ running
 

@@ -36,6 +36,7 @@ from soundstage.media import (
     read_frames,
     read_image,
 )
+from soundstage.pipeline.storage import publish
 from soundstage.project import PlateSettings, Project
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
@@ -105,6 +106,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]],
                    for path in outputs]
         comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
                     on_frame=lambda done: progress(done, frames))
+    publish(settings.render.storage, project.root, shot_outputs(project, shot))   # from the worker that made it
     return warnings
 
 
