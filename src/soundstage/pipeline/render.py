@@ -108,8 +108,7 @@ def render_project(project: Project, *, shots: Sequence[str] | None = None, prog
 @dataclass
 class _Shot:
     shot: Shot
-    slots: list[str]
-    index: int
+    slots: list[str]      # the takes it is made of
 
 
 class _Run:
@@ -123,7 +122,7 @@ class _Run:
         self.ledger = Ledger(self.sessions, project.root)
         self.generation = Generation(project, database=self.sessions)
         self.takes: dict[str, TakeRecord] = {}
-        self.failed_slots: dict[str, str] = {}
+        self.failed_slots: set[str] = set()
         self.running: dict[Future[Any], tuple[str, Callable[[Any], None]]] = {}   # → (step, what to do after)
         self.results: dict[str, tuple[int, StepResult]] = {}     # step → (plan order, result)
         self.order_of: dict[str, int] = {}
@@ -173,7 +172,7 @@ class _Run:
         for index, name in enumerate([f"take {slot}" for slot in orders] +
                                      [f"shot {shot.id}" for shot in breakdown.shots] + ["cut"]):
             self.order_of[name] = index
-        waiting = [_Shot(shot, slots_of.get(shot.id, []), i) for i, shot in enumerate(breakdown.shots)]
+        waiting = [_Shot(shot, slots_of.get(shot.id, [])) for shot in breakdown.shots]
         shot_files: dict[str, tuple[Path, str]] = {}
 
         with serving(self.generation):
@@ -351,7 +350,7 @@ class _Run:
 
     def _fail(self, step: str, reason: SoundstageError | str, slot: str | None = None) -> None:
         if slot is not None:
-            self.failed_slots[slot] = str(reason)
+            self.failed_slots.add(slot)
         self._finish(StepResult(step, "failed", reason=str(reason), seconds=self._elapsed(step)))
 
     def _finish(self, result: StepResult) -> None:
