@@ -30,7 +30,8 @@ SCHEMA_HEAD = "0002"
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """UTC without a zone: the columns hold no zone, and PostgreSQL would shift a zoned time to its own."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
@@ -156,7 +157,11 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
     """Open the project database, creating or migrating it. A path means SQLite in WAL mode; a URL (a studio's
     PostgreSQL, ``postgresql+psycopg://…``) is used as given."""
     if isinstance(url_or_path, Path):
-        url_or_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            url_or_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ProjectError(f"cannot make the folder for the project database: {exc.strerror}",
+                               path=url_or_path.parent) from None
         engine = create_engine(f"sqlite:///{url_or_path}")
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite's default deferred transactions would let two processes both read the budget, then both
@@ -199,16 +204,18 @@ def _hidden(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
     except (SQLAlchemyError, ValueError):
         return "(unreadable URL)"
+    query = {k: ("hidden" if "pass" in k.lower() else v) for k, v in parsed.query.items()}
+    return parsed.set(query=query).render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None     # let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")  # wait for another process's write, rather than fail
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

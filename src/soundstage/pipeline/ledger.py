@@ -86,6 +86,8 @@ class Ledger:
             keys = json.loads(path.read_text("utf-8"))
         except (ValueError, OSError):
             keys = {}     # a damaged ledger only costs re-renders, never output
+        if not isinstance(keys, dict):
+            keys = {}
         adopted = {name: key for name, key in keys.items() if isinstance(key, str) and name not in self._keys}
         if adopted:
             with self._sessions.begin() as session:
