@@ -21,16 +21,7 @@ from soundstage.engines import AssetKind, AssetRequest, load_engine
 from soundstage.errors import BudgetError, ProjectError
 from soundstage.project import Budget
 from soundstage.takes import PriceTable, TakeStore
-
-CPU_AT_1000_USD = """\
-[[price]]
-engine = "procedural"
-model = "*"
-unit = "cpu_second"
-usd = 1000.0
-date = "2026-11-25"
-source = "test rate"
-"""
+from test_takes import CPU_AT_1000_USD
 
 
 def request(seed: int = 3) -> AssetRequest:

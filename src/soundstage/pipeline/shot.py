@@ -42,7 +42,7 @@ from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-2"
+RENDER_CODE = f"{__version__}/render-3"   # 3: OpenCV 4:2:0 and mbtree off (same bytes each run)
 
 # Elements that fall between the camera and the actors; everything else plays behind them.
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
