@@ -9,7 +9,7 @@ Two projects: the bundled example ``examples/moonlit-hanok`` (copied to a temp f
 ``.soundstage/``, so nothing is cached; the example itself is never touched), and a synthetic project of many
 short shots, the one ``render_overhead.py`` builds (64×36, 8 fps, 4 frames a shot), where what is timed is mostly
 the cost of handing steps out. Every variant renders a fresh copy, through ``soundstage render --json`` in its own
-process, as a user pays it: ``--jobs 1`` (this process, two frame threads), ``--jobs 2`` (two worker processes,
+process, as a user pays it: ``--jobs 1`` (in-process, two frame threads), ``--jobs 2`` (two worker processes,
 two frame threads each), ``--jobs 2`` with ``[render] threads = 1``, and, if Ray imports, ``--executor ray`` once
 on the synthetic project; ``ray.init`` is also timed on its own in a fresh process, since the Ray row pays it.
 Repeats are interleaved (every variant once, then again), so a busy neighbour slows all of them alike; the
