@@ -31,8 +31,8 @@ def test_a_model_step_gets_a_gpu_and_a_comp_step_none(cluster_with_a_gpu: None) 
         assert executor.name == "ray (local)"
         on_gpu = executor.submit("take set/x", gpus_seen, gpus=1.0)
         on_cpu = executor.submit("shot 1-1", gpus_seen)
-        assert on_gpu.result(timeout=60) == [0]
-        assert on_cpu.result(timeout=60) == []
+        assert on_gpu.result(timeout=60).value == [0]
+        assert on_cpu.result(timeout=60).value == []
     finally:
         executor.close()
     assert ray.is_initialized(), "a cluster the executor did not start is left running"

@@ -126,7 +126,8 @@ class _Run:
         self.running: dict[Future[Any], tuple[str, Callable[[Any], None]]] = {}   # → (step, what to do after)
         self.results: dict[str, tuple[int, StepResult]] = {}     # step → (plan order, result)
         self.order_of: dict[str, int] = {}
-        self._started: dict[str, float] = {}
+        self._started: dict[str, float] = {}                     # step → when it was handed to the executor
+        self._ran: dict[str, float] = {}                         # step → seconds it ran on its worker
         self._slot_of: dict[str, str] = {}                       # a take's step → its slot
 
     def render(self, shots: Sequence[str] | None, pool: Executor) -> RenderReport:
@@ -219,7 +220,8 @@ class _Run:
             self.takes[order.slot] = take
             if generated:
                 self.report.cost_usd += take.cost_usd
-            self._finish(StepResult(step, "built" if generated else "cached", self.generation.store.files(take)[0]))
+            self._finish(StepResult(step, "built" if generated else "cached", self.generation.store.files(take)[0],
+                                    seconds=self._elapsed(step)))
 
         try:
             gpus = 1.0 if self.generation.wants_gpu(order) else 0.0
@@ -326,7 +328,7 @@ class _Run:
             return
         step, settle = self.running.pop(future)
         try:
-            value = future.result()
+            done = future.result()
         except SoundstageError as exc:
             self._fail(step, exc, slot=self._slot_of.get(step))
             return
@@ -336,7 +338,8 @@ class _Run:
         except Exception as exc:     # a bug in one step must not lose the others' work
             self._fail(step, f"{type(exc).__name__}: {exc}", slot=self._slot_of.get(step))
             return
-        settle(value)
+        self._ran[step] = done.seconds
+        settle(done.value)
 
     def _step(self, step: str, work: Callable[[], StepResult]) -> None:
         started = time.perf_counter()
@@ -358,5 +361,8 @@ class _Run:
         self.progress.finished(result)
 
     def _elapsed(self, step: str) -> float:
+        """How long the step ran on its worker; else (it failed there) since it was handed over."""
+        if step in self._ran:
+            return self._ran[step]
         started = self._started.get(step)
         return time.perf_counter() - started if started is not None else 0.0

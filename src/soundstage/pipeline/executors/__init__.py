@@ -8,8 +8,10 @@ folder, which on a cluster is a shared path.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from soundstage.errors import ProjectError
@@ -17,10 +19,24 @@ from soundstage.errors import ProjectError
 Report = Callable[[str, int, int], None]      # (step, done, total), called in the rendering process
 
 
+@dataclass(frozen=True)
+class Done:
+    """What a step returned, and how long it ran where it ran (not counting its wait for a worker)."""
+
+    value: Any
+    seconds: float
+
+
+def timed(work: Callable[..., Any], args: tuple[Any, ...], progress: Callable[[int, int], None]) -> Done:
+    started = time.perf_counter()
+    value = work(*args, progress=progress)
+    return Done(value, time.perf_counter() - started)
+
+
 class Executor(Protocol):
     name: str          # as the job log shows it: "local", "local ×2", "ray (local)"
 
-    def submit(self, step: str, work: Callable[..., Any], *args: Any, gpus: float = 0.0) -> Future[Any]:
+    def submit(self, step: str, work: Callable[..., Any], *args: Any, gpus: float = 0.0) -> Future[Done]:
         """Run ``work(*args, progress=…)`` for ``step``; ``gpus`` is what the step needs of a GPU (Ray asks)."""
         ...
 
@@ -43,4 +59,4 @@ def open_executor(kind: str, *, jobs: int, address: str | None, report: Report) 
     return InlineExecutor(report) if jobs == 1 else ProcessExecutor(jobs, report)
 
 
-__all__ = ["Executor", "Report", "open_executor"]
+__all__ = ["Done", "Executor", "Report", "open_executor", "timed"]

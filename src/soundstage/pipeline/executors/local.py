@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from functools import partial
 from typing import Any
 
-from soundstage.pipeline.executors import Report
+from soundstage.pipeline.executors import Done, Report, timed
 
 
 class InlineExecutor:
@@ -30,10 +30,10 @@ class InlineExecutor:
     def __init__(self, report: Report) -> None:
         self._report = report
 
-    def submit(self, step: str, work: Callable[..., Any], *args: Any, gpus: float = 0.0) -> Future[Any]:
-        future: Future[Any] = Future()
+    def submit(self, step: str, work: Callable[..., Any], *args: Any, gpus: float = 0.0) -> Future[Done]:
+        future: Future[Done] = Future()
         try:
-            future.set_result(work(*args, progress=partial(self._report, step)))
+            future.set_result(timed(work, args, partial(self._report, step)))
         except Exception as exc:
             future.set_exception(exc)
         return future
@@ -56,7 +56,7 @@ class ProcessExecutor:
         self._pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker,
                                          initargs=(self._progress, os.getpid()))
 
-    def submit(self, step: str, work: Callable[..., Any], *args: Any, gpus: float = 0.0) -> Future[Any]:
+    def submit(self, step: str, work: Callable[..., Any], *args: Any, gpus: float = 0.0) -> Future[Done]:
         return self._pool.submit(_run, step, work, args)
 
     def poll(self) -> None:
@@ -82,7 +82,7 @@ def _start_worker(progress: Any, parent: int) -> None:
         os._exit(1)
 
 
-def _run(step: str, work: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+def _run(step: str, work: Callable[..., Any], args: tuple[Any, ...]) -> Done:
     last = [-1]
 
     def progress(done: int, total: int) -> None:
@@ -90,4 +90,4 @@ def _run(step: str, work: Callable[..., Any], args: tuple[Any, ...]) -> Any:
             last[0] = done
             _queue.put((step, done, total))
 
-    return work(*args, progress=progress)
+    return timed(work, args, progress)

@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from soundstage.errors import ProjectError
-from soundstage.pipeline.executors import Report
+from soundstage.pipeline.executors import Done, Report, timed
 
 
 class RayExecutor:
@@ -40,11 +40,11 @@ class RayExecutor:
         self._gpus = ray.cluster_resources().get("GPU", 0) > 0
         self._task = ray.remote(_run)
 
-    def submit(self, step: str, work: Callable[..., Any], *args: Any, gpus: float = 0.0) -> Future[Any]:
+    def submit(self, step: str, work: Callable[..., Any], *args: Any, gpus: float = 0.0) -> Future[Done]:
         # A model step asks for a GPU only where the cluster has one; without, it runs on a CPU worker.
         options = {"num_gpus": gpus, "num_cpus": 1} if gpus and self._gpus else {"num_cpus": 1}
         # Ray has no per-frame channel back here: the step's bar moves when the render sees it finish.
-        future: Future[Any] = self._task.options(**options).remote(work, args).future()
+        future: Future[Done] = self._task.options(**options).remote(work, args).future()
         return future
 
     def poll(self) -> None:
@@ -55,5 +55,5 @@ class RayExecutor:
             self._ray.shutdown()
 
 
-def _run(work: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-    return work(*args, progress=lambda done, total: None)
+def _run(work: Callable[..., Any], args: tuple[Any, ...]) -> Done:
+    return timed(work, args, lambda done, total: None)
