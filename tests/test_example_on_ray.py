@@ -39,6 +39,6 @@ def test_the_example_renders_on_ray_as_it_does_here(tmp_path: Path) -> None:
     assert not report.failed, report.failed
     assert report.count("built") == len(report.steps)
     here = small_example(tmp_path / "here")
-    assert not render_project(here).failed
+    assert not render_project(here, jobs=1).failed
     assert films(on_ray) == films(here)
     assert len(films(here)) == 1 + len(list((here.out_dir / "shots").glob("*.mp4")))
