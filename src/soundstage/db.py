@@ -14,6 +14,8 @@ brings it up to date, so a project made by an older soundstage keeps its takes, 
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -211,11 +213,27 @@ def _hidden(url: str) -> str:
     return parsed.set(query=query).render_as_string(hide_password=True)
 
 
+def _wal(cursor: Any) -> None:
+    """WAL mode, set once in the file. Switching needs the file to itself and SQLite does not wait for that
+    (busy_timeout does not cover it): two processes opening a new database at once could fail here."""
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+        return
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None     # let SQLAlchemy's "begin" event issue BEGIN IMMEDIATE
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA busy_timeout=30000")  # wait for another process's write, rather than fail
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _wal(cursor)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
