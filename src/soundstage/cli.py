@@ -449,6 +449,79 @@ def jobs(
     out.print(table)
 
 
+keys_app = typer.Typer(help="The project's signing identity for C2PA manifests.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("init")
+@reports_errors
+def keys_init(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace existing keys.")] = False,
+) -> None:
+    """Make the project's root CA, intermediate and signing key, in .soundstage/keys/ (never in out/)."""
+    from soundstage.provenance import init_keys
+
+    project = Project.load(project_dir)
+    identity = init_keys(project.root, force=force, title=project.settings.title)
+    out.print(f"signing key {identity.key} (private, mode 0600)", highlight=False)
+    out.print(f"certificate chain {identity.chain}", highlight=False)
+    out.print(f"root certificate {identity.root}: give it to whoever checks your files "
+              f"(soundstage verify FILE --trust {identity.root.name if identity.root else 'root.pem'})",
+              highlight=False)
+
+
+@app.command()
+@reports_errors
+def verify(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A PNG, JPEG, MP4 or MOV.")],
+    trust: Annotated[Path | None, typer.Option("--trust", metavar="ROOT.pem",
+                                               help="A root certificate to trust (a project's root.pem).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+) -> None:
+    """Check a file's C2PA manifest: who signed it, how it was made, what went into it. Exit 0 only if it holds."""
+    from soundstage.provenance import verify_file
+
+    verdict = verify_file(file, trust=trust)
+    if as_json:
+        sys.stdout.write(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        _print_verdict(verdict, trusted_with=trust)
+    if not verdict.ok:
+        raise typer.Exit(1)
+
+
+def _print_verdict(verdict: Any, trusted_with: Path | None) -> None:
+    if verdict.state == "none":
+        out.print(f"{escape(str(verdict.path))}: no C2PA manifest", highlight=False)
+        return
+    colour = {"Trusted": "green", "Valid": "yellow"}.get(verdict.state, "red")
+    said = f"[{colour}]{verdict.state}[/]" + (" [red]tampered[/]" if verdict.tampered else "")
+    said += f", signed by {escape(verdict.signer)}" if verdict.signer else ""
+    if verdict.state == "Valid" and trusted_with is None:
+        said += " (the signature holds; give --trust ROOT.pem to check the signer)"
+    out.print(f"{escape(str(verdict.path))}: {said}", highlight=False)
+    for action in verdict.actions:
+        out.print(f"  {_action_line(action)}", highlight=False)
+
+    def chain(ingredients: Any, depth: int) -> None:
+        for item in ingredients:
+            state = f" [{'red' if item.state == 'Invalid' else 'dim'}]{item.state or 'unsigned'}[/]"
+            out.print(f"{'  ' * depth}└ {item.relationship} {escape(item.title)}{state}", highlight=False)
+            for action in item.actions:
+                out.print(f"{'  ' * (depth + 1)}  {_action_line(action)}", highlight=False)
+            chain(item.ingredients, depth + 1)
+
+    chain(verdict.ingredients, 1)
+    for error in verdict.errors:
+        out.print(f"  [red]{escape(error)}[/]", highlight=False)
+
+
+def _action_line(action: Any) -> str:
+    source = action.digital_source_type.rsplit("/", 1)[-1] if action.digital_source_type else ""
+    agent = f" by {action.software_agent}" if action.software_agent else ""
+    return escape(f"{action.action} {source}".strip() + agent)
+
 def _subject(name: str) -> str:
     """A bare shot id (3-1) means the shot; anything with a slash is a slot as given."""
     return name if "/" in name else f"shot/{name}"

@@ -1,0 +1,163 @@
+"""The project's signing identity: its own root CA, an intermediate and a signing certificate.
+
+A project signs its takes, shots and cut with a key only it holds, so anyone given ``root.pem`` can check
+that a file came out of this project unaltered. The keys live in ``.soundstage/keys/``, never in ``out/``,
+so a delivery folder never carries them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from soundstage.atomic import atomic_path, write_bytes
+from soundstage.errors import ProjectError
+
+__all__ = ["CHAIN_FILE", "KEY_FILE", "ROOT_FILE", "Identity", "init_keys", "keys_dir", "load_identity"]
+
+KEY_FILE = "signing.key"     # PKCS#8 PEM, mode 0600
+CHAIN_FILE = "chain.pem"     # signing certificate, then the intermediate: what c2pa embeds
+ROOT_FILE = "root.pem"       # the trust anchor a reviewer is given
+ROOT_YEARS, INTERMEDIATE_YEARS, SIGNING_YEARS = 20, 10, 2
+# C2PA accepts a signing certificate whose extended key usage names e-mail protection or this one.
+C2PA_SIGNING_EKU = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Where a signing identity's files are. The key is read only when a file is signed."""
+
+    key: Path
+    chain: Path
+    root: Path | None = None
+
+    def key_pem(self) -> bytes:
+        return self.key.read_bytes()
+
+    def chain_pem(self) -> bytes:
+        return self.chain.read_bytes()
+
+
+def keys_dir(project_root: str | Path) -> Path:
+    return Path(project_root) / ".soundstage" / "keys"
+
+
+def init_keys(project_root: str | Path, *, force: bool = False, title: str | None = None) -> Identity:
+    """Make the project's root CA, intermediate and signing certificate (EC P-256) and write them."""
+    folder = keys_dir(project_root)
+    paths = Identity(folder / KEY_FILE, folder / CHAIN_FILE, folder / ROOT_FILE)
+    existing = [p for p in (paths.key, paths.chain, paths.root) if p is not None and p.exists()]
+    if existing and not force:
+        raise ProjectError("signing keys already exist; nothing was written", path=folder,
+                           hint="--force makes new ones; files signed before then check only against the old root.pem")
+    name = title or _project_title(Path(project_root))
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)   # a little slack for clocks that differ
+    root_key, ca_key, signing_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
+    root_name = _name(f"{name} root CA", name)
+    ca_name = _name(f"{name} intermediate CA", name)
+    root = _certificate(root_name, root_name, root_key.public_key(), root_key, now, ROOT_YEARS, ca=True,
+                        path_length=1)
+    ca = _certificate(ca_name, root_name, ca_key.public_key(), root_key, now, INTERMEDIATE_YEARS, ca=True,
+                      path_length=0, issuer_cert=root)
+    signing = _certificate(_name(f"{name} signing", name), ca_name, signing_key.public_key(), ca_key, now,
+                           SIGNING_YEARS, ca=False, issuer_cert=ca)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_private(paths.key, signing_key.private_bytes(serialization.Encoding.PEM,
+                                                        serialization.PrivateFormat.PKCS8,
+                                                        serialization.NoEncryption()))
+    pem = serialization.Encoding.PEM
+    write_bytes(paths.chain, signing.public_bytes(pem) + ca.public_bytes(pem))
+    assert paths.root is not None
+    write_bytes(paths.root, root.public_bytes(pem))
+    return paths
+
+
+def load_identity(project_root: str | Path, *, key: str | Path | None = None,
+                  chain: str | Path | None = None) -> Identity:
+    """The project's identity, or a studio's own key and chain given explicitly."""
+    folder = keys_dir(project_root)
+    found = Identity(Path(key) if key else folder / KEY_FILE, Path(chain) if chain else folder / CHAIN_FILE,
+                     folder / ROOT_FILE if (folder / ROOT_FILE).is_file() else None)
+    for path in (found.key, found.chain):
+        if not path.is_file():
+            raise ProjectError("no signing key or certificate chain here", path=path,
+                               hint="make them with 'soundstage keys init'")
+    _check_pair(found)
+    return found
+
+
+def _check_pair(identity: Identity) -> None:
+    """Refuse a key its chain does not certify now, rather than sign files no one can verify.
+
+    Errors name the files, never their content.
+    """
+    try:
+        key = serialization.load_pem_private_key(identity.key_pem(), password=None)
+    except (ValueError, TypeError):
+        raise ProjectError("not an unencrypted PKCS#8 PEM private key", path=identity.key) from None
+    try:
+        certificate = x509.load_pem_x509_certificates(identity.chain_pem())[0]
+    except (ValueError, IndexError):
+        raise ProjectError("not a PEM certificate chain", path=identity.chain) from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise ProjectError("the signing key must be EC P-256 (ES256)", path=identity.key)
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if (key.public_key().public_bytes(serialization.Encoding.DER, public)
+            != certificate.public_key().public_bytes(serialization.Encoding.DER, public)):
+        raise ProjectError("the signing key does not match the first certificate of the chain", path=identity.chain)
+
+
+def _project_title(root: Path) -> str:
+    from soundstage.project import Project
+
+    try:
+        return Project.load(root).settings.title
+    except ProjectError:
+        return root.resolve().name
+
+
+def _name(common: str, organisation: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common[:64]),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64])])
+
+
+def _certificate(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey,
+                 signing_key: ec.EllipticCurvePrivateKey, now: dt.datetime, years: int, *, ca: bool,
+                 path_length: int | None = None, issuer_cert: x509.Certificate | None = None) -> x509.Certificate:
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
+               .serial_number(x509.random_serial_number()).not_valid_before(now)
+               .not_valid_after(now + dt.timedelta(days=365 * years))
+               .add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
+               .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False))
+    if issuer_cert is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_cert.public_key()),  # type: ignore[arg-type]
+            critical=False)
+    if ca:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False),
+            critical=True)
+    else:
+        builder = builder.add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False),
+            critical=True)
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([C2PA_SIGNING_EKU, ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """The key file is 0600 from its first byte: the temporary is made 0600 and renamed over."""
+    with atomic_path(path) as tmp:
+        os.chmod(tmp, 0o600)
+        tmp.write_bytes(content)
+    os.chmod(path, 0o600)
