@@ -38,6 +38,7 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/stream_speed.py
 	$(BIN)/python benchmarks/render_overhead.py
 	$(BIN)/python benchmarks/render_scaling.py
+	$(BIN)/python benchmarks/watermark.py
 
 # Rebuild the example's green-screen plates from the public-domain photograph (needs scikit-image).
 plates: $(DEV)
