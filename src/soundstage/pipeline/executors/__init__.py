@@ -51,7 +51,7 @@ def open_executor(kind: str, *, jobs: int, address: str | None, report: Report) 
     if kind == "ray":
         from soundstage.pipeline.executors.ray import RayExecutor
 
-        return RayExecutor(address, report)
+        return RayExecutor(address)    # Ray has no progress channel back; steps report when they finish
     if kind != "local":
         raise ProjectError(f"no executor {kind!r}; use local or ray")
     from soundstage.pipeline.executors.local import InlineExecutor, ProcessExecutor

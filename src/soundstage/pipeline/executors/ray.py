@@ -16,17 +16,16 @@ from concurrent.futures import Future
 from typing import Any
 
 from soundstage.errors import ProjectError
-from soundstage.pipeline.executors import Done, Report, timed
+from soundstage.pipeline.executors import Done, timed
 
 
 class RayExecutor:
-    def __init__(self, address: str | None, report: Report) -> None:
+    def __init__(self, address: str | None) -> None:
         try:
             import ray
         except ImportError:
             raise ProjectError("the ray executor needs Ray", hint="pip install 'soundstage[ray]'") from None
         self._ray = ray
-        self._report = report
         self._started = not ray.is_initialized()
         if self._started:
             try:
