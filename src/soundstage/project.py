@@ -100,6 +100,17 @@ class DatabaseSettings(BaseModel):
     url: str | None = Field(None, description="e.g. postgresql+psycopg://render@db.studio/film (a shared server)")
 
 
+class ReportSettings(BaseModel):
+    """How the reports read: their language, and the currency amounts are shown in (with the rate's date)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["en", "ko"] = Field("en", description="the labels of every report: English or Korean")
+    currency: Literal["USD", "KRW"] | None = Field(None, description="default: the budget's currency")
+    usd_rate: float | None = Field(None, gt=0, description="one US dollar in `currency`; default: the budget's")
+    rate_date: str | None = Field(None, description="when usd_rate was read, printed beside it, e.g. 2026-11-30")
+
+
 class Settings(BaseModel):
     """``soundstage.toml``. Unknown keys are refused, so a typo never silently falls back to a default."""
 
@@ -118,6 +129,7 @@ class Settings(BaseModel):
     plates: PlateSettings = PlateSettings()
     render: RenderSettings = RenderSettings()
     database: DatabaseSettings = DatabaseSettings()
+    reports: ReportSettings = ReportSettings()
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                description="[engines.<name>] tables, checked by each engine")
 
