@@ -2,12 +2,12 @@
 
 The example as shipped (1280×720) is what `make demo` renders; here it is copied, conformed to 320×180 with
 `[plates] size = "fit"` (the plates are 16:9, so nothing is cropped or barred), and rendered twice: on a
-local Ray and in this process. The two films must be the same bytes.
+local Ray and in this process. The two films must be the same pictures (signing gives each file its own
+bytes).
 """
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import pytest
 
 from soundstage.pipeline import render_project
 from soundstage.project import Project
+from tiny_film import pictures, share_mark_key
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "moonlit-hanok"
 
@@ -24,12 +25,12 @@ def small_example(folder: Path) -> Project:
     settings = folder / "soundstage.toml"
     text = settings.read_text().replace("resolution = [1280, 720]", "resolution = [320, 180]")
     settings.write_text(text.replace('size = "refuse"', 'size = "fit"'))
+    share_mark_key(folder)
     return Project.load(folder)
 
 
 def films(project: Project) -> dict[str, str]:
-    return {f.relative_to(project.out_dir).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest()
-            for f in sorted(project.out_dir.rglob("*.mp4"))}
+    return {f.relative_to(project.out_dir).as_posix(): pictures(f) for f in sorted(project.out_dir.rglob("*.mp4"))}
 
 
 def test_the_example_renders_on_ray_as_it_does_here(tmp_path: Path) -> None:

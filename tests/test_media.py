@@ -81,3 +81,14 @@ def test_camera_moves_frame_the_set() -> None:
     assert np.ptp(tight[:, :, 0]) < np.ptp(wide[:, :, 0]) - 20
     static = CameraMove()
     assert np.array_equal(static.frame(backdrop, 0, width, height), static.frame(backdrop, 1, width, height))
+
+
+def test_ntsc_rates_are_the_fractions_editors_know() -> None:
+    from fractions import Fraction
+
+    from soundstage.media.video import as_rate
+
+    assert as_rate(23.976) == Fraction(24000, 1001)
+    assert as_rate(29.97) == Fraction(30000, 1001)
+    assert as_rate(59.94) == Fraction(60000, 1001)
+    assert as_rate(24) == 24 and as_rate(25) == 25 and as_rate(12.5) == Fraction(25, 2)

@@ -6,7 +6,6 @@ deterministically) against an uninterrupted, serial render of the same film.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import signal
@@ -22,16 +21,16 @@ from sqlalchemy import func, select
 from soundstage.db import Job, RenderRecord, TakeRecord, open_database
 from soundstage.pipeline import render_project
 from soundstage.project import DATABASE_ENV, Project
-from tiny_film import FPS, green_plate, make_tiny
+from tiny_film import FPS, green_plate, make_tiny, pictures
 
 SOUNDSTAGE = str(Path(sys.executable).parent / "soundstage")
 LONG = 8.0      # seconds of film: long enough (about 2 s of render) to be caught mid-way
 
 
 def film(project: Project) -> dict[str, str]:
-    """What a render delivers, by content: every shot movie and the cut."""
+    """What a render delivers, by what a viewer sees: every shot movie and the cut."""
     files = [*sorted((project.out_dir / "shots").glob("*.mp4")), project.out_dir / "cut.mp4"]
-    return {f.relative_to(project.out_dir).as_posix(): hashlib.sha256(f.read_bytes()).hexdigest() for f in files}
+    return {f.relative_to(project.out_dir).as_posix(): pictures(f) for f in files}
 
 
 def statuses(report) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -196,7 +195,8 @@ def test_a_render_on_postgresql(tmp_path: Path, postgres_url: str, monkeypatch: 
     again = render_project(project)
     assert set(statuses(again).values()) == {"cached"}
     with open_database(postgres_url)() as session:
-        assert session.scalar(select(func.count()).select_from(RenderRecord)) == 3   # two shots and the cut
+        # two shots (a movie and a record each) and the cut
+        assert session.scalar(select(func.count()).select_from(RenderRecord)) == 5
         assert [j.status for j in session.scalars(select(Job).order_by(Job.id))] == ["finished", "finished"]
 
 
@@ -245,7 +245,8 @@ def test_finished_outputs_are_published_to_storage_by_the_worker_that_made_them(
     assert set(statuses(render_project(project, jobs=2)).values()) == {"cached"}
     published = {p.relative_to(store).as_posix(): p.read_bytes() for p in store.rglob("*") if p.is_file()}
     assert published == {name: (project.root / name).read_bytes()
-                         for name in ("out/shots/1-1.mp4", "out/shots/2-1.mp4", "out/cut.mp4")}
+                         for name in ("out/shots/1-1.mp4", "out/shots/1-1.json", "out/shots/2-1.mp4",
+                                      "out/shots/2-1.json", "out/cut.mp4")}
     stamps = {p: p.stat().st_mtime_ns for p in store.rglob("*.mp4")}
     assert set(statuses(render_project(project, jobs=2)).values()) == {"cached"}
     assert {p: p.stat().st_mtime_ns for p in store.rglob("*.mp4")} == stamps, "nothing published twice"

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
 
-from soundstage.media import VideoWriter
+from soundstage.media import VideoWriter, read_frames
 from soundstage.project import Project
 
 W, H, FPS = 192, 108, 12
@@ -55,6 +56,9 @@ def green_plate(path: Path, frames: int, fps: float = FPS, block: tuple[int, int
             writer.write(frame)
 
 
+MARK_KEY = 0x5EED_CAFE_F00D_D00D
+
+
 def make_tiny(root: Path, seconds: float = 1.0) -> Project:
     """The film in ``root``; ``seconds`` lengthens it (for tests that must catch a render mid-way)."""
     root.mkdir(parents=True, exist_ok=True)
@@ -65,4 +69,23 @@ def make_tiny(root: Path, seconds: float = 1.0) -> Project:
     (root / "shots.toml").write_text(shots_toml(seconds=seconds))
     (root / "plates").mkdir()
     green_plate(root / "plates" / "actor.mp4", round(FPS * seconds))
+    share_mark_key(root)
     return Project.load(root)
+
+
+def share_mark_key(root: Path) -> None:
+    """Give the project a known watermark key, so two copies of one film mark their pixels alike (a project
+    otherwise draws its own secret key on first render)."""
+    keys = root / ".soundstage" / "keys"
+    keys.mkdir(parents=True, exist_ok=True)
+    (keys / "watermark.key").write_text(f"{MARK_KEY:016x}\n")
+    (keys / "watermark.key").chmod(0o600)
+
+
+def pictures(movie: Path) -> str:
+    """A movie by its decoded pixels: signing gives each render its own bytes (a signature, a time), so
+    renders that must come out the same are compared by what a viewer sees."""
+    digest = hashlib.sha256()
+    for frame in read_frames(movie):
+        digest.update(frame.tobytes())
+    return digest.hexdigest()

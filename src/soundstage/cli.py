@@ -127,9 +127,14 @@ def render(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
     as_json: AsJson = False, wait: Wait = False, jobs: Jobs = None, executor: ExecutorName = None,
     address: Address = None,
+    burn_in: Annotated[bool, typer.Option("--burn-in", help="Also write out/cut_review.mp4 with shot, take and "
+                                                            "timecode burnt in ([review] burn_in).")] = False,
 ) -> None:
     """Generate sets, key and comp the plates, encode the shots and cut the film. Re-runs only what changed."""
-    _render(Project.load(project_dir), None, as_json, wait, jobs, executor, address)
+    from soundstage.edit.burnin import with_burn_in
+
+    project = Project.load(project_dir)
+    _render(with_burn_in(project) if burn_in else project, None, as_json, wait, jobs, executor, address)
 
 
 @app.command()
@@ -179,6 +184,23 @@ def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool
 def _duration(seconds: float) -> str:
     minutes, rest = divmod(seconds, 60)
     return f"{int(minutes)} min {rest:.0f} s" if minutes else f"{rest:.1f} s"
+
+
+@app.command()
+@reports_errors
+def cut(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    timeline_format: Annotated[str, typer.Option("--format", help="otio (the lossless master, with what made each "
+                                                 "shot), edl (CMX 3600) or fcpxml (Final Cut Pro 7 XML).")] = "otio",
+    out_path: Annotated[Path | None, typer.Option("--out", metavar="PATH",
+                                                  help="Where to write it (default: out/cut.otio, .edl or .xml).")
+                        ] = None,
+) -> None:
+    """Hand the cut to an editor: a timeline of the rendered shots from the start timecode, each linked to its movie."""
+    from soundstage.edit import export_cut
+
+    made = export_cut(Project.load(project_dir), timeline_format, out_path)
+    out.print(f"{_count(range(made.shots), 'shot')}, {made.start}–{made.end} → {made.path}", highlight=False)
 
 
 @app.command("key")
@@ -449,6 +471,36 @@ def jobs(
     out.print(table)
 
 
+report_app = typer.Typer(help="Reports for the crew and the producer: HTML to read, CSV to count.",
+                         no_args_is_help=True)
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("breakdown")
+@reports_errors
+def report_breakdown(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+) -> None:
+    """Breakdown sheets per scene in the industry's colours, and the shot list (HTML and CSV), in out/reports."""
+    from soundstage.reports.breakdown import write_breakdown_report
+
+    for path in write_breakdown_report(Project.load(project_dir)):
+        out.print(f"wrote {path}", highlight=False)
+
+
+@report_app.command("cost")
+@reports_errors
+def report_cost(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+) -> None:
+    """What each shot's AI takes cost and took (measured) against a traditional bid from the rate card (estimated),
+    with the field's claims tested: out/reports/cost.html, cost.csv and cost-takes.csv."""
+    from soundstage.reports.cost import write_cost_report
+
+    for path in write_cost_report(Project.load(project_dir)):
+        out.print(f"wrote {path}", highlight=False)
+
+
 keys_app = typer.Typer(help="The project's signing identity for C2PA manifests.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -471,6 +523,37 @@ def keys_init(
               highlight=False)
 
 
+@keys_app.command("show")
+@reports_errors
+def keys_show(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
+) -> None:
+    """Say which identity will sign this project's files ([provenance] in soundstage.toml); never the key."""
+    from datetime import UTC, datetime
+
+    from soundstage.provenance.signer import describe, project_signer
+
+    identity = project_signer(Project.load(project_dir))
+    card = describe(identity) if identity is not None else None
+    if as_json:
+        sys.stdout.write(json.dumps(card.to_dict() if card else {"source": None}, indent=2) + "\n")
+        return
+    if card is None:
+        out.print("signing is off ([provenance] sign = false): files are written without C2PA manifests",
+                  highlight=False)
+        return
+    days = (card.not_after - datetime.now(UTC)).days
+    rows = [("signs with", card.source + (f" {card.signer}" if card.signer else "")), ("subject", card.subject),
+            ("issuer", card.issuer), ("expires", f"{card.not_after:%Y-%m-%d %H:%M} UTC (in {days} days)"),
+            ("algorithm", card.algorithm), ("fingerprint", f"SHA-256 {card.fingerprint}"), ("chain", str(card.chain)),
+            ("key", str(card.key) if card.key else "held by the signer, not by soundstage"),
+            ("trust anchor", str(card.root) if card.root else "none given"),
+            ("timestamps", card.tsa_url or "none (offline)")]
+    for label, value in rows:
+        out.print(f"{label:>12}: {escape(value)}", highlight=False, emoji=False)   # emoji: a fingerprint has :AB:
+
+
 @app.command()
 @reports_errors
 def verify(
@@ -478,10 +561,17 @@ def verify(
     trust: Annotated[Path | None, typer.Option("--trust", metavar="ROOT.pem",
                                                help="A root certificate to trust (a project's root.pem).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the verdict as JSON.")] = False,
+    watermark: Annotated[bool, typer.Option("--watermark", help="Read the invisible watermark instead (for a file "
+                                            "that lost its manifest) and trace it to its shots and takes.")] = False,
+    project: Annotated[Path | None, typer.Option("--project", help="The project whose watermark key to use "
+                                                 "(default: the project the file is in, else here).")] = None,
 ) -> None:
     """Check a file's C2PA manifest: who signed it, how it was made, what went into it. Exit 0 only if it holds."""
     from soundstage.provenance import verify_file
 
+    if watermark:
+        _trace(file, project, as_json)
+        return
     verdict = verify_file(file, trust=trust)
     if as_json:
         sys.stdout.write(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False) + "\n")
@@ -491,9 +581,38 @@ def verify(
         raise typer.Exit(1)
 
 
+def _trace(file: Path, project_folder: Path | None, as_json: bool) -> None:
+    """``verify --watermark``: exit 0 when a mark of this project's is found, 1 when none is."""
+    from soundstage.provenance.trace import trace_watermark
+
+    if project_folder is None:
+        project_folder = next((folder for folder in file.resolve().parents if (folder / "soundstage.toml").is_file()),
+                              Path.cwd())
+    traces = trace_watermark(Project.load(project_folder), file)
+    if as_json:
+        sys.stdout.write(json.dumps({"path": str(file), "found": [t.to_dict() for t in traces]}, indent=2,
+                                    ensure_ascii=False) + "\n")
+    elif not traces:
+        out.print(f"{escape(str(file))}: no watermark of this project's found", highlight=False)
+    for trace in [] if as_json else traces:
+        span = f"frames {trace.first}–{trace.last}" if trace.last > trace.first else f"frame {trace.first}"
+        if trace.shot is None:
+            out.print(f"{escape(str(file))}: {span}: mark {trace.payload.hex()} (confidence {trace.confidence:.1f}) "
+                      "is this project's key but no render of it is on record", highlight=False)
+            continue
+        out.print(f"{escape(str(file))}: {span}: shot {trace.shot.shot}, rendered {trace.shot.rendered_at} "
+                  f"(mark {trace.payload.hex()}, confidence {trace.confidence:.1f})", highlight=False)
+        for layer in trace.shot.layers:
+            out.print(escape(f"  {layer.slot} take {layer.version} (id {layer.take_id}): {layer.engine} "
+                             f"{layer.model} {layer.engine_version}, {layer.source_type}, {layer.share:.0%} of the "
+                             "frame"), highlight=False)
+    if not traces or all(trace.shot is None for trace in traces):
+        raise typer.Exit(1)
+
+
 def _print_verdict(verdict: Any, trusted_with: Path | None) -> None:
     if verdict.state == "none":
-        out.print(f"{escape(str(verdict.path))}: no C2PA manifest", highlight=False)
+        out.print(f"{escape(str(verdict.path))}: no C2PA manifest (re-encoded? try --watermark)", highlight=False)
         return
     colour = {"Trusted": "green", "Valid": "yellow"}.get(verdict.state, "red")
     said = f"[{colour}]{verdict.state}[/]" + (" [red]tampered[/]" if verdict.tampered else "")
@@ -521,6 +640,98 @@ def _action_line(action: Any) -> str:
     source = action.digital_source_type.rsplit("/", 1)[-1] if action.digital_source_type else ""
     agent = f" by {action.software_agent}" if action.software_agent else ""
     return escape(f"{action.action} {source}".strip() + agent)
+
+
+# ---------------------------------------------------------------------------------------------- the review app
+
+def _review_needed() -> None:
+    try:
+        import argon2  # noqa: F401
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        raise ProjectError(f"the review app needs {exc.name}", hint="pip install 'soundstage[review]'") from None
+
+
+@app.command()
+@reports_errors
+def serve(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    host: Annotated[str, typer.Option(help="The address to listen on (0.0.0.0: every network).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="The port to listen on.", min=1, max=65535)] = 8000,
+    max_upload_mb: Annotated[float, typer.Option(help="The largest plate upload, in MB.", min=1)] = 512.0,
+    secure_cookies: Annotated[bool, typer.Option("--secure-cookies", help="Behind HTTPS: cookies only over it.")]
+    = False,
+) -> None:
+    """The review app: the crew browses, compares, approves and regenerates takes in a browser."""
+    _review_needed()
+    import uvicorn
+
+    from soundstage.review import make_app
+
+    project = Project.load(project_dir)
+    review = make_app(project, max_upload_mb=max_upload_mb, secure_cookies=secure_cookies)
+    if not any(True for _ in review.state.crew.members()):
+        err.print(f"[yellow]warning:[/] nobody can sign in yet: soundstage user add {project_dir} NAME --role director",
+                  highlight=False)
+    out.print(f"reviewing {escape(project.settings.title)} at http://{host}:{port}/", highlight=False)
+    uvicorn.run(review, host=host, port=port, log_level="warning")
+
+
+user_app = typer.Typer(help="The people who may sign in to the review app.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+@reports_errors
+def user_add(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    name: Annotated[str, typer.Argument(help="The sign-in name.")],
+    role: Annotated[str, typer.Option(help="director, producer, artist or viewer.")] = "viewer",
+) -> None:
+    """Add a crew member. The password is asked for (or read from one line of standard input) and kept hashed."""
+    _review_needed()
+    from soundstage.db import open_database
+    from soundstage.review.auth import Crew
+
+    project = Project.load(project_dir)
+    if sys.stdin.isatty():
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    Crew(open_database(project.database)).add(name, role, password)
+    out.print(f"added {escape(name)} ({role})", highlight=False)
+
+
+@user_app.command("list")
+@reports_errors
+def user_list(project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")]) -> None:
+    """The crew members and their roles."""
+    _review_needed()
+    from soundstage.db import open_database
+    from soundstage.review.auth import Crew
+
+    members = Crew(open_database(Project.load(project_dir).database)).members()
+    for member in members:
+        out.print(f"{escape(member.name)}  {member.role}", highlight=False)
+    if not members:
+        out.print("nobody yet")
+
+
+@user_app.command("remove")
+@reports_errors
+def user_remove(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    name: Annotated[str, typer.Argument(help="The sign-in name.")],
+) -> None:
+    """Remove a crew member; their sessions end at once."""
+    _review_needed()
+    from soundstage.db import open_database
+    from soundstage.review.auth import Crew
+
+    Crew(open_database(Project.load(project_dir).database)).remove(name)
+    out.print(f"removed {escape(name)}", highlight=False)
+
 
 def _subject(name: str) -> str:
     """A bare shot id (3-1) means the shot; anything with a slash is a slot as given."""

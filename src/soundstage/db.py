@@ -28,7 +28,7 @@ from soundstage.errors import ProjectError
 from soundstage.project import DB_FILE
 
 # The newest migration in soundstage/migrations/versions; a database already there is opened without Alembic.
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0003"
 
 
 def now() -> datetime:
@@ -155,6 +155,32 @@ class RenderRecord(Base):
     made_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class CrewMember(Base):
+    """Someone who signs in to the review app (``soundstage user add``), with the role that says what they may do.
+
+    Only an Argon2 hash of the password is kept."""
+
+    __tablename__ = "crew"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))                   # director, producer, artist, viewer
+    password_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Login(Base):
+    """A signed-in browser: the SHA-256 of its session cookie (the cookie itself is never stored) and the
+    token its forms must carry (CSRF)."""
+
+    __tablename__ = "logins"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(ForeignKey("crew.name", ondelete="CASCADE"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=now)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
 def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
     """Open the project database, creating or migrating it. A path means SQLite in WAL mode; a URL (a studio's
     PostgreSQL, ``postgresql+psycopg://…``) is used as given."""
@@ -238,5 +264,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-__all__ = ["DB_FILE", "SCHEMA_HEAD", "Approval", "Base", "Job", "Note", "RenderRecord", "Spend", "TakeRecord",
-           "open_database"]
+__all__ = ["DB_FILE", "SCHEMA_HEAD", "Approval", "Base", "CrewMember", "Job", "Login", "Note", "RenderRecord", "Spend",
+           "TakeRecord", "open_database"]

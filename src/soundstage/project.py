@@ -12,9 +12,9 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from soundstage.errors import ProjectError
 from soundstage.script.breakdown import CompSettings
@@ -89,6 +89,23 @@ class RenderSettings(BaseModel):
                                                   "such as s3://bucket/film (pip install 'soundstage[storage]')")
 
 
+class EditSettings(BaseModel):
+    """How the cut is handed to an editor (``soundstage cut``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start_timecode: str = Field("01:00:00:00", description="record timecode of the cut's first frame, HH:MM:SS:FF "
+                                                           "(drop-frame at 29.97 and 59.94 fps)")
+
+    @field_validator("start_timecode")
+    @classmethod
+    def _timecode(cls, value: str) -> str:
+        match = re.fullmatch(r"(\d\d):(\d\d):(\d\d)[:;](\d\d)", value)
+        if not match or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3]) > 59:
+            raise ValueError(f"{value!r} is not a timecode like 01:00:00:00 (HH:MM:SS:FF)")
+        return value
+
+
 class DatabaseSettings(BaseModel):
     """Where takes, approvals, notes, jobs and renders are kept: the project's SQLite file unless a URL is given.
 
@@ -100,6 +117,21 @@ class DatabaseSettings(BaseModel):
     url: str | None = Field(None, description="e.g. postgresql+psycopg://render@db.studio/film (a shared server)")
 
 
+def _sheet_colour(value: str) -> str:
+    if not re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", value):
+        raise ValueError(f"{value!r} is not a colour; write it as #rrggbb, e.g. \"#1e88e5\"")
+    return value.lower()
+
+
+class BreakdownSheetSettings(BaseModel):
+    """``[reports.breakdown]``: the breakdown sheets' category colours, over the industry's (cast red, …)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    colours: dict[str, Annotated[str, AfterValidator(_sheet_colour)]] = Field(
+        default_factory=dict, description='category → #rrggbb, e.g. vfx = "#00897b"; unset: the industry colour')
+
+
 class ReportSettings(BaseModel):
     """How the reports read: their language, and the currency amounts are shown in (with the rate's date)."""
 
@@ -109,6 +141,72 @@ class ReportSettings(BaseModel):
     currency: Literal["USD", "KRW"] | None = Field(None, description="default: the budget's currency")
     usd_rate: float | None = Field(None, gt=0, description="one US dollar in `currency`; default: the budget's")
     rate_date: str | None = Field(None, description="when usd_rate was read, printed beside it, e.g. 2026-11-30")
+    breakdown: BreakdownSheetSettings = BreakdownSheetSettings()
+
+
+class LabelSettings(BaseModel):
+    """The visible AI label on the cut (Korea's AI Basic Act Art. 31, EU AI Act Art. 50(4)).
+
+    ``realistic`` (the default) labels clearly: a corner mark on every frame of a shot with generated pixels,
+    and a closing card naming the tools. ``artistic`` keeps the card only, the label the law allows for
+    creative works because it does not spoil viewing; ``none`` leaves the signed metadata and watermark alone
+    to disclose. Which one a film may use is for a person with counsel to decide, so the safe one is default.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    policy: Literal["realistic", "artistic", "none"] = "realistic"
+    language: Literal["en", "ko"] | None = Field(None, description="the label's text; default: [reports] language")
+    corner: Literal["top-left", "top-right", "bottom-left", "bottom-right"] = "top-right"
+    opacity: float = Field(0.8, gt=0, le=1, description="of the corner mark")
+    size: float = Field(0.035, ge=0.01, le=0.2, description="the mark's text height, as a share of the frame's")
+    credits_seconds: float = Field(5.0, gt=0, le=60, description="how long the closing card is held")
+    font: str | None = Field(None, description="a .ttf/.otf/.ttc inside the project, e.g. one with Hangul")
+
+
+class ReviewSettings(BaseModel):
+    """The review copy of the cut, ``out/cut_review.mp4``: burn-ins on a separate file, the cut stays clean."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    burn_in: bool = Field(False, description="write out/cut_review.mp4 with shot, take and timecode burnt in "
+                                             "(also: soundstage render --burn-in)")
+    start_timecode: str = Field("01:00:00:00", pattern=r"^\d\d:\d\d:\d\d[:;]\d\d$",
+                                description="the timecode of the cut's first frame")
+
+
+class ProvenanceSettings(BaseModel):
+    """Who signs what soundstage writes: the project's own CA by default, or a studio's chain and key or KMS.
+
+    Paths are inside the project or absolute; ``signer`` is ``module:function`` on the Python path, a function
+    a studio writes that takes the bytes to sign and returns the signature, so the key never leaves its KMS.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    sign: bool = Field(True, description="false: write files without C2PA manifests")
+    watermark: bool = Field(True, description="false: no invisible watermark on generated pixels")
+    chain: str | None = Field(None, description="PEM: the signing certificate, then its intermediates")
+    key: str | None = Field(None, description="PKCS#8 PEM key of the chain's signing certificate, mode 0600")
+    signer: str | None = Field(None, description="module:function that signs bytes with a key held elsewhere")
+    root: str | None = Field(None, description="the studio's root certificate, given to whoever verifies")
+    tsa_url: str | None = Field(None, description="an RFC 3161 timestamp authority; none keeps signing offline")
+
+    @model_validator(mode="after")
+    def _one_way_to_sign(self) -> ProvenanceSettings:
+        if self.key and self.signer:
+            raise ValueError("give key or signer, not both")
+        if (self.key or self.signer) and not self.chain:
+            raise ValueError("chain is needed with key or signer: the certificates the manifest carries")
+        if self.chain and not (self.key or self.signer):
+            raise ValueError("chain needs key or signer: what signs for its first certificate")
+        if self.root and not self.chain:
+            raise ValueError("root is the studio chain's trust anchor; the project CA's is .soundstage/keys/root.pem")
+        if self.signer and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_][\w.]*", self.signer):
+            raise ValueError(f"signer = {self.signer!r} is not module:function, e.g. studio_kms:sign")
+        if self.tsa_url and not self.tsa_url.startswith(("http://", "https://")):
+            raise ValueError(f"tsa_url = {self.tsa_url!r} is not an http(s) URL")
+        return self
 
 
 class Settings(BaseModel):
@@ -129,7 +227,11 @@ class Settings(BaseModel):
     plates: PlateSettings = PlateSettings()
     render: RenderSettings = RenderSettings()
     database: DatabaseSettings = DatabaseSettings()
+    provenance: ProvenanceSettings = ProvenanceSettings()
+    edit: EditSettings = EditSettings()
     reports: ReportSettings = ReportSettings()
+    labels: LabelSettings = LabelSettings()
+    review: ReviewSettings = ReviewSettings()
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                description="[engines.<name>] tables, checked by each engine")
 

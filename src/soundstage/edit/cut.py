@@ -3,24 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
+from soundstage.edit.burnin import BurnIn
+from soundstage.edit.labels import CutLabels
 from soundstage.media import VideoWriter, read_frames
 
 
-def assemble_cut(shots: Sequence[Path], out: Path, *, width: int, height: int, fps: float,
-                 on_frame: Callable[[], None] | None = None) -> int:
+def assemble_cut(shots: Sequence[Path], out: Path | None, *, width: int, height: int, fps: float,
+                 on_frame: Callable[[], None] | None = None, labels: CutLabels | None = None,
+                 review: tuple[Path, BurnIn] | None = None) -> int:
     """Join the shot movies into ``out`` and return its frame count.
 
     Re-encoded rather than stream-copied: shots rendered by different versions or settings need not share
-    codec parameters, and a clean single-GOP-structure file is what review players expect.
+    codec parameters, and a clean single-GOP-structure file is what review players expect. With ``labels``
+    each generated shot gets its corner mark and the closing card follows the last shot. With ``review``
+    the same frames, burnt in, also go to the review copy, in the same pass, so the shots are decoded once;
+    ``out`` None writes the review copy alone (the cut is already current).
     """
     count = 0
-    with VideoWriter(out, width=width, height=height, fps=fps) as writer:
-        for shot in shots:
-            for frame in read_frames(shot):
+    with ExitStack() as stack:
+        writer = stack.enter_context(VideoWriter(out, width=width, height=height, fps=fps)) if out else None
+        copy = stack.enter_context(VideoWriter(review[0], width=width, height=height, fps=fps)) if review else None
+        burn = review[1] if review else None
+
+        def put(frame, shot: int | None) -> None:  # type: ignore[no-untyped-def]
+            nonlocal count
+            if writer:
                 writer.write(frame)
-                count += 1
-                if on_frame:
-                    on_frame()
+            if copy and burn:
+                copy.write(burn.draw(frame.copy(), shot, count))    # the card is one shared frame
+            count += 1
+            if on_frame:
+                on_frame()
+
+        for index, shot in enumerate(shots):
+            for frame in read_frames(shot, prefetch=4):
+                put(labels.mark(frame, index) if labels else frame, index)
+        if labels and labels.card_frames:
+            card = labels.card_frame
+            for _ in range(labels.card_frames):
+                put(card, None)
     return count

@@ -40,7 +40,14 @@ class VideoInfo:
 
 
 def as_rate(fps: float) -> Fraction:
-    """24 → 24/1, 23.976 → 24000/1001: the rational rates editors and codecs expect."""
+    """24 → 24/1, 23.976 → 24000/1001: the rational rates editors and codecs expect.
+
+    The NTSC rates are written rounded (23.976, 29.97, 59.94): each is taken as the n × 1000/1001 it stands
+    for, since the nearest small fraction of 23.976 (2997/125) is not a rate any editor knows.
+    """
+    for base in (24, 30, 48, 60, 120):
+        if abs(fps - base * 1000 / 1001) < 0.005:
+            return Fraction(base * 1000, 1001)
     return Fraction(fps).limit_denominator(1001)
 
 

@@ -20,6 +20,8 @@ from typing import Any, Literal, Protocol
 from soundstage.atomic import sweep_partials
 from soundstage.db import TakeRecord, open_database
 from soundstage.edit import assemble_cut
+from soundstage.edit.burnin import REVIEW_FILE, BurnIn
+from soundstage.edit.labels import CutLabels, cut_credits
 from soundstage.errors import ProjectError, SoundstageError
 from soundstage.keys import content_key
 from soundstage.media import probe
@@ -31,6 +33,8 @@ from soundstage.pipeline.shot import RENDER_CODE, render_shot, shot_frames, shot
 from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
 from soundstage.project import Project
+from soundstage.provenance.credentials import sign_cut
+from soundstage.provenance.record import LayerRecord, read_cut_record
 from soundstage.script.breakdown import Shot
 
 Status = Literal["built", "cached", "failed", "skipped"]
@@ -196,7 +200,8 @@ class _Run:
         if wanted is not None:
             return
         if len(shot_files) == len(breakdown.shots) and shot_files:
-            self._step("cut", lambda: self._cut([shot_files[s.id] for s in breakdown.shots]))
+            made_of = [[self.takes[slot] for slot in slots_of.get(s.id, [])] for s in breakdown.shots]
+            self._step("cut", lambda: self._cut([shot_files[s.id] for s in breakdown.shots], breakdown.shots, made_of))
         else:
             self._finish(StepResult("cut", "skipped", reason="not every shot rendered"))
 
@@ -266,20 +271,34 @@ class _Run:
             self._finish(StepResult(step, "built", outputs[0], seconds=self._elapsed(step)))
 
         layers = {slot: self.generation.store.files(self.takes[slot]) for slot in entry.slots}
+        approvals = self.generation.store.approvals()
+        records = [LayerRecord.of(slot, self.takes[slot], approvals.get(slot)) for slot in entry.slots]
         self.progress.planned(step, shot_frames(self.project, shot))
-        self._submit(pool, step, settle, render_shot, self.project, shot, layers)
+        self._submit(pool, step, settle, render_shot, self.project, shot, layers, records, key)
 
     # ------------------------------------------------------------------------------------------ the cut
 
-    def _cut(self, shot_files: list[tuple[Path, str]]) -> StepResult:
+    def _cut(self, shot_files: list[tuple[Path, str]], shots: list[Shot], takes: list[list[TakeRecord]]) -> StepResult:
         settings = self.project.settings
         width, height = settings.resolution
-        cut_key = content_key(RENDER_CODE, "cut", [k for _, k in shot_files])
+        frames = [probe(path).frames for path, _ in shot_files]
+        keys = [k for _, k in shot_files]
+        credits = cut_credits(self.project, list(zip(shots, frames, takes, keys, strict=True)))
+        labels = CutLabels.prepare(self.project, credits)
+        self.report.warnings += labels.warnings
+        cut_key = content_key(RENDER_CODE, "cut", [k for _, k in shot_files], labels.key)
         output = self.project.out_dir / "cut.mp4"
-        if self.ledger.is_current(output, cut_key):
+        # The review copy (burn-ins) is its own file with its own key: the clean cut never carries them.
+        burn = BurnIn.prepare(self.project, labels) if settings.review.burn_in else None
+        review = self.project.out_dir / REVIEW_FILE
+        review_key = content_key(cut_key, "review", burn.key) if burn else ""
+        cut_current = self.ledger.is_current(output, cut_key)
+        review_current = burn is None or self.ledger.is_current(review, review_key)
+        if cut_current:
             self._published([output], cut_key)
+        if cut_current and review_current:
             return StepResult("cut", "cached", output)
-        total = sum(probe(path).frames for path, _ in shot_files)
+        total = sum(frames) + labels.card_frames
         self.progress.planned("cut", total)
         done = 0
 
@@ -289,10 +308,17 @@ class _Run:
             self.progress.advanced("cut", done)
 
         started = time.perf_counter()
-        assemble_cut([p for p, _ in shot_files], output, width=width, height=height, fps=settings.fps,
-                     on_frame=tick)
-        publish(settings.render.storage, self.project.root, [output])
-        self._record([output], cut_key, time.perf_counter() - started)
+        assemble_cut([p for p, _ in shot_files], None if cut_current else output, width=width, height=height,
+                     fps=settings.fps, on_frame=tick, labels=labels,
+                     review=None if review_current or burn is None else (review, burn))
+        made = ([] if cut_current else [(output, cut_key)]) + ([] if review_current else [(review, review_key)])
+        if self.generation.store.signer is not None:
+            record = read_cut_record(self.project, [shot.id for shot in shots])
+            for path, _ in made:
+                sign_cut(path, [p for p, _ in shot_files], record, self.generation.store.signer)
+        publish(settings.render.storage, self.project.root, [path for path, _ in made])
+        for path, key in made:
+            self._record([path], key, time.perf_counter() - started)
         return StepResult("cut", "built", output)
 
     # ------------------------------------------------------------------------------------------ the books

@@ -10,7 +10,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -38,11 +40,22 @@ from soundstage.media import (
 )
 from soundstage.pipeline.storage import publish
 from soundstage.project import PlateSettings, Project
+from soundstage.provenance.credentials import sign_shot
+from soundstage.provenance.record import (
+    LayerRecord,
+    ShotRecord,
+    mark_key,
+    mark_payload,
+    measured,
+    record_path,
+    write_shot_record,
+)
+from soundstage.provenance.signer import project_signer
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-3"   # 3: OpenCV 4:2:0 and mbtree off (same bytes each run)
+RENDER_CODE = f"{__version__}/render-4"   # 4: watermark on generated pixels, signed, with its record
 
 # Elements that fall between the camera and the actors; everything else plays behind them.
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -66,17 +79,21 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
 
 
 def shot_outputs(project: Project, shot: Shot) -> list[Path]:
-    """The files a finished shot has: the review movie first, then each finishing master as published."""
+    """The files a finished shot has: the review movie first, then each finishing master as published, then
+    its record (what made its pixels: ``provenance.record``)."""
     masters = [_published(master_path(project.out_dir, shot.id, kind)) for kind in project.settings.render.deliver]
-    return [project.out_dir / "shots" / f"{shot.id}.mp4", *masters]
+    return [project.out_dir / "shots" / f"{shot.id}.mp4", *masters, record_path(project, shot.id)]
 
 
-def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]],
+def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], takes: list[LayerRecord], key: str,
                 progress: Callable[[int, int], None]) -> list[str]:
     """Key, comp and encode the shot from its takes' files (``layers``: slot → files); returns its warnings.
 
-    Every output is written to a temporary beside it and renamed into place when complete.
+    ``takes`` are the layers' takes as the record names them and ``key`` the shot's render key, from which its
+    watermark is made. Every output is written to a temporary beside it and renamed into place when
+    complete, then signed; the record is written last, so a shot with a record is a finished one.
     """
+    started = time.perf_counter()
     settings = project.settings
     width, height = settings.resolution
     frames = shot_frames(project, shot)
@@ -95,6 +112,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]],
         elements=_elements(layers, shot, width, height), look=_look(shot, lut),
         first_plate=first, screen=_screen(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate),
+        mark=(mark_payload(key), mark_key(project)) if settings.provenance.watermark else None,
     )
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
@@ -104,8 +122,18 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]],
         writers = [stack.enter_context(Background(open_writer(path, width=width, height=height, fps=settings.fps,
                                                               alpha=False), copy=False))
                    for path in outputs]
-        comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
-                    on_frame=lambda done: progress(done, frames))
+        comped = comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
+                             on_frame=lambda done: progress(done, frames))
+    placed, shares = measured(takes, comped.coverage)
+    record = ShotRecord(shot.id, shot.scene, frames, settings.fps, width, height, shot.plate, layers=placed,
+                        watermark=comp.mark[0].hex() if comp.mark else None, key=key,
+                        render_seconds=round(time.perf_counter() - started, 3),
+                        rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), **shares)
+    signer = project_signer(project)
+    if signer is not None:
+        sign_shot([_published(path) for path in outputs], record, signer, plate=plate,
+                  takes={slot: files[0] for slot, files in layers.items()})
+    write_shot_record(project, record)
     publish(settings.render.storage, project.root, shot_outputs(project, shot))   # from the worker that made it
     return warnings
 

@@ -20,6 +20,7 @@ from soundstage.db import TakeRecord
 from soundstage.engines import AssetKind, AssetRequest, Engine, load_engine
 from soundstage.errors import SoundstageError
 from soundstage.project import Project
+from soundstage.provenance.credentials import prepare_signing
 from soundstage.script.breakdown import Breakdown, Shot
 from soundstage.takes import Estimate, PriceTable, TakeStore, background_slot, design_key, element_slot, set_slot
 
@@ -70,7 +71,8 @@ class Generation:
     def __post_init__(self) -> None:
         settings = self.project.settings
         self.store = TakeStore(self.project.state_dir, prices=PriceTable.load(self.project.root),
-                               budget=settings.budget, database=self.database or self.project.database)
+                               budget=settings.budget, database=self.database or self.project.database,
+                               signer=prepare_signing(self.project))
 
     def engine(self, name: str) -> Engine:
         if name not in self._engines:

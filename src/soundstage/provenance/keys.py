@@ -8,19 +8,22 @@ so a delivery folder never carries them.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from soundstage.atomic import atomic_path, write_bytes
 from soundstage.errors import ProjectError
 
-__all__ = ["CHAIN_FILE", "KEY_FILE", "ROOT_FILE", "Identity", "init_keys", "keys_dir", "load_identity"]
+__all__ = ["CHAIN_FILE", "KEY_FILE", "ROOT_FILE", "Identity", "check_chain", "check_key", "init_keys", "keys_dir",
+           "load_identity", "signing_algorithm"]
 
 KEY_FILE = "signing.key"     # PKCS#8 PEM, mode 0600
 CHAIN_FILE = "chain.pem"     # signing certificate, then the intermediate: what c2pa embeds
@@ -28,15 +31,22 @@ ROOT_FILE = "root.pem"       # the trust anchor a reviewer is given
 ROOT_YEARS, INTERMEDIATE_YEARS, SIGNING_YEARS = 20, 10, 2
 # C2PA accepts a signing certificate whose extended key usage names e-mail protection or this one.
 C2PA_SIGNING_EKU = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+_EC_ALGORITHMS = {"secp256r1": "ES256", "secp384r1": "ES384", "secp521r1": "ES512"}
 
 
 @dataclass(frozen=True)
 class Identity:
-    """Where a signing identity's files are. The key is read only when a file is signed."""
+    """Where a signing identity's files are. The key is read only when a file is signed.
+
+    ``source`` says whose chain it is (``project CA`` or ``studio chain``) for ``soundstage keys show``;
+    ``tsa_url`` is an RFC 3161 timestamp authority, none by default so signing stays offline.
+    """
 
     key: Path
     chain: Path
     root: Path | None = None
+    source: str = "project CA"
+    tsa_url: str | None = None
 
     def key_pem(self) -> bytes:
         return self.key.read_bytes()
@@ -98,20 +108,122 @@ def _check_pair(identity: Identity) -> None:
 
     Errors name the files, never their content.
     """
+    certificate = check_chain(identity.chain)[0]
+    check_key(identity.key, certificate, private_only=False)
+
+
+def signing_algorithm(certificate: x509.Certificate) -> str:
+    """The C2PA algorithm for the certificate's key: ES256/384/512 for EC P-256/384/521, PS256 for RSA, Ed25519."""
+    public = certificate.public_key()
+    if isinstance(public, ec.EllipticCurvePublicKey) and public.curve.name in _EC_ALGORITHMS:
+        return _EC_ALGORITHMS[public.curve.name]
+    if isinstance(public, rsa.RSAPublicKey) and public.key_size >= 2048:
+        return "PS256"
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        return "ED25519"
+    raise ValueError(_key_kind(public))
+
+
+def check_chain(path: Path, *, now: dt.datetime | None = None) -> list[x509.Certificate]:
+    """The chain's certificates, signing certificate first, once they are fit for C2PA signing today.
+
+    c2pa only says "the certificate is invalid"; these checks say which certificate and why.
+    """
     try:
-        key = serialization.load_pem_private_key(identity.key_pem(), password=None)
-    except (ValueError, TypeError):
-        raise ProjectError("not an unencrypted PKCS#8 PEM private key", path=identity.key) from None
+        certificates = x509.load_pem_x509_certificates(path.read_bytes())
+    except OSError as exc:
+        raise ProjectError(f"the certificate chain cannot be read: {exc.strerror}", path=path) from None
+    except ValueError:
+        raise ProjectError("not a PEM certificate chain", path=path) from None
+    if not certificates:
+        raise ProjectError("not a PEM certificate chain", path=path)
+    leaf = certificates[0]
     try:
-        certificate = x509.load_pem_x509_certificates(identity.chain_pem())[0]
-    except (ValueError, IndexError):
-        raise ProjectError("not a PEM certificate chain", path=identity.chain) from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or not isinstance(key.curve, ec.SECP256R1):
-        raise ProjectError("the signing key must be EC P-256 (ES256)", path=identity.key)
-    public = serialization.PublicFormat.SubjectPublicKeyInfo
-    if (key.public_key().public_bytes(serialization.Encoding.DER, public)
-            != certificate.public_key().public_bytes(serialization.Encoding.DER, public)):
-        raise ProjectError("the signing key does not match the first certificate of the chain", path=identity.chain)
+        signing_algorithm(leaf)
+    except ValueError as exc:
+        raise ProjectError(f"the signing certificate's key is {exc}; C2PA signs with EC P-256, P-384 or P-521, "
+                           "RSA of 2048 bits or more (PS256) or Ed25519", path=path) from None
+    if _is_ca(leaf):
+        raise ProjectError(f"the first certificate ({_common_name(leaf)}) is a CA, not a signing certificate: "
+                           "put the signing certificate first, then its intermediates", path=path)
+    try:
+        usages = set(leaf.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value)
+    except x509.ExtensionNotFound:
+        usages = set()
+    if not usages & {ExtendedKeyUsageOID.EMAIL_PROTECTION, C2PA_SIGNING_EKU}:
+        raise ProjectError(f"the signing certificate ({_common_name(leaf)}) lacks the extended key usage C2PA "
+                           "needs: emailProtection or 1.3.6.1.5.5.7.3.36", path=path)
+    try:
+        leaf.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+    except x509.ExtensionNotFound:
+        raise ProjectError(f"the signing certificate ({_common_name(leaf)}) has no authority key identifier, "
+                           "which C2PA requires", path=path) from None
+    now = now or dt.datetime.now(dt.UTC)
+    for certificate in certificates:
+        if certificate.not_valid_after_utc < now:
+            raise ProjectError(f"certificate {_common_name(certificate)} expired on "
+                               f"{certificate.not_valid_after_utc:%Y-%m-%d}", path=path)
+        if certificate.not_valid_before_utc > now:
+            raise ProjectError(f"certificate {_common_name(certificate)} is not valid before "
+                               f"{certificate.not_valid_before_utc:%Y-%m-%d %H:%M} UTC", path=path)
+    for child, parent in itertools.pairwise(certificates):
+        try:
+            child.verify_directly_issued_by(parent)
+        except (ValueError, TypeError, InvalidSignature):
+            raise ProjectError(f"certificate {_common_name(child)} is not issued by the next one in the chain "
+                               f"({_common_name(parent)}): the chain goes signing certificate, then each issuer",
+                               path=path) from None
+    return certificates
+
+
+def check_key(path: Path, certificate: x509.Certificate, *, private_only: bool = True) -> None:
+    """Refuse a key others can read, one c2pa cannot load, or one that is not the certificate's.
+
+    ``private_only`` refuses a key file with any group or other permission bits, as ssh does. Messages name
+    the file and never quote it.
+    """
+    try:
+        mode = path.stat().st_mode & 0o777
+        if private_only and mode & 0o077:
+            raise ProjectError(f"the signing key is open to group or others (mode {mode:04o}); "
+                               f"chmod 600 it", path=path)
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise ProjectError(f"the signing key cannot be read: {exc.strerror}", path=path) from None
+    if b"-----BEGIN ENCRYPTED PRIVATE KEY-----" in pem:
+        raise ProjectError("the signing key is encrypted; c2pa needs an unencrypted PKCS#8 PEM key "
+                           "(or keep it in a KMS and sign through [provenance] signer)", path=path)
+    if b"-----BEGIN PRIVATE KEY-----" not in pem:
+        raise ProjectError("not an unencrypted PKCS#8 PEM private key (convert it with "
+                           "'openssl pkcs8 -topk8 -nocrypt')", path=path)
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise ProjectError("not an unencrypted PKCS#8 PEM private key", path=path) from None
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    if (key.public_key().public_bytes(serialization.Encoding.DER, spki)
+            != certificate.public_key().public_bytes(serialization.Encoding.DER, spki)):
+        raise ProjectError("the signing key does not match the first certificate of the chain", path=path)
+
+
+def _is_ca(certificate: x509.Certificate) -> bool:
+    try:
+        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _common_name(certificate: x509.Certificate) -> str:
+    names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return repr(str(names[0].value)) if names else certificate.subject.rfc4514_string() or "(no name)"
+
+
+def _key_kind(public: object) -> str:
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return f"EC {public.curve.name}"
+    if isinstance(public, rsa.RSAPublicKey):
+        return f"RSA {public.key_size} bits"
+    return type(public).__name__.removeprefix("_").removesuffix("PublicKey") or "of an unknown kind"
 
 
 def _project_title(root: Path) -> str:

@@ -18,7 +18,7 @@ import c2pa
 from soundstage import __version__
 from soundstage.atomic import atomic_path
 from soundstage.errors import MediaError, ProjectError
-from soundstage.provenance.keys import Identity
+from soundstage.provenance.signer import SigningIdentity, open_signer, signing_failure
 
 __all__ = ["MIME_TYPES", "Ingredient", "SourceAction", "Verdict", "mime_type", "sign_file", "verify_file"]
 
@@ -94,10 +94,13 @@ def mime_type(path: Path) -> str:
                          f"{', '.join(sorted(MIME_TYPES))}", path=path) from None
 
 
-def sign_file(source: str | Path, dest: str | Path, identity: Identity, *, actions: Sequence[Mapping[str, Any]],
+def sign_file(source: str | Path, dest: str | Path, identity: SigningIdentity, *, actions: Sequence[Mapping[str, Any]],
               ingredients: Iterable[tuple[str | Path, Relationship] | tuple[str | Path, Relationship, str]] = (),
-              title: str | None = None) -> Path:
+              title: str | None = None, assertions: Sequence[Mapping[str, Any]] = ()) -> Path:
     """Write ``dest`` as ``source`` with a signed manifest of ``actions`` and signed ``ingredients`` carried in.
+
+    ``assertions`` are more ``{"label": …, "data": …}`` entries: soundstage's own records of a take or a
+    shot, a soft binding to the watermark.
 
     An ingredient is ``(path, relationship)`` or ``(path, relationship, label)``; an action names the ones it
     used by label in ``parameters.ingredientIds`` (C2PA wants that for ``c2pa.placed`` and ``c2pa.opened``).
@@ -110,14 +113,9 @@ def sign_file(source: str | Path, dest: str | Path, identity: Identity, *, actio
         raise MediaError("no such file to sign", path=source)
     manifest = {"title": title or dest.name, "format": mime,
                 "claim_generator_info": [{"name": "soundstage", "version": __version__}],
-                "assertions": [{"label": "c2pa.actions", "data": {"actions": [dict(a) for a in actions]}}]}
-    try:
-        signer = c2pa.Signer.from_info(c2pa.C2paSignerInfo(
-            c2pa.C2paSigningAlg.ES256, identity.chain_pem(), identity.key_pem(), None))
-    except (c2pa.C2paError, ValueError, OSError) as exc:
-        # The key's text must never reach an error message: name the files, not their content.
-        raise ProjectError(f"the signing key or chain cannot be used ({type(exc).__name__})",
-                           path=identity.key.parent) from None
+                "assertions": [{"label": "c2pa.actions", "data": {"actions": [dict(a) for a in actions]}},
+                               *(dict(a) for a in assertions)]}
+    signer = open_signer(identity)   # a key file, or a studio's KMS callback: soundstage.provenance.signer
     try:
         with c2pa.Context.from_dict(_SETTINGS) as context, c2pa.Builder(manifest, context=context) as builder:
             for number, (path, relationship, *label) in enumerate(ingredients):
@@ -131,7 +129,8 @@ def sign_file(source: str | Path, dest: str | Path, identity: Identity, *, actio
             with atomic_path(dest) as tmp, open(source, "rb") as src, open(tmp, "w+b") as dst:
                 builder.sign(signer, mime, src, dst)
     except c2pa.C2paError as exc:
-        raise MediaError(f"could not sign: {_one_line(exc)}", path=source) from None
+        raise signing_failure(identity, exc, source) or MediaError(f"could not sign: {_one_line(exc)}",
+                                                                   path=source) from None
     finally:
         signer.close()
     return dest

@@ -101,17 +101,22 @@ def _texture(frame: np.ndarray, rows: int, cols: int) -> np.ndarray:
     return np.clip(0.5 + contrast / 12.0, 0.5, 1.3)
 
 
-def embed(frame: np.ndarray, payload: bytes, key: int, *, rows: int = CELL_ROWS) -> np.ndarray:
+def embed(frame: np.ndarray, payload: bytes, key: int, *, rows: int = CELL_ROWS,
+          where: np.ndarray | None = None) -> np.ndarray:
     """Return a copy of the RGB frame (H×W×3 uint8) carrying ``payload`` (8 bytes), readable with ``key``.
 
-    The payload's cell grid is cached per (payload, key, grid); per frame only the texture mask, one
-    bicubic upsample and one saturating add run at full size.
+    ``where`` (any size of the frame's aspect, 0…1) limits the mark to part of the picture: a comp marks
+    only its generated pixels and leaves the actors' plate as it was shot. The payload's cell grid is cached
+    per (payload, key, grid); per frame only the texture mask, one bicubic upsample and one saturating add
+    run at full size.
     """
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         raise ValueError(f"watermark needs an H×W×3 uint8 RGB frame, not {frame.shape} {frame.dtype}")
     height, width = frame.shape[:2]
     grid = grid_size(width, height, rows)
     cells = _pattern(bytes(payload), key, *grid) * _texture(frame, *grid)
+    if where is not None:
+        cells = cells * cv2.resize(np.asarray(where, np.float32), (grid[1], grid[0]), interpolation=cv2.INTER_AREA)
     # fixed point in uint8 (128 + 16 × levels) so the upsample and the add stay on OpenCV's 8-bit paths;
     # addWeighted saturates only once, after taking the offset back off
     fixed = np.clip(cells * _FIXED + 128.5, 0, 255).astype(np.uint8)

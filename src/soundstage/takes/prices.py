@@ -12,24 +12,35 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from soundstage.engines import Quote, Unit
 from soundstage.errors import ProjectError
+from soundstage.project import find_key_line
 
 PRICES_FILE = "prices.toml"
 
 
 class PriceLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Strict: a price written as a string ("0.04") is a typo, not a number; inf and nan are never a price.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    engine: str
-    model: str
+    engine: str = Field(min_length=1)
+    model: str = Field(min_length=1)
     unit: Unit
-    usd: float = Field(ge=0)
+    usd: float = Field(ge=0, allow_inf_nan=False)
     date: str = ""
     source: str = ""
+
+
+class PriceFile(BaseModel):
+    """A whole ``prices.toml``: only ``[[price]]`` lines, so a misspelt ``[[prices]]`` is refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    price: list[dict[str, Any]] = []
 
 
 @dataclass(frozen=True)
@@ -66,12 +77,36 @@ def _parse(text: str, source: Path) -> list[PriceLine]:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"not valid TOML: {exc}", path=source) from None
+    try:
+        items = PriceFile.model_validate(raw).price
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(p) for p in first["loc"])
+        message = "is not a known key (the file holds [[price]] lines)" if first["type"] == "extra_forbidden" \
+            else "must be a list of [[price]] tables" if key.startswith("price") else first["msg"]
+        top = key.split(".")[0]
+        line = find_key_line(text, top) or next((n for n, row in enumerate(text.splitlines(), 1)
+                                                  if row.strip().startswith(f"[[{top}]]")), None)
+        raise ProjectError(f"{top}: {message}", path=source, line=line) from None
     lines = []
-    for index, item in enumerate(raw.get("price", [])):
+    for index, item in enumerate(items):
         try:
             lines.append(PriceLine.model_validate(item))
         except ValidationError as exc:
             first = exc.errors()[0]
             key = ".".join(str(p) for p in first["loc"])
-            raise ProjectError(f"[[price]] #{index + 1} {key}: {first['msg']}", path=source) from None
+            message = "is missing" if first["type"] == "missing" else first["msg"]
+            raise ProjectError(f"[[price]] #{index + 1} {key}: {message}", path=source,
+                               line=_line_of(text, index, key)) from None
     return lines
+
+
+def _line_of(text: str, index: int, key: str) -> int | None:
+    """The line of ``key`` inside the ``index``-th ``[[price]]`` table (or the table's own line)."""
+    starts = [n for n, line in enumerate(text.splitlines(), 1) if line.strip().startswith("[[price]]")]
+    if index >= len(starts):
+        return None
+    end = starts[index + 1] if index + 1 < len(starts) else len(text.splitlines()) + 1
+    block = "\n".join(text.splitlines()[starts[index] - 1:end - 1])
+    found = find_key_line(block, key) if key else None
+    return starts[index] + found - 1 if found else starts[index]

@@ -37,6 +37,8 @@ from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
 from soundstage.errors import BudgetError, EngineTimeout, ProjectError
 from soundstage.keys import content_key, file_digest
 from soundstage.project import Budget
+from soundstage.provenance.credentials import sign_take
+from soundstage.provenance.signer import SigningIdentity
 from soundstage.takes.prices import Price, PriceTable
 
 TAKES_DIR = "takes"
@@ -73,9 +75,14 @@ class Estimate:
 
 class TakeStore:
     def __init__(self, state_dir: Path, *, prices: PriceTable, budget: Budget,
-                 database: str | Path | sessionmaker[Session] | None = None) -> None:
-        """``database``: a URL, a SQLite path, or sessions already open on it; the project's SQLite by default."""
+                 database: str | Path | sessionmaker[Session] | None = None,
+                 signer: SigningIdentity | None = None) -> None:
+        """``database``: a URL, a SQLite path, or sessions already open on it; the project's SQLite by default.
+
+        ``signer``: who signs each new take's files with its content credentials; None leaves them unsigned.
+        """
         self.state_dir = state_dir
+        self.signer = signer
         self.folder = state_dir / TAKES_DIR
         self.prices = prices
         self.budget = budget
@@ -116,6 +123,11 @@ class TakeStore:
         """slot → the approved take's id."""
         with self._sessions() as session:
             return {a.slot: a.take_id for a in session.scalars(select(Approval))}
+
+    def approvals(self) -> dict[str, Approval]:
+        """slot → its approval: which take, by whom, when."""
+        with self._sessions() as session:
+            return {a.slot: a for a in session.scalars(select(Approval))}
 
     def chosen(self, slot: str, design: str) -> TakeRecord | None:
         """The take the render uses: the approved one, else the newest take of this design."""
@@ -172,6 +184,13 @@ class TakeStore:
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "soundstage": __version__,
         }
+        try:
+            if self.signer is not None:
+                sign_take(generated.files, record, self.signer)
+        except BaseException:
+            shutil.rmtree(partial, ignore_errors=True)
+            self._close_spend(spend_id, actual.usd)     # made and billed, even if it could not be signed
+            raise
         write_text(partial / TAKE_FILE, json.dumps(record, indent=1, ensure_ascii=False, default=str))
         final = self._final_folder(estimate.key)
         final.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,421 @@
+"""Visible AI labels on the cut: a corner mark on generated shots, and a closing card naming the tools.
+
+Korea's AI Basic Act (Art. 31) and the EU AI Act (Art. 50(4)) ask for generated images that could pass for
+real ones to be labelled clearly; for creative works a label that does not spoil viewing (the credits) is
+enough. ``[labels] policy`` says which the film gets. Everything drawn is decided up front from what made
+each shot (its takes, or its shot record), so the cut's ledger key can hold exactly that, and the pixels
+are drawn once: the mark is a small RGBA patch blended into a corner, the card one still frame.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from soundstage.db import TakeRecord
+from soundstage.errors import ProjectError
+from soundstage.project import LabelSettings, Project
+from soundstage.provenance.record import AI_SOURCE, ShotRecord, read_shot_record
+from soundstage.script.breakdown import Shot
+
+Language = Literal["en", "ko"]
+
+# Fonts soundstage looks for, best first. Hangul ones come from Debian's fonts-nanum or fonts-noto-cjk.
+LATIN_FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
+)
+HANGUL_FONTS = (
+    "/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf",
+    "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansKR-Bold.ttf",
+    "/usr/share/fonts/truetype/unfonts-core/UnDotumBold.ttf",
+)
+
+TEXT = {
+    "en": {
+        "mark ai": "AI-generated",
+        "mark generated": "Computer-generated",
+        "title": "AI disclosure",
+        "contains ai": "This film contains AI-generated imagery.",
+        "contains generated": "This film contains computer-generated imagery (no generative AI).",
+        "tools": "Tools used",
+        "ai tool": "generative AI",
+        "procedural tool": "procedural, not AI",
+        "generated": "Generated",
+        "set": "sets",
+        "element": "elements",
+        "background": "backgrounds",
+        "human": "Made by people",
+        "human parts": "screenplay; performances (plates: {plates}); selection and arrangement of takes",
+        "no plates": "none",
+        "shot": "shot",
+        "shots": "shots",
+    },
+    "ko": {
+        "mark ai": "AI 생성",
+        "mark generated": "컴퓨터 생성",
+        "title": "AI 사용 고지",
+        "contains ai": "이 영상에는 AI로 생성한 화면이 포함되어 있습니다.",
+        "contains generated": "이 영상에는 컴퓨터로 생성한 화면이 포함되어 있습니다 (생성형 AI 미사용).",
+        "tools": "사용한 도구",
+        "ai tool": "생성형 AI",
+        "procedural tool": "절차적 생성, AI 아님",
+        "generated": "생성한 요소",
+        "set": "세트",
+        "element": "효과",
+        "background": "배경",
+        "human": "사람의 작업",
+        "human parts": "각본, 연기 (플레이트: {plates}), 테이크의 선택과 배열",
+        "no plates": "없음",
+        "shot": "샷",
+        "shots": "샷",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Tool:
+    """An engine as the credits name it."""
+
+    engine: str
+    model: str
+    version: str
+    source_type: str
+
+    @property
+    def ai(self) -> bool:
+        return self.source_type == AI_SOURCE
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One generated layer of a shot: what it is (a set, an element, a background), its take, its tool."""
+
+    role: str          # "set" | "element" | "background"
+    name: str
+    take: str          # "v002"
+    tool: Tool
+
+
+@dataclass(frozen=True)
+class ShotCredits:
+    """What made one shot of the cut, as far as labels care."""
+
+    shot: str
+    frames: int
+    layers: tuple[Layer, ...] = ()
+    plate: str | None = None
+    generated: bool = False     # any generated pixels in its final comp
+    ai: bool = False            # any of them from generative AI
+
+    @property
+    def takes(self) -> str:
+        """The burn-in's take column: ``set v002 · fire v001``."""
+        return " · ".join(f"{layer.name if layer.role == 'element' else layer.role} {layer.take}"
+                          for layer in self.layers) or "plate only"
+
+
+def role_of(slot: str) -> tuple[str, str]:
+    """``set/hanok`` → (set, hanok); ``shot/3-1/element/fire`` → (element, fire); ``shot/3-1/background``."""
+    parts = slot.split("/")
+    if parts[0] == "set":
+        return "set", "/".join(parts[1:])
+    if len(parts) >= 4 and parts[2] == "element":
+        return "element", "/".join(parts[3:])
+    return "background", "background"
+
+
+def credits_from_takes(shot: str, frames: int, takes: Sequence[TakeRecord], plate: str | None) -> ShotCredits:
+    """A shot's credits from the takes the render used: every take in it counted as showing."""
+    layers = []
+    for take in takes:
+        role, name = role_of(take.slot)
+        layers.append(Layer(role, name, take.label, Tool(take.engine, take.model, take.engine_version,
+                                                         take.source_type)))
+    return ShotCredits(shot, frames, tuple(layers), plate, generated=bool(layers),
+                       ai=any(layer.tool.ai for layer in layers))
+
+
+def credits_from_record(record: ShotRecord) -> ShotCredits:
+    """A shot's credits from its shot record: generated and AI as measured from the comp's mattes."""
+    layers = tuple(Layer(layer.role, layer.name, layer.version,
+                         Tool(layer.engine, layer.model, layer.engine_version, layer.source_type))
+                   for layer in record.layers if layer.share > 0)
+    return ShotCredits(record.shot, record.frames, layers, record.plate,
+                       generated=record.generated_share > 0 and bool(layers), ai=record.ai_share > 0)
+
+
+def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[TakeRecord], str]]) -> list[ShotCredits]:
+    """Credits per shot of the cut, from ``(breakdown shot, frames, takes, shot key)``.
+
+    The shot record (``out/shots/<id>.json``) is preferred: it knows which layers really show. Where there is
+    none, or it is of another render of the shot, the takes the render used stand in, all counted as showing.
+    """
+    made = []
+    for shot, frames, takes, key in shots:
+        record = read_shot_record(project, shot.id)
+        current = record is not None and record.key in ("", key)
+        made.append(credits_from_record(record) if record is not None and current
+                    else credits_from_takes(shot.id, frames, takes, shot.plate))
+    return made
+
+
+# ---------------------------------------------------------------------------------------------- fonts
+
+
+@dataclass(frozen=True)
+class Typeface:
+    """A font file (None: Pillow's own Latin face), and whether it can set Hangul."""
+
+    path: Path | None
+    hangul: bool
+
+    @property
+    def key(self) -> list[object]:
+        """Enough to tell fonts apart in a ledger key without hashing megabytes of font."""
+        return [self.path.name, self.path.stat().st_size] if self.path else ["pillow-default"]
+
+    def at(self, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+        return _font(str(self.path) if self.path else None, max(6, size))
+
+
+@cache
+def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+
+
+@cache
+def _system_hangul_font() -> str | None:
+    for candidate in HANGUL_FONTS:
+        if Path(candidate).is_file():
+            return candidate
+    if shutil.which("fc-list"):
+        try:
+            found = subprocess.run(["fc-list", ":lang=ko", "file"], capture_output=True, text=True, timeout=10,
+                                   check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        files = sorted(line.split(":")[0].strip() for line in found.splitlines() if line.strip())
+        return files[0] if files else None
+    return None
+
+
+def typeface(project: Project, settings: LabelSettings, language: Language) -> tuple[Typeface, Language, list[str]]:
+    """The face to set the labels in, the language it can set, and a warning where Korean had to fall back."""
+    if settings.font:
+        path = project.inside(settings.font, source=project.settings_path, key="labels.font")
+        if not path.is_file():
+            raise ProjectError(f"labels.font = {settings.font!r}: no such font file", path=project.settings_path)
+        try:
+            _font(str(path), 12)
+        except OSError:
+            raise ProjectError(f"labels.font = {settings.font!r} is not a font Pillow can read",
+                               path=project.settings_path) from None
+        return Typeface(path, hangul=language == "ko"), language, []
+    if language == "ko":
+        hangul = _system_hangul_font()
+        if hangul:
+            return Typeface(Path(hangul), hangul=True), "ko", []
+        warning = ("labels: no font with Hangul found, so the AI label is in English; install fonts-nanum "
+                   "or set [labels] font to a Korean font inside the project")
+        language, warnings = "en", [warning]
+    else:
+        warnings = []
+    latin = next((Path(p) for p in LATIN_FONTS if Path(p).is_file()), None)
+    return Typeface(latin, hangul=False), language, warnings
+
+
+# ---------------------------------------------------------------------------------------------- drawing
+
+
+def text_patch(text: str, face: Typeface, height: int, *, pad: float = 0.35, opacity: float = 1.0,
+               colour: tuple[int, int, int] = (255, 255, 255), box: tuple[int, int, int, int] = (0, 0, 0, 150)
+               ) -> np.ndarray:
+    """``text`` in white on a translucent dark box, as straight RGBA: readable on any shot."""
+    font = face.at(height)
+    left, top, right, bottom = font.getbbox(text)
+    margin = max(2, round(height * pad))
+    width, tall = right - left + 2 * margin, bottom - top + 2 * margin
+    image = Image.new("RGBA", (width + width % 2, tall + tall % 2), box)
+    ImageDraw.Draw(image).text((margin - left, margin - top), text, font=font, fill=(*colour, 255))
+    rgba = np.asarray(image).copy()
+    rgba[..., 3] = (rgba[..., 3].astype(np.float32) * opacity).round().astype(np.uint8)
+    return rgba
+
+
+class Patch:
+    """A straight-RGBA patch blended over a fixed place of each frame, with its sums done once."""
+
+    def __init__(self, rgba: np.ndarray, x: int, y: int) -> None:
+        self.x, self.y = x, y
+        self.h, self.w = rgba.shape[:2]
+        alpha = rgba[..., 3:4].astype(np.uint16)
+        self.over = rgba[..., :3].astype(np.uint16) * alpha          # premultiplied, ×255
+        self.under = 255 - alpha
+
+    def blend(self, frame: np.ndarray) -> None:
+        """Blend in place (integer arithmetic: about 20 µs for a 1080p mark)."""
+        region = frame[self.y:self.y + self.h, self.x:self.x + self.w]
+        region[...] = ((self.over + region * self.under + 127) // 255).astype(np.uint8)
+
+
+def corner_position(corner: str, frame: tuple[int, int], patch: tuple[int, int], margin: int) -> tuple[int, int]:
+    (width, height), (w, h) = frame, patch
+    x = margin if corner.endswith("left") else width - w - margin
+    y = margin if corner.startswith("top") else height - h - margin
+    return max(0, x), max(0, y)
+
+
+@dataclass
+class CutLabels:
+    """The labels of one cut: which shots get the corner mark, and the closing card, ready to draw."""
+
+    project: Project
+    credits: list[ShotCredits]
+    width: int
+    height: int
+    fps: float
+    face: Typeface
+    language: Language
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def prepare(cls, project: Project, credits: list[ShotCredits]) -> CutLabels:
+        settings = project.settings
+        labels = settings.labels
+        reports = getattr(settings, "reports", None)
+        language: Language = labels.language or getattr(reports, "language", "en")
+        face, language, warnings = typeface(project, labels, language)
+        width, height = settings.resolution
+        made = cls(project, credits, width, height, settings.fps, face, language, warnings)
+        if labels.policy == "none" and any(shot.ai for shot in credits):
+            made.warnings.append("labels: policy none, so the cut shows no AI label; only its metadata and "
+                                 "watermark disclose the generated shots")
+        return made
+
+    @property
+    def settings(self) -> LabelSettings:
+        return self.project.settings.labels
+
+    @property
+    def marks(self) -> bool:
+        return self.settings.policy == "realistic"
+
+    @property
+    def card(self) -> bool:
+        return self.settings.policy in ("realistic", "artistic") and any(s.generated for s in self.credits)
+
+    @property
+    def card_frames(self) -> int:
+        return max(1, round(self.settings.credits_seconds * self.fps)) if self.card else 0
+
+    def mark_text(self, shot: ShotCredits) -> str | None:
+        if not (self.marks and shot.generated):
+            return None
+        return TEXT[self.language]["mark ai" if shot.ai else "mark generated"]
+
+    @property
+    def key(self) -> dict[str, object]:
+        """What the labels add to the cut's ledger key: exactly what they draw, and how."""
+        marks = [self.mark_text(shot) for shot in self.credits]
+        drawn = any(marks) or self.card
+        look = self.settings.model_dump(include={"corner", "opacity", "size"}) if any(marks) else None
+        return {"labels": 1, "marks": marks, "look": look, "card": self.card_lines() if self.card else None,
+                "card_frames": self.card_frames, "font": self.face.key if drawn else None,
+                "language": self.language if drawn else None}
+
+    # -------------------------------------------------------------------------------------- the mark
+
+    @cached_property
+    def _patches(self) -> dict[str, Patch]:
+        size = max(8, round(self.height * self.settings.size))
+        patches = {}
+        for text in {t for t in (self.mark_text(shot) for shot in self.credits) if t}:
+            rgba = text_patch(text, self.face, size, opacity=self.settings.opacity)
+            x, y = corner_position(self.settings.corner, (self.width, self.height), rgba.shape[1::-1],
+                                   margin=max(4, round(self.height * 0.03)))
+            patches[text] = Patch(rgba[: self.height - y, : self.width - x], x, y)
+        return patches
+
+    def mark(self, frame: np.ndarray, shot: int) -> np.ndarray:
+        """The frame of the cut's ``shot``-th shot with its corner mark (in place), if it gets one."""
+        text = self.mark_text(self.credits[shot])
+        if text is not None:
+            self._patches[text].blend(frame)
+        return frame
+
+    # -------------------------------------------------------------------------------------- the card
+
+    def card_lines(self) -> list[tuple[str, str]]:
+        """The closing card as (style, text) lines: the tools with their versions, what was generated, by whom."""
+        words = TEXT[self.language]
+        generated = [shot for shot in self.credits if shot.generated]
+        lines: list[tuple[str, str]] = [("title", words["title"]),
+                                        ("lead", words["contains ai" if any(s.ai for s in generated)
+                                                       else "contains generated"]),
+                                        ("gap", ""), ("head", words["tools"])]
+        tools = sorted({layer.tool for shot in generated for layer in shot.layers},
+                       key=lambda t: (not t.ai, t.engine, t.model, t.version))
+        for tool in tools:
+            kind = words["ai tool" if tool.ai else "procedural tool"]
+            lines.append(("body", f"{tool.engine} · {tool.model} · {tool.version} ({kind})"))
+        lines += [("gap", ""), ("head", words["generated"])]
+        for role in ("set", "element", "background"):
+            where: dict[str, list[str]] = {}
+            for shot in generated:
+                for layer in shot.layers:
+                    if layer.role == role and shot.shot not in where.setdefault(layer.name, []):
+                        where[layer.name].append(shot.shot)
+            if where:
+                items = [f"{name} ({_shots(ids, words)})" if role != "background" else _shots(ids, words)
+                         for name, ids in where.items()]
+                lines.append(("body", f"{words[role]}: " + ", ".join(items)))
+        plates = [shot.shot for shot in self.credits if shot.plate]
+        lines += [("gap", ""), ("head", words["human"]),
+                  ("body", words["human parts"].format(plates=_shots(plates, words) if plates
+                                                       else words["no plates"]))]
+        return lines
+
+    @cached_property
+    def card_frame(self) -> np.ndarray:
+        """The closing card, one RGB frame: centred lines on black, shrunk until they fit."""
+        lines = self.card_lines()
+        scale = {"title": 1.6, "lead": 1.0, "head": 1.15, "body": 0.85, "gap": 0.6}
+        size = max(8, round(self.height / 24))
+        while True:
+            fonts = {style: self.face.at(round(size * factor)) for style, factor in scale.items()}
+            boxes = [fonts[style].getbbox(text) if text else (0, 0, 0, round(size * scale[style]))
+                     for style, text in lines]
+            widest = max(box[2] - box[0] for box in boxes)
+            tall = sum(round((box[3] - min(box[1], 0)) * 1.35) for box in boxes)
+            if (widest <= self.width * 0.9 and tall <= self.height * 0.9) or size <= 8:
+                break
+            size -= max(1, size // 10)
+        image = Image.new("RGB", (self.width, self.height), (0, 0, 0))
+        draw = ImageDraw.Draw(image)
+        y = (self.height - tall) / 2
+        colours = {"title": (255, 255, 255), "lead": (235, 235, 235), "head": (255, 214, 120), "body": (210, 210, 210)}
+        for (style, text), box in zip(lines, boxes, strict=True):
+            step = round((box[3] - min(box[1], 0)) * 1.35)
+            if text:
+                draw.text(((self.width - (box[2] - box[0])) / 2 - box[0], y), text, font=fonts[style],
+                          fill=colours[style])
+            y += step
+        return np.asarray(image).copy()
+
+
+def _shots(ids: list[str], words: dict[str, str], most: int = 6) -> str:
+    shown = ", ".join(ids[:most]) + (f" … (+{len(ids) - most})" if len(ids) > most else "")
+    return f"{words['shot' if len(ids) == 1 else 'shots']} {shown}"

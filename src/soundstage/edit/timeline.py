@@ -1,0 +1,239 @@
+"""The cut as an editor's timeline: OpenTimelineIO, and from it a CMX 3600 EDL and FCP 7 XML.
+
+One clip per shot, in the order the render assembles the cut, each pointing at its rendered movie
+``out/shots/<shot>.mp4`` by ``file://`` URL (editors relink by the file name when the project moves). The
+``.otio`` file is the lossless master: it also carries what made each shot (takes, engines, AI share, cost)
+under the ``soundstage`` metadata namespace. The EDL and the XML carry only what those formats can.
+
+Timecode: 29.97 and 59.94 fps count drop-frame (``01:00:00;00``), as broadcast NTSC does, so the timecode
+keeps to the clock; every other rate, 23.976 included (it has no drop-frame form), counts non-drop.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+from opentimelineio import opentime
+
+from soundstage.atomic import write_text
+from soundstage.errors import ProjectError
+from soundstage.media import probe
+from soundstage.project import Project, find_key_line
+from soundstage.provenance.record import ShotRecord, read_shot_record
+
+# format → (OTIO adapter, file suffix). "fcpxml" is Final Cut Pro 7 XML (xmeml): Premiere Pro, DaVinci Resolve
+# and Avid (through its importers) read it, where FCPX's .fcpxml is read by little but Final Cut Pro itself.
+FORMATS: dict[str, tuple[str, str]] = {"otio": ("otio_json", ".otio"), "edl": ("cmx_3600", ".edl"),
+                                       "fcpxml": ("fcp_xml", ".xml")}
+NAMESPACE = "soundstage"
+NTSC_RATES = tuple(Fraction(nominal * 1000, 1001) for nominal in (24, 30, 48, 60))
+DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+
+
+@dataclass(frozen=True)
+class CutExport:
+    path: Path
+    shots: int
+    start: str       # record timecode of the first frame
+    end: str         # record timecode just after the last
+
+
+def export_cut(project: Project, format: str, out: str | Path | None = None) -> CutExport:
+    """Write the cut's timeline as ``format`` to ``out`` (a file, or a folder for ``cut.<suffix>`` in it; by
+    default the project's ``out/``), atomically."""
+    if format not in FORMATS:
+        raise ProjectError(f"unknown timeline format {format!r}; choose one of {', '.join(FORMATS)}")
+    adapter, suffix = FORMATS[format]
+    if format != "otio":
+        _needs_smpte_rate(project, format)
+    timeline = cut_timeline(project)
+    text = edl_text(timeline) if format == "edl" else otio.adapters.write_to_string(timeline, adapter_name=adapter)
+    target = Path(out) if out is not None else project.out_dir / f"cut{suffix}"
+    if target.is_dir():
+        target = target / f"cut{suffix}"
+    try:
+        write_text(target, text)
+    except OSError as exc:
+        raise ProjectError(f"cannot be written: {exc.strerror or exc}", path=target) from None
+    start = timeline.global_start_time
+    return CutExport(target, len(timeline.tracks[0]), _timecode(start), _timecode(start + timeline.duration()))
+
+
+def cut_timeline(project: Project) -> otio.schema.Timeline:
+    """The cut as an OTIO timeline: one video track, a clip per rendered shot, starting at the project's timecode.
+
+    Refuses (one line naming the shot) if any shot of the cut has not been rendered.
+    """
+    # Imported here: the pipeline imports this package (the render assembles the cut with it).
+    from soundstage.pipeline.breakdown import breakdown_project
+
+    rate = frame_rate(project)
+    start = start_time(project)
+    shots = breakdown_project(project, lock=False).shots     # the cut's order: the order the render joins them
+    if not shots:
+        raise ProjectError("has no shots to cut", path=project.shots_file)
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    frames = 0
+    ai_frames = cost = 0.0
+    for shot in shots:
+        clip = _shot_clip(project, shot.id, rate)
+        track.append(clip)
+        length = int(clip.source_range.duration.value)
+        frames += length
+        ai_frames += clip.metadata[NAMESPACE]["ai_share"] * length
+        cost += clip.metadata[NAMESPACE]["cost_usd"]
+    timeline = otio.schema.Timeline(name=project.settings.title, global_start_time=start)
+    timeline.tracks.append(track)
+    width, height = project.settings.resolution
+    # FCP XML: the sequence's frame size, so the editor's sequence matches the shots; and its timecode's count
+    # (the adapter writes non-drop unless told).
+    timeline.metadata["fcp_xml"] = {"media": {"video": {"format": {"samplecharacteristics": {
+        "width": width, "height": height, "pixelaspectratio": "square"}}}}, **_fcp_timecode(rate)}
+    timeline.metadata[NAMESPACE] = {
+        "title": project.settings.title,
+        "fps": float(rate),
+        "start_timecode": _timecode(start),
+        "timecode": "drop-frame" if drop_frame(rate) else "non-drop",
+        "frames": frames,
+        "ai_share": round(ai_frames / frames, 6) if frames else 0.0,
+        "cost_usd": round(cost, 6),
+    }
+    return timeline
+
+
+def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> otio.schema.Clip:
+    movie = project.out_dir / "shots" / f"{shot_id}.mp4"
+    record = read_shot_record(project, shot_id)
+    if record is None or not movie.is_file():
+        raise ProjectError(f"is not rendered yet: no {movie.relative_to(project.root).as_posix()}", shot=shot_id,
+                           hint=f"run 'soundstage render {project.root}' first")
+    info = probe(movie)
+    if abs(info.fps - rate) > 0.005:      # (23.976 itself and 24000/1001 are one rate to an editor)
+        raise ProjectError(f"was rendered at {float(info.fps):g} fps but the project is {float(rate):g} fps",
+                           path=movie, shot=shot_id, hint=f"run 'soundstage render {project.root}' again")
+    frames = info.frames or round(info.duration * rate)
+    available = opentime.TimeRange(opentime.RationalTime(0, float(rate)), opentime.RationalTime(frames, float(rate)))
+    reference = otio.schema.ExternalReference(target_url=movie.as_uri(), available_range=available)
+    reference.name = movie.name
+    reference.metadata["fcp_xml"] = _fcp_timecode(rate)
+    clip = otio.schema.Clip(name=shot_id, media_reference=reference, source_range=available)
+    clip.metadata[NAMESPACE] = shot_metadata(record, movie.relative_to(project.root).as_posix())
+    # The EDL's reel: the shot id, not the adapter's default (the file name cut to 8 characters, "-" dropped).
+    clip.metadata["cmx_3600"] = {"reel": _reel(shot_id),
+                                 "comments": [f"SOUNDSTAGE SHOT {shot_id} SCENE {record.scene} "
+                                              f"AI {record.ai_share:.0%}"]}
+    return clip
+
+
+def shot_metadata(record: ShotRecord, file: str) -> dict[str, object]:
+    """What made the shot, for the editor and for whoever audits the cut later."""
+    layers = record.layers
+    return {
+        "shot": record.shot,
+        "scene": record.scene,
+        "file": file,
+        "takes": {layer.slot: layer.version for layer in layers},
+        "engine": ", ".join(dict.fromkeys(layer.engine for layer in layers)),
+        "model": ", ".join(dict.fromkeys(layer.model for layer in layers if layer.model)),
+        "ai_share": record.ai_share,
+        "generated_share": record.generated_share,
+        "plate_share": record.plate_share,
+        "cost_usd": round(sum(layer.cost_usd for layer in layers), 6),
+        "layers": [{"slot": layer.slot, "version": layer.version, "take_id": layer.take_id, "engine": layer.engine,
+                    "model": layer.model, "source_type": layer.source_type, "share": layer.share,
+                    "cost_usd": layer.cost_usd, "approved_by": layer.approved_by} for layer in layers],
+        "watermark": record.watermark,
+        "rendered_at": record.rendered_at,
+    }
+
+
+def edl_text(timeline: otio.schema.Timeline) -> str:
+    """CMX 3600 through the OTIO adapter, with the record timecode starting at the timeline's start.
+
+    The adapter reckons record times in the track's own time and ignores ``global_start_time`` (so a cut at
+    01:00:00:00 came out at 00:00:00:00). Its reader keeps an EDL's record start as the track's trimmed start,
+    negated; the copy handed to the writer is put in that same form, so writing and reading agree.
+    """
+    edl = timeline.deepcopy()
+    track = edl.tracks[0]
+    start = timeline.global_start_time
+    track.source_range = opentime.TimeRange(-start, track.duration())
+    rate = start.rate
+    text = otio.adapters.write_to_string(edl, adapter_name="cmx_3600", rate=rate)
+    # The adapter writes no frame-count mode; a reader must not have to guess it from ";".
+    mode = "FCM: DROP FRAME" if drop_frame(Fraction(rate).limit_denominator(1001)) else "FCM: NON-DROP FRAME"
+    title, _, events = text.partition("\n\n")
+    return f"{title}\n{mode}\n\n{events}"
+
+
+def frame_rate(project: Project) -> Fraction:
+    """The project's rate as editors count it: 23.976 → 24000/1001, 29.97 → 30000/1001."""
+    fps = project.settings.fps
+    for rate in NTSC_RATES:
+        if abs(fps - rate) < 0.005:
+            return rate
+    return Fraction(fps).limit_denominator(1001)
+
+
+def drop_frame(rate: Fraction) -> bool:
+    return rate in DROP_FRAME_RATES
+
+
+def start_time(project: Project) -> opentime.RationalTime:
+    """``[edit] start_timecode`` as a time at the project's rate; refused if it is no frame at that rate."""
+    text = project.settings.edit.start_timecode
+    rate = frame_rate(project)
+    hours, minutes, seconds, frame = (int(part) for part in re.split(r"[:;]", text))
+    nominal = round(rate)
+    if frame >= nominal:
+        raise _bad_timecode(project, f"{text!r} has frame {frame}, but {float(rate):g} fps counts frames 00 to "
+                                     f"{nominal - 1:02d}")
+    if not drop_frame(rate):
+        if ";" in text:
+            raise _bad_timecode(project, f"{text!r} is drop-frame, but {float(rate):g} fps counts non-drop; "
+                                         "write it with ':'")
+        return opentime.RationalTime(((hours * 60 + minutes) * 60 + seconds) * nominal + frame, float(rate))
+    label = text[:8] + ";" + text[9:]      # at 29.97 and 59.94 it is drop-frame, whichever separator was typed
+    time = opentime.from_timecode(label, float(rate))
+    if _timecode(time) != label:
+        raise _bad_timecode(project, f"{text!r} is a label drop-frame timecode skips (frames 00 and 01 of every "
+                                     "minute but each tenth)")
+    return time
+
+
+def _bad_timecode(project: Project, message: str) -> ProjectError:
+    line = find_key_line(project.settings_path.read_text("utf-8"), "start_timecode")
+    return ProjectError(f"edit.start_timecode: {message}", path=project.settings_path, line=line)
+
+
+def _timecode(time: opentime.RationalTime) -> str:
+    """Timecode at the time's own rate; drop-frame where :func:`drop_frame` says, else non-drop."""
+    rate = Fraction(time.rate).limit_denominator(1001)
+    if opentime.RationalTime.is_valid_timecode_rate(time.rate):
+        return opentime.to_timecode(time, time.rate, drop_frame(rate))
+    nominal = round(rate)
+    frames = round(time.value)
+    seconds, frame = divmod(frames, nominal)
+    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frame:02d}"
+
+
+def _needs_smpte_rate(project: Project, format: str) -> None:
+    """EDLs and FCP XML count SMPTE timecode, which exists only at the broadcast and film rates."""
+    rate = frame_rate(project)
+    if not opentime.RationalTime.is_valid_timecode_rate(float(rate)):
+        raise ProjectError(f"fps = {float(rate):g}: {format} timecode needs a SMPTE frame rate (23.976, 24, 25, "
+                           "29.97, 30, 48, 50, 59.94 or 60); export --format otio instead",
+                           path=project.settings_path)
+
+
+def _fcp_timecode(rate: Fraction) -> dict[str, dict[str, str]]:
+    return {"timecode": {"displayformat": "DF" if drop_frame(rate) else "NDF"}}
+
+
+def _reel(shot_id: str) -> str:
+    """CMX reels are up to 8 characters of letters, digits and underscores."""
+    return re.sub(r"[^A-Za-z0-9]", "_", shot_id)[:8] or "AX"

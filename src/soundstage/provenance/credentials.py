@@ -1,0 +1,146 @@
+"""Content credentials for what the pipeline writes: each take, each shot render, and the cut.
+
+- A take gets ``c2pa.created`` with its IPTC source type (``trainedAlgorithmicMedia`` for a model,
+  ``algorithmicMedia`` for the procedural engine), the engine as ``softwareAgent``, and soundstage's record of
+  it (model, prompt, seed, cost, time).
+- A shot gets ``c2pa.opened`` on its plate (``digitalCapture``) — or ``c2pa.created`` when it has none —,
+  ``c2pa.placed`` for each take comped in (the signed take files are its ingredients), and ``c2pa.edited``
+  naming the whole as ``compositeWithTrainedAlgorithmicMedia`` (AI inside) or ``compositeSynthetic``
+  (procedural only). Its measured shares and a soft binding to its watermark go with it.
+- The cut has every shot movie as an ingredient, so the one file carries the chain back to every take.
+
+Signing happens where the file is made (a worker), after the file is complete and before the render's
+ledger enters it, so a file in the ledger is always a signed one.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from soundstage import __version__
+from soundstage.project import Project
+from soundstage.provenance.keys import init_keys, keys_dir
+from soundstage.provenance.record import AI_SOURCE, CutRecord, ShotRecord, mark_key
+from soundstage.provenance.signer import SigningIdentity, project_signer
+from soundstage.provenance.signing import IPTC, MIME_TYPES, Relationship, sign_file
+
+SOFT_BINDING = "org.soundstage.luma-spread-spectrum.1"    # the invisible watermark (provenance.watermark)
+_AGENT = {"name": "soundstage", "version": __version__}
+
+
+def prepare_signing(project: Project) -> SigningIdentity | None:
+    """Before any worker signs: make the project's own CA and watermark key if it has none (like ``keys init``).
+
+    Called once by the rendering process, under the render lock, so parallel workers never race to make
+    two different keys. Returns who will sign, or None with ``[provenance] sign = false``.
+    """
+    settings = project.settings.provenance
+    if settings.sign and settings.chain is None and not (keys_dir(project.root) / "signing.key").is_file():
+        init_keys(project.root)
+    mark_key(project)
+    return project_signer(project)
+
+
+def signable(path: Path) -> bool:
+    return path.suffix.lower() in MIME_TYPES
+
+
+def sign_take(files: Sequence[Path], record: Mapping[str, Any], identity: SigningIdentity) -> None:
+    """Sign a take's files in place (before the take is moved into the store) with how it was made."""
+    request = record.get("request", {})
+    actions = [{"action": "c2pa.created", "digitalSourceType": IPTC + record["source_type"],
+                "softwareAgent": {"name": record["engine"], "version": str(record["engine_version"])},
+                "description": f"{record['kind']} for {record['slot']} by {record['engine']} {record['model']}"}]
+    take = {"slot": record["slot"], "key": record["key"], "engine": record["engine"], "model": record["model"],
+            "engine_version": str(record["engine_version"]), "ai": record["source_type"] == AI_SOURCE,
+            "prompt": request.get("prompt", ""), "negative_prompt": request.get("negative_prompt", ""),
+            "seed": request.get("seed"), "unit": record["unit"], "quantity": record["quantity"],
+            "cost_usd": record["cost_usd"], "price": record.get("price"), "seconds": record["seconds"],
+            "created_at": record["created_at"]}
+    for path in files:
+        if signable(path):
+            sign_file(path, path, identity, actions=actions, title=f"{record['slot']} {path.name}",
+                      assertions=[{"label": "org.soundstage.take", "data": take}])
+
+
+def sign_shot(outputs: Sequence[Path], record: ShotRecord, identity: SigningIdentity, *, plate: Path | None,
+              takes: Mapping[str, Path]) -> None:
+    """Sign a shot's movie and masters: its plate opened, each take (slot → its first file) placed over it."""
+    ai = any(layer.is_ai for layer in record.layers)
+    composite = IPTC + ("compositeWithTrainedAlgorithmicMedia" if ai else "compositeSynthetic")
+    ingredients: list[tuple[str | Path, Relationship, str]] = []
+    actions: list[dict[str, Any]] = []
+    if plate is not None and signable(plate):
+        ingredients.append((plate, "parentOf", "plate"))
+        actions.append({"action": "c2pa.opened", "digitalSourceType": IPTC + "digitalCapture",
+                        "parameters": {"ingredientIds": ["plate"]},
+                        "description": f"live-action plate {record.plate}"})
+    else:
+        actions.append({"action": "c2pa.created", "digitalSourceType": composite, "softwareAgent": _AGENT})
+    for number, layer in enumerate(record.layers):
+        file = takes.get(layer.slot)
+        if file is None or not signable(file):
+            continue
+        label = f"take-{number}"
+        ingredients.append((file, "componentOf", label))
+        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
+                        "description": f"{layer.role} {layer.name}: {layer.engine} {layer.model} take "
+                                       f"{layer.version}, {layer.share:.1%} of the frame"})
+    actions.append({"action": "c2pa.edited", "digitalSourceType": composite, "softwareAgent": _AGENT,
+                    "description": "keyed, composited and graded"})
+    assertions = [{"label": "org.soundstage.shot", "data": _shot_summary(record)}]
+    if record.watermark:
+        assertions.append(_soft_binding([(0, record.frames, record.watermark)], record.fps))
+    for path in outputs:
+        targets = sorted(path.iterdir()) if path.is_dir() else [path]
+        for target in targets:
+            if signable(target):
+                sign_file(target, target, identity, actions=actions, ingredients=ingredients,
+                          title=f"shot {record.shot} {target.name}", assertions=assertions)
+
+
+def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identity: SigningIdentity) -> None:
+    """Sign the cut with every shot movie as an ingredient (and, through them, every take)."""
+    ai = record is not None and any(layer.is_ai for made in record.shots for layer in made.layers)
+    composite = IPTC + ("compositeWithTrainedAlgorithmicMedia" if ai else "compositeSynthetic")
+    actions: list[dict[str, Any]] = [{"action": "c2pa.created", "digitalSourceType": composite,
+                                      "softwareAgent": _AGENT, "description": "the cut, shots in script order"}]
+    ingredients: list[tuple[str | Path, Relationship, str]] = []
+    for number, movie in enumerate(shots):
+        label = f"shot-{number}"
+        ingredients.append((movie, "componentOf", label))
+        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
+                        "description": f"shot {movie.stem}"})
+    assertions: list[dict[str, Any]] = []
+    if record is not None:
+        assertions.append({"label": "org.soundstage.cut", "data": {
+            "frames": record.frames, "ai_share": record.ai_share, "generated_share": record.generated_share,
+            "plate_share": record.plate_share, "shots": [_shot_summary(s) for s in record.shots]}})
+        spans, start = [], 0
+        for shot in record.shots:
+            if shot.watermark:
+                spans.append((start, start + shot.frames, shot.watermark))
+            start += shot.frames
+        if spans:
+            assertions.append(_soft_binding(spans, record.shots[0].fps))
+    sign_file(cut, cut, identity, actions=actions, ingredients=ingredients, title=cut.name, assertions=assertions)
+
+
+def _shot_summary(record: ShotRecord) -> dict[str, Any]:
+    return {"shot": record.shot, "scene": record.scene, "frames": record.frames, "plate": record.plate,
+            "plate_share": record.plate_share, "ai_share": record.ai_share,
+            "generated_share": record.generated_share, "watermark": record.watermark,
+            "layers": [{"slot": layer.slot, "take": layer.version, "engine": layer.engine, "model": layer.model,
+                        "engine_version": layer.engine_version, "source_type": layer.source_type,
+                        "share": layer.share, "approved_by": layer.approved_by} for layer in record.layers]}
+
+
+def _soft_binding(spans: Sequence[tuple[int, int, str]], fps: float) -> dict[str, Any]:
+    """A C2PA soft binding: the watermark payload of each span of frames, so a copy that lost this manifest
+    can be matched back to it by reading the mark."""
+    return {"label": "c2pa.soft-binding", "data": {"alg": SOFT_BINDING, "blocks": [
+        {"scope": {"timespan": {"start": round(start * 1000 / fps), "end": round(end * 1000 / fps)}},
+         "value": base64.b64encode(bytes.fromhex(payload)).decode()} for start, end, payload in spans]}}

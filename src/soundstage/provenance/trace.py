@@ -1,0 +1,84 @@
+"""Trace a file that lost its manifest (re-encoded, downscaled, screen-grabbed) back to its shots and takes.
+
+The invisible watermark in the generated pixels carries the shot render's payload; the project keeps a
+record under every payload it ever marked (``provenance.record``), so the payload leads to the takes.
+A cut carries one payload per shot: the file is read in short windows, and neighbouring windows that agree
+are joined into one span.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from soundstage.errors import MediaError
+from soundstage.media import STILL_SUFFIXES, read_frames, read_image
+from soundstage.project import Project
+from soundstage.provenance.record import ShotRecord, find_mark, mark_key
+from soundstage.provenance.watermark import detect
+
+WINDOW = 8     # frames read together: enough for a re-encoded mark, short enough for a 1-second shot
+
+
+@dataclass(frozen=True)
+class Trace:
+    """One span of frames that carries one mark, and the shot render it leads to (None: not this project's)."""
+
+    first: int
+    last: int
+    payload: bytes
+    confidence: float
+    shot: ShotRecord | None
+
+    def to_dict(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"frames": [self.first, self.last], "payload": self.payload.hex(),
+                                 "confidence": round(self.confidence, 2), "shot": None, "takes": []}
+        if self.shot is not None:
+            found["shot"] = self.shot.shot
+            found["rendered_at"] = self.shot.rendered_at
+            found["takes"] = [{"slot": layer.slot, "take": layer.version, "take_id": layer.take_id,
+                               "engine": layer.engine, "model": layer.model, "engine_version": layer.engine_version,
+                               "source_type": layer.source_type, "share": layer.share} for layer in self.shot.layers]
+        return found
+
+
+def trace_watermark(project: Project, path: Path, *, window: int = WINDOW) -> list[Trace]:
+    """Every marked span of ``path`` (a movie or a still), with the shot render each leads to."""
+    if not path.is_file():
+        raise MediaError("no such file", path=path)
+    key = mark_key(project)
+    found: list[Trace] = []
+    for first, frames in _windows(path, window):
+        detection = detect(frames, key)
+        if detection.payload is None:
+            continue
+        last = first + detection.frames - 1
+        previous = found[-1] if found else None
+        if previous is not None and previous.payload == detection.payload and previous.last == first - 1:
+            found[-1] = Trace(previous.first, last, previous.payload, max(previous.confidence,
+                                                                          detection.confidence), previous.shot)
+        else:
+            found.append(Trace(first, last, detection.payload, detection.confidence,
+                               find_mark(project, detection.payload)))
+    return found
+
+
+def _windows(path: Path, window: int) -> Iterator[tuple[int, list[np.ndarray]]]:
+    if path.suffix.lower() in STILL_SUFFIXES:
+        yield 0, [read_image(path)[..., :3]]
+        return
+    batch: list[np.ndarray] = []
+    start = 0
+    for index, frame in enumerate(read_frames(path)):
+        if not batch:
+            start = index
+        batch.append(frame)
+        if len(batch) == window:
+            yield start, batch
+            batch = []
+    if batch:
+        yield start, batch

@@ -1,0 +1,541 @@
+"""The cost and schedule report: what each shot's AI takes really cost and took, against a traditional bid.
+
+The AI side is measured: every take in the project database (rejected and unused ones too, since they were
+paid for), its engine units, the price-table line it was charged at (with that line's source and date), its
+cost and engine time, and each shot's render time from the render ledger. The traditional side is an estimate
+from the rate card (``ratecard.py``). The report keeps the two apart on the page, and tests the field's
+claims ("10 times faster, half the cost", "production time -50%") against this project's figures.
+
+A location's set is one take shared by every shot there: its cost and time are split evenly between them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from soundstage.db import Job, RenderRecord, open_database
+from soundstage.errors import ProjectError
+from soundstage.project import Project
+from soundstage.reports.charts import Series, bar_chart, cumulative_chart
+from soundstage.reports.page import Money, render_report, write_report
+from soundstage.reports.ratecard import RATECARD_FILE, RateCard, ShotClass, classify, load_ratecard
+
+UNITS = {"image": "images", "video_second": "s of video", "gpu_second": "GPU-s", "cpu_second": "CPU-s"}
+AI_COLOUR, TRADITIONAL_COLOUR = "#d0572b", "#2f6fbf"
+
+WORDS = {
+    "Cost and schedule": "비용 및 일정",
+    "AI takes against a traditional VFX bid": "AI 테이크 대 전통적 VFX 견적",
+    "AI cost": "AI 비용",
+    "AI cost, engines": "AI 비용 (엔진)",
+    "AI with crew time": "AI + 스태프 시간",
+    "Traditional estimate": "전통 방식 견적",
+    "AI ÷ traditional cost": "AI ÷ 전통 방식 비용",
+    "AI time": "AI 소요 시간",
+    "machine time": "기계 시간",
+    "Traditional artist time": "전통 방식 아티스트 시간",
+    "Speed": "속도",
+    "faster": "배 빠름",
+    "slower": "배 느림",
+    "measured": "측정값",
+    "estimate": "추정값",
+    "The claims, tested against this project": "주장 검증: 이 프로젝트의 수치",
+    "Claim": "주장",
+    "Who": "출처",
+    "This project": "이 프로젝트",
+    "Verdict": "판단",
+    "borne out": "뒷받침됨",
+    "not borne out": "뒷받침되지 않음",
+    "cannot be tested": "검증 불가",
+    "Cost per shot": "샷별 비용",
+    "Time per shot": "샷별 시간",
+    "Spend against the budget": "예산 대비 지출",
+    "Cumulative AI spend": "누적 AI 지출",
+    "Budget": "예산",
+    "no budget set ([budget] limit = 0): nothing that costs money may be generated": (
+        "예산 없음 ([budget] limit = 0): 비용이 드는 생성은 허용되지 않음"),
+    "no takes yet": "아직 테이크 없음",
+    "nothing spent: every take so far cost 0": "지출 없음: 지금까지 모든 테이크의 비용이 0",
+    "takes, in the order they were made": "테이크, 생성 순서",
+    "Shots": "샷",
+    "Shot": "샷",
+    "Scene": "씬",
+    "Type": "유형",
+    "Takes": "테이크",
+    "Units": "사용량",
+    "Price used": "적용 단가",
+    "Engine time": "엔진 시간",
+    "Render time": "렌더 시간",
+    "Wall time": "총 소요 시간",
+    "Crew time": "스태프 시간",
+    "Artist-hours": "아티스트 시간",
+    "Total": "합계",
+    "Every take": "모든 테이크",
+    "Slot": "슬롯",
+    "Take": "테이크",
+    "Status": "상태",
+    "Engine · model": "엔진 · 모델",
+    "Cost": "비용",
+    "Made": "생성",
+    "approved": "승인됨",
+    "used": "사용 중",
+    "not used": "미사용",
+    "not in the shot plan": "샷 계획에 없음",
+    "shared by": "공유",
+    "Prices used": "적용된 단가",
+    "Price": "단가",
+    "Date": "날짜",
+    "Source": "출처",
+    "The rate card": "단가표",
+    "Day rate": "일당",
+    "Hour rate": "시간당",
+    "Supervision": "감독",
+    "Contingency": "예비비",
+    "Crew time per AI take": "AI 테이크당 스태프 시간",
+    "What is measured, what is estimated": "측정값과 추정값",
+    "simple": "단순",
+    "medium": "중간",
+    "complex": "복잡",
+    "images": "이미지",
+    "s of video": "초 (영상)",
+    "GPU-s": "GPU 초",
+    "CPU-s": "CPU 초",
+    "render runs": "렌더 실행",
+    "the cut": "최종 편집본",
+    "Amounts": "금액",
+    "Rate card": "단가표",
+    "Written by soundstage": "soundstage 작성",
+    "hours": "시간",
+    "keyed plate": "키잉한 플레이트",
+    "set": "세트",
+    "moving set": "움직이는 세트",
+    "set in ratecard.toml": "ratecard.toml에서 지정",
+    "artist-days of": "아티스트-일 ×",
+    "per shot": "샷당",
+    "Notes": "참고",
+}
+
+CAVEAT = ("The traditional side is the rate card's estimate; the AI time adds the crew's {minutes} minutes per "
+          "take (an estimate) to the measured machine time.")
+FREE = ("The engines cost nothing here: procedural and local takes are priced at 0 until you set your rate in "
+        "prices.toml.")
+ONLY_VFX = ("Only the VFX work is in the project's data: the shoot, the edit and the sound are not, so this says "
+            "nothing of the whole production.")
+WORDS.update({
+    CAVEAT: ("전통 방식은 단가표의 추정값이며, AI 시간은 측정된 기계 시간에 테이크당 스태프 시간 {minutes}분(추정값)을 "
+             "더한 것이다."),
+    FREE: "여기서 엔진 비용은 0이다: 절차적·로컬 테이크는 prices.toml에 단가를 정하기 전까지 0으로 계산된다.",
+    ONLY_VFX: "프로젝트 데이터에는 VFX 작업만 있다: 촬영·편집·사운드는 없으므로 전체 제작에 대해서는 말할 수 없다.",
+    "Freewillusion, Run to the West": "프리윌루전, 《Run to the West》",
+    "Director Baek": "백 감독",
+    "10 times faster than CGI": "CGI보다 10배 빠르다",
+    "half the cost": "비용은 절반",
+    "production time -50%": "제작 기간 50% 단축",
+    "no takes or no traditional hours": "테이크 또는 전통 방식 시간이 없음",
+    "the rate card prices nothing": "단가표에 금액이 없음",
+    "{speed}× faster ({ai} against {artists})": "{speed}배 빠름 ({ai} 대 {artists})",
+    "machine time alone {speed}×": "기계 시간만으로 {speed}배",
+    "{ratio} of the traditional cost (engines {engines} USD measured + crew time {crew} USD estimated)":
+        "전통 방식 비용의 {ratio} (엔진 {engines} USD 측정 + 스태프 시간 {crew} USD 추정)",
+    "VFX time {change}": "VFX 시간 {change}",
+})
+
+SPLIT_NOTE = ("A location's set is one take shared by its shots: its cost and time are split evenly between them. "
+              "The total counts every take once, including takes whose slot the shot plan no longer has, and the "
+              "render time of the cut ({cut}). {runs} render runs took {elapsed} from start to end.")
+WORDS[SPLIT_NOTE] = ("장소의 세트는 그 샷들이 공유하는 하나의 테이크이므로 비용과 시간을 샷들에 "
+                     "균등하게 나눈다. 합계는 샷 계획에서 빠진 슬롯의 테이크까지 모든 테이크를 한 번씩 "
+                     "세고, 최종 편집본의 렌더 시간({cut})을 포함한다. 렌더 실행 {runs}회, 시작부터 끝까지 "
+                     "{elapsed}.")
+
+MEASURED_TEXT = (
+    "Measured: the takes (every one made, rejected and unused ones too), their engine units and time, what "
+    "each cost at its price-table line, the render time of each shot and of the cut, and the spend over time.")
+ESTIMATED_TEXT = (
+    "Estimated: each shot's type (read from its layers by the rate card's rule), the artist-hours, day rate, "
+    "supervision and contingency of the traditional bid, and the crew's time around each AI take. Every ratio "
+    "that uses them is an estimate too. The prices are vendors' list figures of the date shown.")
+WORDS[MEASURED_TEXT] = (
+    "측정값: 테이크(반려·미사용 포함 생성된 모든 테이크), 엔진 사용량과 시간, 단가표 항목에 따른 비용, 샷과 최종 "
+    "편집본의 렌더 시간, 시간에 따른 지출.")
+WORDS[ESTIMATED_TEXT] = (
+    "추정값: 샷 유형(단가표의 규칙으로 레이어에서 판단), 전통 방식 견적의 아티스트 시간·일당·감독·예비비, AI "
+    "테이크당 스태프 시간. 이를 쓰는 모든 비율도 추정값이다. 단가는 표시된 날짜의 공급사 정가이다.")
+
+
+# ---------------------------------------------------------------------------------------------- the figures
+
+
+@dataclass(frozen=True)
+class TakeCost:
+    """One take as the books hold it."""
+
+    slot: str
+    label: str
+    shots: tuple[str, ...]        # the shots that use its slot (a set's: every shot at the location)
+    status: str                   # approved, used, not used, not in the shot plan
+    engine: str
+    model: str
+    unit: str
+    quantity: float
+    cost_usd: float               # measured: charged when made (0 when served from the store)
+    seconds: float                # measured: engine wall time
+    price_usd: float              # the price-table line it was charged at, per unit
+    price_model: str
+    price_date: str
+    price_source: str
+    made: datetime
+
+    @property
+    def price(self) -> str:
+        return f"{self.price_usd:g} USD / {self.unit}"
+
+
+@dataclass(frozen=True)
+class ShotCost:
+    shot: str
+    scene: str
+    kind: ShotClass
+    takes: int                    # takes of its own slots and of its set's
+    shared_takes: int             # of those, the set's (shared with other shots)
+    units: dict[str, float]       # its share of each unit
+    prices: tuple[str, ...]       # the price lines its takes were charged at
+    ai_usd: float                 # measured (its share of the set's)
+    engine_seconds: float         # measured (its share of the set's)
+    render_seconds: float         # measured, from the ledger
+    crew_hours: float             # estimate
+    crew_usd: float               # estimate
+    artist_hours: float           # estimate
+    traditional_usd: float        # estimate, with supervision and contingency
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.engine_seconds + self.render_seconds
+
+    @property
+    def ai_hours(self) -> float:
+        return self.wall_seconds / 3600 + self.crew_hours
+
+
+@dataclass(frozen=True)
+class Claim:
+    who: str
+    said: str
+    figure: str                   # what the project says, in words
+    verdict: str                  # borne out, not borne out, cannot be tested
+    caveat: str
+
+
+@dataclass(frozen=True)
+class CostReport:
+    title: str
+    shots: list[ShotCost]
+    takes: list[TakeCost]
+    cut_seconds: float
+    runs: int
+    run_seconds: float
+    budget_usd: float | None
+    card: RateCard
+    card_source: str
+    hour_rate_usd: float
+
+    # -- totals (over every take, so sets and takes outside the shot plan count once) -------------------
+
+    @property
+    def ai_usd(self) -> float:
+        return sum(t.cost_usd for t in self.takes)
+
+    @property
+    def engine_seconds(self) -> float:
+        return sum(t.seconds for t in self.takes)
+
+    @property
+    def render_seconds(self) -> float:
+        return sum(s.render_seconds for s in self.shots) + self.cut_seconds
+
+    @property
+    def wall_seconds(self) -> float:
+        return self.engine_seconds + self.render_seconds
+
+    @property
+    def crew_hours(self) -> float:
+        return len(self.takes) * self.card.ai.crew_minutes_per_take / 60
+
+    @property
+    def crew_usd(self) -> float:
+        return self.crew_hours * self.hour_rate_usd
+
+    @property
+    def ai_hours(self) -> float:
+        return self.wall_seconds / 3600 + self.crew_hours
+
+    @property
+    def artist_hours(self) -> float:
+        return sum(s.artist_hours for s in self.shots)
+
+    @property
+    def traditional_usd(self) -> float:
+        return sum(s.traditional_usd for s in self.shots)
+
+    @property
+    def cost_ratio(self) -> float | None:
+        """AI (engines and crew time) over the traditional bid; None when the card prices nothing."""
+        return (self.ai_usd + self.crew_usd) / self.traditional_usd if self.traditional_usd > 0 else None
+
+    @property
+    def speed(self) -> float | None:
+        """How many times faster than the traditional artist-hours; None when either side is zero."""
+        return self.artist_hours / self.ai_hours if self.artist_hours > 0 and self.ai_hours > 0 else None
+
+    @property
+    def machine_speed(self) -> float | None:
+        hours = self.wall_seconds / 3600
+        return self.artist_hours / hours if self.artist_hours > 0 and hours > 0 else None
+
+    @property
+    def prices(self) -> list[TakeCost]:
+        """One take per distinct price line, to print each line's source and date once."""
+        seen: dict[tuple[str, str, str, float, str], TakeCost] = {}
+        for take in self.takes:
+            seen.setdefault((take.engine, take.price_model, take.unit, take.price_usd, take.price_date), take)
+        return list(seen.values())
+
+    def claims(self, t: Callable[[str], str] = str) -> list[Claim]:
+        """The field's claims, set against this project's figures. The traditional side is always an estimate."""
+        estimate = t(CAVEAT).format(minutes=f"{self.card.ai.crew_minutes_per_take:g}")
+        run_to_the_west = t("Freewillusion, Run to the West")
+        claims = []
+        speed, ratio = self.speed, self.cost_ratio
+        if speed is None:
+            claims.append(Claim(run_to_the_west, t("10 times faster than CGI"), t("no takes or no traditional hours"),
+                                "cannot be tested", estimate))
+        else:
+            figure = t("{speed}× faster ({ai} against {artists})").format(
+                speed=f"{speed:,.1f}", ai=_hours(self.ai_hours), artists=_hours(self.artist_hours))
+            if self.machine_speed:
+                figure += "; " + t("machine time alone {speed}×").format(speed=f"{self.machine_speed:,.0f}")
+            claims.append(Claim(run_to_the_west, t("10 times faster than CGI"), figure,
+                                "borne out" if speed >= 10 else "not borne out", estimate))
+        if ratio is None:
+            claims.append(Claim(run_to_the_west, t("half the cost"), t("the rate card prices nothing"),
+                                "cannot be tested", estimate))
+        else:
+            free = " " + t(FREE) if self.ai_usd == 0 and self.takes else ""
+            figure = t("{ratio} of the traditional cost (engines {engines} USD measured + crew time {crew} USD "
+                       "estimated)").format(ratio=f"{ratio:.1%}", engines=f"{self.ai_usd:,.2f}",
+                                            crew=f"{self.crew_usd:,.2f}")
+            claims.append(Claim(run_to_the_west, t("half the cost"), figure,
+                                "borne out" if ratio <= 0.5 else "not borne out", estimate + free))
+        if speed is None:
+            claims.append(Claim(t("Director Baek"), t("production time -50%"), t("no takes or no traditional hours"),
+                                "cannot be tested", estimate))
+        else:
+            saved = 1 - 1 / speed
+            claims.append(Claim(t("Director Baek"), t("production time -50%"),
+                                t("VFX time {change}").format(change=f"{-saved:+.0%}"),
+                                "borne out" if saved >= 0.5 else "not borne out", estimate + " " + t(ONLY_VFX)))
+        return claims
+
+
+def cost_report(project: Project) -> CostReport:
+    """The figures, from the project's take store, render ledger and rate card."""
+    from soundstage.pipeline import Generation, breakdown_project
+
+    card, card_source = load_ratecard(project.root)
+    breakdown = breakdown_project(project)
+    sessions = open_database(project.database)
+    generation = Generation(project, database=sessions)    # loads the price table: a bad prices.toml stops here
+    store = generation.store
+    approved = store.approved()
+    chosen: dict[str, int] = {}
+    users: dict[str, tuple[str, ...]] = {}
+    for order in generation.orders(breakdown):
+        users[order.slot] = order.shots
+        take = store.chosen(order.slot, order.design)
+        if take is not None:
+            chosen[order.slot] = take.id
+    takes = []
+    for take in sorted(store.takes(), key=lambda t: (t.created_at, t.id)):
+        price = take.record.get("price") or {}
+        status = ("approved" if approved.get(take.slot) == take.id else "used" if chosen.get(take.slot) == take.id
+                  else "not used" if take.slot in users else "not in the shot plan")
+        takes.append(TakeCost(
+            slot=take.slot, label=take.label, shots=users.get(take.slot, ()), status=status, engine=take.engine,
+            model=take.model, unit=str(take.record.get("unit", price.get("unit", ""))),
+            quantity=float(take.record.get("quantity", 0.0)), cost_usd=float(take.cost_usd),
+            seconds=float(take.seconds), price_usd=float(price.get("usd", 0.0)),
+            price_model=str(price.get("model", "")), price_date=str(price.get("date", "")),
+            price_source=str(price.get("source", "")), made=take.created_at))
+
+    with sessions() as session:
+        renders = {row.output: row.seconds for row in session.scalars(select(RenderRecord))}
+        jobs = [j for j in session.scalars(select(Job)) if j.status != "running"]
+    rate = _card_rate(project, card)
+    hour_usd = card.hour_rate / rate
+    shots = []
+    for shot in breakdown.shots:
+        kind = classify(shot, card)
+        mine = [t for t in takes if shot.id in t.shots]
+        share = {id(t): 1 / len(t.shots) for t in mine}
+        units: dict[str, float] = {}
+        for t in mine:
+            units[t.unit] = units.get(t.unit, 0.0) + t.quantity * share[id(t)]
+        hours = card.type[kind.name].hours
+        crew = len(mine) * card.ai.crew_minutes_per_take / 60
+        shots.append(ShotCost(
+            shot=shot.id, scene=shot.scene, kind=kind, takes=len(mine),
+            shared_takes=sum(1 for t in mine if len(t.shots) > 1), units=units,
+            prices=tuple(dict.fromkeys(f"{t.price} ({t.price_date or 'no date'})" for t in mine)),
+            ai_usd=sum(t.cost_usd * share[id(t)] for t in mine),
+            engine_seconds=sum(t.seconds * share[id(t)] for t in mine),
+            render_seconds=float(renders.get(f"out/shots/{shot.id}.mp4", 0.0)),
+            crew_hours=crew, crew_usd=crew * hour_usd, artist_hours=hours,
+            traditional_usd=hours * hour_usd * card.markup))
+    budget = project.settings.budget
+    budget_usd = None
+    if budget.limit > 0:
+        budget_usd = budget.limit if budget.currency == "USD" else budget.limit / (budget.usd_rate or 1.0)
+    return CostReport(breakdown.title, shots, takes, float(renders.get("out/cut.mp4", 0.0)), len(jobs),
+                      sum(j.seconds for j in jobs), budget_usd, card, card_source, hour_usd)
+
+
+def _card_rate(project: Project, card: RateCard) -> float:
+    """One USD in the rate card's currency."""
+    if card.currency == "USD":
+        return 1.0
+    reports, budget = project.settings.reports, project.settings.budget
+    rate = reports.usd_rate or (budget.usd_rate if budget.currency == card.currency else None)
+    if rate is None:
+        raise ProjectError(f"the rate card is in {card.currency}: set [reports] usd_rate (one USD in "
+                           f"{card.currency}) in soundstage.toml", path=project.root / RATECARD_FILE)
+    return float(rate)
+
+
+# ---------------------------------------------------------------------------------------------- the page
+
+
+def _short(value: float) -> str:
+    """1.25, 22.5, 5: as many decimals as the figure has, at most two."""
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+def _hours(hours: float) -> str:
+    if hours >= 1 or hours == 0:
+        return f"{_short(hours)} h"
+    minutes = hours * 60
+    return f"{_short(minutes)} min" if minutes >= 1 else f"{_short(hours * 3600)} s"
+
+
+def _seconds(seconds: float) -> str:
+    return _hours(seconds / 3600)
+
+
+def _amount(money: Money) -> Callable[[float], str]:
+    """An amount already in the report's currency, as the page writes it."""
+    def show(value: float) -> str:
+        return f"{value:,.0f} {money.currency}" if money.currency == "KRW" else f"{value:,.2f} {money.currency}"
+    return show
+
+
+def _units(units: dict[str, float], t: Callable[[str], str]) -> str:
+    return " · ".join(f"{q:,.4g} {t(UNITS.get(u, u))}" for u, q in units.items()) or "—"
+
+
+def charts(report: CostReport, money: Money, t: Callable[[str], str]) -> dict[str, object]:
+    labels = [f"{s.shot} ({t(s.kind.name)})" for s in report.shots]
+    show = _amount(money)
+    cost = bar_chart(labels, [Series(t("AI with crew time"), AI_COLOUR), Series(t("Traditional estimate"),
+                                                                                  TRADITIONAL_COLOUR)],
+                     [[money.value(s.ai_usd + s.crew_usd), money.value(s.traditional_usd)] for s in report.shots],
+                     show=show, title=t("Cost per shot"))
+    time = bar_chart(labels, [Series(t("AI time"), AI_COLOUR), Series(t("Traditional artist time"),
+                                                                      TRADITIONAL_COLOUR)],
+                     [[s.ai_hours, s.artist_hours] for s in report.shots], show=_hours, title=t("Time per shot"))
+    made = [take.made for take in report.takes]
+    spend = cumulative_chart(
+        [money.value(take.cost_usd) for take in report.takes],
+        limit=money.value(report.budget_usd) if report.budget_usd else None,
+        line=Series(t("Cumulative AI spend"), AI_COLOUR), limit_name=t("Budget"), show=show,
+        first=f"{made[0]:%Y-%m-%d %H:%M}" if made else "", last=f"{made[-1]:%Y-%m-%d %H:%M}" if made else "",
+        title=t("Spend against the budget"), empty=t("no takes yet"),
+        flat=t("nothing spent: every take so far cost 0"))
+    return {"cost": cost, "time": time, "spend": spend}
+
+
+def write_cost_report(project: Project, out: Path | None = None) -> list[Path]:
+    """Write ``cost.html``, ``cost.csv`` (a row per shot and the total) and ``cost-takes.csv`` (every take)."""
+    report = cost_report(project)
+    money = Money.of(project)
+    language = project.settings.reports.language
+    words = WORDS if language == "ko" else {}
+
+    def t(label: str) -> str:
+        return words.get(label, label)
+
+    html = render_report(
+        "cost.html", language=language, words=WORDS, title=f"{report.title}: {t('Cost and schedule')}",
+        report=report, money=money, show=money.show, hours=_hours, short=_short, seconds=_seconds,
+        units=lambda u: _units(u, t), unit_name=lambda u: t(UNITS.get(u, u)), charts=charts(report, money, t),
+        claims=report.claims(t), measured_text=MEASURED_TEXT, estimated_text=ESTIMATED_TEXT,
+        split_note=t(SPLIT_NOTE).format(cut=_seconds(report.cut_seconds), runs=report.runs,
+                                        elapsed=_seconds(report.run_seconds)),
+        written_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    folder = out or project.out_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    # utf-8-sig: a production office's spreadsheet reads Hangul only with the BOM.
+    return [write_report(folder / "cost.html", html),
+            write_report(folder / "cost.csv", "\ufeff" + shots_csv(report, money)),
+            write_report(folder / "cost-takes.csv", "\ufeff" + takes_csv(report, money))]
+
+
+def _round(value: float, currency: str) -> float | int:
+    return round(value) if currency == "KRW" else round(value, 2)
+
+
+def shots_csv(report: CostReport, money: Money) -> str:
+    cur = money.currency.lower()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["shot", "scene", "type", "type_from", "takes", "units", "price_used", "ai_cost_usd",
+                     f"ai_cost_{cur}", "engine_seconds", "render_seconds", "wall_seconds", "crew_hours_estimate",
+                     f"crew_cost_{cur}_estimate", "artist_hours_estimate", f"traditional_cost_{cur}_estimate",
+                     "traditional_cost_usd_estimate"])
+    for s in report.shots:
+        writer.writerow([s.shot, s.scene, s.kind.name, s.kind.reason, s.takes, _units(s.units, str),
+                         "; ".join(s.prices), round(s.ai_usd, 6), _round(money.value(s.ai_usd), money.currency),
+                         round(s.engine_seconds, 3), round(s.render_seconds, 3), round(s.wall_seconds, 3),
+                         round(s.crew_hours, 3), _round(money.value(s.crew_usd), money.currency),
+                         round(s.artist_hours, 3), _round(money.value(s.traditional_usd), money.currency),
+                         round(s.traditional_usd, 2)])
+    writer.writerow(["total", "", "", "", len(report.takes), "", "", round(report.ai_usd, 6),
+                     _round(money.value(report.ai_usd), money.currency), round(report.engine_seconds, 3),
+                     round(report.render_seconds, 3), round(report.wall_seconds, 3), round(report.crew_hours, 3),
+                     _round(money.value(report.crew_usd), money.currency), round(report.artist_hours, 3),
+                     _round(money.value(report.traditional_usd), money.currency), round(report.traditional_usd, 2)])
+    return buffer.getvalue()
+
+
+def takes_csv(report: CostReport, money: Money) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["slot", "take", "status", "shots", "engine", "model", "unit", "quantity", "price_usd_per_unit",
+                     "price_model", "price_date", "price_source", "cost_usd", f"cost_{money.currency.lower()}",
+                     "engine_seconds", "made_at"])
+    for take in report.takes:
+        writer.writerow([take.slot, take.label, take.status, " ".join(take.shots), take.engine, take.model,
+                         take.unit, round(take.quantity, 6), take.price_usd, take.price_model, take.price_date,
+                         take.price_source, round(take.cost_usd, 6), _round(money.value(take.cost_usd),
+                                                                              money.currency),
+                         round(take.seconds, 3), take.made.isoformat(timespec="seconds")])
+    return buffer.getvalue()
+
+
+__all__ = ["Claim", "CostReport", "ShotCost", "TakeCost", "cost_report", "write_cost_report"]
+

@@ -1,0 +1,234 @@
+"""What the review pages show, read from the same services the CLI reads: the breakdown, the take store, the
+render ledger and the shot records. Nothing here decides anything; it only gathers and labels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from soundstage.db import Approval, Note, TakeRecord
+from soundstage.errors import ProjectError
+from soundstage.pipeline import Generation, breakdown_project
+from soundstage.project import Project
+from soundstage.script.breakdown import Breakdown, Shot
+
+try:     # the shot record (AI share, layers) arrives with the provenance work; pages do without it until then
+    from soundstage.provenance.record import read_cut_record, read_shot_record
+except ImportError:   # pragma: no cover - depends on the tree's state
+    read_shot_record = read_cut_record = None
+
+# Folders whose files the app may serve; everything else in the project (the database, the signing keys) never.
+SERVED = ("out", "plates", "refs", ".soundstage/takes")
+VIDEO = {".mp4", ".mov", ".m4v", ".webm"}
+STILL = {".png", ".jpg", ".jpeg", ".webp"}
+
+
+@dataclass
+class TakeView:
+    take: TakeRecord
+    files: list[str]                  # project-relative paths
+    approved: bool = False
+    used: bool = False
+    approved_by: str = ""
+    approved_at: datetime | None = None
+    notes: list[Note] = field(default_factory=list)
+
+    @property
+    def is_video(self) -> bool:
+        return len(self.files) == 1 and Path(self.files[0]).suffix.lower() in VIDEO
+
+    @property
+    def ai(self) -> bool:
+        return self.take.source_type == "trainedAlgorithmicMedia"
+
+
+@dataclass
+class SlotView:
+    slot: str
+    role: str                         # set, background, element
+    name: str
+    takes: list[TakeView]
+    prompt: str                       # what the script asks for now
+    seed: int
+    engine: str
+
+    @property
+    def used(self) -> TakeView | None:
+        return next((t for t in self.takes if t.used), None)
+
+    @property
+    def approved(self) -> TakeView | None:
+        return next((t for t in self.takes if t.approved), None)
+
+    @property
+    def next_seed(self) -> int:
+        return max([t.take.seed for t in self.takes] + [self.seed]) + 1
+
+
+@dataclass
+class ShotView:
+    shot: Shot
+    heading: str
+    slots: list[SlotView]
+    movie: str | None                 # out/shots/<id>.mp4 when rendered
+    rendered_at: datetime | None
+    notes: list[Note]
+    record: Any = None                # the ShotRecord, when the render wrote one
+
+    @property
+    def approved_count(self) -> int:
+        return sum(1 for s in self.slots if s.approved)
+
+    @property
+    def status(self) -> tuple[str, str]:
+        """A label and a tone (ok, warn, todo) for the shot's state, as a coordinator would say it."""
+        if self.movie is None:
+            return "not rendered", "todo"
+        newer = [t.take.created_at for s in self.slots if (t := s.used)] + \
+            [t.approved_at for s in self.slots if (t := s.approved) and t.approved_at]
+        if self.rendered_at and any(moment > self.rendered_at for moment in newer):
+            return "needs a render", "warn"
+        if self.slots and self.approved_count == len(self.slots):
+            return "approved", "ok"
+        return f"{self.approved_count} of {len(self.slots)} approved", "warn"
+
+
+@dataclass
+class SceneView:
+    id: str
+    heading: str
+    shots: list[ShotView]
+
+
+class Dailies:
+    """The project as the review pages see it."""
+
+    def __init__(self, project: Project, sessions: sessionmaker[Session]) -> None:
+        self.project = project
+        self.sessions = sessions
+
+    def generation(self) -> Generation:
+        return Generation(self.project, database=self.sessions)
+
+    def breakdown(self) -> Breakdown:
+        return breakdown_project(self.project, lock=False)
+
+    def film(self) -> list[SceneView]:
+        breakdown = self.breakdown()
+        generation = self.generation()
+        context = self._context()
+        scenes = []
+        for scene in breakdown.scenes:
+            shots = [self._shot(breakdown, shot, generation, context) for shot in breakdown.shots
+                     if shot.scene == scene.id]
+            if shots:
+                scenes.append(SceneView(scene.id, _heading(scene), shots))
+        return scenes
+
+    def shot(self, shot_id: str) -> ShotView:
+        breakdown = self.breakdown()
+        shot = next((s for s in breakdown.shots if s.id == shot_id), None)
+        if shot is None:
+            raise ProjectError(f"no shot {shot_id!r}")
+        return self._shot(breakdown, shot, self.generation(), self._context())
+
+    def take(self, take_id: int) -> TakeView:
+        store = self.generation().store
+        take = store.get(take_id)
+        context = self._context()
+        return self._take(take, store, context, used=None)
+
+    def cut(self) -> tuple[str | None, Any]:
+        path = self.project.out_dir / "cut.mp4"
+        record = read_cut_record(self.project) if read_cut_record and path.is_file() else None
+        return (self.relative(path) if path.is_file() else None), record
+
+    def reports(self) -> list[str]:
+        folder = self.project.out_dir / "reports"
+        return sorted(self.relative(p) for p in folder.rglob("*.html")) if folder.is_dir() else []
+
+    def outputs(self) -> list[str]:
+        """Finished files whose provenance can be asked for: the cut, the shots, anything else under out/."""
+        out = self.project.out_dir
+        if not out.is_dir():
+            return []
+        found = [p for p in out.rglob("*") if p.is_file() and p.suffix.lower() in VIDEO | STILL
+                 and ".partial" not in p.name]
+        return sorted(self.relative(p) for p in found)
+
+    def spent(self) -> tuple[float, float]:
+        """(spent, budget limit), both in the budget's currency."""
+        budget = self.project.settings.budget
+        return budget.to_currency(self.generation().store.spent_usd()), budget.limit
+
+    def served(self, relative: str) -> Path:
+        """The file at ``relative`` if the app may serve it: inside the project, in a served folder, a file."""
+        if "\x00" in relative or relative.startswith(("/", "\\")) or len(relative) > 1000:
+            raise ProjectError("not a project path")
+        try:
+            path = self.project.inside(relative, source=self.project.root, key="path")
+            if not any(path.is_relative_to(self.project.root / folder) for folder in SERVED):
+                raise ProjectError("not a file the review app serves")
+            if not path.is_file():
+                raise ProjectError("no such file")
+        except (OSError, ValueError) as exc:     # a name too long for the file system, say
+            raise ProjectError("not a project path") from exc
+        return path
+
+    def relative(self, path: Path) -> str:
+        return path.resolve().relative_to(self.project.root).as_posix()
+
+    # ------------------------------------------------------------------------------------------ inside
+
+    def _context(self) -> dict[str, Any]:
+        with self.sessions() as session:
+            approvals = {a.slot: a for a in session.scalars(select(Approval))}
+            notes = list(session.scalars(select(Note).order_by(Note.id)))
+        return {"approvals": approvals, "notes": notes}
+
+    def _shot(self, breakdown: Breakdown, shot: Shot, generation: Generation, context: dict[str, Any]) -> ShotView:
+        store = generation.store
+        slots = []
+        for order in generation.orders(breakdown, [shot.id]):
+            used = generation.chosen(order.slot, order.design)
+            takes = [self._take(t, store, context, used=used.id if used else None) for t in store.takes(order.slot)]
+            role, name = _role(order.slot)
+            slots.append(SlotView(order.slot, role, name, takes, order.request.prompt, order.request.seed,
+                                  order.engine))
+        movie = self.project.out_dir / "shots" / f"{shot.id}.mp4"
+        rendered_at = datetime.fromtimestamp(movie.stat().st_mtime, UTC).replace(tzinfo=None) \
+            if movie.is_file() else None
+        subject = f"shot/{shot.id}"
+        notes = [n for n in context["notes"] if n.subject == subject]
+        record = read_shot_record(self.project, shot.id) if read_shot_record and movie.is_file() else None
+        scene = next((s for s in breakdown.scenes if s.id == shot.scene), None)
+        return ShotView(shot, _heading(scene) if scene else shot.scene, slots,
+                        self.relative(movie) if movie.is_file() else None, rendered_at, notes, record)
+
+    def _take(self, take: TakeRecord, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
+        approval = context["approvals"].get(take.slot)
+        approved = approval is not None and approval.take_id == take.id
+        files = [self.relative(p) for p in store.files(take)]
+        return TakeView(take, files, approved=approved, used=used == take.id,
+                        approved_by=approval.approved_by if approved else "",
+                        approved_at=approval.approved_at if approved else None,
+                        notes=[n for n in context["notes"] if n.take_id == take.id])
+
+
+def _role(slot: str) -> tuple[str, str]:
+    parts = slot.split("/")
+    if parts[0] == "set":
+        return "set", parts[1]
+    if parts[-1] == "background":
+        return "background", "background"
+    return "element", parts[-1]
+
+
+def _heading(scene: Any) -> str:
+    return " ".join(filter(None, (scene.int_ext, scene.location, "–", scene.time_original or ""))).strip(" –")
