@@ -39,6 +39,7 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/render_overhead.py
 	$(BIN)/python benchmarks/render_scaling.py
 	$(BIN)/python benchmarks/watermark.py
+	$(BIN)/python benchmarks/provenance_cost.py
 
 # Rebuild the example's green-screen plates from the public-domain photograph (needs scikit-image).
 plates: $(DEV)

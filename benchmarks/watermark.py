@@ -8,7 +8,13 @@ gets its own random 64-bit payload; the same key marks them all. Attacks, each o
 - H.264: encoded by soundstage's ``VideoWriter`` at CRF 23 (veryfast) and decoded back;
 - downscale: ``cv2.resize`` INTER_AREA to 1280×720;
 - both: downscaled to 720p, then encoded at CRF 23 and decoded (a review copy);
-- both, twice: H.264 at 1080p, decoded, downscaled, H.264 again (a re-encode of a re-encode).
+- both, twice: H.264 at 1080p, decoded, downscaled, H.264 again (a re-encode of a re-encode);
+- jpeg q80: a still grabbed from the CRF 23 encode, saved as JPEG at quality 80 (OpenCV's encoder);
+- gamma + sat: a grade, gamma 0.8 (brighter mids) and saturation × 1.3 around luma;
+- lut: the example's show LUT (grade/moonlit.cube) applied again through ``soundstage.comp.grade.Lut3D``;
+- noise σ4: Gaussian noise, σ 4 levels, on each channel of each frame;
+- half rate: every other frame dropped, then CRF 23 (a 12 fps copy: does the pooled read still hold?);
+- crop 5%: 5% off each edge, resized back to the frame (the grid is tied to the frame, so this misaligns it).
 
 Bit accuracy is over the 64 payload bits, per single frame (mean and worst) and per clip with all its
 frames pooled; clips are also read in runs of 4 frames. "read" counts detections that returned the right
@@ -22,6 +28,7 @@ Timings are on one OpenCV thread (the render marks two frames at once on two cor
 from __future__ import annotations
 
 import argparse
+import functools
 import itertools
 import json
 import platform
@@ -36,13 +43,15 @@ from typing import Any
 import cv2
 import numpy as np
 
+from soundstage.comp.grade import Lut3D
 from soundstage.media import read_frames
 from soundstage.media.video import VideoWriter
 from soundstage.provenance.watermark import Detection, detect, embed
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "moonlit-hanok"
 KEY = 0x50F7D57A
-ATTACKS = ("clean", "h264", "downscale", "both", "both, twice")
+ATTACKS = ("clean", "h264", "downscale", "both", "both, twice", "jpeg q80", "gamma + sat", "lut", "noise σ4",
+           "half rate", "crop 5%")
 
 
 def clips(small: bool) -> list[Path]:
@@ -51,10 +60,10 @@ def clips(small: bool) -> list[Path]:
     return plates[:2] if small else plates + shots
 
 
-def h264(frames: list[np.ndarray], folder: Path) -> list[np.ndarray]:
+def h264(frames: list[np.ndarray], folder: Path, fps: float = 24) -> list[np.ndarray]:
     height, width = frames[0].shape[:2]
     path = folder / f"attack-{width}x{height}.mp4"
-    with VideoWriter(path, width=width, height=height, fps=24, crf=23) as writer:
+    with VideoWriter(path, width=width, height=height, fps=fps, crf=23) as writer:
         for frame in frames:
             writer.write(frame)
     return list(read_frames(path))
@@ -72,7 +81,48 @@ def attacked(frames: list[np.ndarray], attack: str, low: tuple[int, int], folder
         return down(frames)
     if attack == "both":
         return h264(down(frames), folder)
-    return h264(down(h264(frames, folder)), folder)
+    if attack == "both, twice":
+        return h264(down(h264(frames, folder)), folder)
+    if attack == "jpeg q80":
+        return [jpeg(f, 80) for f in h264(frames, folder)]
+    if attack == "gamma + sat":
+        return [graded(f, gamma=0.8, saturation=1.3) for f in frames]
+    if attack == "lut":
+        return [show_lut().apply(f) for f in frames]
+    if attack == "noise σ4":
+        rng = np.random.default_rng(4)
+        return [np.clip(f + rng.normal(0, 4, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    if attack == "half rate":
+        return h264(frames[::2], folder, fps=12)
+    if attack == "crop 5%":
+        return [cropped(f, 0.05) for f in frames]
+    raise ValueError(attack)
+
+
+@functools.cache
+def show_lut() -> Lut3D:
+    return Lut3D.read(EXAMPLE / "grade" / "moonlit.cube")     # read and baked once (~0.5 s)
+
+
+def jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(frame, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+
+
+def graded(frame: np.ndarray, *, gamma: float, saturation: float) -> np.ndarray:
+    """A colourist's quick grade: a gamma curve, then saturation scaled around each pixel's luma."""
+    curve = np.round(255 * (np.arange(256) / 255) ** gamma).astype(np.uint8)
+    rgb = cv2.LUT(frame, curve).astype(np.float32)
+    luma = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)[..., None]
+    return np.clip(luma + (rgb - luma) * saturation, 0, 255).astype(np.uint8)
+
+
+def cropped(frame: np.ndarray, edge: float) -> np.ndarray:
+    """``edge`` of the width and height cut off each side, then scaled back to the frame's size."""
+    height, width = frame.shape[:2]
+    dy, dx = round(height * edge), round(width * edge)
+    return cv2.resize(frame[dy:height - dy, dx:width - dx], (width, height), interpolation=cv2.INTER_CUBIC)
 
 
 def accuracy(found: Detection, payload: bytes) -> float:

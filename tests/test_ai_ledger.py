@@ -3,6 +3,7 @@ every take, shot and cut, and a copy that lost its manifest traced back to its t
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 from pathlib import Path
@@ -114,6 +115,11 @@ def test_every_take_shot_and_the_cut_carry_credentials(film: Project) -> None:
     assert shot.actions[-1].digital_source_type == IPTC + "compositeSynthetic"
     assert [(i.title, i.relationship, i.state) for i in shot.ingredients] == [
         ("actor.mp4", "parentOf", None), ("set.png", "componentOf", "signed")]
+    record = read_shot_record(film, "1-1")
+    assert record is not None
+    assert shot.records["org.soundstage.shot"]["plate_share"] == record.plate_share
+    (binding,) = shot.records["c2pa.soft-binding"]["blocks"]
+    assert base64.b64decode(binding["value"]).hex() == record.watermark, "the soft binding names the mark"
 
     cut = verify_file(film.out_dir / "cut.mp4", trust=film.state_dir / "keys" / "root.pem")
     assert cut.state == "Trusted" and not cut.tampered

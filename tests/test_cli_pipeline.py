@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from test_cli import soundstage
@@ -13,9 +14,12 @@ def test_render_with_jobs_prints_the_summary_and_json_statuses(tmp_path: Path) -
     project = make_tiny(tmp_path / "film")
     first = soundstage("render", project.root, "--jobs", "2")
     assert first.returncode == 0, first.stderr
-    summary = first.stdout.strip().splitlines()[-1]
+    summary, ledger = first.stdout.strip().splitlines()[-2:]
     assert summary.startswith("built 6, cached 0, failed 0, skipped 0; spent 0.00 USD; ")
     assert summary.endswith("cut.mp4")
+    # the tiny film: procedural sets (generated, not AI) around one keyed actor
+    assert re.fullmatch(r"the cut's picture: AI 0\.0% · generated (\d+\.\d)% · live-action plate (\d+\.\d)% .*",
+                        ledger), ledger
 
     again = soundstage("render", project.root, "--json")
     report = json.loads(again.stdout)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from soundstage.cli import app
 from soundstage.db import TakeRecord, open_database
-from soundstage.edit.burnin import REVIEW_FILE, parse_timecode, timecode
+from soundstage.edit.burnin import REVIEW_FILE, BurnIn
 from soundstage.edit.labels import CutLabels, Layer, ShotCredits, Tool, corner_position, text_patch, typeface
 from soundstage.errors import ProjectError
 from soundstage.media import probe, read_frames
@@ -184,7 +184,7 @@ def test_the_cut_renders_again_when_its_labels_change_and_only_then(tmp_path: Pa
     assert render(project)["cut"] == "built"
     assert render(project)["cut"] == "cached"
     assert render(configure(project, labels="opacity = 0.5"))["cut"] == "built"
-    assert render(configure(project, labels="opacity = 0.5", review='start_timecode = "00:59:00:00"'))["cut"] \
+    assert render(configure(project, labels="opacity = 0.5", edit='start_timecode = "00:59:00:00"'))["cut"] \
         == "cached"                                   # no burn-ins asked for: the timecode draws nothing
     assert render(configure(project, labels='policy = "artistic"'))["cut"] == "built"
     assert render(configure(project, labels='policy = "artistic"\ncorner = "bottom-left"'))["cut"] == "cached"
@@ -210,7 +210,8 @@ def test_burn_ins_go_to_a_review_copy_and_leave_the_cut_clean(tmp_path: Path) ->
     assert (steps > 0.2).all(), steps                               # every frame its own timecode
 
     assert render(project)["cut"] == "cached"
-    assert render(configure(project, review='burn_in = true\nstart_timecode = "10:00:00:00"'))["cut"] == "built"
+    assert render(configure(project, review="burn_in = true", edit='start_timecode = "10:00:00:00"'))["cut"] \
+        == "built"
     assert digest(project.out_dir / "cut.mp4") == cut
 
 
@@ -221,9 +222,15 @@ def test_render_burn_in_option(tmp_path: Path) -> None:
     assert probe(project.out_dir / REVIEW_FILE).frames == probe(project.out_dir / "cut.mp4").frames
 
 
-def test_timecodes() -> None:
-    assert parse_timecode("01:00:00:00", 24) == 86400
-    assert timecode(86400 + 24 * 61 + 5, 24) == "01:01:01:05"
-    assert timecode(parse_timecode("00:59:59:23", 23.976) + 1, 23.976) == "01:00:00:00"
-    with pytest.raises(ProjectError, match="not a timecode"):
-        parse_timecode("01:00:00:24", 24)
+def test_burn_in_timecodes_count_as_the_timeline_does(tmp_path: Path) -> None:
+    project = configure(make_tiny(tmp_path / "film"), review="burn_in = true", edit='start_timecode = "00:59:59:10"')
+    burn = BurnIn.prepare(project, CutLabels.prepare(project, [ShotCredits("1-1", 12)]))
+    assert [burn.timecode(i) for i in (0, 1, 2, FPS + 2)] == ["00:59:59:10", "00:59:59:11", "01:00:00:00",
+                                                               "01:00:01:00"]
+    drop = configure(project, review="burn_in = true", edit='start_timecode = "00:59:59;28"')
+    drop = Project(drop.root, drop.settings.model_copy(update={"fps": 29.97}))
+    burn = BurnIn.prepare(drop, CutLabels.prepare(drop, [ShotCredits("1-1", 12)]))
+    assert [burn.timecode(i) for i in (0, 1, 2)] == ["00:59:59;28", "00:59:59;29", "01:00:00;00"]
+    bad = configure(project, review="burn_in = true", edit='start_timecode = "01:00:00:12"')
+    with pytest.raises(ProjectError, match="start_timecode"):
+        BurnIn.prepare(bad, CutLabels.prepare(bad, [ShotCredits("1-1", 12)]))

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 import shutil
+from importlib import resources
 from pathlib import Path
 
 import cv2
@@ -31,6 +32,7 @@ from soundstage.reports.ratecard import RATECARD_FILE, load_ratecard
 from tiny_film import make_tiny
 
 SHOTS_DIR = Path("/tmp/report-shots")
+CARD = resources.files("soundstage.templates").joinpath(RATECARD_FILE).read_text("utf-8")
 KRW = '[reports]\ncurrency = "KRW"\nusd_rate = 1400\nrate_date = "2026-11-30"\n'
 
 
@@ -125,7 +127,7 @@ def test_a_korean_report_has_korean_labels(tiny: Project, tmp_path: Path) -> Non
     [page, table, _] = write_cost_report(project, out=tmp_path / "out")
     html = page.read_text("utf-8")
     assert '<html lang="ko">' in html
-    for label in ("비용 및 일정", "샷별 비용", "예산 대비 지출", "측정값", "추정값", "전통 방식 견적",
+    for label in ("비용 및 일정", "샷별 비용", "예산 대비 지출", "실측", "추정", "전통 방식 견적",
                   "CGI보다 10배 빠르다", "모든 테이크", "단가표"):
         assert label in html, label
     assert "Cost per shot" not in html
@@ -141,6 +143,18 @@ def test_report_cost_command_writes_the_files(tiny: Project, tmp_path: Path) -> 
     result = CliRunner().invoke(app, ["report", "cost", str(project.root)])
     assert result.exit_code == 0, result.output
     assert "cost.html" in result.output and (project.out_dir / "reports" / "cost.csv").is_file()
+
+
+def test_a_new_project_gets_the_rate_card_and_an_empty_report(tmp_path: Path) -> None:
+    film = tmp_path / "film"
+    runner = CliRunner()
+    assert runner.invoke(app, ["new", str(film)]).exit_code == 0
+    assert (film / RATECARD_FILE).read_text("utf-8") == CARD         # the producer edits their own copy
+    result = runner.invoke(app, ["report", "cost", str(film)])
+    assert result.exit_code == 0, result.output
+    html = (film / "out" / "reports" / "cost.html").read_text("utf-8")
+    assert "no takes yet" in html and "cannot be tested" in html and html.count("<svg") == 3
+    assert rows(film / "out" / "reports" / "cost.csv")[-1]["takes"] == "0"
 
 
 # -- a paid engine ----------------------------------------------------------------------------------------
@@ -215,7 +229,7 @@ def test_a_priced_engine_is_charged_at_its_price_line(paid: Project, tmp_path: P
     # set/hanok-rooftops-night (two takes, 0.08 USD) is shared by 1-1 and 1-2; 2-1 has its own set's two
     assert shots["1-1"]["ai_cost_usd"] == "0.04" and shots["1-1"]["ai_cost_krw"] == "56"
     assert shots["1-2"]["ai_cost_usd"] == "0.04" and shots["2-1"]["ai_cost_usd"] == "0.08"
-    assert shots["1-1"]["units"] == "1 images" and shots["2-1"]["units"] == "2 images"
+    assert shots["1-1"]["units"] == "1 image" and shots["2-1"]["units"] == "2 images"
     assert shots["2-1"]["price_used"] == "0.04 USD / image (2026-10)"
     assert shots["2-1"]["type"] == "simple"                    # no plate, no elements: 1.25 h
     total = shots["total"]
@@ -245,8 +259,6 @@ def test_a_priced_engine_is_charged_at_its_price_line(paid: Project, tmp_path: P
 
 
 # -- refusals ---------------------------------------------------------------------------------------------
-
-CARD = (Path(__file__).parents[1] / "src/soundstage/templates" / RATECARD_FILE).read_text("utf-8")
 
 
 @pytest.mark.parametrize(("edit", "said"), [

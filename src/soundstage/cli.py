@@ -66,7 +66,8 @@ def new(folder: Annotated[Path, typer.Argument(help="The project folder to creat
     name = title or folder.resolve().name.replace("-", " ").replace("_", " ").title()
     templates = resources.files("soundstage.templates")
     for template, target in (("soundstage.toml", "soundstage.toml"), ("screenplay.fountain", "screenplay.fountain"),
-                             ("shots.toml", "shots.toml"), ("gitignore", ".gitignore")):
+                             ("shots.toml", "shots.toml"), ("ratecard.toml", "ratecard.toml"),
+                             ("gitignore", ".gitignore")):
         text = templates.joinpath(template).read_text("utf-8").replace("{title}", name.replace('"', "'"))
         write_text(folder / target, text)
     for sub in ("plates", "refs"):
@@ -128,7 +129,7 @@ def render(
     as_json: AsJson = False, wait: Wait = False, jobs: Jobs = None, executor: ExecutorName = None,
     address: Address = None,
     burn_in: Annotated[bool, typer.Option("--burn-in", help="Also write out/cut_review.mp4 with shot, take and "
-                                                            "timecode burnt in ([review] burn_in).")] = False,
+                                                            "timecode burnt in (\\[review] burn_in).")] = False,
 ) -> None:
     """Generate sets, key and comp the plates, encode the shots and cut the film. Re-runs only what changed."""
     from soundstage.edit.burnin import with_burn_in
@@ -177,8 +178,21 @@ def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool
                   f"skipped {report.count('skipped')}; spent {budget.show(report.cost_usd)}; "
                   f"{_duration(report.seconds)}"
                   + (f" → {shown}" if not report.failed and made.is_file() else ""), highlight=False)
+        if shots is None and not report.failed:
+            _print_ledger(project)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _print_ledger(project: Project) -> None:
+    """The cut's AI/human ledger in one line, measured from the comps' mattes."""
+    from soundstage.provenance.record import read_cut_record
+
+    record = read_cut_record(project)
+    if record is not None:
+        out.print(f"the cut's picture: AI {record.ai_share:.1%} · generated {record.generated_share:.1%} · "
+                  f"live-action plate {record.plate_share:.1%} (area × time; soundstage report disclosure)",
+                  highlight=False)
 
 
 def _duration(seconds: float) -> str:
@@ -501,6 +515,19 @@ def report_cost(
         out.print(f"wrote {path}", highlight=False)
 
 
+@report_app.command("disclosure")
+@reports_errors
+def report_disclosure(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+) -> None:
+    """What is AI-generated and what is human, per shot and for the cut, measured from the comp mattes, with the
+    fields copyright registration asks for: out/reports/disclosure.html and disclosure.json."""
+    from soundstage.reports.disclosure import write_disclosure_report
+
+    for path in write_disclosure_report(Project.load(project_dir)):
+        out.print(f"wrote {path}", highlight=False)
+
+
 keys_app = typer.Typer(help="The project's signing identity for C2PA manifests.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 
@@ -622,6 +649,14 @@ def _print_verdict(verdict: Any, trusted_with: Path | None) -> None:
     out.print(f"{escape(str(verdict.path))}: {said}", highlight=False)
     for action in verdict.actions:
         out.print(f"  {_action_line(action)}", highlight=False)
+    made = verdict.records.get("org.soundstage.shot") or verdict.records.get("org.soundstage.cut")
+    if made:
+        out.print(f"  AI {made['ai_share']:.1%} · generated {made['generated_share']:.1%} · live-action plate "
+                  f"{made['plate_share']:.1%} of the frame area × time", highlight=False)
+    take = verdict.records.get("org.soundstage.take")
+    if take:
+        out.print(escape(f"  take of {take['slot']}: {take['engine']} {take['model']} {take['engine_version']}, "
+                         f"seed {take['seed']}, {take['cost_usd']:.2f} USD, {take['seconds']:.1f} s"), highlight=False)
 
     def chain(ingredients: Any, depth: int) -> None:
         for item in ingredients:
@@ -674,6 +709,9 @@ def serve(
     if not any(True for _ in review.state.crew.members()):
         err.print(f"[yellow]warning:[/] nobody can sign in yet: soundstage user add {project_dir} NAME --role director",
                   highlight=False)
+    if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
+        err.print("[yellow]warning:[/] passwords and cookies cross the network in the clear: serve it behind HTTPS "
+                  "and pass --secure-cookies", highlight=False)
     out.print(f"reviewing {escape(project.settings.title)} at http://{host}:{port}/", highlight=False)
     uvicorn.run(review, host=host, port=port, log_level="warning")
 

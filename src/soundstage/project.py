@@ -169,10 +169,8 @@ class ReviewSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    burn_in: bool = Field(False, description="write out/cut_review.mp4 with shot, take and timecode burnt in "
-                                             "(also: soundstage render --burn-in)")
-    start_timecode: str = Field("01:00:00:00", pattern=r"^\d\d:\d\d:\d\d[:;]\d\d$",
-                                description="the timecode of the cut's first frame")
+    burn_in: bool = Field(False, description="write out/cut_review.mp4 with shot, takes and record timecode "
+                                             "([edit] start_timecode) burnt in; also soundstage render --burn-in")
 
 
 class ProvenanceSettings(BaseModel):

@@ -21,7 +21,9 @@ from test_comfyui import FIXTURES, TXT2IMG, WAN, ComfyUI, by_class
 from soundstage.media import VideoWriter, read_frames
 from soundstage.pipeline import Generation, RenderReport, render_project
 from soundstage.project import Project
-from tiny_film import FPS, H, W, make_tiny
+from soundstage.provenance import verify_file
+from soundstage.provenance.record import read_shot_record
+from tiny_film import FPS, H, W, make_tiny, pictures
 
 DUSK = "Storm clouds roll over the cliff edge"
 DAWN = "A calm sea under a pale sky"
@@ -118,8 +120,9 @@ def test_a_new_prompt_remakes_its_take_its_shot_and_the_cut_only(film: Path, sta
     assert cut.is_file()
     (graph,) = comfy.graphs
     assert DUSK in graph["6"]["inputs"]["text"]
-    first_one, first_two, first_cut = one.read_bytes(), two.read_bytes(), cut.read_bytes()
+    first_one, first_two, first_cut = one.read_bytes(), pictures(two), pictures(cut)
     one_written = one.stat().st_mtime_ns
+    assert_ai_is_on_record(Project.load(film))
     dusk = levels(two)
     assert len(dusk) == round(0.5 * FPS)
     assert next(iter(read_frames(two))).shape == (H, W, 3)
@@ -132,7 +135,7 @@ def test_a_new_prompt_remakes_its_take_its_shot_and_the_cut_only(film: Path, sta
     dawn = levels(two)
     assert len(dawn) == len(dusk)
     assert all(abs(a - b) > 15 for a, b in zip(dusk, dawn, strict=True))      # the new prompt's pixels
-    assert cut.read_bytes() != first_cut
+    assert pictures(cut) != first_cut
 
     # 3. nothing changed: nothing is made, and ComfyUI is not asked
     second_two, second_cut = two.read_bytes(), cut.read_bytes()
@@ -151,5 +154,22 @@ def test_a_new_prompt_remakes_its_take_its_shot_and_the_cut_only(film: Path, sta
     assert (first.label, second.label) == ("v001", "v002") and DUSK in first.prompt and DAWN in second.prompt
     served = next(s for s in report.steps if s.step == "take shot/2-1/background")
     assert served.output == store.files(first)[0]
-    assert two.read_bytes() == first_two and cut.read_bytes() == first_cut
+    assert pictures(two) == first_two and pictures(cut) == first_cut
     assert one.stat().st_mtime_ns == one_written
+
+
+def assert_ai_is_on_record(project: Project) -> None:
+    """The model's background is AI on every record: its take, the shot, the cut, and the shares."""
+    ai = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+    store = Generation(project).store
+    (take,) = store.takes("shot/2-1/background")
+    verdict = verify_file(store.files(take)[0])
+    assert verdict.ok and verdict.actions[0].digital_source_type == ai
+    assert verdict.actions[0].software_agent == "comfyui"
+    record = read_shot_record(project, "2-1")
+    assert record is not None and record.ai_share == pytest.approx(1.0) and record.plate_share == 0.0
+    assert {layer.role: layer.source_type for layer in record.layers}["background"] == "trainedAlgorithmicMedia"
+    shot = verify_file(project.out_dir / "shots" / "2-1.mp4")
+    assert shot.ok and shot.actions[-1].digital_source_type.endswith("/compositeWithTrainedAlgorithmicMedia")
+    cut = verify_file(project.out_dir / "cut.mp4")
+    assert cut.ok and cut.actions[0].digital_source_type.endswith("/compositeWithTrainedAlgorithmicMedia")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+import time
 
+import pytest
 from fastapi import FastAPI
 
 from conftest import HTML, Member, books, take_ids
-from soundstage.db import Approval, open_database
+from soundstage.db import Approval, now, open_database
 from soundstage.project import Project
 from soundstage.provenance import init_keys, keys_dir, load_identity, sign_file
 from soundstage.provenance.keys import KEY_FILE
@@ -60,7 +61,7 @@ def test_approving_records_who_and_when_and_the_next_render_uses_it(crew: dict[s
     _finish(crew["art"], made.json()["id"])
     ids = take_ids(film, slot)
     assert set(ids) == {"v001", "v002"}
-    before = datetime.now().astimezone().replace(tzinfo=None) - timedelta(hours=14)
+    before = now()
 
     approved = crew["anna"].post(f"/takes/{ids['v001']}/approve", data={"csrf": crew["anna"].csrf, "shot": "2-1"},
                                  headers=HTML, follow_redirects=False)
@@ -68,7 +69,7 @@ def test_approving_records_who_and_when_and_the_next_render_uses_it(crew: dict[s
     with open_database(film.database)() as session:
         row = session.get(Approval, slot)
     assert row is not None and row.take_id == ids["v001"] and row.approved_by == "anna"
-    assert row.approved_at > before
+    assert row.approved_at >= before
     page = crew["vic"].get("/shots/2-1", headers=HTML).text
     assert re.search(r"Approved <strong>v001</strong> by anna", page)
     # The CLI's store sees the same truth, and so does the render.
@@ -167,3 +168,31 @@ def _finish(client: Member, job_id: int) -> dict:  # type: ignore[type-arg]
         for _ in stream.iter_lines():
             pass
     return client.get(f"/api/jobs/{job_id}").json()
+
+
+@pytest.mark.xfail(strict=True, reason="TakeStore.approve merges Approval without approved_at, so approving another "
+                                      "take of a slot keeps the first approval's time (soundstage/takes/store.py)")
+def test_approving_another_take_of_a_slot_records_the_new_time(crew: dict[str, Member], film: Project) -> None:
+    slot = "set/hanok-rooftops-night"
+    made = crew["anna"].post("/shots/1-1/regenerate", data={"slot": slot, "seed": "401", "csrf": crew["anna"].csrf})
+    _finish(crew["anna"], made.json()["id"])
+    ids = take_ids(film, slot)
+    first, second = sorted(ids.values())[:2]
+    crew["anna"].post(f"/takes/{first}/approve", data={"csrf": crew["anna"].csrf})
+    with open_database(film.database)() as session:
+        then = session.get(Approval, slot).approved_at  # type: ignore[union-attr]
+    time.sleep(0.01)
+    crew["pat"].post(f"/takes/{second}/approve", data={"csrf": crew["pat"].csrf})
+    with open_database(film.database)() as session:
+        row = session.get(Approval, slot)
+    assert row is not None and row.take_id == second and row.approved_by == "pat"
+    assert row.approved_at > then
+
+
+def test_what_the_crew_writes_is_shown_as_text_never_as_markup(crew: dict[str, Member]) -> None:
+    crew["art"].post("/shots/2-1/notes", data={"body": "<script>alert('x')</script> & <b>bold</b>",
+                                               "csrf": crew["art"].csrf})
+    page = crew["vic"].get("/shots/2-1", headers=HTML)
+    assert "<script>alert" not in page.text and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp;" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["x-frame-options"] == "DENY"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from conftest import HTML, PASSWORD, UPLOAD_MB, Member, books, rendered_film, sign_in, take_ids
+from soundstage.db import open_database
 from soundstage.project import Project
 from soundstage.review import make_app
+from soundstage.review.auth import Crew
 from tiny_film import green_plate
 
 RAIN = "shot/2-1/element/rain"
@@ -36,6 +39,20 @@ def test_a_wrong_name_or_password_signs_nobody_in(app: FastAPI, film: Project, n
     assert "soundstage_session" not in answer.cookies
     assert books(film) == before
     assert client.get("/", headers=HTML, follow_redirects=False).headers["location"] == "/login?next=/"
+
+
+def test_guessing_passwords_locks_the_name_for_a_while(app: FastAPI, film: Project) -> None:
+    Crew(open_database(film.database)).add("guessed", "viewer", PASSWORD)
+    before = books(film)
+    client = TestClient(app)
+    token = _login_form(client)
+    for guess in range(5):
+        wrong = client.post("/login", data={"name": "guessed", "password": f"guess {guess}", "csrf": token})
+        assert wrong.status_code == 401
+    right = client.post("/login", data={"name": "guessed", "password": PASSWORD, "csrf": token})
+    assert right.status_code == 429 and "too many wrong passwords" in right.json()["detail"]
+    assert "soundstage_session" not in right.cookies
+    assert books(film) == before
 
 
 def test_signing_in_needs_the_forms_csrf_token(app: FastAPI, film: Project) -> None:
@@ -175,6 +192,21 @@ def test_a_take_over_the_budget_is_refused_and_nothing_is_spent(tmp_path: Path) 
         assert "refused" in page
     finally:
         review.state.board.close()
+
+
+def test_a_body_without_a_length_is_refused(crew: dict[str, Member], film: Project) -> None:
+    before = books(film)
+    anna = crew["anna"]
+
+    def endless() -> Iterator[bytes]:         # sent chunked: no Content-Length to refuse up front
+        yield f"csrf={anna.csrf}&body=".encode()
+        for _ in range(100):
+            yield b"x" * 8192
+
+    answer = anna.post("/shots/2-1/notes", content=endless(),
+                       headers={"content-type": "application/x-www-form-urlencoded"})
+    assert answer.status_code == 411
+    assert books(film) == before
 
 
 def test_unknown_ids_and_bad_numbers_are_refused_cleanly(crew: dict[str, Member], film: Project) -> None:

@@ -11,9 +11,11 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
+from opentimelineio.opentime import RationalTime
 
 from soundstage.edit.labels import CutLabels, Patch, ShotCredits, Typeface, text_patch
-from soundstage.errors import ProjectError
+from soundstage.edit.timeline import _timecode as record_timecode
+from soundstage.edit.timeline import start_time
 from soundstage.project import Project
 
 REVIEW_FILE = "cut_review.mp4"
@@ -26,29 +28,6 @@ def with_burn_in(project: Project) -> Project:
     return replace(project, settings=settings.model_copy(update={"review": review}))
 
 
-def timecode_base(fps: float) -> int:
-    """Frames per timecode second: 24 for 23.976 too (non-drop-frame, as review players show it)."""
-    return max(1, round(fps))
-
-
-def parse_timecode(text: str, fps: float, *, source: Project | None = None) -> int:
-    """``01:00:00:00`` → a frame count at ``fps``."""
-    base = timecode_base(fps)
-    hours, minutes, seconds, frames = (int(part) for part in text.replace(";", ":").split(":"))
-    if minutes >= 60 or seconds >= 60 or frames >= base:
-        raise ProjectError(f"review.start_timecode = {text!r} is not a timecode at {fps:g} fps",
-                           path=source.settings_path if source else None)
-    return ((hours * 60 + minutes) * 60 + seconds) * base + frames
-
-
-def timecode(frame: int, fps: float) -> str:
-    base = timecode_base(fps)
-    seconds, frames = divmod(frame, base)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours % 24:02d}:{minutes:02d}:{seconds:02d}:{frames:02d}"
-
-
 @dataclass
 class BurnIn:
     """What the review copy shows: per shot ``SHOT 3-1 · set v002 · fire v001``, and the record timecode."""
@@ -57,7 +36,7 @@ class BurnIn:
     width: int
     height: int
     fps: float
-    start: int                  # the first frame's timecode, as a frame count
+    start: RationalTime         # the cut's first frame, [edit] start_timecode
     face: Typeface
     top: bool                   # drawn at the top (where the AI mark sits at the bottom)
 
@@ -65,14 +44,13 @@ class BurnIn:
     def prepare(cls, project: Project, labels: CutLabels) -> BurnIn:
         settings = project.settings
         width, height = settings.resolution
-        start = parse_timecode(settings.review.start_timecode, settings.fps, source=project)
-        return cls(labels.credits, width, height, settings.fps, start, labels.face,
+        return cls(labels.credits, width, height, settings.fps, start_time(project), labels.face,
                    top=labels.marks and settings.labels.corner.startswith("bottom"))
 
     @property
     def key(self) -> dict[str, object]:
         """What the burn-ins add to the review copy's key."""
-        return {"burn_in": 1, "start": self.start, "top": self.top, "font": self.face.key,
+        return {"burn_in": 1, "start": [self.start.value, self.start.rate], "top": self.top, "font": self.face.key,
                 "shots": [[shot.shot, shot.takes] for shot in self.credits]}
 
     @cached_property
@@ -104,9 +82,13 @@ class BurnIn:
         x = self._margin if left else max(0, self.width - w - self._margin)
         return Patch(rgba[:h, :w], x, max(0, self._y(h)))
 
+    def timecode(self, index: int) -> str:
+        """The record timecode of cut frame ``index``, counted as the EDL and the OTIO timeline count it."""
+        return record_timecode(self.start + RationalTime(index, self.start.rate))
+
     def draw(self, frame: np.ndarray, shot: int | None, index: int) -> np.ndarray:
         """Burn shot ``shot`` (None: the closing card) and the timecode of cut frame ``index`` in, in place."""
         (self._credits_patch if shot is None else self._shot_patches[shot]).blend(frame)
-        self._place(text_patch(f"{timecode(self.start + index, self.fps)}  #{index:06d}", self.face, self._size,
-                               box=(0, 0, 0, 170)), left=False).blend(frame)
+        self._place(text_patch(f"{self.timecode(index)}  #{index:06d}", self.face, self._size, box=(0, 0, 0, 170)),
+                    left=False).blend(frame)
         return frame

@@ -25,7 +25,9 @@ def assemble_cut(shots: Sequence[Path], out: Path | None, *, width: int, height:
     count = 0
     with ExitStack() as stack:
         writer = stack.enter_context(VideoWriter(out, width=width, height=height, fps=fps)) if out else None
-        copy = stack.enter_context(VideoWriter(review[0], width=width, height=height, fps=fps)) if review else None
+        # The review copy is for notes, not for finishing: a lighter encode keeps it from doubling the cut's time.
+        copy = stack.enter_context(VideoWriter(review[0], width=width, height=height, fps=fps, crf=23,
+                                               preset="ultrafast")) if review else None
         burn = review[1] if review else None
 
         def put(frame, shot: int | None) -> None:  # type: ignore[no-untyped-def]

@@ -248,7 +248,7 @@ def text_patch(text: str, face: Typeface, height: int, *, pad: float = 0.35, opa
     left, top, right, bottom = font.getbbox(text)
     margin = max(2, round(height * pad))
     width, tall = right - left + 2 * margin, bottom - top + 2 * margin
-    image = Image.new("RGBA", (width + width % 2, tall + tall % 2), box)
+    image = Image.new("RGBA", (int(width + width % 2), int(tall + tall % 2)), box)
     ImageDraw.Draw(image).text((margin - left, margin - top), text, font=font, fill=(*colour, 255))
     rgba = np.asarray(image).copy()
     rgba[..., 3] = (rgba[..., 3].astype(np.float32) * opacity).round().astype(np.uint8)
@@ -296,7 +296,7 @@ class CutLabels:
         settings = project.settings
         labels = settings.labels
         reports = getattr(settings, "reports", None)
-        language: Language = labels.language or getattr(reports, "language", "en")
+        language: Language = labels.language or ("ko" if getattr(reports, "language", "en") == "ko" else "en")
         face, language, warnings = typeface(project, labels, language)
         width, height = settings.resolution
         made = cls(project, credits, width, height, settings.fps, face, language, warnings)

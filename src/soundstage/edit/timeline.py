@@ -22,6 +22,7 @@ from opentimelineio import opentime
 from soundstage.atomic import write_text
 from soundstage.errors import ProjectError
 from soundstage.media import probe
+from soundstage.media.video import as_rate
 from soundstage.project import Project, find_key_line
 from soundstage.provenance.record import ShotRecord, read_shot_record
 
@@ -30,7 +31,6 @@ from soundstage.provenance.record import ShotRecord, read_shot_record
 FORMATS: dict[str, tuple[str, str]] = {"otio": ("otio_json", ".otio"), "edl": ("cmx_3600", ".edl"),
                                        "fcpxml": ("fcp_xml", ".xml")}
 NAMESPACE = "soundstage"
-NTSC_RATES = tuple(Fraction(nominal * 1000, 1001) for nominal in (24, 30, 48, 60))
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 
 
@@ -172,11 +172,7 @@ def edl_text(timeline: otio.schema.Timeline) -> str:
 
 def frame_rate(project: Project) -> Fraction:
     """The project's rate as editors count it: 23.976 → 24000/1001, 29.97 → 30000/1001."""
-    fps = project.settings.fps
-    for rate in NTSC_RATES:
-        if abs(fps - rate) < 0.005:
-            return rate
-    return Fraction(fps).limit_denominator(1001)
+    return as_rate(project.settings.fps)
 
 
 def drop_frame(rate: Fraction) -> bool:

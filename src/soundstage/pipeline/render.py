@@ -286,7 +286,7 @@ class _Run:
         credits = cut_credits(self.project, list(zip(shots, frames, takes, keys, strict=True)))
         labels = CutLabels.prepare(self.project, credits)
         self.report.warnings += labels.warnings
-        cut_key = content_key(RENDER_CODE, "cut", [k for _, k in shot_files], labels.key)
+        cut_key = content_key(RENDER_CODE, "cut", keys, labels.key)
         output = self.project.out_dir / "cut.mp4"
         # The review copy (burn-ins) is its own file with its own key: the clean cut never carries them.
         burn = BurnIn.prepare(self.project, labels) if settings.review.burn_in else None

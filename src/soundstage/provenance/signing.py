@@ -68,6 +68,7 @@ class Verdict:
     actions: tuple[SourceAction, ...] = ()
     ingredients: tuple[Ingredient, ...] = ()
     errors: tuple[str, ...] = field(default=())
+    records: Mapping[str, Any] = field(default_factory=dict)   # soundstage's own assertions and the soft binding
 
     @property
     def ok(self) -> bool:
@@ -83,7 +84,8 @@ class Verdict:
 
         return {"path": str(self.path), "state": self.state, "tampered": self.tampered, "ok": self.ok,
                 "title": self.title, "signer": self.signer, "actions": [action(a) for a in self.actions],
-                "ingredients": [ingredient(i) for i in self.ingredients], "errors": list(self.errors)}
+                "ingredients": [ingredient(i) for i in self.ingredients], "errors": list(self.errors),
+                "records": dict(self.records)}
 
 
 def mime_type(path: Path) -> str:
@@ -173,7 +175,9 @@ def _verdict(path: Path, store: dict[str, Any], state: str) -> Verdict:
     return Verdict(path, state if state in ("Trusted", "Valid", "Invalid") else "Invalid",  # type: ignore[arg-type]
                    tampered=tampered, title=active.get("title"),
                    signer=(active.get("signature_info") or {}).get("common_name"),
-                   actions=_actions(active), ingredients=_ingredients(active, manifests), errors=errors)
+                   actions=_actions(active), ingredients=_ingredients(active, manifests), errors=errors,
+                   records={a["label"]: a.get("data") for a in active.get("assertions", [])
+                            if str(a.get("label", "")).startswith(("org.soundstage.", "c2pa.soft-binding"))})
 
 
 def _actions(manifest: Mapping[str, Any]) -> tuple[SourceAction, ...]:

@@ -132,7 +132,7 @@ def cumulative_chart(steps: Sequence[float], *, limit: float | None, line: Serie
                      f'{escape(limit_name)} {escape(show(limit))}</text>')
     if totals:
         count = len(totals)
-        points = [(left, y_of(0.0))]
+        points: list[tuple[float, float]] = [(float(left), y_of(0.0))]
         for index, total in enumerate(totals):
             x = left + plot_w * (index + 1) / count
             points += [(points[-1][0], y_of(total)), (x, y_of(total))]

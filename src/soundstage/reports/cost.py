@@ -44,8 +44,8 @@ WORDS = {
     "Speed": "속도",
     "faster": "배 빠름",
     "slower": "배 느림",
-    "measured": "측정값",
-    "estimate": "추정값",
+    "measured": "실측",
+    "estimate": "추정",
     "The claims, tested against this project": "주장 검증: 이 프로젝트의 수치",
     "Claim": "주장",
     "Who": "출처",
@@ -88,7 +88,7 @@ WORDS = {
     "used": "사용 중",
     "not used": "미사용",
     "not in the shot plan": "샷 계획에 없음",
-    "shared by": "공유",
+    "{n} shared": "공유 {n}",
     "Prices used": "적용된 단가",
     "Price": "단가",
     "Date": "날짜",
@@ -99,11 +99,12 @@ WORDS = {
     "Supervision": "감독",
     "Contingency": "예비비",
     "Crew time per AI take": "AI 테이크당 스태프 시간",
-    "What is measured, what is estimated": "측정값과 추정값",
+    "What is measured, what is estimated": "실측과 추정",
     "simple": "단순",
     "medium": "중간",
     "complex": "복잡",
     "images": "이미지",
+    "image": "이미지",
     "s of video": "초 (영상)",
     "GPU-s": "GPU 초",
     "CPU-s": "CPU 초",
@@ -129,7 +130,8 @@ FREE = ("The engines cost nothing here: procedural and local takes are priced at
 ONLY_VFX = ("Only the VFX work is in the project's data: the shoot, the edit and the sound are not, so this says "
             "nothing of the whole production.")
 WORDS.update({
-    CAVEAT: ("전통 방식은 단가표의 추정값이며, AI 시간은 측정된 기계 시간에 테이크당 스태프 시간 {minutes}분(추정값)을 "
+    CAVEAT: ("전통 방식은 단가표에 따른 추정이며, AI 시간은 측정된 기계 시간에 테이크당 스태프 시간 "
+             "{minutes}분(추정)을 "
              "더한 것이다."),
     FREE: "여기서 엔진 비용은 0이다: 절차적·로컬 테이크는 prices.toml에 단가를 정하기 전까지 0으로 계산된다.",
     ONLY_VFX: "프로젝트 데이터에는 VFX 작업만 있다: 촬영·편집·사운드는 없으므로 전체 제작에 대해서는 말할 수 없다.",
@@ -143,7 +145,7 @@ WORDS.update({
     "{speed}× faster ({ai} against {artists})": "{speed}배 빠름 ({ai} 대 {artists})",
     "machine time alone {speed}×": "기계 시간만으로 {speed}배",
     "{ratio} of the traditional cost (engines {engines} USD measured + crew time {crew} USD estimated)":
-        "전통 방식 비용의 {ratio} (엔진 {engines} USD 측정 + 스태프 시간 {crew} USD 추정)",
+        "전통 방식 비용의 {ratio} (엔진 {engines} USD 실측 + 스태프 시간 {crew} USD 추정)",
     "VFX time {change}": "VFX 시간 {change}",
 })
 
@@ -163,11 +165,11 @@ ESTIMATED_TEXT = (
     "supervision and contingency of the traditional bid, and the crew's time around each AI take. Every ratio "
     "that uses them is an estimate too. The prices are vendors' list figures of the date shown.")
 WORDS[MEASURED_TEXT] = (
-    "측정값: 테이크(반려·미사용 포함 생성된 모든 테이크), 엔진 사용량과 시간, 단가표 항목에 따른 비용, 샷과 최종 "
+    "실측: 테이크(반려·미사용 포함 생성된 모든 테이크), 엔진 사용량과 시간, 단가표 항목에 따른 비용, 샷과 최종 "
     "편집본의 렌더 시간, 시간에 따른 지출.")
 WORDS[ESTIMATED_TEXT] = (
-    "추정값: 샷 유형(단가표의 규칙으로 레이어에서 판단), 전통 방식 견적의 아티스트 시간·일당·감독·예비비, AI "
-    "테이크당 스태프 시간. 이를 쓰는 모든 비율도 추정값이다. 단가는 표시된 날짜의 공급사 정가이다.")
+    "추정: 샷 유형(단가표의 규칙으로 레이어에서 판단), 전통 방식 견적의 아티스트 시간·일당·감독·예비비, AI "
+    "테이크당 스태프 시간. 이를 쓰는 모든 비율도 추정이다. 단가는 표시된 날짜의 공급사 정가이다.")
 
 
 # ---------------------------------------------------------------------------------------------- the figures
@@ -349,7 +351,7 @@ def cost_report(project: Project) -> CostReport:
     from soundstage.pipeline import Generation, breakdown_project
 
     card, card_source = load_ratecard(project.root)
-    breakdown = breakdown_project(project)
+    breakdown = breakdown_project(project, lock=False)       # a report reads the project, never writes it
     sessions = open_database(project.database)
     generation = Generation(project, database=sessions)    # loads the price table: a bad prices.toml stops here
     store = generation.store
@@ -388,7 +390,7 @@ def cost_report(project: Project) -> CostReport:
         for t in mine:
             units[t.unit] = units.get(t.unit, 0.0) + t.quantity * share[id(t)]
         hours = card.type[kind.name].hours
-        crew = len(mine) * card.ai.crew_minutes_per_take / 60
+        crew = sum(share.values()) * card.ai.crew_minutes_per_take / 60      # a shared set's takes, split too
         shots.append(ShotCost(
             shot=shot.id, scene=shot.scene, kind=kind, takes=len(mine),
             shared_takes=sum(1 for t in mine if len(t.shots) > 1), units=units,
@@ -445,7 +447,9 @@ def _amount(money: Money) -> Callable[[float], str]:
 
 
 def _units(units: dict[str, float], t: Callable[[str], str]) -> str:
-    return " · ".join(f"{q:,.4g} {t(UNITS.get(u, u))}" for u, q in units.items()) or "—"
+    def name(unit: str, quantity: float) -> str:
+        return t("image") if unit == "image" and quantity == 1 else t(UNITS.get(unit) or unit)
+    return " · ".join(f"{q:,.4g} {name(u, q)}" for u, q in units.items()) or "—"
 
 
 def charts(report: CostReport, money: Money, t: Callable[[str], str]) -> dict[str, object]:
@@ -482,7 +486,7 @@ def write_cost_report(project: Project, out: Path | None = None) -> list[Path]:
     html = render_report(
         "cost.html", language=language, words=WORDS, title=f"{report.title}: {t('Cost and schedule')}",
         report=report, money=money, show=money.show, hours=_hours, short=_short, seconds=_seconds,
-        units=lambda u: _units(u, t), unit_name=lambda u: t(UNITS.get(u, u)), charts=charts(report, money, t),
+        units=lambda u: _units(u, t), unit_name=lambda u: t(UNITS.get(u) or u), charts=charts(report, money, t),
         claims=report.claims(t), measured_text=MEASURED_TEXT, estimated_text=ESTIMATED_TEXT,
         split_note=t(SPLIT_NOTE).format(cut=_seconds(report.cut_seconds), runs=report.runs,
                                         elapsed=_seconds(report.run_seconds)),

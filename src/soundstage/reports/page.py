@@ -54,12 +54,15 @@ class Money:
         value = self.value(usd)
         return f"{value:,.0f} {self.currency}" if self.currency == "KRW" else f"{value:,.2f} {self.currency}"
 
-    def basis(self) -> str:
-        """How amounts were converted, for the page's footnote."""
+    def basis(self, language: str = "en") -> str:
+        """How amounts were converted, for the page's footnote, in the report's language."""
+        korean = language == "ko"
         if self.currency == "USD":
-            return "amounts in USD"
-        return f"1 USD = {self.rate:,.2f} {self.currency}" + (f" (rate of {self.rate_date})" if self.rate_date
-                                                               else " (rate date not given)")
+            return "금액 단위: USD" if korean else "amounts in USD"
+        rate = f"1 USD = {self.rate:,.2f} {self.currency}"
+        if korean:
+            return rate + (f" ({self.rate_date} 기준 환율)" if self.rate_date else " (환율 기준일 미기재)")
+        return rate + (f" (rate of {self.rate_date})" if self.rate_date else " (rate date not given)")
 
 
 def render_report(template: str, *, language: str = "en", words: Mapping[str, str] | None = None,

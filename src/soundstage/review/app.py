@@ -18,7 +18,6 @@ import secrets
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -29,7 +28,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from soundstage.atomic import atomic_path
 from soundstage.db import open_database
@@ -37,6 +36,7 @@ from soundstage.errors import MediaError, ProjectError, SoundstageError
 from soundstage.media import probe, read_frames
 from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
+from soundstage.provenance.record import read_shot_record
 from soundstage.review.auth import ROLES, Crew, Member, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
@@ -54,8 +54,10 @@ PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self'; styl
                "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 FILE_POLICY = "sandbox allow-scripts allow-popups; default-src 'self' 'unsafe-inline' data:"
 
-TakeId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
-JobId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+STATIC = Path(__file__).parent / "static"      # shipped as package data beside this file
+TakeId = Annotated[int, PathParam(ge=1, le=MAX_ID, examples=[1])]
+JobId = Annotated[int, PathParam(ge=1, le=MAX_ID, examples=[1])]
+ShotId = Annotated[str, PathParam(max_length=200, examples=["2-1"])]
 
 
 class SignInNeeded(Exception):
@@ -77,7 +79,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     board = JobBoard(project, sessions)
     upload_limit = int(max_upload_mb * 1024 * 1024)
     cache = project.state_dir / "review" / "thumbs"
-    templates = Jinja2Templates(directory=str(resources.files("soundstage.review") / "templates"))
+    templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
     templates.env.globals.update(roles=ROLES, show_money=project.settings.budget.show, title=project.settings.title)
     templates.env.filters["when"] = _when
     templates.env.filters["pct"] = lambda share: f"{100 * float(share):.0f}%"
@@ -91,7 +93,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     app = FastAPI(title=f"soundstage review: {project.settings.title}", version="1", lifespan=lifespan,
                   description="Browse, compare, approve and regenerate the takes of a soundstage project.")
     app.state.project, app.state.board, app.state.crew = project, board, crew
-    app.mount("/static", StaticFiles(directory=str(resources.files("soundstage.review") / "static")), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(_BodyLimit, limit=FORM_LIMIT, uploads=upload_limit + 64 * 1024)
 
     @app.middleware("http")
@@ -109,9 +111,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     def wants_html(request: Request) -> bool:
         return "text/html" in request.headers.get("accept", "")
 
-    def page(request: Request, name: str, member: Member | None, status: int = 200, **context: Any) -> HTMLResponse:
+    def page(request: Request, template: str, member: Member | None, status: int = 200,
+             **context: Any) -> HTMLResponse:
         said = SAID.get(request.query_params.get("said", ""))
-        return templates.TemplateResponse(request, name, {"member": member, "said": said, **context},
+        return templates.TemplateResponse(request, template, {"member": member, "said": said, **context},
                                           status_code=status)
 
     @app.exception_handler(SignInNeeded)
@@ -156,9 +159,8 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                                    f"{' or '.join(r for r, can in ROLES.items() if action in can)}")
             token = request.headers.get("x-csrf-token")
             if not same_token(token, member.csrf):
-                form = await request.form()
-                token = form.get("csrf")
-                if not same_token(token if isinstance(token, str) else None, member.csrf):
+                field = (await request.form()).get("csrf")
+                if not same_token(field if isinstance(field, str) else None, member.csrf):
                     raise Refused(403, "this form has no valid CSRF token (stale or forged): reload the page")
             return member
 
@@ -181,11 +183,13 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
               next: Annotated[str, Form(max_length=500)] = "/") -> Response:
         if not same_token(csrf, request.cookies.get(LOGIN_COOKIE) or ""):
             raise Refused(403, "the sign-in form has no valid CSRF token: reload it and try again")
+        if crew.locked(name):
+            raise Refused(429, f"too many wrong passwords for {name!r}: wait a few minutes, then try again")
         token = crew.sign_in(name, password)
         if token is None:
             if wants_html(request):
                 return page(request, "login.html", None, status=401, login_csrf=csrf, next=_local(next),
-                            error="Wrong name or password.")
+                            typed=name, error="Wrong name or password.")
             return JSONResponse({"detail": "wrong name or password"}, status_code=401)
         response = RedirectResponse(_local(next), status_code=303)
         response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure_cookies,
@@ -215,7 +219,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                     cut_record=cut_record, jobs=board.recent(5), job=board.get(job) if job else None)
 
     @app.get("/shots/{shot_id}", response_class=HTMLResponse, tags=["pages"])
-    def shot_page(request: Request, shot_id: str, member: Reader,
+    def shot_page(request: Request, shot_id: ShotId, member: Reader,
                   job: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
         view = _shot(shot_id)
         following = board.get(job) if job else None
@@ -267,16 +271,14 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                 problem = exc.message
             parts = Path(path).parts
             if len(parts) == 3 and parts[:2] == ("out", "shots") and Path(path).suffix == ".mp4":
-                from soundstage.review.dailies import read_shot_record
-
-                record = read_shot_record(project, Path(path).stem) if read_shot_record else None
+                record = read_shot_record(project, Path(path).stem)
         return page(request, "provenance.html", member, files=files, path=path, verdict=verdict, record=record,
                     problem=problem, status=200 if problem is None else 404)
 
     # ------------------------------------------------------------------------------------------ files
 
     @app.get("/files/{path:path}", tags=["files"])
-    def project_file(path: str, member: Reader) -> Response:
+    def project_file(path: Annotated[str, PathParam(examples=["out/cut.mp4"])], member: Reader) -> Response:
         """A file of the project's out/, plates/, refs/ or takes; movies answer HTTP range requests."""
         try:
             target = dailies.served(path)
@@ -285,12 +287,12 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         return FileResponse(target)
 
     @app.get("/thumbs/shots/{shot_id}.jpg", tags=["files"])
-    def shot_thumb(shot_id: str, member: Reader) -> Response:
+    def shot_thumb(shot_id: ShotId, member: Reader) -> Response:
         if shot_id not in {s.id for s in dailies.breakdown().shots}:
             raise Refused(404, f"no shot {shot_id!r}")
         movie = project.out_dir / "shots" / f"{shot_id}.mp4"
         if not movie.is_file():
-            return FileResponse(resources.files("soundstage.review") / "static" / "unrendered.svg")
+            return FileResponse(STATIC / "unrendered.svg")
         return _thumb(movie)
 
     @app.get("/thumbs/takes/{take_id}.jpg", tags=["files"])
@@ -302,7 +304,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         try:
             return FileResponse(thumbnail(source, cache), headers={"Cache-Control": "private, max-age=300"})
         except (MediaError, OSError):
-            return FileResponse(resources.files("soundstage.review") / "static" / "unrendered.svg")
+            return FileResponse(STATIC / "unrendered.svg")
 
     # ------------------------------------------------------------------------------------------ the API
 
@@ -315,7 +317,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                            for s in dailies.film()]}
 
     @app.get("/api/shots/{shot_id}", tags=["api"])
-    def shot_api(shot_id: str, member: Reader) -> dict[str, Any]:
+    def shot_api(shot_id: ShotId, member: Reader) -> dict[str, Any]:
         view = _shot(shot_id)
         return _shot_summary(view) | {"notes": [_note(n) for n in view.notes], "slots": [
             {"slot": s.slot, "role": s.role, "prompt": s.prompt, "engine": s.engine,
@@ -367,7 +369,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         return _done(request, shot, "approved", {"approved": view.take.label, "slot": view.take.slot})
 
     @app.post("/shots/{shot_id}/notes", tags=["actions"])
-    def add_note(request: Request, shot_id: str, member: Annotated[Member, Depends(may("note"))],
+    def add_note(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("note"))],
                  body: Annotated[str, Form(max_length=4000)],
                  take: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None) -> Response:
         """A note on the shot, or with ``take`` on one of its takes."""
@@ -384,8 +386,8 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         return _done(request, shot_id, "noted", {"note": note.id})
 
     @app.post("/shots/{shot_id}/regenerate", tags=["actions"])
-    def regenerate(request: Request, shot_id: str, member: Annotated[Member, Depends(may("generate"))],
-                   slot: Annotated[str, Form(max_length=200)],
+    def regenerate(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("generate"))],
+                   slot: Annotated[str, Form(max_length=200, examples=["shot/2-1/element/rain"])],
                    prompt: Annotated[str, Form(max_length=4000)] = "",
                    seed: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None) -> Response:
         """A new take of one of the shot's slots with an edited prompt or seed, made in the background.
@@ -401,7 +403,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         return _queued(request, shot_id, job.id)
 
     @app.post("/shots/{shot_id}/render", tags=["actions"])
-    def render_shot(request: Request, shot_id: str, member: Annotated[Member, Depends(may("render"))]) -> Response:
+    def render_shot(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("render"))]) -> Response:
         """Render the shot again from its chosen takes (after an approval or a new plate)."""
         _shot(shot_id)
         try:
@@ -422,7 +424,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         return JSONResponse(job.to_dict(), status_code=202)
 
     @app.post("/shots/{shot_id}/plate", tags=["actions"])
-    def upload_plate(request: Request, shot_id: str, member: Annotated[Member, Depends(may("upload"))],
+    def upload_plate(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("upload"))],
                      plate: Annotated[UploadFile, File()]) -> Response:
         """Replace the shot's plate with a movie of the same kind; it must decode as video."""
         view = _shot(shot_id)
@@ -455,7 +457,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
 
     # ------------------------------------------------------------------------------------------ inside
 
-    def _shot(shot_id: str) -> ShotView:
+    def _shot(shot_id: ShotId) -> ShotView:
         try:
             return dailies.shot(shot_id)
         except ProjectError as exc:
@@ -516,7 +518,8 @@ def _when(moment: datetime | None) -> str:
 
 class _BodyLimit:
     """Refuse a request body over the limit before it is read: plates up to ``uploads``, other bodies
-    ``limit``. A body without a Content-Length is counted as it arrives and cut off at the limit."""
+    ``limit``. A body without a Content-Length (chunked) is refused: browsers always send one, and a body
+    whose size is not known up front would have to be read to be measured."""
 
     def __init__(self, app: ASGIApp, *, limit: int, uploads: int) -> None:
         self.app, self.limit, self.uploads = app, limit, uploads
@@ -527,25 +530,18 @@ class _BodyLimit:
             return
         path: str = scope["path"]
         limit = self.uploads if path.startswith("/shots/") and path.endswith("/plate") else self.limit
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            await _too_large(send, limit)
-            return
-        seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise Refused(413, "the request body is too large")
-            return message
-
-        await self.app(scope, counted, send)
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        if length is None and b"transfer-encoding" in headers:
+            await _refuse(send, 411, "send the body with a Content-Length")
+        elif length is not None and (not length.isdigit() or int(length) > limit):
+            await _refuse(send, 413, f"the request body is over the {limit // 1024} KB limit")
+        else:
+            await self.app(scope, receive, send)
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"detail": f"the request body is over the {limit // 1024} KB limit"}).encode()
-    await send({"type": "http.response.start", "status": 413,
+async def _refuse(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"detail": message}).encode()
+    await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})

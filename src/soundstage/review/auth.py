@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -30,6 +31,7 @@ ROLES: dict[str, frozenset[str]] = {
     "viewer": frozenset(),
 }
 SESSION_HOURS = 12
+TRIES, LOCKED_SECONDS = 5, 300     # wrong passwords for one name, then that name waits this long
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()
 # Checked when the name is unknown, so a wrong name costs as long as a wrong password.
@@ -53,6 +55,7 @@ class Crew:
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._misses: dict[str, list[float]] = {}     # name → times of its recent wrong passwords (this process)
 
     def add(self, name: str, role: str, password: str) -> None:
         if not _NAME.match(name):
@@ -87,15 +90,26 @@ class Crew:
         try:
             _hasher.verify(member.password_hash if member else _DECOY, password)
         except (VerificationError, InvalidHashError):
+            self._misses.setdefault(name[:100], []).append(time.monotonic())
             return None
         if member is None:
             return None
+        self._misses.pop(name, None)
         token = secrets.token_urlsafe(32)
         with self._sessions.begin() as session:
             session.execute(delete(Login).where(Login.expires_at < now()))
             session.add(Login(token_hash=_digest(token), name=member.name, csrf=secrets.token_urlsafe(32),
                               expires_at=now() + timedelta(hours=SESSION_HOURS)))
         return token
+
+    def locked(self, name: str) -> bool:
+        """Whether ``name`` had too many wrong passwords lately: guessing gets slow, whoever guesses."""
+        recent = [t for t in self._misses.get(name[:100], []) if time.monotonic() - t < LOCKED_SECONDS]
+        if recent:
+            self._misses[name[:100]] = recent
+        else:
+            self._misses.pop(name[:100], None)
+        return len(recent) >= TRIES
 
     def member(self, token: str | None) -> Member | None:
         """Who holds this session cookie, if it is current."""

@@ -16,12 +16,8 @@ from soundstage.db import Approval, Note, TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.project import Project
+from soundstage.provenance.record import read_cut_record, read_shot_record
 from soundstage.script.breakdown import Breakdown, Shot
-
-try:     # the shot record (AI share, layers) arrives with the provenance work; pages do without it until then
-    from soundstage.provenance.record import read_cut_record, read_shot_record
-except ImportError:   # pragma: no cover - depends on the tree's state
-    read_shot_record = read_cut_record = None
 
 # Folders whose files the app may serve; everything else in the project (the database, the signing keys) never.
 SERVED = ("out", "plates", "refs", ".soundstage/takes")
@@ -146,7 +142,7 @@ class Dailies:
 
     def cut(self) -> tuple[str | None, Any]:
         path = self.project.out_dir / "cut.mp4"
-        record = read_cut_record(self.project) if read_cut_record and path.is_file() else None
+        record = read_cut_record(self.project) if path.is_file() else None
         return (self.relative(path) if path.is_file() else None), record
 
     def reports(self) -> list[str]:
@@ -206,7 +202,7 @@ class Dailies:
             if movie.is_file() else None
         subject = f"shot/{shot.id}"
         notes = [n for n in context["notes"] if n.subject == subject]
-        record = read_shot_record(self.project, shot.id) if read_shot_record and movie.is_file() else None
+        record = read_shot_record(self.project, shot.id) if movie.is_file() else None
         scene = next((s for s in breakdown.scenes if s.id == shot.scene), None)
         return ShotView(shot, _heading(scene) if scene else shot.scene, slots,
                         self.relative(movie) if movie.is_file() else None, rendered_at, notes, record)

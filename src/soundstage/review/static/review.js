@@ -25,6 +25,15 @@ function wipe() {
 function flipbooks() {
   // Element takes are frame sequences: a scrubber shows any frame; all flipbooks on a page move together.
   const books = Array.from(document.querySelectorAll(".flip"));
+  const together = document.getElementById("wipe-frame");
+  if (together) {
+    together.addEventListener("input", () => {
+      for (const book of books) {
+        const list = book.dataset.frames.split("|");
+        book.querySelector("img").src = "/files/" + list[Math.min(Number(together.value), list.length - 1)];
+      }
+    });
+  }
   for (const book of books) {
     const frames = book.dataset.frames.split("|");
     const image = book.querySelector("img");
@@ -58,8 +67,11 @@ function followJob() {
   const message = document.getElementById("job-message");
   const bar = document.getElementById("job-progress");
   const events = new EventSource(`/jobs/${panel.dataset.job}/events`);
+  const log = [];      // what the job said, kept for this tab across the reload that shows the result
   events.addEventListener("progress", (event) => {
     const data = JSON.parse(event.data);
+    log.push(data.message);
+    sessionStorage.setItem(`job-${panel.dataset.job}`, JSON.stringify(log));
     panel.dataset.state = data.state;
     state.textContent = data.state;
     state.className = `job-state state-${data.state}`;

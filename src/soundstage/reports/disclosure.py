@@ -1,0 +1,767 @@
+"""The disclosure report: what in the film is AI-made and what is human, in the terms registration asks for.
+
+Korea's registration guide for works made with generative AI (Ministry of Culture / Korea Copyright Commission,
+June 2025) and the US Copyright Office (88 FR 16190) both want the AI-generated parts set apart from the human
+contribution, the AI tools named with their versions, and the process described. Nothing here is guessed:
+
+- the shares of frame area × time come from the shot records (``provenance.record``), measured from each comp's
+  mattes while the shot rendered;
+- the tools, versions, prompts and seeds come from the takes those records name;
+- the human side is the screenplay's title page, the plates, the take store's approvals and notes, the crew's
+  settings in ``shots.toml`` and ``soundstage.toml``, and the cut order;
+- the deliverable's state is read back from its C2PA manifest.
+
+It records facts only. Which parts a registration may claim is for a person with counsel to decide.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from soundstage.comp.shot import COVERAGE_STEP
+from soundstage.errors import ProjectError, SoundstageError
+from soundstage.project import Project
+from soundstage.provenance import verify_file
+from soundstage.provenance.record import AI_SOURCE, CutRecord, LayerRecord, ShotRecord, read_shot_record
+from soundstage.reports.page import render_report, write_report
+
+PROCEDURAL_SOURCE = "algorithmicMedia"
+NOT_APPROVED = "newest of its design, not approved by anyone"
+PROMPT_NOTE = "a prompt alone is not a human creative contribution"
+COUNSEL = "This report records facts; a person with counsel decides what to file."
+TRIVIAL = ("The Korean guide does not count trivial edits (typo fixes, resizing, simple colour changes) as "
+           "creative; which of these settings count is for a person with counsel to judge.")
+TITLE_KEYS = ("Title", "Credit", "Author", "Authors", "Written by", "Source", "Draft date", "Copyright", "Contact")
+
+
+# ---------------------------------------------------------------------------------------------- the facts
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One generated layer of one shot, and the take that filled it."""
+
+    shot: str
+    slot: str
+    role: str
+    name: str
+    take: str                    # "v002"
+    take_id: int
+    engine: str
+    model: str
+    engine_version: str
+    source_type: str
+    ai: bool
+    prompt: str
+    seed: int
+    share: float                 # of the shot's area × time, measured
+    approved_by: str | None
+    approved_at: str | None
+
+    @property
+    def chosen_how(self) -> str:
+        return "approved" if self.approved_by else NOT_APPROVED
+
+
+@dataclass(frozen=True)
+class Shot:
+    shot: str
+    scene: str
+    frames: int
+    fps: float
+    width: int
+    height: int
+    plate: str | None
+    ai_share: float
+    generated_share: float
+    plate_share: float
+    watermark: str | None
+    rendered_at: str
+    layers: tuple[Layer, ...]
+    edits: tuple[str, ...]       # what the crew set for this shot in shots.toml
+    signed: str                  # the shot file's manifest: Trusted, Valid, Invalid, none, missing
+
+    @property
+    def procedural_share(self) -> float:
+        return max(self.generated_share - self.ai_share, 0.0)
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.fps if self.fps else 0.0
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One engine, model and version, with where it was used and how much of the cut it fills."""
+
+    engine: str
+    model: str
+    engine_version: str
+    source_type: str
+    ai: bool
+    slots: tuple[str, ...]
+    shots: tuple[str, ...]
+    share_of_cut: float
+
+
+@dataclass(frozen=True)
+class Selection:
+    """One slot of the film: how many takes were made for it, which one the cut uses, and who chose it."""
+
+    slot: str
+    shots: tuple[str, ...]
+    takes_made: int
+    chosen: str
+    approved_by: str | None
+    approved_at: str | None
+    approved_now: str | None     # the store's approval today, when it is not the take the render used
+
+    @property
+    def how(self) -> str:
+        return "approved" if self.approved_by else NOT_APPROVED
+
+
+@dataclass(frozen=True)
+class Performance:
+    plate: str
+    shots: tuple[str, ...]
+    frames: int
+    shares: tuple[float, ...]    # per shot
+    share_of_cut: float
+    characters: tuple[str, ...]  # who the screenplay puts in those scenes
+
+
+@dataclass(frozen=True)
+class CrewNote:
+    subject: str
+    take: str | None
+    author: str
+    body: str
+    written_at: str
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    file: str
+    state: str                   # Trusted, Valid, Invalid, none (unsigned), missing
+    ok: bool
+    tampered: bool
+    signer: str | None
+    errors: tuple[str, ...]
+    label_policy: str
+    trust: str | None = None     # the root certificate it was checked against: the project's own
+
+
+@dataclass(frozen=True)
+class Disclosure:
+    title: str
+    fps: float
+    shots: tuple[Shot, ...]
+    cut: CutRecord
+    tools: tuple[Tool, ...]
+    selections: tuple[Selection, ...]
+    performances: tuple[Performance, ...]
+    screenplay: dict[str, Any]
+    film_settings: tuple[str, ...]
+    notes: tuple[CrewNote, ...]
+    look: str
+    deliverable: Deliverable
+    warnings: tuple[tuple[str, dict[str, str]], ...] = field(default=())   # (sentence, its values)
+
+    def warned(self, t: Callable[[str], str] = str) -> list[str]:
+        return [t(sentence).format(**values) for sentence, values in self.warnings]
+
+    @property
+    def seconds(self) -> float:
+        return self.cut.frames / self.fps if self.fps else 0.0
+
+    @property
+    def procedural_share(self) -> float:
+        return max(self.cut.generated_share - self.cut.ai_share, 0.0)
+
+    @property
+    def layers(self) -> list[Layer]:
+        return [layer for shot in self.shots for layer in shot.layers]
+
+    @property
+    def takes_made(self) -> int:
+        return sum(s.takes_made for s in self.selections)
+
+    @property
+    def approved(self) -> int:
+        return sum(1 for s in self.selections if s.approved_by)
+
+
+def disclosure(project: Project) -> Disclosure:
+    """The facts, from the shot records, the take store, the shot plan, the screenplay and the cut's manifest.
+
+    Raises ProjectError, in one line, when a shot of the cut has no record: there is nothing measured to report.
+    """
+    from soundstage.db import open_database
+    from soundstage.pipeline import breakdown_project
+    from soundstage.script import read_screenplay
+    from soundstage.script.breakdown import read_shot_plan
+    from soundstage.takes import PriceTable, TakeStore
+
+    breakdown = breakdown_project(project, lock=False)
+    records = {shot.id: read_shot_record(project, shot.id) for shot in breakdown.shots}
+    missing = [shot_id for shot_id, record in records.items() if record is None]
+    if not breakdown.shots or missing:
+        raise ProjectError(
+            ("the project has no shots" if not breakdown.shots else
+             f"no shot record for {', '.join(missing)} (not rendered, or rendered before shot records existed)")
+            + f": render first (soundstage render {project.root})", path=project.root)
+    cut = CutRecord(tuple(r for r in records.values() if r is not None))
+    store = TakeStore(project.state_dir, prices=PriceTable.load(project.root), budget=project.settings.budget,
+                      database=open_database(project.database))
+    approvals = store.approvals()
+    plan = {entry.id: entry for entry in read_shot_plan(project.shots_file).entries}
+    warnings: list[tuple[str, dict[str, str]]] = []
+
+    def approval(layer: LayerRecord) -> tuple[str | None, str | None]:
+        """Who approved the take the shot shows: the store's word when it is still this take (an approval given
+        after the render changes no pixel), else the record's."""
+        now = approvals.get(layer.slot)
+        if now is not None and now.take_id == layer.take_id:
+            return now.approved_by or "unnamed", now.approved_at.isoformat(timespec="seconds")
+        return layer.approved_by, layer.approved_at
+
+    shots = []
+    for record in cut.shots:
+        entry = plan.get(record.shot)
+        edits = tuple(_settings(entry.model_dump(exclude_unset=True, exclude={"id", "scene", "prompt"}))
+                      if entry else ())
+        layers = tuple(_layer(record.shot, layer, *approval(layer)) for layer in record.layers)
+        shots.append(Shot(record.shot, str(record.scene), record.frames, record.fps, record.width, record.height,
+                          record.plate, record.ai_share, record.generated_share, record.plate_share,
+                          record.watermark, record.rendered_at, layers, edits,
+                          _state(project.out_dir / "shots" / f"{record.shot}.mp4", project)))
+
+    selections = []
+    for slot, used in _by_slot(cut.shots).items():
+        layer, users = used
+        if len({take for take, _ in _takes_of(cut.shots, slot)}) > 1:
+            warnings.append((MIXED, {"slot": slot, "shots": ", ".join(users)}))
+        made = len([t for t in store.takes(slot) if t.slot == slot])
+        now = approvals.get(slot)
+        approved_now = None
+        if now is not None and now.take_id != layer.take_id:
+            approved_now = next((t.label for t in store.takes(slot) if t.id == now.take_id), f"take {now.take_id}")
+            warnings.append((APPROVED_LATER, {"slot": slot, "take": approved_now, "shots": ", ".join(users),
+                                              "used": layer.version}))
+        elif now is None and layer.approved_by:
+            warnings.append((WITHDRAWN, {"slot": slot, "shots": ", ".join(users)}))
+        selections.append(Selection(slot, users, max(made, 1), layer.version, *approval(layer), approved_now))
+
+    scenes = {scene.id: scene for scene in breakdown.scenes}
+    plates: dict[str, list[ShotRecord]] = {}
+    for record in cut.shots:
+        if record.plate:
+            plates.setdefault(record.plate, []).append(record)
+    weight = max(cut.frames, 1)
+    performances = tuple(
+        Performance(plate, tuple(r.shot for r in used), sum(r.frames for r in used),
+                    tuple(r.plate_share for r in used), sum(r.plate_share * r.frames for r in used) / weight,
+                    tuple(dict.fromkeys(c for r in used for c in _characters(scenes.get(str(r.scene))))))
+        for plate, used in plates.items())
+
+    screenplay = read_screenplay(project.screenplay_path)
+    title_page = {key: value for key, value in screenplay.title_page.items() if value.strip()}
+    script = {"file": _relative(project.screenplay_path, project.root), "title": screenplay.title,
+              "author": next((title_page[k] for k in ("Author", "Authors", "Written by") if k in title_page), None),
+              "title_page": {k: title_page[k] for k in TITLE_KEYS if k in title_page},
+              "scenes": len(breakdown.scenes), "pages": round(sum(s.eighths for s in breakdown.scenes) / 8, 2)}
+
+    notes = tuple(CrewNote(n.subject, next((t.label for t in store.takes(n.subject) if t.id == n.take_id), None)
+                           if n.take_id else None, n.author or "unnamed", n.body,
+                           n.created_at.isoformat(timespec="seconds")) for n in store.notes())
+    film = project.settings
+    film_settings = tuple(f"[comp] {line}" for line in _settings(film.comp.model_dump(exclude_unset=True)))
+    return Disclosure(
+        title=breakdown.title, fps=film.fps, shots=tuple(shots), cut=cut, tools=_tools(cut),
+        selections=tuple(selections), performances=performances, screenplay=script, film_settings=film_settings,
+        notes=notes, look=film.look.as_prompt(), deliverable=_deliverable(project), warnings=tuple(warnings))
+
+
+def _layer(shot: str, layer: LayerRecord, approved_by: str | None, approved_at: str | None) -> Layer:
+    return Layer(shot, layer.slot, layer.role, layer.name, layer.version, layer.take_id, layer.engine, layer.model,
+                 layer.engine_version, layer.source_type, layer.is_ai, layer.prompt, layer.seed, layer.share,
+                 approved_by, approved_at)
+
+
+def _takes_of(records: Iterable[ShotRecord], slot: str) -> list[tuple[int, str]]:
+    return [(layer.take_id, record.shot) for record in records for layer in record.layers if layer.slot == slot]
+
+
+def _by_slot(records: Iterable[ShotRecord]) -> dict[str, tuple[LayerRecord, tuple[str, ...]]]:
+    """Each slot the cut shows, with the take the first shot to use it rendered, and every shot using it."""
+    found: dict[str, tuple[LayerRecord, tuple[str, ...]]] = {}
+    for record in records:
+        for layer in record.layers:
+            first, users = found.get(layer.slot, (layer, ()))
+            found[layer.slot] = (first, (*users, record.shot))
+    return found
+
+
+def _tools(cut: CutRecord) -> tuple[Tool, ...]:
+    weight = max(cut.frames, 1)
+    grouped: dict[tuple[str, str, str, str], list[tuple[ShotRecord, LayerRecord]]] = {}
+    for record in cut.shots:
+        for layer in record.layers:
+            grouped.setdefault((layer.engine, layer.model, layer.engine_version, layer.source_type), []).append(
+                (record, layer))
+    tools = [Tool(engine, model, version, source, source == AI_SOURCE,
+                  tuple(dict.fromkeys(layer.slot for _, layer in used)),
+                  tuple(dict.fromkeys(record.shot for record, _ in used)),
+                  sum(layer.share * record.frames for record, layer in used) / weight)
+             for (engine, model, version, source), used in grouped.items()]
+    return tuple(sorted(tools, key=lambda tool: (not tool.ai, -tool.share_of_cut)))
+
+
+def _characters(scene: Any) -> list[str]:
+    return [*scene.characters, *scene.non_speaking] if scene is not None else []
+
+
+def _settings(values: dict[str, Any], prefix: str = "") -> list[str]:
+    """Settings as the crew wrote them, one ``key = value`` a line, nested tables dotted."""
+    lines = []
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            lines += _settings(value, name + ".")
+        else:
+            lines.append(f"{name} = {json.dumps(value, ensure_ascii=False)}")
+    return lines
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _trust(project: Project) -> Path | None:
+    root = project.state_dir / "keys" / "root.pem"
+    return root if root.is_file() else None
+
+
+def _state(path: Path, project: Project) -> str:
+    if not path.is_file():
+        return "missing"
+    try:
+        verdict = verify_file(path, trust=_trust(project))
+    except SoundstageError:
+        return "Invalid"
+    return "Invalid" if verdict.tampered and verdict.state != "none" else verdict.state
+
+
+def _deliverable(project: Project) -> Deliverable:
+    path = project.out_dir / "cut.mp4"
+    relative = _relative(path, project.root)
+    policy = project.settings.labels.policy
+    trust = _trust(project)
+    anchor = _relative(trust, project.root) if trust else None
+    if not path.is_file():
+        return Deliverable(relative, "missing", False, False, None, (), policy, anchor)
+    try:
+        verdict = verify_file(path, trust=trust)
+    except SoundstageError as exc:
+        return Deliverable(relative, "Invalid", False, True, None, (str(exc),), policy, anchor)
+    return Deliverable(relative, verdict.state, verdict.ok, verdict.tampered, verdict.signer, verdict.errors, policy,
+                       anchor)
+
+
+# ---------------------------------------------------------------------------------------------- registration
+
+
+def method(t: Callable[[str], str] = str) -> str:
+    return t(METHOD).format(step=COVERAGE_STEP)
+
+
+def excluded(report: Disclosure, t: Callable[[str], str] = str) -> list[str]:
+    """The AI-generated parts, as a claim would exclude them: each AI layer, where, and how much of the cut."""
+    return _parts(report, True, t)
+
+
+def procedural(report: Disclosure, t: Callable[[str], str] = str) -> list[str]:
+    """The generated parts that no trained model made: disclosed apart, since they are not AI."""
+    return _parts(report, False, t)
+
+
+def _parts(report: Disclosure, ai: bool, t: Callable[[str], str]) -> list[str]:
+    weight = max(report.cut.frames, 1)
+    frames = {s.shot: s.frames for s in report.shots}
+    return [t(PART).format(name=layer.name, role=t(layer.role), shot=layer.shot, share=percent(layer.share),
+                           cut=percent(layer.share * frames[layer.shot] / weight), engine=layer.engine,
+                           model=layer.model, version=layer.engine_version)
+            for layer in report.layers if layer.ai == ai and layer.share > 0]   # 0: a still set under a moving one
+
+
+def claimed(report: Disclosure, t: Callable[[str], str] = str) -> list[str]:
+    """The human contributions the records show; which of them a claim may include is counsel's call."""
+    script = report.screenplay
+    lines = [t("The screenplay {file} ({title}{by}): its story, scenes and dialogue").format(
+        file=script["file"], title=script["title"],
+        by=(", " + t("by") + " " + script["author"]) if script["author"] else "")]
+    for one in report.performances:
+        lines.append(t("The performances in the plate {plate} (shots {shots}): {share} of the cut").format(
+            plate=one.plate, shots=", ".join(one.shots), share=percent(one.share_of_cut)))
+    if report.approved:
+        lines.append(t("The selection of takes: for {approved} of {slots} slots a named person approved the take, "
+                       "from {made} takes generated").format(approved=report.approved, slots=len(report.selections),
+                                                            made=report.takes_made))
+    lines.append(t("The arrangement: the shot plan and the cut order ({order})").format(
+        order=" → ".join(s.shot for s in report.shots)))
+    edits = sum(len(s.edits) for s in report.shots) + len(report.film_settings)
+    if edits:
+        lines.append(t("The compositing choices the crew set: {count} settings in shots.toml and "
+                       "soundstage.toml").format(count=edits))
+    if report.notes:
+        lines.append(t("The crew's notes on shots and takes: {count}").format(count=len(report.notes)))
+    return lines
+
+
+def process(report: Disclosure, t: Callable[[str], str] = str) -> str:
+    """The process, in a paragraph a registration form can take: only the sentences the records bear out."""
+    script = report.screenplay
+
+    def names(ai: bool) -> str:
+        return "; ".join(f"{tool.engine} · {tool.model} ({tool.engine_version})" for tool in report.tools
+                         if tool.ai == ai)
+
+    plated = [s.shot for s in report.shots if s.plate]
+    unapproved = len(report.selections) - report.approved
+    values = dict(file=script["file"], author=script["author"] or t("its author (not named on the title page)"),
+                  scenes=script["scenes"], shots=len(report.shots), plated=len(plated), plates=", ".join(plated),
+                  ai_tools=names(True), other_tools=names(False), made=report.takes_made,
+                  slots=len(report.selections), approved=report.approved, unapproved=unapproved,
+                  order=" → ".join(s.shot for s in report.shots), ai=percent(report.cut.ai_share),
+                  generated=percent(report.cut.generated_share), procedural=percent(report.procedural_share),
+                  plate=percent(report.cut.plate_share))
+    sentences = [SCRIPT_SENTENCE, PLATES_SENTENCE if plated else NO_PLATES_SENTENCE]
+    sentences += [AI_SENTENCE] if values["ai_tools"] else [NO_AI_SENTENCE]
+    sentences += [PROCEDURAL_SENTENCE] if values["other_tools"] else []
+    sentences += [TAKES_SENTENCE] + ([APPROVED_SENTENCE] if report.approved else [])
+    sentences += [UNAPPROVED_SENTENCE] if unapproved else []
+    sentences += [COMP_SENTENCE, MEASURED_SENTENCE]
+    return " ".join(t(sentence).format(**values) for sentence in sentences)
+
+
+def percent(share: float) -> str:
+    if 0 < share < 0.0005:
+        return "<0.1%"
+    return f"{share * 100:.1f}%"
+
+
+def to_json(report: Disclosure) -> dict[str, Any]:
+    """The report as data: shares as fractions 0…1, exactly as the shot records hold them."""
+    return {
+        "title": report.title,
+        "note": COUNSEL,
+        "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "method": method(),
+        "cut": {"shots": [s.shot for s in report.shots], "frames": report.cut.frames, "fps": report.fps,
+                "seconds": round(report.seconds, 3), "ai_share": report.cut.ai_share,
+                "generated_share": report.cut.generated_share, "procedural_share": report.procedural_share,
+                "plate_share": report.cut.plate_share},
+        "shots": [{"shot": s.shot, "scene": s.scene, "frames": s.frames, "fps": s.fps, "size": [s.width, s.height],
+                   "plate": s.plate, "ai_share": s.ai_share, "generated_share": s.generated_share,
+                   "procedural_share": s.procedural_share, "plate_share": s.plate_share,
+                   "watermark": s.watermark, "rendered_at": s.rendered_at, "file_manifest": s.signed,
+                   "edits": list(s.edits),
+                   "layers": [{**asdict(layer), "chosen": layer.chosen_how} for layer in s.layers]}
+                  for s in report.shots],
+        "ai_tools": [asdict(tool) for tool in report.tools if tool.ai],
+        "generated_tools_not_ai": [asdict(tool) for tool in report.tools if not tool.ai],
+        "human": {
+            "screenplay": report.screenplay,
+            "performances": [asdict(p) for p in report.performances],
+            "selection": [{**asdict(s), "chosen_how": s.how} for s in report.selections],
+            "arrangement": {"cut_order": [s.shot for s in report.shots],
+                            "scenes": [s.scene for s in report.shots]},
+            "edits": {"film": list(report.film_settings), "shots": {s.shot: list(s.edits) for s in report.shots}},
+            "notes": [asdict(n) for n in report.notes],
+        },
+        "registration": {
+            "guides": ["Korea: MCST / Korea Copyright Commission guide to registering works made with generative AI "
+                       "(June 2025)", "US Copyright Office: 88 FR 16190 (2023)"],
+            "ai_generated_parts_to_exclude": excluded(report),
+            "generated_not_ai": procedural(report),
+            "human_parts_claimed": claimed(report),
+            "ai_tools_with_versions": [f"{tool.engine} · {tool.model} ({tool.engine_version})"
+                                       for tool in report.tools if tool.ai],
+            "process": process(report),
+            "prompts": [{"slot": layer.slot, "shot": layer.shot, "prompt": layer.prompt, "seed": layer.seed,
+                         "human_creative_contribution": False, "note": PROMPT_NOTE}
+                        for layer in _unique_prompts(report)],
+            "look": {"prompt": report.look, "human_creative_contribution": False, "note": PROMPT_NOTE},
+            "trivial_edits": TRIVIAL,
+        },
+        "deliverable": {**asdict(report.deliverable),
+                        "watermarks": {s.shot: s.watermark for s in report.shots}},
+        "warnings": report.warned(),
+    }
+
+
+def _unique_prompts(report: Disclosure) -> list[Layer]:
+    seen: dict[str, Layer] = {}
+    for layer in report.layers:
+        seen.setdefault(layer.slot, layer)
+    return list(seen.values())
+
+
+# ---------------------------------------------------------------------------------------------- the page
+
+
+def write_disclosure_report(project: Project, out: Path | None = None) -> list[Path]:
+    """Write ``disclosure.html`` and ``disclosure.json`` under ``out/reports``."""
+    report = disclosure(project)
+    language = project.settings.reports.language
+    words = WORDS if language == "ko" else {}
+
+    def t(label: str) -> str:
+        return words.get(label, label)
+
+    html = render_report(
+        "disclosure.html", language=language, words=WORDS, title=f"{report.title}: {t('AI/human disclosure')}",
+        report=report, pct=percent, method=method(t), excluded=excluded(report, t),
+        procedural=procedural(report, t), claimed=claimed(report, t), process=process(report, t),
+        prompts=_unique_prompts(report), counsel=COUNSEL, no_ai=NO_AI_SENTENCE, no_approvals=NO_APPROVALS,
+        prompt_note=PROMPT_NOTE, not_approved=NOT_APPROVED, unlabelled=UNLABELLED, warnings=report.warned(t),
+        trivial=TRIVIAL, seconds=lambda s: f"{s:,.1f} s", when=_when,
+        written_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    folder = out or project.out_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(to_json(report), indent=1, ensure_ascii=False)
+    return [write_report(folder / "disclosure.html", html), write_report(folder / "disclosure.json", data + "\n")]
+
+
+def _when(iso: str | None) -> str:
+    """An ISO time as a reader reads it: 2026-12-01 11:32 UTC."""
+    if not iso:
+        return ""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+METHOD = ("Measured, not estimated: while each shot rendered, its comp recorded which layer every sampled pixel "
+          "shows (every {step}th pixel across and down, on every frame), weighting each layer by its matte or "
+          "alpha as it is stacked. A shot's shares are those samples averaged over its frames; the cut's are the "
+          "shots' shares weighted by their frames. The plate share is the keyed actors (their matte); the rest "
+          "is generated. AI-generated counts only takes from trained models (IPTC trainedAlgorithmicMedia); "
+          "procedural takes (algorithmicMedia) are generated by rule, not by a trained model, so they are not AI. "
+          "The closing label card, if any, is not counted.")
+PART = "{name} ({role}) in shot {shot}: {share} of the shot, {cut} of the cut, made by {engine} · {model} ({version})"
+SCRIPT_SENTENCE = "The screenplay {file} was written by {author}: {scenes} scenes, broken down into {shots} shots."
+PLATES_SENTENCE = "Live-action plates of the actors were shot for {plated} of them ({plates}) and keyed."
+NO_PLATES_SENTENCE = "No shot has a live-action plate."
+AI_SENTENCE = "Layers were generated as takes by AI tools (trained models): {ai_tools}."
+NO_AI_SENTENCE = "No AI tool (trained model) made any layer of the cut."
+PROCEDURAL_SENTENCE = "Layers were generated by procedural tools, which are not AI: {other_tools}."
+TAKES_SENTENCE = "{made} takes were generated for the {slots} slots the cut shows."
+APPROVED_SENTENCE = "For {approved} of them a named person approved the take used."
+UNAPPROVED_SENTENCE = "For {unapproved} slots the take used is the newest of its design, approved by no one."
+COMP_SENTENCE = ("The plates were composited over the takes with the settings the crew wrote in shots.toml and "
+                 "soundstage.toml, and the shots were cut in the order {order}.")
+MEASURED_SENTENCE = ("Measured over the cut: {ai} AI-generated, {generated} generated in all (procedural "
+                     "{procedural}), {plate} live-action plate.")
+UNLABELLED = ("The cut shows no visible AI label: only its signed metadata and the watermark disclose the AI "
+              "parts.")
+MIXED = "{slot}: its shots {shots} were rendered with different takes: render again"
+APPROVED_LATER = ("{slot}: {take} was approved after {shots} rendered with {used}: render again for the report to "
+                  "show it")
+WITHDRAWN = "{slot}: its approval was withdrawn after {shots} rendered: render again"
+NO_APPROVALS = ("No take was approved by a person: every slot shows the newest take of its design, which is the "
+                "software's default, not a recorded human choice.")
+
+WORDS: dict[str, str] = {
+    "AI/human disclosure": "AI·인간 기여 공개 보고서",
+    "AI-generated": "AI 생성",
+    "trained models (trainedAlgorithmicMedia)": "학습된 모델 (trainedAlgorithmicMedia)",
+    "Generated in all": "생성물 전체",
+    "of which procedural, not AI": "그중 절차적 생성 (AI 아님)",
+    "Live-action plate": "실사 플레이트",
+    "human performance": "사람의 연기",
+    "Deliverable": "납품본",
+    "signed and valid": "서명 유효",
+    "not signed": "서명 없음",
+    "signature invalid or tampered": "서명 무효 또는 변조됨",
+    "not rendered": "렌더되지 않음",
+    "measured": "측정값",
+    "shots": "샷",
+    "frames": "프레임",
+    "The whole cut": "최종 편집본 전체",
+    "AI": "AI",
+    "procedural (not AI)": "절차적 생성 (AI 아님)",
+    "plate (human)": "플레이트 (사람)",
+    "How this was measured": "측정 방법",
+    "Per shot": "샷별",
+    "Shot": "샷",
+    "Scene": "씬",
+    "Length": "길이",
+    "Share of frame area × time": "화면 면적 × 시간 비율",
+    "Plate file": "플레이트 파일",
+    "none (fully generated)": "없음 (전부 생성)",
+    "Watermark": "워터마크",
+    "Total": "합계",
+    "Generated elements, and the tools that made them": "생성된 요소와 이를 만든 도구",
+    "Layer": "레이어",
+    "Take": "테이크",
+    "Engine · model": "엔진 · 모델",
+    "Version": "버전",
+    "Source type": "출처 유형",
+    "Share of the shot": "샷 내 비율",
+    "Chosen": "선택",
+    "approved by": "승인:",
+    NOT_APPROVED: "같은 디자인의 최신 테이크, 아무도 승인하지 않음",
+    "set": "세트",
+    "background": "배경",
+    "element": "요소",
+    "AI tools used": "사용된 AI 도구",
+    "Tool": "도구",
+    "Slots": "슬롯",
+    "Shots": "샷",
+    "Share of the cut": "편집본 내 비율",
+    "AI (trained model)": "AI (학습된 모델)",
+    "procedural: generated, not AI": "절차적: 생성물이지만 AI 아님",
+    "What is human": "사람의 기여",
+    "The screenplay": "시나리오",
+    "File": "파일",
+    "Title": "제목",
+    "Author": "작가",
+    "not named on the title page": "표지에 이름 없음",
+    "Title page": "표지",
+    "scenes": "씬",
+    "pages": "페이지",
+    "The performances in the plates": "플레이트 속 연기",
+    "Plate": "플레이트",
+    "Characters in those scenes": "해당 씬의 인물",
+    "Share of each shot": "샷별 비율",
+    "no plates: every shot is fully generated": "플레이트 없음: 모든 샷이 전부 생성됨",
+    "Selection and arrangement": "선택과 배열",
+    "Creative selection: takes generated and chosen per slot": "창작적 선택: 슬롯별 생성·선택 테이크",
+    "Slot": "슬롯",
+    "Used in": "사용 샷",
+    "Takes generated": "생성된 테이크",
+    "Take chosen": "선택된 테이크",
+    "Who chose it, when": "선택한 사람, 시각",
+    "approved later": "이후 승인:",
+    "render again": "다시 렌더 필요",
+    "The cut order": "편집 순서",
+    "Order": "순서",
+    "Edits: what the crew set": "편집: 제작진이 정한 설정",
+    "Film-wide (soundstage.toml)": "영화 전체 (soundstage.toml)",
+    "Per shot (shots.toml)": "샷별 (shots.toml)",
+    "no settings beyond the defaults": "기본값 외 설정 없음",
+    "Notes by the crew": "제작진 메모",
+    "Subject": "대상",
+    "By": "작성자",
+    "Written": "작성 시각",
+    "Note": "메모",
+    "no notes": "메모 없음",
+    "For registration": "저작권 등록용",
+    "Korea: MCST / Korea Copyright Commission guide (June 2025) · US Copyright Office: 88 FR 16190":
+        ("한국: 문화체육관광부·한국저작권위원회 생성형 AI 활용 저작물 등록 안내서 (2025년 6월) · "
+         "미국 저작권청: 88 FR 16190"),
+    "AI-generated parts to exclude from the claim": "등록 신청에서 제외할 AI 생성 부분",
+    "Generated by procedural tools (not AI)": "절차적 도구로 생성된 부분 (AI 아님)",
+    "Human parts that may be claimed": "등록을 신청할 수 있는 사람의 기여 부분",
+    "AI tools and versions": "AI 도구와 버전",
+    "Description of the process": "제작 과정 설명",
+    "Prompts": "프롬프트",
+    "Prompt": "프롬프트",
+    "Seed": "시드",
+    "The look (added to every prompt)": "룩 (모든 프롬프트에 추가)",
+    PROMPT_NOTE: "프롬프트만으로는 사람의 창작적 기여가 아님",
+    "not a human creative contribution by itself": "그 자체로는 사람의 창작적 기여가 아님",
+    "none": "없음",
+    "by": "작가",
+    "Provenance of the deliverable": "납품본의 출처 정보",
+    "Content credentials (C2PA)": "콘텐츠 자격 증명 (C2PA)",
+    "State": "상태",
+    "Signer": "서명자",
+    "Tampering": "변조",
+    "none found": "발견되지 않음",
+    "found": "발견됨",
+    "Visible AI label": "가시적 AI 표시",
+    "Invisible watermark per shot": "샷별 비가시 워터마크",
+    "Payload": "페이로드",
+    "Shot file": "샷 파일",
+    "no watermark": "워터마크 없음",
+    "Warnings": "경고",
+    "realistic": "realistic (모서리 표시 + 엔딩 크레디트 카드)",
+    "artistic": "artistic (엔딩 크레디트 카드만)",
+    "Trusted": "신뢰됨",
+    "Valid": "유효",
+    "Invalid": "무효",
+    "missing": "파일 없음",
+    "approved": "승인됨",
+    COUNSEL: "이 보고서는 사실만 기록한다. 무엇을 신청할지는 법률 자문을 받은 사람이 결정한다.",
+    TRIVIAL: ("한국 안내서는 사소한 수정(오타 수정, 크기 조정, 단순한 색 변경)을 창작적 기여로 보지 않는다. 이 설정 중 "
+              "무엇이 해당하는지는 법률 자문을 받은 사람이 판단한다."),
+    METHOD: ("추정이 아닌 측정값: 각 샷을 렌더하는 동안 합성 과정이 표본 픽셀(가로·세로 {step}픽셀마다, 모든 "
+             "프레임)마다 어떤 레이어가 보이는지를 매트와 알파의 겹침에 따라 가중하여 기록했다. 샷의 비율은 이 "
+             "표본을 프레임에 걸쳐 평균한 값이고, 편집본의 비율은 샷별 비율을 프레임 수로 가중한 값이다. "
+             "플레이트 비율은 키잉된 배우(매트)이며 나머지는 생성물이다. AI 생성은 학습된 모델의 테이크(IPTC "
+             "trainedAlgorithmicMedia)만 센다. 절차적 테이크(algorithmicMedia)는 학습된 모델이 아니라 규칙으로 "
+             "생성되므로 AI가 아니다. 엔딩 표시 카드는 세지 않는다."),
+    SCRIPT_SENTENCE: "시나리오 {file}은(는) {author}이(가) 썼다: {scenes}개 씬, {shots}개 샷으로 나눔.",
+    PLATES_SENTENCE: "그중 {plated}개 샷({plates})은 배우의 실사 플레이트를 촬영하여 키잉했다.",
+    NO_PLATES_SENTENCE: "실사 플레이트가 있는 샷은 없다.",
+    AI_SENTENCE: "레이어를 AI 도구(학습된 모델)로 테이크 생성했다: {ai_tools}.",
+    NO_AI_SENTENCE: "편집본의 어떤 레이어도 AI 도구(학습된 모델)로 만들지 않았다.",
+    PROCEDURAL_SENTENCE: "AI가 아닌 절차적 도구로 레이어를 생성했다: {other_tools}.",
+    TAKES_SENTENCE: "편집본에 쓰인 {slots}개 슬롯에 테이크 {made}개를 생성했다.",
+    APPROVED_SENTENCE: "그중 {approved}개 슬롯은 이름이 기록된 사람이 사용 테이크를 승인했다.",
+    UNAPPROVED_SENTENCE: "{unapproved}개 슬롯은 같은 디자인의 최신 테이크를 썼으며 아무도 승인하지 않았다.",
+    COMP_SENTENCE: ("제작진이 shots.toml과 soundstage.toml에 쓴 설정으로 플레이트를 테이크 위에 합성하고, 샷을 "
+                    "{order} 순서로 편집했다."),
+    MEASURED_SENTENCE: ("편집본 전체 측정값: AI 생성 {ai}, 생성물 전체 {generated} (절차적 생성 {procedural}), 실사 "
+                        "플레이트 {plate}."),
+    NO_APPROVALS: ("사람이 승인한 테이크가 없다: 모든 슬롯이 같은 디자인의 최신 테이크를 쓰며, "
+                   "이는 소프트웨어의 기본값이지 기록된 사람의 선택이 아니다."),
+    "Tools that generated pixels": "픽셀을 생성한 도구",
+    MIXED: "{slot}: 샷 {shots}이(가) 서로 다른 테이크로 렌더됨: 다시 렌더할 것",
+    APPROVED_LATER: ("{slot}: 샷 {shots}을(를) {used}(으)로 렌더한 뒤 {take}이(가) 승인됨: "
+                     "보고서에 반영하려면 다시 렌더할 것"),
+    WITHDRAWN: "{slot}: 샷 {shots}을(를) 렌더한 뒤 승인이 취소됨: 다시 렌더할 것",
+    "checked against the project's own root certificate": "프로젝트 자체 루트 인증서로 확인",
+    UNLABELLED: "편집본에 가시적 AI 표시가 없다: 서명된 메타데이터와 워터마크만이 AI 부분을 알린다.",
+    "Credit": "크레디트",
+    "Authors": "작가",
+    "Written by": "작가",
+    "Source": "원작",
+    "Draft date": "원고 날짜",
+    "Copyright": "저작권",
+    "Contact": "연락처",
+    PART:
+        "샷 {shot}의 {name} ({role}): 샷의 {share}, 편집본의 {cut}, {engine} · {model} ({version}) 생성",
+    "The screenplay {file} ({title}{by}): its story, scenes and dialogue":
+        "시나리오 {file} ({title}{by}): 이야기, 씬, 대사",
+    "The performances in the plate {plate} (shots {shots}): {share} of the cut":
+        "플레이트 {plate}의 연기 (샷 {shots}): 편집본의 {share}",
+    "The selection of takes: for {approved} of {slots} slots a named person approved the take, from {made} takes "
+    "generated": ("테이크 선택: 생성된 테이크 {made}개에서, 슬롯 {slots}개 중 {approved}개의 테이크를 "
+                  "이름이 기록된 사람이 승인"),
+    "The arrangement: the shot plan and the cut order ({order})": "배열: 샷 구성과 편집 순서 ({order})",
+    "The compositing choices the crew set: {count} settings in shots.toml and soundstage.toml":
+        "제작진이 정한 합성 선택: shots.toml과 soundstage.toml의 설정 {count}개",
+    "The crew's notes on shots and takes: {count}": "샷과 테이크에 대한 제작진 메모: {count}개",
+    "its author (not named on the title page)": "작가(표지에 이름 없음)",
+    "Written by soundstage": "soundstage 작성",
+    "{shots} shots · {seconds} · measured from the comp mattes": "{shots}개 샷 · {seconds} · 합성 매트에서 측정",
+    "the take the render used is not the one approved now": "렌더에 쓰인 테이크가 현재 승인된 테이크와 다름",
+}
+
+__all__ = ["Disclosure", "Layer", "Selection", "Shot", "Tool", "disclosure", "to_json", "write_disclosure_report"]
