@@ -129,7 +129,7 @@ def test_the_card_closes_the_cut_and_names_the_tools_in_it(cuts: dict[str, tuple
     text = "\n".join(line for _, line in expected.card_lines())
     for engine, model, version in tools:
         assert f"{engine} · {model} · {version}" in text
-    assert "rain (shot 2-1)" in text and "plates: shot 1-1" in text
+    assert "rain (shot\u00a02-1)" in text and "plates: shot\u00a01-1" in text
     assert np.abs(card[0] - expected.card_frame.astype(np.int16)).mean() < 2.0    # the card drawn is that card
 
     other = [ShotCredits(c.shot, c.frames, tuple(Layer(layer.role, layer.name, layer.take,

@@ -92,3 +92,10 @@ def test_ntsc_rates_are_the_fractions_editors_know() -> None:
     assert as_rate(29.97) == Fraction(30000, 1001)
     assert as_rate(59.94) == Fraction(60000, 1001)
     assert as_rate(24) == 24 and as_rate(25) == 25 and as_rate(12.5) == Fraction(25, 2)
+
+
+def test_an_image_passed_off_as_a_movie_is_refused_in_one_line(tmp_path: Path) -> None:
+    fake = tmp_path / "plate.mp4"
+    fake.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>')
+    with pytest.raises(MediaError, match=r"no usable video stream|not a readable video|no video stream"):
+        probe(fake)

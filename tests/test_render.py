@@ -27,7 +27,8 @@ def test_render_cut_and_incremental_rerender(tiny: Project) -> None:
     assert not report.failed, report.failed
     cut = tiny.out_dir / "cut.mp4"
     info = probe(cut)
-    assert (info.width, info.height, info.frames) == (W, H, FPS + FPS // 2)
+    # the two shots, then the 5 s closing card naming the tools (the default [labels] policy, realistic)
+    assert (info.width, info.height, info.frames) == (W, H, FPS + FPS // 2 + 5 * FPS)
 
     frames = list(read_frames(cut))
     first = frames[0].astype(int)
@@ -66,7 +67,7 @@ def test_a_step_that_breaks_fails_alone_and_the_rerun_builds_it(tiny: Project) -
     assert result["shot 2-1"] == "failed" and "Broken: the watcher broke" in report.failed[0].reason
     assert result["shot 1-1"] == "built" and result["cut"] == "skipped"
     shots = tiny.out_dir / "shots"
-    assert sorted(p.name for p in shots.iterdir()) == ["1-1.mp4"]      # no half-written 2-1, no temp files
+    assert sorted(p.name for p in shots.iterdir()) == ["1-1.json", "1-1.mp4"]   # no half-written 2-1, no temp
     finished = (shots / "1-1.mp4").stat().st_mtime_ns
     resumed = statuses(render_project(tiny))
     assert resumed["shot 1-1"] == "cached" and resumed["shot 2-1"] == "built" and resumed["cut"] == "built"

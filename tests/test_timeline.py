@@ -52,6 +52,7 @@ def tiny_at(root: Path, fps: float, start: str | None = None, *, render: bool = 
     make_tiny(root)
     settings = root / "soundstage.toml"
     text = settings.read_text().replace(f"fps = {FPS}\n", f"fps = {fps}\n")
+    text += '[labels]\npolicy = "none"\n'      # the shots alone (the closing card has its own tests)
     if start is not None:
         text += f'[edit]\nstart_timecode = "{start}"\n'
     settings.write_text(text)
@@ -180,7 +181,7 @@ def test_bad_requests_are_one_line(tmp_path: Path) -> None:
     settings.write_text(settings.read_text() + '[edit]\nstart_timecode = "1:00:00:00"\n')
     result = runner.invoke(app, ["cut", str(unrendered.root)])
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {settings}:9: edit.start_timecode: '1:00:00:00' is not a timecode like "
+    assert result.stderr == (f"error: {settings}:11: edit.start_timecode: '1:00:00:00' is not a timecode like "
                              "01:00:00:00 (HH:MM:SS:FF)\n")
 
 
@@ -202,7 +203,7 @@ def test_a_start_timecode_that_is_no_frame_at_the_rate_is_refused(tmp_path: Path
     project = tiny_at(tmp_path / "film", fps, start, render=False)
     with pytest.raises(ProjectError) as caught:
         export_cut(project, "otio")
-    assert str(caught.value).startswith(f"{project.settings_path}:9: edit.start_timecode: {message}")
+    assert str(caught.value).startswith(f"{project.settings_path}:11: edit.start_timecode: {message}")
 
 
 def test_a_rate_without_smpte_timecode_still_exports_otio(tmp_path: Path) -> None:
@@ -211,7 +212,27 @@ def test_a_rate_without_smpte_timecode_still_exports_otio(tmp_path: Path) -> Non
     with pytest.raises(ProjectError, match=r"fps = 12: edl timecode needs a SMPTE frame rate .* --format otio"):
         export_cut(project, "edl")
     made = export_cut(project, "otio")
-    assert (made.start, made.end) == ("01:00:00:00", "01:00:01:06")     # 12 + 6 frames at 12 fps
+    # 12 + 6 frames of shots at 12 fps, then the 5 s closing label card
+    assert (made.start, made.end) == ("01:00:00:00", "01:00:06:06")
     timeline = otio.adapters.read_from_file(str(made.path))
     assert timeline.global_start_time == opentime.RationalTime(3600 * 12, 12)
-    assert [clip.source_range.duration.value for clip in timeline.find_clips()] == [12, 6]
+    assert [clip.source_range.duration.value for clip in timeline.find_clips()] == [12, 6, 60]
+
+
+def test_the_closing_label_card_is_the_last_clip(tmp_path: Path) -> None:
+    """With the default [labels] policy the cut ends in a card naming the tools; the timeline keeps it."""
+    project = make_tiny(tmp_path / "film")
+    settings = project.settings_path
+    settings.write_text(settings.read_text().replace(f"fps = {FPS}\n", "fps = 25\n"))
+    green_plate(project.root / "plates" / "actor.mp4", 25, fps=25)
+    project = Project.load(project.root)
+    assert not render_project(project).failed
+    shots = sum(probe(project.out_dir / "shots" / f"{shot}.mp4").frames for shot in SHOTS)
+    for fmt in ("otio", "edl"):
+        written = export_cut(project, fmt).path
+        (track,) = otio.adapters.read_from_file(str(written), **({"rate": 25} if fmt == "edl" else {})).tracks
+        clips = list(track.find_clips())
+        assert len(clips) == 3 and clips[-1].source_range.duration.value == 5 * 25
+        if fmt == "otio":
+            assert clips[-1].name == "AI label card" and clips[-1].source_range.start_time.value == shots
+            assert clips[-1].media_reference.target_url.endswith("/out/cut.mp4")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 
-import pytest
 from fastapi import FastAPI
 
 from conftest import HTML, Member, books, take_ids
@@ -170,8 +169,6 @@ def _finish(client: Member, job_id: int) -> dict:  # type: ignore[type-arg]
     return client.get(f"/api/jobs/{job_id}").json()
 
 
-@pytest.mark.xfail(strict=True, reason="TakeStore.approve merges Approval without approved_at, so approving another "
-                                      "take of a slot keeps the first approval's time (soundstage/takes/store.py)")
 def test_approving_another_take_of_a_slot_records_the_new_time(crew: dict[str, Member], film: Project) -> None:
     slot = "set/hanok-rooftops-night"
     made = crew["anna"].post("/shots/1-1/regenerate", data={"slot": slot, "seed": "401", "csrf": crew["anna"].csrf})

@@ -390,32 +390,41 @@ class CutLabels:
 
     @cached_property
     def card_frame(self) -> np.ndarray:
-        """The closing card, one RGB frame: centred lines on black, shrunk until they fit."""
-        lines = self.card_lines()
+        """The closing card, one RGB frame: centred lines on black, long ones wrapped, shrunk until all fit."""
         scale = {"title": 1.6, "lead": 1.0, "head": 1.15, "body": 0.85, "gap": 0.6}
+        colours = {"title": (255, 255, 255), "lead": (235, 235, 235), "head": (255, 214, 120), "body": (210, 210, 210)}
         size = max(8, round(self.height / 24))
         while True:
             fonts = {style: self.face.at(round(size * factor)) for style, factor in scale.items()}
-            boxes = [fonts[style].getbbox(text) if text else (0, 0, 0, round(size * scale[style]))
-                     for style, text in lines]
-            widest = max(box[2] - box[0] for box in boxes)
-            tall = sum(round((box[3] - min(box[1], 0)) * 1.35) for box in boxes)
-            if (widest <= self.width * 0.9 and tall <= self.height * 0.9) or size <= 8:
+            rows = [(style, row) for style, text in self.card_lines()
+                    for row in _wrap(text, fonts[style], self.width * 0.9)]
+            steps = [round(size * scale[style] * 1.45) for style, _ in rows]
+            widest = max(fonts[style].getlength(row) for style, row in rows)
+            if (widest <= self.width * 0.9 and sum(steps) <= self.height * 0.9) or size <= 8:
                 break
             size -= max(1, size // 10)
         image = Image.new("RGB", (self.width, self.height), (0, 0, 0))
         draw = ImageDraw.Draw(image)
-        y = (self.height - tall) / 2
-        colours = {"title": (255, 255, 255), "lead": (235, 235, 235), "head": (255, 214, 120), "body": (210, 210, 210)}
-        for (style, text), box in zip(lines, boxes, strict=True):
-            step = round((box[3] - min(box[1], 0)) * 1.35)
-            if text:
-                draw.text(((self.width - (box[2] - box[0])) / 2 - box[0], y), text, font=fonts[style],
-                          fill=colours[style])
+        y = (self.height - sum(steps)) / 2
+        for (style, row), step in zip(rows, steps, strict=True):
+            if row:
+                draw.text((self.width / 2, y + step / 2), row, font=fonts[style], fill=colours[style], anchor="mm")
             y += step
         return np.asarray(image).copy()
 
 
+def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> list[str]:
+    """``text`` broken at spaces into rows no wider than ``width`` (a single long word stays whole)."""
+    rows: list[str] = []
+    for word in text.split(" "):
+        if rows and font.getlength(f"{rows[-1]} {word}") <= width:
+            rows[-1] += f" {word}"
+        else:
+            rows.append(word)
+    return rows or [""]
+
+
 def _shots(ids: list[str], words: dict[str, str], most: int = 6) -> str:
-    shown = ", ".join(ids[:most]) + (f" … (+{len(ids) - most})" if len(ids) > most else "")
-    return f"{words['shot' if len(ids) == 1 else 'shots']} {shown}"
+    """``shots 3-1, 3-2``, held together (no-break spaces) so the card wraps between items, not inside one."""
+    shown = ",\u00a0".join(ids[:most]) + (f"\u00a0…\u00a0(+{len(ids) - most})" if len(ids) > most else "")
+    return f"{words['shot' if len(ids) == 1 else 'shots']}\u00a0{shown}"

@@ -1,7 +1,8 @@
 """The cut as an editor's timeline: OpenTimelineIO, and from it a CMX 3600 EDL and FCP 7 XML.
 
 One clip per shot, in the order the render assembles the cut, each pointing at its rendered movie
-``out/shots/<shot>.mp4`` by ``file://`` URL (editors relink by the file name when the project moves). The
+``out/shots/<shot>.mp4`` by ``file://`` URL (editors relink by the file name when the project moves), then the
+closing AI-label card where ``[labels]`` puts one, taken from ``out/cut.mp4``. The
 ``.otio`` file is the lossless master: it also carries what made each shot (takes, engines, AI share, cost)
 under the ``soundstage`` metadata namespace. The EDL and the XML carry only what those formats can.
 
@@ -86,6 +87,9 @@ def cut_timeline(project: Project) -> otio.schema.Timeline:
         frames += length
         ai_frames += clip.metadata[NAMESPACE]["ai_share"] * length
         cost += clip.metadata[NAMESPACE]["cost_usd"]
+    card = _credits_clip(project, rate, frames)
+    if card is not None:
+        track.append(card)
     timeline = otio.schema.Timeline(name=project.settings.title, global_start_time=start)
     timeline.tracks.append(track)
     width, height = project.settings.resolution
@@ -126,6 +130,25 @@ def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> otio.schema.Cl
     clip.metadata["cmx_3600"] = {"reel": _reel(shot_id),
                                  "comments": [f"SOUNDSTAGE SHOT {shot_id} SCENE {record.scene} "
                                               f"AI {record.ai_share:.0%}"]}
+    return clip
+
+
+def _credits_clip(project: Project, rate: Fraction, shot_frames: int) -> otio.schema.Clip | None:
+    """The closing AI-label card (``[labels]``), which lives only in ``out/cut.mp4`` after the shots: taken from
+    there, so the editor's timeline keeps the disclosure the law asks for."""
+    cut = project.out_dir / "cut.mp4"
+    card = (probe(cut).frames if cut.is_file() else 0) - shot_frames
+    if card <= 0:
+        return None
+    fps = float(rate)
+    available = opentime.TimeRange(opentime.RationalTime(0, fps), opentime.RationalTime(shot_frames + card, fps))
+    reference = otio.schema.ExternalReference(target_url=cut.as_uri(), available_range=available)
+    reference.name = cut.name
+    reference.metadata["fcp_xml"] = _fcp_timecode(rate)
+    clip = otio.schema.Clip(name="AI label card", media_reference=reference, source_range=opentime.TimeRange(
+        opentime.RationalTime(shot_frames, fps), opentime.RationalTime(card, fps)))
+    clip.metadata[NAMESPACE] = {"card": "the closing AI label ([labels] policy)", "file": "out/cut.mp4"}
+    clip.metadata["cmx_3600"] = {"reel": "CARD", "comments": ["SOUNDSTAGE CLOSING AI LABEL CARD"]}
     return clip
 
 

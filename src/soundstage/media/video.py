@@ -71,7 +71,8 @@ def probe(path: str | Path) -> VideoInfo:
             raise MediaError("has no video stream", path=path)
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate
-        if not rate or not stream.codec_context.width:
+        # (no codec context: an image, say an SVG, passed off as a movie)
+        if not rate or stream.codec_context is None or not stream.codec_context.width:
             raise MediaError("has no usable video stream (unknown size or frame rate)", path=path)
         if stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)

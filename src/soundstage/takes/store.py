@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage import __version__
 from soundstage.atomic import write_text
-from soundstage.db import DB_FILE, Approval, Note, Spend, TakeRecord, open_database
+from soundstage.db import DB_FILE, Approval, Note, Spend, TakeRecord, now, open_database
 from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
 from soundstage.errors import BudgetError, EngineTimeout, ProjectError
 from soundstage.keys import content_key, file_digest
@@ -209,7 +209,7 @@ class TakeStore:
                 have = ", ".join(t.label for t in session.scalars(select(TakeRecord).where(TakeRecord.slot == slot)))
                 raise ProjectError(f"slot {slot} has no take v{version:03d}"
                                    + (f" (it has {have})" if have else " (it has no takes yet)"))
-            session.merge(Approval(slot=slot, take_id=take.id, approved_by=by))
+            session.merge(Approval(slot=slot, take_id=take.id, approved_by=by, approved_at=now()))
             return take
 
     def add_note(self, subject: str, body: str, *, by: str = "", version: int | None = None) -> Note:
