@@ -21,6 +21,7 @@ $(DEV): $(CORE)
 
 demo: $(CORE)
 	$(BIN)/soundstage render $(DEMO)
+	$(BIN)/soundstage report disclosure $(DEMO)
 
 test: $(DEV)
 	$(BIN)/ruff check src tests benchmarks examples

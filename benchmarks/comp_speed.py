@@ -120,7 +120,7 @@ def comp_clip(plate: Path, set_image: np.ndarray, out: Path, *, threads: int = 2
                             background=lambda index: set_image, look=Look(grain=False), first_plate=first)
     writer = VideoWriter(out, width=info.width, height=info.height, fps=float(info.fps), crf=crf, preset=preset)
     with Background(writer, copy=False) as sink:
-        return comp.render([sink], plates=itertools.chain([first], frames), threads=threads)
+        return comp.render([sink], plates=itertools.chain([first], frames), threads=threads).frames
 
 
 def comp_clip_serial(plate: Path, set_image: np.ndarray, out: Path, *, preset: str = PRESET, crf: int = CRF) -> int:

@@ -14,8 +14,7 @@ import numpy as np
 from opentimelineio.opentime import RationalTime
 
 from soundstage.edit.labels import CutLabels, Patch, ShotCredits, Typeface, text_patch
-from soundstage.edit.timeline import _timecode as record_timecode
-from soundstage.edit.timeline import start_time
+from soundstage.edit.timeline import start_time, timecode
 from soundstage.project import Project
 
 REVIEW_FILE = "cut_review.mp4"
@@ -84,7 +83,7 @@ class BurnIn:
 
     def timecode(self, index: int) -> str:
         """The record timecode of cut frame ``index``, counted as the EDL and the OTIO timeline count it."""
-        return record_timecode(self.start + RationalTime(index, self.start.rate))
+        return timecode(self.start + RationalTime(index, self.start.rate))
 
     def draw(self, frame: np.ndarray, shot: int | None, index: int) -> np.ndarray:
         """Burn shot ``shot`` (None: the closing card) and the timecode of cut frame ``index`` in, in place."""

@@ -61,7 +61,7 @@ def export_cut(project: Project, format: str, out: str | Path | None = None) -> 
     except OSError as exc:
         raise ProjectError(f"cannot be written: {exc.strerror or exc}", path=target) from None
     start = timeline.global_start_time
-    return CutExport(target, len(timeline.tracks[0]), _timecode(start), _timecode(start + timeline.duration()))
+    return CutExport(target, len(timeline.tracks[0]), timecode(start), timecode(start + timeline.duration()))
 
 
 def cut_timeline(project: Project) -> otio.schema.Timeline:
@@ -100,7 +100,7 @@ def cut_timeline(project: Project) -> otio.schema.Timeline:
     timeline.metadata[NAMESPACE] = {
         "title": project.settings.title,
         "fps": float(rate),
-        "start_timecode": _timecode(start),
+        "start_timecode": timecode(start),
         "timecode": "drop-frame" if drop_frame(rate) else "non-drop",
         "frames": frames,
         "ai_share": round(ai_frames / frames, 6) if frames else 0.0,
@@ -218,7 +218,7 @@ def start_time(project: Project) -> opentime.RationalTime:
         return opentime.RationalTime(((hours * 60 + minutes) * 60 + seconds) * nominal + frame, float(rate))
     label = text[:8] + ";" + text[9:]      # at 29.97 and 59.94 it is drop-frame, whichever separator was typed
     time = opentime.from_timecode(label, float(rate))
-    if _timecode(time) != label:
+    if timecode(time) != label:
         raise _bad_timecode(project, f"{text!r} is a label drop-frame timecode skips (frames 00 and 01 of every "
                                      "minute but each tenth)")
     return time
@@ -229,7 +229,7 @@ def _bad_timecode(project: Project, message: str) -> ProjectError:
     return ProjectError(f"edit.start_timecode: {message}", path=project.settings_path, line=line)
 
 
-def _timecode(time: opentime.RationalTime) -> str:
+def timecode(time: opentime.RationalTime) -> str:
     """Timecode at the time's own rate; drop-frame where :func:`drop_frame` says, else non-drop."""
     rate = Fraction(time.rate).limit_denominator(1001)
     if opentime.RationalTime.is_valid_timecode_rate(time.rate):
