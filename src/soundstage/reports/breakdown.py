@@ -390,10 +390,9 @@ def write_breakdown_report(project: Project, out: Path | None = None) -> list[Pa
     folder = out or project.out_dir / "reports"
     language = project.settings.reports.language
     written_at = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    common = {"report": report, "language": language, "words": WORDS, "written_at": written_at,
-              "ink_on": ink_on, "categories": report.categories}
-    sheets = render_report("breakdown.html", title=report.title, **common)
-    shots = render_report("shotlist.html", title=report.title, **common)
+    common = {"report": report, "written_at": written_at, "ink_on": ink_on, "categories": report.categories}
+    sheets = render_report("breakdown.html", language=language, words=WORDS, title=report.title, **common)
+    shots = render_report("shotlist.html", language=language, words=WORDS, title=report.title, **common)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [write_report(folder / "breakdown.html", sheets), write_report(folder / "shotlist.html", shots)]
     # utf-8-sig: Excel (a production office's spreadsheet) reads Hangul locations only with the BOM.

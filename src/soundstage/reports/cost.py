@@ -24,7 +24,7 @@ from soundstage.db import Job, RenderRecord, open_database
 from soundstage.errors import ProjectError
 from soundstage.project import Project
 from soundstage.reports.charts import Series, bar_chart, cumulative_chart
-from soundstage.reports.page import Money, render_report, write_report
+from soundstage.reports.page import Money, render_report, translator, write_report
 from soundstage.reports.ratecard import RATECARD_FILE, RateCard, ShotClass, classify, load_ratecard
 
 UNITS = {"image": "images", "video_second": "s of video", "gpu_second": "GPU-s", "cpu_second": "CPU-s"}
@@ -478,10 +478,7 @@ def write_cost_report(project: Project, out: Path | None = None) -> list[Path]:
     report = cost_report(project)
     money = Money.of(project)
     language = project.settings.reports.language
-    words = WORDS if language == "ko" else {}
-
-    def t(label: str) -> str:
-        return words.get(label, label)
+    t = translator(language, WORDS)
 
     html = render_report(
         "cost.html", language=language, words=WORDS, title=f"{report.title}: {t('Cost and schedule')}",

@@ -28,7 +28,7 @@ from soundstage.errors import ProjectError, SoundstageError
 from soundstage.project import Project
 from soundstage.provenance import verify_file
 from soundstage.provenance.record import AI_SOURCE, CutRecord, LayerRecord, ShotRecord, read_shot_record
-from soundstage.reports.page import render_report, write_report
+from soundstage.reports.page import render_report, translator, write_report
 
 PROCEDURAL_SOURCE = "algorithmicMedia"
 NOT_APPROVED = "newest of its design, not approved by anyone"
@@ -523,10 +523,7 @@ def write_disclosure_report(project: Project, out: Path | None = None) -> list[P
     """Write ``disclosure.html`` and ``disclosure.json`` under ``out/reports``."""
     report = disclosure(project)
     language = project.settings.reports.language
-    words = WORDS if language == "ko" else {}
-
-    def t(label: str) -> str:
-        return words.get(label, label)
+    t = translator(language, WORDS)
 
     html = render_report(
         "disclosure.html", language=language, words=WORDS, title=f"{report.title}: {t('AI/human disclosure')}",

@@ -7,7 +7,7 @@ shows the English rather than nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -65,15 +65,17 @@ class Money:
         return rate + (f" (rate of {self.rate_date})" if self.rate_date else " (rate date not given)")
 
 
+def translator(language: str, words: Mapping[str, str] | None) -> Callable[[str], str]:
+    """``t(label)``: the label in the report's language (``words`` maps English to Korean); English if missing."""
+    translations = dict(words or {}) if language == "ko" else {}
+    return lambda label: translations.get(label, label)
+
+
 def render_report(template: str, *, language: str = "en", words: Mapping[str, str] | None = None,
                   **context: Any) -> str:
     """The HTML of ``template`` with ``context``; ``words`` maps English labels to Korean ones."""
-    translations = dict(words or {}) if language == "ko" else {}
-
-    def t(label: str) -> str:
-        return translations.get(label, label)
-
-    return _environment().get_template(template).render(t=t, language=language, version=__version__, **context)
+    return _environment().get_template(template).render(t=translator(language, words), language=language,
+                                                        version=__version__, **context)
 
 
 def write_report(path: Path, html: str) -> Path:
