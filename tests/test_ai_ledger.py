@@ -4,6 +4,7 @@ every take, shot and cut, and a copy that lost its manifest traced back to its t
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -17,25 +18,30 @@ from soundstage.media import VideoWriter, read_frames
 from soundstage.pipeline import render_project
 from soundstage.project import Project
 from soundstage.provenance import verify_file
-from soundstage.provenance.record import find_mark, read_cut_record, read_shot_record
+from soundstage.provenance.record import find_mark, mark_key, read_cut_record, read_shot_record
 from soundstage.provenance.trace import trace_watermark
+from soundstage.provenance.watermark import detect
 from soundstage.takes import set_slot
 from tiny_film import FPS, H, W, make_tiny
 
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 
 
-@pytest.fixture(scope="module")
-def film(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """The tiny film at 640×360 (its 16:9 plate fitted up), 2 s long: big enough for the mark to be read."""
-    project = make_tiny(tmp_path_factory.mktemp("ledger"), seconds=2.0)
+def tiny_at(root: Path, width: int, height: int) -> Project:
+    """The tiny film at a size where the mark can be read (its 16:9 plate fitted up), 2 s long, rendered."""
+    project = make_tiny(root, seconds=2.0)
     settings = project.settings_path
-    settings.write_text(settings.read_text().replace(f"resolution = [{W}, {H}]", "resolution = [640, 360]")
+    settings.write_text(settings.read_text().replace(f"resolution = [{W}, {H}]", f"resolution = [{width}, {height}]")
                         + '[plates]\nsize = "fit"\n[labels]\npolicy = "none"\n')
     project = Project.load(project.root)
     report = render_project(project)
     assert not report.failed, report.failed
     return project
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    return tiny_at(tmp_path_factory.mktemp("ledger"), 640, 360)
 
 
 def test_the_plate_share_is_measured_from_the_matte(film: Project) -> None:
@@ -172,3 +178,20 @@ def test_verify_watermark_on_the_command_line(film: Project, tmp_path: Path) -> 
     cv2.imwrite(str(blank), np.full((180, 320, 3), 90, np.uint8))
     result = CliRunner().invoke(app, ["verify", "--watermark", "--project", str(film.root), str(blank)])
     assert result.exit_code == 1 and "no watermark" in result.output
+
+
+def test_a_cropped_copy_is_traced_too(tmp_path: Path) -> None:
+    """A 720p film zoomed in (6% off each side) and re-encoded at CRF 23: the mark is read where the picture sat.
+
+    (At 360p a mark's cell is 4 pixels, which a second H.264 pass at CRF 23 mostly quantises away once the
+    crop has moved it off the encoder's blocks; at 720p and up it is 8 pixels or more.)
+    """
+    film = tiny_at(tmp_path / "film", 1280, 720)
+    copy = tmp_path / "zoomed.mp4"
+    with VideoWriter(copy, width=1128, height=634, fps=FPS, crf=23) as writer:
+        for frame in read_frames(film.out_dir / "cut.mp4"):
+            writer.write(np.ascontiguousarray(frame[43:677, 76:1204]))     # 6% of 720 and of 1280 off each side
+    first = list(itertools.islice(read_frames(copy), 8))
+    assert detect(first, mark_key(film)).payload is None, "as it is, the crop moved every cell of the mark"
+    traces = trace_watermark(film, copy)
+    assert [trace.shot.shot for trace in traces if trace.shot is not None] == ["1-1", "2-1"]

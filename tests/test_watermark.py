@@ -16,7 +16,7 @@ import pytest
 
 from soundstage.media import read_frames
 from soundstage.media.video import VideoWriter
-from soundstage.provenance.watermark import PAYLOAD_BYTES, detect, embed
+from soundstage.provenance.watermark import MIN_CONFIDENCE, PAYLOAD_BYTES, detect, detect_reframed, embed
 
 ROOT = Path(__file__).resolve().parents[1]
 PLATES = ROOT / "examples" / "moonlit-hanok" / "plates"
@@ -99,3 +99,29 @@ def test_benchmark_small_path_produces_its_table() -> None:
     assert result["false_positive"]["single"] == 0 and result["false_positive"]["pooled"] == 0
     assert result["psnr_worst"] >= 38.0
     assert "| both |" in bench.report(result)
+
+
+def centre_crop(frame: np.ndarray, across: float, down: float, height: int) -> np.ndarray:
+    """Cut ``across`` / ``down`` off each side and scale to ``height`` rows, keeping the crop's own aspect."""
+    h, w = frame.shape[:2]
+    x, y = round(w * across), round(h * down)
+    inner = frame[y:h - y, x:w - x]
+    width = round(inner.shape[1] * height / inner.shape[0] / 2) * 2
+    return cv2.resize(inner, (width, height), interpolation=cv2.INTER_AREA)
+
+
+@pytest.mark.parametrize(("across", "down"), [(0.05, 0.05), (0.08, 0.02), (0.1, 0.0)])
+def test_a_centre_crop_is_put_back_in_place_and_read(plate: list[np.ndarray], across: float, down: float) -> None:
+    marked = [embed(f, PAYLOAD, KEY) for f in plate]
+    cropped = [centre_crop(f, across, down, 240) for f in marked]
+    assert detect(cropped, KEY).payload is None, "as it is, the crop moved every cell"
+    found, crop = detect_reframed(cropped, KEY)
+    assert found.payload == PAYLOAD
+    assert crop == pytest.approx((across, down), abs=0.011)
+
+
+def test_no_reframing_reads_a_mark_into_an_unmarked_picture(plate: list[np.ndarray]) -> None:
+    found, _ = detect_reframed(plate, KEY)
+    assert found.payload is None and found.confidence < MIN_CONFIDENCE
+    marked = [embed(f, PAYLOAD, KEY) for f in plate]
+    assert detect_reframed([centre_crop(f, 0.05, 0.05, 240) for f in marked], KEY ^ 1)[0].payload is None

@@ -1,7 +1,13 @@
-"""Provenance: a project's signing identity, and C2PA manifests that say how each file was made."""
+"""Provenance: who signs, C2PA manifests on every take, shot and cut, the invisible watermark that leads a
+stripped copy back to its takes, and the AI/human ledger measured from the comps' mattes."""
 
 from soundstage.provenance.keys import Identity, init_keys, keys_dir, load_identity
+from soundstage.provenance.record import CutRecord, LayerRecord, ShotRecord, read_cut_record, read_shot_record
+from soundstage.provenance.signer import CallbackSigner, SigningIdentity, callback_signer, project_signer
 from soundstage.provenance.signing import MIME_TYPES, Ingredient, SourceAction, Verdict, sign_file, verify_file
+from soundstage.provenance.trace import Trace, trace_watermark
 
-__all__ = ["MIME_TYPES", "Identity", "Ingredient", "SourceAction", "Verdict", "init_keys", "keys_dir",
-           "load_identity", "sign_file", "verify_file"]
+__all__ = ["MIME_TYPES", "CallbackSigner", "CutRecord", "Identity", "Ingredient", "LayerRecord", "ShotRecord",
+           "SigningIdentity", "SourceAction", "Trace", "Verdict", "callback_signer", "init_keys", "keys_dir",
+           "load_identity", "project_signer", "read_cut_record", "read_shot_record", "sign_file",
+           "trace_watermark", "verify_file"]

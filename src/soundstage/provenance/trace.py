@@ -19,9 +19,10 @@ from soundstage.errors import MediaError
 from soundstage.media import STILL_SUFFIXES, read_frames, read_image
 from soundstage.project import Project
 from soundstage.provenance.record import ShotRecord, find_mark, mark_key
-from soundstage.provenance.watermark import detect
+from soundstage.provenance.watermark import detect, detect_reframed
 
 WINDOW = 8     # frames read together: enough for a re-encoded mark, short enough for a 1-second shot
+SEARCHES = 3   # windows in a row searched for a crop before the rest of a file is read as it is
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,29 @@ class Trace:
 
 
 def trace_watermark(project: Project, path: Path, *, window: int = WINDOW) -> list[Trace]:
-    """Every marked span of ``path`` (a movie or a still), with the shot render each leads to."""
+    """Every marked span of ``path`` (a movie or a still), with the shot render each leads to.
+
+    A copy cropped from the centre (a zoom-in, a 1:1 or 9:16 cut-down) is read too: where a window does not
+    read as it is, the crops of ``watermark.REFRAMINGS`` are tried, and a crop that reads is tried first from
+    then on. The search costs about a second a window, so it is given up after :data:`SEARCHES` windows in a
+    row that found nothing.
+    """
     if not path.is_file():
         raise MediaError("no such file", path=path)
     key = mark_key(project)
     found: list[Trace] = []
+    crop = (0.0, 0.0)
+    searches = 0
     for first, frames in _windows(path, window):
-        detection = detect(frames, key)
+        detection = detect(frames, key, crop=crop)
+        if detection.payload is None and searches < SEARCHES:
+            detection, tried = detect_reframed(frames, key)
+            searches += 1
+            if detection.payload is not None:
+                crop = tried
         if detection.payload is None:
             continue
+        searches = 0
         last = first + detection.frames - 1
         previous = found[-1] if found else None
         if previous is not None and previous.payload == detection.payload and previous.last == first - 1:
