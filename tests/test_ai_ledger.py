@@ -179,6 +179,12 @@ def test_verify_watermark_on_the_command_line(film: Project, tmp_path: Path) -> 
     result = CliRunner().invoke(app, ["verify", "--watermark", "--project", str(film.root), str(blank)])
     assert result.exit_code == 1 and "no watermark" in result.output
 
+    # bad requests: one line, exit 2
+    result = CliRunner().invoke(app, ["verify", "--watermark", str(tmp_path / "gone.mp4")])
+    assert result.exit_code == 2 and "gone.mp4: no such file" in result.output
+    result = CliRunner().invoke(app, ["verify", "--watermark", str(blank)])     # tmp_path is in no project
+    assert result.exit_code == 2 and "give --project PROJECT" in result.output
+
 
 def test_a_cropped_copy_is_traced_too(tmp_path: Path) -> None:
     """A 720p film zoomed in (6% off each side) and re-encoded at CRF 23: the mark is read where the picture sat.

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from soundstage import __version__
 from soundstage.atomic import write_text
-from soundstage.errors import ProjectError, SoundstageError
+from soundstage.errors import MediaError, ProjectError, SoundstageError
 from soundstage.project import Project
 from soundstage.script.breakdown import Breakdown, break_down
 
@@ -214,7 +214,8 @@ def cut(
     from soundstage.edit import export_cut
 
     made = export_cut(Project.load(project_dir), timeline_format, out_path)
-    out.print(f"{_count(range(made.shots), 'shot')}, {made.start}–{made.end} → {made.path}", highlight=False)
+    card = " and the AI label card" if made.card else ""
+    out.print(f"{_count(range(made.shots), 'shot')}{card}, {made.start}–{made.end} → {made.path}", highlight=False)
 
 
 @app.command("key")
@@ -612,9 +613,14 @@ def _trace(file: Path, project_folder: Path | None, as_json: bool) -> None:
     """``verify --watermark``: exit 0 when a mark of this project's is found, 1 when none is."""
     from soundstage.provenance.trace import trace_watermark
 
+    if not file.is_file():
+        raise MediaError("no such file", path=file)
     if project_folder is None:
-        project_folder = next((folder for folder in file.resolve().parents if (folder / "soundstage.toml").is_file()),
-                              Path.cwd())
+        project_folder = next((folder for folder in (*file.resolve().parents, Path.cwd())
+                               if (folder / "soundstage.toml").is_file()), None)
+        if project_folder is None:
+            raise ProjectError("is in no project, and none is here: give --project PROJECT, the project whose "
+                               "watermark key to read it with", path=file)
     traces = trace_watermark(Project.load(project_folder), file)
     if as_json:
         sys.stdout.write(json.dumps({"path": str(file), "found": [t.to_dict() for t in traces]}, indent=2,

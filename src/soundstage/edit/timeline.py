@@ -41,6 +41,7 @@ class CutExport:
     shots: int
     start: str       # record timecode of the first frame
     end: str         # record timecode just after the last
+    card: bool = False   # the closing AI-label card follows the shots
 
 
 def export_cut(project: Project, format: str, out: str | Path | None = None) -> CutExport:
@@ -61,7 +62,9 @@ def export_cut(project: Project, format: str, out: str | Path | None = None) -> 
     except OSError as exc:
         raise ProjectError(f"cannot be written: {exc.strerror or exc}", path=target) from None
     start = timeline.global_start_time
-    return CutExport(target, len(timeline.tracks[0]), timecode(start), timecode(start + timeline.duration()))
+    clips = list(timeline.tracks[0].find_clips())
+    card = bool(clips) and NAMESPACE in clips[-1].metadata and "card" in clips[-1].metadata[NAMESPACE]
+    return CutExport(target, len(clips) - card, timecode(start), timecode(start + timeline.duration()), card)
 
 
 def cut_timeline(project: Project) -> otio.schema.Timeline:
