@@ -51,6 +51,22 @@ def test_key_a_clip_keeps_the_alpha(tmp_path: Path, target: str) -> None:
         assert frame[70, 85, 0] > 150 and frame[70, 85, 1] < 110
 
 
+def test_a_plate_keyed_in_a_project_is_signed_as_captured_and_keyed(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "film").root
+    write_plate(project / "plates" / "walk.mp4", frames=4)
+    result = soundstage("key", project / "plates" / "walk.mp4", "-o", project / "keyed" / "walk.%04d.png",
+                        "--screen", "green")
+    assert result.returncode == 0, result.stderr
+    assert "signed 4 files as film" in result.stdout
+    from soundstage.provenance import verify_file
+
+    verdict = verify_file(project / "keyed" / "walk.0001.png")
+    assert verdict.ok and [a.action for a in verdict.actions] == ["c2pa.opened", "c2pa.edited"]
+    assert verdict.actions[0].digital_source_type.endswith("/digitalCapture")
+    assert [(i.title, i.relationship) for i in verdict.ingredients] == [("walk.mp4", "parentOf")]
+    assert read_image(project / "keyed" / "walk.0001.png").shape[2] == 4, "still straight RGBA"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("plate.png", "-o", "keyed.mp4"), "PNG"),
     (("clip.mp4", "-o", "keyed.mp4"), "H.264 keeps no alpha"),

@@ -228,8 +228,14 @@ def key_command(
     despill: Annotated[str, typer.Option(help="edge (average near the edge, limit inside), average, limit or "
                                          "none.")] = "edge",
     refine: Annotated[int, typer.Option(help="Guided edge refit radius in px (0: off).")] = 2,
+    project_dir: Annotated[Path | None, typer.Option("--project", help="Sign the result as this project "
+                                                     "(default: the project the input is in, if any).")] = None,
 ) -> None:
-    """Key a still or a clip to straight (unpremultiplied) RGBA, alpha kept, for finishing."""
+    """Key a still or a clip to straight (unpremultiplied) RGBA, alpha kept, for finishing.
+
+    Inside a project (or with --project) the result is signed with its content credentials: the plate
+    opened and keyed, nothing generated.
+    """
     from soundstage.pipeline.keying import key_file
 
     if screen not in ("auto", "green", "blue"):
@@ -245,6 +251,14 @@ def key_command(
         count = key_file(source, output, screen=screen, options=options,  # type: ignore[arg-type]
                          progress=lambda done, total: bars.update(task, completed=done, total=total or None))
     out.print(f"keyed {_count(range(count), 'frame')} → {output}", highlight=False)
+    folder = project_dir or next((f for f in source.resolve().parents if (f / "soundstage.toml").is_file()), None)
+    if folder is not None:
+        from soundstage.provenance.credentials import prepare_signing, sign_key
+
+        signer = prepare_signing(Project.load(folder))
+        published = output.parent if "%" in output.name else output
+        if signer is not None and (signed := sign_key(published, source, signer)):
+            out.print(f"signed {_count(range(signed), 'file')} as {folder.name}", highlight=False)
 
 
 @app.command()

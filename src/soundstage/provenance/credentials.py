@@ -129,6 +129,24 @@ def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identit
     sign_file(cut, cut, identity, actions=actions, ingredients=ingredients, title=cut.name, assertions=assertions)
 
 
+def sign_key(output: Path, plate: Path, identity: SigningIdentity) -> int:
+    """Sign a keyed plate (``soundstage key``): the camera's plate opened and keyed, nothing generated.
+
+    ``output`` is a file or, for a numbered sequence, its folder; returns the files signed (EXR carries none).
+    """
+    ingredients: list[tuple[str | Path, Relationship, str]] = [(plate, "parentOf", "plate")] if signable(plate) \
+        else []
+    actions = [{"action": "c2pa.opened", "digitalSourceType": IPTC + "digitalCapture",
+                "parameters": {"ingredientIds": ["plate"] if ingredients else []}, "description": "the plate"},
+               {"action": "c2pa.edited", "softwareAgent": _AGENT,
+                "description": "keyed to straight RGBA (screen removed, despilled); no generated pixels"}]
+    targets = [f for f in sorted(output.iterdir()) if signable(f)] if output.is_dir() else \
+        [output] if signable(output) else []
+    for target in targets:
+        sign_file(target, target, identity, actions=actions, ingredients=ingredients, title=f"keyed {plate.name}")
+    return len(targets)
+
+
 def _shot_summary(record: ShotRecord) -> dict[str, Any]:
     return {"shot": record.shot, "scene": record.scene, "frames": record.frames, "plate": record.plate,
             "plate_share": record.plate_share, "ai_share": record.ai_share,
