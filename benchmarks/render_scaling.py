@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from soundstage.media import read_frames
+from soundstage.provenance.record import share_mark_key
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -86,14 +87,7 @@ def set_threads(root: Path, threads: int) -> None:
     settings.write_text("\n".join(lines) + "\n")
 
 
-MARK_KEY = "5eedcafef00dd00d"    # one watermark key for every copy (a project otherwise draws its own)
-
-
-def share_mark_key(root: Path) -> None:
-    keys = root / ".soundstage" / "keys"
-    keys.mkdir(parents=True, exist_ok=True)
-    (keys / "watermark.key").write_text(MARK_KEY + "\n")
-    (keys / "watermark.key").chmod(0o600)
+MARK_KEY = 0x5EEDCAFEF00DD00D    # one watermark key for every copy (a project otherwise draws its own)
 
 
 def sha256(path: Path) -> str:
@@ -114,7 +108,7 @@ def render_cold(root: Path, variant: Variant) -> dict[str, Any]:
     """One ``soundstage render --json`` of a project that has never been rendered; its times and hashes."""
     if variant.threads is not None:
         set_threads(root, variant.threads)
-    share_mark_key(root)
+    share_mark_key(root, MARK_KEY)
     cpu = children_cpu()
     wall, report = render_overhead.timed_cli("render", str(root), "--json", *variant.arguments())
     cpu = children_cpu() - cpu

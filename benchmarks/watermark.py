@@ -261,15 +261,18 @@ REFRAMED = ("crop 5%", "crop 5%, down to the low size, CRF 23", "9:16 cut-down, 
             "crop 8% across, 3% down")
 
 
+def centre_crop(frame: np.ndarray, across: float, down: float, height: int) -> np.ndarray:
+    """Cut ``across`` / ``down`` off each side and scale to ``height`` rows, keeping the crop's own aspect."""
+    h, w = frame.shape[:2]
+    x, y = round(w * across), round(h * down)
+    inner = frame[y:h - y, x:w - x]
+    width = round(inner.shape[1] * height / inner.shape[0] / 2) * 2
+    return cv2.resize(inner, (width, height), interpolation=cv2.INTER_AREA)
+
+
 def reframed(frames: list[np.ndarray], low: tuple[int, int], folder: Path) -> dict[str, list[np.ndarray]]:
     """Centre crops a copy may have been through, each at its own aspect (no stretch)."""
-    def crop(frame: np.ndarray, across: float, down: float, height: int) -> np.ndarray:
-        h, w = frame.shape[:2]
-        x, y = round(w * across), round(h * down)
-        inner = frame[y:h - y, x:w - x]
-        width = round(inner.shape[1] * height / inner.shape[0] / 2) * 2
-        return cv2.resize(inner, (width, height), interpolation=cv2.INTER_AREA)
-
+    crop = centre_crop
     vertical = (1 - (9 / 16) / (16 / 9)) / 2
     return {REFRAMED[0]: [cropped(f, 0.05) for f in frames],
             REFRAMED[1]: h264([crop(f, 0.05, 0.05, low[1]) for f in frames], folder),

@@ -15,7 +15,8 @@ import pytest
 
 from soundstage.pipeline import render_project
 from soundstage.project import Project
-from tiny_film import pictures, share_mark_key
+from soundstage.provenance.record import share_mark_key
+from tiny_film import MARK_KEY, pictures
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "moonlit-hanok"
 
@@ -25,7 +26,7 @@ def small_example(folder: Path) -> Project:
     settings = folder / "soundstage.toml"
     text = settings.read_text().replace("resolution = [1280, 720]", "resolution = [320, 180]")
     settings.write_text(text.replace('size = "refuse"', 'size = "fit"'))
-    share_mark_key(folder)
+    share_mark_key(folder, MARK_KEY)
     return Project.load(folder)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from soundstage.media import VideoWriter, read_frames
 from soundstage.project import Project
+from soundstage.provenance.record import share_mark_key
 
 W, H, FPS = 192, 108, 12
 
@@ -69,17 +70,8 @@ def make_tiny(root: Path, seconds: float = 1.0) -> Project:
     (root / "shots.toml").write_text(shots_toml(seconds=seconds))
     (root / "plates").mkdir()
     green_plate(root / "plates" / "actor.mp4", round(FPS * seconds))
-    share_mark_key(root)
+    share_mark_key(root, MARK_KEY)    # two copies of the film mark their pixels alike
     return Project.load(root)
-
-
-def share_mark_key(root: Path) -> None:
-    """Give the project a known watermark key, so two copies of one film mark their pixels alike (a project
-    otherwise draws its own secret key on first render)."""
-    keys = root / ".soundstage" / "keys"
-    keys.mkdir(parents=True, exist_ok=True)
-    (keys / "watermark.key").write_text(f"{MARK_KEY:016x}\n")
-    (keys / "watermark.key").chmod(0o600)
 
 
 def pictures(movie: Path) -> str:

@@ -289,6 +289,14 @@ class Project:
         return resolve_inside(self.root, relative, source=source, key=key, line=line)
 
 
+def shown_in(path: Path, root: Path) -> str:
+    """A path as records and reports show it: relative to the project when inside it, else as it is."""
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
 def resolve_inside(root: Path, relative: str, *, source: Path, key: str, line: int | None = None) -> Path:
     root = root.resolve()
     target = (root / relative).resolve()

@@ -172,7 +172,7 @@ def mark_key(project: Project) -> int:
 
     Written to a private temporary and linked into place, so two workers starting at once agree on one key.
     """
-    path = project.state_dir / "keys" / "watermark.key"
+    path = _mark_key_path(project.root)
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
@@ -189,6 +189,19 @@ def mark_key(project: Project) -> int:
         return int(path.read_text("ascii").strip(), 16)
     except ValueError:
         raise ProjectError("the watermark key is damaged (16 hex digits expected)", path=path) from None
+
+
+def share_mark_key(project_root: Path, key: int) -> None:
+    """Give a project this watermark key instead of one of its own: a studio reading all its films with one
+    key, or copies of one film that must mark their pixels alike. Written mode 0600; replaces any key there."""
+    path = _mark_key_path(project_root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text(path, f"{key & 0xFFFFFFFFFFFFFFFF:016x}\n")
+    path.chmod(0o600)
+
+
+def _mark_key_path(project_root: Path) -> Path:
+    return project_root / ".soundstage" / "keys" / "watermark.key"
 
 
 def mark_payload(shot_key: str) -> bytes:

@@ -25,7 +25,7 @@ from typing import Any
 
 from soundstage.comp.shot import COVERAGE_STEP
 from soundstage.errors import ProjectError, SoundstageError
-from soundstage.project import Project
+from soundstage.project import Project, shown_in
 from soundstage.provenance import verify_file
 from soundstage.provenance.record import AI_SOURCE, CutRecord, LayerRecord, ShotRecord, read_shot_record
 from soundstage.reports.page import render_report, translator, write_report
@@ -272,7 +272,7 @@ def disclosure(project: Project) -> Disclosure:
 
     screenplay = read_screenplay(project.screenplay_path)
     title_page = {key: value for key, value in screenplay.title_page.items() if value.strip()}
-    script = {"file": _relative(project.screenplay_path, project.root), "title": screenplay.title,
+    script = {"file": shown_in(project.screenplay_path, project.root), "title": screenplay.title,
               "author": next((title_page[k] for k in ("Author", "Authors", "Written by") if k in title_page), None),
               "title_page": {k: title_page[k] for k in TITLE_KEYS if k in title_page},
               "scenes": len(breakdown.scenes), "pages": round(sum(s.eighths for s in breakdown.scenes) / 8, 2)}
@@ -339,12 +339,6 @@ def _settings(values: dict[str, Any], prefix: str = "") -> list[str]:
     return lines
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
-
 
 def _trust(project: Project) -> Path | None:
     root = project.state_dir / "keys" / "root.pem"
@@ -363,10 +357,10 @@ def _state(path: Path, project: Project) -> str:
 
 def _deliverable(project: Project) -> Deliverable:
     path = project.out_dir / "cut.mp4"
-    relative = _relative(path, project.root)
+    relative = shown_in(path, project.root)
     policy = project.settings.labels.policy
     trust = _trust(project)
-    anchor = _relative(trust, project.root) if trust else None
+    anchor = shown_in(trust, project.root) if trust else None
     if not path.is_file():
         return Deliverable(relative, "missing", False, False, None, (), policy, anchor)
     try:

@@ -36,7 +36,7 @@ from soundstage.db import DB_FILE, Approval, Note, Spend, TakeRecord, now, open_
 from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
 from soundstage.errors import BudgetError, EngineTimeout, ProjectError
 from soundstage.keys import content_key, file_digest
-from soundstage.project import Budget
+from soundstage.project import Budget, shown_in
 from soundstage.provenance.credentials import sign_take
 from soundstage.provenance.signer import SigningIdentity
 from soundstage.takes.prices import Price, PriceTable
@@ -363,16 +363,10 @@ def _options(engine: Engine) -> dict[str, Any]:
 def _request_record(request: AssetRequest, project_root: Path) -> dict[str, Any]:
     record = asdict(request)
     record["kind"] = request.kind.value
-    record["references"] = [{"path": _shown(Path(p), project_root), "sha256": file_digest(Path(p))}
+    record["references"] = [{"path": shown_in(Path(p), project_root), "sha256": file_digest(Path(p))}
                             for p in request.references]
     return record
 
-
-def _shown(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
 
 
 def _alive(pid: int) -> bool:
