@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -43,7 +44,7 @@ class FireOnly(ProceduralEngine):
 
 
 @pytest.fixture
-def fireonly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def fireonly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     site = tmp_path / "site"
     info = site / "fireonly_engine-0.1.dist-info"
     info.mkdir(parents=True)
