@@ -15,10 +15,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import func, select
 
 from soundstage.db import Job, RenderRecord, TakeRecord, open_database
+from soundstage.media import write_png
 from soundstage.pipeline import render_project
 from soundstage.project import DATABASE_ENV, Project
 from tiny_film import FPS, green_plate, make_tiny, pictures
@@ -154,11 +156,14 @@ def test_jobs_2_renders_the_same_film_and_logs_its_job(tmp_path: Path, reference
 
 def test_a_failing_shot_in_a_parallel_render_does_not_stop_the_others(tmp_path: Path) -> None:
     project = make_tiny(tmp_path / "film")
-    (project.root / "plates" / "actor.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42 not a movie")
+    write_png(project.root / "plates" / "clean.png", np.zeros((10, 10, 3), np.uint8))
+    shots = project.shots_file.read_text().replace('plate = "plates/actor.mp4"\n', 'plate = "plates/actor.mp4"\n'
+                                                   'key = { clean_plate = "plates/clean.png" }\n', 1)
+    project.shots_file.write_text(shots)     # a clean plate of another set-up: found only at comp time
     report = render_project(project, jobs=2)
     result = statuses(report)
     assert result["shot 1-1"] == "failed" and result["shot 2-1"] == "built" and result["cut"] == "skipped"
-    assert "actor.mp4" in report.failed[0].reason and "\n" not in report.failed[0].reason
+    assert "clean.png" in report.failed[0].reason and "\n" not in report.failed[0].reason
     assert (project.out_dir / "shots" / "2-1.mp4").is_file()
 
 
