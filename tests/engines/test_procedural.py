@@ -111,6 +111,12 @@ def test_korean_lookalikes_do_not_match() -> None:
     assert scene.terrain == ("mountains",)  # 언덕 (hill) only; 부산 is not 산
 
 
+def test_an_actor_is_not_smoke() -> None:
+    assert read_scene("연기자 대기실").weather == ()       # the actors' waiting room
+    assert read_scene("연기자들의 분장실").weather == ()
+    assert read_scene("연기가 자욱한 골목").weather == ("fog",)
+
+
 def test_english_words_match_whole_words_and_plurals() -> None:
     assert "mountains" in read_scene("Snowy MOUNTAINS").terrain
     assert read_scene("a knight in the seasonal training").weather == ()

@@ -126,12 +126,13 @@ _PARTICLES = frozenset({
 _PLACES = ("속", "위", "아래", "밑", "너머", "사이", "가운데", "앞", "뒤", "옆", "쪽", "들")
 # Words that are figures of speech when "of" follows: "a sea of roofs" is not the sea.
 _FIGURATIVE = frozenset({"sea", "ocean", "forest", "lake", "mountain"})
-# Tokens that look like a keyword plus a particle but are other words (낮은 = "low", not "daytime").
-_NOT_KEYWORDS = frozenset({"낮은", "낮게", "낮고", "낮아", "낮춰", "비가역", "눈물", "성은", "절대"})
+# Words that start like a keyword but are other words (낮은 = "low", not "daytime"; 연기자 = "actor", not
+# smoke); a token that starts with one (연기자들) is not the keyword either.
+_NOT_KEYWORDS = ("낮은", "낮게", "낮고", "낮아", "낮춰", "비가역", "눈물", "성은", "절대", "연기자", "연기력")
 
 
 def _korean_match(token: str, keyword: str) -> bool:
-    if token in _NOT_KEYWORDS:
+    if token.startswith(_NOT_KEYWORDS):
         return False
     if len(keyword) >= 2:
         return keyword in token
