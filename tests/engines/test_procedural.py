@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from soundstage import __version__
+from soundstage.edit import labels
 from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
 from soundstage.engines.procedural import (
     ELEMENTS,
@@ -20,6 +21,7 @@ from soundstage.engines.procedural import (
     PLACEHOLDERS,
     ProceduralEngine,
     element_frame,
+    placeholder_label,
     read_scene,
     set_image,
 )
@@ -371,6 +373,11 @@ def test_placeholder_label_speaks_the_engines_language(tmp_path: Path) -> None:
     assert english.files[0].read_bytes() != korean.files[0].read_bytes()
     with pytest.raises(Exception, match="language"):
         ProceduralEngine.Options.model_validate({"language": "fr"})
+
+
+def test_placeholder_label_is_english_where_no_font_can_set_korean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(labels, "_system_hangul_font", lambda: None)     # a machine without fonts-nanum
+    assert placeholder_label("creature", "ko") == "CREATURE · placeholder"
 
 
 def test_a_wisp_is_a_floating_cold_light_not_a_placeholder() -> None:

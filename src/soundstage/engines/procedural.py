@@ -21,7 +21,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import cv2
 import numpy as np
@@ -31,6 +31,9 @@ from soundstage.atomic import atomic_path
 from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType
 from soundstage.errors import EngineError
 from soundstage.script.breakdown import element_table
+
+if TYPE_CHECKING:
+    from soundstage.edit.labels import Typeface
 
 GENERATOR_VERSION = "1"
 MODEL = "soundstage-procedural"
@@ -1869,18 +1872,30 @@ def element_frame(name: str, index: int, fps: float, width: int, height: int, se
 
 
 def placeholder_label(name: str, language: Language = "en") -> str:
-    """What a placeholder's label says, in the words of elements.toml: ``CREATURE · placeholder``."""
+    """What a placeholder's label says, in the words of elements.toml: ``CREATURE · placeholder``.
+
+    In English where no installed font can set the Korean words: a label of empty boxes says nothing.
+    """
     table = element_table()
     item: dict[str, Any] = next((item for item in table["element"] if item["name"] == name), {})
-    return f"{item.get('label', {}).get(language) or name.upper()} · {table['placeholder'][language]}"
+    text = f"{item.get('label', {}).get(language) or name.upper()} · {table['placeholder'][language]}"
+    if language != "en" and _HANGUL.search(text) and not _label_face(text).hangul:
+        return placeholder_label(name, "en")
+    return text
+
+
+def _label_face(text: str) -> Typeface:
+    # The labels' own font search, loaded only when a placeholder is drawn.
+    from soundstage.edit.labels import face_for
+
+    return face_for(text)
 
 
 @functools.lru_cache(maxsize=16)
 def _label_patch(text: str, size: int) -> Array:
-    # The labels' own font search and drawing, loaded only when a placeholder is drawn.
-    from soundstage.edit.labels import face_for, text_patch
+    from soundstage.edit.labels import text_patch
 
-    return text_patch(text, face_for(text), size)
+    return text_patch(text, _label_face(text), size)
 
 
 def _put_label(frame: Array, text: str) -> None:
