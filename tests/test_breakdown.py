@@ -149,6 +149,33 @@ def test_elements_found_in_action(text: str, names: set[str]) -> None:
     assert {ref.name for ref in find_elements(text, 3)} == names
 
 
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("도깨비불이 숲 위를 떠다닌다.", {"wisp"}),            # a will-o'-the-wisp light, not a creature
+        ("도깨비불 사이로 도깨비가 걸어 나온다.", {"wisp", "creature"}),
+        ("혼불이 지붕 위로 날아간다.", {"wisp"}),
+        ("A will-o'-the-wisp drifts over the marsh.", {"wisp"}),
+        ("불꽃이 타오른다.", {"fire"}),                        # flame
+        ("연기자가 무대에 선다.", set()),                       # an actor, not smoke
+        ("연기자들이 연기력을 뽐낸다.", set()),
+        ("회의가 연기되었다.", set()),                          # postponed
+        ("공장에서 검은 연기가 피어오른다.", {"smoke"}),          # black smoke: smoke, and no sword
+        ("검은 옷을 입은 남자가 검을 뽑는다.", {"sword"}),        # 검은 is black; 검을 is the sword
+        ("불길한 예감이 든다.", set()),                          # ominous, not a blaze
+        ("불길이 치솟는다.", {"fire"}),
+        ("빵이 불티나게 팔린다.", set()),                        # selling like hot cakes
+        ("그는 비밀을 숨긴다. 비행기가 떠난다. 준비가 끝났다.", set()),
+        ("귀신같이 알아챈다.", set()),                          # uncannily
+        ("눈이 초롱초롱하다.", set()),                          # bright-eyed, no lantern
+        ("He fires the pistol at the door.", set()),            # a gunshot, not a fire
+        ("Fires burn across the hills.", {"fire"}),
+    ],
+)
+def test_lookalikes_and_compounds_take_the_longest_word(text: str, names: set[str]) -> None:
+    assert {ref.name for ref in find_elements(text, 3)} == names
+
+
 def test_elements_from_notes_and_korean_headings() -> None:
     screenplay = parse_fountain(
         "S#1. 한옥 지붕 위 (밤)\n\n민지가 지붕 위를 달린다.\n\n[[VFX: dragon over the rooftops]]\n\n"

@@ -56,7 +56,6 @@ def figure(width: int, height: int, shift: int = 0) -> np.ndarray:
     return picture
 
 
-@pytest.mark.xfail(strict=True, reason="needs procedural creature placeholder from i15-creatures")
 def test_newcomer_project_renders_first_time(tmp_path: Path) -> None:
     film = tmp_path / "dokkaebi"
     assert soundstage("new", film).returncode == 0

@@ -17,7 +17,17 @@ from typer.testing import CliRunner
 from soundstage.cli import app
 from soundstage.db import TakeRecord, open_database
 from soundstage.edit.burnin import REVIEW_FILE, BurnIn
-from soundstage.edit.labels import CutLabels, Layer, ShotCredits, Tool, corner_position, text_patch, typeface
+from soundstage.edit.labels import (
+    HANGUL_FONTS,
+    CutLabels,
+    Layer,
+    ShotCredits,
+    Tool,
+    corner_position,
+    face_for,
+    text_patch,
+    typeface,
+)
 from soundstage.errors import ProjectError
 from soundstage.media import probe, read_frames
 from soundstage.pipeline import render_project
@@ -166,6 +176,16 @@ def test_korean_labels_use_a_hangul_font_or_say_why_not(tmp_path: Path) -> None:
     else:
         assert labels.language == "en" and labels.mark_text(ai) == "AI-generated"
         assert "no font with Hangul" in labels.warnings[0]
+
+
+def test_a_text_with_hangul_is_set_in_a_face_with_hangul() -> None:
+    if not any(Path(path).is_file() for path in HANGUL_FONTS):
+        pytest.skip("no font with Hangul on this machine")
+    face = face_for("크리처 · 임시")
+    assert face.hangul
+    # Distinct glyphs, not one missing-glyph box for every syllable.
+    assert not np.array_equal(text_patch("크리처", face, 24), text_patch("크리저", face, 24))
+    assert not face_for("CREATURE · placeholder").hangul
 
 
 def test_a_font_outside_the_project_or_not_a_font_is_refused(tmp_path: Path) -> None:

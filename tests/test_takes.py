@@ -130,9 +130,9 @@ def test_a_krw_budget_holds_usd_prices(tmp_path: Path, procedural) -> None:
 def test_a_failed_take_leaves_nothing_and_releases_its_reservation(tmp_path: Path, procedural) -> None:
     state = tmp_path / ".soundstage"
     store = store_at(state, limit=1000.0, prices=CPU_AT_1000_USD)
-    broken = AssetRequest(kind=AssetKind.ELEMENT, prompt="dragon", element="dragon", width=32, height=32, seed=1)
-    with pytest.raises(EngineError, match="dragon"):
-        store.make("shot/1-1/element/dragon", procedural, broken)
+    broken = AssetRequest(kind=AssetKind.ELEMENT, prompt="whale", element="whale", width=32, height=32, seed=1)
+    with pytest.raises(EngineError, match="whale"):
+        store.make("shot/1-1/element/whale", procedural, broken)
     assert store.takes() == [] and store.spent_usd() == 0.0
 
     class Interrupted(KeyboardInterrupt):

@@ -13,15 +13,20 @@ import numpy as np
 import pytest
 
 from soundstage import __version__
+from soundstage.edit import labels
 from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
 from soundstage.engines.procedural import (
     ELEMENTS,
+    MODEL,
+    PLACEHOLDERS,
     ProceduralEngine,
     element_frame,
+    placeholder_label,
     read_scene,
     set_image,
 )
 from soundstage.errors import EngineError
+from soundstage.script.breakdown import element_table
 
 W, H = 320, 180
 
@@ -109,6 +114,12 @@ def test_korean_lookalikes_do_not_match() -> None:
     assert scene.time == "day"  # the default, not because of 낮은
     assert "rain" not in scene.weather and "snow" not in scene.weather
     assert scene.terrain == ("mountains",)  # 언덕 (hill) only; 부산 is not 산
+
+
+def test_an_actor_is_not_smoke() -> None:
+    assert read_scene("연기자 대기실").weather == ()       # the actors' waiting room
+    assert read_scene("연기자들의 분장실").weather == ()
+    assert read_scene("연기가 자욱한 골목").weather == ("fog",)
 
 
 def test_english_words_match_whole_words_and_plurals() -> None:
@@ -264,7 +275,7 @@ def test_explosion_expands_then_holds_smoke() -> None:
 
 def test_unknown_element_is_an_engine_error_listing_the_known_ones() -> None:
     with pytest.raises(EngineError) as err:
-        element_frame("dragon", 0, 24, W, H, 1)
+        element_frame("whale", 0, 24, W, H, 1)
     for name in ELEMENTS:
         assert name in str(err.value)
 
@@ -288,3 +299,93 @@ def test_element_request_without_a_name_or_for_a_background_fails(tmp_path: Path
         engine.generate(AssetRequest(kind=AssetKind.ELEMENT, prompt="", width=64, height=64, seed=1), tmp_path)
     with pytest.raises(EngineError, match="background"):
         engine.generate(AssetRequest(kind=AssetKind.BACKGROUND, prompt="", width=64, height=64, seed=1), tmp_path)
+
+
+# -- placeholders: every element the breakdown can ask for reaches a cut offline ---------------------------
+
+
+@pytest.mark.parametrize("name", [item["name"] for item in element_table()["element"]])
+def test_every_element_in_elements_toml_can_be_made(name: str, tmp_path: Path) -> None:
+    engine = ProceduralEngine()
+    assert name in engine.elements
+    request = AssetRequest(kind=AssetKind.ELEMENT, prompt=name, width=64, height=36, seed=3, duration=2 / 24,
+                           fps=24, element=name)
+    quote = engine.quote(request)
+    got = engine.generate(request, tmp_path)
+    assert len(got.files) == 2 and got.source_type is SourceType.ALGORITHMIC
+    alpha = cv2.imread(str(got.files[1]), cv2.IMREAD_UNCHANGED)[..., 3]
+    assert alpha.any()
+    assert quote.model == got.model
+    if name in PLACEHOLDERS:   # said in the take: procedural, not AI, and a stand-in
+        assert (alpha == 0).any() and (alpha == 255).any()
+        assert got.model == f"placeholder-{name}" and got.parameters["placeholder"] is True
+        assert got.parameters["label"].endswith(" · placeholder")
+    else:
+        assert got.model == MODEL and "placeholder" not in got.parameters
+
+
+def figure(frame: np.ndarray) -> np.ndarray:
+    """The largest solid part of an element frame: the silhouette, without its label's letters."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((frame[..., 3] == 255).astype(np.uint8))
+    assert count > 1
+    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+def centroid(mask: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(mask)
+    return np.array([xs.mean(), ys.mean()])
+
+
+def test_creature_is_a_dark_horned_silhouette_with_a_solid_core_and_soft_edge() -> None:
+    frame = element_frame("creature", 0, 24, 192, 108, 5)
+    alpha = frame[..., 3]
+    body = figure(frame)
+    assert body.sum() > 0.01 * alpha.size                    # a figure, not a speck
+    assert (alpha == 0).mean() > 0.6                         # a clear surround
+    assert (alpha[:, :8] == 0).all() or (alpha[:, -8:] == 0).all()
+    edge = cv2.dilate(body.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool) & ~body
+    assert ((alpha[edge] > 0) & (alpha[edge] < 255)).mean() > 0.5   # soft edge, not a cut-out
+    assert luma(frame[body]).mean() < 60                      # dark, as previs draws it
+    rows = np.nonzero(body.any(axis=1))[0]
+    top, height = rows[0], rows[-1] - rows[0]
+    assert height > 0.3 * 108                                 # stands tall in the frame
+    widths = body.sum(axis=1)
+    assert widths[top: top + max(2, height // 12)].max() < 0.4 * widths.max()   # horns: narrow points on top
+
+
+def test_creature_moves_over_the_shot_and_is_the_same_for_the_same_seed() -> None:
+    first, next_, last = (element_frame("creature", i, 24, 192, 108, 5) for i in (0, 1, 95))
+    a, b, z = centroid(figure(first)), centroid(figure(next_)), centroid(figure(last))
+    assert np.linalg.norm(z - a) > 0.1 * 192                  # it walks across the shot
+    assert np.linalg.norm(b - a) < 0.02 * 192                 # a step at a time, not a jump
+    assert not np.array_equal(first, next_)
+    assert np.array_equal(first, element_frame("creature", 0, 24, 192, 108, 5))
+    assert not np.array_equal(first, element_frame("creature", 0, 24, 192, 108, 6))
+
+
+def test_placeholder_label_speaks_the_engines_language(tmp_path: Path) -> None:
+    request = AssetRequest(kind=AssetKind.ELEMENT, prompt="도깨비", width=192, height=108, seed=5,
+                           duration=1 / 24, fps=24, element="creature")
+    english = ProceduralEngine().generate(request, tmp_path / "en")
+    korean = ProceduralEngine(ProceduralEngine.Options(language="ko")).generate(request, tmp_path / "ko")
+    assert english.parameters["label"] == "CREATURE · placeholder"
+    assert korean.parameters["label"] == "크리처 · 임시"
+    assert english.files[0].read_bytes() != korean.files[0].read_bytes()
+    with pytest.raises(Exception, match="language"):
+        ProceduralEngine.Options.model_validate({"language": "fr"})
+
+
+def test_placeholder_label_is_english_where_no_font_can_set_korean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(labels, "_system_hangul_font", lambda: None)     # a machine without fonts-nanum
+    assert placeholder_label("creature", "ko") == "CREATURE · placeholder"
+
+
+def test_a_wisp_is_a_floating_cold_light_not_a_placeholder() -> None:
+    frame = element_frame("wisp", 12, 24, W, H, 2)
+    alpha = frame[..., 3]
+    assert (alpha > 200).any() and (alpha == 0).mean() > 0.5
+    glow = frame[alpha > 200][:, :3].astype(int)
+    assert (glow[:, 2] >= glow[:, 0]).mean() > 0.9            # cold blue-green, not a warm fire
+    later = element_frame("wisp", 36, 24, W, H, 2)[..., 3]
+    assert not np.array_equal(alpha, later)
+    assert "wisp" not in PLACEHOLDERS

@@ -233,8 +233,20 @@ def typeface(project: Project, settings: LabelSettings, language: Language) -> t
         language, warnings = "en", [warning]
     else:
         warnings = []
-    latin = next((Path(p) for p in LATIN_FONTS if Path(p).is_file()), None)
-    return Typeface(latin, hangul=False), language, warnings
+    return _latin_face(), language, warnings
+
+
+def _latin_face() -> Typeface:
+    return Typeface(next((Path(p) for p in LATIN_FONTS if Path(p).is_file()), None), hangul=False)
+
+
+def face_for(text: str) -> Typeface:
+    """An installed face that can set ``text``: one with Hangul where the text has Hangul, else a Latin one."""
+    if any("\uac00" <= ch <= "\ud7a3" or "\u3130" <= ch <= "\u318f" for ch in text):
+        hangul = _system_hangul_font()
+        if hangul:
+            return Typeface(Path(hangul), hangul=True)
+    return _latin_face()
 
 
 # ---------------------------------------------------------------------------------------------- drawing

@@ -15,17 +15,15 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 
 from soundstage.errors import ProjectError
 from soundstage.project import Project, find_key_line
 from soundstage.reports.page import render_report, write_report
-from soundstage.script.breakdown import Breakdown, Scene, Shot, ShotPlan, read_shot_plan
+from soundstage.script.breakdown import Breakdown, Scene, Shot, ShotPlan, element_table, read_shot_plan
 
 # ---------------------------------------------------------------------------------------------- categories
 
@@ -377,8 +375,7 @@ def breakdown_report(project: Project) -> BreakdownReport:
 
     colours = sheet_colours(project)
     breakdown = breakdown_project(project)
-    vocabulary = tomllib.loads(resources.files("soundstage.script").joinpath("elements.toml").read_text("utf-8"))
-    categories = {item["name"]: item["category"] for item in vocabulary["element"]}
+    categories = {item["name"]: item["category"] for item in element_table()["element"]}
     categories.update({ref.name: ref.category for scene in breakdown.scenes for ref in scene.elements})
     return BreakdownReport(breakdown.title, make_sheets(breakdown, colours), make_shot_list(project, breakdown),
                            colours, list(breakdown.omitted), list(breakdown.warnings), categories)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -264,17 +264,31 @@ class ElementWord:
 
 
 @cache
-def _element_vocabulary() -> tuple[re.Pattern[str], dict[str, ElementWord], set[str]]:
-    """Compile elements.toml into one alternation; group names map back to the element."""
-    table = tomllib.loads(resources.files("soundstage.script").joinpath("elements.toml").read_text("utf-8"))
-    by_group: dict[str, ElementWord] = {}
-    parts = []
-    for index, item in enumerate(table["element"]):
+def element_table() -> dict[str, Any]:
+    """``elements.toml`` as read: every element's name, category, words, lookalikes and label."""
+    return tomllib.loads(resources.files("soundstage.script").joinpath("elements.toml").read_text("utf-8"))
+
+
+@cache
+def _element_vocabulary() -> tuple[re.Pattern[str], dict[str, ElementWord | None], set[str]]:
+    """Compile elements.toml into one alternation; group names map back to the element (None: a lookalike).
+
+    The longest word comes first: where several words start at the same place the regex takes the first that
+    fits, so 도깨비불 must be tried before 도깨비, and a lookalike (검은 "black") before its word (검 "sword").
+    """
+    table = element_table()
+    words: list[tuple[str, ElementWord | None]] = []
+    for item in table["element"]:
         word = ElementWord(item["name"], item["category"])
-        for w_index, raw in enumerate(item["words"]):
-            group = f"e{index}_{w_index}"
-            by_group[group] = word
-            parts.append(f"(?P<{group}>{_word_pattern(raw)})")
+        words += [(raw, word) for raw in item["words"]]
+        words += [(raw, None) for raw in item.get("lookalikes", ())]
+    words.sort(key=lambda pair: -len(pair[0]))
+    by_group: dict[str, ElementWord | None] = {}
+    parts = []
+    for index, (raw, found) in enumerate(words):
+        group = f"w{index}"
+        by_group[group] = found
+        parts.append(f"(?P<{group}>{_word_pattern(raw)})")
     categories = {item["category"] for item in table["element"]}
     return re.compile("|".join(parts), re.IGNORECASE), by_group, categories
 
@@ -297,7 +311,8 @@ def find_elements(text: str, line: int) -> list[ElementRef]:
     found = []
     for match in pattern.finditer(text):
         word = by_group[match.lastgroup or ""]
-        found.append(ElementRef(category=word.category, name=word.name, line=line))
+        if word is not None:
+            found.append(ElementRef(category=word.category, name=word.name, line=line))
     return found
 
 
