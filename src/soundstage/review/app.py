@@ -15,9 +15,8 @@ import asyncio
 import contextlib
 import json
 import secrets
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,16 +29,15 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from soundstage.atomic import atomic_path
 from soundstage.db import open_database
 from soundstage.errors import MediaError, ProjectError, SoundstageError
-from soundstage.media import probe, read_frames
 from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
 from soundstage.provenance.record import read_shot_record
 from soundstage.review.auth import ROLES, Crew, Member, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
+from soundstage.review.plates import NotAPlate, TooLarge, replace_plate
 from soundstage.review.thumbs import thumbnail
 
 SESSION_COOKIE = "soundstage_session"
@@ -434,24 +432,13 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         suffix = Path(plate.filename or "").suffix.lower()
         if suffix not in PLATE_SUFFIXES or suffix != target.suffix.lower():
             raise Refused(415, f"upload a {target.suffix} movie: shot {shot_id}'s plate is {view.shot.plate}")
-        with atomic_path(target) as tmp:
-            size = 0
-            with open(tmp, "wb") as written:
-                while chunk := plate.file.read(1 << 20):
-                    size += len(chunk)
-                    if size > upload_limit:
-                        raise Refused(413, f"the plate is over the {upload_limit // (1024 * 1024)} MB limit")
-                    written.write(chunk)
-            try:
-                info = probe(tmp)
-                next(iter(read_frames(tmp)))
-            except Exception:   # whatever the decoder trips on (probe raises more than MediaError on some junk)
-                raise Refused(415, "that file is not a movie that can be decoded") from None
-            if target.is_file():
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-                kept = target.parent / "previous" / f"{target.stem}.{stamp}{target.suffix}"
-                kept.parent.mkdir(exist_ok=True)
-                shutil.copy2(target, kept)
+        try:
+            done = replace_plate(project, sessions, shot_id, target, plate.file, by=member.name, limit=upload_limit)
+        except TooLarge as exc:
+            raise Refused(413, exc.message) from None
+        except NotAPlate as exc:
+            raise Refused(415, exc.message) from None
+        info = done.info
         return _done(request, shot_id, "plate", {"plate": view.shot.plate, "width": info.width,
                                                  "height": info.height, "frames": info.frames})
 
