@@ -34,7 +34,7 @@ from soundstage.errors import MediaError, ProjectError, SoundstageError
 from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
 from soundstage.provenance.record import read_shot_record
-from soundstage.review.auth import ROLES, Crew, Member, same_token
+from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
 from soundstage.review.plates import NotAPlate, TooLarge, replace_plate
@@ -63,17 +63,20 @@ class SignInNeeded(Exception):
 
 
 class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
-def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: bool = False) -> FastAPI:
-    """The app for one project. ``max_upload_mb`` caps a plate upload; ``secure_cookies`` for HTTPS."""
+def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: bool = False,
+             throttle: Throttle | None = None) -> FastAPI:
+    """The app for one project. ``max_upload_mb`` caps a plate upload; ``secure_cookies`` for HTTPS;
+    ``throttle`` says how wrong passwords slow the next try."""
     sessions = open_database(project.database)
     dailies = Dailies(project, sessions)
-    crew = Crew(sessions)
+    crew = Crew(sessions, throttle=throttle)
     board = JobBoard(project, sessions)
     upload_limit = int(max_upload_mb * 1024 * 1024)
     cache = project.state_dir / "review" / "thumbs"
@@ -88,8 +91,11 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         yield
         board.close()
 
+    # The API's description is for the signed-in only (/openapi.json, below); the /docs and /redoc pages are
+    # not served: they load their scripts from a CDN, which the page policy (and an offline studio) refuses.
     app = FastAPI(title=f"soundstage review: {project.settings.title}", version="1", lifespan=lifespan,
-                  description="Browse, compare, approve and regenerate the takes of a soundstage project.")
+                  description="Browse, compare, approve and regenerate the takes of a soundstage project.",
+                  openapi_url=None, docs_url=None, redoc_url=None)
     app.state.project, app.state.board, app.state.crew = project, board, crew
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(_BodyLimit, limit=FORM_LIMIT, uploads=upload_limit + 64 * 1024)
@@ -124,8 +130,12 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
         if wants_html(request):
-            return page(request, "refused.html", _member_or_none(request), status=exc.status, message=exc.message)
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+            answer: Response = page(request, "refused.html", _member_or_none(request), status=exc.status,
+                                    message=exc.message)
+        else:
+            answer = JSONResponse({"detail": exc.message}, status_code=exc.status)
+        answer.headers.update(exc.headers or {})
+        return answer
 
     @app.exception_handler(SoundstageError)
     async def soundstage_error(request: Request, exc: SoundstageError) -> Response:
@@ -181,9 +191,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
               next: Annotated[str, Form(max_length=500)] = "/") -> Response:
         if not same_token(csrf, request.cookies.get(LOGIN_COOKIE) or ""):
             raise Refused(403, "the sign-in form has no valid CSRF token: reload it and try again")
-        if crew.locked(name):
-            raise Refused(429, f"too many wrong passwords for {name!r}: wait a few minutes, then try again")
-        token = crew.sign_in(name, password)
+        try:
+            token = crew.sign_in(name, password, address=request.client.host if request.client else "")
+        except Throttled as exc:
+            raise Refused(429, exc.message, {"Retry-After": str(exc.seconds)}) from None
         if token is None:
             if wants_html(request):
                 return page(request, "login.html", None, status=401, login_csrf=csrf, next=_local(next),
@@ -201,6 +212,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def api_description(member: Reader) -> dict[str, Any]:
+        return app.openapi()
 
     @app.get("/api/me", tags=["people"])
     def me(member: Reader) -> dict[str, Any]:
