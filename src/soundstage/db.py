@@ -14,6 +14,8 @@ brings it up to date, so a project made by an older soundstage keeps its takes, 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -229,6 +231,7 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
         except OSError as exc:
             raise ProjectError(f"cannot make the folder for the project database: {exc.strerror}",
                                path=url_or_path.parent) from None
+        _private(url_or_path)
         engine = create_engine(f"sqlite:///{url_or_path}")
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite's default deferred transactions would let two processes both read the budget, then both
@@ -247,6 +250,17 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
         where = str(url_or_path) if isinstance(url_or_path, Path) else _hidden(url_or_path)
         raise ProjectError(f"cannot open the project database {where}: {str(exc).splitlines()[0]}") from None
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _private(path: Path) -> None:
+    """The database holds password hashes: make it 0600 from its first byte (SQLite gives its -wal and -shm
+    files the database's mode), and close one an older soundstage left 0644."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for made in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):      # not there, or someone else's: theirs to close
+            if made.stat().st_mode & 0o077:
+                made.chmod(0o600)
 
 
 def _migrate(engine: Engine) -> None:
