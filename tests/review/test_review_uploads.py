@@ -33,13 +33,14 @@ def _upload(client: Member, content: bytes, name: str = "actor.mp4"):  # type: i
 
 def _plate(tmp_path: Path, colour: int, *, size: tuple[int, int] = (W, H), fps: float = FPS) -> bytes:
     path = tmp_path / f"plate-{colour}-{size[0]}x{size[1]}-{fps}.mp4"
+    frames = int(fps) + 1                   # a little over the shot's second
     if size == (W, H):
-        green_plate(path, 6, fps=fps, block=(colour, 60, 50))
+        green_plate(path, frames, fps=fps, block=(colour, 60, 50))
     else:
         with av.open(str(path), "w") as movie:
             stream = movie.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001))
             stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-            for _ in range(3):
+            for _ in range(frames):
                 frame = av.VideoFrame.from_ndarray(np.full((size[1], size[0], 3), colour, np.uint8), "rgb24")
                 for packet in stream.encode(frame):
                     movie.mux(packet)
@@ -142,8 +143,9 @@ def test_a_plate_that_does_not_match_the_project_is_refused_or_warned_per_its_se
     toml.write_text(saved + f"\n[plates]\n{setting}\n")
     review = make_app(Project.load(film.root))
     try:
+        anna = sign_in(review, "anna")
         before = books(film)
-        answer = _upload(sign_in(review, "anna"), content)
+        answer = _upload(anna, content)
         assert answer.status_code == status, answer.text
         if status == 422:
             assert what in answer.json()["detail"] and "[plates]" in answer.json()["detail"]
@@ -160,4 +162,23 @@ def test_a_plate_upload_is_answered_to_a_page_too(app: FastAPI, tmp_path: Path) 
     anna = sign_in(app, "anna")
     answer = anna.post("/shots/1-1/plate", data={"csrf": anna.csrf}, headers={"accept": "text/html"},
                        files={"plate": ("actor.mp4", _png(W, H))}, follow_redirects=False)
-    assert answer.status_code == 415 and "decod" in answer.text
+    assert answer.status_code == 415 and "is a still picture; the shot&#39;s plate is a movie" in answer.text
+
+
+def test_a_still_plate_is_replaced_by_a_still(film: Project, tmp_path: Path) -> None:
+    shots = film.root / "shots.toml"
+    saved = shots.read_text()
+    (film.root / "plates" / "still.png").write_bytes(_png(W, H))
+    shots.write_text(saved.replace('plate = "plates/actor.mp4"', 'plate = "plates/still.png"'))
+    review = make_app(Project.load(film.root))
+    try:
+        anna = sign_in(review, "anna")
+        movie = anna.post("/shots/1-1/plate", data={"csrf": anna.csrf},
+                          files={"plate": ("still.png", _plate(tmp_path, 40))})
+        assert movie.status_code == 415 and "is a movie; the shot's plate is a still picture" in movie.json()["detail"]
+        still = anna.post("/shots/1-1/plate", data={"csrf": anna.csrf}, files={"plate": ("new.png", _png(W, H))})
+        assert still.status_code == 200 and still.json()["still"] is True, still.text
+        assert (film.root / still.json()["kept"]).read_bytes() == _png(W, H)
+    finally:
+        review.state.board.close()
+        shots.write_text(saved)

@@ -31,22 +31,25 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from soundstage.db import open_database
 from soundstage.errors import MediaError, ProjectError, SoundstageError
+from soundstage.media import STILL_SUFFIXES
 from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
 from soundstage.provenance.record import read_shot_record
 from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
-from soundstage.review.plates import NotAPlate, TooLarge, replace_plate
+from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
 from soundstage.review.thumbs import thumbnail
 
 SESSION_COOKIE = "soundstage_session"
 LOGIN_COOKIE = "soundstage_login"         # the signed-out browser's CSRF token, for the sign-in form
-PLATE_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv")
+PLATE_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", *sorted(STILL_SUFFIXES))
 FORM_LIMIT = 256 * 1024                    # a note or a prompt; only plate uploads are larger
 MAX_ID = 2**31 - 1
 SAID = {"approved": "Approved. The next render uses this take.", "noted": "Note added.",
         "plate": "Plate replaced (the old one is kept in plates/previous/). Render the shot to use it.",
+        "plate-conformed": "Plate replaced (the old one is kept in plates/previous/). Its size or rate is not the "
+                           "project's: renders conform it as [plates] says. Render the shot to use it.",
         "queued": "Job queued."}
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
                "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -439,23 +442,27 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.post("/shots/{shot_id}/plate", tags=["actions"])
     def upload_plate(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("upload"))],
                      plate: Annotated[UploadFile, File()]) -> Response:
-        """Replace the shot's plate with a movie of the same kind; it must decode as video."""
+        """Replace the shot's plate with a file of its kind (a movie or a still) that the render would take; the
+        plate it replaces is kept in plates/previous/ and the change recorded."""
         view = _shot(shot_id)
         if not view.shot.plate:
             raise Refused(409, f"shot {shot_id} has no plate in shots.toml; add one there first")
         target = project.inside(view.shot.plate, source=project.shots_file, key="plate")
         suffix = Path(plate.filename or "").suffix.lower()
         if suffix not in PLATE_SUFFIXES or suffix != target.suffix.lower():
-            raise Refused(415, f"upload a {target.suffix} movie: shot {shot_id}'s plate is {view.shot.plate}")
+            raise Refused(415, f"upload a {target.suffix} file: shot {shot_id}'s plate is {view.shot.plate}")
         try:
-            done = replace_plate(project, sessions, shot_id, target, plate.file, by=member.name, limit=upload_limit)
+            done = replace_plate(project, sessions, view.shot, plate.file, by=member.name, limit=upload_limit)
         except TooLarge as exc:
             raise Refused(413, exc.message) from None
         except NotAPlate as exc:
-            raise Refused(415, exc.message) from None
+            raise Refused(415, str(exc)) from None
+        except Mismatch as exc:
+            raise Refused(422, exc.message) from None
         info = done.info
-        return _done(request, shot_id, "plate", {"plate": view.shot.plate, "width": info.width,
-                                                 "height": info.height, "frames": info.frames})
+        return _done(request, shot_id, "plate-conformed" if done.warnings else "plate",
+                     {"plate": view.shot.plate, "width": info.width, "height": info.height, "frames": info.frames,
+                      "still": info.still, "warnings": list(done.warnings), "kept": done.change.kept})
 
     # ------------------------------------------------------------------------------------------ inside
 
