@@ -7,6 +7,7 @@ import hashlib
 import io
 import struct
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 
@@ -67,6 +68,21 @@ def test_six_quick_uploads_keep_every_previous_plate(crew: dict[str, Member], fi
     assert [h.kept_sha256 for h in history] == [_sha(original)] + [_sha(u) for u in uploads[:-1]]
     for change in history:                  # each row names the file that holds the bytes it replaced
         assert change.kept is not None and _sha((film.root / change.kept).read_bytes()) == change.kept_sha256
+
+
+def test_uploads_at_the_same_moment_take_turns_and_lose_nothing(app: FastAPI, film: Project, tmp_path: Path) -> None:
+    before = (film.root / "plates" / "actor.mp4").read_bytes()
+    uploads = [_plate(tmp_path, 30 + 40 * n) for n in range(4)]
+    clients = [sign_in(app, "anna") for _ in uploads]
+    with ThreadPoolExecutor(len(uploads)) as pool:
+        answers = list(pool.map(_upload, clients, uploads))
+    assert [a.status_code for a in answers] == [200] * len(uploads)
+    with open_database(film.database)() as session:
+        history = list(session.scalars(select(PlateChange).order_by(PlateChange.id)))[-len(uploads):]
+    # One after another: each upload kept exactly the plate the one before it put in place.
+    assert [h.kept_sha256 for h in history] == [_sha(before)] + [h.sha256 for h in history[:-1]]
+    assert sorted(h.sha256 for h in history) == sorted(_sha(u) for u in uploads)
+    assert _sha((film.root / "plates" / "actor.mp4").read_bytes()) == history[-1].sha256
 
 
 # ---------------------------------------------------------------------------------------------- bad plates
