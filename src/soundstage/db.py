@@ -255,8 +255,12 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
 def _private(path: Path) -> None:
     """The database holds password hashes: make it 0600 from its first byte (SQLite gives its -wal and -shm
     files the database's mode), and close one an older soundstage left 0644."""
-    with contextlib.suppress(FileExistsError):
+    try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ProjectError(f"cannot make the project database: {exc.strerror}", path=path) from None
     for made in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         with contextlib.suppress(OSError):      # not there, or someone else's: theirs to close
             if made.stat().st_mode & 0o077:
