@@ -121,6 +121,13 @@ def test_duplicate_scene_numbers_are_refused(tmp_path: Path) -> None:
         break_down(screenplay)
 
 
+def test_a_scene_number_too_long_for_its_shot_ids_is_refused(tmp_path: Path) -> None:
+    screenplay = parse_fountain("INT. A - DAY #1#\n\nx\n\nINT. B - DAY #" + "2" * 300 + "#\n\ny\n",
+                                source=tmp_path / "s.fountain")
+    with pytest.raises(ScreenplayError, match=r"s\.fountain:5: scene number 2{16}… is 300 characters; at most 16"):
+        break_down(screenplay)
+
+
 def test_script_without_scenes_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ScreenplayError, match="has no scene headings"):
         break_down(parse_fountain("Just some action.\n", source=tmp_path / "s.fountain"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import cv2
@@ -43,7 +44,7 @@ class FireOnly(ProceduralEngine):
 
 
 @pytest.fixture
-def fireonly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def fireonly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     site = tmp_path / "site"
     info = site / "fireonly_engine-0.1.dist-info"
     info.mkdir(parents=True)
@@ -204,3 +205,15 @@ def test_an_engine_declares_the_elements_it_makes(fireonly: None) -> None:
     fire_only = load_engine("fireonly")
     assert makes_element(fire_only, "fire") and not makes_element(fire_only, "rain")
     assert GoogleEngine.elements is None and OpenAIEngine.elements is None   # a prompt can ask them for anything
+
+
+def test_every_missing_plate_is_listed_at_once(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    (project.root / "shots.toml").write_text(
+        '[[shot]]\nid = "1-1"\nscene = "1"\nplate = "plates/gone.mp4"\n'
+        '[[shot]]\nid = "2-1"\nscene = "2"\nplate = "plates/lost.png"\n')
+    result = CliRunner().invoke(app, ["plan", str(project.root)])
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert any("shot 1-1: plate 'plates/gone.mp4' does not exist" in line for line in lines), lines
+    assert any("shot 2-1: plate 'plates/lost.png' does not exist" in line for line in lines), lines

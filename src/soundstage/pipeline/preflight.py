@@ -109,4 +109,4 @@ def _choose_engine(kind: AssetKind, order: Order) -> str:
         return "set engine in soundstage.toml to one that makes sets"
     other = "background = 'still'" if kind == AssetKind.BACKGROUND else \
         f"take {order.request.element!r} out of its elements"
-    return f"in shots.toml give the shot an engine that makes it (engine = 'google', …), or {other}"
+    return f"give the shot an engine that makes it in shots.toml, e.g. engine = 'google'; or {other}"

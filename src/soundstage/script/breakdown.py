@@ -163,6 +163,7 @@ class Breakdown(BaseModel):
 # and a file name holds 255 bytes, a Hangul letter taking 3; it names take slots and timeline clips, and is
 # read at a glance in a burn-in, a table cell or a review playlist. 32 letters leave all of these room.
 SHOT_ID_MAX = 32
+SCENE_NUMBER_MAX = SHOT_ID_MAX // 2    # room for the shot's own part (12A → 12A-3) and inserted scenes (12AB)
 
 
 class ShotEntry(BaseModel):
@@ -427,6 +428,9 @@ def _check_unique_numbers(raw: list[_RawScene], source: Path | None) -> None:
         number = scene.heading.heading.number
         if number is None:
             continue
+        if len(number) > SCENE_NUMBER_MAX:      # its shots are <number>-1…, and a shot id names files
+            raise ScreenplayError(f"scene number {number[:SCENE_NUMBER_MAX]}… is {len(number)} characters; at most "
+                                  f"{SCENE_NUMBER_MAX}", path=source, line=scene.heading.line)
         if number in first_line:
             raise ScreenplayError(
                 f"scene number {number} is used twice (first at line {first_line[number]})",
