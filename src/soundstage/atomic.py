@@ -7,10 +7,12 @@ that a re-run could mistake for a finished one.
 from __future__ import annotations
 
 import contextlib
+import errno
+import itertools
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 # Marks a file or folder being written: ``.cut.k3j2h1.partial.mp4``, ``.1-1_png.x8a2.partial``.
@@ -57,6 +59,41 @@ def write_bytes(target: str | Path, content: bytes) -> None:
 
 def write_text(target: str | Path, content: str) -> None:
     write_bytes(target, content.encode("utf-8"))
+
+
+def copy_new(source: str | Path, names: Iterable[Path]) -> Path:
+    """Copy ``source`` to the first of ``names`` that no file has yet, and return it. Never replaces a file,
+    even when two processes copy at once: the finished copy is hard-linked into place, which fails where a
+    file exists (where links are not supported, the name is claimed with O_EXCL and the copy renamed onto it).
+    """
+    names = iter(names)
+    first = next(names)
+    first.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{first.stem}.", suffix=PARTIAL + first.suffix, dir=first.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        shutil.copy2(source, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        for name in itertools.chain([first], names):
+            try:
+                os.link(tmp, name)
+                return name
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+                    raise
+            try:
+                os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                continue
+            os.replace(tmp, name)
+            return name
+        raise FileExistsError(errno.EEXIST, "every name is taken", str(first))
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def sweep_partials(folder: Path) -> int:

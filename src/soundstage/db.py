@@ -14,6 +14,8 @@ brings it up to date, so a project made by an older soundstage keeps its takes, 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -28,7 +30,7 @@ from soundstage.errors import ProjectError
 from soundstage.project import DB_FILE
 
 # The newest migration in soundstage/migrations/versions; a database already there is opened without Alembic.
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0004"
 
 
 def now() -> datetime:
@@ -169,16 +171,55 @@ class CrewMember(Base):
 
 
 class Login(Base):
-    """A signed-in browser: the SHA-256 of its session cookie (the cookie itself is never stored) and the
-    token its forms must carry (CSRF)."""
+    """A signed-in browser: the SHA-256 of its session cookie. Neither the cookie nor the CSRF token its forms
+    carry (derived from the cookie) is stored, so a copy of the database opens no session."""
 
     __tablename__ = "logins"
 
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(ForeignKey("crew.name", ondelete="CASCADE"), index=True)
-    csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=now)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class SignInTries(Base):
+    """Wrong passwords lately from one address or for one name (``address 10.0.0.5``, ``name anna``); the next
+    try from there waits until ``next_at``. Kept here so that restarts and several workers share the count."""
+
+    __tablename__ = "sign_in_tries"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    misses: Mapped[int] = mapped_column(Integer, default=0)
+    next_at: Mapped[datetime] = mapped_column()
+    last_at: Mapped[datetime] = mapped_column()
+
+
+class SignInPlace(Base):
+    """An address a crew member has signed in from: someone guessing their name elsewhere does not slow them
+    here."""
+
+    __tablename__ = "sign_in_places"
+
+    name: Mapped[str] = mapped_column(ForeignKey("crew.name", ondelete="CASCADE"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PlateChange(Base):
+    """A plate replaced in the review app: by whom, when, the new file's hash, and where the bytes it replaced
+    were kept (``plates/previous/…``, never overwritten), so an upload never loses a plate."""
+
+    __tablename__ = "plate_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shot: Mapped[str] = mapped_column(String(200), index=True)
+    plate: Mapped[str] = mapped_column(String(400))                  # relative to the project
+    sha256: Mapped[str] = mapped_column(String(64))                  # of the new plate
+    size: Mapped[int] = mapped_column(Integer)                       # bytes of the new plate (< 2 GiB)
+    kept: Mapped[str | None] = mapped_column(String(400), nullable=True)   # the replaced plate, now
+    kept_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    replaced_by: Mapped[str] = mapped_column(String(100))
+    replaced_at: Mapped[datetime] = mapped_column(default=now)
 
 
 def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
@@ -190,6 +231,7 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
         except OSError as exc:
             raise ProjectError(f"cannot make the folder for the project database: {exc.strerror}",
                                path=url_or_path.parent) from None
+        _private(url_or_path)
         engine = create_engine(f"sqlite:///{url_or_path}")
         event.listen(engine, "connect", _sqlite_pragmas)
         # SQLite's default deferred transactions would let two processes both read the budget, then both
@@ -208,6 +250,21 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
         where = str(url_or_path) if isinstance(url_or_path, Path) else _hidden(url_or_path)
         raise ProjectError(f"cannot open the project database {where}: {str(exc).splitlines()[0]}") from None
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def _private(path: Path) -> None:
+    """The database holds password hashes: make it 0600 from its first byte (SQLite gives its -wal and -shm
+    files the database's mode), and close one an older soundstage left 0644."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise ProjectError(f"cannot make the project database: {exc.strerror}", path=path) from None
+    for made in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(OSError):      # not there, or someone else's: theirs to close
+            if made.stat().st_mode & 0o077:
+                made.chmod(0o600)
 
 
 def _migrate(engine: Engine) -> None:
@@ -264,5 +321,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-__all__ = ["DB_FILE", "SCHEMA_HEAD", "Approval", "Base", "CrewMember", "Job", "Login", "Note", "RenderRecord", "Spend",
-           "TakeRecord", "open_database"]
+__all__ = ["DB_FILE", "SCHEMA_HEAD", "Approval", "Base", "CrewMember", "Job", "Login", "Note", "PlateChange",
+           "RenderRecord", "SignInPlace", "SignInTries", "Spend", "TakeRecord", "open_database"]

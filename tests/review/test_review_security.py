@@ -41,18 +41,23 @@ def test_a_wrong_name_or_password_signs_nobody_in(app: FastAPI, film: Project, n
     assert client.get("/", headers=HTML, follow_redirects=False).headers["location"] == "/login?next=/"
 
 
-def test_guessing_passwords_locks_the_name_for_a_while(app: FastAPI, film: Project) -> None:
+def test_guessing_passwords_slows_the_guesser_not_the_member(app: FastAPI, film: Project) -> None:
     Crew(open_database(film.database)).add("guessed", "viewer", PASSWORD)
+    assert _sign_in_from(app, "10.0.0.1", "guessed", PASSWORD).status_code == 303
     before = books(film)
-    client = TestClient(app)
-    token = _login_form(client)
-    for guess in range(5):
-        wrong = client.post("/login", data={"name": "guessed", "password": f"guess {guess}", "csrf": token})
-        assert wrong.status_code == 401
-    right = client.post("/login", data={"name": "guessed", "password": PASSWORD, "csrf": token})
-    assert right.status_code == 429 and "too many wrong passwords" in right.json()["detail"]
+    answers = [_sign_in_from(app, "10.6.6.6", "guessed", f"guess {n}") for n in range(4)]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429]
+    right = _sign_in_from(app, "10.6.6.6", "guessed", PASSWORD)     # the guesser waits, right password or not
+    assert right.status_code == 429 and "try again in" in right.json()["detail"]
     assert "soundstage_session" not in right.cookies
     assert books(film) == before
+    assert _sign_in_from(app, "10.0.0.1", "guessed", PASSWORD).status_code == 303     # the member does not
+
+
+def _sign_in_from(app: FastAPI, address: str, name: str, password: str):  # type: ignore[no-untyped-def]
+    client = TestClient(app, client=(address, 50000))
+    return client.post("/login", data={"name": name, "password": password, "csrf": _login_form(client)},
+                       follow_redirects=False)
 
 
 def test_signing_in_needs_the_forms_csrf_token(app: FastAPI, film: Project) -> None:

@@ -7,6 +7,7 @@ so a delivery folder never carries them.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import os
@@ -23,7 +24,7 @@ from soundstage.atomic import atomic_path, write_bytes
 from soundstage.errors import ProjectError
 
 __all__ = ["CHAIN_FILE", "KEY_FILE", "ROOT_FILE", "Identity", "check_chain", "check_key", "init_keys", "keys_dir",
-           "load_identity", "signing_algorithm"]
+           "load_identity", "private_keys_dir", "signing_algorithm"]
 
 KEY_FILE = "signing.key"     # PKCS#8 PEM, mode 0600
 CHAIN_FILE = "chain.pem"     # signing certificate, then the intermediate: what c2pa embeds
@@ -59,6 +60,17 @@ def keys_dir(project_root: str | Path) -> Path:
     return Path(project_root) / ".soundstage" / "keys"
 
 
+def private_keys_dir(project_root: str | Path) -> Path:
+    """The keys folder, made if missing and closed to group and others (mode 0700), also when an older
+    soundstage made it 0755: the file names alone say which keys a project has."""
+    folder = keys_dir(project_root)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.stat().st_mode & 0o077:
+        with contextlib.suppress(PermissionError):    # someone else's folder: theirs to close
+            folder.chmod(0o700)
+    return folder
+
+
 def init_keys(project_root: str | Path, *, force: bool = False, title: str | None = None) -> Identity:
     """Make the project's root CA, intermediate and signing certificate (EC P-256) and write them."""
     folder = keys_dir(project_root)
@@ -78,7 +90,7 @@ def init_keys(project_root: str | Path, *, force: bool = False, title: str | Non
                       path_length=0, issuer_cert=root)
     signing = _certificate(_name(f"{name} signing", name), ca_name, signing_key.public_key(), ca_key, now,
                            SIGNING_YEARS, ca=False, issuer_cert=ca)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_keys_dir(project_root)
     _write_private(paths.key, signing_key.private_bytes(serialization.Encoding.PEM,
                                                         serialization.PrivateFormat.PKCS8,
                                                         serialization.NoEncryption()))
@@ -93,6 +105,8 @@ def load_identity(project_root: str | Path, *, key: str | Path | None = None,
                   chain: str | Path | None = None) -> Identity:
     """The project's identity, or a studio's own key and chain given explicitly."""
     folder = keys_dir(project_root)
+    if folder.is_dir():
+        private_keys_dir(project_root)
     found = Identity(Path(key) if key else folder / KEY_FILE, Path(chain) if chain else folder / CHAIN_FILE,
                      folder / ROOT_FILE if (folder / ROOT_FILE).is_file() else None)
     for path in (found.key, found.chain):

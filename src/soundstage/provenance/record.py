@@ -22,6 +22,7 @@ from soundstage.atomic import write_text
 from soundstage.db import Approval, TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.project import Project
+from soundstage.provenance.keys import private_keys_dir
 
 AI_SOURCE = "trainedAlgorithmicMedia"
 MARKS_DIR = "marks"
@@ -168,17 +169,18 @@ def find_mark(project: Project, payload: bytes) -> ShotRecord | None:
 
 
 def mark_key(project: Project) -> int:
-    """The project's secret watermark key (64 bits), made once and kept with the signing keys (mode 0600).
+    """The project's secret watermark key, made once and kept with the signing keys (mode 0600): 128 bits
+    (a key of 64 made before still reads, so old cuts still trace).
 
     Written to a private temporary and linked into place, so two workers starting at once agree on one key.
     """
     path = _mark_key_path(project.root)
+    private_keys_dir(project.root)
     if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as stream:
-            stream.write(f"{secrets.randbits(64):016x}\n")
+            stream.write(f"{secrets.randbits(128):032x}\n")
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -188,15 +190,15 @@ def mark_key(project: Project) -> int:
     try:
         return int(path.read_text("ascii").strip(), 16)
     except ValueError:
-        raise ProjectError("the watermark key is damaged (16 hex digits expected)", path=path) from None
+        raise ProjectError("the watermark key is damaged (32 or 16 hex digits expected)", path=path) from None
 
 
 def share_mark_key(project_root: Path, key: int) -> None:
     """Give a project this watermark key instead of one of its own: a studio reading all its films with one
     key, or copies of one film that must mark their pixels alike. Written mode 0600; replaces any key there."""
     path = _mark_key_path(project_root)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_text(path, f"{key & 0xFFFFFFFFFFFFFFFF:016x}\n")
+    private_keys_dir(project_root)
+    write_text(path, f"{key:032x}\n" if key >> 64 else f"{key:016x}\n")
     path.chmod(0o600)
 
 

@@ -67,7 +67,7 @@ def grid_size(width: int, height: int, rows: int = CELL_ROWS) -> tuple[int, int]
 @lru_cache(maxsize=16)
 def _chips(key: int, rows: int, cols: int) -> tuple[np.ndarray, np.ndarray]:
     """Key-seeded ±1 chip per cell and the bit each cell carries (a shuffle, so bits spread evenly)."""
-    rng = np.random.default_rng([key & 0xFFFFFFFFFFFFFFFF, rows, cols, 0x5D57A6E])
+    rng = np.random.default_rng([key, rows, cols, 0x5D57A6E])    # a 64-bit key seeds as it always did
     chips = rng.choice(np.array([-1.0, 1.0], np.float32), size=(rows, cols))
     owner = (rng.permutation(rows * cols) % BITS).reshape(rows, cols)
     return chips, owner

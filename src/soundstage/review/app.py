@@ -15,9 +15,8 @@ import asyncio
 import contextlib
 import json
 import secrets
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -30,25 +29,27 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from soundstage.atomic import atomic_path
 from soundstage.db import open_database
 from soundstage.errors import MediaError, ProjectError, SoundstageError
-from soundstage.media import probe, read_frames
+from soundstage.media import STILL_SUFFIXES
 from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
 from soundstage.provenance.record import read_shot_record
-from soundstage.review.auth import ROLES, Crew, Member, same_token
+from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
+from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
 from soundstage.review.thumbs import thumbnail
 
 SESSION_COOKIE = "soundstage_session"
 LOGIN_COOKIE = "soundstage_login"         # the signed-out browser's CSRF token, for the sign-in form
-PLATE_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv")
+PLATE_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", *sorted(STILL_SUFFIXES))
 FORM_LIMIT = 256 * 1024                    # a note or a prompt; only plate uploads are larger
 MAX_ID = 2**31 - 1
 SAID = {"approved": "Approved. The next render uses this take.", "noted": "Note added.",
         "plate": "Plate replaced (the old one is kept in plates/previous/). Render the shot to use it.",
+        "plate-conformed": "Plate replaced (the old one is kept in plates/previous/). Its size or rate is not the "
+                           "project's: renders conform it as [plates] says. Render the shot to use it.",
         "queued": "Job queued."}
 PAGE_POLICY = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
                "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
@@ -65,17 +66,20 @@ class SignInNeeded(Exception):
 
 
 class Refused(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
 
 
-def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: bool = False) -> FastAPI:
-    """The app for one project. ``max_upload_mb`` caps a plate upload; ``secure_cookies`` for HTTPS."""
+def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: bool = False,
+             throttle: Throttle | None = None) -> FastAPI:
+    """The app for one project. ``max_upload_mb`` caps a plate upload; ``secure_cookies`` for HTTPS;
+    ``throttle`` says how wrong passwords slow the next try."""
     sessions = open_database(project.database)
     dailies = Dailies(project, sessions)
-    crew = Crew(sessions)
+    crew = Crew(sessions, throttle=throttle)
     board = JobBoard(project, sessions)
     upload_limit = int(max_upload_mb * 1024 * 1024)
     cache = project.state_dir / "review" / "thumbs"
@@ -90,8 +94,11 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         yield
         board.close()
 
+    # The API's description is for the signed-in only (/openapi.json, below); the /docs and /redoc pages are
+    # not served: they load their scripts from a CDN, which the page policy (and an offline studio) refuses.
     app = FastAPI(title=f"soundstage review: {project.settings.title}", version="1", lifespan=lifespan,
-                  description="Browse, compare, approve and regenerate the takes of a soundstage project.")
+                  description="Browse, compare, approve and regenerate the takes of a soundstage project.",
+                  openapi_url=None, docs_url=None, redoc_url=None)
     app.state.project, app.state.board, app.state.crew = project, board, crew
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(_BodyLimit, limit=FORM_LIMIT, uploads=upload_limit + 64 * 1024)
@@ -126,8 +133,12 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
         if wants_html(request):
-            return page(request, "refused.html", _member_or_none(request), status=exc.status, message=exc.message)
-        return JSONResponse({"detail": exc.message}, status_code=exc.status)
+            answer: Response = page(request, "refused.html", _member_or_none(request), status=exc.status,
+                                    message=exc.message)
+        else:
+            answer = JSONResponse({"detail": exc.message}, status_code=exc.status)
+        answer.headers.update(exc.headers or {})
+        return answer
 
     @app.exception_handler(SoundstageError)
     async def soundstage_error(request: Request, exc: SoundstageError) -> Response:
@@ -183,9 +194,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
               next: Annotated[str, Form(max_length=500)] = "/") -> Response:
         if not same_token(csrf, request.cookies.get(LOGIN_COOKIE) or ""):
             raise Refused(403, "the sign-in form has no valid CSRF token: reload it and try again")
-        if crew.locked(name):
-            raise Refused(429, f"too many wrong passwords for {name!r}: wait a few minutes, then try again")
-        token = crew.sign_in(name, password)
+        try:
+            token = crew.sign_in(name, password, address=request.client.host if request.client else "")
+        except Throttled as exc:
+            raise Refused(429, exc.message, {"Retry-After": str(exc.seconds)}) from None
         if token is None:
             if wants_html(request):
                 return page(request, "login.html", None, status=401, login_csrf=csrf, next=_local(next),
@@ -203,6 +215,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE)
         return response
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def api_description(member: Reader) -> dict[str, Any]:
+        return app.openapi()
 
     @app.get("/api/me", tags=["people"])
     def me(member: Reader) -> dict[str, Any]:
@@ -426,34 +442,27 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.post("/shots/{shot_id}/plate", tags=["actions"])
     def upload_plate(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("upload"))],
                      plate: Annotated[UploadFile, File()]) -> Response:
-        """Replace the shot's plate with a movie of the same kind; it must decode as video."""
+        """Replace the shot's plate with a file of its kind (a movie or a still) that the render would take; the
+        plate it replaces is kept in plates/previous/ and the change recorded."""
         view = _shot(shot_id)
         if not view.shot.plate:
             raise Refused(409, f"shot {shot_id} has no plate in shots.toml; add one there first")
         target = project.inside(view.shot.plate, source=project.shots_file, key="plate")
         suffix = Path(plate.filename or "").suffix.lower()
         if suffix not in PLATE_SUFFIXES or suffix != target.suffix.lower():
-            raise Refused(415, f"upload a {target.suffix} movie: shot {shot_id}'s plate is {view.shot.plate}")
-        with atomic_path(target) as tmp:
-            size = 0
-            with open(tmp, "wb") as written:
-                while chunk := plate.file.read(1 << 20):
-                    size += len(chunk)
-                    if size > upload_limit:
-                        raise Refused(413, f"the plate is over the {upload_limit // (1024 * 1024)} MB limit")
-                    written.write(chunk)
-            try:
-                info = probe(tmp)
-                next(iter(read_frames(tmp)))
-            except Exception:   # whatever the decoder trips on (probe raises more than MediaError on some junk)
-                raise Refused(415, "that file is not a movie that can be decoded") from None
-            if target.is_file():
-                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-                kept = target.parent / "previous" / f"{target.stem}.{stamp}{target.suffix}"
-                kept.parent.mkdir(exist_ok=True)
-                shutil.copy2(target, kept)
-        return _done(request, shot_id, "plate", {"plate": view.shot.plate, "width": info.width,
-                                                 "height": info.height, "frames": info.frames})
+            raise Refused(415, f"upload a {target.suffix} file: shot {shot_id}'s plate is {view.shot.plate}")
+        try:
+            done = replace_plate(project, sessions, view.shot, plate.file, by=member.name, limit=upload_limit)
+        except TooLarge as exc:
+            raise Refused(413, exc.message) from None
+        except NotAPlate as exc:
+            raise Refused(415, str(exc)) from None
+        except Mismatch as exc:
+            raise Refused(422, exc.message) from None
+        info = done.info
+        return _done(request, shot_id, "plate-conformed" if done.warnings else "plate",
+                     {"plate": view.shot.plate, "width": info.width, "height": info.height, "frames": info.frames,
+                      "still": info.still, "warnings": list(done.warnings), "kept": done.change.kept})
 
     # ------------------------------------------------------------------------------------------ inside
 

@@ -1,26 +1,33 @@
 """Who may sign in to the review app and what each role may do.
 
 Passwords are kept only as Argon2 hashes. A signed-in browser holds a random session cookie; the database
-keeps its SHA-256 (a stolen database opens no session) and the CSRF token its forms must carry.
+keeps only its SHA-256, and the CSRF token its forms carry is derived from the cookie, so a stolen database
+opens no session and forges no form.
+
+Guessing is slowed, never locked: wrong passwords from one address, and for one name, make the next try from
+there wait, doubling up to a cap (:class:`Throttle`). A lock would let anyone shut the director out; a wait per
+address does not, and the name's wait is skipped at addresses the member has signed in from. The counts are
+in the database, so restarts and several workers share them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import re
 import secrets
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from soundstage.db import CrewMember, Login, now
-from soundstage.errors import ProjectError
+from soundstage.db import CrewMember, Login, SignInPlace, SignInTries, now
+from soundstage.errors import ProjectError, SoundstageError
 
 # What each role may do beyond reading. Directors and producers approve (the human selection the disclosure
 # report cites); artists generate; a director also asks for new takes, as in the daily review.
@@ -31,11 +38,36 @@ ROLES: dict[str, frozenset[str]] = {
     "viewer": frozenset(),
 }
 SESSION_HOURS = 12
-TRIES, LOCKED_SECONDS = 5, 300     # wrong passwords for one name, then that name waits this long
+PLACE_DAYS = 90                    # an address a member signed in from is theirs for this long
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}$")
 _hasher = PasswordHasher()
 # Checked when the name is unknown, so a wrong name costs as long as a wrong password.
 _DECOY = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """How guessing is slowed: after ``free`` wrong passwords from an address (or for a name), each try from
+    there waits ``first`` seconds, doubling up to ``cap``; a count is forgotten after ``forget`` seconds without a
+    miss. ``clock`` (naive UTC) is replaceable so that tests need not sleep."""
+
+    free: int = 3
+    first: float = 1.0
+    cap: float = 300.0
+    forget: float = 24 * 3600.0
+    clock: Callable[[], datetime] = now
+
+    def wait(self, misses: int) -> float:
+        """Seconds before the next try, after ``misses`` wrong passwords."""
+        return 0.0 if misses < self.free else min(self.first * 2.0 ** (misses - self.free), self.cap)
+
+
+class Throttled(SoundstageError):
+    """Too many wrong passwords lately from this address, or for this name: the try must wait ``seconds``."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"too many wrong passwords from here or for this name: try again in {seconds} s")
+        self.seconds = seconds
 
 
 @dataclass(frozen=True)
@@ -53,9 +85,9 @@ class Member:
 class Crew:
     """The project's crew list and sign-ins, in the project database."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], *, throttle: Throttle | None = None) -> None:
         self._sessions = sessions
-        self._misses: dict[str, list[float]] = {}     # name → times of its recent wrong passwords (this process)
+        self.throttle = throttle or Throttle()
 
     def add(self, name: str, role: str, password: str) -> None:
         if not _NAME.match(name):
@@ -82,34 +114,53 @@ class Crew:
         with self._sessions() as session:
             return list(session.scalars(select(CrewMember).order_by(CrewMember.name)))
 
-    def sign_in(self, name: str, password: str) -> str | None:
+    def sign_in(self, name: str, password: str, *, address: str) -> str | None:
         """A new session token for the right name and password, else None (which of the two was wrong is not
-        said)."""
+        said). Raises :class:`Throttled` while ``address`` must wait, or the name must at an address it has not
+        signed in from. Each try counts as a miss before the password is checked, so guesses sent in parallel
+        count too; a right password clears the counts of its address and name (an office's typos add up to no
+        wait once someone there signs in; a crew member guessing between sign-ins is still slowed per name)."""
+        name, address = name[:100], address[:100]
+        keys = (f"address {address}", f"name {name}")
+        self._count_try(name, address, keys)
         with self._sessions() as session:
-            member = session.get(CrewMember, name[:100])
+            member = session.get(CrewMember, name)
         try:
             _hasher.verify(member.password_hash if member else _DECOY, password)
         except (VerificationError, InvalidHashError):
-            self._misses.setdefault(name[:100], []).append(time.monotonic())
             return None
         if member is None:
             return None
-        self._misses.pop(name, None)
-        token = secrets.token_urlsafe(32)
+        token, at = secrets.token_urlsafe(32), self.throttle.clock()
         with self._sessions.begin() as session:
+            session.execute(delete(SignInTries).where(SignInTries.key.in_(keys)))
+            session.merge(SignInPlace(name=member.name, address=address, last_at=at))
             session.execute(delete(Login).where(Login.expires_at < now()))
-            session.add(Login(token_hash=_digest(token), name=member.name, csrf=secrets.token_urlsafe(32),
+            session.add(Login(token_hash=_digest(token), name=member.name,
                               expires_at=now() + timedelta(hours=SESSION_HOURS)))
         return token
 
-    def locked(self, name: str) -> bool:
-        """Whether ``name`` had too many wrong passwords lately: guessing gets slow, whoever guesses."""
-        recent = [t for t in self._misses.get(name[:100], []) if time.monotonic() - t < LOCKED_SECONDS]
-        if recent:
-            self._misses[name[:100]] = recent
-        else:
-            self._misses.pop(name[:100], None)
-        return len(recent) >= TRIES
+    def _count_try(self, name: str, address: str, keys: tuple[str, str]) -> None:
+        """Refuse the try while its address (or its name, away from the member's own addresses) must wait;
+        else count it as a miss, in one write transaction so that workers do not race."""
+        at = self.throttle.clock()
+        with self._sessions.begin() as session:
+            session.execute(delete(SignInTries).where(
+                SignInTries.last_at < at - timedelta(seconds=self.throttle.forget), SignInTries.next_at < at))
+            place = session.get(SignInPlace, (name, address))
+            at_home = place is not None and place.last_at > at - timedelta(days=PLACE_DAYS)
+            rows = [session.get(SignInTries, key) for key in keys]
+            binding = rows[:1] if at_home else rows
+            wait = max(((row.next_at - at).total_seconds() for row in binding if row is not None), default=0.0)
+            if wait > 0:
+                raise Throttled(math.ceil(wait))
+            for key, row in zip(keys, rows, strict=True):
+                if row is None:
+                    row = SignInTries(key=key, misses=0)
+                    session.add(row)
+                row.misses += 1
+                row.last_at = at
+                row.next_at = at + timedelta(seconds=self.throttle.wait(row.misses))
 
     def member(self, token: str | None) -> Member | None:
         """Who holds this session cookie, if it is current."""
@@ -120,7 +171,7 @@ class Crew:
             if login is None or login.expires_at < now():
                 return None
             member = session.get(CrewMember, login.name)
-            return Member(member.name, member.role, login.csrf) if member else None
+            return Member(member.name, member.role, _csrf(token)) if member else None
 
     def sign_out(self, token: str | None) -> None:
         if token:
@@ -135,3 +186,9 @@ def same_token(given: str | None, expected: str) -> bool:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _csrf(token: str) -> str:
+    """The session's CSRF token, derived from its cookie and never stored: only the cookie's holder can know it,
+    and a copy of the database reveals it no more than the cookie."""
+    return hmac.new(token.encode(), b"soundstage csrf", hashlib.sha256).hexdigest()
