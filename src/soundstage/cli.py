@@ -19,7 +19,7 @@ from rich.text import Text
 
 from soundstage import __version__
 from soundstage.atomic import write_text
-from soundstage.errors import MediaError, ProjectError, SoundstageError
+from soundstage.errors import MediaError, ProjectError, SoundstageError, install_hint
 from soundstage.project import Project
 from soundstage.script.breakdown import Breakdown, break_down
 
@@ -708,7 +708,7 @@ def _review_needed() -> None:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:
-        raise ProjectError(f"the review app needs {exc.name}", hint="pip install 'soundstage[review]'") from None
+        raise ProjectError(f"the review app needs {exc.name}", hint=install_hint("review")) from None
 
 
 @app.command()
