@@ -17,7 +17,16 @@ from typer.testing import CliRunner
 from soundstage.cli import app
 from soundstage.db import TakeRecord, open_database
 from soundstage.edit.burnin import REVIEW_FILE, BurnIn
-from soundstage.edit.labels import CutLabels, Layer, ShotCredits, Tool, corner_position, text_patch, typeface
+from soundstage.edit.labels import (
+    HANGUL_FONTS,
+    CutLabels,
+    Layer,
+    ShotCredits,
+    Tool,
+    corner_position,
+    text_patch,
+    typeface,
+)
 from soundstage.errors import ProjectError
 from soundstage.media import probe, read_frames
 from soundstage.pipeline import render_project
@@ -234,3 +243,60 @@ def test_burn_in_timecodes_count_as_the_timeline_does(tmp_path: Path) -> None:
     bad = configure(project, review="burn_in = true", edit='start_timecode = "01:00:00:12"')
     with pytest.raises(ProjectError, match="start_timecode"):
         BurnIn.prepare(bad, CutLabels.prepare(bad, [ShotCredits("1-1", 12)]))
+
+
+HANGUL_FONT = any(Path(p).is_file() for p in HANGUL_FONTS)
+needs_hangul = pytest.mark.skipif(not HANGUL_FONT, reason="no Hangul font installed (apt-get install fonts-nanum)")
+NO_FONT_HAS = "\U00012000"       # CUNEIFORM SIGN A: a letter (a set name keeps it), in no font of a stock system
+
+
+def set_credits(name: str, role: str = "set") -> list[ShotCredits]:
+    return [ShotCredits("1-1", 12, (Layer(role, name, "v001", PROCEDURAL),), "plates/actor.mp4", generated=True)]
+
+
+@needs_hangul
+def test_hangul_on_an_english_card_is_drawn_in_a_font_that_has_it(tmp_path: Path) -> None:
+    """``soundstage new`` makes English labels; the set names on the card are the screenplay's, in Korean."""
+    project = make_tiny(tmp_path / "film")
+    hanok, okhan = (CutLabels.prepare(project, set_credits(name)) for name in ("한옥-night", "옥한-night"))
+    assert hanok.language == "en" and not hanok.warnings
+    assert "sets: 한옥-night (shot\u00a01-1)" in [line for _, line in hanok.card_lines()]
+    # Boxes (tofu) look alike whatever the syllable: the two names would draw the same card.
+    assert np.abs(hanok.card_frame.astype(np.int16) - okhan.card_frame).mean() > 0.05
+    shapes = {text_patch(syllable, hanok.face, 24).tobytes() for syllable in "한옥마을"}
+    assert len(shapes) == 4                                # four syllables, four shapes
+    latin = {text_patch(letter, hanok.face, 24).tobytes() for letter in "AIge"}
+    assert len(latin) == 4
+
+
+@needs_hangul
+def test_burn_ins_draw_hangul_take_names_under_english_labels(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    burns = [BurnIn.prepare(project, CutLabels.prepare(project, set_credits(name, "element")))
+             for name in ("도깨비불", "불도깨비")]        # the burn-in names each element's take
+    patches = [burn._shot_patches[0] for burn in burns]
+    assert not np.array_equal(patches[0].over, patches[1].over)
+    assert not burns[0].warnings
+
+
+def test_a_character_no_font_has_is_a_warning(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    labels = CutLabels.prepare(project, set_credits(f"hanok{NO_FONT_HAS}\ue000"))
+    said = " ".join(labels.warnings)
+    assert "U+12000" in said and "U+E000" in said and "no installed font" in said
+    assert not CutLabels.prepare(project, set_credits("hanok")).warnings
+    burn = BurnIn.prepare(project, CutLabels.prepare(project, set_credits(f"fire{NO_FONT_HAS}", "element")))
+    assert "U+12000" in " ".join(burn.warnings) and "burn-ins" in " ".join(burn.warnings)
+
+
+def test_render_json_warns_of_a_set_name_no_font_can_draw(tmp_path: Path) -> None:
+    import json
+
+    project = make_tiny(tmp_path / "film")
+    script = project.root / "tiny.fountain"
+    script.write_text(script.read_text().replace("HANOK ROOFTOPS", f"HANOK{NO_FONT_HAS} 한옥"))
+    result = CliRunner().invoke(app, ["render", str(project.root), "--json"])
+    assert result.exit_code == 0, result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("U+12000" in warning for warning in warnings), warnings
+    assert not any("U+D55C" in warning for warning in warnings) or not HANGUL_FONT     # 한 is drawn

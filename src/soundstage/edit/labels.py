@@ -10,8 +10,10 @@ are drawn once: the mark is a small RGBA patch blended into a corner, the card o
 from __future__ import annotations
 
 import shutil
+import struct
 import subprocess
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -177,23 +179,183 @@ def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[Take
 
 @dataclass(frozen=True)
 class Typeface:
-    """A font file (None: Pillow's own Latin face), and whether it can set Hangul."""
+    """The fonts text is set in, best first: each character is drawn in the first that has it.
 
-    path: Path | None
-    hangul: bool
+    So the text's own script chooses the font, never the labels' language: a Korean set name on an English
+    card is set in the Hangul face, the English words round it in the Latin one. ``()``: Pillow's own face.
+    """
+
+    paths: tuple[Path, ...] = ()
+
+    @property
+    def hangul(self) -> bool:
+        """Whether it can set Korean (the label's own words in Korean need it)."""
+        return self.has("가")
+
+    def has(self, char: str) -> bool:
+        return _drawable(char) or any(ord(char) in charmap for charmap in self._charmaps)
+
+    def missing(self, texts: Iterable[str]) -> list[str]:
+        """The characters of ``texts`` that none of its fonts has, in order of first use."""
+        return list(dict.fromkeys(char for text in texts for char in text if not self.has(char)))
+
+    def covering(self, texts: Iterable[str]) -> tuple[Typeface, list[str]]:
+        """This face with an installed font added for each character of ``texts`` it lacks, and the characters
+        that no installed font has (they would show as boxes)."""
+        paths, lost = list(self.paths), []
+        for char in self.missing(texts):
+            found = next((path for path in paths[len(self.paths):] if ord(char) in _charmap(str(path))), None) \
+                or _installed_font_with(char)
+            if found is None:
+                lost.append(char)
+            elif found not in paths:
+                paths.append(found)
+        return Typeface(tuple(paths)), lost
 
     @property
     def key(self) -> list[object]:
         """Enough to tell fonts apart in a ledger key without hashing megabytes of font."""
-        return [self.path.name, self.path.stat().st_size] if self.path else ["pillow-default"]
+        return [[path.name, path.stat().st_size] for path in self.paths] or ["pillow-default"]
 
-    def at(self, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-        return _font(str(self.path) if self.path else None, max(6, size))
+    def at(self, size: int) -> Lettering:
+        size = max(6, size)
+        if not self.paths:
+            return Lettering([(_font(None, size), _PILLOW_CHARS)])
+        return Lettering([(_font(str(path), size), _charmap(str(path))) for path in self.paths])
+
+    @property
+    def _charmaps(self) -> list[frozenset[int]]:
+        return [_charmap(str(path)) for path in self.paths] if self.paths else [_PILLOW_CHARS]
+
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+_PILLOW_CHARS = frozenset(range(0x20, 0x100))    # Pillow's own face: Latin-1, and no further that we know of
+
+
+class Lettering:
+    """A typeface at one size: text measured and drawn in runs, each run in the first font that has its characters.
+
+    Positions are of the first font's baseline, so runs in several fonts sit on one line.
+    """
+
+    def __init__(self, fonts: list[tuple[Font, frozenset[int]]]) -> None:
+        self.fonts = fonts
+
+    def runs(self, text: str) -> list[tuple[Font, str]]:
+        runs: list[tuple[Font, str]] = []
+        for char in text:
+            font = self.fonts[0][0] if not runs else runs[-1][0]
+            if not _drawable(char):
+                font = next((f for f, charmap in self.fonts if ord(char) in charmap), font)
+            if runs and runs[-1][0] is font:
+                runs[-1] = (font, runs[-1][1] + char)
+            else:
+                runs.append((font, char))
+        return runs
+
+    def getlength(self, text: str) -> float:
+        return sum(font.getlength(run) for font, run in self.runs(text))
+
+    def getbbox(self, text: str) -> tuple[float, float, float, float]:
+        """The inked box of ``text`` drawn from (0, 0) on the baseline: left, top, right, bottom."""
+        x, boxes = 0.0, []
+        for font, run in self.runs(text):
+            left, top, right, bottom = font.getbbox(run, anchor="ls")
+            boxes.append((x + left, top, x + right, bottom))
+            x += font.getlength(run)
+        if not boxes:
+            return 0, 0, 0, 0
+        return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: tuple[int, ...],
+             *, centred: bool = False) -> None:
+        """Draw ``text`` with its baseline starting at ``xy``; ``centred``: centred on ``xy`` both ways."""
+        x, y = xy
+        if centred:
+            first = self.fonts[0][0]
+            ascent, descent = first.getmetrics() if isinstance(first, ImageFont.FreeTypeFont) else (0, 0)
+            x, y = x - self.getlength(text) / 2, y + (ascent - descent) / 2
+        for font, run in self.runs(text):
+            draw.text((x, y), run, font=font, fill=fill, anchor="ls")
+            x += font.getlength(run)
+
+
+def _drawable(char: str) -> bool:
+    """Spaces and format characters need no glyph: any font sets them."""
+    return unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
 
 
 @cache
-def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(path: str | None, size: int) -> Font:
     return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+
+
+@cache
+def _charmap(path: str) -> frozenset[int]:
+    """The characters a font file (.ttf, .otf, or a .ttc's first face) has glyphs for, read from its cmap table."""
+    try:
+        data = Path(path).read_bytes()
+        base = struct.unpack_from(">I", data, 12)[0] if data[:4] == b"ttcf" else 0
+        tables = struct.unpack_from(">H", data, base + 4)[0]
+        cmap = next(offset for tag, _, offset, _ in (struct.unpack_from(">4sIII", data, base + 12 + 16 * i)
+                                                     for i in range(tables)) if tag == b"cmap")
+        subtables = {}
+        for i in range(struct.unpack_from(">H", data, cmap + 2)[0]):
+            platform, encoding, offset = struct.unpack_from(">HHI", data, cmap + 4 + 8 * i)
+            subtables[(platform, encoding)] = cmap + offset
+        for wanted in ((3, 10), (0, 6), (0, 4), (3, 1), (0, 3), (0, 2), (0, 1), (0, 0)):
+            if wanted in subtables:
+                chars = _cmap_subtable(data, subtables[wanted])
+                if chars is not None:
+                    return chars
+    except (OSError, struct.error, StopIteration):
+        pass
+    return frozenset()
+
+
+def _cmap_subtable(data: bytes, at: int) -> frozenset[int] | None:
+    """Formats 12 (all of Unicode) and 4 (the Basic Multilingual Plane); None for another format."""
+    kind = struct.unpack_from(">H", data, at)[0]
+    chars: set[int] = set()
+    if kind == 12:
+        for i in range(struct.unpack_from(">I", data, at + 12)[0]):
+            first, last, glyph = struct.unpack_from(">III", data, at + 16 + 12 * i)
+            chars.update(range(first + (glyph == 0), last + 1))
+        return frozenset(chars)
+    if kind != 4:
+        return None
+    segments = struct.unpack_from(">H", data, at + 6)[0] // 2
+    ends = struct.unpack_from(f">{segments}H", data, at + 14)
+    starts = struct.unpack_from(f">{segments}H", data, at + 16 + 2 * segments)
+    deltas = struct.unpack_from(f">{segments}h", data, at + 16 + 4 * segments)
+    range_at = at + 16 + 6 * segments
+    offsets = struct.unpack_from(f">{segments}H", data, range_at)
+    for i, (first, last, delta, offset) in enumerate(zip(starts, ends, deltas, offsets, strict=True)):
+        for char in range(first, min(last, 0xFFFE) + 1):
+            if offset == 0:
+                glyph = (char + delta) & 0xFFFF
+            else:
+                glyph = struct.unpack_from(">H", data, range_at + 2 * i + offset + 2 * (char - first))[0]
+                glyph = (glyph + delta) & 0xFFFF if glyph else 0
+            if glyph:
+                chars.add(char)
+    return frozenset(chars)
+
+
+@cache
+def _installed_font_with(char: str) -> Path | None:
+    """An installed font that has ``char`` (fontconfig's index, checked against the font's own cmap)."""
+    if shutil.which("fc-list"):
+        try:
+            found = subprocess.run(["fc-list", f":charset={ord(char):x}", "file"], capture_output=True, text=True,
+                                   timeout=10, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        files = sorted(line.split(":")[0].strip() for line in found.splitlines() if line.strip())
+    else:
+        files = sorted(str(path) for path in Path("/usr/share/fonts").rglob("*") if path.suffix.lower() in
+                       (".ttf", ".otf", ".ttc"))
+    return next((Path(file) for file in files if ord(char) in _charmap(file)), None)
 
 
 @cache
@@ -213,7 +375,9 @@ def _system_hangul_font() -> str | None:
 
 
 def typeface(project: Project, settings: LabelSettings, language: Language) -> tuple[Typeface, Language, list[str]]:
-    """The face to set the labels in, the language it can set, and a warning where Korean had to fall back."""
+    """The face to set the labels in (the project's font if set, then a Latin and a Hangul one), the language
+    its words can be in, and a warning where Korean had to fall back to English."""
+    paths: list[Path] = []
     if settings.font:
         path = project.inside(settings.font, source=project.settings_path, key="labels.font")
         if not path.is_file():
@@ -223,18 +387,25 @@ def typeface(project: Project, settings: LabelSettings, language: Language) -> t
         except OSError:
             raise ProjectError(f"labels.font = {settings.font!r} is not a font Pillow can read",
                                path=project.settings_path) from None
-        return Typeface(path, hangul=language == "ko"), language, []
-    if language == "ko":
-        hangul = _system_hangul_font()
-        if hangul:
-            return Typeface(Path(hangul), hangul=True), "ko", []
-        warning = ("labels: no font with Hangul found, so the AI label is in English; install fonts-nanum "
-                   "or set [labels] font to a Korean font inside the project")
-        language, warnings = "en", [warning]
-    else:
-        warnings = []
+        paths.append(path)
     latin = next((Path(p) for p in LATIN_FONTS if Path(p).is_file()), None)
-    return Typeface(latin, hangul=False), language, warnings
+    hangul = _system_hangul_font()
+    paths += [path for path in (latin, Path(hangul) if hangul else None) if path is not None and path not in paths]
+    face, warnings = Typeface(tuple(paths)), []
+    if language == "ko" and not face.hangul:
+        warnings.append("labels: no font with Hangul found, so the AI label is in English; install fonts-nanum "
+                        "or set [labels] font to a Korean font inside the project")
+        language = "en"
+    return face, language, warnings
+
+
+def missing_glyphs(where: str, chars: Sequence[str]) -> list[str]:
+    """The render summary's warning for characters no installed font has: where they are, and what to do."""
+    if not chars:
+        return []
+    named = ", ".join(f"{char} (U+{ord(char):04X})" for char in chars[:8]) + (" …" if len(chars) > 8 else "")
+    return [f"{where}: no installed font has {named}, so they show as boxes; install a font that has them "
+            "(e.g. fonts-noto) or set [labels] font to one inside the project"]
 
 
 # ---------------------------------------------------------------------------------------------- drawing
@@ -244,12 +415,12 @@ def text_patch(text: str, face: Typeface, height: int, *, pad: float = 0.35, opa
                colour: tuple[int, int, int] = (255, 255, 255), box: tuple[int, int, int, int] = (0, 0, 0, 150)
                ) -> np.ndarray:
     """``text`` in white on a translucent dark box, as straight RGBA: readable on any shot."""
-    font = face.at(height)
-    left, top, right, bottom = font.getbbox(text)
+    lettering = face.at(height)
+    left, top, right, bottom = (round(edge) for edge in lettering.getbbox(text))
     margin = max(2, round(height * pad))
     width, tall = right - left + 2 * margin, bottom - top + 2 * margin
     image = Image.new("RGBA", (int(width + width % 2), int(tall + tall % 2)), box)
-    ImageDraw.Draw(image).text((margin - left, margin - top), text, font=font, fill=(*colour, 255))
+    lettering.draw(ImageDraw.Draw(image), (margin - left, margin - top), text, (*colour, 255))
     rgba = np.asarray(image).copy()
     rgba[..., 3] = (rgba[..., 3].astype(np.float32) * opacity).round().astype(np.uint8)
     return rgba
@@ -300,10 +471,18 @@ class CutLabels:
         face, language, warnings = typeface(project, labels, language)
         width, height = settings.resolution
         made = cls(project, credits, width, height, settings.fps, face, language, warnings)
+        made.face, lost = face.covering(made.texts)
+        made.warnings += missing_glyphs("labels", lost)
         if labels.policy == "none" and any(shot.ai for shot in credits):
             made.warnings.append("labels: policy none, so the cut shows no AI label; only its metadata and "
                                  "watermark disclose the generated shots")
         return made
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text the labels draw: the corner marks and the card's lines."""
+        marks = [text for text in (self.mark_text(shot) for shot in self.credits) if text]
+        return marks + ([line for _, line in self.card_lines()] if self.card else [])
 
     @property
     def settings(self) -> LabelSettings:
@@ -408,12 +587,12 @@ class CutLabels:
         y = (self.height - sum(steps)) / 2
         for (style, row), step in zip(rows, steps, strict=True):
             if row:
-                draw.text((self.width / 2, y + step / 2), row, font=fonts[style], fill=colours[style], anchor="mm")
+                fonts[style].draw(draw, (self.width / 2, y + step / 2), row, colours[style], centred=True)
             y += step
         return np.asarray(image).copy()
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> list[str]:
+def _wrap(text: str, font: Lettering, width: float) -> list[str]:
     """``text`` broken at spaces into rows no wider than ``width`` (a single long word stays whole)."""
     rows: list[str] = []
     for word in text.split(" "):
