@@ -75,13 +75,16 @@ def mark_box(project: Project) -> tuple[slice, slice]:
 
 @pytest.fixture(scope="module")
 def cuts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Project, np.ndarray]]:
-    """The tiny film's cut under each policy: the project (as last configured) and the decoded frames."""
+    """The tiny film's cut under each policy: the project (as last configured) and the decoded frames; and
+    its shot 1-1 (``"realistic 1-1"``). No watermark: its payload follows each render's key, so it would
+    change pixels everywhere between policies, and only the labels' pixels are compared here."""
     project = make_tiny(tmp_path_factory.mktemp("labels"))
     made = {}
     for policy in ("none", "artistic", "realistic"):
-        project = configure(project, labels=f'policy = "{policy}"')
+        project = configure(project, labels=f'policy = "{policy}"', provenance="watermark = false")
         render(project)
         made[policy] = (project, frames(project.out_dir / "cut.mp4"))
+        made[f"{policy} 1-1"] = (project, frames(project.out_dir / "shots" / "1-1.mp4"))
     return made
 
 
@@ -100,7 +103,7 @@ def test_realistic_marks_every_generated_frame_in_its_corner(cuts: dict[str, tup
 def test_policy_none_draws_nothing(cuts: dict[str, tuple[Project, np.ndarray]]) -> None:
     project, clean = cuts["none"]
     assert len(clean) == SHOT_FRAMES            # no closing card
-    shot = frames(project.out_dir / "shots" / "1-1.mp4")
+    _, shot = cuts["none 1-1"]
     rows, cols = mark_box(project)
     assert np.abs(clean[: len(shot), rows, cols] - shot[:, rows, cols]).mean() < 2.0   # no mark either
 
@@ -300,3 +303,29 @@ def test_render_json_warns_of_a_set_name_no_font_can_draw(tmp_path: Path) -> Non
     warnings = json.loads(result.stdout)["warnings"]
     assert any("U+12000" in warning for warning in warnings), warnings
     assert not any("U+D55C" in warning for warning in warnings) or not HANGUL_FONT     # 한 is drawn
+
+
+def test_shot_files_carry_the_mark_under_realistic_and_masters_stay_clean(tmp_path: Path) -> None:
+    """The EDL, OTIO and XML link out/shots/*.mp4: an editor who rebuilds the cut from them keeps the label.
+    The finishing masters ([render] deliver) stay clean, as finishing needs them."""
+    from soundstage.media import read_image
+
+    no_watermark = "watermark = false"          # its payload follows the render's key: it would differ everywhere
+    project = configure(make_tiny(tmp_path / "film"), render='deliver = ["png"]', provenance=no_watermark)
+    render(project)
+    labelled = frames(project.out_dir / "shots" / "1-1.mp4")
+    cut = frames(project.out_dir / "cut.mp4")
+    master = read_image(project.out_dir / "masters" / "1-1_png" / "1-1.0001.png")[..., :3].astype(np.int16)
+    clean_project = configure(project, render='deliver = ["png"]', labels='policy = "none"', provenance=no_watermark)
+    render(clean_project)
+    clean = frames(project.out_dir / "shots" / "1-1.mp4")
+    rows, cols = mark_box(project)
+    corner = np.abs(labelled[:, rows, cols] - clean[:, rows, cols]).mean(axis=(1, 2, 3))
+    assert (corner > 8).all(), corner                    # the mark on every frame of the shot file
+    rest = np.abs(labelled - clean)
+    rest[:, rows, cols] = 0
+    assert rest.mean() < 1.0
+    clean_master = read_image(project.out_dir / "masters" / "1-1_png" / "1-1.0001.png")[..., :3].astype(np.int16)
+    assert np.abs(master - clean_master)[rows, cols].mean() < 1.0      # no mark on the master
+    # The cut shows the shot's mark as it is, not blended a second time over it.
+    assert np.abs(cut[: len(labelled), rows, cols] - labelled[:, rows, cols]).mean() < 2.0

@@ -14,9 +14,10 @@ import struct
 import subprocess
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
+from types import TracebackType
 from typing import Literal
 
 import numpy as np
@@ -24,8 +25,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from soundstage.db import TakeRecord
 from soundstage.errors import ProjectError
+from soundstage.media import FrameWriter
 from soundstage.project import LabelSettings, Project
-from soundstage.provenance.record import AI_SOURCE, ShotRecord, read_shot_record
+from soundstage.provenance.record import AI_SOURCE, LayerRecord, ShotRecord, read_shot_record
 from soundstage.script.breakdown import Shot
 
 Language = Literal["en", "ko"]
@@ -150,13 +152,18 @@ def credits_from_takes(shot: str, frames: int, takes: Sequence[TakeRecord], plat
                        ai=any(layer.tool.ai for layer in layers))
 
 
+def credits_from_layers(shot: str, frames: int, layers: Sequence[LayerRecord], plate: str | None) -> ShotCredits:
+    """A shot's credits from the takes its comp is made of, before the comp is measured: every layer showing."""
+    made = tuple(Layer(layer.role, layer.name, layer.version,
+                       Tool(layer.engine, layer.model, layer.engine_version, layer.source_type)) for layer in layers)
+    return ShotCredits(shot, frames, made, plate, generated=bool(made), ai=any(layer.tool.ai for layer in made))
+
+
 def credits_from_record(record: ShotRecord) -> ShotCredits:
     """A shot's credits from its shot record: generated and AI as measured from the comp's mattes."""
-    layers = tuple(Layer(layer.role, layer.name, layer.version,
-                         Tool(layer.engine, layer.model, layer.engine_version, layer.source_type))
-                   for layer in record.layers if layer.share > 0)
-    return ShotCredits(record.shot, record.frames, layers, record.plate,
-                       generated=record.generated_share > 0 and bool(layers), ai=record.ai_share > 0)
+    made = credits_from_layers(record.shot, record.frames, [layer for layer in record.layers if layer.share > 0],
+                               record.plate)
+    return replace(made, generated=record.generated_share > 0 and bool(made.layers), ai=record.ai_share > 0)
 
 
 def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[TakeRecord], str]]) -> list[ShotCredits]:
@@ -466,9 +473,7 @@ class CutLabels:
     def prepare(cls, project: Project, credits: list[ShotCredits]) -> CutLabels:
         settings = project.settings
         labels = settings.labels
-        reports = getattr(settings, "reports", None)
-        language: Language = labels.language or ("ko" if getattr(reports, "language", "en") == "ko" else "en")
-        face, language, warnings = typeface(project, labels, language)
+        face, language, warnings = typeface(project, labels, _language(project))
         width, height = settings.resolution
         made = cls(project, credits, width, height, settings.fps, face, language, warnings)
         made.face, lost = face.covering(made.texts)
@@ -507,13 +512,10 @@ class CutLabels:
 
     @property
     def key(self) -> dict[str, object]:
-        """What the labels add to the cut's ledger key: exactly what they draw, and how."""
-        marks = [self.mark_text(shot) for shot in self.credits]
-        drawn = any(marks) or self.card
-        look = self.settings.model_dump(include={"corner", "opacity", "size"}) if any(marks) else None
-        return {"labels": 1, "marks": marks, "look": look, "card": self.card_lines() if self.card else None,
-                "card_frames": self.card_frames, "font": self.face.key if drawn else None,
-                "language": self.language if drawn else None}
+        """What the labels add to the cut's ledger key: exactly what the cut draws, the card (the corner marks
+        come burnt into the shot movies, under their own keys: ``shot_label_key``)."""
+        return {"labels": 2, "card": self.card_lines() if self.card else None, "card_frames": self.card_frames,
+                "font": self.face.key if self.card else None, "language": self.language if self.card else None}
 
     # -------------------------------------------------------------------------------------- the mark
 
@@ -590,6 +592,63 @@ class CutLabels:
                 fonts[style].draw(draw, (self.width / 2, y + step / 2), row, colours[style], centred=True)
             y += step
         return np.asarray(image).copy()
+
+
+def _language(project: Project) -> Language:
+    """The labels' language: ``[labels] language``, else the reports'."""
+    settings = project.settings
+    reports = getattr(settings, "reports", None)
+    return settings.labels.language or ("ko" if getattr(reports, "language", "en") == "ko" else "en")
+
+
+# ---------------------------------------------------------------------------------------------- shot movies
+
+
+def shot_label_key(project: Project) -> dict[str, object] | None:
+    """What the corner mark burnt into a shot's movie depends on besides its takes (which decide AI or not);
+    None where ``[labels] policy`` draws no mark."""
+    settings = project.settings.labels
+    if settings.policy != "realistic":
+        return None
+    face, language, _ = typeface(project, settings, _language(project))
+    return {"mark": 1, "look": settings.model_dump(include={"corner", "opacity", "size"}), "language": language,
+            "font": face.key}
+
+
+class MarkedWriter:
+    """A shot movie's writer that burns the corner mark into each frame, into a copy: the same comped frame
+    also goes, clean, to the finishing masters."""
+
+    def __init__(self, writer: FrameWriter, labels: CutLabels) -> None:
+        self.writer, self.labels = writer, labels
+
+    @property
+    def frames(self) -> int:
+        return self.writer.frames
+
+    @property
+    def path(self) -> Path | None:
+        return getattr(self.writer, "path", None)
+
+    def write(self, frame: np.ndarray) -> None:
+        self.writer.write(self.labels.mark(frame.copy(), 0))
+
+    def __enter__(self) -> MarkedWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool | None:
+        return self.writer.__exit__(exc_type, exc, tb)
+
+
+def with_mark(writer: FrameWriter, project: Project, shot: str, layers: Sequence[LayerRecord]) -> FrameWriter:
+    """``writer`` burning in the shot's corner mark where ``[labels]`` gives it one, else ``writer`` as it is.
+
+    Under ``realistic`` the review movie ``out/shots/<id>.mp4`` is labelled itself, since the EDL, OTIO and XML
+    link it: an editor who rebuilds the cut from them keeps the label on every generated frame.
+    """
+    labels = CutLabels.prepare(project, [credits_from_layers(shot, 0, layers, None)])
+    return MarkedWriter(writer, labels) if labels.mark_text(labels.credits[0]) else writer
 
 
 def _wrap(text: str, font: Lettering, width: float) -> list[str]:
