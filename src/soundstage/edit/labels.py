@@ -643,6 +643,7 @@ class MarkedWriter:
 
 def with_mark(writer: FrameWriter, project: Project, shot: str, layers: Sequence[LayerRecord]) -> FrameWriter:
     """``writer`` burning in the shot's corner mark where ``[labels]`` gives it one, else ``writer`` as it is.
+    ``layers`` are the generated layers that can show in it (none: no generated pixels, no mark).
 
     Under ``realistic`` the review movie ``out/shots/<id>.mp4`` is labelled itself, since the EDL, OTIO and XML
     link it: an editor who rebuilds the cut from them keeps the label on every generated frame.

@@ -123,7 +123,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         def opened(path: Path) -> FrameWriter:
             writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False)
             # The review movie, which the timelines link, carries the AI label; the finishing masters stay clean.
-            return with_mark(writer, project, shot.id, takes) if path == outputs[0] else writer
+            showing = [layer for layer in measured(takes, comp.may_show())[0] if layer.share > 0]
+            return with_mark(writer, project, shot.id, showing) if path == outputs[0] else writer
 
         # Each writer encodes in its own thread; comped frames are never changed after, so none is copied.
         writers = [stack.enter_context(Background(opened(path), copy=False)) for path in outputs]
