@@ -621,10 +621,7 @@ class MarkedWriter:
 
     def __init__(self, writer: FrameWriter, labels: CutLabels) -> None:
         self.writer, self.labels = writer, labels
-
-    @property
-    def frames(self) -> int:
-        return self.writer.frames
+        self.frames = 0
 
     @property
     def path(self) -> Path | None:
@@ -632,6 +629,7 @@ class MarkedWriter:
 
     def write(self, frame: np.ndarray) -> None:
         self.writer.write(self.labels.mark(frame.copy(), 0))
+        self.frames += 1
 
     def __enter__(self) -> MarkedWriter:
         return self
