@@ -43,7 +43,8 @@ def test_the_cli_styles_with_text_objects_never_with_markup() -> None:
 
     import soundstage.cli as cli
 
-    assert not cli.out._markup and not cli.err._markup and not cli.out._emoji
+    for console in (cli.out, cli.err):
+        assert console.render_str(HOSTILE + " :smile:").plain == HOSTILE + " :smile:"
     source = Path(cli.__file__).read_text(encoding="utf-8")
     assert not re.findall(r"\[/[a-z ]*\]|\bescape\(|markup=True", source)
 
