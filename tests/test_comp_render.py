@@ -147,11 +147,13 @@ def test_garbage_and_core_shapes(tmp_path: Path) -> None:
 
 
 def test_grade_and_grain_change_the_picture(tmp_path: Path) -> None:
-    plain = make_project(tmp_path / "plain", settings_extra='[comp]\ngrain = "none"\n')
+    unlabelled = '[labels]\npolicy = "none"\n'      # the AI label is drawn over the grade, never graded
+    plain = make_project(tmp_path / "plain", settings_extra='[comp]\ngrain = "none"\n' + unlabelled)
     rows = [f"{1 - r} {1 - g} {1 - b}" for b in (0, 1) for g in (0, 1) for r in (0, 1)]
     (tmp_path / "graded").mkdir()
     (tmp_path / "graded" / "invert.cube").write_text("LUT_3D_SIZE 2\n" + "\n".join(rows) + "\n")
-    graded = make_project(tmp_path / "graded", settings_extra='[comp]\ngrain = "none"\nlut = "invert.cube"\n')
+    graded = make_project(tmp_path / "graded",
+                          settings_extra='[comp]\ngrain = "none"\nlut = "invert.cube"\n' + unlabelled)
     assert not render_project(plain).failed and not render_project(graded).failed
     assert np.abs((255 - first_frame(plain)) - first_frame(graded)).mean() < 6, "the LUT inverts the whole comp"
 
@@ -183,7 +185,8 @@ def test_finishing_masters_are_written_and_cached(tmp_path: Path) -> None:
     assert len(review) == len(prores) == len(pngs) == FPS
     assert (prores[0][..., 3] == 255).all()
     assert np.abs(prores[3][..., :3].astype(int) - pngs[3][..., :3].astype(int)).mean() < 2
-    assert np.abs(review[3].astype(int) - pngs[3][..., :3].astype(int)).mean() < 4
+    below_label = slice(H // 4, H)            # the review movie alone carries the AI label, top right
+    assert np.abs(review[3][below_label].astype(int) - pngs[3][below_label, :, :3].astype(int)).mean() < 4
     again = render_project(project)
     assert {s.step: s.status for s in again.steps}["shot 1-1"] == "cached"
     (project.out_dir / "masters" / "1-1.mov").unlink()

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-import pytest
 
 from soundstage.media import VideoWriter, probe
 from test_cli import soundstage

@@ -76,13 +76,16 @@ def mark_box(project: Project) -> tuple[slice, slice]:
 
 @pytest.fixture(scope="module")
 def cuts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Project, np.ndarray]]:
-    """The tiny film's cut under each policy: the project (as last configured) and the decoded frames."""
+    """The tiny film's cut under each policy: the project (as last configured) and the decoded frames; and
+    its shot 1-1 (``"realistic 1-1"``). No watermark: its payload follows each render's key, so it would
+    change pixels everywhere between policies, and only the labels' pixels are compared here."""
     project = make_tiny(tmp_path_factory.mktemp("labels"))
     made = {}
     for policy in ("none", "artistic", "realistic"):
-        project = configure(project, labels=f'policy = "{policy}"')
+        project = configure(project, labels=f'policy = "{policy}"', provenance="watermark = false")
         render(project)
         made[policy] = (project, frames(project.out_dir / "cut.mp4"))
+        made[f"{policy} 1-1"] = (project, frames(project.out_dir / "shots" / "1-1.mp4"))
     return made
 
 
@@ -101,7 +104,7 @@ def test_realistic_marks_every_generated_frame_in_its_corner(cuts: dict[str, tup
 def test_policy_none_draws_nothing(cuts: dict[str, tuple[Project, np.ndarray]]) -> None:
     project, clean = cuts["none"]
     assert len(clean) == SHOT_FRAMES            # no closing card
-    shot = frames(project.out_dir / "shots" / "1-1.mp4")
+    _, shot = cuts["none 1-1"]
     rows, cols = mark_box(project)
     assert np.abs(clean[: len(shot), rows, cols] - shot[:, rows, cols]).mean() < 2.0   # no mark either
 
@@ -185,7 +188,6 @@ def test_a_text_with_hangul_is_set_in_a_face_with_hangul() -> None:
     assert face.hangul
     # Distinct glyphs, not one missing-glyph box for every syllable.
     assert not np.array_equal(text_patch("크리처", face, 24), text_patch("크리저", face, 24))
-    assert not face_for("CREATURE · placeholder").hangul
 
 
 def test_a_font_outside_the_project_or_not_a_font_is_refused(tmp_path: Path) -> None:
@@ -254,3 +256,86 @@ def test_burn_in_timecodes_count_as_the_timeline_does(tmp_path: Path) -> None:
     bad = configure(project, review="burn_in = true", edit='start_timecode = "01:00:00:12"')
     with pytest.raises(ProjectError, match="start_timecode"):
         BurnIn.prepare(bad, CutLabels.prepare(bad, [ShotCredits("1-1", 12)]))
+
+
+HANGUL_FONT = any(Path(p).is_file() for p in HANGUL_FONTS)
+needs_hangul = pytest.mark.skipif(not HANGUL_FONT, reason="no Hangul font installed (apt-get install fonts-nanum)")
+NO_FONT_HAS = "\U00012000"       # CUNEIFORM SIGN A: a letter (a set name keeps it), in no font of a stock system
+
+
+def set_credits(name: str, role: str = "set") -> list[ShotCredits]:
+    return [ShotCredits("1-1", 12, (Layer(role, name, "v001", PROCEDURAL),), "plates/actor.mp4", generated=True)]
+
+
+@needs_hangul
+def test_hangul_on_an_english_card_is_drawn_in_a_font_that_has_it(tmp_path: Path) -> None:
+    """``soundstage new`` makes English labels; the set names on the card are the screenplay's, in Korean."""
+    project = make_tiny(tmp_path / "film")
+    hanok, okhan = (CutLabels.prepare(project, set_credits(name)) for name in ("한옥-night", "옥한-night"))
+    assert hanok.language == "en" and not hanok.warnings
+    assert "sets: 한옥-night (shot\u00a01-1)" in [line for _, line in hanok.card_lines()]
+    # Boxes (tofu) look alike whatever the syllable: the two names would draw the same card.
+    assert np.abs(hanok.card_frame.astype(np.int16) - okhan.card_frame).mean() > 0.05
+    shapes = {text_patch(syllable, hanok.face, 24).tobytes() for syllable in "한옥마을"}
+    assert len(shapes) == 4                                # four syllables, four shapes
+    latin = {text_patch(letter, hanok.face, 24).tobytes() for letter in "AIge"}
+    assert len(latin) == 4
+
+
+@needs_hangul
+def test_burn_ins_draw_hangul_take_names_under_english_labels(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    burns = [BurnIn.prepare(project, CutLabels.prepare(project, set_credits(name, "element")))
+             for name in ("도깨비불", "불도깨비")]        # the burn-in names each element's take
+    patches = [burn._shot_patches[0] for burn in burns]
+    assert not np.array_equal(patches[0].over, patches[1].over)
+    assert not burns[0].warnings
+
+
+def test_a_character_no_font_has_is_a_warning(tmp_path: Path) -> None:
+    project = make_tiny(tmp_path / "film")
+    labels = CutLabels.prepare(project, set_credits(f"hanok{NO_FONT_HAS}\ue000"))
+    said = " ".join(labels.warnings)
+    assert "U+12000" in said and "U+E000" in said and "no installed font" in said
+    assert not CutLabels.prepare(project, set_credits("hanok")).warnings
+    burn = BurnIn.prepare(project, CutLabels.prepare(project, set_credits(f"fire{NO_FONT_HAS}", "element")))
+    assert "U+12000" in " ".join(burn.warnings) and "burn-ins" in " ".join(burn.warnings)
+
+
+def test_render_json_warns_of_a_set_name_no_font_can_draw(tmp_path: Path) -> None:
+    import json
+
+    project = make_tiny(tmp_path / "film")
+    script = project.root / "tiny.fountain"
+    script.write_text(script.read_text().replace("HANOK ROOFTOPS", f"HANOK{NO_FONT_HAS} 한옥"))
+    result = CliRunner().invoke(app, ["render", str(project.root), "--json"])
+    assert result.exit_code == 0, result.output
+    warnings = json.loads(result.stdout)["warnings"]
+    assert any("U+12000" in warning for warning in warnings), warnings
+    assert not any("U+D55C" in warning for warning in warnings) or not HANGUL_FONT     # 한 is drawn
+
+
+def test_shot_files_carry_the_mark_under_realistic_and_masters_stay_clean(tmp_path: Path) -> None:
+    """The EDL, OTIO and XML link out/shots/*.mp4: an editor who rebuilds the cut from them keeps the label.
+    The finishing masters ([render] deliver) stay clean, as finishing needs them."""
+    from soundstage.media import read_image
+
+    no_watermark = "watermark = false"          # its payload follows the render's key: it would differ everywhere
+    project = configure(make_tiny(tmp_path / "film"), render='deliver = ["png"]', provenance=no_watermark)
+    render(project)
+    labelled = frames(project.out_dir / "shots" / "1-1.mp4")
+    cut = frames(project.out_dir / "cut.mp4")
+    master = read_image(project.out_dir / "masters" / "1-1_png" / "1-1.0001.png")[..., :3].astype(np.int16)
+    clean_project = configure(project, render='deliver = ["png"]', labels='policy = "none"', provenance=no_watermark)
+    render(clean_project)
+    clean = frames(project.out_dir / "shots" / "1-1.mp4")
+    rows, cols = mark_box(project)
+    corner = np.abs(labelled[:, rows, cols] - clean[:, rows, cols]).mean(axis=(1, 2, 3))
+    assert (corner > 8).all(), corner                    # the mark on every frame of the shot file
+    rest = np.abs(labelled - clean)
+    rest[:, rows, cols] = 0
+    assert rest.mean() < 1.0
+    clean_master = read_image(project.out_dir / "masters" / "1-1_png" / "1-1.0001.png")[..., :3].astype(np.int16)
+    assert np.abs(master - clean_master)[rows, cols].mean() < 1.0      # no mark on the master
+    # The cut shows the shot's mark as it is, not blended a second time over it.
+    assert np.abs(cut[: len(labelled), rows, cols] - labelled[:, rows, cols]).mean() < 2.0

@@ -13,20 +13,23 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from soundstage import __version__
 from soundstage.atomic import write_text
-from soundstage.errors import MediaError, PreflightError, ProjectError, SoundstageError
+from soundstage.errors import MediaError, PreflightError, ProjectError, SoundstageError, install_hint
 from soundstage.project import Project
 from soundstage.script.breakdown import Breakdown, break_down
 
 app = typer.Typer(help="soundstage: from screenplay to finished, labelled cut.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-out = Console(soft_wrap=True)      # one message, one line: scripts grep them
-err = Console(stderr=True, soft_wrap=True)
+# One message, one line: scripts grep them. Markup is off: every string printed, table cells included, is shown
+# as written, so a heading, prompt or path with brackets in it can never be taken for styling (or crash Rich).
+# Soundstage's own colours are given as styles, never as markup: Text.assemble(("warning:", "yellow"), " ", ...).
+out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,12 +42,11 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except PreflightError as exc:    # every problem on its own line, then what it means
-            for problem in exc.problems:
-                err.print(f"[bold red]error:[/] {escape(str(problem))}", markup=True, highlight=False)
-            err.print(f"[bold red]error:[/] {escape(exc.summary())}", markup=True, highlight=False)
+            for line in [*map(str, exc.problems), exc.summary()]:
+                err.print(Text.assemble(("error:", "bold red"), f" {line}"))
             raise typer.Exit(2) from None
         except SoundstageError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+            err.print(Text.assemble(("error:", "bold red"), f" {exc}"))
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted: finished work is kept; run the same command again to resume")
@@ -77,7 +79,8 @@ def new(folder: Annotated[Path, typer.Argument(help="The project folder to creat
         write_text(folder / target, text)
     for sub in ("plates", "refs"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
-    out.print(f"Created [bold]{folder}[/]: edit screenplay.fountain, then run [bold]soundstage render {folder}[/]")
+    out.print(Text.assemble("Created ", (str(folder), "bold"), ": edit screenplay.fountain, then run ",
+                            (f"soundstage render {folder}", "bold")))
 
 
 @app.command()
@@ -105,18 +108,19 @@ def _print_breakdown(result: Breakdown) -> None:
         heading = " ".join(filter(None, (scene.int_ext, scene.location, "-", scene.time_original or "")))
         scenes.add_row(scene.id, heading, str(scene.line), str(scene.eighths),
                        ", ".join(scene.characters + [f"({n})" for n in scene.non_speaking]),
-                       ", ".join(f"{e.name} [dim]{e.category}[/]" for e in scene.elements))
+                       Text(", ").join(Text.assemble(f"{e.name} ", (e.category, "dim")) for e in scene.elements))
     out.print(scenes)
     shots = Table(title=_count(result.shots, "shot"), title_justify="left")
     for column in ("shot", "plate", "sec", "camera", "prompt"):
         shots.add_column(column, overflow="fold")
     for shot in result.shots:
-        shots.add_row(shot.id, shot.plate or "[dim]none[/]", f"{shot.duration:g}", shot.camera.move, shot.prompt)
+        shots.add_row(shot.id, shot.plate or Text("none", "dim"), f"{shot.duration:g}", shot.camera.move, shot.prompt)
     out.print(shots)
     for scene_id in result.omitted:
-        out.print(f"[yellow]OMITTED[/] scene {scene_id}: gone from the screenplay; its number stays reserved")
+        out.print(Text.assemble(("OMITTED", "yellow"), f" scene {scene_id}: gone from the screenplay; its number stays "
+                                 "reserved"))
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/] {escape(warning)}")
+        out.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
 
 
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", min=1, max=256,
@@ -174,9 +178,9 @@ def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool
     else:
         for step in report.steps:
             if step.status in ("failed", "skipped"):
-                err.print(f"[red]{step.status}[/] {step.step}: {escape(step.reason)}", highlight=False)
+                err.print(Text.assemble((step.status, "red"), f" {step.step}: {step.reason}"))
         for warning in report.warnings:
-            err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+            err.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
         made = project.out_dir / "cut.mp4" if shots is None else project.out_dir / "shots" / f"{shots[-1]}.mp4"
         shown = made.relative_to(Path.cwd()) if made.is_relative_to(Path.cwd()) else made
         out.print(f"built {report.count('built')}, cached {report.count('cached')}, failed {len(report.failed)}, "
@@ -309,25 +313,24 @@ def plan(
         table.add_column(column, overflow="fold")
     for p in planned:
         if p.estimate is None:
-            table.add_row(p.order.slot, " ".join(p.order.shots), p.order.engine, "", "", f"[red]{p.error}[/]")
+            table.add_row(p.order.slot, " ".join(p.order.shots), p.order.engine, "", "", Text(p.error, "red"))
             continue
         quote, cached = p.estimate.quote, p.estimate.cached
         table.add_row(p.order.slot, " ".join(p.order.shots), quote.model,
                       f"{quote.quantity:g} {quote.unit}", "—" if cached else budget.show(p.estimate.price.usd),
-                      "[dim]in store[/]" if cached else "new")
+                      Text("in store", "dim") if cached else "new")
     out.print(table)
     left = budget.limit - budget.to_currency(spent)
     line = (f"would spend {budget.show(new_usd)}; spent so far {budget.show(spent)}; "
             f"budget {budget.show(budget.limit, converted=True)}, {budget.show(left, converted=True)} left")
     over = budget.to_currency(spent + new_usd) > budget.limit + 1e-9
-    out.print(f"[red]{line}: over budget; the takes that would cross it will be refused[/]" if over else line,
-              highlight=False)
+    out.print(Text(f"{line}: over budget; the takes that would cross it will be refused", "red") if over else line)
     for p in planned:
         if p.estimate:
             priced = p.estimate.price.line
             if priced.usd and not p.estimate.cached:
-                out.print(f"[dim]{priced.engine} {priced.model} per {priced.unit}: {priced.usd:g} USD "
-                          f"({priced.date}, {priced.source})[/]", highlight=False)
+                out.print(Text(f"{priced.engine} {priced.model} per {priced.unit}: {priced.usd:g} USD "
+                               f"({priced.date}, {priced.source})", "dim"))
 
 
 @app.command()
@@ -348,8 +351,9 @@ def generate(
     breakdown = breakdown_project(project)
     orders = generation.orders(breakdown, shot or None)
     check(project, [s for s in breakdown.shots if not shot or s.id in shot], generation, orders)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=err, transient=True, disable=as_json or not err.is_terminal) as bars:
+    with Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err, transient=True,
+                  disable=as_json or not err.is_terminal) as bars:
         task = bars.add_task("generating", total=len(orders))
 
         def progress(order: Any, index: int, total: int) -> None:
@@ -368,11 +372,10 @@ def generate(
     else:
         for o in outcomes:
             if o.error:
-                err.print(f"[red]failed[/] {o.order.slot}: {escape(o.error)}", highlight=False)
+                err.print(Text.assemble(("failed", "red"), f" {o.order.slot}: {o.error}"))
             elif o.take:
-                status = "made" if o.made else "[dim]in store[/]"
-                out.print(f"{status} {o.order.slot} {o.take.label} ({o.take.engine} · {o.take.model})",
-                          highlight=False)
+                status = Text("made") if o.made else Text("in store", "dim")
+                out.print(Text.assemble(status, f" {o.order.slot} {o.take.label} ({o.take.engine} · {o.take.model})"))
         made = [o for o in outcomes if o.made and o.take]
         spent = sum(o.take.cost_usd for o in made if o.take)
         out.print(f"made {len(made)}, in store {sum(1 for o in outcomes if o.take and not o.made)}, "
@@ -416,12 +419,13 @@ def takes(
     for column in ("slot", "take", "model", "seed", "cost", "made", "", "file"):
         table.add_column(column, overflow="fold")
     for row in rows:
-        mark = ("[green]approved[/]" if row["approved"] else "") + (" [bold]▶ used[/]" if row["used"] else "")
+        mark = Text(" ").join([*([Text("approved", "green")] if row["approved"] else []),
+                               *([Text("▶ used", "bold")] if row["used"] else [])])
         table.add_row(row["slot"], row["take"], row["model"], str(row["seed"]), budget.show(row["cost_usd"]),
-                      row["made"][:16].replace("T", " "), mark.strip(), row["file"])
+                      row["made"][:16].replace("T", " "), mark, row["file"])
     out.print(table)
     if not rows:
-        out.print(f"no takes yet: run [bold]soundstage generate {project_dir} --shot {shot}[/]")
+        out.print(Text.assemble("no takes yet: run ", (f"soundstage generate {project_dir} --shot {shot}", "bold")))
 
 
 @app.command()
@@ -478,7 +482,7 @@ def notes(
     for row in rows:
         where = row["subject"] + (f" {row['take']}" if row["take"] else "")
         who = f" ({row['by']})" if row["by"] else ""
-        out.print(f"{row['at'][:16].replace('T', ' ')}  {escape(where)}{escape(who)}: {escape(row['note'])}",
+        out.print(f"{row['at'][:16].replace('T', ' ')}  {where}{who}: {row['note']}",
                   highlight=False)
     if not rows:
         out.print("no notes")
@@ -511,8 +515,7 @@ def jobs(
     colour = {"finished": "green", "failed": "red", "killed": "red", "interrupted": "yellow"}
     for row in rows:
         table.add_row(str(row["job"]), row["started"][5:16].replace("T", " "),
-                      escape(f"{row['command']} ({row['executor']})"),
-                      f"[{colour.get(row['status'], 'white')}]{row['status']}[/]",
+                      f"{row['command']} ({row['executor']})", Text(row["status"], colour.get(row["status"], "white")),
                       f"{row['built']}/{row['cached']}/{row['failed']}", project.settings.budget.show(row["cost_usd"]),
                       _duration(row["seconds"]))
     out.print(table)
@@ -611,7 +614,7 @@ def keys_show(
             ("trust anchor", str(card.root) if card.root else "none given"),
             ("timestamps", card.tsa_url or "none (offline)")]
     for label, value in rows:
-        out.print(f"{label:>12}: {escape(value)}", highlight=False, emoji=False)   # emoji: a fingerprint has :AB:
+        out.print(f"{label:>12}: {value}")
 
 
 @app.command()
@@ -658,33 +661,32 @@ def _trace(file: Path, project_folder: Path | None, as_json: bool) -> None:
         sys.stdout.write(json.dumps({"path": str(file), "found": [t.to_dict() for t in traces]}, indent=2,
                                     ensure_ascii=False) + "\n")
     elif not traces:
-        out.print(f"{escape(str(file))}: no watermark of this project's found", highlight=False)
+        out.print(f"{file}: no watermark of this project's found", highlight=False)
     for trace in [] if as_json else traces:
         span = f"frames {trace.first}–{trace.last}" if trace.last > trace.first else f"frame {trace.first}"
         if trace.shot is None:
-            out.print(f"{escape(str(file))}: {span}: mark {trace.payload.hex()} (confidence {trace.confidence:.1f}) "
+            out.print(f"{file}: {span}: mark {trace.payload.hex()} (confidence {trace.confidence:.1f}) "
                       "is this project's key but no render of it is on record", highlight=False)
             continue
-        out.print(f"{escape(str(file))}: {span}: shot {trace.shot.shot}, rendered {trace.shot.rendered_at} "
+        out.print(f"{file}: {span}: shot {trace.shot.shot}, rendered {trace.shot.rendered_at} "
                   f"(mark {trace.payload.hex()}, confidence {trace.confidence:.1f})", highlight=False)
         for layer in trace.shot.layers:
-            out.print(escape(f"  {layer.slot} take {layer.version} (id {layer.take_id}): {layer.engine} "
-                             f"{layer.model} {layer.engine_version}, {layer.source_type}, {layer.share:.0%} of the "
-                             "frame"), highlight=False)
+            out.print(f"  {layer.slot} take {layer.version} (id {layer.take_id}): {layer.engine} {layer.model} "
+                      f"{layer.engine_version}, {layer.source_type}, {layer.share:.0%} of the frame")
     if not traces or all(trace.shot is None for trace in traces):
         raise typer.Exit(1)
 
 
 def _print_verdict(verdict: Any, trusted_with: Path | None) -> None:
     if verdict.state == "none":
-        out.print(f"{escape(str(verdict.path))}: no C2PA manifest (re-encoded? try --watermark)", highlight=False)
+        out.print(f"{verdict.path}: no C2PA manifest (re-encoded? try --watermark)", highlight=False)
         return
     colour = {"Trusted": "green", "Valid": "yellow"}.get(verdict.state, "red")
-    said = f"[{colour}]{verdict.state}[/]" + (" [red]tampered[/]" if verdict.tampered else "")
-    said += f", signed by {escape(verdict.signer)}" if verdict.signer else ""
+    said = Text.assemble((verdict.state, colour), (" tampered", "red") if verdict.tampered else "")
+    said += f", signed by {verdict.signer}" if verdict.signer else ""
     if verdict.state == "Valid" and trusted_with is None:
         said += " (the signature holds; give --trust ROOT.pem to check the signer)"
-    out.print(f"{escape(str(verdict.path))}: {said}", highlight=False)
+    out.print(Text.assemble(f"{verdict.path}: ", said))
     for action in verdict.actions:
         out.print(f"  {_action_line(action)}", highlight=False)
     made = verdict.records.get("org.soundstage.shot") or verdict.records.get("org.soundstage.cut")
@@ -693,26 +695,26 @@ def _print_verdict(verdict: Any, trusted_with: Path | None) -> None:
                   f"{made['plate_share']:.1%} of the frame area × time", highlight=False)
     take = verdict.records.get("org.soundstage.take")
     if take:
-        out.print(escape(f"  take of {take['slot']}: {take['engine']} {take['model']} {take['engine_version']}, "
-                         f"seed {take['seed']}, {take['cost_usd']:.2f} USD, {take['seconds']:.1f} s"), highlight=False)
+        out.print(f"  take of {take['slot']}: {take['engine']} {take['model']} {take['engine_version']}, "
+                  f"seed {take['seed']}, {take['cost_usd']:.2f} USD, {take['seconds']:.1f} s")
 
     def chain(ingredients: Any, depth: int) -> None:
         for item in ingredients:
-            state = f" [{'red' if item.state == 'Invalid' else 'dim'}]{item.state or 'unsigned'}[/]"
-            out.print(f"{'  ' * depth}└ {item.relationship} {escape(item.title)}{state}", highlight=False)
+            state = (f" {item.state or 'unsigned'}", "red" if item.state == "Invalid" else "dim")
+            out.print(Text.assemble(f"{'  ' * depth}└ {item.relationship} {item.title}", state))
             for action in item.actions:
                 out.print(f"{'  ' * (depth + 1)}  {_action_line(action)}", highlight=False)
             chain(item.ingredients, depth + 1)
 
     chain(verdict.ingredients, 1)
     for error in verdict.errors:
-        out.print(f"  [red]{escape(error)}[/]", highlight=False)
+        out.print(Text(f"  {error}", "red"))
 
 
 def _action_line(action: Any) -> str:
     source = action.digital_source_type.rsplit("/", 1)[-1] if action.digital_source_type else ""
     agent = f" by {action.software_agent}" if action.software_agent else ""
-    return escape(f"{action.action} {source}".strip() + agent)
+    return f"{action.action} {source}".strip() + agent
 
 
 # ---------------------------------------------------------------------------------------------- the review app
@@ -723,7 +725,7 @@ def _review_needed() -> None:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:
-        raise ProjectError(f"the review app needs {exc.name}", hint="pip install 'soundstage[review]'") from None
+        raise ProjectError(f"the review app needs {exc.name}", hint=install_hint("review")) from None
 
 
 @app.command()
@@ -745,12 +747,12 @@ def serve(
     project = Project.load(project_dir)
     review = make_app(project, max_upload_mb=max_upload_mb, secure_cookies=secure_cookies)
     if not any(True for _ in review.state.crew.members()):
-        err.print(f"[yellow]warning:[/] nobody can sign in yet: soundstage user add {project_dir} NAME --role director",
-                  highlight=False)
+        err.print(Text.assemble(("warning:", "yellow"), f" nobody can sign in yet: soundstage user add {project_dir} "
+                                "NAME --role director"))
     if host not in ("127.0.0.1", "localhost", "::1") and not secure_cookies:
-        err.print("[yellow]warning:[/] passwords and cookies cross the network in the clear: serve it behind HTTPS "
-                  "and pass --secure-cookies", highlight=False)
-    out.print(f"reviewing {escape(project.settings.title)} at http://{host}:{port}/", highlight=False)
+        err.print(Text.assemble(("warning:", "yellow"), " passwords and cookies cross the network in the clear: "
+                                "serve it behind HTTPS and pass --secure-cookies"))
+    out.print(f"reviewing {project.settings.title} at http://{host}:{port}/", highlight=False)
     uvicorn.run(review, host=host, port=port, log_level="warning")
 
 
@@ -776,7 +778,7 @@ def user_add(
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     Crew(open_database(project.database)).add(name, role, password)
-    out.print(f"added {escape(name)} ({role})", highlight=False)
+    out.print(f"added {name} ({role})", highlight=False)
 
 
 @user_app.command("list")
@@ -789,7 +791,7 @@ def user_list(project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", hel
 
     members = Crew(open_database(Project.load(project_dir).database)).members()
     for member in members:
-        out.print(f"{escape(member.name)}  {member.role}", highlight=False)
+        out.print(f"{member.name}  {member.role}", highlight=False)
     if not members:
         out.print("nobody yet")
 
@@ -806,7 +808,7 @@ def user_remove(
     from soundstage.review.auth import Crew
 
     Crew(open_database(Project.load(project_dir).database)).remove(name)
-    out.print(f"removed {escape(name)}", highlight=False)
+    out.print(f"removed {name}", highlight=False)
 
 
 def _subject(name: str) -> str:

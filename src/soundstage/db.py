@@ -26,7 +26,7 @@ from sqlalchemy import JSON, Engine, Float, ForeignKey, Integer, String, UniqueC
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from soundstage.errors import ProjectError
+from soundstage.errors import ProjectError, install_hint
 from soundstage.project import DB_FILE
 
 # The newest migration in soundstage/migrations/versions; a database already there is opened without Alembic.
@@ -242,8 +242,8 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
             engine = create_engine(url_or_path, pool_pre_ping=True)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
             raise ProjectError(f"cannot use database URL {_hidden(url_or_path)}: {exc}",
-                               hint="a URL like postgresql+psycopg://user@host/film (pip install "
-                                    "'soundstage[postgres]')") from None
+                               hint=f"a URL like postgresql+psycopg://user@host/film "
+                                    f"({install_hint('postgres')})") from None
     try:
         _migrate(engine)
     except SQLAlchemyError as exc:

@@ -7,8 +7,15 @@ library callers can catch either.
 
 from __future__ import annotations
 
+import json
+import os
+import shlex
+import sys
 from collections.abc import Sequence
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 
 class SoundstageError(Exception):
@@ -100,3 +107,34 @@ class EngineReplyError(EngineError):
 
 class BudgetError(SoundstageError):
     """A request would cross the project's budget, so it was not sent."""
+
+
+def install_hint(extra: str | None, *packages: str, distribution: metadata.Distribution | None = None) -> str:
+    """The command that installs an optional extra (and ``packages``) where this soundstage is installed.
+
+    From a clone (pip's ``direct_url.json`` says editable, as ``make demo`` and ``make test`` install it) that is
+    this environment's pip on the clone's folder, ``.venv/bin/pip install -e '.[review]'``; a command naming
+    the published package would fetch a second soundstage instead. Otherwise ``pip install 'soundstage[review]'``.
+    """
+    try:
+        found = distribution or metadata.distribution("soundstage")
+        origin = json.loads(found.read_text("direct_url.json") or "{}")
+    except (metadata.PackageNotFoundError, ValueError):
+        origin = {}
+    clone = None
+    if isinstance(origin, dict) and (origin.get("dir_info") or {}).get("editable"):
+        url = urlparse(str(origin.get("url", "")))
+        clone = Path(url2pathname(url.path)) if url.scheme == "file" else None
+    if clone is None:
+        words = ["pip", "install", *([f"soundstage[{extra}]"] if extra else []), *packages]
+    else:
+        pip = Path(sys.executable).parent / ("pip.exe" if os.name == "nt" else "pip")
+        run = [_as_here(pip)] if pip.is_file() else [_as_here(Path(sys.executable)), "-m", "pip"]
+        words = [*run, "install", *(["-e", f"{_as_here(clone)}[{extra}]"] if extra else []), *packages]
+    return shlex.join(words)
+
+
+def _as_here(path: Path) -> str:
+    """A path as the user types it from the current folder: relative inside it, absolute outside."""
+    cwd = Path.cwd()
+    return os.path.relpath(path, cwd) if path.is_absolute() and path.is_relative_to(cwd) else str(path)

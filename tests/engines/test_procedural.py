@@ -377,6 +377,7 @@ def test_placeholder_label_speaks_the_engines_language(tmp_path: Path) -> None:
 
 def test_placeholder_label_is_english_where_no_font_can_set_korean(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(labels, "_system_hangul_font", lambda: None)     # a machine without fonts-nanum
+    monkeypatch.setattr(labels, "_installed_font_with", lambda char: None)   # … nor any other Hangul font
     assert placeholder_label("creature", "ko") == "CREATURE · placeholder"
 
 

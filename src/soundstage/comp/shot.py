@@ -85,6 +85,7 @@ class ShotComp:
     seed: int = 0
     plate_fit: ConformMode | None = None             # how a plate of another size is conformed; None: refused
     mark: tuple[bytes, int] | None = None            # (payload, key): watermark the generated pixels
+    unkeyed: bool = False                            # a plate with no screen, used as it is over everything
 
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
@@ -108,6 +109,7 @@ class ShotComp:
         except MediaError as exc:
             if warn is not None:
                 warn(f"{exc.message}; the plate is used as it is, unkeyed")
+            comp.unkeyed = True
             return comp
         # how the plate stores colour holds for the whole shot: read once, so the key cannot flip between frames
         options.setdefault("chroma", measure_chroma(first_plate))
@@ -203,6 +205,14 @@ class ShotComp:
             raise MediaError(f"plate is {picture.shape[1]}×{picture.shape[0]} but the shot is {self.width}×"
                              f"{self.height}", hint="conform it, or set how (fit or fill)")
         return conform_size(picture, self.width, self.height, self.plate_fit)
+
+    def may_show(self) -> dict[str, float]:
+        """Before any frame is comped: 1 for each layer (named as ``layers``) that can show, 0 for one that cannot.
+
+        A plate used as it is covers the set and every element behind it; the rest is for the frames to say.
+        """
+        hidden = 0.0 if self.unkeyed else 1.0
+        return {"background": hidden, **{e.name: 1.0 if e.front else hidden for e in self.elements}, "plate": 1.0}
 
     @property
     def layers(self) -> tuple[str, ...]:

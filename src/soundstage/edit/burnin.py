@@ -7,17 +7,18 @@ on the review copy name the shot, the takes and the timecode, which is what the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
 from opentimelineio.opentime import RationalTime
 
-from soundstage.edit.labels import CutLabels, Patch, ShotCredits, Typeface, text_patch
+from soundstage.edit.labels import CutLabels, Patch, ShotCredits, Typeface, missing_glyphs, text_patch
 from soundstage.edit.timeline import start_time, timecode
 from soundstage.project import Project
 
 REVIEW_FILE = "cut_review.mp4"
+CARD_TEXT = "end card"
 
 
 def with_burn_in(project: Project) -> Project:
@@ -38,13 +39,16 @@ class BurnIn:
     start: RationalTime         # the cut's first frame, [edit] start_timecode
     face: Typeface
     top: bool                   # drawn at the top (where the AI mark sits at the bottom)
+    warnings: list[str] = field(default_factory=list)     # characters no installed font has
 
     @classmethod
     def prepare(cls, project: Project, labels: CutLabels) -> BurnIn:
         settings = project.settings
         width, height = settings.resolution
-        return cls(labels.credits, width, height, settings.fps, start_time(project), labels.face,
-                   top=labels.marks and settings.labels.corner.startswith("bottom"))
+        face, lost = labels.face.covering([*(_shot_text(shot) for shot in labels.credits), CARD_TEXT])
+        return cls(labels.credits, width, height, settings.fps, start_time(project), face,
+                   top=labels.marks and settings.labels.corner.startswith("bottom"),
+                   warnings=missing_glyphs("review burn-ins", lost))
 
     @property
     def key(self) -> dict[str, object]:
@@ -67,13 +71,13 @@ class BurnIn:
     def _shot_patches(self) -> list[Patch]:
         patches = []
         for shot in self.credits:
-            patches.append(self._place(text_patch(f"{shot.shot}  |  {shot.takes}", self.face, self._size,
+            patches.append(self._place(text_patch(_shot_text(shot), self.face, self._size,
                                                   box=(0, 0, 0, 170)), left=True))
         return patches
 
     @cached_property
     def _credits_patch(self) -> Patch:
-        return self._place(text_patch("end card", self.face, self._size, box=(0, 0, 0, 170)), left=True)
+        return self._place(text_patch(CARD_TEXT, self.face, self._size, box=(0, 0, 0, 170)), left=True)
 
     def _place(self, rgba: np.ndarray, *, left: bool) -> Patch:
         h, w = rgba.shape[:2]
@@ -91,3 +95,7 @@ class BurnIn:
         self._place(text_patch(f"{self.timecode(index)}  #{index:06d}", self.face, self._size, box=(0, 0, 0, 170)),
                     left=False).blend(frame)
         return frame
+
+
+def _shot_text(shot: ShotCredits) -> str:
+    return f"{shot.shot}  |  {shot.takes}"

@@ -18,7 +18,7 @@ def assemble_cut(shots: Sequence[Path], out: Path | None, *, width: int, height:
 
     Re-encoded rather than stream-copied: shots rendered by different versions or settings need not share
     codec parameters, and a clean single-GOP-structure file is what review players expect. With ``labels``
-    each generated shot gets its corner mark and the closing card follows the last shot. With ``review``
+    the closing card follows the last shot (the corner marks are in the shot movies already). With ``review``
     the same frames, burnt in, also go to the review copy, in the same pass, so the shots are decoded once;
     ``out`` None writes the review copy alone (the cut is already current).
     """
@@ -42,7 +42,7 @@ def assemble_cut(shots: Sequence[Path], out: Path | None, *, width: int, height:
 
         for index, shot in enumerate(shots):
             for frame in read_frames(shot, prefetch=4):
-                put(labels.mark(frame, index) if labels else frame, index)
+                put(frame, index)
         if labels and labels.card_frames:
             card = labels.card_frame
             for _ in range(labels.card_frames):

@@ -11,19 +11,23 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property
 from pathlib import Path
+from types import TracebackType
 from typing import Literal
 
 import numpy as np
+from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 
 from soundstage.db import TakeRecord
 from soundstage.errors import ProjectError
+from soundstage.media import FrameWriter
 from soundstage.project import LabelSettings, Project
-from soundstage.provenance.record import AI_SOURCE, ShotRecord, read_shot_record
+from soundstage.provenance.record import AI_SOURCE, LayerRecord, ShotRecord, read_shot_record
 from soundstage.script.breakdown import Shot
 
 Language = Literal["en", "ko"]
@@ -148,13 +152,18 @@ def credits_from_takes(shot: str, frames: int, takes: Sequence[TakeRecord], plat
                        ai=any(layer.tool.ai for layer in layers))
 
 
+def credits_from_layers(shot: str, frames: int, layers: Sequence[LayerRecord], plate: str | None) -> ShotCredits:
+    """A shot's credits from the takes its comp is made of, before the comp is measured: every layer showing."""
+    made = tuple(Layer(layer.role, layer.name, layer.version,
+                       Tool(layer.engine, layer.model, layer.engine_version, layer.source_type)) for layer in layers)
+    return ShotCredits(shot, frames, made, plate, generated=bool(made), ai=any(layer.tool.ai for layer in made))
+
+
 def credits_from_record(record: ShotRecord) -> ShotCredits:
     """A shot's credits from its shot record: generated and AI as measured from the comp's mattes."""
-    layers = tuple(Layer(layer.role, layer.name, layer.version,
-                         Tool(layer.engine, layer.model, layer.engine_version, layer.source_type))
-                   for layer in record.layers if layer.share > 0)
-    return ShotCredits(record.shot, record.frames, layers, record.plate,
-                       generated=record.generated_share > 0 and bool(layers), ai=record.ai_share > 0)
+    made = credits_from_layers(record.shot, record.frames, [layer for layer in record.layers if layer.share > 0],
+                               record.plate)
+    return replace(made, generated=record.generated_share > 0 and bool(made.layers), ai=record.ai_share > 0)
 
 
 def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[TakeRecord], str]]) -> list[ShotCredits]:
@@ -177,23 +186,141 @@ def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[Take
 
 @dataclass(frozen=True)
 class Typeface:
-    """A font file (None: Pillow's own Latin face), and whether it can set Hangul."""
+    """The fonts text is set in, best first: each character is drawn in the first that has it.
 
-    path: Path | None
-    hangul: bool
+    So the text's own script chooses the font, never the labels' language: a Korean set name on an English
+    card is set in the Hangul face, the English words round it in the Latin one. ``()``: Pillow's own face.
+    """
+
+    paths: tuple[Path, ...] = ()
+
+    @property
+    def hangul(self) -> bool:
+        """Whether it can set Korean (the label's own words in Korean need it)."""
+        return self.has("가")
+
+    def has(self, char: str) -> bool:
+        return _drawable(char) or any(ord(char) in charmap for charmap in self._charmaps)
+
+    def missing(self, texts: Iterable[str]) -> list[str]:
+        """The characters of ``texts`` that none of its fonts has, in order of first use."""
+        return list(dict.fromkeys(char for text in texts for char in text if not self.has(char)))
+
+    def covering(self, texts: Iterable[str]) -> tuple[Typeface, list[str]]:
+        """This face with an installed font added for each character of ``texts`` it lacks, and the characters
+        that no installed font has (they would show as boxes)."""
+        paths, lost = list(self.paths), []
+        for char in self.missing(texts):
+            found = next((path for path in paths[len(self.paths):] if ord(char) in _charmap(str(path))), None) \
+                or _installed_font_with(char)
+            if found is None:
+                lost.append(char)
+            elif found not in paths:
+                paths.append(found)
+        return Typeface(tuple(paths)), lost
 
     @property
     def key(self) -> list[object]:
         """Enough to tell fonts apart in a ledger key without hashing megabytes of font."""
-        return [self.path.name, self.path.stat().st_size] if self.path else ["pillow-default"]
+        return [[path.name, path.stat().st_size] for path in self.paths] or ["pillow-default"]
 
-    def at(self, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-        return _font(str(self.path) if self.path else None, max(6, size))
+    def at(self, size: int) -> Lettering:
+        size = max(6, size)
+        if not self.paths:
+            return Lettering([(_font(None, size), _PILLOW_CHARS)])
+        return Lettering([(_font(str(path), size), _charmap(str(path))) for path in self.paths])
+
+    @property
+    def _charmaps(self) -> list[frozenset[int]]:
+        return [_charmap(str(path)) for path in self.paths] if self.paths else [_PILLOW_CHARS]
+
+
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+_PILLOW_CHARS = frozenset(range(0x20, 0x100))    # Pillow's own face: Latin-1, and no further that we know of
+
+
+class Lettering:
+    """A typeface at one size: text measured and drawn in runs, each run in the first font that has its characters.
+
+    Positions are of the first font's baseline, so runs in several fonts sit on one line.
+    """
+
+    def __init__(self, fonts: list[tuple[Font, frozenset[int]]]) -> None:
+        self.fonts = fonts
+
+    def runs(self, text: str) -> list[tuple[Font, str]]:
+        runs: list[tuple[Font, str]] = []
+        for char in text:
+            font = self.fonts[0][0] if not runs else runs[-1][0]
+            if not _drawable(char):
+                font = next((f for f, charmap in self.fonts if ord(char) in charmap), font)
+            if runs and runs[-1][0] is font:
+                runs[-1] = (font, runs[-1][1] + char)
+            else:
+                runs.append((font, char))
+        return runs
+
+    def getlength(self, text: str) -> float:
+        return sum(font.getlength(run) for font, run in self.runs(text))
+
+    def getbbox(self, text: str) -> tuple[float, float, float, float]:
+        """The inked box of ``text`` drawn from (0, 0) on the baseline: left, top, right, bottom."""
+        x, boxes = 0.0, []
+        for font, run in self.runs(text):
+            left, top, right, bottom = font.getbbox(run, anchor="ls")
+            boxes.append((x + left, top, x + right, bottom))
+            x += font.getlength(run)
+        if not boxes:
+            return 0, 0, 0, 0
+        return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+    def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, fill: tuple[int, ...],
+             *, centred: bool = False) -> None:
+        """Draw ``text`` with its baseline starting at ``xy``; ``centred``: centred on ``xy`` both ways."""
+        x, y = xy
+        if centred:
+            first = self.fonts[0][0]
+            ascent, descent = first.getmetrics() if isinstance(first, ImageFont.FreeTypeFont) else (0, 0)
+            x, y = x - self.getlength(text) / 2, y + (ascent - descent) / 2
+        for font, run in self.runs(text):
+            draw.text((x, y), run, font=font, fill=fill, anchor="ls")
+            x += font.getlength(run)
+
+
+def _drawable(char: str) -> bool:
+    """Spaces and format characters need no glyph: any font sets them."""
+    return unicodedata.category(char) in ("Zs", "Zl", "Zp", "Cc", "Cf")
 
 
 @cache
-def _font(path: str | None, size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+def _font(path: str | None, size: int) -> Font:
     return ImageFont.truetype(path, size) if path else ImageFont.load_default(size)
+
+
+@cache
+def _charmap(path: str) -> frozenset[int]:
+    """The characters a font file (.ttf, .otf, or a .ttc's first face) has glyphs for, from its cmap table."""
+    try:
+        with TTFont(path, fontNumber=0, lazy=True) as font:
+            return frozenset(font.getBestCmap() or ())
+    except (OSError, TTLibError, AssertionError, KeyError):   # not a font file, or a damaged one
+        return frozenset()
+
+
+@cache
+def _installed_font_with(char: str) -> Path | None:
+    """An installed font that has ``char`` (fontconfig's index, checked against the font's own cmap)."""
+    if shutil.which("fc-list"):
+        try:
+            found = subprocess.run(["fc-list", f":charset={ord(char):x}", "file"], capture_output=True, text=True,
+                                   timeout=10, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+        files = sorted(line.split(":")[0].strip() for line in found.splitlines() if line.strip())
+    else:
+        files = sorted(str(path) for path in Path("/usr/share/fonts").rglob("*") if path.suffix.lower() in
+                       (".ttf", ".otf", ".ttc"))
+    return next((Path(file) for file in files if ord(char) in _charmap(file)), None)
 
 
 @cache
@@ -213,7 +340,9 @@ def _system_hangul_font() -> str | None:
 
 
 def typeface(project: Project, settings: LabelSettings, language: Language) -> tuple[Typeface, Language, list[str]]:
-    """The face to set the labels in, the language it can set, and a warning where Korean had to fall back."""
+    """The face to set the labels in (the project's font if set, then a Latin and a Hangul one), the language
+    its words can be in, and a warning where Korean had to fall back to English."""
+    paths: list[Path] = []
     if settings.font:
         path = project.inside(settings.font, source=project.settings_path, key="labels.font")
         if not path.is_file():
@@ -223,30 +352,35 @@ def typeface(project: Project, settings: LabelSettings, language: Language) -> t
         except OSError:
             raise ProjectError(f"labels.font = {settings.font!r} is not a font Pillow can read",
                                path=project.settings_path) from None
-        return Typeface(path, hangul=language == "ko"), language, []
-    if language == "ko":
-        hangul = _system_hangul_font()
-        if hangul:
-            return Typeface(Path(hangul), hangul=True), "ko", []
-        warning = ("labels: no font with Hangul found, so the AI label is in English; install fonts-nanum "
-                   "or set [labels] font to a Korean font inside the project")
-        language, warnings = "en", [warning]
-    else:
-        warnings = []
-    return _latin_face(), language, warnings
+        paths.append(path)
+    paths += [path for path in _installed_face().paths if path not in paths]
+    face, warnings = Typeface(tuple(paths)), []
+    if language == "ko" and not face.hangul:
+        warnings.append("labels: no font with Hangul found, so the AI label is in English; install fonts-nanum "
+                        "or set [labels] font to a Korean font inside the project")
+        language = "en"
+    return face, language, warnings
 
 
-def _latin_face() -> Typeface:
-    return Typeface(next((Path(p) for p in LATIN_FONTS if Path(p).is_file()), None), hangul=False)
+def _installed_face() -> Typeface:
+    """A Latin face, then a Hangul one: whichever of them is installed."""
+    latin = next((Path(p) for p in LATIN_FONTS if Path(p).is_file()), None)
+    hangul = _system_hangul_font()
+    return Typeface(tuple(path for path in (latin, Path(hangul) if hangul else None) if path is not None))
 
 
 def face_for(text: str) -> Typeface:
-    """An installed face that can set ``text``: one with Hangul where the text has Hangul, else a Latin one."""
-    if any("\uac00" <= ch <= "\ud7a3" or "\u3130" <= ch <= "\u318f" for ch in text):
-        hangul = _system_hangul_font()
-        if hangul:
-            return Typeface(Path(hangul), hangul=True)
-    return _latin_face()
+    """An installed face that can set ``text`` (for labels drawn outside a project, such as placeholders)."""
+    return _installed_face().covering([text])[0]
+
+
+def missing_glyphs(where: str, chars: Sequence[str]) -> list[str]:
+    """The render summary's warning for characters no installed font has: where they are, and what to do."""
+    if not chars:
+        return []
+    named = ", ".join(f"{char} (U+{ord(char):04X})" for char in chars[:8]) + (" …" if len(chars) > 8 else "")
+    return [f"{where}: no installed font has {named}, so they show as boxes; install a font that has them "
+            "(e.g. fonts-noto) or set [labels] font to one inside the project"]
 
 
 # ---------------------------------------------------------------------------------------------- drawing
@@ -256,12 +390,12 @@ def text_patch(text: str, face: Typeface, height: int, *, pad: float = 0.35, opa
                colour: tuple[int, int, int] = (255, 255, 255), box: tuple[int, int, int, int] = (0, 0, 0, 150)
                ) -> np.ndarray:
     """``text`` in white on a translucent dark box, as straight RGBA: readable on any shot."""
-    font = face.at(height)
-    left, top, right, bottom = font.getbbox(text)
+    lettering = face.at(height)
+    left, top, right, bottom = (round(edge) for edge in lettering.getbbox(text))
     margin = max(2, round(height * pad))
     width, tall = right - left + 2 * margin, bottom - top + 2 * margin
     image = Image.new("RGBA", (int(width + width % 2), int(tall + tall % 2)), box)
-    ImageDraw.Draw(image).text((margin - left, margin - top), text, font=font, fill=(*colour, 255))
+    lettering.draw(ImageDraw.Draw(image), (margin - left, margin - top), text, (*colour, 255))
     rgba = np.asarray(image).copy()
     rgba[..., 3] = (rgba[..., 3].astype(np.float32) * opacity).round().astype(np.uint8)
     return rgba
@@ -307,15 +441,21 @@ class CutLabels:
     def prepare(cls, project: Project, credits: list[ShotCredits]) -> CutLabels:
         settings = project.settings
         labels = settings.labels
-        reports = getattr(settings, "reports", None)
-        language: Language = labels.language or ("ko" if getattr(reports, "language", "en") == "ko" else "en")
-        face, language, warnings = typeface(project, labels, language)
+        face, language, warnings = typeface(project, labels, _language(project))
         width, height = settings.resolution
         made = cls(project, credits, width, height, settings.fps, face, language, warnings)
+        made.face, lost = face.covering(made.texts)
+        made.warnings += missing_glyphs("labels", lost)
         if labels.policy == "none" and any(shot.ai for shot in credits):
             made.warnings.append("labels: policy none, so the cut shows no AI label; only its metadata and "
                                  "watermark disclose the generated shots")
         return made
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text the labels draw: the corner marks and the card's lines."""
+        marks = [text for text in (self.mark_text(shot) for shot in self.credits) if text]
+        return marks + ([line for _, line in self.card_lines()] if self.card else [])
 
     @property
     def settings(self) -> LabelSettings:
@@ -340,13 +480,10 @@ class CutLabels:
 
     @property
     def key(self) -> dict[str, object]:
-        """What the labels add to the cut's ledger key: exactly what they draw, and how."""
-        marks = [self.mark_text(shot) for shot in self.credits]
-        drawn = any(marks) or self.card
-        look = self.settings.model_dump(include={"corner", "opacity", "size"}) if any(marks) else None
-        return {"labels": 1, "marks": marks, "look": look, "card": self.card_lines() if self.card else None,
-                "card_frames": self.card_frames, "font": self.face.key if drawn else None,
-                "language": self.language if drawn else None}
+        """What the labels add to the cut's ledger key: exactly what the cut draws, the card (the corner marks
+        come burnt into the shot movies, under their own keys: ``shot_label_key``)."""
+        return {"labels": 2, "card": self.card_lines() if self.card else None, "card_frames": self.card_frames,
+                "font": self.face.key if self.card else None, "language": self.language if self.card else None}
 
     # -------------------------------------------------------------------------------------- the mark
 
@@ -420,12 +557,68 @@ class CutLabels:
         y = (self.height - sum(steps)) / 2
         for (style, row), step in zip(rows, steps, strict=True):
             if row:
-                draw.text((self.width / 2, y + step / 2), row, font=fonts[style], fill=colours[style], anchor="mm")
+                fonts[style].draw(draw, (self.width / 2, y + step / 2), row, colours[style], centred=True)
             y += step
         return np.asarray(image).copy()
 
 
-def _wrap(text: str, font: ImageFont.FreeTypeFont | ImageFont.ImageFont, width: float) -> list[str]:
+def _language(project: Project) -> Language:
+    """The labels' language: ``[labels] language``, else the reports'."""
+    settings = project.settings
+    reports = getattr(settings, "reports", None)
+    return settings.labels.language or ("ko" if getattr(reports, "language", "en") == "ko" else "en")
+
+
+# ---------------------------------------------------------------------------------------------- shot movies
+
+
+def shot_label_key(project: Project) -> dict[str, object] | None:
+    """What the corner mark burnt into a shot's movie depends on besides its takes (which decide AI or not);
+    None where ``[labels] policy`` draws no mark."""
+    settings = project.settings.labels
+    if settings.policy != "realistic":
+        return None
+    face, language, _ = typeface(project, settings, _language(project))
+    return {"mark": 1, "look": settings.model_dump(include={"corner", "opacity", "size"}), "language": language,
+            "font": face.key}
+
+
+class MarkedWriter:
+    """A shot movie's writer that burns the corner mark into each frame, into a copy: the same comped frame
+    also goes, clean, to the finishing masters."""
+
+    def __init__(self, writer: FrameWriter, labels: CutLabels) -> None:
+        self.writer, self.labels = writer, labels
+        self.frames = 0
+
+    @property
+    def path(self) -> Path | None:
+        return getattr(self.writer, "path", None)
+
+    def write(self, frame: np.ndarray) -> None:
+        self.writer.write(self.labels.mark(frame.copy(), 0))
+        self.frames += 1
+
+    def __enter__(self) -> MarkedWriter:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> bool | None:
+        return self.writer.__exit__(exc_type, exc, tb)
+
+
+def with_mark(writer: FrameWriter, project: Project, shot: str, layers: Sequence[LayerRecord]) -> FrameWriter:
+    """``writer`` burning in the shot's corner mark where ``[labels]`` gives it one, else ``writer`` as it is.
+    ``layers`` are the generated layers that can show in it (none: no generated pixels, no mark).
+
+    Under ``realistic`` the review movie ``out/shots/<id>.mp4`` is labelled itself, since the EDL, OTIO and XML
+    link it: an editor who rebuilds the cut from them keeps the label on every generated frame.
+    """
+    labels = CutLabels.prepare(project, [credits_from_layers(shot, 0, layers, None)])
+    return MarkedWriter(writer, labels) if labels.mark_text(labels.credits[0]) else writer
+
+
+def _wrap(text: str, font: Lettering, width: float) -> list[str]:
     """``text`` broken at spaces into rows no wider than ``width`` (a single long word stays whole)."""
     rows: list[str] = []
     for word in text.split(" "):

@@ -20,7 +20,7 @@ from soundstage.engines.base import (
     SourceType,
     Unit,
 )
-from soundstage.errors import EngineError, ProjectError
+from soundstage.errors import EngineError, ProjectError, install_hint
 
 __all__ = ["AssetKind", "AssetRequest", "Engine", "EngineOptions", "Generated", "HTTPOptions", "Quote",
            "SourceType", "Unit", "available", "load_engine"]
@@ -43,7 +43,7 @@ def load_engine(name: str, options: Mapping[str, Any] | None = None, *, root: Pa
         engine_class = found[0].load()
     except ImportError as exc:
         raise EngineError(f"engine {name!r} needs a package that is not installed ({exc.name})",
-                          hint=f"pip install 'soundstage[{name}]'") from None
+                          hint=install_hint(name)) from None
     try:
         checked = engine_class.Options.model_validate(dict(options or {}))
     except ValidationError as exc:

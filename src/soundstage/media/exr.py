@@ -21,7 +21,7 @@ from typing import Literal
 import numpy as np
 
 from soundstage.atomic import atomic_path
-from soundstage.errors import MediaError
+from soundstage.errors import MediaError, install_hint
 
 Compression = Literal["zip", "piz", "dwaa", "none"]
 
@@ -31,7 +31,7 @@ def require_openexr(path: Path) -> ModuleType:
         import OpenEXR
     except ImportError:
         raise MediaError("writing or reading EXR needs the OpenEXR package", path=path,
-                         hint="install soundstage[exr]") from None
+                         hint=install_hint("exr")) from None
     return OpenEXR
 
 

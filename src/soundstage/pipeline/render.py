@@ -292,6 +292,7 @@ class _Run:
         output = self.project.out_dir / "cut.mp4"
         # The review copy (burn-ins) is its own file with its own key: the clean cut never carries them.
         burn = BurnIn.prepare(self.project, labels) if settings.review.burn_in else None
+        self.report.warnings += burn.warnings if burn else []
         review = self.project.out_dir / REVIEW_FILE
         review_key = content_key(cut_key, "review", burn.key) if burn else ""
         cut_current = self.ledger.is_current(output, cut_key)

@@ -26,11 +26,13 @@ from soundstage.comp.grade import Lut3D
 from soundstage.comp.light import defocus
 from soundstage.comp.matte import Roto
 from soundstage.comp.shot import Element, Look, ShotComp
+from soundstage.edit.labels import shot_label_key, with_mark
 from soundstage.errors import MediaError
 from soundstage.keys import content_key, file_digest
 from soundstage.media import (
     STILL_SUFFIXES,
     Background,
+    FrameWriter,
     PlateInfo,
     conform_rate,
     conform_size,
@@ -56,7 +58,7 @@ from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-4"   # 4: watermark on generated pixels, signed, with its record
+RENDER_CODE = f"{__version__}/render-5"   # 5: the corner label burnt into the shot movie ([labels] realistic)
 
 # Elements that fall between the camera and the actors; everything else plays behind them.
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -76,7 +78,7 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
     return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine"}),
                        shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
                        settings.fps, width, height, settings.plates.model_dump(),
-                       [file_digest(path) if path else None for path in files])
+                       [file_digest(path) if path else None for path in files], shot_label_key(project))
 
 
 def shot_outputs(project: Project, shot: Shot) -> list[Path]:
@@ -127,10 +129,14 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
     with contextlib.ExitStack() as stack:
+        def opened(path: Path) -> FrameWriter:
+            writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False)
+            # The review movie, which the timelines link, carries the AI label; the finishing masters stay clean.
+            showing = [layer for layer in measured(takes, comp.may_show())[0] if layer.share > 0]
+            return with_mark(writer, project, shot.id, showing) if path == outputs[0] else writer
+
         # Each writer encodes in its own thread; comped frames are never changed after, so none is copied.
-        writers = [stack.enter_context(Background(open_writer(path, width=width, height=height, fps=settings.fps,
-                                                              alpha=False), copy=False))
-                   for path in outputs]
+        writers = [stack.enter_context(Background(opened(path), copy=False)) for path in outputs]
         comped = comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
                              on_frame=lambda done: progress(done, frames))
     placed, shares = measured(takes, comped.coverage)

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
-from soundstage.errors import ProjectError
+from soundstage.errors import ProjectError, install_hint
 
 
 def publish(url: str | None, root: Path, outputs: Iterable[Path]) -> None:
@@ -44,9 +44,9 @@ def _open(url: str):  # type: ignore[no-untyped-def]
         import fsspec
     except ImportError:
         raise ProjectError(f"[render] storage = {url!r} needs fsspec",
-                           hint="pip install 'soundstage[storage]' (and s3fs or gcsfs for a cloud store)") from None
+                           hint=f"{install_hint('storage')} (and s3fs or gcsfs for a cloud store)") from None
     try:
         return fsspec.core.url_to_fs(url)
     except (ImportError, ValueError) as exc:
         raise ProjectError(f"cannot open storage {url}: {exc}".splitlines()[0],
-                           hint="install the fsspec driver for it, e.g. pip install s3fs") from None
+                           hint=f"install the fsspec driver for it, e.g. {install_hint(None, 's3fs')}") from None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from soundstage.errors import ProjectError
+from soundstage.errors import ProjectError, install_hint
 from soundstage.pipeline.executors import Done, timed
 
 
@@ -24,7 +24,7 @@ class RayExecutor:
         try:
             import ray
         except ImportError:
-            raise ProjectError("the ray executor needs Ray", hint="pip install 'soundstage[ray]'") from None
+            raise ProjectError("the ray executor needs Ray", hint=install_hint("ray")) from None
         self._ray = ray
         self._started = not ray.is_initialized()
         if self._started:
