@@ -22,7 +22,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Engine, Float, ForeignKey, Integer, String, UniqueConstraint, create_engine, event, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Engine,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
@@ -215,7 +227,7 @@ class PlateChange(Base):
     shot: Mapped[str] = mapped_column(String(200), index=True)
     plate: Mapped[str] = mapped_column(String(400))                  # relative to the project
     sha256: Mapped[str] = mapped_column(String(64))                  # of the new plate
-    size: Mapped[int] = mapped_column(Integer)                       # bytes of the new plate (< 2 GiB)
+    size: Mapped[int] = mapped_column(BigInteger)                    # bytes of the new plate
     kept: Mapped[str | None] = mapped_column(String(400), nullable=True)   # the replaced plate, now
     kept_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     replaced_by: Mapped[str] = mapped_column(String(100))

@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("shot", sa.String(200), nullable=False, index=True),
         sa.Column("plate", sa.String(400), nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
-        sa.Column("size", sa.Integer, nullable=False),
+        sa.Column("size", sa.BigInteger, nullable=False),
         sa.Column("kept", sa.String(400), nullable=True),
         sa.Column("kept_sha256", sa.String(64), nullable=True),
         sa.Column("replaced_by", sa.String(100), nullable=False),
