@@ -135,6 +135,15 @@ def test_plan_json_carries_the_problems(tmp_path: Path, fireonly: None) -> None:
     assert {p["plate"] for p in problems} == {"plates/actor.mp4", "plates/wall.png", "plates/junk.mp4", None}
 
 
+def test_render_json_carries_the_problems_as_json(tmp_path: Path, fireonly: None) -> None:
+    project = bad_project(tmp_path / "film")
+    result = CliRunner().invoke(app, ["render", str(project.root), "--json"])
+    assert result.exit_code == 2
+    answer = json.loads(result.stdout)       # a script reading --json gets JSON, not an empty page
+    assert answer["steps"] == [] and len(answer["problems"]) == 6
+    assert made_nothing(project)
+
+
 @pytest.mark.parametrize("command", [["render"], ["comp", "--shot", "1-1", "--shot", "2-1"], ["generate"]])
 def test_render_comp_and_generate_refuse_before_making_anything(tmp_path: Path, fireonly: None,
                                                                 command: list[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Sequence, Sized
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -164,9 +164,15 @@ def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool
     from soundstage.monitor import RenderBars
     from soundstage.pipeline import render_project
 
-    with RenderBars(err, enabled=not as_json and err.is_terminal) as bars:
-        report = render_project(project, shots=shots, progress=bars, wait=wait, jobs=jobs, executor=executor,
-                                address=address)
+    try:
+        with RenderBars(err, enabled=not as_json and err.is_terminal) as bars:
+            report = render_project(project, shots=shots, progress=bars, wait=wait, jobs=jobs, executor=executor,
+                                    address=address)
+    except PreflightError as exc:
+        if not as_json:
+            raise
+        sys.stdout.write(json.dumps({"steps": [], "problems": _problem_rows(exc.problems)}, indent=2) + "\n")
+        raise typer.Exit(2) from None
 
     budget = project.settings.budget
     if as_json:
@@ -191,6 +197,11 @@ def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool
             _print_ledger(project)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _problem_rows(problems: Sequence[SoundstageError]) -> list[dict[str, str | None]]:
+    """The preflight's problems for ``--json``: the shot and file each names, and the line a person reads."""
+    return [{"shot": p.shot, "plate": str(p.path) if p.path else None, "problem": str(p)} for p in problems]
 
 
 def _print_ledger(project: Project) -> None:
@@ -299,10 +310,9 @@ def plan(
                  "usd": 0.0 if not p.estimate or p.estimate.cached else p.estimate.price.usd,
                  "status": "error" if p.error else "in store" if p.estimate and p.estimate.cached else "new",
                  "error": p.error or None} for p in planned]
-        found = [{"shot": p.shot, "plate": str(p.path) if p.path else None, "problem": str(p)} for p in problems]
         sys.stdout.write(json.dumps({"takes": rows, "new_usd": new_usd, "spent_usd": spent,
                                      "budget": {"limit": budget.limit, "currency": budget.currency},
-                                     "problems": found}, indent=2) + "\n")
+                                     "problems": _problem_rows(problems)}, indent=2) + "\n")
         if problems:
             raise typer.Exit(2)
         return
