@@ -666,6 +666,8 @@ def _print_verdict(verdict: Any, trusted_with: Path | None) -> None:
     said += f", signed by {escape(verdict.signer)}" if verdict.signer else ""
     if verdict.state == "Valid" and trusted_with is None:
         said += " (the signature holds; give --trust ROOT.pem to check the signer)"
+    elif verdict.untrusted:
+        said += f" [red]not trusted by {escape(str(trusted_with))}[/] (signed under another root)"
     out.print(f"{escape(str(verdict.path))}: {said}", highlight=False)
     for action in verdict.actions:
         out.print(f"  {_action_line(action)}", highlight=False)

@@ -588,6 +588,7 @@ WORDS: dict[str, str] = {
     "signed and valid": "서명 유효",
     "not signed": "서명 없음",
     "signature invalid or tampered": "서명 무효 또는 변조됨",
+    "signed, but not under this project's root": "서명은 유효하나 이 프로젝트의 루트 인증서로 서명되지 않음",
     "not rendered": "렌더되지 않음",
     "measured": "측정값",
     "shots": "샷",
