@@ -523,7 +523,7 @@ def report_cost(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
 ) -> None:
     """What each shot's AI takes cost and took (measured) against a traditional bid from the rate card (estimated),
-    with the field's claims tested: out/reports/cost.html, cost.csv and cost-takes.csv."""
+    with the field's claims tested: out/reports/cost.html, cost.csv, cost-takes.csv and cost-claims.csv."""
     from soundstage.reports.cost import write_cost_report
 
     for path in write_cost_report(Project.load(project_dir)):
