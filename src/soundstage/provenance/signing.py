@@ -8,10 +8,10 @@ of every take in it. Verification never raises on a damaged file: a broken manif
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import c2pa
 
@@ -135,14 +135,42 @@ def sign_file(source: str | Path, dest: str | Path, identity: SigningIdentity, *
                     builder.add_ingredient({"title": path.name, "relationship": relationship,
                                             "label": label[0] if label else f"ingredient-{number}"},
                                            mime_type(path), stream)
-            with atomic_path(dest) as tmp, open(source, "rb") as src, open(tmp, "w+b") as dst:
-                builder.sign(signer, mime, src, dst)
+            with atomic_path(dest) as tmp, open(source, "rb") as src, open(tmp, "w+b") as raw:
+                dst = _Written(raw)
+                try:
+                    builder.sign(signer, mime, src, dst)
+                except c2pa.C2paError:
+                    if dst.failure is not None:     # the file system's error, not c2pa's (a full disk, say)
+                        raise dst.failure from None
+                    raise
     except c2pa.C2paError as exc:
         raise signing_failure(identity, exc, source) or MediaError(f"could not sign: {_one_line(exc)}",
                                                                    path=source) from None
     finally:
         signer.close()
     return dest
+
+
+class _Written:
+    """The signed file as c2pa writes it, keeping the OSError that c2pa's stream callback turns into -1."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.failure: OSError | None = None
+        self.read, self.seek, self.tell = raw.read, raw.seek, raw.tell
+
+    def write(self, data: bytes) -> int:
+        return self._kept(lambda: self.raw.write(data))
+
+    def flush(self) -> None:
+        self._kept(self.raw.flush)
+
+    def _kept(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except OSError as exc:
+            self.failure = self.failure or exc
+            raise
 
 
 def verify_file(path: str | Path, *, trust: str | Path | None = None) -> Verdict:
