@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Sized
+from collections.abc import Callable, Sequence, Sized
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -301,6 +301,7 @@ def plan(
                       f"{quote.quantity:g} {quote.unit}", "—" if cached else budget.show(p.estimate.price.usd),
                       "[dim]in store[/]" if cached else "new")
     out.print(table)
+    _say_shared(generation, planned)
     left = budget.limit - budget.to_currency(spent)
     line = (f"would spend {budget.show(new_usd)}; spent so far {budget.show(spent)}; "
             f"budget {budget.show(budget.limit, converted=True)}, {budget.show(left, converted=True)} left")
@@ -313,6 +314,20 @@ def plan(
             if priced.usd and not p.estimate.cached:
                 out.print(f"[dim]{priced.engine} {priced.model} per {priced.unit}: {priced.usd:g} USD "
                           f"({priced.date}, {priced.source})[/]", highlight=False)
+
+
+def _shots(ids: Sequence[str]) -> str:
+    return ("shot " if len(ids) == 1 else "shots ") + ", ".join(ids)
+
+
+def _say_shared(generation: Any, planned: Sequence[Any]) -> None:
+    """Before a new take of a shared slot (a set) is made: which other shots it will change."""
+    for p in planned:
+        others = generation.affected(p.order) if p.estimate and not p.estimate.cached else ()
+        if others:
+            out.print(escape(f"{p.order.slot} is shared with {_shots(others)}: a new take changes "
+                             f"{'it' if len(others) == 1 else 'them'} too (soundstage approve PROJECT "
+                             f"{p.order.slot} vNNN holds the take they use)"), highlight=False)
 
 
 @app.command()
@@ -337,6 +352,8 @@ def generate(
         def progress(order: Any, index: int, total: int) -> None:
             bars.update(task, completed=index, description=order.slot)
 
+        if not as_json:
+            _say_shared(generation, generation.plan([o for o in orders if generation.affected(o)]))
         outcomes = generation.generate(orders, progress)
     budget = project.settings.budget
     if as_json:
@@ -345,7 +362,8 @@ def generate(
                  "engine": o.take.engine if o.take else o.order.engine, "model": o.take.model if o.take else None,
                  "cost_usd": o.take.cost_usd if o.take and o.made else 0.0,
                  "files": [str(p) for p in generation.store.files(o.take)] if o.take else [],
-                 "error": o.error or None} for o in outcomes]
+                 "error": o.error or None,
+                 "changes_shots": list(generation.affected(o.order)) if o.made else []} for o in outcomes]
         sys.stdout.write(json.dumps({"takes": rows}, indent=2) + "\n")
     else:
         for o in outcomes:
@@ -355,6 +373,9 @@ def generate(
                 status = "made" if o.made else "[dim]in store[/]"
                 out.print(f"{status} {o.order.slot} {o.take.label} ({o.take.engine} · {o.take.model})",
                           highlight=False)
+                if o.made and (others := generation.affected(o.order)):
+                    out.print(escape(f"  {_shots(others)} now {'uses' if len(others) == 1 else 'use'} "
+                                     f"{o.order.slot} {o.take.label} too"), highlight=False)
         made = [o for o in outcomes if o.made and o.take]
         spent = sum(o.take.cost_usd for o in made if o.take)
         out.print(f"made {len(made)}, in store {sum(1 for o in outcomes if o.take and not o.made)}, "
