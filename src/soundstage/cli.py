@@ -646,7 +646,7 @@ def verify(
 
 def _trace(file: Path, project_folder: Path | None, as_json: bool) -> None:
     """``verify --watermark``: exit 0 when a mark of this project's is found, 1 when none is."""
-    from soundstage.provenance.trace import trace_watermark
+    from soundstage.provenance.trace import read_watermark
 
     if not file.is_file():
         raise MediaError("no such file", path=file)
@@ -656,11 +656,16 @@ def _trace(file: Path, project_folder: Path | None, as_json: bool) -> None:
         if project_folder is None:
             raise ProjectError("is in no project, and none is here: give --project PROJECT, the project whose "
                                "watermark key to read it with", path=file)
-    traces = trace_watermark(Project.load(project_folder), file)
+    reading = read_watermark(Project.load(project_folder), file)
+    traces = reading.traces
     if as_json:
-        sys.stdout.write(json.dumps({"path": str(file), "found": [t.to_dict() for t in traces]}, indent=2,
+        sys.stdout.write(json.dumps({"path": str(file), "frames_read": reading.frames, "complete": reading.complete,
+                                     "damage": reading.damage, "found": [t.to_dict() for t in traces]}, indent=2,
                                     ensure_ascii=False) + "\n")
-    elif not traces:
+    elif not reading.complete:
+        out.print(escape(f"{file}: read {reading.frames} frames, up to where it breaks off ({reading.damage})"),
+                  highlight=False)
+    if not as_json and not traces:
         out.print(f"{escape(str(file))}: no watermark of this project's found", highlight=False)
     for trace in [] if as_json else traces:
         span = f"frames {trace.first}–{trace.last}" if trace.last > trace.first else f"frame {trace.first}"
