@@ -37,6 +37,25 @@ def test_key_a_still_to_straight_rgba(tmp_path: Path) -> None:
     assert (rgba[truth == 0][:, 3] == 0).all()
 
 
+def test_key_multiplies_an_input_alpha_into_its_matte_and_says_so(tmp_path: Path) -> None:
+    """An RGBA plate (a garbage matte already in its alpha): what the input hid stays hidden, as in a compositor."""
+    truth = green_still(tmp_path / "plate.png")
+    rgba = read_image(tmp_path / "plate.png")
+    hidden = np.full((H, W), 255, np.uint8)
+    hidden[:, : W // 2] = 0                                  # the left half matted out by whoever made it
+    hidden[:, W // 2: W // 2 + 4] = 128
+    write_png(tmp_path / "matted.png", np.dstack([rgba[..., :3], hidden]))
+    result = soundstage("key", tmp_path / "matted.png", "-o", tmp_path / "keyed.png")
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stdout.splitlines() if "alpha" in line]
+    assert len(said) == 1 and "multiplied" in said[0], result.stdout
+    keyed = read_image(tmp_path / "keyed.png")[..., 3].astype(float) / 255
+    expected = truth * hidden / 255
+    assert np.abs(keyed - expected).mean() < 0.01
+    assert keyed[:, : W // 2].max() == 0 and keyed[40:70, 101:115].min() == 1.0
+    assert np.abs(keyed[40:70, W // 2: W // 2 + 4] - 128 / 255).max() <= 1 / 255    # multiplied, not cut off
+
+
 @pytest.mark.parametrize("target", ["keyed.mov", "seq/keyed.%04d.png"])
 def test_key_a_clip_keeps_the_alpha(tmp_path: Path, target: str) -> None:
     write_plate(tmp_path / "plate.mp4", frames=6)

@@ -249,7 +249,8 @@ def key_command(
                   TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bars:
         task = bars.add_task("key", total=None)
         count = key_file(source, output, screen=screen, options=options,  # type: ignore[arg-type]
-                         progress=lambda done, total: bars.update(task, completed=done, total=total or None))
+                         progress=lambda done, total: bars.update(task, completed=done, total=total or None),
+                         warn=lambda line: out.print(escape(line), highlight=False))
     out.print(f"keyed {_count(range(count), 'frame')} → {output}", highlight=False)
     folder = project_dir or next((f for f in source.resolve().parents if (f / "soundstage.toml").is_file()), None)
     if folder is not None:

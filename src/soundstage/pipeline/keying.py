@@ -20,18 +20,28 @@ from soundstage.media import STILL_SUFFIXES, Background, open_writer, probe, rea
 
 
 def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "blue"] = "auto",
-             options: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+             options: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None,
+             warn: Callable[[str], None] | None = None) -> int:
     """Key ``source`` into ``target`` and return the number of frames written.
 
-    The screen is measured once, on the first frame, so a clip's key does not flicker.
+    The screen is measured once, on the first frame, so a clip's key does not flicker. A still's own alpha (a
+    garbage matte, a roto) is multiplied into the key's matte, as a compositor does: what it hid stays hidden;
+    ``warn`` is told so in one line.
     """
     options = options or {}
     if source.suffix.lower() in STILL_SUFFIXES:
         if target.suffix.lower() != ".png":
             raise MediaError("a keyed still is written as PNG (straight RGBA)", path=target,
                              hint=f"e.g. -o {target.with_suffix('.png').name}")
-        picture = read_image(source)[..., :3]
-        write_png(target, _rgba(picture, measure_screen(picture, screen), options))
+        image = read_image(source)
+        picture = image[..., :3]
+        keyed = _rgba(picture, measure_screen(picture, screen), options)
+        if image.shape[2] == 4:
+            keyed[..., 3] = (keyed[..., 3].astype(np.uint16) * image[..., 3] + 127) // 255
+            if warn is not None:
+                warn(f"{source.name} has an alpha channel: multiplied into the key's matte (what it hid stays "
+                     "hidden)")
+        write_png(target, keyed)
         return 1
     if target.suffix.lower() == ".mp4":
         raise MediaError("H.264 keeps no alpha", path=target,
