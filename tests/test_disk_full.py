@@ -134,3 +134,18 @@ def test_a_disk_that_fills_while_the_cut_is_written_is_one_line(rendered: Path, 
         assert "disk full" in said and "Traceback" not in said and "Errno 28" not in said
         assert not (out / "cut.mp4").exists() and leftovers(out) == []
         assert {p.name: p.read_bytes() for p in (out / "shots").glob("*.mp4")} == kept   # finished shots kept
+
+
+def test_a_disk_that_fills_while_the_cut_is_signed_publishes_no_unsigned_cut(rendered: Path, tmp_path: Path) -> None:
+    signed = (rendered / "out" / "cut.mp4").stat().st_size
+    film, out = copy_with_out_on_tmpfs(rendered, tmp_path)
+    with tmpfs(out, 4096):
+        assert soundstage("render", film).returncode == 0
+        (out / "cut.mp4").unlink()
+        leave_free(out, signed)          # the cut fits, it and its signed copy do not
+        result = soundstage("render", film)
+        said = result.stdout + result.stderr
+        assert result.returncode in (1, 2) and "disk full" in said and "Traceback" not in said, said
+        cut = out / "cut.mp4"
+        assert not cut.exists() or verify_file(cut).state != "none", "the cut published unsigned"
+        assert leftovers(out) == []

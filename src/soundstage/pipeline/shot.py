@@ -105,7 +105,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     outputs = [project.out_dir / "shots" / f"{shot.id}.mp4",
                *(master_path(project.out_dir, shot.id, kind) for kind in settings.render.deliver)]
     signer = project_signer(project)
-    written = [_staged(path) if signer is not None else path for path in outputs]   # signed on the way out
+    written = [staged_path(path) if signer is not None else path for path in outputs]   # signed on the way out
     warnings: list[str] = []
 
     plates = _plate_frames(plate, shot, frames, settings.fps, width, height, settings.plates) if plate else None
@@ -155,8 +155,9 @@ def master_path(out_dir: Path, shot_id: str, kind: str) -> Path:
     return out_dir / "masters" / f"{shot_id}_{kind}" / f"{shot_id}.%04d.{kind}"
 
 
-def _staged(path: Path) -> Path:
-    """Where an output is written before it is signed into place: a partial beside it (a killed run's is swept)."""
+def staged_path(path: Path) -> Path:
+    """Where an output is written before it is signed into place: a partial beside it (a killed run's is swept).
+    Signed on its way to its final name, a file there is never an unsigned one."""
     folder = _published(path)
     staged = folder.with_name(f".{folder.stem}.signing{PARTIAL}{folder.suffix}")
     return staged / path.name if folder != path else staged

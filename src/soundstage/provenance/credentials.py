@@ -114,8 +114,10 @@ def sign_shot(outputs: Sequence[tuple[Path, Path]], record: ShotRecord, identity
             written.unlink(missing_ok=True)
 
 
-def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identity: SigningIdentity) -> None:
-    """Sign the cut with every shot movie as an ingredient (and, through them, every take)."""
+def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identity: SigningIdentity, *,
+             into: Path | None = None) -> None:
+    """Sign the cut with every shot movie as an ingredient (and, through them, every take); ``into`` is where the
+    signed file goes, when ``cut`` was written elsewhere first (default: in place)."""
     ai = record is not None and any(layer.is_ai for made in record.shots for layer in made.layers)
     composite = IPTC + ("compositeWithTrainedAlgorithmicMedia" if ai else "compositeSynthetic")
     actions: list[dict[str, Any]] = [{"action": "c2pa.created", "digitalSourceType": composite,
@@ -138,7 +140,8 @@ def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identit
             start += shot.frames
         if spans:
             assertions.append(_soft_binding(spans, record.shots[0].fps))
-    sign_file(cut, cut, identity, actions=actions, ingredients=ingredients, title=cut.name, assertions=assertions)
+    into = into or cut
+    sign_file(cut, into, identity, actions=actions, ingredients=ingredients, title=into.name, assertions=assertions)
 
 
 def sign_key(output: Path, plate: Path, identity: SigningIdentity) -> int:
