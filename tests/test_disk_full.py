@@ -21,6 +21,11 @@ from soundstage.pipeline import render_project
 from soundstage.provenance import init_keys, load_identity, sign_file, verify_file
 from tiny_film import make_tiny
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import disk_full
+
+leave_free, leftovers = disk_full.leave_free, disk_full.leftovers
+
 SCRIPT = Path(sys.executable).parent / "soundstage"
 CREATED = [{"action": "c2pa.created",
             "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"}]
@@ -29,29 +34,12 @@ CREATED = [{"action": "c2pa.created",
 @contextlib.contextmanager
 def tmpfs(folder: Path, kib: int) -> Iterator[Path]:
     """A real file system of ``kib`` KiB at ``folder``; skips where mounting is not permitted."""
-    folder.mkdir(parents=True, exist_ok=True)
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(folder)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(disk_full.tmpfs(folder, kib))
+        except disk_full.NoTmpfs as exc:
+            pytest.skip(str(exc))
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def leave_free(folder: Path, free: int) -> None:
-    """Fill ``folder``'s file system until about ``free`` bytes are left."""
-    stat = os.statvfs(folder)
-    ballast = stat.f_bavail * stat.f_frsize - free
-    if ballast > 0:
-        (folder / "ballast").write_bytes(b"\0" * ballast)
-
-
-def leftovers(folder: Path) -> list[Path]:
-    return [p for p in folder.rglob("*") if ".partial" in p.name]
 
 
 def soundstage(*args: str | Path) -> subprocess.CompletedProcess[str]:
