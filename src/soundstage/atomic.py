@@ -53,10 +53,11 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
 
 
 def disk_full(exc: BaseException | None, target: str | Path) -> DiskFull | None:
-    """``exc`` said the way a user can act on, if it is a full disk (FFmpeg's and c2pa's included); else None."""
+    """``exc`` said the way a user can act on, if it is a full disk (FFmpeg's and c2pa's included); else None.
+    It names the folder that filled, not the half-written file (which is gone by the time it is read)."""
     if not isinstance(exc, OSError) or isinstance(exc, DiskFull) or exc.errno not in _NO_SPACE:
         return None
-    return DiskFull("disk full: free space there and re-run; finished shots are kept", path=target)
+    return DiskFull("disk full: free space there and re-run; finished shots are kept", path=Path(target).parent)
 
 
 def _mode_for(target: Path) -> int:
