@@ -37,6 +37,7 @@ class VideoInfo:
     fps: Fraction
     frames: int          # counted from the container's metadata; 0 when it does not say
     duration: float      # seconds
+    alpha: bool = False  # the stream carries an alpha plane (ProRes 4444, PNG in MOV…)
 
 
 def as_rate(fps: float) -> Fraction:
@@ -80,8 +81,10 @@ def probe(path: str | Path) -> VideoInfo:
             duration = container.duration / av.time_base
         else:
             duration = 0.0
+        pixels = stream.codec_context.pix_fmt
+        alpha = bool(pixels) and any(c.is_alpha for c in av.VideoFormat(pixels).components)
         return VideoInfo(
-            stream.codec_context.width, stream.codec_context.height, Fraction(rate), stream.frames, duration
+            stream.codec_context.width, stream.codec_context.height, Fraction(rate), stream.frames, duration, alpha
         )
 
 
