@@ -82,7 +82,7 @@ def probe(path: str | Path) -> VideoInfo:
         else:
             duration = 0.0
         pixels = stream.codec_context.pix_fmt
-        alpha = bool(pixels) and any(c.is_alpha for c in av.VideoFormat(pixels).components)
+        alpha = pixels is not None and any(c.is_alpha for c in av.VideoFormat(pixels).components)
         return VideoInfo(
             stream.codec_context.width, stream.codec_context.height, Fraction(rate), stream.frames, duration, alpha
         )
