@@ -81,11 +81,17 @@ def probe(path: str | Path) -> VideoInfo:
             duration = container.duration / av.time_base
         else:
             duration = 0.0
-        pixels = stream.codec_context.pix_fmt
-        alpha = pixels is not None and any(c.is_alpha for c in av.VideoFormat(pixels).components)
+        alpha = _has_alpha(stream.codec_context.pix_fmt)
         return VideoInfo(
             stream.codec_context.width, stream.codec_context.height, Fraction(rate), stream.frames, duration, alpha
         )
+
+
+def _has_alpha(pixels: str | None) -> bool:
+    try:
+        return pixels is not None and any(c.is_alpha for c in av.VideoFormat(pixels).components)
+    except ValueError:          # a pixel format this FFmpeg does not name
+        return False
 
 
 def read_frames(path: str | Path, *, prefetch: int = 0) -> Iterator[np.ndarray]:
