@@ -201,3 +201,23 @@ def test_a_cropped_copy_is_traced_too(tmp_path: Path) -> None:
     assert detect(first, mark_key(film)).payload is None, "as it is, the crop moved every cell of the mark"
     traces = trace_watermark(film, copy)
     assert [trace.shot.shot for trace in traces if trace.shot is not None] == ["1-1", "2-1"]
+
+
+def test_verify_watermark_reads_what_a_truncated_cut_has(film: Project, tmp_path: Path) -> None:
+    """A cut cut short (a broken download): the frames that decode are read, and it says how many."""
+    from typer.testing import CliRunner
+
+    from soundstage.cli import app
+
+    whole = (film.out_dir / "cut.mp4").read_bytes()
+    total = sum(1 for _ in read_frames(film.out_dir / "cut.mp4"))
+    short = tmp_path / "short.mp4"
+    short.write_bytes(whole[: len(whole) * 2 // 5])
+    result = CliRunner().invoke(app, ["verify", "--watermark", "--project", str(film.root), "--json", str(short)])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert 0 < shown["frames_read"] < total and shown["complete"] is False
+    assert [f["shot"] for f in shown["found"]][:1] == ["1-1"]
+    said = CliRunner().invoke(app, ["verify", "--watermark", "--project", str(film.root), str(short)])
+    assert said.exit_code == 0 and f"read {shown['frames_read']} frames" in said.output, said.output
+    assert "shot 1-1" in said.output

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from soundstage.media import read_image, read_rgba_frames, read_sequence, write_png
+from soundstage.media import ProResWriter, read_image, read_rgba_frames, read_sequence, write_png
 from test_cli import soundstage
 from test_comp_render import H, W, make_project, write_plate
 
@@ -35,6 +35,40 @@ def test_key_a_still_to_straight_rgba(tmp_path: Path) -> None:
     solid = truth == 1
     assert np.abs(rgba[solid][:, :3].astype(int) - (200, 60, 50)).max() <= 3, "straight colour, not premultiplied"
     assert (rgba[truth == 0][:, 3] == 0).all()
+
+
+def test_key_multiplies_an_input_alpha_into_its_matte_and_says_so(tmp_path: Path) -> None:
+    """An RGBA plate (a garbage matte already in its alpha): what the input hid stays hidden, as in a compositor."""
+    truth = green_still(tmp_path / "plate.png")
+    rgba = read_image(tmp_path / "plate.png")
+    hidden = np.full((H, W), 255, np.uint8)
+    hidden[:, : W // 2] = 0                                  # the left half matted out by whoever made it
+    hidden[:, W // 2: W // 2 + 4] = 128
+    write_png(tmp_path / "matted.png", np.dstack([rgba[..., :3], hidden]))
+    result = soundstage("key", tmp_path / "matted.png", "-o", tmp_path / "keyed.png")
+    assert result.returncode == 0, result.stderr
+    said = [line for line in result.stdout.splitlines() if "alpha" in line]
+    assert len(said) == 1 and "multiplied" in said[0], result.stdout
+    keyed = read_image(tmp_path / "keyed.png")[..., 3].astype(float) / 255
+    expected = truth * hidden / 255
+    assert np.abs(keyed - expected).mean() < 0.01
+    assert keyed[:, : W // 2].max() == 0 and keyed[40:70, 101:115].min() == 1.0
+    assert np.abs(keyed[40:70, W // 2: W // 2 + 4] - 128 / 255).max() <= 1 / 255    # multiplied, not cut off
+
+
+def test_key_multiplies_a_clips_alpha_too(tmp_path: Path) -> None:
+    green_still(tmp_path / "plate.png")
+    rgb = read_image(tmp_path / "plate.png")[..., :3]
+    hidden = np.full((H, W), 255, np.uint8)
+    hidden[:, : W // 2] = 0
+    with ProResWriter(tmp_path / "matted.mov", width=W, height=H, fps=12) as writer:
+        for _ in range(3):
+            writer.write(np.dstack([rgb, hidden]))
+    result = soundstage("key", tmp_path / "matted.mov", "-o", tmp_path / "keyed.mov")
+    assert result.returncode == 0, result.stderr
+    assert sum("alpha" in line and "multiplied" in line for line in result.stdout.splitlines()) == 1
+    for frame in read_rgba_frames(tmp_path / "keyed.mov"):
+        assert frame[:, : W // 2, 3].max() == 0 and frame[40:70, 101:115, 3].min() == 255
 
 
 @pytest.mark.parametrize("target", ["keyed.mov", "seq/keyed.%04d.png"])

@@ -222,3 +222,17 @@ def test_a_manifest_no_reader_would_accept_is_refused(identity: Identity, plain:
     with pytest.raises(MediaError, match="digitalSourceType"):
         sign_file(plain["png"], tmp_path / "bare.png", identity, actions=[{"action": "c2pa.created"}])
     assert not (tmp_path / "bare.png").exists() and not list(tmp_path.glob(".*partial*"))
+
+
+def test_trust_asks_whether_my_root_signed_it(signed: dict[str, Path], tmp_path: Path) -> None:
+    """--trust ROOT: a file another project's root signed is not trusted by ROOT, and exits 1."""
+    other = tmp_path / "other"
+    init_keys(other, title="Other Film")
+    root = other / ".soundstage" / "keys" / "root.pem"
+    verdict = verify_file(signed["png"], trust=root)
+    assert verdict.state == "Valid" and not verdict.tampered and not verdict.ok
+    result = soundstage("verify", signed["png"], "--trust", root)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"not trusted by {root}" in result.stdout and "Harbour Lights signing" in result.stdout
+    shown = soundstage("verify", signed["png"], "--trust", root, "--json")
+    assert shown.returncode == 1 and json.loads(shown.stdout)["ok"] is False

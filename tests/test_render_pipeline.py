@@ -70,14 +70,16 @@ def partials(project: Project, pattern: str) -> Callable[[], bool]:
 MOMENTS = {
     # a take being generated
     "take": lambda p: partials(p, ".soundstage/takes/.partial-*"),
-    # the first shot half encoded
-    "mid-shot": lambda p: partials(p, "out/shots/.1-1.*.partial.mp4"),
+    # the first shot half encoded (into the file it is signed from)
+    "mid-shot": lambda p: partials(p, "out/shots/.*1-1.*.partial.mp4"),
+    # the first shot encoded, being signed on its way to its name
+    "signing": lambda p: partials(p, "out/shots/.1-1.signing.partial.mp4"),
     # the first shot just renamed into place, maybe not yet in the ledger: it may be rendered again
     "published": lambda p: partials(p, "out/shots/1-1.mp4"),
     # the first shot finished and in the ledger, the second half encoded
-    "second shot": lambda p: partials(p, "out/shots/.2-1.*.partial.mp4"),
+    "second shot": lambda p: partials(p, "out/shots/.*2-1.*.partial.mp4"),
     # the cut half written
-    "cut": lambda p: partials(p, "out/.cut.*.partial.mp4"),
+    "cut": lambda p: partials(p, "out/.*cut.*.partial.mp4"),
 }
 
 

@@ -66,7 +66,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 def test_the_procedural_film_shows_measured_times_and_zero_cost(tiny: Project, tmp_path: Path) -> None:
     paths = write_cost_report(tiny, out=tmp_path)
-    assert [p.name for p in paths] == ["cost.html", "cost.csv", "cost-takes.csv"]
+    assert [p.name for p in paths] == ["cost.html", "cost.csv", "cost-takes.csv", "cost-claims.csv"]
     sessions = open_database(tiny.database)
     with sessions() as session:
         ledger = {r.output: r.seconds for r in session.scalars(select(RenderRecord))}
@@ -124,7 +124,7 @@ def test_a_korean_report_has_korean_labels(tiny: Project, tmp_path: Path) -> Non
     settings = project.settings_path.read_text().replace("[reports]\n", '[reports]\nlanguage = "ko"\n')
     project.settings_path.write_text(settings)
     project = Project.load(project.root)
-    [page, table, _] = write_cost_report(project, out=tmp_path / "out")
+    [page, table, *_] = write_cost_report(project, out=tmp_path / "out")
     html = page.read_text("utf-8")
     assert '<html lang="ko">' in html
     for label in ("비용 및 일정", "샷별 비용", "예산 대비 지출", "실측", "추정", "전통 방식 견적",
@@ -248,6 +248,8 @@ def test_a_priced_engine_is_charged_at_its_price_line(paid: Project, tmp_path: P
 
     html = (tmp_path / "cost.html").read_text("utf-8")
     assert "224 KRW" in html and "283,500 KRW" in html and "0.04 USD / image" in html
+    assert "not tested" not in html and "No AI takes" not in html     # Imagen takes: the claims are tested
+    assert {row["verdict"] for row in rows(tmp_path / "cost-claims.csv")} <= {"borne out", "not borne out"}
     assert "ai.google.dev/gemini-api/docs/pricing (via a copy)" in html
     assert "Budget 700 KRW" in html                           # the budget line of the spend chart
     # (0.16 + 26.67) / 202.5 of the bid: engines measured, crew time estimated
@@ -310,3 +312,24 @@ def test_a_misspelt_price_table_is_refused_not_ignored(tmp_path: Path) -> None:
     (tmp_path / "prices.toml").write_text("price = 0.04\n")
     with pytest.raises(ProjectError, match=r"prices.toml:1: price: must be a list of \[\[price\]\] tables"):
         PriceTable.load(tmp_path)
+
+
+def test_claims_without_ai_takes_are_not_tested(tiny: Project, tmp_path: Path) -> None:
+    """A cut of procedural placeholders proves nothing about AI: no claim is borne out or not, and it says why."""
+    [page, _, _, claims] = write_cost_report(tiny, out=tmp_path / "en")
+    html = page.read_text("utf-8")
+    assert "borne out" not in html
+    assert html.count("not tested: no AI takes in this cut") == 3
+    assert "No AI takes in this cut" in html and "Estimates:" in html       # the summary says which are estimates
+    table = rows(claims)
+    assert [row["claim"] for row in table] == ["10 times faster than CGI", "half the cost", "production time -50%"]
+    assert {row["verdict"] for row in table} == {"not tested: no AI takes in this cut"}
+    assert all(row["figure_estimate"] for row in table)
+
+    korean = copy_of(tiny, tmp_path / "ko")
+    korean.settings_path.write_text(korean.settings_path.read_text().replace("[reports]\n",
+                                                                              '[reports]\nlanguage = "ko"\n'))
+    [page, *_] = write_cost_report(Project.load(korean.root), out=tmp_path / "ko-out")
+    html = page.read_text("utf-8")
+    assert html.count("검증 안 됨: 이 편집본에 AI 테이크 없음") == 3 and "뒷받침" not in html
+    assert "not tested" not in html and "Estimates:" not in html

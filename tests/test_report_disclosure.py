@@ -190,6 +190,23 @@ def test_shots_without_records_say_render_first(tmp_path: Path) -> None:
     assert not (project.out_dir / "reports" / "disclosure.html").exists()
 
 
+def test_a_renumbered_shot_is_reported_as_omitted_and_the_rest_carry_on(example: Project, tmp_path: Path) -> None:
+    """1-1 renumbered A1-1 in the shot plan after the render: its record is under the old id."""
+    shutil.copytree(example.root, tmp_path / "film")
+    project = Project.load(tmp_path / "film")
+    plan = project.shots_file.read_text("utf-8")
+    assert plan.count('id = "1-1"') == 1
+    project.shots_file.write_text(plan.replace('id = "1-1"', 'id = "A1-1"'), "utf-8")
+    result = CliRunner().invoke(app, ["report", "disclosure", str(project.root)])
+    assert result.exit_code == 0, result.output
+    shown = json.loads((project.out_dir / "reports" / "disclosure.json").read_text("utf-8"))
+    assert [s["shot"] for s in shown["shots"]] == ["2-1", "3-1", "3-2", "4-1"]
+    [omitted] = shown["omitted"]
+    assert omitted["shot"] == "A1-1" and "no shot record" in omitted["reason"] and "1-1" in omitted["reason"]
+    html = (project.out_dir / "reports" / "disclosure.html").read_text("utf-8")
+    assert "A1-1" in html and "omitted" in html
+
+
 # ---------------------------------------------------------------------------------------------- an AI film
 
 IMAGEN = r"/v1beta1/publishers/google/models/imagen-4\.0-generate-001:predict"

@@ -15,6 +15,11 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from soundstage.errors import DiskFull
+
+# A full disk (or a full quota) is the user's to fix, not a bug: said in one line, wherever it happens.
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
 # Marks a file or folder being written: ``.cut.k3j2h1.partial.mp4``, ``.1-1_png.x8a2.partial``.
 PARTIAL = ".partial"
 
@@ -23,7 +28,8 @@ PARTIAL = ".partial"
 def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it over ``target`` only if the block succeeds.
 
-    The temporary keeps the target's extension (encoders pick the container from it).
+    The temporary keeps the target's extension (encoders pick the container from it). Every writer (movies,
+    signed files, reports) goes through here, so this is where a full disk becomes one line (:class:`DiskFull`).
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -38,8 +44,21 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+    except OSError as exc:
+        full = disk_full(exc, target)
+        if full is None:
+            raise
+        raise full from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def disk_full(exc: BaseException | None, target: str | Path) -> DiskFull | None:
+    """``exc`` said the way a user can act on, if it is a full disk (FFmpeg's and c2pa's included); else None.
+    It names the folder that filled, not the half-written file (which is gone by the time it is read)."""
+    if not isinstance(exc, OSError) or isinstance(exc, DiskFull) or exc.errno not in _NO_SPACE:
+        return None
+    return DiskFull("disk full: free space there and re-run; finished shots are kept", path=Path(target).parent)
 
 
 def _mode_for(target: Path) -> int:

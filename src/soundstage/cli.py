@@ -269,7 +269,8 @@ def key_command(
                   TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bars:
         task = bars.add_task("key", total=None)
         count = key_file(source, output, screen=screen, options=options,  # type: ignore[arg-type]
-                         progress=lambda done, total: bars.update(task, completed=done, total=total or None))
+                         progress=lambda done, total: bars.update(task, completed=done, total=total or None),
+                         warn=lambda line: out.print(line, highlight=False))
     out.print(f"keyed {_count(range(count), 'frame')} → {output}", highlight=False)
     folder = project_dir or next((f for f in source.resolve().parents if (f / "soundstage.toml").is_file()), None)
     if folder is not None:
@@ -330,6 +331,7 @@ def plan(
                       f"{quote.quantity:g} {quote.unit}", "—" if cached else budget.show(p.estimate.price.usd),
                       Text("in store", "dim") if cached else "new")
     out.print(table)
+    _say_shared(generation, planned)
     left = budget.limit - budget.to_currency(spent)
     line = (f"would spend {budget.show(new_usd)}; spent so far {budget.show(spent)}; "
             f"budget {budget.show(budget.limit, converted=True)}, {budget.show(left, converted=True)} left")
@@ -341,6 +343,20 @@ def plan(
             if priced.usd and not p.estimate.cached:
                 out.print(Text(f"{priced.engine} {priced.model} per {priced.unit}: {priced.usd:g} USD "
                                f"({priced.date}, {priced.source})", "dim"))
+
+
+def _shots(ids: Sequence[str]) -> str:
+    return ("shot " if len(ids) == 1 else "shots ") + ", ".join(ids)
+
+
+def _say_shared(generation: Any, planned: Sequence[Any]) -> None:
+    """Before a new take of a shared slot (a set) is made: which other shots it will change."""
+    for p in planned:
+        others = generation.affected(p.order) if p.estimate and not p.estimate.cached else ()
+        if others:
+            out.print(f"{p.order.slot} is shared with {_shots(others)}: a new take changes "
+                      f"{'it' if len(others) == 1 else 'them'} too (soundstage approve PROJECT "
+                      f"{p.order.slot} vNNN holds the take they use)", highlight=False)
 
 
 @app.command()
@@ -369,6 +385,8 @@ def generate(
         def progress(order: Any, index: int, total: int) -> None:
             bars.update(task, completed=index, description=order.slot)
 
+        if not as_json:
+            _say_shared(generation, generation.plan([o for o in orders if generation.affected(o)]))
         outcomes = generation.generate(orders, progress)
     budget = project.settings.budget
     if as_json:
@@ -377,7 +395,8 @@ def generate(
                  "engine": o.take.engine if o.take else o.order.engine, "model": o.take.model if o.take else None,
                  "cost_usd": o.take.cost_usd if o.take and o.made else 0.0,
                  "files": [str(p) for p in generation.store.files(o.take)] if o.take else [],
-                 "error": o.error or None} for o in outcomes]
+                 "error": o.error or None,
+                 "changes_shots": list(generation.affected(o.order)) if o.made else []} for o in outcomes]
         sys.stdout.write(json.dumps({"takes": rows}, indent=2) + "\n")
     else:
         for o in outcomes:
@@ -386,6 +405,9 @@ def generate(
             elif o.take:
                 status = Text("made") if o.made else Text("in store", "dim")
                 out.print(Text.assemble(status, f" {o.order.slot} {o.take.label} ({o.take.engine} · {o.take.model})"))
+                if o.made and (others := generation.affected(o.order)):
+                    out.print(f"  {_shots(others)} now {'uses' if len(others) == 1 else 'use'} "
+                              f"{o.order.slot} {o.take.label} too", highlight=False)
         made = [o for o in outcomes if o.made and o.take]
         spent = sum(o.take.cost_usd for o in made if o.take)
         out.print(f"made {len(made)}, in store {sum(1 for o in outcomes if o.take and not o.made)}, "
@@ -554,7 +576,7 @@ def report_cost(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
 ) -> None:
     """What each shot's AI takes cost and took (measured) against a traditional bid from the rate card (estimated),
-    with the field's claims tested: out/reports/cost.html, cost.csv and cost-takes.csv."""
+    with the field's claims tested: out/reports/cost.html, cost.csv, cost-takes.csv and cost-claims.csv."""
     from soundstage.reports.cost import write_cost_report
 
     for path in write_cost_report(Project.load(project_dir)):
@@ -656,7 +678,7 @@ def verify(
 
 def _trace(file: Path, project_folder: Path | None, as_json: bool) -> None:
     """``verify --watermark``: exit 0 when a mark of this project's is found, 1 when none is."""
-    from soundstage.provenance.trace import trace_watermark
+    from soundstage.provenance.trace import read_watermark
 
     if not file.is_file():
         raise MediaError("no such file", path=file)
@@ -666,11 +688,16 @@ def _trace(file: Path, project_folder: Path | None, as_json: bool) -> None:
         if project_folder is None:
             raise ProjectError("is in no project, and none is here: give --project PROJECT, the project whose "
                                "watermark key to read it with", path=file)
-    traces = trace_watermark(Project.load(project_folder), file)
+    reading = read_watermark(Project.load(project_folder), file)
+    traces = reading.traces
     if as_json:
-        sys.stdout.write(json.dumps({"path": str(file), "found": [t.to_dict() for t in traces]}, indent=2,
+        sys.stdout.write(json.dumps({"path": str(file), "frames_read": reading.frames, "complete": reading.complete,
+                                     "damage": reading.damage, "found": [t.to_dict() for t in traces]}, indent=2,
                                     ensure_ascii=False) + "\n")
-    elif not traces:
+    elif not reading.complete:
+        out.print(f"{file}: read {reading.frames} frames, up to where it breaks off ({reading.damage})",
+                  highlight=False)
+    if not as_json and not traces:
         out.print(f"{file}: no watermark of this project's found", highlight=False)
     for trace in [] if as_json else traces:
         span = f"frames {trace.first}–{trace.last}" if trace.last > trace.first else f"frame {trace.first}"
@@ -696,6 +723,8 @@ def _print_verdict(verdict: Any, trusted_with: Path | None) -> None:
     said += f", signed by {verdict.signer}" if verdict.signer else ""
     if verdict.state == "Valid" and trusted_with is None:
         said += " (the signature holds; give --trust ROOT.pem to check the signer)"
+    elif verdict.untrusted:
+        said += Text.assemble((f" not trusted by {trusted_with}", "red"), " (signed under another root)")
     out.print(Text.assemble(f"{verdict.path}: ", said))
     for action in verdict.actions:
         out.print(f"  {_action_line(action)}", highlight=False)

@@ -105,6 +105,10 @@ class EngineReplyError(EngineError):
     """The service answered with something that is not what its API promises (malformed or empty reply)."""
 
 
+class DiskFull(SoundstageError, OSError):
+    """The disk filled while a file was written: nothing half-written is left, and what finished before is kept."""
+
+
 class BudgetError(SoundstageError):
     """A request would cross the project's budget, so it was not sent."""
 

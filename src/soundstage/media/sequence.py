@@ -24,7 +24,7 @@ from types import TracebackType
 import cv2
 import numpy as np
 
-from soundstage.atomic import PARTIAL
+from soundstage.atomic import PARTIAL, disk_full
 from soundstage.errors import MediaError
 from soundstage.media.exr import Compression, encode_exr, require_openexr
 from soundstage.media.image import read_image
@@ -118,14 +118,21 @@ class ImageSequenceWriter(AbstractContextManager["ImageSequenceWriter"]):
                 for future in self._pending:
                     future.result()
                 _sync(self._tmp)
-                _publish(self._tmp, self.path)
+                publish_folder(self._tmp, self.path)
+        except OSError as failed:
+            if (full := disk_full(failed, self.path)) is None:
+                raise
+            raise full from None
         finally:
             self._pending.clear()
             self._pool.shutdown(wait=True)
             shutil.rmtree(self._tmp, ignore_errors=True)
+        if (full := disk_full(exc, self.path)) is not None:     # a frame that filled the disk, in the block
+            raise full from None
 
 
-def _publish(tmp: Path, target: Path) -> None:
+def publish_folder(tmp: Path, target: Path) -> None:
+    """Rename a finished folder over ``target``: the old one aside first, so no moment shows a mixed folder."""
     old = None
     if target.exists():
         old = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}{PARTIAL}-old")

@@ -41,6 +41,7 @@ class VideoInfo:
     fps: Fraction
     frames: int          # counted from the container's metadata; 0 when it does not say
     duration: float      # seconds
+    alpha: bool = False  # the stream carries an alpha plane (ProRes 4444, PNG in MOV…)
 
 
 def as_rate(fps: float) -> Fraction:
@@ -97,7 +98,16 @@ def _stream_info(container: av.container.InputContainer, path: Path) -> VideoInf
         duration = container.duration / av.time_base
     else:
         duration = 0.0
-    return VideoInfo(stream.codec_context.width, stream.codec_context.height, Fraction(rate), stream.frames, duration)
+    alpha = _has_alpha(stream.codec_context.pix_fmt)
+    return VideoInfo(stream.codec_context.width, stream.codec_context.height, Fraction(rate), stream.frames, duration,
+                     alpha)
+
+
+def _has_alpha(pixels: str | None) -> bool:
+    try:
+        return pixels is not None and any(c.is_alpha for c in av.VideoFormat(pixels).components)
+    except ValueError:          # a pixel format this FFmpeg does not name
+        return False
 
 
 def read_frames(path: str | Path, *, prefetch: int = 0) -> Iterator[np.ndarray]:

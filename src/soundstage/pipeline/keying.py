@@ -16,32 +16,50 @@ import numpy as np
 from soundstage.comp import key, measure_chroma, measure_screen
 from soundstage.comp.keyer import ScreenColour
 from soundstage.errors import MediaError
-from soundstage.media import STILL_SUFFIXES, Background, open_writer, probe, read_frames, read_image, write_png
+from soundstage.media import (
+    STILL_SUFFIXES,
+    Background,
+    open_writer,
+    probe,
+    read_frames,
+    read_image,
+    read_rgba_frames,
+    write_png,
+)
+
+ALPHA_KEPT = "{name} has an alpha channel: multiplied into the key's matte (what it hid stays hidden)"
 
 
 def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "blue"] = "auto",
-             options: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None) -> int:
+             options: dict[str, Any] | None = None, progress: Callable[[int, int], None] | None = None,
+             warn: Callable[[str], None] | None = None) -> int:
     """Key ``source`` into ``target`` and return the number of frames written.
 
-    The screen is measured once, on the first frame, so a clip's key does not flicker.
+    The screen is measured once, on the first frame, so a clip's key does not flicker. The input's own alpha (a
+    garbage matte, a roto) is multiplied into the key's matte, as a compositor does: what it hid stays hidden;
+    ``warn`` is told so in one line.
     """
     options = options or {}
     if source.suffix.lower() in STILL_SUFFIXES:
         if target.suffix.lower() != ".png":
             raise MediaError("a keyed still is written as PNG (straight RGBA)", path=target,
                              hint=f"e.g. -o {target.with_suffix('.png').name}")
-        picture = read_image(source)[..., :3]
-        write_png(target, _rgba(picture, measure_screen(picture, screen), options))
+        picture = read_image(source)
+        if picture.shape[2] == 4 and warn is not None:
+            warn(ALPHA_KEPT.format(name=source.name))
+        write_png(target, _rgba(picture, measure_screen(picture[..., :3], screen), options))
         return 1
     if target.suffix.lower() == ".mp4":
         raise MediaError("H.264 keeps no alpha", path=target,
                          hint="write .mov (ProRes 4444) or a PNG sequence such as out/key.%04d.png")
     info = probe(source)
     total = info.frames
-    frames = read_frames(source, prefetch=4)
+    frames = (read_rgba_frames if info.alpha else read_frames)(source, prefetch=4)
+    if info.alpha and warn is not None:
+        warn(ALPHA_KEPT.format(name=source.name))
     first = next(frames)
-    colour = measure_screen(first, screen)
-    options = {"chroma": measure_chroma(first), **options}   # read once: the key cannot flip between frames
+    colour = measure_screen(first[..., :3], screen)
+    options = {"chroma": measure_chroma(first[..., :3]), **options}   # read once: the key cannot flip between frames
     count = 0
     with Background(open_writer(target, width=info.width, height=info.height, fps=float(info.fps), alpha=True),
                     copy=False) as writer:
@@ -54,5 +72,7 @@ def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "bl
 
 
 def _rgba(picture: np.ndarray, screen: ScreenColour, options: dict[str, Any]) -> np.ndarray:
-    fg, matte = key(picture, screen, **options)
+    fg, matte = key(picture[..., :3], screen, **options)
+    if picture.shape[2] == 4:       # the input's own alpha (a garbage matte, a roto): multiplied in, as in a comp
+        matte = ((matte.astype(np.uint16) * picture[..., 3] + 127) // 255).astype(matte.dtype)
     return np.dstack([fg, matte])

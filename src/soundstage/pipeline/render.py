@@ -30,12 +30,12 @@ from soundstage.pipeline.executors import Executor, open_executor
 from soundstage.pipeline.ledger import Ledger
 from soundstage.pipeline.lock import render_lock
 from soundstage.pipeline.preflight import check
-from soundstage.pipeline.shot import RENDER_CODE, render_shot, shot_frames, shot_key, shot_outputs
+from soundstage.pipeline.shot import RENDER_CODE, render_shot, shot_frames, shot_key, shot_outputs, staged_path
 from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_cut
-from soundstage.provenance.record import LayerRecord, read_cut_record
+from soundstage.provenance.record import MARKS_DIR, LayerRecord, read_cut_record
 from soundstage.script.breakdown import Shot
 
 Status = Literal["built", "cached", "failed", "skipped"]
@@ -140,6 +140,7 @@ class _Run:
         command = "render" if shots is None else "comp " + " ".join(shots)
         self.report.job = self.ledger.start_job(command, pool.name)
         sweep_partials(self.project.out_dir)     # a killed run's half-written files; the lock keeps writers out
+        sweep_partials(self.project.state_dir / MARKS_DIR)    # and its half-written shot record's copy
         status = "failed"
         try:
             self._render(shots, pool)
@@ -311,14 +312,20 @@ class _Run:
             self.progress.advanced("cut", done)
 
         started = time.perf_counter()
-        assemble_cut([p for p, _ in shot_files], None if cut_current else output, width=width, height=height,
-                     fps=settings.fps, on_frame=tick, labels=labels,
-                     review=None if review_current or burn is None else (review, burn))
+        signer = self.generation.store.signer
+        written = {path: staged_path(path) if signer is not None else path for path in (output, review)}
+        assemble_cut([p for p, _ in shot_files], None if cut_current else written[output], width=width,
+                     height=height, fps=settings.fps, on_frame=tick, labels=labels,
+                     review=None if review_current or burn is None else (written[review], burn))
         made = ([] if cut_current else [(output, cut_key)]) + ([] if review_current else [(review, review_key)])
-        if self.generation.store.signer is not None:
-            record = read_cut_record(self.project, [shot.id for shot in shots])
-            for path, _ in made:
-                sign_cut(path, [p for p, _ in shot_files], record, self.generation.store.signer)
+        if signer is not None:
+            try:
+                record = read_cut_record(self.project, [shot.id for shot in shots])
+                for path, _ in made:     # signed on the way to its name: a full disk leaves no unsigned cut
+                    sign_cut(written[path], [p for p, _ in shot_files], record, signer, into=path)
+            finally:
+                for path in written.values():
+                    path.unlink(missing_ok=True)
         publish(settings.render.storage, self.project.root, [path for path, _ in made])
         for path, key in made:
             self._record([path], key, time.perf_counter() - started)

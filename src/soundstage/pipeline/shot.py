@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from soundstage import __version__
+from soundstage.atomic import PARTIAL
 from soundstage.comp import ScreenColour
 from soundstage.comp.camera import CameraMove
 from soundstage.comp.depth import estimate_depth
@@ -105,6 +107,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     lut = _shot_file(project, shot.comp.lut, "comp.lut")
     outputs = [project.out_dir / "shots" / f"{shot.id}.mp4",
                *(master_path(project.out_dir, shot.id, kind) for kind in settings.render.deliver)]
+    signer = project_signer(project)
+    written = [staged_path(path) if signer is not None else path for path in outputs]   # signed on the way out
     warnings: list[str] = []
 
     plates = None
@@ -133,10 +137,10 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
             writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False)
             # The review movie, which the timelines link, carries the AI label; the finishing masters stay clean.
             showing = [layer for layer in measured(takes, comp.may_show())[0] if layer.share > 0]
-            return with_mark(writer, project, shot.id, showing) if path == outputs[0] else writer
+            return with_mark(writer, project, shot.id, showing) if path == written[0] else writer
 
         # Each writer encodes in its own thread; comped frames are never changed after, so none is copied.
-        writers = [stack.enter_context(Background(opened(path), copy=False)) for path in outputs]
+        writers = [stack.enter_context(Background(opened(path), copy=False)) for path in written]
         comped = comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
                              on_frame=lambda done: progress(done, frames))
     placed, shares = measured(takes, comped.coverage)
@@ -144,10 +148,16 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
                         watermark=comp.mark[0].hex() if comp.mark else None, key=key,
                         render_seconds=round(time.perf_counter() - started, 3),
                         rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), **shares)
-    signer = project_signer(project)
     if signer is not None:
-        sign_shot([_published(path) for path in outputs], record, signer, plate=plate,
-                  takes={slot: files[0] for slot, files in layers.items()})
+        try:
+            sign_shot([(_published(w), _published(path)) for w, path in zip(written, outputs, strict=True)],
+                      record, signer, plate=plate, takes={slot: files[0] for slot, files in layers.items()})
+        finally:
+            for leftover in map(_published, written):      # what did not make it out (a full disk, say)
+                if leftover.is_dir():
+                    shutil.rmtree(leftover, ignore_errors=True)
+                else:
+                    leftover.unlink(missing_ok=True)
     write_shot_record(project, record)
     publish(settings.render.storage, project.root, shot_outputs(project, shot))   # from the worker that made it
     return warnings
@@ -158,6 +168,14 @@ def master_path(out_dir: Path, shot_id: str, kind: str) -> Path:
     if kind == "prores":
         return out_dir / "masters" / f"{shot_id}.mov"
     return out_dir / "masters" / f"{shot_id}_{kind}" / f"{shot_id}.%04d.{kind}"
+
+
+def staged_path(path: Path) -> Path:
+    """Where an output is written before it is signed into place: a partial beside it (a killed run's is swept).
+    Signed on its way to its final name, a file there is never an unsigned one."""
+    folder = _published(path)
+    staged = folder.with_name(f".{folder.stem}.signing{PARTIAL}{folder.suffix}")
+    return staged / path.name if folder != path else staged
 
 
 def _published(path: Path) -> Path:

@@ -34,6 +34,7 @@ class Order:
     request: AssetRequest
     shots: tuple[str, ...]            # the shots that use it
     reference: str | None = None      # the slot whose chosen take steers this one, for continuity
+    others: tuple[str, ...] = ()      # shots left out of this run that use it too (a set's other shots)
 
     @property
     def design(self) -> str:
@@ -100,6 +101,7 @@ class Generation:
                                      seed=self._seed(settings.seed)),
                 shots=tuple(s.id for s in wanted if s.set == set_id),
                 reference=None if reference == set_slot(set_id) else reference,
+                others=tuple(s.id for s in breakdown.shots if s.set == set_id and s not in wanted),
             ))
         for shot in wanted:
             orders += self._shot_orders(shot)
@@ -146,6 +148,10 @@ class Generation:
             approved = self.store.approved().get(slot)
             return next((t for t in takes if t.id == approved), takes[-1] if takes else None)
         return self.store.chosen(slot, design)
+
+    def affected(self, order: Order) -> tuple[str, ...]:
+        """The other shots a new take of ``order`` changes: they use its slot, and no approved take holds it."""
+        return order.others if order.others and order.slot not in self.store.approved() else ()
 
     def wants_gpu(self, order: Order) -> bool:
         """Whether the order's engine runs a model on this machine's GPU (a service's GPU is not ours)."""

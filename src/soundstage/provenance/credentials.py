@@ -16,11 +16,13 @@ ledger enters it, so a file in the ledger is always a signed one.
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from soundstage import __version__
+from soundstage.media.sequence import publish_folder
 from soundstage.project import Project
 from soundstage.provenance.keys import init_keys, keys_dir
 from soundstage.provenance.record import AI_SOURCE, CutRecord, ShotRecord, mark_key
@@ -66,9 +68,13 @@ def sign_take(files: Sequence[Path], record: Mapping[str, Any], identity: Signin
                       assertions=[{"label": "org.soundstage.take", "data": take}])
 
 
-def sign_shot(outputs: Sequence[Path], record: ShotRecord, identity: SigningIdentity, *, plate: Path | None,
-              takes: Mapping[str, Path]) -> None:
-    """Sign a shot's movie and masters: its plate opened, each take (slot → its first file) placed over it."""
+def sign_shot(outputs: Sequence[tuple[Path, Path]], record: ShotRecord, identity: SigningIdentity, *,
+              plate: Path | None, takes: Mapping[str, Path]) -> None:
+    """Sign a shot's movie and masters: its plate opened, each take (slot → its first file) placed over it.
+
+    ``outputs`` are (written, final) pairs: each is signed as it goes to its final name, so a failure (a full
+    disk) never leaves an unsigned file there. A sequence's folder is signed where it was written, then renamed.
+    """
     ai = any(layer.is_ai for layer in record.layers)
     composite = IPTC + ("compositeWithTrainedAlgorithmicMedia" if ai else "compositeSynthetic")
     ingredients: list[tuple[str | Path, Relationship, str]] = []
@@ -94,16 +100,24 @@ def sign_shot(outputs: Sequence[Path], record: ShotRecord, identity: SigningIden
     assertions = [{"label": "org.soundstage.shot", "data": _shot_summary(record)}]
     if record.watermark:
         assertions.append(_soft_binding([(0, record.frames, record.watermark)], record.fps))
-    for path in outputs:
-        targets = sorted(path.iterdir()) if path.is_dir() else [path]
-        for target in targets:
-            if signable(target):
-                sign_file(target, target, identity, actions=actions, ingredients=ingredients,
+    for written, final in outputs:
+        for source in sorted(written.iterdir()) if written.is_dir() else [written]:
+            target = source if written.is_dir() else final
+            if signable(source):
+                sign_file(source, target, identity, actions=actions, ingredients=ingredients,
                           title=f"shot {record.shot} {target.name}", assertions=assertions)
+            elif source != target:
+                os.replace(source, target)
+        if written.is_dir():
+            publish_folder(written, final)
+        else:
+            written.unlink(missing_ok=True)
 
 
-def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identity: SigningIdentity) -> None:
-    """Sign the cut with every shot movie as an ingredient (and, through them, every take)."""
+def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identity: SigningIdentity, *,
+             into: Path | None = None) -> None:
+    """Sign the cut with every shot movie as an ingredient (and, through them, every take); ``into`` is where the
+    signed file goes, when ``cut`` was written elsewhere first (default: in place)."""
     ai = record is not None and any(layer.is_ai for made in record.shots for layer in made.layers)
     composite = IPTC + ("compositeWithTrainedAlgorithmicMedia" if ai else "compositeSynthetic")
     actions: list[dict[str, Any]] = [{"action": "c2pa.created", "digitalSourceType": composite,
@@ -126,7 +140,8 @@ def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identit
             start += shot.frames
         if spans:
             assertions.append(_soft_binding(spans, record.shots[0].fps))
-    sign_file(cut, cut, identity, actions=actions, ingredients=ingredients, title=cut.name, assertions=assertions)
+    into = into or cut
+    sign_file(cut, into, identity, actions=actions, ingredients=ingredients, title=into.name, assertions=assertions)
 
 
 def sign_key(output: Path, plate: Path, identity: SigningIdentity) -> int:

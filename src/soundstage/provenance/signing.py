@@ -8,10 +8,10 @@ of every take in it. Verification never raises on a damaged file: a broken manif
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import c2pa
 
@@ -69,10 +69,16 @@ class Verdict:
     ingredients: tuple[Ingredient, ...] = ()
     errors: tuple[str, ...] = field(default=())
     records: Mapping[str, Any] = field(default_factory=dict)   # soundstage's own assertions and the soft binding
+    anchor: Path | None = None    # the root it was checked against: then only a file signed under it holds
+
+    @property
+    def untrusted(self) -> bool:
+        """Signed and intact, but not under ``anchor``: whoever gave a root asked "was this signed under mine?"."""
+        return self.anchor is not None and self.state == "Valid" and not self.tampered
 
     @property
     def ok(self) -> bool:
-        return self.state in ("Valid", "Trusted") and not self.tampered
+        return self.state in ("Valid", "Trusted") and not self.tampered and not self.untrusted
 
     def to_dict(self) -> dict[str, Any]:
         def action(a: SourceAction) -> dict[str, Any]:
@@ -83,6 +89,7 @@ class Verdict:
                     "actions": [action(a) for a in i.actions], "ingredients": [ingredient(n) for n in i.ingredients]}
 
         return {"path": str(self.path), "state": self.state, "tampered": self.tampered, "ok": self.ok,
+                "trust": str(self.anchor) if self.anchor else None, "untrusted": self.untrusted,
                 "title": self.title, "signer": self.signer, "actions": [action(a) for a in self.actions],
                 "ingredients": [ingredient(i) for i in self.ingredients], "errors": list(self.errors),
                 "records": dict(self.records)}
@@ -128,14 +135,42 @@ def sign_file(source: str | Path, dest: str | Path, identity: SigningIdentity, *
                     builder.add_ingredient({"title": path.name, "relationship": relationship,
                                             "label": label[0] if label else f"ingredient-{number}"},
                                            mime_type(path), stream)
-            with atomic_path(dest) as tmp, open(source, "rb") as src, open(tmp, "w+b") as dst:
-                builder.sign(signer, mime, src, dst)
+            with atomic_path(dest) as tmp, open(source, "rb") as src, open(tmp, "w+b") as raw:
+                dst = _Written(raw)
+                try:
+                    builder.sign(signer, mime, src, dst)
+                except c2pa.C2paError:
+                    if dst.failure is not None:     # the file system's error, not c2pa's (a full disk, say)
+                        raise dst.failure from None
+                    raise
     except c2pa.C2paError as exc:
         raise signing_failure(identity, exc, source) or MediaError(f"could not sign: {_one_line(exc)}",
                                                                    path=source) from None
     finally:
         signer.close()
     return dest
+
+
+class _Written:
+    """The signed file as c2pa writes it, keeping the OSError that c2pa's stream callback turns into -1."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.failure: OSError | None = None
+        self.read, self.seek, self.tell = raw.read, raw.seek, raw.tell
+
+    def write(self, data: bytes) -> int:
+        return self._kept(lambda: self.raw.write(data))
+
+    def flush(self) -> None:
+        self._kept(self.raw.flush)
+
+    def _kept(self, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except OSError as exc:
+            self.failure = self.failure or exc
+            raise
 
 
 def verify_file(path: str | Path, *, trust: str | Path | None = None) -> Verdict:
@@ -145,25 +180,25 @@ def verify_file(path: str | Path, *, trust: str | Path | None = None) -> Verdict
     if not path.is_file():
         raise MediaError("no such file", path=path)
     settings: dict[str, Any] = json.loads(json.dumps(_SETTINGS))
-    if trust is not None:
-        trust = Path(trust)
-        if not trust.is_file():
-            raise ProjectError("no such trust anchor file", path=trust)
-        settings["trust"] = {"user_anchors": trust.read_text("utf-8")}
+    anchor = Path(trust) if trust is not None else None
+    if anchor is not None:
+        if not anchor.is_file():
+            raise ProjectError("no such trust anchor file", path=anchor)
+        settings["trust"] = {"user_anchors": anchor.read_text("utf-8")}
     try:
         with c2pa.Context.from_dict(settings) as context, open(path, "rb") as stream:
             reader = c2pa.Reader.try_create(mime, stream, context=context)
             if reader is None:
-                return Verdict(path, "none", tampered=False)
+                return Verdict(path, "none", tampered=False, anchor=anchor)
             with reader:
                 store = json.loads(reader.json())
                 state = reader.get_validation_state() or "Invalid"
     except c2pa.C2paError as exc:
-        return Verdict(path, "Invalid", tampered=True, errors=(_one_line(exc),))
-    return _verdict(path, store, state)
+        return Verdict(path, "Invalid", tampered=True, errors=(_one_line(exc),), anchor=anchor)
+    return _verdict(path, store, state, anchor)
 
 
-def _verdict(path: Path, store: dict[str, Any], state: str) -> Verdict:
+def _verdict(path: Path, store: dict[str, Any], state: str, anchor: Path | None) -> Verdict:
     manifests = store.get("manifests", {})
     active = manifests.get(store.get("active_manifest", ""), {})
     failures = _failures(store.get("validation_results"))
@@ -177,7 +212,8 @@ def _verdict(path: Path, store: dict[str, Any], state: str) -> Verdict:
                    signer=(active.get("signature_info") or {}).get("common_name"),
                    actions=_actions(active), ingredients=_ingredients(active, manifests), errors=errors,
                    records={a["label"]: a.get("data") for a in active.get("assertions", [])
-                            if str(a.get("label", "")).startswith(("org.soundstage.", "c2pa.soft-binding"))})
+                            if str(a.get("label", "")).startswith(("org.soundstage.", "c2pa.soft-binding"))},
+                   anchor=anchor)
 
 
 def _actions(manifest: Mapping[str, Any]) -> tuple[SourceAction, ...]:

@@ -47,8 +47,29 @@ class Trace:
         return found
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a file's frames gave: the marked spans, how many frames were read, and why reading stopped early."""
+
+    traces: list[Trace]
+    frames: int
+    damage: str | None = None       # a truncated or damaged movie: read up to there
+
+    @property
+    def complete(self) -> bool:
+        return self.damage is None
+
+
 def trace_watermark(project: Project, path: Path, *, window: int = WINDOW) -> list[Trace]:
+    """Every marked span of ``path`` (a movie or a still), with the shot render each leads to."""
+    return read_watermark(project, path, window=window).traces
+
+
+def read_watermark(project: Project, path: Path, *, window: int = WINDOW) -> Reading:
     """Every marked span of ``path`` (a movie or a still), with the shot render each leads to.
+
+    A truncated or damaged movie is read as far as it decodes (a cut cut short still names its first shots);
+    the reading says how many frames that was. A file with no decodable frame at all is refused.
 
     A copy cropped from the centre (a zoom-in, a 1:1 or 9:16 cut-down) is read too: where a window does not
     read as it is, the crops of ``watermark.REFRAMINGS`` are tried, and a crop that reads is tried first from
@@ -61,7 +82,8 @@ def trace_watermark(project: Project, path: Path, *, window: int = WINDOW) -> li
     found: list[Trace] = []
     crop = (0.0, 0.0)
     searches = 0
-    for first, frames in _windows(path, window):
+    windows = _Windows(path, window)
+    for first, frames in windows:
         detection = detect(frames, key, crop=crop)
         if detection.payload is None and searches < SEARCHES:
             detection, tried = detect_reframed(frames, key)
@@ -79,21 +101,38 @@ def trace_watermark(project: Project, path: Path, *, window: int = WINDOW) -> li
         else:
             found.append(Trace(first, last, detection.payload, detection.confidence,
                                find_mark(project, detection.payload)))
-    return found
+    return Reading(found, windows.read, windows.damage)
 
 
-def _windows(path: Path, window: int) -> Iterator[tuple[int, list[np.ndarray]]]:
-    if path.suffix.lower() in STILL_SUFFIXES:
-        yield 0, [read_image(path)[..., :3]]
-        return
-    batch: list[np.ndarray] = []
-    start = 0
-    for index, frame in enumerate(read_frames(path)):
-        if not batch:
-            start = index
-        batch.append(frame)
-        if len(batch) == window:
-            yield start, batch
-            batch = []
-    if batch:
-        yield start, batch
+class _Windows:
+    """The file's frames in windows of ``window``; a movie that breaks off ends the windows where it broke."""
+
+    def __init__(self, path: Path, window: int) -> None:
+        self.path, self.window = path, window
+        self.read = 0
+        self.damage: str | None = None
+
+    def __iter__(self) -> Iterator[tuple[int, list[np.ndarray]]]:
+        if self.path.suffix.lower() in STILL_SUFFIXES:
+            self.read = 1
+            yield 0, [read_image(self.path)[..., :3]]
+            return
+        batch: list[np.ndarray] = []
+        frames = read_frames(self.path)
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                break
+            except MediaError as exc:
+                if self.read == 0:      # nothing decodes: not a movie to read a mark from
+                    raise
+                self.damage = exc.message
+                break
+            batch.append(frame)
+            self.read += 1
+            if len(batch) == self.window:
+                yield self.read - len(batch), batch
+                batch = []
+        if batch:
+            yield self.read - len(batch), batch

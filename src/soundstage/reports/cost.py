@@ -14,13 +14,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
 from soundstage.db import Job, RenderRecord, open_database
+from soundstage.engines.base import SourceType
 from soundstage.errors import ProjectError
 from soundstage.project import Project
 from soundstage.reports.charts import Series, bar_chart, cumulative_chart
@@ -30,7 +31,18 @@ from soundstage.reports.ratecard import RATECARD_FILE, RateCard, ShotClass, clas
 UNITS = {"image": "images", "video_second": "s of video", "gpu_second": "GPU-s", "cpu_second": "CPU-s"}
 AI_COLOUR, TRADITIONAL_COLOUR = "#d0572b", "#2f6fbf"
 
+NOT_TESTED = "not tested: no AI takes in this cut"
+NO_AI = ("No AI takes in this cut: its generated pictures are procedural placeholders, so the AI side measures "
+         "placeholders, not AI, and the claims below are not tested.")
+ESTIMATES = ("Estimates: the traditional bid and its artist time, each shot's type, the crew's time around each "
+             "take, and every figure built on them (AI ÷ traditional cost, speed, the claims' figures). Measured: the "
+             "takes, their engine cost and time, and the render times.")
+
 WORDS = {
+    NO_AI: ("이 편집본에는 AI 테이크가 없다: 생성된 그림은 절차적 자리표시 이미지이므로 AI 쪽 수치는 AI가 아니라 "
+            "자리표시 이미지를 잰 것이며, 아래 주장들은 검증되지 않았다."),
+    ESTIMATES: ("추정: 전통 방식 견적과 그 아티스트 시간, 샷 유형, 테이크당 스태프 시간, 그리고 이를 쓰는 모든 수치"
+                "(AI ÷ 전통 방식 비용, 속도, 주장의 수치). 실측: 테이크, 엔진 비용과 시간, 렌더 시간."),
     "Cost and schedule": "비용 및 일정",
     "AI takes against a traditional VFX bid": "AI 테이크 대 전통적 VFX 견적",
     "AI cost": "AI 비용",
@@ -54,6 +66,7 @@ WORDS = {
     "borne out": "뒷받침됨",
     "not borne out": "뒷받침되지 않음",
     "cannot be tested": "검증 불가",
+    NOT_TESTED: "검증 안 됨: 이 편집본에 AI 테이크 없음",
     "Cost per shot": "샷별 비용",
     "Time per shot": "샷별 시간",
     "Spend against the budget": "예산 대비 지출",
@@ -194,6 +207,7 @@ class TakeCost:
     price_date: str
     price_source: str
     made: datetime
+    ai: bool = False              # made by generative AI (trainedAlgorithmicMedia), not a procedural placeholder
 
     @property
     def price(self) -> str:
@@ -231,7 +245,7 @@ class Claim:
     who: str
     said: str
     figure: str                   # what the project says, in words
-    verdict: str                  # borne out, not borne out, cannot be tested
+    verdict: str                  # borne out, not borne out, cannot be tested, not tested (no AI takes)
     caveat: str
 
 
@@ -302,6 +316,11 @@ class CostReport:
         return self.artist_hours / hours if self.artist_hours > 0 and hours > 0 else None
 
     @property
+    def ai_in_cut(self) -> bool:
+        """Whether the cut uses any AI take: only then do its figures test a claim about AI."""
+        return any(t.ai and t.status in ("approved", "used") for t in self.takes)
+
+    @property
     def prices(self) -> list[TakeCost]:
         """One take per distinct price line, to print each line's source and date once."""
         seen: dict[tuple[str, str, str, float, str], TakeCost] = {}
@@ -343,6 +362,8 @@ class CostReport:
             claims.append(Claim(t("Director Baek"), t("production time -50%"),
                                 t("VFX time {change}").format(change=f"{-saved:+.0%}"),
                                 "borne out" if saved >= 0.5 else "not borne out", estimate + " " + t(ONLY_VFX)))
+        if not self.ai_in_cut:      # placeholders against an estimate test nothing about AI
+            claims = [replace(c, verdict=NOT_TESTED) if c.verdict != "cannot be tested" else c for c in claims]
         return claims
 
 
@@ -374,7 +395,8 @@ def cost_report(project: Project) -> CostReport:
             quantity=float(take.record.get("quantity", 0.0)), cost_usd=float(take.cost_usd),
             seconds=float(take.seconds), price_usd=float(price.get("usd", 0.0)),
             price_model=str(price.get("model", "")), price_date=str(price.get("date", "")),
-            price_source=str(price.get("source", "")), made=take.created_at))
+            price_source=str(price.get("source", "")), made=take.created_at,
+            ai=take.source_type == SourceType.TRAINED_ALGORITHMIC.value))
 
     with sessions() as session:
         renders = {row.output: row.seconds for row in session.scalars(select(RenderRecord))}
@@ -474,7 +496,8 @@ def charts(report: CostReport, money: Money, t: Callable[[str], str]) -> dict[st
 
 
 def write_cost_report(project: Project, out: Path | None = None) -> list[Path]:
-    """Write ``cost.html``, ``cost.csv`` (a row per shot and the total) and ``cost-takes.csv`` (every take)."""
+    """Write ``cost.html``, ``cost.csv`` (a row per shot and the total), ``cost-takes.csv`` (every take) and
+    ``cost-claims.csv`` (the field's claims and their verdicts)."""
     report = cost_report(project)
     money = Money.of(project)
     language = project.settings.reports.language
@@ -484,7 +507,8 @@ def write_cost_report(project: Project, out: Path | None = None) -> list[Path]:
         "cost.html", language=language, words=WORDS, title=f"{report.title}: {t('Cost and schedule')}",
         report=report, money=money, show=money.show, hours=_hours, short=_short, seconds=_seconds,
         units=lambda u: _units(u, t), unit_name=lambda u: t(UNITS.get(u) or u), charts=charts(report, money, t),
-        claims=report.claims(t), measured_text=MEASURED_TEXT, estimated_text=ESTIMATED_TEXT,
+        claims=report.claims(t), summary=[t(line) for line in ([] if report.ai_in_cut else [NO_AI]) + [ESTIMATES]],
+        measured_text=MEASURED_TEXT, estimated_text=ESTIMATED_TEXT,
         split_note=t(SPLIT_NOTE).format(cut=_seconds(report.cut_seconds), runs=report.runs,
                                         elapsed=_seconds(report.run_seconds)),
         written_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
@@ -493,7 +517,8 @@ def write_cost_report(project: Project, out: Path | None = None) -> list[Path]:
     # utf-8-sig: a production office's spreadsheet reads Hangul only with the BOM.
     return [write_report(folder / "cost.html", html),
             write_report(folder / "cost.csv", "\ufeff" + shots_csv(report, money)),
-            write_report(folder / "cost-takes.csv", "\ufeff" + takes_csv(report, money))]
+            write_report(folder / "cost-takes.csv", "\ufeff" + takes_csv(report, money)),
+            write_report(folder / "cost-claims.csv", "\ufeff" + claims_csv(report))]
 
 
 def _round(value: float, currency: str) -> float | int:
@@ -523,6 +548,16 @@ def shots_csv(report: CostReport, money: Money) -> str:
     return buffer.getvalue()
 
 
+def claims_csv(report: CostReport) -> str:
+    """The claims and their verdicts, in English, for whoever quotes them."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["claim", "who", "figure_estimate", "verdict", "notes"])
+    for claim in report.claims():
+        writer.writerow([claim.said, claim.who, claim.figure, claim.verdict, claim.caveat])
+    return buffer.getvalue()
+
+
 def takes_csv(report: CostReport, money: Money) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -538,5 +573,5 @@ def takes_csv(report: CostReport, money: Money) -> str:
     return buffer.getvalue()
 
 
-__all__ = ["Claim", "CostReport", "ShotCost", "TakeCost", "cost_report", "write_cost_report"]
+__all__ = ["Claim", "CostReport", "ShotCost", "TakeCost", "claims_csv", "cost_report", "write_cost_report"]
 

@@ -172,6 +172,7 @@ class Disclosure:
     look: str
     deliverable: Deliverable
     warnings: tuple[tuple[str, dict[str, str]], ...] = field(default=())   # (sentence, its values)
+    omitted: tuple[tuple[str, str], ...] = field(default=())   # (shot, why): in the plan, not in the report
 
     def warned(self, t: Callable[[str], str] = str) -> list[str]:
         return [t(sentence).format(**values) for sentence, values in self.warnings]
@@ -200,7 +201,8 @@ class Disclosure:
 def disclosure(project: Project) -> Disclosure:
     """The facts, from the shot records, the take store, the shot plan, the screenplay and the cut's manifest.
 
-    Raises ProjectError, in one line, when a shot of the cut has no record: there is nothing measured to report.
+    A shot with no record (not rendered under its id: renumbered, or added since the last render) is omitted,
+    and the report says so and why. Raises ProjectError, in one line, when no shot has one: nothing is measured.
     """
     from soundstage.db import open_database
     from soundstage.pipeline import breakdown_project
@@ -211,7 +213,7 @@ def disclosure(project: Project) -> Disclosure:
     breakdown = breakdown_project(project, lock=False)
     records = {shot.id: read_shot_record(project, shot.id) for shot in breakdown.shots}
     missing = [shot_id for shot_id, record in records.items() if record is None]
-    if not breakdown.shots or missing:
+    if not breakdown.shots or len(missing) == len(breakdown.shots):
         raise ProjectError(
             ("the project has no shots" if not breakdown.shots else
              f"no shot record for {', '.join(missing)} (not rendered, or rendered before shot records existed)")
@@ -222,6 +224,10 @@ def disclosure(project: Project) -> Disclosure:
     approvals = store.approvals()
     plan = {entry.id: entry for entry in read_shot_plan(project.shots_file).entries}
     warnings: list[tuple[str, dict[str, str]]] = []
+    orphans = ", ".join(sorted(p.stem for p in (project.out_dir / "shots").glob("*.json") if p.stem not in records))
+    omitted = [(shot_id, (OMITTED_RENUMBERED if orphans else OMITTED), {"shot": shot_id, "records": orphans})
+               for shot_id in missing]
+    warnings += [(sentence, values) for _, sentence, values in omitted]
 
     def approval(layer: LayerRecord) -> tuple[str | None, str | None]:
         """Who approved the take the shot shows: the store's word when it is still this take (an approval given
@@ -285,7 +291,8 @@ def disclosure(project: Project) -> Disclosure:
     return Disclosure(
         title=breakdown.title, fps=film.fps, shots=tuple(shots), cut=cut, tools=_tools(cut),
         selections=tuple(selections), performances=performances, screenplay=script, film_settings=film_settings,
-        notes=notes, look=film.look.as_prompt(), deliverable=_deliverable(project), warnings=tuple(warnings))
+        notes=notes, look=film.look.as_prompt(), deliverable=_deliverable(project), warnings=tuple(warnings),
+        omitted=tuple((shot_id, sentence.format(**values)) for shot_id, sentence, values in omitted))
 
 
 def _layer(shot: str, layer: LayerRecord, approved_by: str | None, approved_at: str | None) -> Layer:
@@ -460,6 +467,7 @@ def to_json(report: Disclosure) -> dict[str, Any]:
         "note": COUNSEL,
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "method": method(),
+        "omitted": [{"shot": shot, "reason": reason} for shot, reason in report.omitted],
         "cut": {"shots": [s.shot for s in report.shots], "frames": report.cut.frames, "fps": report.fps,
                 "seconds": round(report.seconds, 3), "ai_share": report.cut.ai_share,
                 "generated_share": report.cut.generated_share, "procedural_share": report.procedural_share,
@@ -573,6 +581,10 @@ MIXED = "{slot}: its shots {shots} were rendered with different takes: render ag
 APPROVED_LATER = ("{slot}: {take} was approved after {shots} rendered with {used}: render again for the report to "
                   "show it")
 WITHDRAWN = "{slot}: its approval was withdrawn after {shots} rendered: render again"
+OMITTED = ("Shot {shot} is omitted from this report: no shot record (not rendered under this id): render it to "
+           "include it")
+OMITTED_RENUMBERED = ("Shot {shot} is omitted from this report: no shot record (not rendered under this id; records "
+                      "of shots the plan no longer has: {records}, so renumbered?): render it to include it")
 NO_APPROVALS = ("No take was approved by a person: every slot shows the newest take of its design, which is the "
                 "software's default, not a recorded human choice.")
 
@@ -588,6 +600,7 @@ WORDS: dict[str, str] = {
     "signed and valid": "서명 유효",
     "not signed": "서명 없음",
     "signature invalid or tampered": "서명 무효 또는 변조됨",
+    "signed, but not under this project's root": "서명은 유효하나 이 프로젝트의 루트 인증서로 서명되지 않음",
     "not rendered": "렌더되지 않음",
     "measured": "측정값",
     "shots": "샷",
@@ -727,6 +740,9 @@ WORDS: dict[str, str] = {
     APPROVED_LATER: ("{slot}: 샷 {shots}을(를) {used}(으)로 렌더한 뒤 {take}이(가) 승인됨: "
                      "보고서에 반영하려면 다시 렌더할 것"),
     WITHDRAWN: "{slot}: 샷 {shots}을(를) 렌더한 뒤 승인이 취소됨: 다시 렌더할 것",
+    OMITTED: "샷 {shot}은(는) 이 보고서에서 빠짐: 샷 기록 없음(이 번호로 렌더되지 않음): 포함하려면 렌더할 것",
+    OMITTED_RENUMBERED: ("샷 {shot}은(는) 이 보고서에서 빠짐: 샷 기록 없음(이 번호로 렌더되지 않음. 샷 계획에 "
+                         "더는 없는 샷의 기록: {records}, 번호가 바뀌었는가?): 포함하려면 렌더할 것"),
     "checked against the project's own root certificate": "프로젝트 자체 루트 인증서로 확인",
     UNLABELLED: "편집본에 가시적 AI 표시가 없다: 서명된 메타데이터와 워터마크만이 AI 부분을 알린다.",
     "Credit": "크레디트",
