@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from soundstage.errors import ProjectError, ScreenplayError
 from soundstage.script.model import Element, Kind, Screenplay
+from soundstage.tomlfile import read_toml
 
 LINES_PER_PAGE = 55
 # Printed widths of a standard screenplay page, in characters (Courier 12).
@@ -203,11 +204,7 @@ class ShotPlan:
 def read_shot_plan(path: Path) -> ShotPlan:
     if not path.is_file():
         return ShotPlan(())
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"not valid TOML: {exc}", path=path) from None
+    raw, text = read_toml(path)
     unknown = set(raw) - {"shot"}
     if unknown:
         raise ProjectError(f"unknown table {sorted(unknown)[0]!r}; shots are [[shot]] entries", path=path)
