@@ -791,6 +791,30 @@ def user_remove(
     out.print(f"removed {escape(name)}", highlight=False)
 
 
+db_app = typer.Typer(help="The project database: rebuild it when it is damaged.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("rebuild")
+@reports_errors
+def db_rebuild(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    force: Annotated[bool, typer.Option("--force", help="Rebuild a database that is not damaged.")] = False,
+) -> None:
+    """Move a damaged project database aside and rebuild it: takes from the take folders; approvals, notes and
+    jobs from the journal."""
+    from soundstage.recovery import rebuild_database
+
+    rebuilt = rebuild_database(Project.load(project_dir), force=force)
+    if rebuilt.damaged is not None:
+        out.print(f"moved the damaged database to {escape(str(rebuilt.damaged))} (kept, not deleted)", highlight=False)
+    out.print(f"rebuilt {_count(range(rebuilt.takes), 'take')}, {_count(range(rebuilt.approvals), 'approval')}, "
+              f"{_count(range(rebuilt.notes), 'note')}, {_count(range(rebuilt.jobs), 'job')}"
+              + (f"; {rebuilt.skipped} unreadable entries skipped" if rebuilt.skipped else ""), highlight=False)
+    out.print("not rebuilt: the render ledger (the next render re-renders once) and review sign-ins "
+              f"(soundstage user add {escape(str(project_dir))} …)", highlight=False)
+
+
 def _subject(name: str) -> str:
     """A bare shot id (3-1) means the shot; anything with a slash is a slot as given."""
     return name if "/" in name else f"shot/{name}"
