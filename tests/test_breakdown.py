@@ -12,7 +12,7 @@ from soundstage.errors import ProjectError, ScreenplayError
 from soundstage.pipeline import breakdown_project
 from soundstage.project import Project
 from soundstage.script import parse_fountain
-from soundstage.script.breakdown import break_down, find_elements, lock_scene_ids
+from soundstage.script.breakdown import break_down, find_elements, lock_scene_ids, read_shot_plan
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "moonlit-hanok"
 
@@ -121,6 +121,13 @@ def test_duplicate_scene_numbers_are_refused(tmp_path: Path) -> None:
         break_down(screenplay)
 
 
+def test_a_scene_number_too_long_for_its_shot_ids_is_refused(tmp_path: Path) -> None:
+    screenplay = parse_fountain("INT. A - DAY #1#\n\nx\n\nINT. B - DAY #" + "2" * 300 + "#\n\ny\n",
+                                source=tmp_path / "s.fountain")
+    with pytest.raises(ScreenplayError, match=r"s\.fountain:5: scene number 2{16}… is 300 characters; at most 16"):
+        break_down(screenplay)
+
+
 def test_script_without_scenes_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ScreenplayError, match="has no scene headings"):
         break_down(parse_fountain("Just some action.\n", source=tmp_path / "s.fountain"))
@@ -182,6 +189,11 @@ def test_non_speaking_characters() -> None:
          r"shots\.toml:4, shot 1-1: duraton: is not a known shot setting"),
         ('[[shot]]\nid = "1-1"\nscene = "1"\n[[shot]]\nid = "1-1"\nscene = "1"\n',
          r"shots\.toml:5, shot 1-1: shot id '1-1' is used twice"),
+        ('[[shot]]\nid = "' + "A" * 300 + '"\nscene = "1"\n',
+         r"shots\.toml:2, shot A{32}…: id: is 300 characters; a shot id is at most 32"),
+        ('[[shot]]\nid = "1/1"\nscene = "1"\n',
+         r"shots\.toml:2, shot 1/1: id: '1/1' may hold only letters, digits, '\.', '_' and '-'"),
+        ('[[shot]]\nid = ".hidden"\nscene = "1"\n', r"id: '\.hidden' must start with a letter or digit"),
         ('[[shots]]\nid = "1-1"\n', "unknown table 'shots'"),
         ('[[shot]\n', "not valid TOML"),
     ],
@@ -193,3 +205,9 @@ def test_bad_shot_plans_are_refused_with_file_and_line(tmp_path: Path, entry: st
     with pytest.raises(ProjectError, match=message) as caught:
         breakdown_project(Project.load(tmp_path))
     assert "\n" not in str(caught.value)
+
+
+def test_longest_shot_id_in_any_script_is_read(tmp_path: Path) -> None:
+    longest = "씬" * 31 + "1"                      # 32 letters, 94 bytes of UTF-8: a file name fits
+    (tmp_path / "shots.toml").write_text(f'[[shot]]\nid = "{longest}"\nscene = "1"\n', encoding="utf-8")
+    assert [entry.id for entry in read_shot_plan(tmp_path / "shots.toml").entries] == [longest]

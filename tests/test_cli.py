@@ -136,13 +136,13 @@ def test_generate_takes_approve_and_plan(tmp_path: Path) -> None:
     assert {t["slot"]: t["status"] for t in planned["takes"]}["set/hanok-night"] == "in store"
 
 
-def test_a_take_that_cannot_be_made_fails_alone(tmp_path: Path) -> None:
+def test_a_take_the_engine_cannot_make_is_refused_before_any_is_made(tmp_path: Path) -> None:
     film = tmp_path / "film"
     assert soundstage("new", film).returncode == 0
     settings = film / "soundstage.toml"
     settings.write_text(settings.read_text().replace("[1920, 1080]", "[96, 54]").replace("4.0", "0.25"))
     (film / "shots.toml").write_text('[[shot]]\nid = "1-1"\nscene = "1"\nbackground = "moving"\n')
     result = soundstage("generate", film)
-    assert result.returncode == 1
-    assert "failed shot/1-1/background: shot 1-1: procedural engine cannot make a background" in result.stderr
-    assert "made 4, in store 0, failed 1" in result.stdout
+    assert result.returncode == 2
+    assert "error: shot 1-1: the procedural engine cannot make a background" in result.stderr, result.stderr
+    assert "nothing was generated" in result.stderr and not (film / ".soundstage" / "takes").exists()

@@ -105,5 +105,5 @@ def test_a_message_with_brackets_reaches_the_user_whole(tmp_path: Path) -> None:
     make_project(film)
     write_plate(film / "plates" / "actor.mp4", fps=25)
     result = soundstage("render", film)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "set [plates] rate = 'retime'" in result.stderr, result.stderr   # not eaten as Rich markup

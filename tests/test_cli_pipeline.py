@@ -6,6 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
+
+from soundstage.media import write_png
 from test_cli import soundstage
 from tiny_film import make_tiny
 
@@ -33,10 +36,13 @@ def test_render_with_jobs_prints_the_summary_and_json_statuses(tmp_path: Path) -
 
 def test_a_failed_step_sets_the_exit_code_and_is_logged(tmp_path: Path) -> None:
     project = make_tiny(tmp_path / "film")
-    (project.root / "plates" / "actor.mp4").write_bytes(b"not a movie")
+    write_png(project.root / "plates" / "clean.png", np.zeros((10, 10, 3), np.uint8))
+    shots = project.shots_file.read_text().replace('plate = "plates/actor.mp4"\n', 'plate = "plates/actor.mp4"\n'
+                                                   'key = { clean_plate = "plates/clean.png" }\n', 1)
+    project.shots_file.write_text(shots)     # a clean plate of another set-up: found only at comp time
     result = soundstage("render", project.root)
     assert result.returncode == 1
-    assert "failed shot 1-1:" in result.stderr and "actor.mp4" in result.stderr
+    assert "failed shot 1-1:" in result.stderr and "clean.png" in result.stderr
     assert result.stdout.startswith("built 4, cached 0, failed 1, skipped 1;")
     log = json.loads(soundstage("jobs", project.root, "--json").stdout)["jobs"]
     assert log[0]["status"] == "failed" and log[0]["failed"] == 1

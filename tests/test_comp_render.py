@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from soundstage.errors import ProjectError
+from soundstage.errors import PreflightError, ProjectError
 from soundstage.media import VideoWriter, probe, read_frames, read_rgba_frames, read_sequence
 from soundstage.pipeline import render_project
 from soundstage.project import Project
@@ -70,12 +70,13 @@ def test_plain_render_keys_the_actor_over_the_set(tmp_path: Path) -> None:
 
 def test_wrong_size_plate_is_refused_unless_conformed(tmp_path: Path) -> None:
     write_plate(tmp_path / "plates" / "actor.mp4", size=(2 * W, H))   # 2:1, so a scale would stretch
-    project = make_project(tmp_path)
-    report = render_project(project)
-    [failed] = report.failed
-    assert failed.step == "shot 1-1"
-    assert f"is {2 * W}×{H} but the project is {W}×{H}" in failed.reason and "actor.mp4" in failed.reason
-    assert "[plates] size" in failed.reason and "\n" not in failed.reason
+    project = make_project(tmp_path, settings_extra='[plates]\nsize = "refuse"\n')
+    with pytest.raises(PreflightError) as caught:       # before anything is generated
+        render_project(project)
+    [problem] = caught.value.problems
+    assert problem.shot == "1-1"
+    assert f"is {2 * W}×{H} but the project is {W}×{H}" in str(problem) and "actor.mp4" in str(problem)
+    assert "[plates] size" in str(problem) and "\n" not in str(problem)
     assert not (project.out_dir / "shots" / "1-1.mp4").exists()
 
     fit = make_project(tmp_path, settings_extra='[plates]\nsize = "fit"\n')
@@ -101,8 +102,8 @@ def info_size(project: Project) -> tuple[int, int]:
 
 def test_wrong_rate_plate_is_retimed_when_asked(tmp_path: Path) -> None:
     write_plate(tmp_path / "plates" / "actor.mp4", frames=2 * FPS, fps=2 * FPS)
-    refused = render_project(make_project(tmp_path))
-    assert "plate runs at 24 fps but the project is 12 fps" in refused.failed[0].reason
+    with pytest.raises(PreflightError, match="plate runs at 24 fps but the project is 12 fps"):
+        render_project(make_project(tmp_path))
     project = make_project(tmp_path, settings_extra='[plates]\nrate = "retime"\n')
     assert not render_project(project).failed
     frames = list(read_frames(project.out_dir / "shots" / "1-1.mp4"))
@@ -124,12 +125,13 @@ def test_plate_without_a_screen_is_used_as_it_is_with_a_warning(tmp_path: Path) 
     assert np.abs(frame - plate).mean() < 4, "the plate is the picture"
 
 
-def test_damaged_plate_fails_that_shot_with_one_line(tmp_path: Path) -> None:
+def test_damaged_plate_is_refused_with_one_line(tmp_path: Path) -> None:
     (tmp_path / "plates").mkdir()
     (tmp_path / "plates" / "actor.mp4").write_bytes(np.random.default_rng(1).bytes(20_000))
-    report = render_project(make_project(tmp_path))
-    [failed] = report.failed
-    assert "actor.mp4" in failed.reason and "not a readable video" in failed.reason and "\n" not in failed.reason
+    with pytest.raises(PreflightError) as caught:
+        render_project(make_project(tmp_path))
+    [problem] = caught.value.problems
+    assert "actor.mp4" in str(problem) and "not a readable video" in str(problem) and "\n" not in str(problem)
 
 
 def test_garbage_and_core_shapes(tmp_path: Path) -> None:
@@ -202,3 +204,27 @@ def test_bad_comp_settings_are_refused_with_the_line(tmp_path: Path, extra: str,
     with pytest.raises(ProjectError, match=r"shots\.toml") as caught:
         render_project(project)
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_still_plate_of_another_size_is_held_for_the_shot_and_fitted(tmp_path: Path) -> None:
+    """A newcomer's ``plate = "plates/actor.jpg"``: a square still in a 16:9 project, no [plates] settings."""
+    still = np.zeros((96, 96, 3), np.uint8)
+    still[:] = (40, 190, 50)                          # green screen
+    still[40:70, :] = (200, 60, 50)                   # the actor: a red band from edge to edge of the still
+    (tmp_path / "plates").mkdir(parents=True)
+    cv2.imwrite(str(tmp_path / "plates" / "actor.jpg"), cv2.cvtColor(still, cv2.COLOR_RGB2BGR))
+    project = make_project(tmp_path, shot_extra="")
+    (tmp_path / "shots.toml").write_text((tmp_path / "shots.toml").read_text().replace("actor.mp4", "actor.jpg"))
+    report = render_project(project)
+    assert not report.failed, report.failed
+    fitted = [w for w in report.warnings if "actor.jpg" in w]
+    assert len(fitted) == 1 and "96×96" in fitted[0] and "fit" in fitted[0], report.warnings  # said once
+    frames = list(read_frames(project.out_dir / "shots" / "1-1.mp4"))
+    assert len(frames) == FPS                         # held for the shot's 1 s, not 1 frame
+    # fit: 96×96 → 108×108, centred; columns 42…149 are the plate, the rest (the bars) the set
+    for frame in (frames[0], frames[-1]):
+        band = frame[40 * 108 // 96 + 3: 70 * 108 // 96 - 3].astype(int)
+        red = (band[..., 0] > 150) & (band[..., 1] < 110)
+        assert red[:, 46:146].all(), "the actor is there, across the plate's whole width"
+        assert not red[:, :38].any() and not red[:, 154:].any(), "nothing of the plate in the bars: not stretched"
+        assert not is_green(frame[5:30, 50:140]), "the screen is keyed"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from soundstage.errors import PreflightError
 from soundstage.media import probe, read_frames
 from soundstage.pipeline import render_project
 from soundstage.pipeline.render import Quiet
@@ -74,17 +75,16 @@ def test_a_step_that_breaks_fails_alone_and_the_rerun_builds_it(tiny: Project) -
     assert (shots / "1-1.mp4").stat().st_mtime_ns == finished
 
 
-def test_wrong_frame_rate_fails_that_shot_only(tiny: Project) -> None:
+def test_wrong_frame_rate_is_refused_before_anything_is_made(tiny: Project) -> None:
     green_plate(tiny.root / "plates" / "actor.mp4", FPS * 2, fps=25)
-    report = render_project(tiny)
-    result = statuses(report)
-    assert result["shot 1-1"] == "failed" and result["shot 2-1"] == "built" and result["cut"] == "skipped"
-    reason = report.failed[0].reason
-    assert "actor.mp4" in reason and "25 fps but the project is 12 fps" in reason and "\n" not in reason
-    assert not (tiny.out_dir / "cut.mp4").exists()
+    with pytest.raises(PreflightError) as caught:
+        render_project(tiny)
+    rate = str(caught.value.problems[0])    # then that its 24 frames at 25 fps make 11 at 12 fps, not 12
+    assert "actor.mp4" in rate and "25 fps but the project is 12 fps" in rate
+    assert not tiny.out_dir.exists() and not (tiny.state_dir / "takes").exists()
 
 
 def test_short_plate_is_refused(tiny: Project) -> None:
     green_plate(tiny.root / "plates" / "actor.mp4", 5)
-    report = render_project(tiny)
-    assert "plate has 5 frames but the shot needs 12" in report.failed[0].reason
+    with pytest.raises(PreflightError, match="plate has 5 frames but the shot needs 12"):
+        render_project(tiny)

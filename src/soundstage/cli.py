@@ -19,7 +19,7 @@ from rich.table import Table
 
 from soundstage import __version__
 from soundstage.atomic import write_text
-from soundstage.errors import MediaError, ProjectError, SoundstageError
+from soundstage.errors import MediaError, PreflightError, ProjectError, SoundstageError
 from soundstage.project import Project
 from soundstage.script.breakdown import Breakdown, break_down
 
@@ -38,6 +38,11 @@ def reports_errors(command: F) -> F:
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except PreflightError as exc:    # every problem on its own line, then what it means
+            for problem in exc.problems:
+                err.print(f"[bold red]error:[/] {escape(str(problem))}", markup=True, highlight=False)
+            err.print(f"[bold red]error:[/] {escape(exc.summary())}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
         except SoundstageError as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
             raise typer.Exit(2) from None
@@ -271,10 +276,14 @@ def plan(
 ) -> None:
     """What a render would generate and what it would cost, before anything is spent."""
     from soundstage.pipeline import Generation, breakdown_project
+    from soundstage.pipeline.preflight import preflight
 
     project = Project.load(project_dir)
     generation = Generation(project, engine_override=engine)
-    planned = generation.plan(generation.orders(breakdown_project(project), shot or None))
+    breakdown = breakdown_project(project)
+    orders = generation.orders(breakdown, shot or None)
+    problems = preflight(project, [s for s in breakdown.shots if not shot or s.id in shot], generation, orders)
+    planned = generation.plan([] if problems else orders)
     budget = project.settings.budget
     spent = generation.store.spent_usd()
     new_usd = sum(p.estimate.price.usd for p in planned if p.estimate and not p.estimate.cached)
@@ -286,9 +295,15 @@ def plan(
                  "usd": 0.0 if not p.estimate or p.estimate.cached else p.estimate.price.usd,
                  "status": "error" if p.error else "in store" if p.estimate and p.estimate.cached else "new",
                  "error": p.error or None} for p in planned]
+        found = [{"shot": p.shot, "plate": str(p.path) if p.path else None, "problem": str(p)} for p in problems]
         sys.stdout.write(json.dumps({"takes": rows, "new_usd": new_usd, "spent_usd": spent,
-                                     "budget": {"limit": budget.limit, "currency": budget.currency}}, indent=2) + "\n")
+                                     "budget": {"limit": budget.limit, "currency": budget.currency},
+                                     "problems": found}, indent=2) + "\n")
+        if problems:
+            raise typer.Exit(2)
         return
+    if problems:
+        raise PreflightError(problems)
     table = Table(title=f"{project.settings.title}: {_count(planned, 'take')}", title_justify="left")
     for column in ("slot", "shots", "model", "units", "cost", "status"):
         table.add_column(column, overflow="fold")
@@ -326,10 +341,13 @@ def generate(
 ) -> None:
     """Generate the sets, backgrounds and elements a render needs, as takes. Takes already made are reused."""
     from soundstage.pipeline import Generation, breakdown_project
+    from soundstage.pipeline.preflight import check
 
     project = Project.load(project_dir)
     generation = Generation(project, engine_override=engine, seed_override=seed)
-    orders = generation.orders(breakdown_project(project), shot or None)
+    breakdown = breakdown_project(project)
+    orders = generation.orders(breakdown, shot or None)
+    check(project, [s for s in breakdown.shots if not shot or s.id in shot], generation, orders)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, transient=True, disable=as_json or not err.is_terminal) as bars:
         task = bars.add_task("generating", total=len(orders))

@@ -7,6 +7,7 @@ library callers can catch either.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -47,6 +48,21 @@ class SoundstageError(Exception):
 
 class ProjectError(SoundstageError, ValueError):
     """A project folder, ``soundstage.toml`` or ``shots.toml`` that cannot be used as it is."""
+
+
+class PreflightError(ProjectError):
+    """Problems found before anything was generated or rendered, all of them at once, in ``problems``: each a
+    SoundstageError of its own line (naming the shot, the plate or element, and what to do)."""
+
+    def __init__(self, problems: Sequence[SoundstageError]) -> None:
+        self.problems = list(problems)
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        super().__init__(f"{self.summary()}: {self.problems[0]}{more}" if self.problems else self.summary())
+
+    def summary(self) -> str:
+        """The line that follows the problems where each is shown on its own line (the CLI)."""
+        count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''}"
+        return f"{count} found before anything was made; nothing was generated"
 
 
 class ScreenplayError(SoundstageError, ValueError):

@@ -66,12 +66,13 @@ class Budget(BaseModel):
 
 
 class PlateSettings(BaseModel):
-    """What to do with a plate that does not match the project. Never a silent stretch: refuse unless told."""
+    """What to do with a plate that does not match the project. Never a stretch; a size is fitted (the whole
+    picture, bars around, said once in the render's warnings) unless told to refuse; a rate is refused."""
 
     model_config = ConfigDict(extra="forbid")
 
     size: Literal["refuse", "fit", "fill"] = Field(
-        "refuse", description="fit: scale inside the frame, bars around; fill: scale to cover, crop the overhang")
+        "fit", description="fit: scale inside the frame, bars around; fill: scale to cover, crop the overhang")
     rate: Literal["refuse", "retime"] = Field(
         "refuse", description="retime: drop or repeat frames to the project's rate (motion judders)")
 

@@ -99,17 +99,27 @@ def _screen_pixels(sample: np.ndarray, channel: Screen) -> np.ndarray:
     return sample[mask]
 
 
+def _screen_sample(plate: np.ndarray) -> np.ndarray:
+    _check_plate(plate)
+    step = max(1, min(plate.shape[:2]) // 180)           # ~1/16 of a 720p frame's pixels is plenty
+    return plate[::step, ::step].astype(np.int16)
+
+
+def screen_share(plate: np.ndarray, screen: Screen) -> float:
+    """The share of the plate (0…1) that is ``screen``-coloured strongly enough to be a backing screen."""
+    sample = _screen_sample(plate)
+    return len(_screen_pixels(sample, screen)) / (sample.shape[0] * sample.shape[1])
+
+
 def measure_screen(plate: np.ndarray, screen: Literal["auto", "green", "blue"] = "auto") -> ScreenColour:
     """Measure the backing colour from the plate itself: the median of the strongly screen-coloured pixels.
 
     A median ignores the subject, spill and noise; "auto" picks whichever of green and blue covers more of
     the frame. Measure once per shot (on its first frame) so the key does not flicker.
     """
-    _check_plate(plate)
     if screen not in ("auto", "green", "blue"):
         raise ValueError(f"screen must be 'auto', 'green' or 'blue', not {screen!r}")
-    step = max(1, min(plate.shape[:2]) // 180)           # ~1/16 of a 720p frame's pixels is plenty
-    sample = plate[::step, ::step].astype(np.int16)
+    sample = _screen_sample(plate)
     candidates: tuple[Screen, ...] = ("green", "blue") if screen == "auto" else (screen,)
     found = {channel: _screen_pixels(sample, channel) for channel in candidates}
     channel = max(found, key=lambda c: len(found[c]))

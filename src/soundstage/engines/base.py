@@ -118,6 +118,8 @@ class Engine(Protocol):
     name: ClassVar[str]
     Options: ClassVar[type[EngineOptions]]
     kinds: ClassVar[frozenset[AssetKind]]      # what it can make
+    # the elements it makes, by every name it answers to (lower case); None: any, since a prompt asks for it
+    elements: ClassVar[frozenset[str] | None]
     takes_references: ClassVar[bool]           # whether request.references steer it (continuity)
     source_type: ClassVar[SourceType]
 
@@ -132,3 +134,8 @@ class Engine(Protocol):
         for ELEMENT. Failures raise the EngineError subclasses in ``soundstage.errors``.
         """
         ...
+
+
+def makes_element(engine: Engine, name: str) -> bool:
+    """Whether ``engine`` makes the element ``name`` (as a shot names it), asked before anything is generated."""
+    return engine.elements is None or name.strip().lower() in engine.elements

@@ -422,6 +422,7 @@ class ComfyUIEngine:
 
     name: ClassVar[str] = "comfyui"
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.BACKGROUND, AssetKind.ELEMENT})
+    elements: ClassVar[frozenset[str] | None] = None    # any: the prompt says what
     takes_references: ClassVar[bool] = True
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 

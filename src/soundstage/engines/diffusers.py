@@ -89,6 +89,7 @@ class DiffusersEngine:
     name: ClassVar[str] = "diffusers"
     Options: ClassVar[type[EngineOptions]] = DiffusersOptions
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.BACKGROUND, AssetKind.ELEMENT})
+    elements: ClassVar[frozenset[str] | None] = None    # any: the prompt says what
     takes_references: ClassVar[bool] = True
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 

@@ -190,6 +190,7 @@ class OpenAIEngine:
 
     name: ClassVar[str] = "openai"
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT})
+    elements: ClassVar[frozenset[str] | None] = None    # any: the prompt says what
     takes_references: ClassVar[bool] = True
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 

@@ -1636,6 +1636,7 @@ class ProceduralEngine:
     name: ClassVar[str] = "procedural"
     Options: ClassVar[type[EngineOptions]] = EngineOptions     # nothing to set
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT})
+    elements: ClassVar[frozenset[str] | None] = frozenset(ELEMENTS) | frozenset(_ELEMENT_ALIASES)
     takes_references: ClassVar[bool] = False
     source_type: ClassVar[SourceType] = SourceType.ALGORITHMIC
     model = MODEL

@@ -3,6 +3,7 @@
 from soundstage.media.conform import ConformMode, conform_rate, conform_size
 from soundstage.media.exr import read_exr, srgb_to_linear, write_exr
 from soundstage.media.image import STILL_SUFFIXES, read_image, write_png
+from soundstage.media.probe import MAX_PIXELS, PlateInfo, probe_plate
 from soundstage.media.sequence import ImageSequenceWriter, read_sequence
 from soundstage.media.streaming import Background, ahead
 from soundstage.media.video import (
@@ -17,11 +18,13 @@ from soundstage.media.video import (
 from soundstage.media.writers import FrameWriter, open_writer
 
 __all__ = [
+    "MAX_PIXELS",
     "STILL_SUFFIXES",
     "Background",
     "ConformMode",
     "FrameWriter",
     "ImageSequenceWriter",
+    "PlateInfo",
     "ProResWriter",
     "VideoInfo",
     "VideoWriter",
@@ -31,6 +34,7 @@ __all__ = [
     "conform_size",
     "open_writer",
     "probe",
+    "probe_plate",
     "read_exr",
     "read_frames",
     "read_image",

@@ -12,6 +12,8 @@ from soundstage.errors import MediaError
 
 # What read_image opens: a file with one of these suffixes is a still; anything else is taken for a video.
 STILL_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+# The same formats by FFmpeg's decoder names, to tell a still by its content whatever its suffix (probe_plate).
+STILL_CODECS = frozenset({"png", "mjpeg", "tiff", "bmp", "webp"})
 
 
 def write_png(path: str | Path, image: np.ndarray) -> None:

@@ -29,6 +29,10 @@ from soundstage.media.streaming import ahead
 # or a camera's pre-roll left at the start. More missing than this is a truncated or damaged file.
 EDIT_LIST_SLACK = 2
 
+# The largest frame any stage decodes (8K UHD+: 8192×4608), checked from headers before decoding: a frame is
+# width × height × 4 bytes or more at every step of the comp, so a bigger one is a memory bomb, not a plate.
+MAX_PIXELS = 8192 * 4608
+
 
 @dataclass(frozen=True, slots=True)
 class VideoInfo:
@@ -51,11 +55,14 @@ def as_rate(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def _open(path: Path, max_pixels: int = MAX_PIXELS) -> av.container.InputContainer:
+    """The container, its headers read. FFmpeg's own ``max_pixels`` makes its decoders refuse a larger frame
+    before allocating it (opening decodes a first frame to learn the stream), so a 16000×16000 PNG costs a
+    few kilobytes here, not 768 MB; such a stream comes back with a size of 0×0."""
     if not path.is_file():
         raise MediaError("no such file", path=path)
     try:
-        return av.open(str(path), mode="r")
+        return av.open(str(path), mode="r", options={"max_pixels": str(max_pixels)})
     except (av.error.FFmpegError, ValueError) as exc:
         raise MediaError(f"not a readable video ({_reason(exc)})", path=path) from None
 
@@ -65,24 +72,32 @@ def _reason(exc: Exception) -> str:
 
 
 def probe(path: str | Path) -> VideoInfo:
+    """A video's size, rate and length from its headers; :func:`~soundstage.media.probe.probe_plate` also
+    tells a still from a clip and proves a frame decodes."""
     path = Path(path)
     with _open(path) as container:
-        if not container.streams.video:
-            raise MediaError("has no video stream", path=path)
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate
-        # (no codec context: an image, say an SVG, passed off as a movie)
-        if not rate or stream.codec_context is None or not stream.codec_context.width:
-            raise MediaError("has no usable video stream (unknown size or frame rate)", path=path)
-        if stream.duration is not None and stream.time_base is not None:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            duration = container.duration / av.time_base
-        else:
-            duration = 0.0
-        return VideoInfo(
-            stream.codec_context.width, stream.codec_context.height, Fraction(rate), stream.frames, duration
-        )
+        return _stream_info(container, path)
+
+
+def _video_stream(container: av.container.InputContainer, path: Path) -> av.VideoStream:
+    if not container.streams.video:
+        raise MediaError("has no video stream", path=path)
+    return container.streams.video[0]
+
+
+def _stream_info(container: av.container.InputContainer, path: Path) -> VideoInfo:
+    stream = _video_stream(container, path)
+    rate = stream.average_rate or stream.guessed_rate
+    # (no codec context: an image, say an SVG, passed off as a movie; no width: over MAX_PIXELS, see _open)
+    if not rate or stream.codec_context is None or not stream.codec_context.width:
+        raise MediaError("has no usable video stream (unknown size or frame rate)", path=path)
+    if stream.duration is not None and stream.time_base is not None:
+        duration = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        duration = container.duration / av.time_base
+    else:
+        duration = 0.0
+    return VideoInfo(stream.codec_context.width, stream.codec_context.height, Fraction(rate), stream.frames, duration)
 
 
 def read_frames(path: str | Path, *, prefetch: int = 0) -> Iterator[np.ndarray]:
@@ -115,9 +130,7 @@ def _frames(path: Path, pixels: Literal["rgb24", "rgba"], prefetch: int) -> Iter
 
 def _decode(path: Path, pixels: Literal["rgb24", "rgba"]) -> Iterator[np.ndarray]:
     with _open(path) as container:
-        if not container.streams.video:
-            raise MediaError("has no video stream", path=path)
-        stream = container.streams.video[0]
+        stream = _video_stream(container, path)
         stream.thread_type = "AUTO"            # frame + slice threads, one per core
         expected = stream.frames
         index = 0

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from soundstage.atomic import write_text
-from soundstage.errors import ProjectError
+from soundstage.errors import PreflightError, ProjectError
 from soundstage.project import Project, find_key_line
 from soundstage.script import read_screenplay
 from soundstage.script.breakdown import Breakdown, break_down, fingerprint, read_shot_plan
@@ -22,13 +22,16 @@ def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
     """
     screenplay = read_screenplay(project.screenplay_path)
     plan = read_shot_plan(project.shots_file)
-    for index, entry in enumerate(plan.entries):
-        for key, relative in (("plate", entry.plate), ("clean_plate", entry.key.clean_plate),
-                              ("lut", entry.comp.lut)):
-            if relative:
-                _check_file(project, relative, project.shots_file, key, plan.line_of(index, key), entry.id)
+    missing = [problem for index, entry in enumerate(plan.entries)
+               for key, relative in (("plate", entry.plate), ("clean_plate", entry.key.clean_plate),
+                                     ("lut", entry.comp.lut))
+               if relative and (problem := _check_file(project, relative, project.shots_file, key,
+                                                       plan.line_of(index, key), entry.id))]
     if project.settings.comp.lut:
-        _check_file(project, project.settings.comp.lut, project.settings_path, "lut", None, None)
+        missing += filter(None, [_check_file(project, project.settings.comp.lut, project.settings_path, "lut",
+                                             None, None)])
+    if missing:     # every one at once, not one a run
+        raise missing[0] if len(missing) == 1 else PreflightError(missing)
     lock_path = project.state_dir / SCENE_LOCK
     locked = _read_lock(lock_path)
     s = project.settings
@@ -44,11 +47,13 @@ def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
     return result
 
 
-def _check_file(project: Project, relative: str, source: Path, key: str, line: int | None, shot: str | None) -> None:
-    """A file named in a settings file must be inside the project and exist, before any work starts."""
+def _check_file(project: Project, relative: str, source: Path, key: str, line: int | None,
+                shot: str | None) -> ProjectError | None:
+    """A file named in a settings file must be inside the project (else refused at once) and exist."""
     line = line if line is not None else find_key_line(source.read_text("utf-8"), key)
     if not project.inside(relative, source=source, key=key, line=line).is_file():
-        raise ProjectError(f"{key} {relative!r} does not exist", path=source, line=line, shot=shot)
+        return ProjectError(f"{key} {relative!r} does not exist", path=source, line=line, shot=shot)
+    return None
 
 
 def _read_lock(path: Path) -> list[tuple[str, str]]:

@@ -29,6 +29,7 @@ from soundstage.pipeline.breakdown import breakdown_project
 from soundstage.pipeline.executors import Executor, open_executor
 from soundstage.pipeline.ledger import Ledger
 from soundstage.pipeline.lock import render_lock
+from soundstage.pipeline.preflight import check
 from soundstage.pipeline.shot import RENDER_CODE, render_shot, shot_frames, shot_key, shot_outputs
 from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
@@ -170,6 +171,7 @@ class _Run:
             breakdown = breakdown.model_copy(update={"shots": [s for s in breakdown.shots if s.id in wanted]})
         self.report.warnings += breakdown.warnings
         orders = {order.slot: order for order in self.generation.orders(breakdown)}
+        check(project, breakdown.shots, self.generation, list(orders.values()))   # every problem, before a take
         slots_of: dict[str, list[str]] = {}
         for order in orders.values():
             for shot_id in order.shots:

@@ -31,15 +31,16 @@ from soundstage.keys import content_key, file_digest
 from soundstage.media import (
     STILL_SUFFIXES,
     Background,
+    PlateInfo,
     conform_rate,
     conform_size,
     open_writer,
-    probe,
+    probe_plate,
     read_frames,
     read_image,
 )
 from soundstage.pipeline.storage import publish
-from soundstage.project import PlateSettings, Project
+from soundstage.project import Project
 from soundstage.provenance.credentials import sign_shot
 from soundstage.provenance.record import (
     LayerRecord,
@@ -104,13 +105,21 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
                *(master_path(project.out_dir, shot.id, kind) for kind in settings.render.deliver)]
     warnings: list[str] = []
 
-    plates = _plate_frames(plate, shot, frames, settings.fps, width, height, settings.plates) if plate else None
+    plates = None
+    if plate is not None:
+        info = probe_plate(plate)
+        for problem in plate_problems(project, shot, info):
+            raise problem
+        if (info.width, info.height) != (width, height):   # conformed, as [plates] size allows: said once
+            warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
+                            f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
+        plates = _plate_frames(plate, info, frames, settings.fps, shot)
     first = next(plates) if plates is not None else None
     comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warnings.append,
         background=_background(layers, shot, frames, width, height),
         elements=_elements(layers, shot, width, height), look=_look(shot, lut),
-        first_plate=first, screen=_screen(shot), plate_fit=None if settings.plates.size == "refuse" else
+        first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate),
         mark=(mark_payload(key), mark_key(project)) if settings.provenance.watermark else None,
     )
@@ -154,7 +163,7 @@ def _shot_file(project: Project, relative: str | None, key: str) -> Path | None:
     return project.inside(relative, source=project.shots_file, key=key) if relative else None
 
 
-def _screen(shot: Shot) -> ScreenColour | Literal["auto", "green", "blue"]:
+def screen_of(shot: Shot) -> ScreenColour | Literal["auto", "green", "blue"]:
     """The shot's screen: the colour the crew gave, else measured (of the channel they named, or either)."""
     if shot.key.screen_colour is None:
         return shot.screen
@@ -243,23 +252,45 @@ def _moving_frames(video: Path, frames: int, width: int, height: int) -> Iterato
         yield last
 
 
-def _plate_frames(plate: Path, shot: Shot, frames: int, fps: float, width: int, height: int,
-                  policy: PlateSettings) -> Iterator[np.ndarray]:
-    """The plate's frames at the project's rate, at their own size (the comp conforms them after the key, so
-    letterbox bars are transparent); a mismatch is refused unless ``[plates]`` allows it."""
-    info = probe(plate)
-    rate = float(info.fps)
-    if abs(rate - fps) > 0.01 and policy.rate == "refuse":
-        raise MediaError(f"plate runs at {rate:g} fps but the project is {fps:g} fps", path=plate, shot=shot.id,
-                         hint="conform the plate, or set [plates] rate = 'retime' in soundstage.toml")
-    available = info.frames or int(info.duration * rate + 0.5)
-    available = int(available * fps / rate) if abs(rate - fps) > 0.01 else available
-    if available and available < frames:
-        raise MediaError(f"plate has {available} frames but the shot needs {frames} ({shot.duration:g} s)",
-                         path=plate, shot=shot.id, hint="shorten the shot's duration in shots.toml")
+def plate_problems(project: Project, shot: Shot, info: PlateInfo) -> list[MediaError]:
+    """Everything that keeps the plate from filling the shot under ``[plates]``, each naming the plate (as
+    shots.toml writes it) and the shot and saying what to do. A still has no rate: it is held for the shot."""
+    settings = project.settings
+    width, height = settings.resolution
+    fps, policy = settings.fps, settings.plates
+    where: dict[str, Any] = {"path": shot.plate, "shot": shot.id}
+    problems = []
     if (info.width, info.height) != (width, height) and policy.size == "refuse":
-        raise MediaError(f"plate is {info.width}×{info.height} but the project is {width}×{height}", path=plate,
-                         shot=shot.id, hint="set [plates] size = 'fit' or 'fill' in soundstage.toml to conform it")
+        problems.append(MediaError(f"plate is {info.width}×{info.height} but the project is {width}×{height}",
+                                   hint="set [plates] size = 'fit' or 'fill' in soundstage.toml to conform it",
+                                   **where))
+    if info.fps is None:
+        return problems
+    rate = float(info.fps)
+    retimed = abs(rate - fps) > 0.01
+    if retimed and policy.rate == "refuse":
+        problems.append(MediaError(f"plate runs at {rate:g} fps but the project is {fps:g} fps",
+                                   hint="conform the plate, or set [plates] rate = 'retime' in soundstage.toml",
+                                   **where))
+    available = info.frames or int((info.duration or 0.0) * rate + 0.5)
+    available = int(available * fps / rate) if retimed else available
+    frames = shot_frames(project, shot)
+    if available and available < frames:
+        problems.append(MediaError(f"plate has {available} frames but the shot needs {frames} ({shot.duration:g} s)",
+                                   hint=f"shorten the shot's duration in shots.toml to {available / fps:g} s",
+                                   **where))
+    return problems
+
+
+def _plate_frames(plate: Path, info: PlateInfo, frames: int, fps: float, shot: Shot) -> Iterator[np.ndarray]:
+    """The plate's frames at the project's rate, at their own size (the comp conforms them after the key, so
+    letterbox bars are transparent); a still is held for the whole shot. ``plate_problems`` is asked first."""
+    if info.still:
+        picture = read_image(plate)[..., :3]
+        for _ in range(frames):
+            yield picture.copy()      # each frame its own, as a clip's are
+        return
+    rate = float(info.fps or fps)
     pictures: Iterator[np.ndarray] = read_frames(plate, prefetch=4)
     if abs(rate - fps) > 0.01:
         pictures = conform_rate(pictures, rate, fps)
@@ -271,5 +302,3 @@ def _plate_frames(plate: Path, shot: Shot, frames: int, fps: float, width: int, 
         yield picture
     if count < frames:
         raise MediaError(f"plate ended after {count} frames; the shot needs {frames}", path=plate, shot=shot.id)
-
-

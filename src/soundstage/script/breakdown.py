@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from soundstage.errors import ProjectError, ScreenplayError
 from soundstage.script.model import Element, Kind, Screenplay
@@ -160,12 +160,19 @@ class Breakdown(BaseModel):
 # ---------------------------------------------------------------------------------------------- shots.toml
 
 
+# A shot id is slate-sized. It names files (out/shots/<id>.mp4, masters as <id>_exr/<id>.0001.exr, records),
+# and a file name holds 255 bytes, a Hangul letter taking 3; it names take slots and timeline clips, and is
+# read at a glance in a burn-in, a table cell or a review playlist. 32 letters leave all of these room.
+SHOT_ID_MAX = 32
+SCENE_NUMBER_MAX = SHOT_ID_MAX // 2    # room for the shot's own part (12A → 12A-3) and inserted scenes (12AB)
+
+
 class ShotEntry(BaseModel):
     """One ``[[shot]]`` of ``shots.toml``: anything left out comes from the screenplay and the settings."""
 
     model_config = ConfigDict(extra="forbid")
 
-    id: str = Field(min_length=1, pattern=r"^[\w.-]+$")
+    id: str = Field(min_length=1)
     scene: str = Field(min_length=1)
     plate: str | None = None
     duration: float | None = Field(None, gt=0, le=600)
@@ -178,6 +185,18 @@ class ShotEntry(BaseModel):
     background: Literal["still", "moving"] = "still"  # moving: a generated video instead of a camera move on the set
     key: KeySettings = Field(default_factory=KeySettings)
     comp: CompSettings = Field(default_factory=CompSettings)  # what it sets overrides the project's [comp]
+
+    @field_validator("id")
+    @classmethod
+    def _shot_id(cls, value: str) -> str:
+        """Refused when shots.toml is read, not when its first file is written minutes into a render."""
+        if len(value) > SHOT_ID_MAX:
+            raise ValueError(f"is {len(value)} characters; a shot id is at most {SHOT_ID_MAX} (it names files)")
+        if not re.fullmatch(r"[\w.-]+", value):
+            raise ValueError(f"{value!r} may hold only letters, digits, '.', '_' and '-'")
+        if not value[0].isalnum():
+            raise ValueError(f"{value!r} must start with a letter or digit")
+        return value
 
 
 @dataclass(frozen=True)
@@ -216,11 +235,13 @@ def read_shot_plan(path: Path) -> ShotPlan:
         except ValidationError as exc:
             first = exc.errors()[0]
             key = ".".join(str(part) for part in first["loc"])
-            shot = item.get("id") if isinstance(item, dict) else None
-            message = "is not a known shot setting" if first["type"] == "extra_forbidden" else first["msg"]
+            shot = str(item.get("id") or "") if isinstance(item, dict) else ""
+            message = {"extra_forbidden": "is not a known shot setting",
+                       "value_error": str(first.get("ctx", {}).get("error", first["msg"]))}.get(first["type"],
+                                                                                                first["msg"])
             raise ProjectError(
                 f"{key}: {message}", path=path, line=ShotPlan((), path, text).line_of(index, str(first["loc"][0])),
-                shot=str(shot) if shot else None,
+                shot=shot if len(shot) <= SHOT_ID_MAX else shot[:SHOT_ID_MAX] + "…",
             ) from None
         if entry.id in seen:
             raise ProjectError(f"shot id {entry.id!r} is used twice", path=path, shot=entry.id,
@@ -517,6 +538,9 @@ def _check_unique_numbers(raw: list[_RawScene], source: Path | None) -> None:
         number = scene.heading.heading.number
         if number is None:
             continue
+        if len(number) > SCENE_NUMBER_MAX:      # its shots are <number>-1…, and a shot id names files
+            raise ScreenplayError(f"scene number {number[:SCENE_NUMBER_MAX]}… is {len(number)} characters; at most "
+                                  f"{SCENE_NUMBER_MAX}", path=source, line=scene.heading.line)
         if number in first_line:
             raise ScreenplayError(
                 f"scene number {number} is used twice (first at line {first_line[number]})",

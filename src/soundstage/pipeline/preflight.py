@@ -1,0 +1,112 @@
+"""Preflight: every problem a render would meet with its plates and engines, found before anything is made.
+
+A bad plate used to surface at comp time, one render at a time, after paid takes may have been generated;
+an element the engine cannot make, minutes into the render. Here every plate is probed (decodable, size and
+rate against ``[plates]``, length against its shot, the shot's screen found in it) and every take's engine
+is asked whether it makes that kind of take and that element, all before a take is generated. ``soundstage
+plan`` lists the problems; ``render``, ``comp`` and ``generate`` refuse with them (``check``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from soundstage.comp import ScreenColour
+from soundstage.comp.keyer import Screen, screen_share
+from soundstage.engines import AssetKind
+from soundstage.engines.base import makes_element
+from soundstage.errors import EngineError, MediaError, PreflightError, SoundstageError
+from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
+from soundstage.pipeline.shot import plate_problems, screen_of
+from soundstage.pipeline.takes import Generation, Order
+from soundstage.project import Project
+from soundstage.script.breakdown import Shot
+
+# The least share of a plate's first frame in the shot's screen colour for it to be keyed. The example plates
+# (examples/moonlit-hanok/plates, actors on green and blue) measure 77%; a close-up leaves a third or more;
+# a green sign or costume in a location plate is a few percent, which keying would wrongly cut out.
+SCREEN_FOUND = 0.10
+
+
+def preflight(project: Project, shots: Sequence[Shot], generation: Generation, orders: Sequence[Order],
+              ) -> list[SoundstageError]:
+    """Every problem of these shots' plates and these takes' engines, each one line; empty when all is well."""
+    problems: list[SoundstageError] = []
+    for shot in shots:
+        problems += _plate(project, shot)
+    problems += _engines(generation, orders)
+    return problems
+
+
+def check(project: Project, shots: Sequence[Shot], generation: Generation, orders: Sequence[Order]) -> None:
+    """Refuse, with every problem, before anything is generated."""
+    problems = preflight(project, shots, generation, orders)
+    if problems:
+        raise PreflightError(problems)
+
+
+def _plate(project: Project, shot: Shot) -> list[SoundstageError]:
+    if not shot.plate:
+        return []
+    path = project.inside(shot.plate, source=project.shots_file, key="plate")
+    try:
+        info = probe_plate(path)
+    except MediaError as exc:       # named as shots.toml names it, with the shot
+        return [MediaError(exc.message, path=shot.plate, shot=shot.id, hint=exc.hint)]
+    problems: list[SoundstageError] = list(plate_problems(project, shot, info))
+    screen = _screen(shot, info)
+    return problems + ([screen] if screen else [])
+
+
+def _screen(shot: Shot, info: PlateInfo) -> MediaError | None:
+    """The screen the shot names (``screen`` or ``key.screen_colour``) must cover ``SCREEN_FOUND`` of the first
+    frame. With ``screen = "auto"`` a plate without one is a location plate, used as it is (the comp says so)."""
+    named = screen_of(shot)
+    channel = named.channel if isinstance(named, ScreenColour) else named
+    if channel == "auto":
+        return None
+    first = read_image(info.path)[..., :3] if info.still else next(read_frames(info.path))
+    share = screen_share(first, channel)
+    if share >= SCREEN_FOUND:
+        return None
+    other: Screen = "blue" if channel == "green" else "green"
+    hint = (f"the plate is on {other}: set screen = '{other}' for the shot in shots.toml"
+            if screen_share(first, other) >= SCREEN_FOUND else
+            "use the plate shot against the screen, or set screen = 'auto' to use a plate without one as it is")
+    return MediaError(f"the shot's {channel} screen covers {share:.0%} of the plate's first frame (at least "
+                      f"{SCREEN_FOUND:.0%} is needed to key it)", path=shot.plate, shot=shot.id, hint=hint)
+
+
+def _engines(generation: Generation, orders: Sequence[Order]) -> list[SoundstageError]:
+    problems: list[SoundstageError] = []
+    unloadable: set[str] = set()
+    for order in orders:
+        shot = ", ".join(order.shots)
+        if order.engine in unloadable:
+            continue
+        try:
+            engine = generation.engine(order.engine)
+        except SoundstageError as exc:      # not installed, or its [engines.<name>] table is wrong
+            unloadable.add(order.engine)
+            exc.shot = exc.shot or shot
+            problems.append(exc)
+            continue
+        kind = order.request.kind
+        if kind not in engine.kinds:
+            makes = " and ".join(sorted(k.value + "s" for k in engine.kinds))
+            problems.append(EngineError(f"the {order.engine} engine cannot make a {kind.value} (it makes {makes})",
+                                        shot=shot, hint=_choose_engine(kind, order)))
+        elif kind == AssetKind.ELEMENT and not makes_element(engine, order.request.element or ""):
+            known = ", ".join(sorted(name for name in engine.elements or () if name.isascii()))
+            problems.append(EngineError(f"the {order.engine} engine cannot make the element "
+                                        f"{order.request.element!r} (it makes {known})", shot=shot,
+                                        hint=_choose_engine(kind, order)))
+    return problems
+
+
+def _choose_engine(kind: AssetKind, order: Order) -> str:
+    if kind == AssetKind.SET:
+        return "set engine in soundstage.toml to one that makes sets"
+    other = "background = 'still'" if kind == AssetKind.BACKGROUND else \
+        f"take {order.request.element!r} out of its elements"
+    return f"give the shot an engine that makes it in shots.toml, e.g. engine = 'google'; or {other}"
