@@ -69,6 +69,9 @@ def test_output_in_a_folder_that_does_not_exist_is_refused_and_not_made(tmp_path
     line = one_line(soundstage("key", still, "-o", missing / "x.png"))
     assert str(missing) in line and "does not exist" in line
     assert not (tmp_path / "no").exists()
+    line = one_line(soundstage("key", still, "-o", missing / "seq" / "x.%04d.png"))   # a sequence's own folder
+    assert str(missing) in line and "does not exist" in line                          # only, not its parents
+    assert not (tmp_path / "no").exists()
 
 
 def test_output_where_nothing_may_be_written_is_one_line(tmp_path: Path) -> None:

@@ -36,8 +36,9 @@ def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "bl
 
 def _check_target(target: Path) -> None:
     """The folder of an output named on the command line must be there: none is made (``-o /nowhere/x.png``
-    made ``/nowhere``), and one that is a file is said so before any keying."""
-    folder = target.parent
+    made ``/nowhere``), and one that is a file is said so before any keying. A frame sequence
+    (``seq/key.%04d.png``) makes its own folder, as a renderer does, but only inside one that exists."""
+    folder = target.parent.parent if "%" in target.name else target.parent
     if not folder.exists():
         raise MediaError("does not exist; soundstage key makes no folders", path=folder,
                          hint="create it first, or write the key somewhere else with -o")
