@@ -292,10 +292,17 @@ def _words_by_letter() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
     words that start with it, still in elements.toml's order: the matches are the same."""
     alternatives, _, _ = _element_alternatives()
     by_letter: dict[str, list[str]] = {}
+    by_guard: dict[str, set[str]] = {}      # the word's leading zero-width test (\b, a lookbehind) → first letters
     for raw, part in alternatives:
         by_letter.setdefault(raw[0].lower(), []).append(part)
-    letters = re.compile("[" + "".join(re.escape(letter) for letter in by_letter) + "]", re.IGNORECASE)
+        guard = _GUARD.match(part.split(">", 1)[1])
+        by_guard.setdefault(guard[0] if guard else "", set()).add(raw[0].lower())
+    letters = re.compile("|".join(guard + "[" + "".join(re.escape(letter) for letter in sorted(firsts)) + "]"
+                                  for guard, firsts in by_guard.items()), re.IGNORECASE)
     return letters, {letter: re.compile("|".join(parts), re.IGNORECASE) for letter, parts in by_letter.items()}
+
+
+_GUARD = re.compile(r"\\b|\(\?<!\[[^\]]*\]\)")
 
 
 _HANGUL = "가-힣"
@@ -367,6 +374,8 @@ def _split_scenes(screenplay: Screenplay) -> list[_RawScene]:
 
 
 def _printed_width(text: str) -> int:
+    if text.isascii():
+        return len(text)                # no wide letters: one column each
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
