@@ -157,3 +157,17 @@ def test_shouting_introduces_no_one_and_introductions_still_found() -> None:
     text = ("INT. A - DAY\n\nTHE DOOR OPENS. ANNA KIM (30s) and O'NEIL (OLD) enter; x-RAY TECH (40s) too. "
             "ANNA KIM (30s) again.\n")
     assert break_down(parse_fountain(text)).scenes[0].non_speaking == ["ANNA KIM", "O'NEIL", "RAY TECH"]
+
+
+def test_breakdown_tables_stop_at_a_thousand_rows_and_say_so() -> None:
+    from soundstage.cli import TABLE_ROWS, _clipped
+
+    result = break_down(parse_fountain(parse_pathological.headings(18 * (TABLE_ROWS + 5))))
+    assert len(result.scenes) == TABLE_ROWS + 5
+    shown = _clipped(result)
+    assert [s.id for s in shown.scenes] == [s.id for s in result.scenes[:TABLE_ROWS]]
+    assert len(shown.shots) == TABLE_ROWS and len(result.scenes) == TABLE_ROWS + 5    # the result is not changed
+    assert shown.warnings[-1] == (f"the tables show the first {TABLE_ROWS:,} of {TABLE_ROWS + 5:,} scenes and of "
+                                  f"{TABLE_ROWS + 5:,} shots; --json has them all")
+    small = break_down(parse_fountain(parse_pathological.headings(180)))
+    assert _clipped(small) is small
