@@ -126,6 +126,7 @@ class _Closers:
         self.anywhere = {mark: [m.start() for m in pattern.finditer(text)] for mark, pattern in _CLOSERS.items()}
         self.free = {mark: [q for q in self.anywhere[mark] if not after.match(text, q + 1)]
                      for mark, after in _FOLLOWS_CLOSER.items()}
+        self.reaches: dict[tuple[int, int], dict[str, int]] = {}
 
     def line_end(self, position: int) -> int:
         index = bisect_left(self.newlines, position)
@@ -144,6 +145,15 @@ class _Closers:
             if at_edge < len(everywhere) and everywhere[at_edge] == last and (closer is None or last < closer):
                 closer = last
         return closer
+
+    def reach(self, line_end: int, high: int) -> dict[str, int]:
+        """Per mark, the last place on the line where it can still open: at p only if one of its closers stands
+        at p + len + 1 or later. The same for every stretch read up to ``high`` on that line, so kept."""
+        found = self.reaches.get((line_end, high))
+        if found is None:
+            found = {mark: self.last(mark, min(high, line_end + len(mark))) - len(mark) - 1 for mark in _CLOSERS}
+            self.reaches[(line_end, high)] = found
+        return found
 
     def last(self, mark: str, end: int) -> int:
         """The last closing ``mark`` that ends by ``end`` (as in :meth:`first`), or -1."""
@@ -203,8 +213,7 @@ def _next_opening(closers: _Closers, search: int, low: int, high: int,
     while search < high:
         line_end = closers.line_end(search)
         limit = min(high, line_end)
-        # an opening mark at p can close only if a closer of its kind stands at p + len + 1 or later
-        reach = {mark: closers.last(mark, min(high, line_end + len(mark))) - len(mark) - 1 for mark in _CLOSERS}
+        reach = closers.reach(line_end, high)
         while True:
             alive = frozenset(mark for mark, last in reach.items() if last >= search)
             if not alive:
