@@ -50,6 +50,11 @@ def headings(size: int) -> str:
     return _repeat("INT. HOUSE - DAY\n\n", size)
 
 
+def korean_headings(size: int) -> str:
+    """``S#`` headings one under another with no blank line (a Korean heading needs none after it)."""
+    return "Title: 한밤\n\n" + "".join(f"S#{index}. 집 (밤)\n" for index in range(max(1, size // 17)))
+
+
 def long_script(size: int) -> str:
     """The benchmark's realistic script, just very long (9 MB is about 5,000 pages)."""
     return screenplay(max(1, size // (LINES_PER_PAGE * 38)))
@@ -95,6 +100,7 @@ INPUTS: dict[str, tuple[Callable[[int], str], int]] = {
     "nested_emphasis": (nested_emphasis, 280_000),
     "unclosed_emphasis": (unclosed_emphasis, 1_000_000),
     "headings": (headings, 900_000),
+    "korean_headings": (korean_headings, 1_000_000),
     "long_script": (long_script, 9_000_000),
     "unclosed_notes": (unclosed_notes, 1_000_000),
     "unclosed_boneyard": (unclosed_boneyard, 1_000_000),

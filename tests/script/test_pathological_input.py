@@ -97,6 +97,14 @@ def test_fifty_thousand_headings_small_each_a_scene_and_locked_again() -> None:
     assert ids[49:52] == ["50", "50A", "51"] and omitted == []
 
 
+def test_korean_headings_one_under_another_each_a_scene() -> None:
+    """Each ``S#`` line under the one before was read by a recursive call: 1,000 of them overflowed the stack."""
+    elements = parse_fountain(parse_pathological.korean_headings(17 * 3000)).elements
+    assert len(elements) == 3000 and {e.kind for e in elements} == {Kind.SCENE_HEADING}
+    assert [e.heading.number for e in elements[:3] if e.heading] == ["0", "1", "2"]
+    assert elements[-1].line == 3002 and elements[-1].heading and elements[-1].heading.time == "NIGHT"
+
+
 def test_long_script_parses_whole() -> None:
     result = break_down(parse_fountain(parse_pathological.long_script(60_000)))
     assert len(result.scenes) > 20

@@ -380,12 +380,21 @@ class _Parser:
         self._classify(_fold_note_lines(lines))
 
     def _classify(self, lines: Sequence[_Line]) -> None:
-        while lines and not lines[0][1].strip():
-            lines = lines[1:]                   # a two-space line cannot open a paragraph
-        if not lines:
-            return
-        number, raw, notes = lines[0]
-        first = raw.strip()
+        start = 0
+        while True:
+            while start < len(lines) and not lines[start][1].strip():
+                start += 1                      # a two-space line cannot open a paragraph
+            if start == len(lines):
+                return
+            number, raw, notes = lines[start]
+            first = raw.strip()
+            if not is_korean_heading(first):
+                break
+            # a Korean heading needs no blank line after it: the lines under it are read on (in a loop, not
+            # a call per heading, which a few thousand S# lines one under another overflowed)
+            self._heading(first, number, notes)
+            start += 1
+        lines = lines[start:] if start else lines
         lead = first[0]
         single = len(lines) == 1
         if lead == "@" and not single:
@@ -396,10 +405,6 @@ class _Parser:
             self._emit(Kind.TRANSITION, first[1:].strip(), number, notes, forced=True)
         elif lead in ("!", ".", "#", "=", "~", ">", "["):
             self._loose(lines)
-        elif is_korean_heading(first):
-            self._heading(first, number, notes)
-            if not single:
-                self._classify(lines[1:])
         elif single and is_heading(first):
             self._heading(first, number, notes)
         elif single and is_transition(first):
