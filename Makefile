@@ -33,6 +33,7 @@ lint: $(DEV)
 
 bench: $(DEV)
 	$(BIN)/python benchmarks/parse_speed.py
+	$(BIN)/python benchmarks/parse_pathological.py
 	$(BIN)/python benchmarks/key_quality.py
 	$(BIN)/python benchmarks/comp_speed.py
 	$(BIN)/python benchmarks/comp_ops.py

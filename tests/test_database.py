@@ -273,7 +273,8 @@ def test_times_are_utc_whatever_the_servers_time_zone(postgres_url: str) -> None
 def test_a_file_that_is_not_a_database_is_named(tmp_path: Path) -> None:
     path = tmp_path / DB_FILE
     path.write_bytes(b"not sqlite " * 500)
-    with pytest.raises(ProjectError, match=r"cannot open the project database .*soundstage\.db: .*not a database"):
+    with pytest.raises(ProjectError, match=r"soundstage\.db: the project database is damaged \(file is not a database\)"
+                                           r".*soundstage db rebuild"):
         open_database(path)
 
 

@@ -97,7 +97,20 @@ def breakdown(
     if as_json:
         sys.stdout.write(result.to_json() + "\n")
     else:
-        _print_breakdown(result)
+        _print_breakdown(_clipped(result))
+
+
+TABLE_ROWS = 1000     # Rich lays a table out at ~0.6 ms a row: 50,000 scenes took a minute to print
+
+
+def _clipped(result: Breakdown) -> Breakdown:
+    """The breakdown as its tables show it: at most TABLE_ROWS scenes and shots, saying so."""
+    if max(len(result.scenes), len(result.shots)) <= TABLE_ROWS:
+        return result
+    note = (f"the tables show the first {TABLE_ROWS:,} of {len(result.scenes):,} scenes and of "
+            f"{len(result.shots):,} shots; --json has them all")
+    return result.model_copy(update={"scenes": result.scenes[:TABLE_ROWS], "shots": result.shots[:TABLE_ROWS],
+                                     "warnings": [*result.warnings, note]})
 
 
 def _print_breakdown(result: Breakdown) -> None:
@@ -848,6 +861,32 @@ def user_remove(
 
     Crew(open_database(Project.load(project_dir).database)).remove(name)
     out.print(f"removed {name}", highlight=False)
+
+
+db_app = typer.Typer(help="The project database: rebuild it when it is damaged.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("rebuild")
+@reports_errors
+def db_rebuild(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    force: Annotated[bool, typer.Option("--force", help="Rebuild a database that is not damaged.")] = False,
+) -> None:
+    """Move a damaged project database aside and rebuild it: takes from the take folders; approvals, notes and
+    jobs from the journal."""
+    from soundstage.recovery import rebuild_database
+
+    rebuilt = rebuild_database(Project.load(project_dir), force=force)
+    if rebuilt.damaged is not None:
+        out.print(f"moved the damaged database to {rebuilt.damaged} (kept, not deleted)", markup=False,
+                  highlight=False)
+    out.print(f"rebuilt {_count(range(rebuilt.takes), 'take')}, {_count(range(rebuilt.approvals), 'approval')}, "
+              f"{_count(range(rebuilt.notes), 'note')}, {_count(range(rebuilt.jobs), 'job')}"
+              + (f"; {rebuilt.skipped} unreadable entries skipped" if rebuilt.skipped else ""), markup=False,
+              highlight=False)
+    out.print("not rebuilt: the render ledger (the next render re-renders once) and review sign-ins "
+              f"(soundstage user add {project_dir} …)", markup=False, highlight=False)
 
 
 def _subject(name: str) -> str:

@@ -249,6 +249,7 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
         # SQLite's default deferred transactions would let two processes both read the budget, then both
         # spend it; BEGIN IMMEDIATE takes the write lock up front, so the second waits.
         event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN IMMEDIATE"))
+        _check_integrity(engine, url_or_path)
     else:
         try:
             engine = create_engine(url_or_path, pool_pre_ping=True)
@@ -277,6 +278,34 @@ def _private(path: Path) -> None:
         with contextlib.suppress(OSError):      # not there, or someone else's: theirs to close
             if made.stat().st_mode & 0o077:
                 made.chmod(0o600)
+
+
+_CHECKED: set[Path] = set()
+
+
+def _check_integrity(engine: Engine, path: Path) -> None:
+    """Refuse a damaged SQLite file before anything reads from it (a damaged page read later gives a traceback,
+    or worse, rows silently missing: a render that finds no ledger rows re-renders, or says "cached").
+
+    ``PRAGMA quick_check`` reads every page once (milliseconds for a project's database), so it runs once per
+    process per file."""
+    resolved = path.resolve()
+    if resolved in _CHECKED or not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        connection = engine.raw_connection()
+        try:
+            rows = connection.cursor().execute("PRAGMA quick_check").fetchall()
+        finally:
+            connection.close()
+        problem = None if [tuple(row) for row in rows] == [("ok",)] else str(rows[0][0])
+    except (SQLAlchemyError, sqlite3.DatabaseError) as exc:
+        problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+    if problem is not None:
+        project = path.parent.parent if path.parent.name == ".soundstage" else path.parent
+        raise ProjectError(f"the project database is damaged ({problem})", path=path,
+                           hint=f"rebuild it from the take folders and the journal: soundstage db rebuild {project}")
+    _CHECKED.add(resolved)
 
 
 def _migrate(engine: Engine) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from soundstage.errors import ProjectError
 from soundstage.script.breakdown import CompSettings
+from soundstage.tomlfile import read_toml
 
 SETTINGS_FILE = "soundstage.toml"
 SHOTS_FILE = "shots.toml"
@@ -342,19 +342,3 @@ def find_key_line(text: str, key: str) -> int | None:
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 
-def _read_toml_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ProjectError("is not UTF-8 text", path=path) from None
-    except OSError as exc:
-        raise ProjectError(f"cannot be read: {exc.strerror}", path=path) from None
-
-
-def read_toml(path: Path) -> tuple[dict, str]:
-    """Read a TOML file of the project, turning syntax errors into one clear line."""
-    text = _read_toml_text(path)
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"not valid TOML: {exc}", path=path) from None

@@ -15,7 +15,7 @@ import av
 
 from soundstage.errors import MediaError
 from soundstage.media.image import STILL_CODECS
-from soundstage.media.video import MAX_PIXELS, _open, _reason, _stream_info, _video_stream
+from soundstage.media.video import MAX_PIXELS, _open, _reason, _stream_info, _video_stream, oversize
 
 __all__ = ["MAX_PIXELS", "PlateInfo", "probe_plate"]
 
@@ -48,10 +48,7 @@ def probe_plate(path: str | Path, *, max_pixels: int = MAX_PIXELS) -> PlateInfo:
         # FFmpeg leaves the size at 0 when its decoder refused a frame over max_pixels (see _open), or found
         # no size it could read; either way nothing more is decoded
         if context is not None and (not width or width * height > max_pixels):
-            size = f"is {width}×{height}, over" if width else "has a frame size that is unreadable or over"
-            raise MediaError(f"{size} {max_pixels:,} pixels, the most soundstage decodes (refused before "
-                             "decoding)", path=path,
-                             hint="export it again as PNG, JPEG or H.264 at the project's resolution")
+            raise oversize(path, width, height, max_pixels)
         still = container.format.name == "image2" or container.format.name.endswith("_pipe")
         if still:
             if context is None or context.name not in STILL_CODECS:

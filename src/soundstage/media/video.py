@@ -34,6 +34,13 @@ EDIT_LIST_SLACK = 2
 MAX_PIXELS = 8192 * 4608
 
 
+def oversize(path: Path, width: int, height: int, max_pixels: int = MAX_PIXELS) -> MediaError:
+    """The one refusal of a picture too large to decode, said the same by every reader."""
+    size = f"is {width}×{height}, over" if width else "has a frame size that is unreadable or over"
+    return MediaError(f"{size} {max_pixels:,} pixels, the most soundstage decodes (refused before decoding)",
+                      path=path, hint="export it again as PNG, JPEG or H.264 at the project's resolution")
+
+
 @dataclass(frozen=True, slots=True)
 class VideoInfo:
     width: int

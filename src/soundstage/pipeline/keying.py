@@ -17,10 +17,10 @@ from soundstage.comp import key, measure_chroma, measure_screen
 from soundstage.comp.keyer import ScreenColour
 from soundstage.errors import MediaError
 from soundstage.media import (
-    STILL_SUFFIXES,
     Background,
+    PlateInfo,
     open_writer,
-    probe,
+    probe_plate,
     read_frames,
     read_image,
     read_rgba_frames,
@@ -40,7 +40,30 @@ def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "bl
     ``warn`` is told so in one line.
     """
     options = options or {}
-    if source.suffix.lower() in STILL_SUFFIXES:
+    info = probe_plate(source)          # a picture too large to decode is refused here, from its headers
+    _check_target(target)
+    try:
+        return _key(source, target, info, screen, options, progress, warn)
+    except OSError as exc:
+        raise MediaError(f"cannot be written: {exc.strerror or exc}", path=target) from None
+
+
+def _check_target(target: Path) -> None:
+    """The folder of an output named on the command line must be there: none is made (``-o /nowhere/x.png``
+    made ``/nowhere``), and one that is a file is said so before any keying. A frame sequence
+    (``seq/key.%04d.png``) makes its own folder, as a renderer does, but only inside one that exists."""
+    folder = target.parent.parent if "%" in target.name else target.parent
+    if not folder.exists():
+        raise MediaError("does not exist; soundstage key makes no folders", path=folder,
+                         hint="create it first, or write the key somewhere else with -o")
+    if not folder.is_dir():
+        raise MediaError("is not a folder", path=folder, hint="write the key somewhere else with -o")
+
+
+def _key(source: Path, target: Path, info: PlateInfo, screen: Literal["auto", "green", "blue"],
+         options: dict[str, Any], progress: Callable[[int, int], None] | None,
+         warn: Callable[[str], None] | None) -> int:
+    if info.still:
         if target.suffix.lower() != ".png":
             raise MediaError("a keyed still is written as PNG (straight RGBA)", path=target,
                              hint=f"e.g. -o {target.with_suffix('.png').name}")
@@ -52,7 +75,6 @@ def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "bl
     if target.suffix.lower() == ".mp4":
         raise MediaError("H.264 keeps no alpha", path=target,
                          hint="write .mov (ProRes 4444) or a PNG sequence such as out/key.%04d.png")
-    info = probe(source)
     total = info.frames
     frames = (read_rgba_frames if info.alpha else read_frames)(source, prefetch=4)
     if info.alpha and warn is not None:
@@ -61,7 +83,7 @@ def key_file(source: Path, target: Path, *, screen: Literal["auto", "green", "bl
     colour = measure_screen(first[..., :3], screen)
     options = {"chroma": measure_chroma(first[..., :3]), **options}   # read once: the key cannot flip between frames
     count = 0
-    with Background(open_writer(target, width=info.width, height=info.height, fps=float(info.fps), alpha=True),
+    with Background(open_writer(target, width=info.width, height=info.height, fps=float(info.fps or 0), alpha=True),
                     copy=False) as writer:
         for picture in itertools.chain([first], frames):
             writer.write(_rgba(picture, colour, options))

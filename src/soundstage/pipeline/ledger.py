@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from soundstage import journal
 from soundstage.db import Job, RenderRecord, now
 
 LEGACY_FILE = "renders.json"     # the ledger before it moved into the database
@@ -56,7 +57,9 @@ class Ledger:
                       status="running", built=0, cached=0, failed=0, cost_usd=0.0, seconds=0.0, steps={})
             session.add(job)
             session.flush()
-            return job.id
+            fields = _fields(job)
+        journal.append(self.root / ".soundstage", "job", **fields)
+        return int(fields["id"])
 
     def finish_job(self, job_id: int, *, status: str, counts: dict[str, int], cost_usd: float, seconds: float,
                    steps: list[dict[str, Any]]) -> None:
@@ -67,6 +70,8 @@ class Ledger:
             job.status, job.finished_at, job.cost_usd, job.seconds = status, now(), cost_usd, seconds
             job.built, job.cached, job.failed = counts["built"], counts["cached"], counts["failed"]
             job.steps = {"steps": steps}
+            fields = _fields(job)
+        journal.append(self.root / ".soundstage", "job", **fields)
 
     def jobs(self, limit: int = 20) -> list[Job]:
         with self._sessions() as session:
@@ -95,3 +100,8 @@ class Ledger:
                     session.merge(RenderRecord(output=name, key=key, seconds=0.0, made_at=now()))
             self._keys.update(adopted)
         path.replace(path.with_name(LEGACY_FILE + ".adopted"))
+
+
+def _fields(job: Job) -> dict[str, Any]:
+    """A job's columns, as the journal keeps it (the last line of a job id is its state)."""
+    return {column.key: getattr(job, column.key) for column in Job.__table__.columns}

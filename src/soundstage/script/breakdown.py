@@ -17,7 +17,7 @@ import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from soundstage.errors import ProjectError, ScreenplayError
 from soundstage.script.model import Element, Kind, Screenplay
+from soundstage.tomlfile import read_toml
 
 LINES_PER_PAGE = 55
 # Printed widths of a standard screenplay page, in characters (Courier 12).
@@ -177,13 +178,13 @@ class ShotEntry(BaseModel):
     duration: float | None = Field(None, gt=0, le=600)
     prompt: str | None = None
     elements: list[str] | None = None
-    camera: Camera = Camera()
+    camera: Camera = Field(default_factory=Camera)   # a factory: a default instance is deep-copied, slowly
     screen: Literal["auto", "green", "blue"] = "auto"
     seed: int | None = Field(None, ge=0)
     engine: str | None = None                       # this shot's elements and background; None: the project's
     background: Literal["still", "moving"] = "still"  # moving: a generated video instead of a camera move on the set
-    key: KeySettings = KeySettings()
-    comp: CompSettings = CompSettings()               # what it sets overrides the project's [comp]
+    key: KeySettings = Field(default_factory=KeySettings)
+    comp: CompSettings = Field(default_factory=CompSettings)  # what it sets overrides the project's [comp]
 
     @field_validator("id")
     @classmethod
@@ -222,11 +223,7 @@ class ShotPlan:
 def read_shot_plan(path: Path) -> ShotPlan:
     if not path.is_file():
         return ShotPlan(())
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"not valid TOML: {exc}", path=path) from None
+    raw, text = read_toml(path)
     unknown = set(raw) - {"shot"}
     if unknown:
         raise ProjectError(f"unknown table {sorted(unknown)[0]!r}; shots are [[shot]] entries", path=path)
@@ -271,7 +268,14 @@ def element_table() -> dict[str, Any]:
 
 @cache
 def _element_vocabulary() -> tuple[re.Pattern[str], dict[str, ElementWord | None], set[str]]:
-    """Compile elements.toml into one alternation; group names map back to the element (None: a lookalike).
+    """Compile elements.toml into one alternation; group names map back to the element (None: a lookalike)."""
+    alternatives, by_group, categories = _element_alternatives()
+    return re.compile("|".join(part for _, part in alternatives), re.IGNORECASE), by_group, categories
+
+
+@cache
+def _element_alternatives() -> tuple[list[tuple[str, str]], dict[str, ElementWord | None], set[str]]:
+    """(word as written, its named alternative), longest word first; group names; categories.
 
     The longest word comes first: where several words start at the same place the regex takes the first that
     fits, so 도깨비불 must be tried before 도깨비, and a lookalike (검은 "black") before its word (검 "sword").
@@ -284,13 +288,35 @@ def _element_vocabulary() -> tuple[re.Pattern[str], dict[str, ElementWord | None
         words += [(raw, None) for raw in item.get("lookalikes", ())]
     words.sort(key=lambda pair: -len(pair[0]))
     by_group: dict[str, ElementWord | None] = {}
-    parts = []
+    alternatives = []
     for index, (raw, found) in enumerate(words):
         group = f"w{index}"
         by_group[group] = found
-        parts.append(f"(?P<{group}>{_word_pattern(raw)})")
+        alternatives.append((raw, f"(?P<{group}>{_word_pattern(raw)})"))
     categories = {item["category"] for item in table["element"]}
-    return re.compile("|".join(parts), re.IGNORECASE), by_group, categories
+    return alternatives, by_group, categories
+
+
+@cache
+def _words_by_letter() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
+    """The same alternation split by each word's first letter, and the class of those letters.
+
+    Tried whole at every character, an alternation of a few hundred words costs ~25 µs a character (a 9 MB
+    script spent minutes here). A word can only start at its first letter, so only those places try the
+    words that start with it, still longest first: the matches are the same."""
+    alternatives, _, _ = _element_alternatives()
+    by_letter: dict[str, list[str]] = {}
+    by_guard: dict[str, set[str]] = {}      # the word's leading zero-width test (\b, a lookbehind) → first letters
+    for raw, part in alternatives:
+        by_letter.setdefault(raw[0].lower(), []).append(part)
+        guard = _GUARD.match(part.split(">", 1)[1])
+        by_guard.setdefault(guard[0] if guard else "", set()).add(raw[0].lower())
+    letters = re.compile("|".join(guard + "[" + "".join(re.escape(letter) for letter in sorted(firsts)) + "]"
+                                  for guard, firsts in by_guard.items()), re.IGNORECASE)
+    return letters, {letter: re.compile("|".join(parts), re.IGNORECASE) for letter, parts in by_letter.items()}
+
+
+_GUARD = re.compile(r"\\b|\(\?<!\[[^\]]*\]\)")
 
 
 _HANGUL = "가-힣"
@@ -308,11 +334,19 @@ def _word_pattern(word: str) -> str:
 
 def find_elements(text: str, line: int) -> list[ElementRef]:
     pattern, by_group, _ = _element_vocabulary()
+    letters, by_letter = _words_by_letter()
     found = []
-    for match in pattern.finditer(text):
+    position = 0
+    while (start := letters.search(text, position)) is not None:
+        # a letter that matches only through Unicode case folding (the Kelvin sign) tries every word
+        match = by_letter.get(text[start.start()].lower(), pattern).match(text, start.start())
+        if match is None:
+            position = start.start() + 1
+            continue
         word = by_group[match.lastgroup or ""]
         if word is not None:
             found.append(ElementRef(category=word.category, name=word.name, line=line))
+        position = match.end()
     return found
 
 
@@ -355,6 +389,8 @@ def _split_scenes(screenplay: Screenplay) -> list[_RawScene]:
 
 
 def _printed_width(text: str) -> int:
+    if text.isascii():
+        return len(text)                # no wide letters: one column each
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
@@ -370,21 +406,89 @@ def eighths_of_page(scene: _RawScene) -> int:
     return max(1, round(lines * 8 / LINES_PER_PAGE))
 
 
-_INTRO = re.compile(r"\b([A-Z][A-Z'\-]+(?: [A-Z][A-Z'\-]+)*) \((?:\d+s?|[A-Z]+)\)")
+_INTRO_TAIL = re.compile(r"(?<=[A-Z'\-]) \((?:\d+s?|[A-Z]+)\)")   # the `` (30s)`` after a NAME (30s)
+_NAME_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ'-")
+_WORD = re.compile(r"\w+")
+_HANGUL_RUN = re.compile(f"[{_HANGUL}]+")
 
 
-def _non_speaking(scene: _RawScene, speaking: list[str], cast: set[str]) -> list[str]:
+def _non_speaking(scene: _RawScene, speaking: list[str], cast: _Cast) -> list[str]:
     """Cast members named in the action without a line here, and characters introduced as ``NAME (30s)``."""
     action = "\n".join(e.text for e in scene.body if e.kind is Kind.ACTION)
-    found = [name for name in sorted(cast) if name not in speaking and _mentions(action, name)]
-    found += [m.group(1) for m in _INTRO.finditer(action) if m.group(1) not in speaking + found]
+    found = [name for name in cast.mentioned_in(action) if name not in speaking]
+    seen = {*speaking, *found}
+    for name in _introduced(action):
+        if name not in seen:
+            found.append(name)
+            seen.add(name)
     return found
 
 
-def _mentions(text: str, name: str) -> bool:
+class _Cast:
+    """The speaking cast, indexed by the word each name starts with, so that finding who a scene mentions
+    costs the scene's words, not (cast × scenes) searches: a script of thousands of names took minutes."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.by_key: dict[str, list[str]] = {}
+        self.always: list[str] = []          # names no word can rule out: searched in every scene
+        for name in names:
+            key = _mention_key(name)
+            if key is None:
+                self.always.append(name)
+            else:
+                self.by_key.setdefault(key, []).append(name)
+
+    def mentioned_in(self, text: str) -> list[str]:
+        """The names ``text`` mentions (see :func:`_mentions`), sorted."""
+        keys = set(_WORD.findall(text)) | {run[0] for run in _HANGUL_RUN.findall(text)}
+        candidates = [name for key in keys & self.by_key.keys() for name in self.by_key[key]] + self.always
+        return sorted(name for name in candidates if _mention_pattern(name).search(text))
+
+
+def _mention_key(name: str) -> str | None:
+    """What a text must hold, as a word (or a run of Hangul's first syllable), to mention ``name``."""
     if re.search(f"[{_HANGUL}]", name):
-        return re.search(rf"(?<![{_HANGUL}]){re.escape(name)}", text) is not None
-    return re.search(rf"\b{re.escape(name)}\b", text) is not None
+        return name[0] if re.match(f"[{_HANGUL}]", name) else None
+    first = _WORD.match(name)
+    return first[0] if first else None
+
+
+def _mentions(text: str, name: str) -> bool:
+    return _mention_pattern(name).search(text) is not None
+
+
+@lru_cache(maxsize=65536)
+def _mention_pattern(name: str) -> re.Pattern[str]:
+    """Compiled once per name (re's own cache holds 512, fewer than a large cast)."""
+    if re.search(f"[{_HANGUL}]", name):
+        return re.compile(rf"(?<![{_HANGUL}]){re.escape(name)}")
+    return re.compile(rf"\b{re.escape(name)}\b")
+
+
+def _introduced(action: str) -> list[str]:
+    """Names introduced in capitals with an age or a word in brackets: ``ANNA KIM (30s)``, ``THE MONK (OLD)``.
+
+    Found from each bracket back to the start of the run of capitalised words before it, so the work is
+    linear; the regex it replaces (``\\b([A-Z][A-Z'-]+(?: [A-Z][A-Z'-]+)*) \\((?:\\d+s?|[A-Z]+)\\)``, whose
+    matches these are) rescanned every run of capitals from each of its words: a page of them took minutes."""
+    names = []
+    for tail in _INTRO_TAIL.finditer(action):
+        start, end = None, tail.start()
+        while True:
+            begin = end
+            while begin and action[begin - 1] in _NAME_CHARS:
+                begin -= 1
+            first = next((i for i in range(begin, end - 1)
+                          if "A" <= action[i] <= "Z" and not (i and _WORD.match(action, i - 1))), None)
+            if first is None:
+                break
+            start = first
+            if first != begin or begin < 2 or action[begin - 1] != " " or action[begin - 2] not in _NAME_CHARS:
+                break
+            end = begin - 1
+        if start is not None:
+            names.append(action[start:tail.start()])
+    return names
 
 
 def _slug(*parts: str | None) -> str:
@@ -403,12 +507,9 @@ def lock_scene_ids(headings: Sequence[tuple[str | None, str]], locked: Sequence[
     """
     ids: list[str | None] = [number for number, _ in headings]
     if locked:
-        matcher = difflib.SequenceMatcher(a=[fp for _, fp in locked], b=[fp for _, fp in headings],
-                                          autojunk=False)
-        for block in matcher.get_matching_blocks():
-            for offset in range(block.size):
-                if ids[block.b + offset] is None:
-                    ids[block.b + offset] = locked[block.a + offset][0]
+        for old, new in _aligned([fp for _, fp in locked], [fp for _, fp in headings]):
+            if ids[new] is None:
+                ids[new] = locked[old][0]
     used = {i for i in ids if i}
     counter = 0
     for index, current in enumerate(ids):
@@ -426,6 +527,24 @@ def lock_scene_ids(headings: Sequence[tuple[str | None, str]], locked: Sequence[
     final = [i or "" for i in ids]
     omitted = [old for old, _ in locked if old not in used]
     return final, omitted
+
+
+def _aligned(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """(index in old, index in new) of the scenes that align, as a diff of the two lists aligns them.
+
+    The run of equal scenes at each end aligns directly and only the middle goes to difflib, whose matching
+    is quadratic where fingerprints repeat (50,000 identical headings took minutes on a re-run)."""
+    head, most = 0, min(len(old), len(new))
+    while head < most and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < most - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    pairs = [(index, index) for index in range(head)]
+    matcher = difflib.SequenceMatcher(a=old[head:len(old) - tail], b=new[head:len(new) - tail], autojunk=False)
+    for block in matcher.get_matching_blocks():
+        pairs += [(head + block.a + offset, head + block.b + offset) for offset in range(block.size)]
+    return pairs + [(len(old) - tail + offset, len(new) - tail + offset) for offset in range(tail)]
 
 
 def _insert_id(before: str | None, used: set[str]) -> str:
@@ -515,7 +634,7 @@ def break_down(
     _check_unique_numbers(raw, screenplay.source)
     ids, omitted = lock_scene_ids([(s.heading.heading.number if s.heading.heading else None,
                                     fingerprint(s.heading)) for s in raw], locked)
-    cast = {e.character for e in screenplay.elements if e.kind is Kind.CHARACTER and e.character}
+    cast = _Cast({e.character for e in screenplay.elements if e.kind is Kind.CHARACTER and e.character})
 
     scenes: list[Scene] = []
     sets: dict[str, SetDesign] = {}

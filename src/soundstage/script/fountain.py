@@ -31,8 +31,10 @@ How the parts of the spec are read:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -56,20 +58,12 @@ _VANISH = "\ufdd2"                      # on a line that held only boneyard or t
 _NOTE_OPEN, _NOTE_CLOSE = "\ufdd0", "\ufdd1"
 _STAR, _UNDERSCORE = "\ufdd3", "\ufdd4"  # escaped \* and \_
 
-_BONEYARD = re.compile(r"/\*.*?\*/", re.DOTALL)
 _NOTE = re.compile(r"\[\[((?:[^\[\]]|\[(?!\[)|\](?!\]))*)\]\]")
-_NOTE_REF = re.compile(r"[ \t]*\ufdd0(\d+)\ufdd1")
+# from the start of the spaces before a note (a match tried inside them would rescan them all)
+_NOTE_REF = re.compile(r"(?<![ \t])[ \t]*\ufdd0(\d+)\ufdd1")
 _TITLE_KEY = re.compile(r"([^\s:!.@#=~>\[][^:]*):[ \t]*(.*)")
 _FORCED_HEADING = re.compile(r"\.(?=\w)")
-_CENTERED = re.compile(r">\s*(.*?)\s*<")
 _PAGE_BREAK = re.compile(r"={3,}")
-_EMPHASIS = re.compile(
-    r"\*\*\*(?=\S)(?P<bold_italic>.+?)(?<=\S)\*\*\*"
-    r"|\*\*(?=\S)(?P<bold>.+?)(?<=\S)\*\*"
-    r"|\*(?=[^\s*])(?P<italic>.+?)(?<=[^\s*])\*(?!\*)"
-    r"|(?<![^\W_])_(?=\S)(?P<underline>.+?)(?<=\S)_(?![^\W_])"
-)
-
 _Line = tuple[int, str, tuple[str, ...]]   # (1-based source line, text, inline notes on it)
 
 
@@ -85,35 +79,176 @@ def styled(text: str) -> tuple[str, tuple[Run, ...]]:
         return "", ()
     if "*" not in text and "_" not in text:
         return text, (Run(text),)
-    spans: list[tuple[str, bool, bool, bool]] = []
-    _emphasis(text.replace("\\*", _STAR).replace("\\_", _UNDERSCORE), False, False, False, spans)
     runs: list[Run] = []
-    for part, bold, italic, underline in spans:
-        part = part.replace(_STAR, "*").replace(_UNDERSCORE, "_")
-        if runs and (runs[-1].bold, runs[-1].italic, runs[-1].underline) == (bold, italic, underline):
-            runs[-1] = Run(runs[-1].text + part, bold, italic, underline)
-        elif part:
-            runs.append(Run(part, bold, italic, underline))
+    parts: list[str] = []
+    style: tuple[bool, bool, bool] | None = None
+    for part, bold, italic, underline in _emphasis(text.replace("\\*", _STAR).replace("\\_", _UNDERSCORE)):
+        if part and (bold, italic, underline) != style:
+            if parts and style is not None:
+                runs.append(_run("".join(parts), style))
+            parts, style = [], (bold, italic, underline)
+        parts.append(part)
+    if parts and style is not None:
+        runs.append(_run("".join(parts), style))
     return "".join(run.text for run in runs), tuple(runs)
 
 
-def _emphasis(text: str, bold: bool, italic: bool, underline: bool,
-              out: list[tuple[str, bool, bool, bool]]) -> None:
-    position = 0
-    for match in _EMPHASIS.finditer(text):
-        if match.start() > position:
-            out.append((text[position:match.start()], bold, italic, underline))
-        if match["bold_italic"] is not None:
-            _emphasis(match["bold_italic"], True, True, underline, out)
-        elif match["bold"] is not None:
-            _emphasis(match["bold"], True, italic, underline, out)
-        elif match["italic"] is not None:
-            _emphasis(match["italic"], bold, True, underline, out)
-        else:
-            _emphasis(match["underline"], bold, italic, True, out)
-        position = match.end()
-    if position < len(text):
-        out.append((text[position:], bold, italic, underline))
+def _run(text: str, style: tuple[bool, bool, bool]) -> Run:
+    return Run(text.replace(_STAR, "*").replace(_UNDERSCORE, "_"), *style)
+
+
+# Where each closing mark may stand, judged on what precedes it (and, for * and _, what follows it).
+_CLOSERS = {
+    "***": re.compile(r"(?<=\S)(?=\*\*\*)"),
+    "**": re.compile(r"(?<=\S)(?=\*\*)"),
+    "*": re.compile(r"(?<=[^\s*])(?=\*)"),
+    "_": re.compile(r"(?<=\S)(?=_)"),
+}
+_FOLLOWS_CLOSER = {"*": re.compile(r"\*"), "_": re.compile(r"[^\W_]")}   # what may not follow a closing * or _
+_WORDY = _FOLLOWS_CLOSER["_"]
+_OPENERS = {"***": r"\*\*\*(?=\S)", "**": r"\*\*(?=\S)", "*": r"\*(?=[^\s*])", "_": r"(?<![^\W_])_(?=\S)"}
+
+
+@cache
+def _openers(marks: frozenset[str]) -> re.Pattern[str]:
+    """Where an opening mark of one of ``marks`` may stand."""
+    return re.compile("|".join(_OPENERS[mark] for mark in sorted(marks)))
+
+
+class _Closers:
+    """Every position where a closing mark may stand, found once per text, so that finding the first closer
+    after an opening mark is a bisection rather than a scan to the end of the line (which made a line of
+    unclosed marks quadratic)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.anywhere = {mark: [m.start() for m in pattern.finditer(text)] for mark, pattern in _CLOSERS.items()}
+        self.free = {mark: [q for q in self.anywhere[mark] if not after.match(text, q + 1)]
+                     for mark, after in _FOLLOWS_CLOSER.items()}
+        self.reaches: dict[tuple[int, int], dict[str, int]] = {}
+
+    def line_end(self, position: int) -> int:
+        index = bisect_left(self.newlines, position)
+        return self.newlines[index] if index < len(self.newlines) else len(self.text)
+
+    def first(self, mark: str, start: int, end: int) -> int | None:
+        """The first closing ``mark`` at or after ``start`` that ends by ``end``, the edge of the text read."""
+        last = end - len(mark)
+        found = self.free.get(mark, self.anywhere[mark])
+        index = bisect_left(found, start)
+        closer = found[index] if index < len(found) and found[index] <= last else None
+        if mark in self.free and last >= start:
+            # at the edge of the text read, nothing follows the closer
+            everywhere = self.anywhere[mark]
+            at_edge = bisect_left(everywhere, last)
+            if at_edge < len(everywhere) and everywhere[at_edge] == last and (closer is None or last < closer):
+                closer = last
+        return closer
+
+    def reach(self, line_end: int, high: int) -> dict[str, int]:
+        """Per mark, the last place on the line where it can still open: at p only if one of its closers stands
+        at p + len + 1 or later. The same for every stretch read up to ``high`` on that line, so kept."""
+        found = self.reaches.get((line_end, high))
+        if found is None:
+            found = {mark: self.last(mark, min(high, line_end + len(mark))) - len(mark) - 1 for mark in _CLOSERS}
+            self.reaches[(line_end, high)] = found
+        return found
+
+    def last(self, mark: str, end: int) -> int:
+        """The last closing ``mark`` that ends by ``end`` (as in :meth:`first`), or -1."""
+        bound = end - len(mark)
+        found = self.free.get(mark, self.anywhere[mark])
+        index = bisect_right(found, bound) - 1
+        closer = found[index] if index >= 0 else -1
+        if mark in self.free and closer < bound:
+            everywhere = self.anywhere[mark]
+            at_edge = bisect_left(everywhere, bound)
+            if at_edge < len(everywhere) and everywhere[at_edge] == bound:
+                closer = bound
+        return closer
+
+
+def _emphasis(text: str) -> list[tuple[str, bool, bool, bool]]:
+    """Pieces of ``text`` with their emphasis, as ``*italic*``, ``**bold**``, ``***both***`` and ``_underline_``
+    read: at each mark the first of those that closes on the same line wins, and its inside is read again.
+
+    Linear: each mark looks its closer up (see :class:`_Closers`), and the marks after the last closer of their
+    kind on a line are passed over by one regex search, not one by one."""
+    closers = _Closers(text)
+    out: list[tuple[str, bool, bool, bool]] = []
+    # (start, end of the text read, where unread text begins, bold, italic, underline)
+    stack = [(0, len(text), 0, False, False, False)]
+    while stack:
+        low, high, position, bold, italic, underline = stack.pop()
+        at, found = _next_opening(closers, position, low, high)
+        if found is None:
+            if position < high:
+                out.append((text[position:high], bold, italic, underline))
+            continue
+        inner, close, end, styles = found
+        if at > position:
+            out.append((text[position:at], bold, italic, underline))
+        stack.append((low, high, end, bold, italic, underline))
+        stack.append((inner, close, inner, bold or styles[0], italic or styles[1], underline or styles[2]))
+    return out
+
+
+def _next_opening(closers: _Closers, search: int, low: int, high: int,
+                  ) -> tuple[int, tuple[int, int, int, tuple[bool, bool, bool]] | None]:
+    """(where, what) of the first emphasis that opens at or after ``search`` inside ``low``..``high``."""
+    text = closers.text
+    if search == low and text.startswith("_", low):     # nothing before the text read: no word before it
+        found = _opening(closers, low, low, high)
+        if found is not None:
+            return low, found
+        search += 1
+    mark = _openers(frozenset(_OPENERS)).search(text, search, high)   # most marks open: try the first
+    if mark is None:
+        return high, None
+    found = _opening(closers, mark.start(), low, high)
+    if found is not None:
+        return mark.start(), found
+    search = mark.start() + 1
+    while search < high:
+        line_end = closers.line_end(search)
+        limit = min(high, line_end)
+        reach = closers.reach(line_end, high)
+        while True:
+            alive = frozenset(mark for mark, last in reach.items() if last >= search)
+            if not alive:
+                break
+            mark = _openers(alive).search(text, search, limit)
+            if mark is None or mark.start() > max(reach[kind] for kind in alive):
+                break
+            found = _opening(closers, mark.start(), low, high)
+            if found is not None:
+                return mark.start(), found
+            search = mark.start() + 1
+        search = line_end + 1
+    return high, None
+
+
+def _opening(closers: _Closers, at: int, low: int, high: int,
+             ) -> tuple[int, int, int, tuple[bool, bool, bool]] | None:
+    """(inside start, inside end, end, (bold, italic, underline)) of the emphasis opening at ``at``, if any."""
+    text = closers.text
+    if text[at] == "_":
+        if at > low and _WORDY.match(text, at - 1):
+            return None
+        candidates: tuple[tuple[str, tuple[bool, bool, bool]], ...] = (("_", (False, False, True)),)
+    else:
+        candidates = (("***", (True, True, False)), ("**", (True, False, False)), ("*", (False, True, False)))
+    for mark, styles in candidates:
+        inner = at + len(mark)
+        if inner >= high or not text.startswith(mark, at) or text[inner].isspace():
+            continue
+        if mark == "*" and text[inner] == "*":
+            continue
+        close = closers.first(mark, inner + 1, min(high, closers.line_end(inner) + len(mark)))
+        if close is not None:
+            return inner, close, close + len(mark), styles
+    return None
 
 
 def _is_blank(line: str) -> bool:
@@ -159,17 +294,28 @@ class _Parser:
 
     def _take_out_boneyard_and_notes(self, text: str) -> str:
         if "/*" in text:
-            text = _BONEYARD.sub(lambda m: _VANISH + ("\n" + _VANISH) * m[0].count("\n"), text)
-            opened = text.find("/*")
-            if opened >= 0:
-                raise ScreenplayError("boneyard '/*' is never closed with '*/'", path=self.source,
-                                      line=text.count("\n", 0, opened) + 1,
-                                      hint="close it, or everything after it would vanish from the script")
+            text = self._take_out_boneyard(text)
             self.marked = True
         if "[[" in text:
             text = _NOTE.sub(self._note, text)
             self.marked = self.marked or bool(self.notes)
         return text
+
+    def _take_out_boneyard(self, text: str) -> str:
+        """Each ``/* ... */`` becomes as many line ends as it spanned; found with ``str.find``, once over the text
+        (a lazy regex rescanned the rest of the text from every unclosed ``/*``)."""
+        kept: list[str] = []
+        position = 0
+        while (opened := text.find("/*", position)) >= 0:
+            closed = text.find("*/", opened + 2)
+            if closed < 0:
+                raise ScreenplayError("boneyard '/*' is never closed with '*/'", path=self.source,
+                                      line=text.count("\n", 0, opened) + 1,
+                                      hint="close it, or everything after it would vanish from the script")
+            kept += [text[position:opened], _VANISH, ("\n" + _VANISH) * text.count("\n", opened, closed)]
+            position = closed + 2
+        kept.append(text[position:])
+        return "".join(kept)
 
     def _note(self, match: re.Match[str]) -> str:
         lines = match[1].split("\n")
@@ -234,26 +380,31 @@ class _Parser:
         self._classify(_fold_note_lines(lines))
 
     def _classify(self, lines: Sequence[_Line]) -> None:
-        while lines and not lines[0][1].strip():
-            lines = lines[1:]                   # a two-space line cannot open a paragraph
-        if not lines:
-            return
-        number, raw, notes = lines[0]
-        first = raw.strip()
+        start = 0
+        while True:
+            while start < len(lines) and not lines[start][1].strip():
+                start += 1                      # a two-space line cannot open a paragraph
+            if start == len(lines):
+                return
+            number, raw, notes = lines[start]
+            first = raw.strip()
+            if not is_korean_heading(first):
+                break
+            # a Korean heading needs no blank line after it: the lines under it are read on (in a loop, not
+            # a call per heading, which a few thousand S# lines one under another overflowed)
+            self._heading(first, number, notes)
+            start += 1
+        lines = lines[start:] if start else lines
         lead = first[0]
         single = len(lines) == 1
         if lead == "@" and not single:
             self._speech(lines)
         elif lead == "." and single and _FORCED_HEADING.match(first):
             self._heading(first[1:].strip(), number, notes, forced=True)
-        elif lead == ">" and single and not _CENTERED.fullmatch(first):
+        elif lead == ">" and single and _centered_text(first) is None:
             self._emit(Kind.TRANSITION, first[1:].strip(), number, notes, forced=True)
         elif lead in ("!", ".", "#", "=", "~", ">", "["):
             self._loose(lines)
-        elif is_korean_heading(first):
-            self._heading(first, number, notes)
-            if not single:
-                self._classify(lines[1:])
         elif single and is_heading(first):
             self._heading(first, number, notes)
         elif single and is_transition(first):
@@ -320,8 +471,8 @@ class _Parser:
                 self._emit_lines(Kind.LYRICS, lines[index:end], _lyric, forced=True)
                 index = end
                 continue
-            elif lead == ">" and _CENTERED.fullmatch(text):
-                end = _run_end(lines, index, _CENTERED.fullmatch)
+            elif lead == ">" and _centered_text(text) is not None:
+                end = _run_end(lines, index, lambda t: _centered_text(t) is not None)
                 self._emit_lines(Kind.CENTERED, lines[index:end], _centered)
                 index = end
                 continue
@@ -402,7 +553,16 @@ def _parenthetical_end(lines: Sequence[_Line], index: int) -> int | None:
 def _is_special(text: str) -> bool:
     """Lines that break an action paragraph into their own elements."""
     lead = text[:1]
-    return lead in ("#", "=", "~") or (lead == ">" and _CENTERED.fullmatch(text) is not None)
+    return lead in ("#", "=", "~") or (lead == ">" and _centered_text(text) is not None)
+
+
+def _centered_text(text: str) -> str | None:
+    """What stands between ``>`` and ``<`` of a centred line (stripped), or None if it is not one.
+
+    (The regex ``>\\s*(.*?)\\s*<`` it replaces took cubic time on a line of spaces.)"""
+    if len(text) < 2 or text[0] != ">" or text[-1] != "<" or "\n" in text:
+        return None
+    return text[1:-1].strip()
 
 
 def _lyric(text: str) -> str:
@@ -410,8 +570,8 @@ def _lyric(text: str) -> str:
 
 
 def _centered(text: str) -> str:
-    match = _CENTERED.fullmatch(text.strip())
-    return match[1] if match else text.strip()
+    inside = _centered_text(text.strip())
+    return text.strip() if inside is None else inside
 
 
 def _action_line(text: str) -> str:

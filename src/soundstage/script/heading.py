@@ -73,11 +73,13 @@ _ENGLISH = re.compile(
 )
 _KOREAN = re.compile(r"[Ss]#\s*(?P<number>[0-9][0-9A-Za-z-]*?)(?:\.\s*|\s+|$)")
 _KOREAN_LEAD = re.compile(r"(?P<place>실내외|실내|내부|실외|외부|야외)\s*[-–—.,/:]\s*")
-_SCENE_NUMBER = re.compile(r"\s*#(?P<number>[0-9A-Za-z][0-9A-Za-z.\-]*)#\s*$")
-_DASH = re.compile(r"\s+(?:--?|–|—)\s+")
-_SLASH = re.compile(r"\s+/\s+")
-_TRAILING_BRACKETS = re.compile(r"\s*\((?P<inside>[^()]*)\)\s*$")
+_SCENE_NUMBER = re.compile(r"#(?P<number>[0-9A-Za-z][0-9A-Za-z.\-]*)#\s*$")
+_DASH = re.compile(r"(?<!\s)\s+(?:--?|–|—)\s+")
+_SLASH = re.compile(r"(?<!\s)\s+/\s+")
+_TRAILING_BRACKETS = re.compile(r"\((?P<inside>[^()]*)\)\s*$")
 _SPACES = re.compile(r"\s+")
+# None of these starts with \s* or tries a match inside a run of spaces: searched, such a pattern rescans the
+# run from each of its characters, and a heading of 100,000 spaces took minutes. Callers strip instead.
 
 _HANGUL_NAME = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318fA-Z0-9 \-]{1,20}")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")

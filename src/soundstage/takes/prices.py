@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from soundstage.engines import Quote, Unit
 from soundstage.errors import ProjectError
 from soundstage.project import find_key_line
+from soundstage.tomlfile import read_toml
 
 PRICES_FILE = "prices.toml"
 
@@ -57,10 +58,10 @@ class PriceTable:
     def load(cls, project_root: Path | None = None) -> PriceTable:
         """The built-in table, with the project's ``prices.toml`` lines in front of it."""
         builtin = resources.files("soundstage.takes").joinpath(PRICES_FILE).read_text("utf-8")
-        lines = _parse(builtin, Path(PRICES_FILE))
+        lines = _parse(tomllib.loads(builtin), builtin, Path(PRICES_FILE))
         own = project_root / PRICES_FILE if project_root else None
         if own is not None and own.is_file():
-            lines = _parse(own.read_text("utf-8"), own) + lines
+            lines = _parse(*read_toml(own), own) + lines
         return cls(lines)
 
     def price(self, quote: Quote) -> Price:
@@ -72,11 +73,7 @@ class PriceTable:
                            path=PRICES_FILE, hint="add a [[price]] line to the project's prices.toml")
 
 
-def _parse(text: str, source: Path) -> list[PriceLine]:
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ProjectError(f"not valid TOML: {exc}", path=source) from None
+def _parse(raw: dict[str, Any], text: str, source: Path) -> list[PriceLine]:
     try:
         items = PriceFile.model_validate(raw).price
     except ValidationError as exc:

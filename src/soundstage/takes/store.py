@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from soundstage import __version__
+from soundstage import __version__, journal
 from soundstage.atomic import write_text
 from soundstage.db import DB_FILE, Approval, Note, Spend, TakeRecord, now, open_database
 from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
@@ -209,8 +209,9 @@ class TakeStore:
                 have = ", ".join(t.label for t in session.scalars(select(TakeRecord).where(TakeRecord.slot == slot)))
                 raise ProjectError(f"slot {slot} has no take v{version:03d}"
                                    + (f" (it has {have})" if have else " (it has no takes yet)"))
-            session.merge(Approval(slot=slot, take_id=take.id, approved_by=by, approved_at=now()))
-            return take
+            approval = session.merge(Approval(slot=slot, take_id=take.id, approved_by=by, approved_at=now()))
+        journal.append(self.state_dir, "approval", slot=slot, version=version, by=by, at=approval.approved_at)
+        return take
 
     def add_note(self, subject: str, body: str, *, by: str = "", version: int | None = None) -> Note:
         """A note on a shot (``shot/3-1``) or a slot, or with ``version`` on one of the slot's takes. Kept for
@@ -224,10 +225,12 @@ class TakeStore:
                                                                      TakeRecord.version == version))
                 if take_id is None:
                     raise ProjectError(f"slot {subject} has no take v{version:03d}")
-            note = Note(subject=subject, take_id=take_id, body=body.strip(), author=by)
+            note = Note(subject=subject, take_id=take_id, body=body.strip(), author=by, created_at=now())
             session.add(note)
             session.flush()
-            return note
+        journal.append(self.state_dir, "note", subject=subject, version=version, body=note.body, by=by,
+                       at=note.created_at)
+        return note
 
     def notes(self, subject: str = "") -> list[Note]:
         """Notes on ``subject`` and everything under it (``shot/3-1`` includes ``shot/3-1/element/fire``)."""
@@ -242,6 +245,7 @@ class TakeStore:
             approval = session.get(Approval, slot)
             if approval is not None:
                 session.delete(approval)
+        journal.append(self.state_dir, "unapproval", slot=slot, at=now())
 
     # ------------------------------------------------------------------------------------------ inside
 
@@ -265,15 +269,8 @@ class TakeStore:
             if existing is not None:
                 return existing
             version = (session.scalar(select(func.max(TakeRecord.version)).where(TakeRecord.slot == slot)) or 0) + 1
-            take = TakeRecord(
-                slot=slot, version=version, key=estimate.key, design=estimate.design, kind=record["kind"],
-                engine=record["engine"], model=record["model"], engine_version=record["engine_version"],
-                source_type=record["source_type"], prompt=record["request"]["prompt"],
-                seed=record["request"]["seed"], folder=self._final_folder(estimate.key).relative_to(
-                    self.state_dir).as_posix(),
-                record=record, cost_usd=0.0 if served else float(record["cost_usd"]),
-                seconds=0.0 if served else float(record["seconds"]),
-            )
+            take = take_row(slot, version, estimate.key, estimate.design, record,
+                            self._final_folder(estimate.key).relative_to(self.state_dir).as_posix(), served=served)
             session.add(take)
             session.flush()
             return take
@@ -325,6 +322,18 @@ class TakeStore:
             pid = partial.name.removeprefix(f"{_PARTIAL}{_HOST}-").split("-")[0]
             if pid.isdigit() and not _alive(int(pid)):
                 shutil.rmtree(partial, ignore_errors=True)
+
+
+def take_row(slot: str, version: int, key: str, design: str, record: dict[str, Any], folder: str, *,
+             served: bool = False) -> TakeRecord:
+    """The database row of a take from its take.json ``record``; served from the store, it cost this slot nothing."""
+    return TakeRecord(
+        slot=slot, version=version, key=key, design=design, kind=record["kind"],
+        engine=record["engine"], model=record["model"], engine_version=record["engine_version"],
+        source_type=record["source_type"], prompt=record["request"]["prompt"], seed=record["request"]["seed"],
+        folder=folder, record=record, cost_usd=0.0 if served else float(record["cost_usd"]),
+        seconds=0.0 if served else float(record["seconds"]),
+    )
 
 
 def _hold_the_books(session: Session) -> None:
