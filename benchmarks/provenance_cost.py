@@ -127,8 +127,8 @@ def signing_costs(signed: Project, plain: Project, folder: Path, repeat: int) ->
         movie = plain.out_dir / "shots" / f"{shot_id}.mp4"
         ingredients = {layer.slot: store.files(store.get(layer.take_id))[0] for layer in record.layers}
         plate = signed.root / record.plate if record.plate else None
-        ms = best_ms(lambda copy, r=record, p=plate, i=ingredients: sign_shot([(copy, copy)], r, identity, plate=p, takes=i),
-                     repeat, lambda m=movie: fresh(m))
+        ms = best_ms(lambda copy, r=record, p=plate, i=ingredients:
+                     sign_shot([(copy, copy)], r, identity, plate=p, takes=i), repeat, lambda m=movie: fresh(m))
         shots.append({"shot": shot_id, "frames": record.frames, "bytes": movie.stat().st_size,
                       "takes": len(ingredients), "plate": plate is not None, "sign_ms": round(ms, 1)})
     cut = plain.out_dir / "cut.mp4"

@@ -128,7 +128,8 @@ def test_oversize_header_is_refused_before_decoding(tmp_path: Path, name: str) -
     # VmHWM is the new process's own high-water mark; ru_maxrss would carry over the forking pytest's peak.
     code = ("import sys\nfrom soundstage.media.probe import probe_plate\n"
             "try:\n    probe_plate(sys.argv[1])\nexcept Exception as exc:\n    print(type(exc).__name__, exc)\n"
-            "print(next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmHWM')) // 1024)")
+            "print(next(int(line.split()[1]) for line in open('/proc/self/status')\n"
+            "           if line.startswith('VmHWM')) // 1024)")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
     message, peak_mb = done.stdout.splitlines()
     assert message.startswith("MediaError ") and name in message and f"{MAX_PIXELS:,} pixels" in message
