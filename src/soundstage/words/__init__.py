@@ -1,0 +1,97 @@
+"""Words shown to people, in English and Korean, read from the TOML files beside this module.
+
+One file per set of words (a report's page, the labels drawn on the cut), so a translator edits one file with
+each English text directly above its Korean::
+
+    [[word]]
+    en = "Cost and schedule"
+    ko = "비용 및 일정"
+
+The code and templates write the English and look up the Korean by it (``reports.page.translator``), as gettext
+does with a message id. A sentence the code needs by itself (one it formats, or writes into a JSON or CSV file)
+also has a ``name``, and the code reads its English from here, so it is written once. ``{braces}`` are filled in
+by the code: both languages must keep the same ones.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from soundstage.errors import SoundstageError
+
+LANGUAGES = ("en", "ko")
+
+__all__ = ["LANGUAGES", "Word", "Words", "words_of"]
+
+
+@dataclass(frozen=True)
+class Word:
+    en: str
+    ko: str
+    name: str = ""
+
+
+class Words(Mapping[str, str]):
+    """One file's words. As a mapping: each English text to its Korean, which ``translator`` takes. By name:
+    ``text(name)``, the English (or another language's) of a sentence the code uses by itself."""
+
+    def __init__(self, entries: tuple[Word, ...]) -> None:
+        self.entries = entries
+        self._korean = {word.en: word.ko for word in entries}
+        self._named = {word.name: word for word in entries if word.name}
+
+    def __getitem__(self, english: str) -> str:
+        return self._korean[english]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._korean)
+
+    def __len__(self) -> int:
+        return len(self._korean)
+
+    def text(self, name: str, language: str = "en") -> str:
+        word = self._named[name]
+        return word.ko if language == "ko" else word.en
+
+    def by_name(self, language: str) -> dict[str, str]:
+        """Every named text in ``language``: the table a caller that keys its words by name reads."""
+        return {name: self.text(name, language) for name in self._named}
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{names}`` a text leaves for the code to fill in."""
+    return {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+
+
+@cache
+def words_of(name: str) -> Words:
+    """The words of ``name``.toml, read once. A file a translator broke is refused in one line naming the entry."""
+    source = resources.files(__name__).joinpath(f"{name}.toml")
+    path = Path(str(source))
+    try:
+        table = tomllib.loads(source.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SoundstageError(f"cannot read the words: {exc}", path=path) from None
+    entries, seen, named = [], set(), set()
+    for number, entry in enumerate(table.get("word", []), 1):
+        where = f"word {number} ({entry.get('name') or entry.get('en')!r})"
+        texts = [entry.get(language) for language in LANGUAGES]
+        if not all(isinstance(text, str) and text for text in texts):
+            raise SoundstageError(f"{where}: needs both en and ko, as text", path=path)
+        en, ko = texts
+        if placeholders(en) != placeholders(ko):
+            raise SoundstageError(f"{where}: en and ko must keep the same {{names}}: {sorted(placeholders(en))} "
+                                  f"against {sorted(placeholders(ko))}", path=path)
+        if en in seen or entry.get("name") in named:
+            raise SoundstageError(f"{where}: is in the file twice", path=path)
+        seen.add(en)
+        if entry.get("name"):
+            named.add(entry["name"])
+        entries.append(Word(en, ko, str(entry.get("name", ""))))
+    return Words(tuple(entries))
