@@ -27,7 +27,7 @@ from soundstage.errors import SoundstageError
 
 LANGUAGES = ("en", "ko")
 
-__all__ = ["LANGUAGES", "Word", "Words", "words_of"]
+__all__ = ["LANGUAGES", "Word", "Words", "read_words", "words_of"]
 
 
 @dataclass(frozen=True)
@@ -71,27 +71,35 @@ def placeholders(text: str) -> set[str]:
 
 @cache
 def words_of(name: str) -> Words:
-    """The words of ``name``.toml, read once. A file a translator broke is refused in one line naming the entry."""
-    source = resources.files(__name__).joinpath(f"{name}.toml")
-    path = Path(str(source))
+    """The words of ``name``.toml beside this module, read once."""
+    return read_words(Path(str(resources.files(__name__).joinpath(f"{name}.toml"))))
+
+
+def read_words(path: Path) -> Words:
+    """A words file; one a translator broke is refused in one line naming the entry and what is wrong."""
     try:
-        table = tomllib.loads(source.read_text("utf-8"))
+        table = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SoundstageError(f"cannot read the words: {exc}", path=path) from None
-    entries, seen, named = [], set(), set()
+    entries: list[Word] = []
+    seen: set[str] = set()
+    named: set[str] = set()
     for number, entry in enumerate(table.get("word", []), 1):
-        where = f"word {number} ({entry.get('name') or entry.get('en')!r})"
-        texts = [entry.get(language) for language in LANGUAGES]
-        if not all(isinstance(text, str) and text for text in texts):
+        name = entry.get("name", "")
+        where = f"word {number} ({name or entry.get('en')!r})"
+        en, ko = (entry.get(language) for language in LANGUAGES)
+        if not (isinstance(en, str) and en and isinstance(ko, str) and ko):
             raise SoundstageError(f"{where}: needs both en and ko, as text", path=path)
-        en, ko = texts
-        if placeholders(en) != placeholders(ko):
-            raise SoundstageError(f"{where}: en and ko must keep the same {{names}}: {sorted(placeholders(en))} "
-                                  f"against {sorted(placeholders(ko))}", path=path)
-        if en in seen or entry.get("name") in named:
+        try:
+            wanted, kept = placeholders(en), placeholders(ko)
+        except ValueError as exc:       # a lone { or }
+            raise SoundstageError(f"{where}: {exc} (write a brace as {{{{ or }}}})", path=path) from None
+        if wanted != kept:
+            raise SoundstageError(f"{where}: en and ko must keep the same {{names}}: {sorted(wanted)} against "
+                                  f"{sorted(kept)}", path=path)
+        if en in seen or (name and name in named):
             raise SoundstageError(f"{where}: is in the file twice", path=path)
         seen.add(en)
-        if entry.get("name"):
-            named.add(entry["name"])
-        entries.append(Word(en, ko, str(entry.get("name", ""))))
+        named.add(name)
+        entries.append(Word(en, ko, str(name)))
     return Words(tuple(entries))
