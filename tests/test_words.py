@@ -85,6 +85,13 @@ def test_a_words_file_a_translator_broke_is_refused_in_one_line(tmp_path: Path, 
     assert "\n" not in str(caught.value)
 
 
+def test_a_words_file_that_is_no_toml_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "cost.toml"
+    path.write_text('[[word]]\nen = "Take\nko = "테이크"\n', "utf-8")
+    with pytest.raises(SoundstageError, match=r"cost.toml: not valid TOML"):
+        read_words(path)
+
+
 def test_a_named_sentence_is_read_in_either_language(tmp_path: Path) -> None:
     path = tmp_path / "page.toml"
     path.write_text('[[word]]\nname = "rate"\nen = "(rate of {date})"\nko = "({date} 기준 환율)"\n', "utf-8")

@@ -16,7 +16,6 @@ by the code: both languages must keep the same ones.
 from __future__ import annotations
 
 import string
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 
 from soundstage.errors import SoundstageError
+from soundstage.tomlfile import read_toml
 
 LANGUAGES = ("en", "ko")
 
@@ -77,10 +77,7 @@ def words_of(name: str) -> Words:
 
 def read_words(path: Path) -> Words:
     """A words file; one a translator broke is refused in one line naming the entry and what is wrong."""
-    try:
-        table = tomllib.loads(path.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SoundstageError(f"cannot read the words: {exc}", path=path) from None
+    table, _ = read_toml(path)
     entries: list[Word] = []
     seen: set[str] = set()
     named: set[str] = set()
