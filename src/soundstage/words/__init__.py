@@ -27,7 +27,7 @@ from soundstage.tomlfile import read_toml
 
 LANGUAGES = ("en", "ko")
 
-__all__ = ["LANGUAGES", "Word", "Words", "read_words", "words_of"]
+__all__ = ["LANGUAGES", "Word", "Words", "placeholders", "read_words", "words_of"]
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,6 @@ class Words(Mapping[str, str]):
     ``text(name)``, the English (or another language's) of a sentence the code uses by itself."""
 
     def __init__(self, entries: tuple[Word, ...]) -> None:
-        self.entries = entries
         self._korean = {word.en: word.ko for word in entries}
         self._named = {word.name: word for word in entries if word.name}
 
