@@ -29,6 +29,7 @@ from soundstage.media import FrameWriter
 from soundstage.project import LabelSettings, Project
 from soundstage.provenance.record import AI_SOURCE, LayerRecord, ShotRecord, read_shot_record
 from soundstage.script.breakdown import Shot
+from soundstage.words import LANGUAGES, words_of
 
 Language = Literal["en", "ko"]
 
@@ -47,46 +48,8 @@ HANGUL_FONTS = (
     "/usr/share/fonts/truetype/unfonts-core/UnDotumBold.ttf",
 )
 
-TEXT = {
-    "en": {
-        "mark ai": "AI-generated",
-        "mark generated": "Computer-generated",
-        "title": "AI disclosure",
-        "contains ai": "This film contains AI-generated imagery.",
-        "contains generated": "This film contains computer-generated imagery (no generative AI).",
-        "tools": "Tools used",
-        "ai tool": "generative AI",
-        "procedural tool": "procedural, not AI",
-        "generated": "Generated",
-        "set": "sets",
-        "element": "elements",
-        "background": "backgrounds",
-        "human": "Made by people",
-        "human parts": "screenplay; performances (plates: {plates}); selection and arrangement of takes",
-        "no plates": "none",
-        "shot": "shot",
-        "shots": "shots",
-    },
-    "ko": {
-        "mark ai": "AI 생성",
-        "mark generated": "컴퓨터 생성",
-        "title": "AI 사용 고지",
-        "contains ai": "이 영상에는 AI로 생성한 화면이 포함되어 있습니다.",
-        "contains generated": "이 영상에는 컴퓨터로 생성한 화면이 포함되어 있습니다 (생성형 AI 미사용).",
-        "tools": "사용한 도구",
-        "ai tool": "생성형 AI",
-        "procedural tool": "절차적 생성, AI 아님",
-        "generated": "생성한 요소",
-        "set": "세트",
-        "element": "효과",
-        "background": "배경",
-        "human": "사람의 작업",
-        "human parts": "각본, 연기 (플레이트: {plates}), 테이크의 선택과 배열",
-        "no plates": "없음",
-        "shot": "샷",
-        "shots": "샷",
-    },
-}
+WORDS = words_of("labels")      # the mark and the card, by name: soundstage/words/labels.toml
+TEXT = {language: WORDS.by_name(language) for language in LANGUAGES}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from soundstage.errors import ProjectError
 from soundstage.project import Project, find_key_line
 from soundstage.reports.page import render_report, write_report
 from soundstage.script.breakdown import Breakdown, Scene, Shot, ShotPlan, element_table, read_shot_plan
+from soundstage.words import words_of
 
 # ---------------------------------------------------------------------------------------------- categories
 
@@ -58,81 +59,7 @@ COLUMNS = ("scene", "shot", "description", "camera", "duration", "set", "plate",
            "take_status", "takes")
 APPROVED, NEWEST, NOT_MADE = "approved", "newest", "not made"
 
-WORDS = {
-    "Breakdown sheets": "브레이크다운 시트",
-    "Breakdown sheet": "브레이크다운 시트",
-    "Shot list": "촬영 목록",
-    "Scene": "씬",
-    "Sheet": "시트",
-    "of": "/",
-    "Set": "세트",
-    "Location": "장소",
-    "Day / night": "낮 / 밤",
-    "Int / ext": "실내 / 실외",
-    "Pages": "분량",
-    "pages": "페이지",
-    "Script line": "대본 줄",
-    "Shots": "샷",
-    "Screen time": "상영 시간",
-    "Synopsis": "개요",
-    "scenes": "씬",
-    "shots": "샷",
-    "Shot": "샷",
-    "Description": "내용",
-    "Camera": "카메라",
-    "Duration": "길이",
-    "Plate": "플레이트",
-    "Elements": "요소",
-    "Engine": "엔진",
-    "Take": "테이크",
-    "no plate": "플레이트 없음",
-    "generated for": "생성 샷:",
-    "none": "없음",
-    "not found by the parser: fill in by hand": "자동 분석 대상 아님: 직접 기입",
-    "Cast": "배역",
-    "Stunts": "스턴트",
-    "Extras: silent bits": "보조 출연: 무언 배역",
-    "Extras: atmosphere": "보조 출연: 군중",
-    "Special effects": "특수 효과",
-    "Props": "소품",
-    "Vehicles": "차량",
-    "Animals": "동물",
-    "Visual effects": "시각 효과 (VFX)",
-    "Sound effects / music": "음향 효과 / 음악",
-    "Wardrobe": "의상",
-    "Make-up / hair": "분장 / 헤어",
-    "Set dressing": "세트 장식",
-    "Special equipment": "특수 장비",
-    "Production notes": "제작 메모",
-    "non-speaking": "대사 없음",
-    "voice": "목소리",
-    "approved": "승인",
-    "newest": "최신",
-    "not made": "미생성",
-    "INT": "실내",
-    "EXT": "실외",
-    "INT/EXT": "실내/실외",
-    "INT.": "실내",
-    "EXT.": "실외",
-    "INT/EXT.": "실내/실외",
-    "OMITTED": "삭제됨",
-    "warning": "경고",
-    "gone from the screenplay; its number stays reserved": "대본에서 빠짐; 씬 번호는 비워 둠",
-    "Colours": "색상",
-    "for shots": "샷",
-    "shoot plate": "플레이트 촬영",
-    "screen": "스크린",
-    "a generated set": "생성 세트",
-    "Cast: speaking characters, and characters named in the action. Other boxes: words the breakdown found in "
-    "the action and [[notes]]; visual effects also list the generated set and the elements each shot generates. "
-    "Lined boxes are categories the screenplay parser does not look for: fill them in by hand.":
-        "배역: 대사가 있는 인물과 지문에 이름이 나온 인물. 나머지 칸: 지문과 [[메모]]에서 찾은 단어; 시각 효과 칸에는 "
-        "생성 세트와 각 샷이 생성하는 요소도 적었다. 줄 친 칸은 대본 분석이 찾지 않는 항목이니 직접 기입한다.",
-    "Take: the take each slot of the shot renders with, from the project's take store: approved when every slot "
-    "has an approved take, newest when some use the newest take, not made while a slot has none.":
-        "테이크: 프로젝트의 테이크 저장소에서 샷의 각 슬롯이 렌더에 쓰는 테이크. 모든 슬롯이 승인되면 승인, "
-        "일부가 최신 테이크를 쓰면 최신, 테이크가 없는 슬롯이 있으면 미생성.",
-}
+WORDS = words_of("breakdown")     # English → Korean: soundstage/words/breakdown.toml
 
 
 def sheet_colours(project: Project) -> dict[str, str]:

@@ -27,162 +27,21 @@ from soundstage.project import Project
 from soundstage.reports.charts import Series, bar_chart, cumulative_chart
 from soundstage.reports.page import Money, render_report, translator, write_report
 from soundstage.reports.ratecard import RATECARD_FILE, RateCard, ShotClass, classify, load_ratecard
+from soundstage.words import words_of
 
 UNITS = {"image": "images", "video_second": "s of video", "gpu_second": "GPU-s", "cpu_second": "CPU-s"}
 AI_COLOUR, TRADITIONAL_COLOUR = "#d0572b", "#2f6fbf"
 
-NOT_TESTED = "not tested: no AI takes in this cut"
-NO_AI = ("No AI takes in this cut: its generated pictures are procedural placeholders, so the AI side measures "
-         "placeholders, not AI, and the claims below are not tested.")
-ESTIMATES = ("Estimates: the traditional bid and its artist time, each shot's type, the crew's time around each "
-             "take, and every figure built on them (AI ÷ traditional cost, speed, the claims' figures). Measured: the "
-             "takes, their engine cost and time, and the render times.")
-
-WORDS = {
-    NO_AI: ("이 편집본에는 AI 테이크가 없다: 생성된 그림은 절차적 자리표시 이미지이므로 AI 쪽 수치는 AI가 아니라 "
-            "자리표시 이미지를 잰 것이며, 아래 주장들은 검증되지 않았다."),
-    ESTIMATES: ("추정: 전통 방식 견적과 그 아티스트 시간, 샷 유형, 테이크당 스태프 시간, 그리고 이를 쓰는 모든 수치"
-                "(AI ÷ 전통 방식 비용, 속도, 주장의 수치). 실측: 테이크, 엔진 비용과 시간, 렌더 시간."),
-    "Cost and schedule": "비용 및 일정",
-    "AI takes against a traditional VFX bid": "AI 테이크 대 전통적 VFX 견적",
-    "AI cost": "AI 비용",
-    "AI cost, engines": "AI 비용 (엔진)",
-    "AI with crew time": "AI + 스태프 시간",
-    "Traditional estimate": "전통 방식 견적",
-    "AI ÷ traditional cost": "AI ÷ 전통 방식 비용",
-    "AI time": "AI 소요 시간",
-    "machine time": "기계 시간",
-    "Traditional artist time": "전통 방식 아티스트 시간",
-    "Speed": "속도",
-    "faster": "배 빠름",
-    "slower": "배 느림",
-    "measured": "실측",
-    "estimate": "추정",
-    "The claims, tested against this project": "주장 검증: 이 프로젝트의 수치",
-    "Claim": "주장",
-    "Who": "출처",
-    "This project": "이 프로젝트",
-    "Verdict": "판단",
-    "borne out": "뒷받침됨",
-    "not borne out": "뒷받침되지 않음",
-    "cannot be tested": "검증 불가",
-    NOT_TESTED: "검증 안 됨: 이 편집본에 AI 테이크 없음",
-    "Cost per shot": "샷별 비용",
-    "Time per shot": "샷별 시간",
-    "Spend against the budget": "예산 대비 지출",
-    "Cumulative AI spend": "누적 AI 지출",
-    "Budget": "예산",
-    "no budget set ([budget] limit = 0): nothing that costs money may be generated": (
-        "예산 없음 ([budget] limit = 0): 비용이 드는 생성은 허용되지 않음"),
-    "no takes yet": "아직 테이크 없음",
-    "nothing spent: every take so far cost 0": "지출 없음: 지금까지 모든 테이크의 비용이 0",
-    "takes, in the order they were made": "테이크, 생성 순서",
-    "Shots": "샷",
-    "Shot": "샷",
-    "Scene": "씬",
-    "Type": "유형",
-    "Takes": "테이크",
-    "Units": "사용량",
-    "Price used": "적용 단가",
-    "Engine time": "엔진 시간",
-    "Render time": "렌더 시간",
-    "Wall time": "총 소요 시간",
-    "Crew time": "스태프 시간",
-    "Artist-hours": "아티스트 시간",
-    "Total": "합계",
-    "Every take": "모든 테이크",
-    "Slot": "슬롯",
-    "Take": "테이크",
-    "Status": "상태",
-    "Engine · model": "엔진 · 모델",
-    "Cost": "비용",
-    "Made": "생성",
-    "approved": "승인됨",
-    "used": "사용 중",
-    "not used": "미사용",
-    "not in the shot plan": "샷 계획에 없음",
-    "{n} shared": "공유 {n}",
-    "Prices used": "적용된 단가",
-    "Price": "단가",
-    "Date": "날짜",
-    "Source": "출처",
-    "The rate card": "단가표",
-    "Day rate": "일당",
-    "Hour rate": "시간당",
-    "Supervision": "감독",
-    "Contingency": "예비비",
-    "Crew time per AI take": "AI 테이크당 스태프 시간",
-    "What is measured, what is estimated": "실측과 추정",
-    "simple": "단순",
-    "medium": "중간",
-    "complex": "복잡",
-    "images": "이미지",
-    "image": "이미지",
-    "s of video": "초 (영상)",
-    "GPU-s": "GPU 초",
-    "CPU-s": "CPU 초",
-    "render runs": "렌더 실행",
-    "the cut": "최종 편집본",
-    "Amounts": "금액",
-    "Rate card": "단가표",
-    "Written by soundstage": "soundstage 작성",
-    "hours": "시간",
-    "keyed plate": "키잉한 플레이트",
-    "set": "세트",
-    "moving set": "움직이는 세트",
-    "set in ratecard.toml": "ratecard.toml에서 지정",
-    "artist-days of": "아티스트-일 ×",
-    "per shot": "샷당",
-    "Notes": "참고",
-}
-
-CAVEAT = ("The traditional side is the rate card's estimate; the AI time adds the crew's {minutes} minutes per "
-          "take (an estimate) to the measured machine time.")
-FREE = ("The engines cost nothing here: procedural and local takes are priced at 0 until you set your rate in "
-        "prices.toml.")
-ONLY_VFX = ("Only the VFX work is in the project's data: the shoot, the edit and the sound are not, so this says "
-            "nothing of the whole production.")
-WORDS.update({
-    CAVEAT: ("전통 방식은 단가표에 따른 추정이며, AI 시간은 측정된 기계 시간에 테이크당 스태프 시간 "
-             "{minutes}분(추정)을 "
-             "더한 것이다."),
-    FREE: "여기서 엔진 비용은 0이다: 절차적·로컬 테이크는 prices.toml에 단가를 정하기 전까지 0으로 계산된다.",
-    ONLY_VFX: "프로젝트 데이터에는 VFX 작업만 있다: 촬영·편집·사운드는 없으므로 전체 제작에 대해서는 말할 수 없다.",
-    "Freewillusion, Run to the West": "프리윌루전, 《Run to the West》",
-    "Director Baek": "백 감독",
-    "10 times faster than CGI": "CGI보다 10배 빠르다",
-    "half the cost": "비용은 절반",
-    "production time -50%": "제작 기간 50% 단축",
-    "no takes or no traditional hours": "테이크 또는 전통 방식 시간이 없음",
-    "the rate card prices nothing": "단가표에 금액이 없음",
-    "{speed}× faster ({ai} against {artists})": "{speed}배 빠름 ({ai} 대 {artists})",
-    "machine time alone {speed}×": "기계 시간만으로 {speed}배",
-    "{ratio} of the traditional cost (engines {engines} USD measured + crew time {crew} USD estimated)":
-        "전통 방식 비용의 {ratio} (엔진 {engines} USD 실측 + 스태프 시간 {crew} USD 추정)",
-    "VFX time {change}": "VFX 시간 {change}",
-})
-
-SPLIT_NOTE = ("A location's set is one take shared by its shots: its cost and time are split evenly between them. "
-              "The total counts every take once, including takes whose slot the shot plan no longer has, and the "
-              "render time of the cut ({cut}). {runs} render runs took {elapsed} from start to end.")
-WORDS[SPLIT_NOTE] = ("장소의 세트는 그 샷들이 공유하는 하나의 테이크이므로 비용과 시간을 샷들에 "
-                     "균등하게 나눈다. 합계는 샷 계획에서 빠진 슬롯의 테이크까지 모든 테이크를 한 번씩 "
-                     "세고, 최종 편집본의 렌더 시간({cut})을 포함한다. 렌더 실행 {runs}회, 시작부터 끝까지 "
-                     "{elapsed}.")
-
-MEASURED_TEXT = (
-    "Measured: the takes (every one made, rejected and unused ones too), their engine units and time, what "
-    "each cost at its price-table line, the render time of each shot and of the cut, and the spend over time.")
-ESTIMATED_TEXT = (
-    "Estimated: each shot's type (read from its layers by the rate card's rule), the artist-hours, day rate, "
-    "supervision and contingency of the traditional bid, and the crew's time around each AI take. Every ratio "
-    "that uses them is an estimate too. The prices are vendors' list figures of the date shown.")
-WORDS[MEASURED_TEXT] = (
-    "실측: 테이크(반려·미사용 포함 생성된 모든 테이크), 엔진 사용량과 시간, 단가표 항목에 따른 비용, 샷과 최종 "
-    "편집본의 렌더 시간, 시간에 따른 지출.")
-WORDS[ESTIMATED_TEXT] = (
-    "추정: 샷 유형(단가표의 규칙으로 레이어에서 판단), 전통 방식 견적의 아티스트 시간·일당·감독·예비비, AI "
-    "테이크당 스태프 시간. 이를 쓰는 모든 비율도 추정이다. 단가는 표시된 날짜의 공급사 정가이다.")
+WORDS = words_of("cost")     # English → Korean, and the named sentences: soundstage/words/cost.toml
+NOT_TESTED = WORDS.text("not_tested")
+NO_AI = WORDS.text("no_ai")
+ESTIMATES = WORDS.text("estimates")
+CAVEAT = WORDS.text("caveat")
+FREE = WORDS.text("free")
+ONLY_VFX = WORDS.text("only_vfx")
+SPLIT_NOTE = WORDS.text("split_note")
+MEASURED_TEXT = WORDS.text("measured_text")
+ESTIMATED_TEXT = WORDS.text("estimated_text")
 
 
 # ---------------------------------------------------------------------------------------------- the figures

@@ -1,8 +1,8 @@
 """The page every report is printed on: one Jinja2 environment, one stylesheet, English or Korean labels.
 
 Templates live in ``soundstage/templates/reports``; each extends ``base.html``. Labels are written in English
-in the template, as ``{{ t("Total cost") }}``; a report passes its own Korean words, so a missing translation
-shows the English rather than nothing.
+in the template, as ``{{ t("Total cost") }}``; a report passes its own Korean words, read from its file in
+``soundstage/words`` (``words_of``), so a missing translation shows the English rather than nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from soundstage import __version__
 from soundstage.atomic import write_text
 from soundstage.errors import ProjectError
 from soundstage.project import Project
+from soundstage.words import words_of
+
+WORDS = words_of("page")     # English → Korean: soundstage/words/page.toml
 
 
 @lru_cache(maxsize=1)
@@ -56,13 +59,12 @@ class Money:
 
     def basis(self, language: str = "en") -> str:
         """How amounts were converted, for the page's footnote, in the report's language."""
-        korean = language == "ko"
+        t = translator(language, WORDS)
         if self.currency == "USD":
-            return "금액 단위: USD" if korean else "amounts in USD"
+            return t("amounts in USD")
         rate = f"1 USD = {self.rate:,.2f} {self.currency}"
-        if korean:
-            return rate + (f" ({self.rate_date} 기준 환율)" if self.rate_date else " (환율 기준일 미기재)")
-        return rate + (f" (rate of {self.rate_date})" if self.rate_date else " (rate date not given)")
+        return f"{rate} " + (t("(rate of {date})").format(date=self.rate_date) if self.rate_date
+                             else t("(rate date not given)"))
 
 
 def translator(language: str, words: Mapping[str, str] | None) -> Callable[[str], str]:
