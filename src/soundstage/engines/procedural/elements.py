@@ -31,6 +31,7 @@ from soundstage.engines.procedural.placeholders import (
     placeholder_label,
 )
 from soundstage.errors import EngineError
+from soundstage.script.breakdown import element_table
 
 _FIRE_RAMP = np.array(
     [[0.0, 0.35, 0.03, 0.0], [0.3, 0.85, 0.2, 0.02], [0.55, 1.0, 0.5, 0.08], [0.8, 1.0, 0.82, 0.35],
@@ -300,22 +301,22 @@ ELEMENTS: dict[str, Callable[[float, int, int, int], tuple[Array, Array]]] = {
 }
 ELEMENTS.update({name: _silhouette(figure, name) for name, figure in _FIGURES.items()})
 
-_ELEMENT_ALIASES: dict[str, str] = {
-    "flame": "fire", "flames": "fire", "불": "fire", "화염": "fire", "불길": "fire",
-    "blast": "explosion", "폭발": "explosion",
-    "연기": "smoke",
-    "비": "rain",
-    "눈": "snow",
-    "spark": "sparks", "embers": "sparks", "불꽃": "sparks", "불똥": "sparks",
-    "mist": "fog", "안개": "fog",
-    "glow": "magic", "마법": "magic", "spell": "magic",
-    "도깨비불": "wisp",
-}
+def _element_names() -> dict[str, str]:
+    """Every name a shot may give an element (lower case) -> the element, from ``script/elements.toml``: the
+    breakdown's own vocabulary, so that a word means the same element to both (embers are smoke)."""
+    names = {name: name for name in ELEMENTS}
+    for item in element_table()["element"]:
+        for word in (item["name"], *item["words"], *item.get("names", ())):
+            names.setdefault(word.lower(), item["name"])
+    return names
+
+
+_ELEMENT_NAMES = _element_names()
 
 
 def _element_name(name: str) -> str:
     key = name.strip().lower()
-    key = _ELEMENT_ALIASES.get(key, key)
+    key = _ELEMENT_NAMES.get(key, key)
     if key not in ELEMENTS:
         raise EngineError(
             f"procedural engine has no element {name!r}",

@@ -11,7 +11,7 @@ import cv2
 from soundstage import __version__
 from soundstage.atomic import atomic_path
 from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType
-from soundstage.engines.procedural.elements import _ELEMENT_ALIASES, ELEMENTS, _element_name, element_frame
+from soundstage.engines.procedural.elements import _ELEMENT_NAMES, ELEMENTS, _element_name, element_frame
 from soundstage.engines.procedural.noise import Array
 from soundstage.engines.procedural.placeholders import PLACEHOLDERS, Language, placeholder_label
 from soundstage.engines.procedural.sets import _render
@@ -48,7 +48,7 @@ class ProceduralEngine:
     name: ClassVar[str] = "procedural"
     Options: ClassVar[type[ProceduralOptions]] = ProceduralOptions
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT})
-    elements: ClassVar[frozenset[str] | None] = frozenset(ELEMENTS) | frozenset(_ELEMENT_ALIASES)   # names and aliases
+    elements: ClassVar[frozenset[str] | None] = frozenset(_ELEMENT_NAMES)   # names and words
     takes_references: ClassVar[bool] = False
     source_type: ClassVar[SourceType] = SourceType.ALGORITHMIC
     model = MODEL
