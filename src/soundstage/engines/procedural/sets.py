@@ -31,6 +31,8 @@ from soundstage.engines.procedural.noise import (
 )
 from soundstage.engines.procedural.vocabulary import Scene, read_scene
 
+# -- light: one palette per time of day -------------------------------------------------------------------
+
 
 @dataclass(frozen=True, slots=True)
 class _Light:
@@ -86,9 +88,8 @@ _WINDOW_GLOW: RGB = (1.0, 0.66, 0.32)
 _WINDOW_COOL: RGB = (0.75, 0.85, 1.0)
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The set: a canvas and its layers, back to front
-# ---------------------------------------------------------------------------------------------------------
+# -- the canvas that every layer paints on ---------------------------------------------------------------
+
 
 @dataclass
 class _Canvas:
