@@ -216,6 +216,17 @@ def test_an_engine_declares_the_elements_it_makes(fireonly: None) -> None:
     assert GoogleEngine.elements is None and OpenAIEngine.elements is None   # a prompt can ask them for anything
 
 
+def test_an_element_no_engine_makes_is_refused_naming_the_elements_not_every_word(tmp_path: Path) -> None:
+    """The procedural engine answers to every word of elements.toml; the refusal lists the elements by name."""
+    project = make_tiny(tmp_path / "film")
+    (project.root / "shots.toml").write_text('[[shot]]\nid = "1-1"\nscene = "1"\nelements = ["tornado"]\n')
+    breakdown = breakdown_project(project)
+    generation = Generation(project)
+    [problem] = preflight(project, breakdown.shots, generation, generation.orders(breakdown))
+    assert "cannot make the element 'tornado' (it makes car, creature, dragon, explosion, fall, fire, fog, " \
+           "horse, lantern, magic, rain, smoke, snow, sparks, sword, wisp)" in str(problem), str(problem)
+
+
 def test_every_missing_plate_is_listed_at_once(tmp_path: Path) -> None:
     project = make_tiny(tmp_path / "film")
     (project.root / "shots.toml").write_text(

@@ -5,6 +5,7 @@ Every test reads real pixels; sizes are small (320×180) except one 1080p call.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 
@@ -54,6 +55,28 @@ def test_same_seed_gives_byte_identical_png_and_another_seed_does_not(tmp_path: 
     other = make_set(tmp_path, "c", prompt, seed=8)
     assert first == again
     assert first != other
+
+
+# Recorded from engines/procedural.py before it became a subpackage: moving code must not move a pixel. Should
+# a new numpy or OpenCV change them, look at the pictures before recording new ones.
+UNCHANGED_SETS = [
+    ("hanok rooftops at night. wide establishing background plate, no people",
+     "Joseon-era fantasy, teal nights and amber lantern light", "c1d837103ff939f7"),
+    ("밤 한옥마을 기와 지붕 위 보름달, 안개", "", "d184541243205e2f"),
+    ("sea cliff with lighthouse at dusk, rain", "film grain", "482e75a778b9dc76"),
+]
+UNCHANGED_ELEMENTS = {"fire": "757fc69bee458cd2", "rain": "4532e42d7cac7c5f", "sparks": "1993b7c41dc95d05",
+                      "fog": "df2fbba52980f8d0", "magic": "14e5413d794478df"}
+
+
+def test_the_same_request_draws_the_same_pixels_as_before() -> None:
+    def digest(pixels: np.ndarray) -> str:
+        return hashlib.sha256(pixels.tobytes()).hexdigest()[:16]
+
+    assert [digest(set_image(prompt, look, 64, 36, 7)) for prompt, look, _ in UNCHANGED_SETS] == \
+        [expected for _, _, expected in UNCHANGED_SETS]
+    assert {name: digest(element_frame(name, 3, 24.0, 48, 27, 5)) for name in UNCHANGED_ELEMENTS} == \
+        UNCHANGED_ELEMENTS
 
 
 def test_set_is_an_8bit_rgb_png_in_rgb_order(tmp_path: Path) -> None:
@@ -299,6 +322,19 @@ def test_element_request_without_a_name_or_for_a_background_fails(tmp_path: Path
         engine.generate(AssetRequest(kind=AssetKind.ELEMENT, prompt="", width=64, height=64, seed=1), tmp_path)
     with pytest.raises(EngineError, match="background"):
         engine.generate(AssetRequest(kind=AssetKind.BACKGROUND, prompt="", width=64, height=64, seed=1), tmp_path)
+
+
+def test_the_engine_knows_an_element_by_the_words_the_breakdown_finds_it_by() -> None:
+    """One vocabulary: every word of elements.toml names its element to the engine, in elements.toml's meaning."""
+    for item in element_table()["element"]:
+        for word in (item["name"], *item["words"], *item.get("names", ())):
+            assert word.lower() in ProceduralEngine.elements, (word, item["name"])
+    small = (3, 24.0, 32, 18, 5)
+    assert np.array_equal(element_frame("embers", *small), element_frame("smoke", *small))   # not sparks
+    assert np.array_equal(element_frame("불꽃", *small), element_frame("fire", *small))       # not sparks
+    assert np.array_equal(element_frame("눈", *small), element_frame("snow", *small))        # a shot's name for snow
+    with pytest.raises(EngineError):
+        element_frame("fires a", *small)       # a lookalike names nothing
 
 
 # -- placeholders: every element the breakdown can ask for reaches a cut offline ---------------------------

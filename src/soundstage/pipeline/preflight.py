@@ -20,7 +20,7 @@ from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
 from soundstage.pipeline.shot import plate_problems, screen_of
 from soundstage.pipeline.takes import Generation, Order
 from soundstage.project import Project
-from soundstage.script.breakdown import Shot
+from soundstage.script.breakdown import Shot, element_table
 
 # The least share of a plate's first frame in the shot's screen colour for it to be keyed. The example plates
 # (examples/moonlit-hanok/plates, actors on green and blue) measure 77%; a close-up leaves a third or more;
@@ -97,11 +97,19 @@ def _engines(generation: Generation, orders: Sequence[Order]) -> list[Soundstage
             problems.append(EngineError(f"the {order.engine} engine cannot make a {kind.value} (it makes {makes})",
                                         shot=shot, hint=_choose_engine(kind, order)))
         elif kind == AssetKind.ELEMENT and not makes_element(engine, order.request.element or ""):
-            known = ", ".join(sorted(name for name in engine.elements or () if name.isascii()))
+            known = ", ".join(_element_names(engine.elements or frozenset()))
             problems.append(EngineError(f"the {order.engine} engine cannot make the element "
                                         f"{order.request.element!r} (it makes {known})", shot=shot,
                                         hint=_choose_engine(kind, order)))
     return problems
+
+
+def _element_names(answers_to: frozenset[str]) -> list[str]:
+    """What an engine makes, said by the names in elements.toml rather than by every word it answers to."""
+    vocabulary = element_table()["element"]
+    words = {word.lower() for item in vocabulary for word in (*item["words"], *item.get("names", ()))}
+    named = {item["name"] for item in vocabulary if item["name"] in answers_to}
+    return sorted(named | {name for name in answers_to if name.isascii() and name not in words})
 
 
 def _choose_engine(kind: AssetKind, order: Order) -> str:

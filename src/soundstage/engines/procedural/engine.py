@@ -1,0 +1,133 @@
+"""The procedural engine: sets and elements drawn by algorithm, offline, free and deterministic."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, ClassVar
+
+import cv2
+
+from soundstage import __version__
+from soundstage.atomic import atomic_path
+from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType
+from soundstage.engines.procedural.elements import _ELEMENT_NAMES, ELEMENTS, _element_name, element_frame
+from soundstage.engines.procedural.noise import Array
+from soundstage.engines.procedural.placeholders import PLACEHOLDERS, Language, placeholder_label
+from soundstage.engines.procedural.sets import _render
+from soundstage.engines.procedural.vocabulary import read_scene
+from soundstage.errors import EngineError
+
+GENERATOR_VERSION = "1"
+MODEL = "soundstage-procedural"
+
+
+def _write_png(path: Path, pixels: Array) -> None:
+    """RGB(A) to PNG through OpenCV (which wants BGR order), written atomically."""
+    code = cv2.COLOR_RGB2BGR if pixels.shape[2] == 3 else cv2.COLOR_RGBA2BGRA
+    ok, buf = cv2.imencode(".png", cv2.cvtColor(pixels, code), [cv2.IMWRITE_PNG_COMPRESSION, 3])
+    if not ok:
+        raise EngineError(f"could not encode {path.name} as PNG", path=path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buf.tobytes())
+
+
+class ProceduralOptions(EngineOptions):
+    """``[engines.procedural]``: the language of the labels on placeholders."""
+
+    language: Language = "en"
+
+
+class ProceduralEngine:
+    """Sets and elements drawn by algorithm: offline, free, deterministic, labelled algorithmicMedia.
+
+    It makes every element of ``script/elements.toml``: the ones in :data:`PLACEHOLDERS` as labelled previs
+    silhouettes, recorded as such (model ``placeholder-<name>``).
+    """
+
+    name: ClassVar[str] = "procedural"
+    Options: ClassVar[type[ProceduralOptions]] = ProceduralOptions
+    kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT})
+    elements: ClassVar[frozenset[str] | None] = frozenset(_ELEMENT_NAMES)   # names and words
+    takes_references: ClassVar[bool] = False
+    source_type: ClassVar[SourceType] = SourceType.ALGORITHMIC
+    model = MODEL
+    version = f"{__version__}+gen{GENERATOR_VERSION}"
+
+    def __init__(self, options: EngineOptions | None = None, *, root: Path | None = None) -> None:
+        self.options = ProceduralOptions.checked(options)
+
+    def quote(self, request: AssetRequest) -> Quote:
+        """CPU-seconds from the benchmark figures (docs/benchmarks.md): ~0.4 s a 1080p still, ~0.1 s a frame."""
+        self._check(request)
+        megapixels = request.width * request.height / (1920 * 1080)
+        seconds = 0.45 * megapixels if request.kind == AssetKind.SET else 0.1 * megapixels * _frame_count(request)
+        return Quote(self.name, self._model(request), "cpu_second", round(seconds, 6))
+
+    def _model(self, request: AssetRequest) -> str:
+        """``placeholder-creature`` for a stand-in, so the take, the credits and the reports can tell."""
+        if request.kind == AssetKind.ELEMENT and request.element:
+            name = _element_name(request.element)
+            if name in PLACEHOLDERS:
+                return f"placeholder-{name}"
+        return self.model
+
+    def generate(self, request: AssetRequest, out_dir: Path) -> Generated:
+        self._check(request)
+        start = time.perf_counter()
+        out_dir = Path(out_dir)
+        if request.kind == AssetKind.SET:
+            scene = read_scene(request.prompt, request.look, request.negative_prompt)
+            pixels = _render(scene, request.width, request.height, request.seed)
+            target = out_dir / "set.png"
+            _write_png(target, pixels)
+            files: tuple[Path, ...] = (target,)
+            params: dict[str, Any] = scene.parameters()
+        else:
+            files, params = self._element(request, out_dir)
+        params.update(width=request.width, height=request.height, seed=request.seed,
+                      generator=GENERATOR_VERSION)
+        seconds = time.perf_counter() - start
+        return Generated(
+            files=files,
+            engine=self.name,
+            model=self._model(request),
+            version=self.version,
+            source_type=SourceType.ALGORITHMIC,
+            parameters=params,
+            unit="cpu_second",
+            quantity=seconds,
+            seconds=seconds,
+        )
+
+    def _check(self, request: AssetRequest) -> None:
+        if request.kind not in self.kinds:
+            raise EngineError(
+                f"procedural engine cannot make a {request.kind.value}",
+                hint="it makes sets (stills) and elements; use an AI engine for moving backgrounds",
+            )
+        if request.kind == AssetKind.ELEMENT:
+            if not request.element:
+                raise EngineError("an element request needs request.element", hint=f"one of: {', '.join(ELEMENTS)}")
+            _element_name(request.element)
+
+    def _element(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
+        name = _element_name(request.element or "")
+        fps = request.fps or 24.0
+        count = _frame_count(request)
+        language = self.options.language
+        files = []
+        for i in range(count):
+            path = out_dir / f"element_{i:04d}.png"
+            _write_png(path, element_frame(name, i, fps, request.width, request.height, request.seed, language))
+            files.append(path)
+        params: dict[str, Any] = {"element": name, "frames": count, "fps": fps, "duration": count / fps,
+                                  "alpha": "straight", "pattern": "element_%04d.png"}
+        if name in PLACEHOLDERS:
+            params.update(placeholder=True, label=placeholder_label(name, language))
+        return tuple(files), params
+
+
+def _frame_count(request: AssetRequest) -> int:
+    duration = request.duration if request.duration is not None else 2.0
+    return max(round(duration * (request.fps or 24.0)), 1)
