@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 from soundstage.errors import ScreenplayError
-from soundstage.script import Kind, parse_fountain
+from soundstage.script import Kind, parse_fdx, parse_fountain
 from soundstage.script.breakdown import break_down, lock_scene_ids
-from soundstage.script.fountain import styled
+from soundstage.script.fountain import MAX_LINE_MARKS, styled
+from soundstage.script.heading import MAX_SCENES
 from soundstage.script.model import Run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -74,12 +75,53 @@ def test_emphasis_scanner_reads_fuzzed_text_as_the_regex_did() -> None:
 
 @pytest.mark.parametrize("name", ["nested_emphasis", "unclosed_emphasis"])
 def test_emphasis_lines_read_as_the_regex_did(name: str) -> None:
+    """Up to MAX_LINE_MARKS marks a line (120 bytes of these is 56), as the regex read them; past it, see below."""
     make, _ = parse_pathological.INPUTS[name]
-    line = make(3000).splitlines()[4]
-    action = parse_fountain(make(3000)).elements[1]
+    line = make(120).splitlines()[4]
+    assert MAX_LINE_MARKS - 10 < line.count("*") + line.count("_") <= MAX_LINE_MARKS
+    action = parse_fountain(make(120)).elements[1]
     assert action.kind is Kind.ACTION
     assert action.runs == _regex_runs(line.rstrip())   # action loses trailing spaces
-    assert len(action.runs) > 50            # plenty of emphasis was found, not none
+    assert len(action.runs) > 5             # plenty of emphasis was found, not none
+
+
+@pytest.mark.parametrize("name", ["nested_emphasis", "unclosed_emphasis"])
+def test_a_line_too_dense_with_marks_is_literal_and_said(name: str) -> None:
+    """The density rule: over MAX_LINE_MARKS marks, more than one character in 16, is not emphasis."""
+    make, _ = parse_pathological.INPUTS[name]
+    text = "INT. A - DAY\n\nAnna *waits* here.\n\n" + make(3000).split("\n", 4)[4]
+    parsed = parse_fountain(text)
+    line = text.splitlines()[4].rstrip()
+    assert [(e.kind, e.text, e.runs) for e in parsed.elements[1:]] == [
+        (Kind.ACTION, "Anna waits here.", (Run("Anna "), Run("waits", italic=True), Run(" here."))),
+        (Kind.ACTION, line, (Run(line),))]
+    assert parsed.warnings == ("line 5: emphasis marks taken literally on 1 line(s) with over 64 marks, "
+                               "too dense to be emphasis",)
+    assert break_down(parsed).warnings == list(parsed.warnings)
+
+
+def test_density_rule_edges() -> None:
+    sixty_four = "*a* " * 16 + "_b_ " * 16
+    assert styled(sixty_four)[1] == _regex_runs(sixty_four)
+    dense = sixty_four + "*c*"
+    assert styled(dense) == (dense, (Run(dense),))
+    sparse = dense + " " + "x" * (len(dense) * 16)     # the same marks in a long line: prose, read as emphasis
+    assert styled(sparse)[1] == _regex_runs(sparse)
+    assert styled(f"{dense}\n*d*")[1][-1] == Run("d", italic=True)    # only the dense line is literal
+    escaped = "\\*" * 100 + " *e*"                    # escaped marks are not counted
+    assert styled(escaped)[1] == _regex_runs(escaped)
+
+
+def test_more_scenes_than_a_screenplay_has_are_refused_at_the_first_too_many() -> None:
+    with pytest.raises(ScreenplayError, match="more than 10,000 scenes") as caught:
+        parse_fountain(parse_pathological.headings(18 * (MAX_SCENES + 1)))
+    assert caught.value.line == 2 * MAX_SCENES + 1
+    assert len(parse_fountain(parse_pathological.headings(18 * MAX_SCENES)).elements) == MAX_SCENES
+    paragraphs = "".join(f'<Paragraph Type="Scene Heading"><Text>INT. A{n} - DAY</Text></Paragraph>\n'
+                         for n in range(MAX_SCENES + 1))
+    with pytest.raises(ScreenplayError, match="more than 10,000 scenes") as caught:
+        parse_fdx(f"<FinalDraft><Content>\n{paragraphs}</Content></FinalDraft>".encode(), "big.fdx")
+    assert caught.value.line == MAX_SCENES + 2
 
 
 def test_fifty_thousand_headings_small_each_a_scene_and_locked_again() -> None:

@@ -662,7 +662,7 @@ def break_down(
 
     shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings())
     return Breakdown(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
-                     omitted=omitted, warnings=warnings)
+                     omitted=omitted, warnings=[*screenplay.warnings, *warnings])
 
 
 def elements_from_note_list(element: Element) -> list[ElementRef]:
