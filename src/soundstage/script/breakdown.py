@@ -328,7 +328,7 @@ def find_elements(text: str, line: int) -> list[ElementRef]:
     for match in _vocabulary_matcher().finditer(text):
         word = by_group[match.lastgroup or ""]
         if word is not None:
-            found.append(ElementRef(category=word.category, name=word.name, line=line))
+            found.append(ElementRef.model_construct(category=word.category, name=word.name, line=line))
     return found
 
 
@@ -347,8 +347,8 @@ def elements_from_note(note: str, line: int) -> list[ElementRef]:
         return []
     known = find_elements(body, line)
     if known:
-        return [ElementRef(category=category, name=ref.name, line=line) for ref in known]
-    return [ElementRef(category=category, name=body.lower(), line=line)]
+        return [ElementRef.model_construct(category=category, name=ref.name, line=line) for ref in known]
+    return [ElementRef.model_construct(category=category, name=body.lower(), line=line)]
 
 
 # ---------------------------------------------------------------------------------------------- scenes
@@ -632,9 +632,11 @@ def break_down(
             for ref in found:
                 elements.setdefault(ref.name, ref)
         set_id = _slug(heading.location, heading.time)
-        sets.setdefault(set_id, SetDesign(id=set_id, location=heading.location, time=heading.time,
-                                          prompt=set_prompt(heading.location, heading.time, look)))
-        scenes.append(Scene(
+        if set_id not in sets:
+            sets[set_id] = SetDesign.model_construct(id=set_id, location=heading.location, time=heading.time,
+                                                     prompt=set_prompt(heading.location, heading.time, look))
+        # built from typed values, so not validated again (validation was a third of a breakdown's time)
+        scenes.append(Scene.model_construct(
             id=scene_id, number=scene_id, int_ext=heading.int_ext, location=heading.location, time=heading.time,
             time_original=heading.time_original, eighths=eighths_of_page(item), line=item.heading.line,
             characters=speaking, non_speaking=_non_speaking(item, speaking, cast),
@@ -643,8 +645,8 @@ def break_down(
         ))
 
     shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings())
-    return Breakdown(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
-                     omitted=omitted, warnings=[*screenplay.warnings, *warnings])
+    return Breakdown.model_construct(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
+                                     omitted=omitted, warnings=[*screenplay.warnings, *warnings])
 
 
 def elements_from_note_list(element: Element) -> list[ElementRef]:
@@ -669,10 +671,10 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
         detected = [ref.name for ref in scene.elements if ref.category in ("vfx", "effects")]
         for index, entry in enumerate(by_scene.get(scene.id) or [ShotEntry(id=f"{scene.id}-1", scene=scene.id)]):
             elements = entry.elements if entry.elements is not None else detected
-            shots.append(Shot(
+            shots.append(Shot.model_construct(     # typed values: shots.toml's entry was validated when read
                 id=entry.id, scene=scene.id, set=scene.set,
                 prompt=shot_prompt(scene, elements, look, entry.prompt),
-                plate=entry.plate, duration=entry.duration or shot_duration, elements=elements,
+                plate=entry.plate, duration=float(entry.duration or shot_duration), elements=list(elements),
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
                 key=entry.key, comp=_shot_comp(comp, entry.comp),
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
