@@ -3,7 +3,9 @@
 The 120-page script of ``parse_speed.py`` says how fast a real script goes; these are the inputs an attacker
 (or a broken export) sends, each built deterministically to about ``--size`` bytes. Most were quadratic or
 worse before issue 15 (a 280 KB line of nested emphasis took 31 s, 50,000 headings 64 s). Target: every
-accepted input up to the 10 MB limit (:data:`soundstage.script.text.MAX_BYTES`) under 3 s, end to end.
+accepted input up to the 10 MB limit (:data:`soundstage.script.text.MAX_BYTES`) under 3 s, end to end. A
+line too dense with emphasis marks is read literally, and over 10,000 scenes are refused (issue 16), so at
+10 MB the emphasis lines, ``headings`` and ``korean_headings`` come back as a warning or a refusal.
 
     .venv/bin/python benchmarks/parse_pathological.py [--size BYTES] [--only NAME ...] [--json]
 
@@ -43,6 +45,12 @@ def nested_emphasis(size: int) -> str:
 def unclosed_emphasis(size: int) -> str:
     """One line of marks that never close, each of which used to scan to the end of the line."""
     return OPENING + _repeat("*a **b _c ***d ", size) + "\n"
+
+
+def dense_emphasis(size: int) -> str:
+    """Real emphasis on every line, two marks in 32 characters: below the density at which marks are taken
+    literally (over 64 on a line, more than one character in 16), so each is read."""
+    return OPENING + _repeat("*a* b c d e f g h i j k l m n o " * 3 + "\n", size)
 
 
 def headings(size: int) -> str:
@@ -99,6 +107,7 @@ def shouting(size: int) -> str:
 INPUTS: dict[str, tuple[Callable[[int], str], int]] = {
     "nested_emphasis": (nested_emphasis, 280_000),
     "unclosed_emphasis": (unclosed_emphasis, 1_000_000),
+    "dense_emphasis": (dense_emphasis, 1_000_000),
     "headings": (headings, 900_000),
     "korean_headings": (korean_headings, 1_000_000),
     "long_script": (long_script, 9_000_000),

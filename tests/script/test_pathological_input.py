@@ -18,7 +18,7 @@ import pytest
 
 from soundstage.errors import ScreenplayError
 from soundstage.script import Kind, parse_fdx, parse_fountain
-from soundstage.script.breakdown import break_down, lock_scene_ids
+from soundstage.script.breakdown import _Cast, _mentions, break_down, lock_scene_ids
 from soundstage.script.fountain import MAX_LINE_MARKS, styled
 from soundstage.script.heading import MAX_SCENES
 from soundstage.script.model import Run
@@ -221,3 +221,16 @@ def test_breakdown_tables_stop_at_a_thousand_rows_and_say_so() -> None:
                                   f"{TABLE_ROWS + 5:,} shots; --json has them all")
     small = break_down(parse_fountain(parse_pathological.headings(180)))
     assert _clipped(small) is small
+
+
+def test_many_names_sharing_a_word_are_found_as_a_search_each_found_them() -> None:
+    """Past a few candidates a name is looked up among the scene's stretches of words (AGENT 1 … AGENT 400
+    named in every scene was a search per name per scene); the names found must be the searches' own."""
+    names = [f"AGENT {n}" for n in range(30)] + ["AGENT", "AGENT 1-B", "AGENT O'NEIL", "AGENT 3.", "AGENT 요원",
+                                                  "AGENT  2", "AGENT_7", "AGENTS"]
+    cast = _Cast(names)
+    rng = random.Random(16)
+    pieces = [*names, "AGENT", " ", "  ", "-", "'", ".", "1", "B", "O'NEIL", "요원", "x", "\n", "_", "S"]
+    for _ in range(800):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert cast.mentioned_in(text) == sorted(name for name in names if _mentions(text, name)), repr(text)

@@ -413,18 +413,44 @@ class _Cast:
     def __init__(self, names: Iterable[str]) -> None:
         self.by_key: dict[str, list[str]] = {}
         self.always: list[str] = []          # names no word can rule out: searched in every scene
+        self.words: dict[str, int] = {}      # a name that starts and ends with a letter (no Hangul): its words
         for name in names:
             key = _mention_key(name)
             if key is None:
                 self.always.append(name)
             else:
                 self.by_key.setdefault(key, []).append(name)
+            if not _HANGUL_RUN.search(name) and _WORD.match(name) and _WORD.match(name[-1]):
+                self.words[name] = len(_WORD.findall(name))
 
     def mentioned_in(self, text: str) -> list[str]:
-        """The names ``text`` mentions (see :func:`_mentions`), sorted."""
+        """The names ``text`` mentions (see :func:`_mentions`), sorted.
+
+        Where many names share their first word (AGENT 1 … AGENT 400, each named in each scene), a search
+        each over the scene was (names × text) again. ``\\bNAME\\b`` for a name that starts and ends with a
+        letter is the text from the start of a word to the end of the n-th word after it, equal to the name:
+        those stretches are gathered once and each such name looked up."""
         keys = set(_WORD.findall(text)) | {run[0] for run in _HANGUL_RUN.findall(text)}
         candidates = [name for key in keys & self.by_key.keys() for name in self.by_key[key]] + self.always
-        return sorted(name for name in candidates if _mention_pattern(name).search(text))
+        if len(candidates) <= _FEW_NAMES:
+            return sorted(name for name in candidates if _mention_pattern(name).search(text))
+        words = [match.span() for match in _WORD.finditer(text)]
+        stretches: dict[int, set[str]] = {}
+        found = []
+        for name in candidates:
+            count = self.words.get(name)
+            if count is None:
+                if _mention_pattern(name).search(text):
+                    found.append(name)
+                continue
+            if count not in stretches:
+                stretches[count] = {text[words[i][0]:words[i + count - 1][1]] for i in range(len(words) - count + 1)}
+            if name in stretches[count]:
+                found.append(name)
+        return sorted(found)
+
+
+_FEW_NAMES = 16     # up to this many candidates, a search each is cheaper than gathering the stretches
 
 
 def _mention_key(name: str) -> str | None:

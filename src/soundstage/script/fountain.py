@@ -25,7 +25,10 @@ How the parts of the spec are read:
 - Action keeps its indentation (tabs become four spaces) and its line breaks; other elements are stripped.
 - Emphasis ``*italic*``, ``**bold**``, ``***bold italic***``, ``_underline_`` (nestable, never across a
   line break, ``\\*`` and ``\\_`` for the characters themselves) becomes ``Element.runs``; ``Element.text``
-  is the plain text. An underscore inside a word (``snake_case``) is not emphasis.
+  is the plain text. An underscore inside a word (``snake_case``) is not emphasis. A line with more than
+  :data:`MAX_LINE_MARKS` marks, more than one character in 16, is not prose: its marks stay as written, and
+  ``Screenplay.warnings`` says where (the breakdown passes it on).
+- More than :data:`~soundstage.script.heading.MAX_SCENES` scene headings are refused at the first one too many.
 """
 
 from __future__ import annotations
