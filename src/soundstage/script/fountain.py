@@ -360,7 +360,7 @@ class _Parser:
                 paragraph = []
         if paragraph:
             self._paragraph(paragraph)
-        warnings = ()
+        warnings: tuple[str, ...] = ()
         if self.literal:
             warnings = (f"line {self.literal[0]}: emphasis marks taken literally on {len(self.literal):,} "
                         f"line(s) with over {MAX_LINE_MARKS} marks, too dense to be emphasis",)
