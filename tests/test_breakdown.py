@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import shutil
 from pathlib import Path
 
@@ -12,7 +14,14 @@ from soundstage.errors import ProjectError, ScreenplayError
 from soundstage.pipeline import breakdown_project
 from soundstage.project import Project
 from soundstage.script import parse_fountain
-from soundstage.script.breakdown import break_down, find_elements, lock_scene_ids, read_shot_plan
+from soundstage.script.breakdown import (
+    _FOLDS,
+    break_down,
+    element_table,
+    find_elements,
+    lock_scene_ids,
+    read_shot_plan,
+)
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "moonlit-hanok"
 
@@ -238,3 +247,40 @@ def test_longest_shot_id_in_any_script_is_read(tmp_path: Path) -> None:
     longest = "씬" * 31 + "1"                      # 32 letters, 94 bytes of UTF-8: a file name fits
     (tmp_path / "shots.toml").write_text(f'[[shot]]\nid = "{longest}"\nscene = "1"\n', encoding="utf-8")
     assert [entry.id for entry in read_shot_plan(tmp_path / "shots.toml").entries] == [longest]
+
+
+def _alternation_refs(text: str) -> list[tuple[str, str]]:
+    """The vocabulary as the one case-insensitive alternation it was before (each ``\\bword\\b``, a Korean word
+    after no syllable, longest word first): the oracle of what the one matcher must find."""
+    words = [(raw, item) for item in element_table()["element"] for raw in item["words"]]
+    words += [(raw, None) for item in element_table()["element"] for raw in item.get("lookalikes", ())]
+    words.sort(key=lambda pair: -len(pair[0]))
+    parts = []
+    for raw, _ in words:
+        if not re.search("[가-힣]", raw):
+            parts.append(rf"\b{re.escape(raw)}\b")
+        elif len(raw) == 1:
+            parts.append(rf"(?<![가-힣]){re.escape(raw)}(?:[이가을를은는에의도로와과])?(?![가-힣])")
+        else:
+            parts.append(rf"(?<![가-힣]){re.escape(raw)}")
+    pattern = re.compile("|".join(f"({part})" for part in parts), re.IGNORECASE)
+    return [(item["category"], item["name"]) for match in pattern.finditer(text)
+            if (item := words[(match.lastindex or 0) - 1][1]) is not None]
+
+
+def test_one_matcher_finds_what_the_alternation_found() -> None:
+    words = [raw for item in element_table()["element"] for raw in [*item["words"], *item.get("lookalikes", ())]]
+    pieces = [*words, "x", "the", "é", "가", "_", "-", "'", "\u212a", "\u0130", "\u0131", "\u017f", "FIRE", "Fire"]
+    rng = random.Random(16)
+    for _ in range(2000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " ", "s", "이", ".", "-", "가", "\n", "ing"])
+                       for _ in range(rng.randint(1, 8)))
+        assert [(ref.category, ref.name) for ref in find_elements(text, 1)] == _alternation_refs(text), text
+
+
+def test_letters_case_folded_to_a_first_letter_are_the_ones_re_folds() -> None:
+    firsts = {raw[0].lower() for item in element_table()["element"] for raw in item["words"] if raw[0].isascii()}
+    cased = [chr(code) for code in range(0x10000) if chr(code).lower() != chr(code).upper()]
+    for letter in sorted(firsts | set(_FOLDS)):
+        folded = {ch for ch in cased if re.fullmatch(letter, ch, re.IGNORECASE)}
+        assert folded == {letter, letter.upper(), *_FOLDS.get(letter, "")}, letter

@@ -12,10 +12,11 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
-from urllib.parse import urlparse
-from urllib.request import url2pathname
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 
 class SoundstageError(Exception):
@@ -120,6 +121,10 @@ def install_hint(extra: str | None, *packages: str, distribution: metadata.Distr
     this environment's pip on the clone's folder, ``.venv/bin/pip install -e '.[review]'``; a command naming
     the published package would fetch a second soundstage instead. Otherwise ``pip install 'soundstage[review]'``.
     """
+    from importlib import metadata  # here: ~50 ms of imports every command would pay to say nothing
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
     try:
         found = distribution or metadata.distribution("soundstage")
         origin = json.loads(found.read_text("direct_url.json") or "{}")

@@ -17,16 +17,18 @@ from pathlib import Path
 import pytest
 
 from soundstage.errors import ScreenplayError
-from soundstage.script import Kind, parse_fountain
-from soundstage.script.breakdown import break_down, lock_scene_ids
-from soundstage.script.fountain import styled
+from soundstage.script import Kind, parse_fdx, parse_fountain
+from soundstage.script.breakdown import _Cast, _mentions, break_down, lock_scene_ids
+from soundstage.script.fountain import MAX_LINE_MARKS, styled
+from soundstage.script.heading import MAX_SCENES
 from soundstage.script.model import Run
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
 import parse_pathological
 
-# The emphasis rule as it was written before issue 15, kept here as the oracle of what emphasis means.
+# The emphasis rule as it was written before issue 15, kept here as the oracle of what emphasis means (the
+# parser reads short texts of a few marks with the same regex, and every other text with its linear scanner).
 _EMPHASIS = re.compile(
     r"\*\*\*(?=\S)(?P<bold_italic>.+?)(?<=\S)\*\*\*"
     r"|\*\*(?=\S)(?P<bold>.+?)(?<=\S)\*\*"
@@ -70,16 +72,61 @@ def test_emphasis_scanner_reads_fuzzed_text_as_the_regex_did() -> None:
     for _ in range(3000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24)))
         assert styled(text)[1] == _regex_runs(text), repr(text)
+    # around the edge of what the regex reads itself (256 characters, 8 marks) and the scanner reads past it
+    for _ in range(600):
+        text = "".join(rng.choice(alphabet[5:] * 24 + alphabet[:5]) for _ in range(rng.randint(230, 290)))
+        assert styled(text)[1] == _regex_runs(text), repr(text)
 
 
 @pytest.mark.parametrize("name", ["nested_emphasis", "unclosed_emphasis"])
 def test_emphasis_lines_read_as_the_regex_did(name: str) -> None:
+    """Up to MAX_LINE_MARKS marks a line (120 bytes of these is 56), as the regex read them; past it, see below."""
     make, _ = parse_pathological.INPUTS[name]
-    line = make(3000).splitlines()[4]
-    action = parse_fountain(make(3000)).elements[1]
+    line = make(120).splitlines()[4]
+    assert MAX_LINE_MARKS - 10 < line.count("*") + line.count("_") <= MAX_LINE_MARKS
+    action = parse_fountain(make(120)).elements[1]
     assert action.kind is Kind.ACTION
     assert action.runs == _regex_runs(line.rstrip())   # action loses trailing spaces
-    assert len(action.runs) > 50            # plenty of emphasis was found, not none
+    assert len(action.runs) > 5             # plenty of emphasis was found, not none
+
+
+@pytest.mark.parametrize("name", ["nested_emphasis", "unclosed_emphasis"])
+def test_a_line_too_dense_with_marks_is_literal_and_said(name: str) -> None:
+    """The density rule: over MAX_LINE_MARKS marks, more than one character in 16, is not emphasis."""
+    make, _ = parse_pathological.INPUTS[name]
+    text = "INT. A - DAY\n\nAnna *waits* here.\n\n" + make(3000).split("\n", 4)[4]
+    parsed = parse_fountain(text)
+    line = text.splitlines()[4].rstrip()
+    assert [(e.kind, e.text, e.runs) for e in parsed.elements[1:]] == [
+        (Kind.ACTION, "Anna waits here.", (Run("Anna "), Run("waits", italic=True), Run(" here."))),
+        (Kind.ACTION, line, (Run(line),))]
+    assert parsed.warnings == ("line 5: emphasis marks taken literally on 1 line(s) with over 64 marks, "
+                               "too dense to be emphasis",)
+    assert break_down(parsed).warnings == list(parsed.warnings)
+
+
+def test_density_rule_edges() -> None:
+    sixty_four = "*a* " * 16 + "_b_ " * 16
+    assert styled(sixty_four)[1] == _regex_runs(sixty_four)
+    dense = sixty_four + "*c*"
+    assert styled(dense) == (dense, (Run(dense),))
+    sparse = dense + " " + "x" * (len(dense) * 16)     # the same marks in a long line: prose, read as emphasis
+    assert styled(sparse)[1] == _regex_runs(sparse)
+    assert styled(f"{dense}\n*d*")[1][-1] == Run("d", italic=True)    # only the dense line is literal
+    escaped = "\\*" * 100 + " *e*"                    # escaped marks are not counted
+    assert styled(escaped)[1] == _regex_runs(escaped)
+
+
+def test_more_scenes_than_a_screenplay_has_are_refused_at_the_first_too_many() -> None:
+    with pytest.raises(ScreenplayError, match="more than 10,000 scenes") as caught:
+        parse_fountain(parse_pathological.headings(18 * (MAX_SCENES + 1)))
+    assert caught.value.line == 2 * MAX_SCENES + 1
+    assert len(parse_fountain(parse_pathological.headings(18 * MAX_SCENES)).elements) == MAX_SCENES
+    paragraphs = "".join(f'<Paragraph Type="Scene Heading"><Text>INT. A{n} - DAY</Text></Paragraph>\n'
+                         for n in range(MAX_SCENES + 1))
+    with pytest.raises(ScreenplayError, match="more than 10,000 scenes") as caught:
+        parse_fdx(f"<FinalDraft><Content>\n{paragraphs}</Content></FinalDraft>".encode(), "big.fdx")
+    assert caught.value.line == MAX_SCENES + 2
 
 
 def test_fifty_thousand_headings_small_each_a_scene_and_locked_again() -> None:
@@ -179,3 +226,16 @@ def test_breakdown_tables_stop_at_a_thousand_rows_and_say_so() -> None:
                                   f"{TABLE_ROWS + 5:,} shots; --json has them all")
     small = break_down(parse_fountain(parse_pathological.headings(180)))
     assert _clipped(small) is small
+
+
+def test_many_names_sharing_a_word_are_found_as_a_search_each_found_them() -> None:
+    """Past a few candidates a name is looked up among the scene's stretches of words (AGENT 1 … AGENT 400
+    named in every scene was a search per name per scene); the names found must be the searches' own."""
+    names = [f"AGENT {n}" for n in range(30)] + ["AGENT", "AGENT 1-B", "AGENT O'NEIL", "AGENT 3.", "AGENT 요원",
+                                                  "AGENT  2", "AGENT_7", "AGENTS"]
+    cast = _Cast(names)
+    rng = random.Random(16)
+    pieces = [*names, "AGENT", " ", "  ", "-", "'", ".", "1", "B", "O'NEIL", "요원", "x", "\n", "_", "S"]
+    for _ in range(800):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 30)))
+        assert cast.mentioned_in(text) == sorted(name for name in names if _mentions(text, name)), repr(text)

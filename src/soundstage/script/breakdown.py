@@ -267,15 +267,9 @@ def element_table() -> dict[str, Any]:
 
 
 @cache
-def _element_vocabulary() -> tuple[re.Pattern[str], dict[str, ElementWord | None], set[str]]:
-    """Compile elements.toml into one alternation; group names map back to the element (None: a lookalike)."""
-    alternatives, by_group, categories = _element_alternatives()
-    return re.compile("|".join(part for _, part in alternatives), re.IGNORECASE), by_group, categories
-
-
-@cache
-def _element_alternatives() -> tuple[list[tuple[str, str]], dict[str, ElementWord | None], set[str]]:
-    """(word as written, its named alternative), longest word first; group names; categories.
+def _element_words() -> tuple[list[str], dict[str, ElementWord | None], set[str]]:
+    """Every word as written, longest first; group name (``w`` and its index) → its element (None: a
+    lookalike); the categories.
 
     The longest word comes first: where several words start at the same place the regex takes the first that
     fits, so 도깨비불 must be tried before 도깨비, and a lookalike (검은 "black") before its word (검 "sword").
@@ -287,66 +281,54 @@ def _element_alternatives() -> tuple[list[tuple[str, str]], dict[str, ElementWor
         words += [(raw, word) for raw in item["words"]]
         words += [(raw, None) for raw in item.get("lookalikes", ())]
     words.sort(key=lambda pair: -len(pair[0]))
-    by_group: dict[str, ElementWord | None] = {}
-    alternatives = []
-    for index, (raw, found) in enumerate(words):
-        group = f"w{index}"
-        by_group[group] = found
-        alternatives.append((raw, f"(?P<{group}>{_word_pattern(raw)})"))
-    categories = {item["category"] for item in table["element"]}
-    return alternatives, by_group, categories
+    by_group = {f"w{index}": found for index, (_, found) in enumerate(words)}
+    return [raw for raw, _ in words], by_group, {item["category"] for item in table["element"]}
 
 
 @cache
-def _words_by_letter() -> tuple[re.Pattern[str], dict[str, re.Pattern[str]]]:
-    """The same alternation split by each word's first letter, and the class of those letters.
+def _vocabulary_matcher() -> re.Pattern[str]:
+    """One matcher for the whole vocabulary: each word as ``\\bword\\b`` (Korean: no syllable before it),
+    case-insensitive, longest first, but tried only where its first letter stands.
 
     Tried whole at every character, an alternation of a few hundred words costs ~25 µs a character (a 9 MB
-    script spent minutes here). A word can only start at its first letter, so only those places try the
-    words that start with it, still longest first: the matches are the same."""
-    alternatives, _, _ = _element_alternatives()
+    script spent minutes here), and a Python step at each place a word may start cost ~3 µs a word of
+    action (most of a breakdown's time). Here each first letter is one branch that opens with the exact set
+    of characters that letter matches, so the regex engine skips a branch on one look at the character, in C;
+    the branch's words follow in their order. Every word starts with a letter (``\\w``) or a syllable."""
     by_letter: dict[str, list[str]] = {}
-    by_guard: dict[str, set[str]] = {}      # the word's leading zero-width test (\b, a lookbehind) → first letters
-    for raw, part in alternatives:
-        by_letter.setdefault(raw[0].lower(), []).append(part)
-        guard = _GUARD.match(part.split(">", 1)[1])
-        by_guard.setdefault(guard[0] if guard else "", set()).add(raw[0].lower())
-    letters = re.compile("|".join(guard + "[" + "".join(re.escape(letter) for letter in sorted(firsts)) + "]"
-                                  for guard, firsts in by_guard.items()), re.IGNORECASE)
-    return letters, {letter: re.compile("|".join(parts), re.IGNORECASE) for letter, parts in by_letter.items()}
+    for index, raw in enumerate(_element_words()[0]):
+        by_letter.setdefault(raw[0].lower(), []).append(f"(?P<w{index}>{re.escape(raw[1:])}{_word_end(raw)})")
+    branches: dict[bool, list[str]] = {False: [], True: []}    # by whether the letter is Hangul
+    for letter, words in by_letter.items():
+        variants = "".join(sorted({letter, letter.upper(), *_FOLDS.get(letter, "")}))
+        branches[bool(re.match(f"[{_HANGUL}]", letter))].append(f"[{re.escape(variants)}](?i:{'|'.join(words)})")
+    # what may stand before a word, tested once a place (\b before a letter; no syllable before a Korean word)
+    starts = [rf"(?<!\w)(?:{'|'.join(branches[False])})" if branches[False] else "",
+              rf"(?=[{_HANGUL}])(?<![{_HANGUL}])(?:{'|'.join(branches[True])})" if branches[True] else ""]
+    return re.compile("|".join(filter(None, starts)))
 
 
-_GUARD = re.compile(r"\\b|\(\?<!\[[^\]]*\]\)")
-
-
+# Characters that re.IGNORECASE also takes for a lower-case ASCII letter (tests check them against re).
+_FOLDS = {"i": "\u0130\u0131", "k": "\u212a", "s": "\u017f"}
 _HANGUL = "가-힣"
 _PARTICLES = "이가을를은는에의도로와과"
 
 
-def _word_pattern(word: str) -> str:
-    escaped = re.escape(word)
+def _word_end(word: str) -> str:
+    """What must follow ``word`` (after the word itself): a word's end; a one-syllable Korean word may take a
+    particle and must then end."""
     if not re.search(f"[{_HANGUL}]", word):
-        return rf"\b{escaped}\b"
-    if len(word) == 1:
-        return rf"(?<![{_HANGUL}]){escaped}(?:[{_PARTICLES}])?(?![{_HANGUL}])"
-    return rf"(?<![{_HANGUL}]){escaped}"
+        return r"\b"
+    return rf"(?:[{_PARTICLES}])?(?![{_HANGUL}])" if len(word) == 1 else ""
 
 
 def find_elements(text: str, line: int) -> list[ElementRef]:
-    pattern, by_group, _ = _element_vocabulary()
-    letters, by_letter = _words_by_letter()
+    _, by_group, _ = _element_words()
     found = []
-    position = 0
-    while (start := letters.search(text, position)) is not None:
-        # a letter that matches only through Unicode case folding (the Kelvin sign) tries every word
-        match = by_letter.get(text[start.start()].lower(), pattern).match(text, start.start())
-        if match is None:
-            position = start.start() + 1
-            continue
+    for match in _vocabulary_matcher().finditer(text):
         word = by_group[match.lastgroup or ""]
         if word is not None:
-            found.append(ElementRef(category=word.category, name=word.name, line=line))
-        position = match.end()
+            found.append(ElementRef.model_construct(category=word.category, name=word.name, line=line))
     return found
 
 
@@ -359,14 +341,14 @@ def elements_from_note(note: str, line: int) -> list[ElementRef]:
     if not match:
         return []
     tag, body = match.group(1).lower(), " ".join(match.group(2).split())
-    _, _, categories = _element_vocabulary()
+    _, _, categories = _element_words()
     category = {"sfx": "effects", "fx": "effects", "prop": "props"}.get(tag, tag)
     if category not in categories:
         return []
     known = find_elements(body, line)
     if known:
-        return [ElementRef(category=category, name=ref.name, line=line) for ref in known]
-    return [ElementRef(category=category, name=body.lower(), line=line)]
+        return [ElementRef.model_construct(category=category, name=ref.name, line=line) for ref in known]
+    return [ElementRef.model_construct(category=category, name=body.lower(), line=line)]
 
 
 # ---------------------------------------------------------------------------------------------- scenes
@@ -431,18 +413,44 @@ class _Cast:
     def __init__(self, names: Iterable[str]) -> None:
         self.by_key: dict[str, list[str]] = {}
         self.always: list[str] = []          # names no word can rule out: searched in every scene
+        self.words: dict[str, int] = {}      # a name that starts and ends with a letter (no Hangul): its words
         for name in names:
             key = _mention_key(name)
             if key is None:
                 self.always.append(name)
             else:
                 self.by_key.setdefault(key, []).append(name)
+            if not _HANGUL_RUN.search(name) and _WORD.match(name) and _WORD.match(name[-1]):
+                self.words[name] = len(_WORD.findall(name))
 
     def mentioned_in(self, text: str) -> list[str]:
-        """The names ``text`` mentions (see :func:`_mentions`), sorted."""
+        """The names ``text`` mentions (see :func:`_mentions`), sorted.
+
+        Where many names share their first word (AGENT 1 … AGENT 400, each named in each scene), a search
+        each over the scene was (names × text) again. ``\\bNAME\\b`` for a name that starts and ends with a
+        letter is the text from the start of a word to the end of the n-th word after it, equal to the name:
+        those stretches are gathered once and each such name looked up."""
         keys = set(_WORD.findall(text)) | {run[0] for run in _HANGUL_RUN.findall(text)}
         candidates = [name for key in keys & self.by_key.keys() for name in self.by_key[key]] + self.always
-        return sorted(name for name in candidates if _mention_pattern(name).search(text))
+        if len(candidates) <= _FEW_NAMES:
+            return sorted(name for name in candidates if _mention_pattern(name).search(text))
+        words = [match.span() for match in _WORD.finditer(text)]
+        stretches: dict[int, set[str]] = {}
+        found = []
+        for name in candidates:
+            count = self.words.get(name)
+            if count is None:
+                if _mention_pattern(name).search(text):
+                    found.append(name)
+                continue
+            if count not in stretches:
+                stretches[count] = {text[words[i][0]:words[i + count - 1][1]] for i in range(len(words) - count + 1)}
+            if name in stretches[count]:
+                found.append(name)
+        return sorted(found)
+
+
+_FEW_NAMES = 16     # up to this many candidates, a search each is cheaper than gathering the stretches
 
 
 def _mention_key(name: str) -> str | None:
@@ -650,9 +658,11 @@ def break_down(
             for ref in found:
                 elements.setdefault(ref.name, ref)
         set_id = _slug(heading.location, heading.time)
-        sets.setdefault(set_id, SetDesign(id=set_id, location=heading.location, time=heading.time,
-                                          prompt=set_prompt(heading.location, heading.time, look)))
-        scenes.append(Scene(
+        if set_id not in sets:
+            sets[set_id] = SetDesign.model_construct(id=set_id, location=heading.location, time=heading.time,
+                                                     prompt=set_prompt(heading.location, heading.time, look))
+        # built from typed values, so not validated again (validation was a third of a breakdown's time)
+        scenes.append(Scene.model_construct(
             id=scene_id, number=scene_id, int_ext=heading.int_ext, location=heading.location, time=heading.time,
             time_original=heading.time_original, eighths=eighths_of_page(item), line=item.heading.line,
             characters=speaking, non_speaking=_non_speaking(item, speaking, cast),
@@ -661,8 +671,8 @@ def break_down(
         ))
 
     shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings())
-    return Breakdown(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
-                     omitted=omitted, warnings=warnings)
+    return Breakdown.model_construct(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
+                                     omitted=omitted, warnings=[*screenplay.warnings, *warnings])
 
 
 def elements_from_note_list(element: Element) -> list[ElementRef]:
@@ -687,10 +697,10 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
         detected = [ref.name for ref in scene.elements if ref.category in ("vfx", "effects")]
         for index, entry in enumerate(by_scene.get(scene.id) or [ShotEntry(id=f"{scene.id}-1", scene=scene.id)]):
             elements = entry.elements if entry.elements is not None else detected
-            shots.append(Shot(
+            shots.append(Shot.model_construct(     # typed values: shots.toml's entry was validated when read
                 id=entry.id, scene=scene.id, set=scene.set,
                 prompt=shot_prompt(scene, elements, look, entry.prompt),
-                plate=entry.plate, duration=entry.duration or shot_duration, elements=elements,
+                plate=entry.plate, duration=float(entry.duration or shot_duration), elements=list(elements),
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
                 key=entry.key, comp=_shot_comp(comp, entry.comp),
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,

@@ -32,7 +32,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from defusedxml.ElementTree import DefusedXMLParser, ParseError
 
 from soundstage.errors import ScreenplayError
-from soundstage.script.heading import parse_heading, split_cue
+from soundstage.script.heading import count_scene, parse_heading, split_cue
 from soundstage.script.model import Element, Kind, Run, Screenplay
 
 __all__ = ["parse_fdx"]
@@ -64,6 +64,7 @@ def parse_fdx(data: bytes, source: str | Path | None = None) -> Screenplay:
     elif encoding.replace("_", "-") not in _EXPAT_ENCODINGS:
         data = _as_utf8(data, encoding, path)
     target = _Target()
+    target.source = path
     parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True, forbid_external=True)
     expat = parser.parser
     expat.EndDoctypeDeclHandler = _refuse_dtd   # entity declarations inside a DTD are refused first, by name
@@ -88,6 +89,8 @@ def parse_fdx(data: bytes, source: str | Path | None = None) -> Screenplay:
         reason = str(error).split(":")[0]
         raise ScreenplayError(f"is not well-formed XML ({reason})", path=path, line=line,
                               hint="is it a complete .fdx exported from Final Draft?") from None
+    except ScreenplayError:
+        raise                           # ours, from inside a paragraph
     except ValueError as error:     # expat's own refusals, such as an encoding it cannot read
         raise ScreenplayError(f"cannot be read as XML ({error})", path=path,
                               hint="export it from Final Draft again") from None
@@ -149,6 +152,8 @@ class _Target:
         self.title_page = 0
         self.content = 0
         self.script_note = 0
+        self.scenes = 0
+        self.source: Path | None = None
 
     def start(self, tag: str, attrib: dict[str, str]) -> None:
         if self.root is None:
@@ -217,6 +222,7 @@ class _Target:
             kind = Kind.CENTERED
         fields: dict[str, Any] = {}
         if kind is Kind.SCENE_HEADING:
+            self.scenes = count_scene(self.scenes, self.source, paragraph.line)
             fields["heading"] = parse_heading(text, paragraph.number)
         elif kind is Kind.CHARACTER:
             fields["character"], fields["extension"] = split_cue(text)

@@ -25,7 +25,10 @@ How the parts of the spec are read:
 - Action keeps its indentation (tabs become four spaces) and its line breaks; other elements are stripped.
 - Emphasis ``*italic*``, ``**bold**``, ``***bold italic***``, ``_underline_`` (nestable, never across a
   line break, ``\\*`` and ``\\_`` for the characters themselves) becomes ``Element.runs``; ``Element.text``
-  is the plain text. An underscore inside a word (``snake_case``) is not emphasis.
+  is the plain text. An underscore inside a word (``snake_case``) is not emphasis. A line with more than
+  :data:`MAX_LINE_MARKS` marks, more than one character in 16, is not prose: its marks stay as written, and
+  ``Screenplay.warnings`` says where (the breakdown passes it on).
+- More than :data:`~soundstage.script.heading.MAX_SCENES` scene headings are refused at the first one too many.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from typing import Any
 
 from soundstage.errors import ScreenplayError
 from soundstage.script.heading import (
+    count_scene,
     is_cue,
     is_heading,
     is_korean_heading,
@@ -75,14 +79,29 @@ def parse_fountain(text: str, source: str | Path | None = None) -> Screenplay:
 
 def styled(text: str) -> tuple[str, tuple[Run, ...]]:
     """(plain text, emphasis runs) of a piece of Fountain text."""
+    return _styled(text)[:2]
+
+
+# A line holding more than this many emphasis marks, where they are more than one character in
+# _MARK_SHARE, is not prose: its marks are taken literally (and the parser says so). Reading each mark costs
+# a few microseconds of Python, so without this a 10 MB line of marks took 20 s; a real line this dense
+# does not occur (a page of action with a dozen emphasised words has a few dozen marks, one in 50 characters).
+MAX_LINE_MARKS = 64
+_MARK_SHARE = 16
+
+
+def _styled(text: str) -> tuple[str, tuple[Run, ...], tuple[int, ...]]:
+    """(plain text, emphasis runs, 0-based offsets of the lines whose marks were taken literally)."""
     if not text:
-        return "", ()
+        return "", (), ()
     if "*" not in text and "_" not in text:
-        return text, (Run(text),)
+        return text, (Run(text),), ()
+    text = text.replace("\\*", _STAR).replace("\\_", _UNDERSCORE)
+    text, literal = _literal_dense_lines(text)
     runs: list[Run] = []
     parts: list[str] = []
     style: tuple[bool, bool, bool] | None = None
-    for part, bold, italic, underline in _emphasis(text.replace("\\*", _STAR).replace("\\_", _UNDERSCORE)):
+    for part, bold, italic, underline in _emphasis(text):
         if part and (bold, italic, underline) != style:
             if parts and style is not None:
                 runs.append(_run("".join(parts), style))
@@ -90,7 +109,22 @@ def styled(text: str) -> tuple[str, tuple[Run, ...]]:
         parts.append(part)
     if parts and style is not None:
         runs.append(_run("".join(parts), style))
-    return "".join(run.text for run in runs), tuple(runs)
+    return "".join(run.text for run in runs), tuple(runs), literal
+
+
+def _literal_dense_lines(text: str) -> tuple[str, tuple[int, ...]]:
+    """``text`` with the marks of each too dense line escaped (emphasis never crosses a line, so the other
+    lines read as before), and the offsets of those lines. Counted by ``str.count``, at C speed."""
+    if text.count("*") + text.count("_") <= MAX_LINE_MARKS:
+        return text, ()
+    lines = text.split("\n")
+    literal = []
+    for offset, line in enumerate(lines):
+        marks = line.count("*") + line.count("_")
+        if marks > MAX_LINE_MARKS and marks * _MARK_SHARE > len(line):
+            lines[offset] = line.replace("*", _STAR).replace("_", _UNDERSCORE)
+            literal.append(offset)
+    return ("\n".join(lines), tuple(literal)) if literal else (text, ())
 
 
 def _run(text: str, style: tuple[bool, bool, bool]) -> Run:
@@ -123,7 +157,8 @@ class _Closers:
     def __init__(self, text: str) -> None:
         self.text = text
         self.newlines = [m.start() for m in re.finditer("\n", text)]
-        self.anywhere = {mark: [m.start() for m in pattern.finditer(text)] for mark, pattern in _CLOSERS.items()}
+        self.anywhere = {mark: [m.start() for m in pattern.finditer(text)] if mark[0] in text else []
+                         for mark, pattern in _CLOSERS.items()}
         self.free = {mark: [q for q in self.anywhere[mark] if not after.match(text, q + 1)]
                      for mark, after in _FOLLOWS_CLOSER.items()}
         self.reaches: dict[tuple[int, int], dict[str, int]] = {}
@@ -169,12 +204,47 @@ class _Closers:
         return closer
 
 
+# The rule itself, as a regex: at each place the first of these that closes on the same line wins. From a mark
+# that never closes it scans to the end of the line, so it reads only short texts of a few marks (a line of
+# dialogue), where it costs at most _SHORT_MARKS scans of _SHORT_TEXT characters and is the fastest.
+_EMPHASIS = re.compile(
+    r"\*\*\*(?=\S)(?P<bold_italic>.+?)(?<=\S)\*\*\*"
+    r"|\*\*(?=\S)(?P<bold>.+?)(?<=\S)\*\*"
+    r"|\*(?=[^\s*])(?P<italic>.+?)(?<=[^\s*])\*(?!\*)"
+    r"|(?<![^\W_])_(?=\S)(?P<underline>.+?)(?<=\S)_(?![^\W_])"
+)
+_SHORT_TEXT, _SHORT_MARKS = 256, 8
+
+
 def _emphasis(text: str) -> list[tuple[str, bool, bool, bool]]:
     """Pieces of ``text`` with their emphasis, as ``*italic*``, ``**bold**``, ``***both***`` and ``_underline_``
     read: at each mark the first of those that closes on the same line wins, and its inside is read again.
 
-    Linear: each mark looks its closer up (see :class:`_Closers`), and the marks after the last closer of their
-    kind on a line are passed over by one regex search, not one by one."""
+    A short text of a few marks is read by the regex of that rule; any other in linear time: each mark looks
+    its closer up (see :class:`_Closers`), and the marks after the last closer of their kind on a line are
+    passed over by one regex search, not one by one."""
+    if "*" not in text and "_" not in text:
+        return [(text, False, False, False)]    # every mark escaped, or taken literally
+    if len(text) <= _SHORT_TEXT and text.count("*") + text.count("_") <= _SHORT_MARKS:
+        out: list[tuple[str, bool, bool, bool]] = []
+        _matched(text, False, False, False, out)
+        return out
+    return _scanned(text)
+
+
+def _matched(text: str, bold: bool, italic: bool, underline: bool, out: list[tuple[str, bool, bool, bool]]) -> None:
+    """The pieces of ``text`` as :data:`_EMPHASIS` reads them, each inside read again, added to ``out``."""
+    position = 0
+    for match in _EMPHASIS.finditer(text):
+        out.append((text[position:match.start()], bold, italic, underline))
+        kind = match.lastgroup or ""
+        _matched(match[kind], bold or kind in ("bold_italic", "bold"), italic or kind in ("bold_italic", "italic"),
+                 underline or kind == "underline", out)
+        position = match.end()
+    out.append((text[position:], bold, italic, underline))
+
+
+def _scanned(text: str) -> list[tuple[str, bool, bool, bool]]:
     closers = _Closers(text)
     out: list[tuple[str, bool, bool, bool]] = []
     # (start, end of the text read, where unread text begins, bold, italic, underline)
@@ -263,6 +333,8 @@ class _Parser:
         self.elements: list[Element] = []
         self.block: tuple[int, int] = (-1, -1)   # where the last speech sits in self.elements
         self.marked = False                      # whether boneyard or notes were taken out
+        self.literal: list[int] = []             # source lines whose emphasis marks were taken literally
+        self.scenes = 0
         self.lines = self._take_out_boneyard_and_notes(text).split("\n")
 
     def parse(self) -> Screenplay:
@@ -288,7 +360,12 @@ class _Parser:
                 paragraph = []
         if paragraph:
             self._paragraph(paragraph)
-        return Screenplay(source=self.source, title_page=title_page, elements=tuple(self.elements))
+        warnings: tuple[str, ...] = ()
+        if self.literal:
+            warnings = (f"line {self.literal[0]}: emphasis marks taken literally on {len(self.literal):,} "
+                        f"line(s) with over {MAX_LINE_MARKS} marks, too dense to be emphasis",)
+        return Screenplay(source=self.source, title_page=title_page, elements=tuple(self.elements),
+                          warnings=warnings)
 
     # -- boneyard, notes, title page ---------------------------------------------------------------------
 
@@ -415,6 +492,7 @@ class _Parser:
             self._loose(lines)
 
     def _heading(self, text: str, line: int, notes: tuple[str, ...], forced: bool = False) -> None:
+        self.scenes = count_scene(self.scenes, self.source, line)
         text, number = split_scene_number(text)
         self._emit(Kind.SCENE_HEADING, text, line, notes, forced=forced, number=number)
 
@@ -488,11 +566,12 @@ class _Parser:
     def _emit_lines(self, kind: Kind, lines: Sequence[_Line], text_of: Callable[[str], str],
                     **fields: Any) -> None:
         self._emit(kind, "\n".join(text_of(text) for _, text, _ in lines), lines[0][0], _notes_of(lines),
-                   **fields)
+                   numbers=[number for number, _, _ in lines], **fields)
 
     def _emit(self, kind: Kind, text: str, line: int, notes: tuple[str, ...], *, number: str | None = None,
-              **fields: Any) -> None:
-        plain, runs = styled(text)
+              numbers: Sequence[int] = (), **fields: Any) -> None:
+        plain, runs, literal = _styled(text)
+        self.literal += [numbers[offset] if numbers else line for offset in literal]
         if kind is Kind.SCENE_HEADING:
             fields["heading"] = parse_heading(plain, number)
         elif kind is Kind.CHARACTER:

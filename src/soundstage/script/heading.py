@@ -36,11 +36,15 @@ Character cues
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
+from soundstage.errors import ScreenplayError
 from soundstage.script.model import Heading
 
 __all__ = [
+    "MAX_SCENES",
     "TIMES",
+    "count_scene",
     "is_cue",
     "is_heading",
     "is_korean_heading",
@@ -99,6 +103,20 @@ def is_korean_heading(line: str) -> bool:
 def is_transition(line: str) -> bool:
     """Fountain's natural transition: upper case and ending in ``TO:`` (``CUT TO:``, ``SMASH CUT TO:``)."""
     return line.endswith("TO:") and line.isupper()
+
+
+# A feature has 100 to 250 scenes and a whole drama series a few thousand; 10 MB of realistic script (the
+# size limit) holds about 5,500. Past this many, a file is not one screenplay, and each scene costs the
+# breakdown and every table (600,000 one-line headings fit in 10 MB and took a minute to parse).
+MAX_SCENES = 10_000
+
+
+def count_scene(count: int, path: Path | None, line: int) -> int:
+    """``count`` + 1, the scenes read so far; a screenplay with more than :data:`MAX_SCENES` is refused here."""
+    if count >= MAX_SCENES:
+        raise ScreenplayError(f"has more than {MAX_SCENES:,} scenes; that is not one screenplay", path=path,
+                              line=line, hint="split it into episodes or parts, a file each")
+    return count + 1
 
 
 def split_scene_number(text: str) -> tuple[str, str | None]:

@@ -75,6 +75,7 @@ class Screenplay:
     title_page: dict[str, str] = field(default_factory=dict)   # keys as written, e.g. "Title", "Credit"
     elements: tuple[Element, ...] = ()
     encoding: str = "utf-8"        # what the file was read as: utf-8, utf-8-sig, cp949
+    warnings: tuple[str, ...] = ()  # what was read otherwise than written (each says where)
 
     @property
     def title(self) -> str:
