@@ -13,7 +13,7 @@ import pytest
 from soundstage.errors import ProjectError, ScreenplayError
 from soundstage.pipeline import breakdown_project
 from soundstage.project import Project
-from soundstage.script import parse_fountain
+from soundstage.script import parse_fdx, parse_fountain
 from soundstage.script.breakdown import (
     _FOLDS,
     break_down,
@@ -135,6 +135,15 @@ def test_a_scene_number_too_long_for_its_shot_ids_is_refused(tmp_path: Path) -> 
                                 source=tmp_path / "s.fountain")
     with pytest.raises(ScreenplayError, match=r"s\.fountain:5: scene number 2{16}… is 300 characters; at most 16"):
         break_down(screenplay)
+
+
+def test_a_scene_number_that_cannot_name_a_shot_is_one_line(tmp_path: Path) -> None:
+    fdx = tmp_path / "s.fdx"
+    fdx.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<FinalDraft DocumentType="Script" Version="5"><Content>\n'
+                   '<Paragraph Number="12 A" Type="Scene Heading"><Text>INT. HOUSE - NIGHT</Text></Paragraph>\n'
+                   '<Paragraph Type="Action"><Text>Anna waits.</Text></Paragraph>\n</Content></FinalDraft>\n')
+    with pytest.raises(ScreenplayError, match=r"s\.fdx:3: scene number '12 A' .*letters, digits.*write it '12A'"):
+        break_down(parse_fdx(fdx.read_bytes(), source=fdx))
 
 
 def test_script_without_scenes_is_refused(tmp_path: Path) -> None:

@@ -165,6 +165,7 @@ class Breakdown(BaseModel):
 # read at a glance in a burn-in, a table cell or a review playlist. 32 letters leave all of these room.
 SHOT_ID_MAX = 32
 SCENE_NUMBER_MAX = SHOT_ID_MAX // 2    # room for the shot's own part (12A → 12A-3) and inserted scenes (12AB)
+_SHOT_ID = re.compile(r"[^\W_][\w.-]*")   # the characters a shot id (and so a scene number) may hold
 
 
 class ShotEntry(BaseModel):
@@ -192,9 +193,9 @@ class ShotEntry(BaseModel):
         """Refused when shots.toml is read, not when its first file is written minutes into a render."""
         if len(value) > SHOT_ID_MAX:
             raise ValueError(f"is {len(value)} characters; a shot id is at most {SHOT_ID_MAX} (it names files)")
-        if not re.fullmatch(r"[\w.-]+", value):
-            raise ValueError(f"{value!r} may hold only letters, digits, '.', '_' and '-'")
-        if not value[0].isalnum():
+        if not _SHOT_ID.fullmatch(value):
+            if not re.fullmatch(r"[\w.-]+", value):
+                raise ValueError(f"{value!r} may hold only letters, digits, '.', '_' and '-'")
             raise ValueError(f"{value!r} must start with a letter or digit")
         return value
 
@@ -573,6 +574,11 @@ def _check_unique_numbers(raw: list[_RawScene], source: Path | None) -> None:
         if len(number) > SCENE_NUMBER_MAX:      # its shots are <number>-1…, and a shot id names files
             raise ScreenplayError(f"scene number {number[:SCENE_NUMBER_MAX]}… is {len(number)} characters; at most "
                                   f"{SCENE_NUMBER_MAX}", path=source, line=scene.heading.line)
+        if not _SHOT_ID.fullmatch(number):
+            written = re.sub(r"[^\w.-]", "", number)
+            raise ScreenplayError(f"scene number {number!r} cannot name its shots: it may hold only letters, digits, "
+                                  "'.', '_' and '-', starting with a letter or digit", path=source,
+                                  line=scene.heading.line, hint=f"write it {written!r}")
         if number in first_line:
             raise ScreenplayError(
                 f"scene number {number} is used twice (first at line {first_line[number]})",
