@@ -41,12 +41,23 @@ FLOOR = {stage: level for level, stages in enumerate(FLOORS) for stage in stages
 STAGE_OF = {"": "ground", "errors": "ground", "atomic": "ground", "tomlfile": "ground", "records": "ground",
             "keys": "ground", "journal": "ground", "templates": "ground", "migrations": "db"}
 
-# (importer, imported): edges still to untangle, each with why it is allowed for now. Keep this list short.
+# (importer, imported), each a module or a package holding it: edges still to untangle, each with why it is
+# allowed for now. Keep this list short; strike an edge off when it is gone (a test below insists).
 KNOWN: dict[tuple[str, str], str] = {
     ("soundstage.engines.procedural", "soundstage.edit.labels"):
-        "the procedural engine draws its placeholder labels with the labels' font search (face_for, text_patch); "
-        "the lettering belongs in media, moved with engines/procedural/ becoming a subpackage",
+        "the procedural engine draws its placeholder labels with the labels' font search (Typeface, face_for, "
+        "text_patch, imported in functions); that lettering belongs in media/, below both, once "
+        "engines/procedural/ is a subpackage",
 }
+
+
+def known(module: str, name: str) -> bool:
+    return any(_matches((module, name), edge) for edge in KNOWN)
+
+
+def _matches(pair: tuple[str, str], edge: tuple[str, str]) -> bool:
+    return all(have == want or have.startswith(f"{want}.") for have, want in zip(pair, edge, strict=True))
+
 
 # What a stage imported alone must not load: its upper floors (checked for every stage), and heavy outside
 # packages it has no use for.
@@ -98,23 +109,24 @@ def test_every_stage_is_on_a_floor() -> None:
 
 
 def test_no_module_imports_a_stage_above_it() -> None:
-    known = set(modules())
+    everything = set(modules())
     upward = []
     for module, path in modules().items():
         own = stage_of(module)
         for name in sorted(imported(module, path)):
-            if name not in known:          # ``from x import function``: the module x is counted already
+            if name not in everything:          # ``from x import function``: the module x is counted already
                 continue
             other = stage_of(name)
-            if other != own and FLOOR[other] >= FLOOR[own] and (module, name) not in KNOWN:
+            if other != own and FLOOR[other] >= FLOOR[own] and not known(module, name):
                 upward.append(f"{module} ({own}) imports {name} ({other})")
     assert not upward, "\n".join(upward)
 
 
 def test_the_known_exceptions_are_still_there() -> None:
     """An exception that has been fixed is struck off the list, so the list never hides a new edge."""
-    found = {(module, name) for module, path in modules().items() for name in imported(module, path)}
-    assert set(KNOWN) <= found, sorted(set(KNOWN) - found)
+    found = [(module, name) for module, path in modules().items() for name in imported(module, path)]
+    gone = [edge for edge in KNOWN if not any(_matches(pair, edge) for pair in found)]
+    assert not gone, gone
 
 
 STAGES_ALONE = ("records.settings", "script", "media", "engines", "comp", "project", "provenance", "edit")
