@@ -59,8 +59,8 @@ def _matches(pair: tuple[str, str], edge: tuple[str, str]) -> bool:
     return all(have == want or have.startswith(f"{want}.") for have, want in zip(pair, edge, strict=True))
 
 
-# What a stage imported alone must not load: its upper floors (checked for every stage), and heavy outside
-# packages it has no use for.
+# What a stage imported alone must not load beyond its upper floors (checked for every stage): heavy outside
+# packages it has no use for, and the project, which the floors alone would let the engines and the comp read.
 NOT_LOADED: dict[str, tuple[str, ...]] = {
     "soundstage.records.settings": ("sqlalchemy", "numpy", "av", "cv2"),
     "soundstage.script": ("sqlalchemy", "av", "cv2"),
