@@ -105,9 +105,11 @@ def test_the_keyer_and_shots_toml_have_one_set_of_defaults() -> None:
 
 
 def test_the_key_flags_are_checked_against_the_settings_schema(tmp_path: Path) -> None:
-    """--despill and --refine refuse what shots.toml refuses, in one line each."""
+    """--screen, --despill and --refine refuse what shots.toml refuses, in one line each."""
     source = tmp_path / "green.png"
     cv2.imwrite(str(source), np.full((36, 64, 3), (40, 190, 50), np.uint8))
+    bad = soundstage("key", str(source), "-o", str(tmp_path / "k.png"), "--screen", "red")
+    assert bad.returncode == 2 and "--screen must be auto, green or blue, not 'red'" in bad.stderr
     bad = soundstage("key", str(source), "-o", str(tmp_path / "k.png"), "--despill", "blur")
     assert bad.returncode == 2 and "--despill must be edge, average, limit or none, not 'blur'" in bad.stderr
     bad = soundstage("key", str(source), "-o", str(tmp_path / "k.png"), "--refine", "9")

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Sequence, Sized
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, get_args
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich import box
@@ -274,16 +274,14 @@ def key_command(
     opened and keyed, nothing generated.
     """
     from soundstage.pipeline.keying import key_file
-    from soundstage.records.settings import KeySettings
+    from soundstage.records.settings import KeySettings, ShotEntry, bounds, choices
 
-    if screen not in ("auto", "green", "blue"):
-        raise ProjectError(f"--screen must be auto, green or blue, not {screen!r}")
-    # The flags are shots.toml's key settings: their choices and bounds are the model's, and so is what key() gets.
-    despills = get_args(KeySettings.model_fields["despill"].annotation)
-    if despill not in despills:
-        raise ProjectError(f"--despill must be {', '.join(despills[:-1])} or {despills[-1]}, not {despill!r}")
-    low, high = (next(getattr(m, bound) for m in KeySettings.model_fields["refine"].metadata if hasattr(m, bound))
-                 for bound in ("ge", "le"))
+    # The flags are shots.toml's settings: their words and bounds are the model's, and so is what key() gets.
+    for flag, value, words in (("screen", screen, choices(ShotEntry, "screen")),
+                               ("despill", despill, choices(KeySettings, "despill"))):
+        if value not in words:
+            raise ProjectError(f"--{flag} must be {', '.join(words[:-1])} or {words[-1]}, not {value!r}")
+    low, high = bounds(KeySettings, "refine")
     if not low <= refine <= high:
         raise ProjectError(f"--refine must be between {low} and {high} px, not {refine}")
     options = KeySettings(despill=despill, refine=refine).keyer_arguments()   # type: ignore[arg-type]

@@ -7,7 +7,7 @@ all read these models; none of them declares a setting of its own. Only pydantic
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -119,3 +119,12 @@ class ShotEntry(BaseModel):
         return value
 
 
+def choices(model: type[BaseModel], name: str) -> tuple[str, ...]:
+    """The words a setting takes (a ``Literal``), in the order declared: for a command-line flag of the same."""
+    return get_args(model.model_fields[name].annotation)
+
+
+def bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
+    """A setting's least and greatest value (its ``ge`` and ``le``): for a command-line flag of the same."""
+    metadata = model.model_fields[name].metadata
+    return tuple(next(getattr(m, bound) for m in metadata if hasattr(m, bound)) for bound in ("ge", "le"))  # type: ignore[return-value]
