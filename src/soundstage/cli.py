@@ -219,7 +219,7 @@ def _problem_rows(problems: Sequence[SoundstageError]) -> list[dict[str, str | N
 
 def _print_ledger(project: Project) -> None:
     """The cut's AI/human ledger in one line, measured from the comps' mattes."""
-    from soundstage.pipeline.breakdown import breakdown_project
+    from soundstage.pipeline import breakdown_project
     from soundstage.provenance.record import read_cut_record
 
     record = read_cut_record(project, [shot.id for shot in breakdown_project(project).shots])
@@ -246,7 +246,7 @@ def cut(
 ) -> None:
     """Hand the cut to an editor: a timeline of the rendered shots from the start timecode, each linked to its movie."""
     from soundstage.edit import export_cut
-    from soundstage.pipeline.breakdown import breakdown_project
+    from soundstage.pipeline import breakdown_project
 
     project = Project.load(project_dir)
     cut = [shot.id for shot in breakdown_project(project, lock=False).shots]     # the order the render joins them
