@@ -4,6 +4,7 @@ every take, shot and cut, and a copy that lost its manifest traced back to its t
 from __future__ import annotations
 
 import base64
+import functools
 import itertools
 import json
 import shutil
@@ -15,12 +16,12 @@ import pytest
 
 from soundstage.comp import ShotComp
 from soundstage.media import VideoWriter, read_frames
-from soundstage.pipeline import render_project
+from soundstage.pipeline import breakdown_project, render_project
 from soundstage.project import Project
 from soundstage.provenance import verify_file
 from soundstage.provenance.record import find_mark, mark_key, read_cut_record, read_shot_record
 from soundstage.provenance.trace import trace_watermark
-from soundstage.provenance.watermark import detect
+from soundstage.provenance.watermark import detect, embed
 from soundstage.takes import set_slot
 from tiny_film import FPS, H, W, make_tiny
 
@@ -62,7 +63,7 @@ def test_the_plate_share_is_measured_from_the_matte(film: Project) -> None:
     shares = {layer.role: layer.share for layer in rain.layers}
     assert 0 < shares["element"] < 0.5 and shares["set"] == pytest.approx(1 - shares["element"], abs=1e-4)
 
-    cut = read_cut_record(film)
+    cut = read_cut_record(film, [shot.id for shot in breakdown_project(film).shots])
     assert cut is not None and cut.frames == record.frames + rain.frames
     assert cut.plate_share == pytest.approx(record.plate_share * record.frames / cut.frames, abs=1e-6)
 
@@ -97,8 +98,9 @@ def test_the_watermark_leaves_the_plate_as_it_was_shot() -> None:
     plate[40:140, 100:200] = (200, 60, 50)
 
     def comp(mark: tuple[bytes, int] | None) -> np.ndarray:
+        marker = functools.partial(embed, payload=mark[0], key=mark[1]) if mark else None
         shot = ShotComp.prepare(width=width, height=height, frames=1, background=lambda i: set_image,
-                                first_plate=plate, mark=mark)
+                                first_plate=plate, mark=marker)
         return shot.frame(0, plate)
 
     marked, clean = comp((b"12345678", 99)), comp(None)

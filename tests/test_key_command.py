@@ -7,6 +7,7 @@ whose header says 20000×20000 (with a correct CRC), so nothing large is ever ma
 
 from __future__ import annotations
 
+import inspect
 import struct
 import zlib
 from pathlib import Path
@@ -15,8 +16,10 @@ import cv2
 import numpy as np
 import pytest
 
+from soundstage.comp.keyer import key
 from soundstage.errors import MediaError
 from soundstage.media import MAX_PIXELS, read_image
+from soundstage.records.settings import KeySettings
 from test_cli import soundstage
 
 
@@ -90,3 +93,24 @@ def test_a_still_is_still_keyed(tmp_path: Path) -> None:
     keyed = cv2.imread(str(tmp_path / "keyed.png"), cv2.IMREAD_UNCHANGED)
     assert keyed.shape == (36, 64, 4)
     assert keyed[2, 2, 3] < 30 and keyed[18, 32, 3] > 220          # the screen is gone, the subject kept
+
+
+def test_the_keyer_and_shots_toml_have_one_set_of_defaults() -> None:
+    """shots.toml's key settings are what key() is given: every argument it takes from them, and the defaults
+    agree, so a shot with no ``key = {…}`` keys as key() does with none."""
+    given = KeySettings().keyer_arguments()
+    parameters = inspect.signature(key).parameters
+    assert set(given) <= set(parameters)
+    assert {name: parameters[name].default for name in given} == given
+
+
+def test_the_key_flags_are_checked_against_the_settings_schema(tmp_path: Path) -> None:
+    """--screen, --despill and --refine refuse what shots.toml refuses, in one line each."""
+    source = tmp_path / "green.png"
+    cv2.imwrite(str(source), np.full((36, 64, 3), (40, 190, 50), np.uint8))
+    bad = soundstage("key", str(source), "-o", str(tmp_path / "k.png"), "--screen", "red")
+    assert bad.returncode == 2 and "--screen must be auto, green or blue, not 'red'" in bad.stderr
+    bad = soundstage("key", str(source), "-o", str(tmp_path / "k.png"), "--despill", "blur")
+    assert bad.returncode == 2 and "--despill must be edge, average, limit or none, not 'blur'" in bad.stderr
+    bad = soundstage("key", str(source), "-o", str(tmp_path / "k.png"), "--refine", "9")
+    assert bad.returncode == 2 and "--refine must be between 0 and 8 px, not 9" in bad.stderr

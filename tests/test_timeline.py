@@ -16,15 +16,20 @@ from opentimelineio import opentime
 from typer.testing import CliRunner
 
 from soundstage.cli import app
-from soundstage.edit import export_cut
+from soundstage.edit import CutExport, export_cut
 from soundstage.errors import ProjectError
 from soundstage.media import probe
-from soundstage.pipeline import render_project
+from soundstage.pipeline import breakdown_project, render_project
 from soundstage.project import Project
 from soundstage.provenance.record import read_shot_record
 from tiny_film import FPS, green_plate, make_tiny
 
 SHOTS = ["1-1", "2-1"]       # the tiny film's cut order
+
+
+def export(project: Project, fmt: str, out: Path | None = None) -> CutExport:
+    """As ``soundstage export`` does it: the breakdown's shots, in its order, handed to the edit."""
+    return export_cut(project, fmt, out, shot_ids=[shot.id for shot in breakdown_project(project, lock=False).shots])
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def film(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 def test_the_otio_master_holds_the_cut_and_what_made_each_shot(film: tuple[Project, Case]) -> None:
     project, case = film
-    made = export_cut(project, "otio")
+    made = export(project, "otio")
     assert made.path == project.out_dir / "cut.otio" and (made.shots, made.start, made.end) == (
         2, case.records[0], case.records[2])
     timeline = otio.adapters.read_from_file(str(made.path))
@@ -104,7 +109,7 @@ def test_the_otio_master_holds_the_cut_and_what_made_each_shot(film: tuple[Proje
 
 def test_the_edl_record_timecode_starts_at_the_start_timecode(film: tuple[Project, Case]) -> None:
     project, case = film
-    text = export_cut(project, "edl").path.read_text()
+    text = export(project, "edl").path.read_text()
     assert ("FCM: DROP FRAME" if case.drop else "FCM: NON-DROP FRAME") in text.splitlines()[:3]
     events = [line.split() for line in text.splitlines() if re.match(r"\d{3} ", line)]
     assert [(e[1], e[6], e[7]) for e in events] == [
@@ -123,7 +128,7 @@ def test_the_edl_record_timecode_starts_at_the_start_timecode(film: tuple[Projec
 
 def test_the_fcp_xml_reads_back_with_its_timecode_and_media(film: tuple[Project, Case]) -> None:
     project, case = film
-    made = export_cut(project, "fcpxml", project.root / "edit" / "for-premiere.xml")
+    made = export(project, "fcpxml", project.root / "edit" / "for-premiere.xml")
     text = made.path.read_text()
     assert made.path.name == "for-premiere.xml" and text.startswith('<?xml version="1.0" ?>\n<xmeml version="4">')
     assert "<width>192</width>" in text and "<height>108</height>" in text
@@ -189,7 +194,7 @@ def test_one_shot_missing_is_named(tmp_path: Path) -> None:
     project = tiny_at(tmp_path / "film", 25, render=False)
     assert not render_project(project, shots=["1-1"]).failed
     with pytest.raises(ProjectError, match=r"^shot 2-1: is not rendered yet: no out/shots/2-1.mp4 \(run "):
-        export_cut(project, "otio")
+        export(project, "otio")
 
 
 @pytest.mark.parametrize(("fps", "start", "message"), [
@@ -202,7 +207,7 @@ def test_a_start_timecode_that_is_no_frame_at_the_rate_is_refused(tmp_path: Path
                                                                    message: str) -> None:
     project = tiny_at(tmp_path / "film", fps, start, render=False)
     with pytest.raises(ProjectError) as caught:
-        export_cut(project, "otio")
+        export(project, "otio")
     assert str(caught.value).startswith(f"{project.settings_path}:11: edit.start_timecode: {message}")
 
 
@@ -210,8 +215,8 @@ def test_a_rate_without_smpte_timecode_still_exports_otio(tmp_path: Path) -> Non
     project = make_tiny(tmp_path / "film")          # 12 fps: no EDL or FCP XML counts it
     assert not render_project(project).failed
     with pytest.raises(ProjectError, match=r"fps = 12: edl timecode needs a SMPTE frame rate .* --format otio"):
-        export_cut(project, "edl")
-    made = export_cut(project, "otio")
+        export(project, "edl")
+    made = export(project, "otio")
     # 12 + 6 frames of shots at 12 fps, then the 5 s closing label card
     assert (made.start, made.end) == ("01:00:00:00", "01:00:06:06")
     timeline = otio.adapters.read_from_file(str(made.path))
@@ -229,7 +234,7 @@ def test_the_closing_label_card_is_the_last_clip(tmp_path: Path) -> None:
     assert not render_project(project).failed
     shots = sum(probe(project.out_dir / "shots" / f"{shot}.mp4").frames for shot in SHOTS)
     for fmt in ("otio", "edl"):
-        written = export_cut(project, fmt).path
+        written = export(project, fmt).path
         (track,) = otio.adapters.read_from_file(str(written), **({"rate": 25} if fmt == "edl" else {})).tracks
         clips = list(track.find_clips())
         assert len(clips) == 3 and clips[-1].source_range.duration.value == 5 * 25

@@ -222,9 +222,10 @@ def _problem_rows(problems: Sequence[SoundstageError]) -> list[dict[str, str | N
 
 def _print_ledger(project: Project) -> None:
     """The cut's AI/human ledger in one line, measured from the comps' mattes."""
+    from soundstage.pipeline import breakdown_project
     from soundstage.provenance.record import read_cut_record
 
-    record = read_cut_record(project)
+    record = read_cut_record(project, [shot.id for shot in breakdown_project(project).shots])
     if record is not None:
         out.print(f"the cut's picture: AI {record.ai_share:.1%} · generated {record.generated_share:.1%} · "
                   f"live-action plate {record.plate_share:.1%} (area × time; soundstage report disclosure)",
@@ -248,8 +249,11 @@ def cut(
 ) -> None:
     """Hand the cut to an editor: a timeline of the rendered shots from the start timecode, each linked to its movie."""
     from soundstage.edit import export_cut
+    from soundstage.pipeline import breakdown_project
 
-    made = export_cut(Project.load(project_dir), timeline_format, out_path)
+    project = Project.load(project_dir)
+    cut = [shot.id for shot in breakdown_project(project, lock=False).shots]     # the order the render joins them
+    made = export_cut(project, timeline_format, out_path, shot_ids=cut)
     card = " and the AI label card" if made.card else ""
     out.print(f"{_count(range(made.shots), 'shot')}{card}, {made.start}–{made.end} → {made.path}", highlight=False)
 
@@ -275,14 +279,17 @@ def key_command(
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from soundstage.pipeline.keying import key_file
+    from soundstage.records.settings import KeySettings, ShotEntry, bounds, choices
 
-    if screen not in ("auto", "green", "blue"):
-        raise ProjectError(f"--screen must be auto, green or blue, not {screen!r}")
-    if despill not in ("edge", "average", "limit", "none"):
-        raise ProjectError(f"--despill must be edge, average, limit or none, not {despill!r}")
-    if not 0 <= refine <= 8:
-        raise ProjectError(f"--refine must be between 0 and 8 px, not {refine}")
-    options = {"despill": None if despill == "none" else despill, "refine": refine}
+    # The flags are shots.toml's settings: their words and bounds are the model's, and so is what key() gets.
+    for flag, value, words in (("screen", screen, choices(ShotEntry, "screen")),
+                               ("despill", despill, choices(KeySettings, "despill"))):
+        if value not in words:
+            raise ProjectError(f"--{flag} must be {', '.join(words[:-1])} or {words[-1]}, not {value!r}")
+    low, high = bounds(KeySettings, "refine")
+    if not low <= refine <= high:
+        raise ProjectError(f"--refine must be between {low} and {high} px, not {refine}")
+    options = KeySettings(despill=despill, refine=refine).keyer_arguments()   # type: ignore[arg-type]
     with Progress(TextColumn("keying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bars:
         task = bars.add_task("key", total=None)

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from soundstage.errors import ProjectError
-from soundstage.script.breakdown import CompSettings
+from soundstage.records.settings import CompSettings
 from soundstage.tomlfile import read_toml
 
 SETTINGS_FILE = "soundstage.toml"

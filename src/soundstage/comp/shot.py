@@ -30,9 +30,15 @@ from soundstage.comp.light import light_wrap, motion_blur
 from soundstage.comp.over import BlendMode, blend, over
 from soundstage.errors import MediaError
 from soundstage.media import ConformMode, conform_size
-from soundstage.provenance.watermark import embed
 
 ElementFrame = Callable[[int], np.ndarray]   # frame index → H×W×4 straight RGBA at the shot's size
+
+
+class Mark(Protocol):
+    """Marks a finished frame where ``where`` (H×W bool) says its pixels are generated. The pipeline hands in
+    provenance's watermark, keyed for the take: the comp knows nothing of keys, records or the database."""
+
+    def __call__(self, frame: np.ndarray, *, where: np.ndarray) -> np.ndarray: ...
 
 
 class FrameSink(Protocol):
@@ -84,7 +90,7 @@ class ShotComp:
     colour: ColourMatch | None = None
     seed: int = 0
     plate_fit: ConformMode | None = None             # how a plate of another size is conformed; None: refused
-    mark: tuple[bytes, int] | None = None            # (payload, key): watermark the generated pixels
+    mark: Mark | None = None                         # watermarks the generated pixels (handed in by the pipeline)
     unkeyed: bool = False                            # a plate with no screen, used as it is over everything
 
     @classmethod
@@ -92,7 +98,7 @@ class ShotComp:
                 elements: Sequence[Element] = (), look: Look | None = None, first_plate: np.ndarray | None = None,
                 screen: ScreenColour | Literal["auto", "green", "blue"] = "auto",
                 key_options: dict[str, Any] | None = None,
-                seed: int = 0, plate_fit: ConformMode | None = None, mark: tuple[bytes, int] | None = None,
+                seed: int = 0, plate_fit: ConformMode | None = None, mark: Mark | None = None,
                 warn: Callable[[str], None] | None = None) -> ShotComp:
         """Measure what holds for the whole shot on its first plate frame: the screen, its grain, the colours.
 
@@ -163,8 +169,7 @@ class ShotComp:
         if self.look.lut is not None:
             picture = self.look.lut.apply(picture)
         if self.mark is not None:
-            payload, mark_key = self.mark
-            picture = embed(picture, payload, mark_key, where=cover.generated(self._plate_layer))
+            picture = self.mark(picture, where=cover.generated(self._plate_layer))
         return picture, cover.shares()
 
     def render(self, writers: Sequence[FrameSink], *, plates: Iterator[np.ndarray] | None = None,

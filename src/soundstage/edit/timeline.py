@@ -13,6 +13,7 @@ keeps to the clock; every other rate, 23.976 included (it has no drop-frame form
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -44,15 +45,16 @@ class CutExport:
     card: bool = False   # the closing AI-label card follows the shots
 
 
-def export_cut(project: Project, format: str, out: str | Path | None = None) -> CutExport:
+def export_cut(project: Project, format: str, out: str | Path | None = None, *, shot_ids: Sequence[str]
+               ) -> CutExport:
     """Write the cut's timeline as ``format`` to ``out`` (a file, or a folder for ``cut.<suffix>`` in it; by
-    default the project's ``out/``), atomically."""
+    default the project's ``out/``), atomically. ``shot_ids``: the cut's shots in order, from the breakdown."""
     if format not in FORMATS:
         raise ProjectError(f"unknown timeline format {format!r}; choose one of {', '.join(FORMATS)}")
     adapter, suffix = FORMATS[format]
     if format != "otio":
         _needs_smpte_rate(project, format)
-    timeline = cut_timeline(project)
+    timeline = cut_timeline(project, shot_ids)
     text = edl_text(timeline) if format == "edl" else otio.adapters.write_to_string(timeline, adapter_name=adapter)
     target = Path(out) if out is not None else project.out_dir / f"cut{suffix}"
     if target.is_dir():
@@ -67,24 +69,21 @@ def export_cut(project: Project, format: str, out: str | Path | None = None) -> 
     return CutExport(target, len(clips) - card, timecode(start), timecode(start + timeline.duration()), card)
 
 
-def cut_timeline(project: Project) -> otio.schema.Timeline:
+def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timeline:
     """The cut as an OTIO timeline: one video track, a clip per rendered shot, starting at the project's timecode.
 
+    ``shot_ids`` is the cut's order (the breakdown's, the order the render joins them), handed in by the caller.
     Refuses (one line naming the shot) if any shot of the cut has not been rendered.
     """
-    # Imported here: the pipeline imports this package (the render assembles the cut with it).
-    from soundstage.pipeline.breakdown import breakdown_project
-
     rate = frame_rate(project)
     start = start_time(project)
-    shots = breakdown_project(project, lock=False).shots     # the cut's order: the order the render joins them
-    if not shots:
+    if not shot_ids:
         raise ProjectError("has no shots to cut", path=project.shots_file)
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     frames = 0
     ai_frames = cost = 0.0
-    for shot in shots:
-        clip = _shot_clip(project, shot.id, rate)
+    for shot_id in shot_ids:
+        clip = _shot_clip(project, shot_id, rate)
         track.append(clip)
         length = int(clip.source_range.duration.value)
         frames += length

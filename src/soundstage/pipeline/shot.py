@@ -56,6 +56,7 @@ from soundstage.provenance.record import (
     write_shot_record,
 )
 from soundstage.provenance.signer import project_signer
+from soundstage.provenance.watermark import embed
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
@@ -121,13 +122,14 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
         plates = _plate_frames(plate, info, frames, settings.fps, shot)
     first = next(plates) if plates is not None else None
+    payload = mark_payload(key) if settings.provenance.watermark else None
     comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warnings.append,
         background=_background(layers, shot, frames, width, height),
         elements=_elements(layers, shot, width, height), look=_look(shot, lut),
         first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate),
-        mark=(mark_payload(key), mark_key(project)) if settings.provenance.watermark else None,
+        mark=functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None,
     )
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
@@ -145,7 +147,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
                              on_frame=lambda done: progress(done, frames))
     placed, shares = measured(takes, comped.coverage)
     record = ShotRecord(shot.id, shot.scene, frames, settings.fps, width, height, shot.plate, layers=placed,
-                        watermark=comp.mark[0].hex() if comp.mark else None, key=key,
+                        watermark=payload.hex() if payload is not None else None, key=key,
                         render_seconds=round(time.perf_counter() - started, 3),
                         rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), **shares)
     if signer is not None:
@@ -199,11 +201,7 @@ def screen_of(shot: Shot) -> ScreenColour | Literal["auto", "green", "blue"]:
 def _key_options(shot: Shot, plate: np.ndarray | None, clean_plate: Path | None) -> dict[str, Any]:
     """The shot's key settings as ``key()`` takes them, with roto and clean plate at the plate's own size."""
     k = shot.key
-    options: dict[str, Any] = {
-        "clip_black": k.clip_black, "clip_white": k.clip_white, "detail_black": k.detail_black, "gain": k.gain,
-        "balance": k.balance, "despill": None if k.despill == "none" else k.despill, "spill_luma": k.spill_luma,
-        "refine": k.refine, "shrink": k.shrink, "softness": k.softness, "fill_holes": k.fill_holes,
-    }
+    options = k.keyer_arguments()
     if plate is None:
         return options
     height, width = plate.shape[:2]

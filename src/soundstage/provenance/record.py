@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -152,11 +153,9 @@ def read_shot_record(project: Project, shot_id: str) -> ShotRecord | None:
     return _read(record_path(project, shot_id))
 
 
-def read_cut_record(project: Project, shot_ids: list[str] | None = None) -> CutRecord | None:
-    """The records of the cut's shots in order (all the breakdown's shots by default); None if one is missing."""
-    if shot_ids is None:
-        from soundstage.pipeline.breakdown import breakdown_project
-        shot_ids = [shot.id for shot in breakdown_project(project).shots]
+def read_cut_record(project: Project, shot_ids: Sequence[str]) -> CutRecord | None:
+    """The records of the cut's shots in order (the caller, which holds the breakdown, names them); None if one
+    is missing."""
     records = [read_shot_record(project, shot_id) for shot_id in shot_ids]
     if not records or any(r is None for r in records):
         return None

@@ -142,7 +142,8 @@ class Dailies:
 
     def cut(self) -> tuple[str | None, Any]:
         path = self.project.out_dir / "cut.mp4"
-        record = read_cut_record(self.project) if path.is_file() else None
+        record = read_cut_record(self.project, [shot.id for shot in breakdown_project(self.project).shots]) \
+            if path.is_file() else None
         return (self.relative(path) if path.is_file() else None), record
 
     def reports(self) -> list[str]:
