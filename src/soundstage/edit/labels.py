@@ -27,7 +27,8 @@ from soundstage.db import TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.media import FrameWriter
 from soundstage.project import LabelSettings, Project
-from soundstage.provenance.record import AI_SOURCE, LayerRecord, ShotRecord, read_shot_record
+from soundstage.provenance.record import LayerRecord, ShotRecord, read_shot_record
+from soundstage.records import Slot, is_ai
 from soundstage.script.breakdown import Shot
 
 Language = Literal["en", "ko"]
@@ -100,7 +101,7 @@ class Tool:
 
     @property
     def ai(self) -> bool:
-        return self.source_type == AI_SOURCE
+        return is_ai(self.source_type)
 
 
 @dataclass(frozen=True)
@@ -131,21 +132,12 @@ class ShotCredits:
                           for layer in self.layers) or "plate only"
 
 
-def role_of(slot: str) -> tuple[str, str]:
-    """``set/hanok`` → (set, hanok); ``shot/3-1/element/fire`` → (element, fire); ``shot/3-1/background``."""
-    parts = slot.split("/")
-    if parts[0] == "set":
-        return "set", "/".join(parts[1:])
-    if len(parts) >= 4 and parts[2] == "element":
-        return "element", "/".join(parts[3:])
-    return "background", "background"
-
-
 def credits_from_takes(shot: str, frames: int, takes: Sequence[TakeRecord], plate: str | None) -> ShotCredits:
     """A shot's credits from the takes the render used: every take in it counted as showing."""
     layers = []
     for take in takes:
-        role, name = role_of(take.slot)
+        slot = Slot.parse(take.slot)
+        role, name = slot.role, slot.name
         layers.append(Layer(role, name, take.label, Tool(take.engine, take.model, take.engine_version,
                                                          take.source_type)))
     return ShotCredits(shot, frames, tuple(layers), plate, generated=bool(layers),

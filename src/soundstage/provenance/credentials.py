@@ -25,9 +25,10 @@ from soundstage import __version__
 from soundstage.media.sequence import publish_folder
 from soundstage.project import Project
 from soundstage.provenance.keys import init_keys, keys_dir
-from soundstage.provenance.record import AI_SOURCE, CutRecord, ShotRecord, mark_key
+from soundstage.provenance.record import CutRecord, ShotRecord, mark_key
 from soundstage.provenance.signer import SigningIdentity, project_signer
 from soundstage.provenance.signing import IPTC, MIME_TYPES, Relationship, sign_file
+from soundstage.records import is_ai
 
 SOFT_BINDING = "org.soundstage.luma-spread-spectrum.1"    # the invisible watermark (provenance.watermark)
 _AGENT = {"name": "soundstage", "version": __version__}
@@ -57,7 +58,7 @@ def sign_take(files: Sequence[Path], record: Mapping[str, Any], identity: Signin
                 "softwareAgent": {"name": record["engine"], "version": str(record["engine_version"])},
                 "description": f"{record['kind']} for {record['slot']} by {record['engine']} {record['model']}"}]
     take = {"slot": record["slot"], "key": record["key"], "engine": record["engine"], "model": record["model"],
-            "engine_version": str(record["engine_version"]), "ai": record["source_type"] == AI_SOURCE,
+            "engine_version": str(record["engine_version"]), "ai": is_ai(record["source_type"]),
             "prompt": request.get("prompt", ""), "negative_prompt": request.get("negative_prompt", ""),
             "seed": request.get("seed"), "unit": record["unit"], "quantity": record["quantity"],
             "cost_usd": record["cost_usd"], "price": record.get("price"), "seconds": record["seconds"],

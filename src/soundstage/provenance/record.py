@@ -23,8 +23,8 @@ from soundstage.db import Approval, TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.project import Project
 from soundstage.provenance.keys import private_keys_dir
+from soundstage.records import Slot, is_ai
 
-AI_SOURCE = "trainedAlgorithmicMedia"
 MARKS_DIR = "marks"
 
 
@@ -51,18 +51,16 @@ class LayerRecord:
 
     @property
     def is_ai(self) -> bool:
-        return self.source_type == AI_SOURCE
+        return is_ai(self.source_type)
 
     @classmethod
     def of(cls, slot: str, take: TakeRecord, approval: Approval | None = None) -> LayerRecord:
         """The layer a take fills in its slot (share still unmeasured)."""
-        parts = slot.split("/")
-        role, name = ("set", parts[1]) if parts[0] == "set" else \
-            ("background", "background") if parts[-1] == "background" else ("element", parts[-1])
+        parsed = Slot.parse(slot)
         by = at = None
         if approval is not None and approval.take_id == take.id:
             by, at = approval.approved_by or "unnamed", approval.approved_at.isoformat(timespec="seconds")
-        return cls(slot, role, name, take.id, take.label, take.engine, take.model, take.engine_version,
+        return cls(slot, parsed.role, parsed.name, take.id, take.label, take.engine, take.model, take.engine_version,
                    take.source_type, take.prompt, take.seed, float(take.cost_usd), float(take.seconds), by, at)
 
 

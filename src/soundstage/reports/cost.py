@@ -21,9 +21,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from soundstage.db import Job, RenderRecord, open_database
-from soundstage.engines.base import SourceType
 from soundstage.errors import ProjectError
 from soundstage.project import Project
+from soundstage.records import is_ai
 from soundstage.reports.charts import Series, bar_chart, cumulative_chart
 from soundstage.reports.page import Money, render_report, translator, write_report
 from soundstage.reports.ratecard import RATECARD_FILE, RateCard, ShotClass, classify, load_ratecard
@@ -207,7 +207,7 @@ class TakeCost:
     price_date: str
     price_source: str
     made: datetime
-    ai: bool = False              # made by generative AI (trainedAlgorithmicMedia), not a procedural placeholder
+    ai: bool = False              # made by generative AI (records.is_ai), not a procedural placeholder
 
     @property
     def price(self) -> str:
@@ -396,7 +396,7 @@ def cost_report(project: Project) -> CostReport:
             seconds=float(take.seconds), price_usd=float(price.get("usd", 0.0)),
             price_model=str(price.get("model", "")), price_date=str(price.get("date", "")),
             price_source=str(price.get("source", "")), made=take.created_at,
-            ai=take.source_type == SourceType.TRAINED_ALGORITHMIC.value))
+            ai=is_ai(take.source_type)))
 
     with sessions() as session:
         renders = {row.output: row.seconds for row in session.scalars(select(RenderRecord))}

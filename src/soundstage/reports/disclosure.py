@@ -27,10 +27,10 @@ from soundstage.comp.shot import COVERAGE_STEP
 from soundstage.errors import ProjectError, SoundstageError
 from soundstage.project import Project, shown_in
 from soundstage.provenance import verify_file
-from soundstage.provenance.record import AI_SOURCE, CutRecord, LayerRecord, ShotRecord, read_shot_record
+from soundstage.provenance.record import CutRecord, LayerRecord, ShotRecord, read_shot_record
+from soundstage.records import is_ai
 from soundstage.reports.page import render_report, translator, write_report
 
-PROCEDURAL_SOURCE = "algorithmicMedia"
 NOT_APPROVED = "newest of its design, not approved by anyone"
 PROMPT_NOTE = "a prompt alone is not a human creative contribution"
 COUNSEL = "This report records facts; a person with counsel decides what to file."
@@ -322,7 +322,7 @@ def _tools(cut: CutRecord) -> tuple[Tool, ...]:
         for layer in record.layers:
             grouped.setdefault((layer.engine, layer.model, layer.engine_version, layer.source_type), []).append(
                 (record, layer))
-    tools = [Tool(engine, model, version, source, source == AI_SOURCE,
+    tools = [Tool(engine, model, version, source, is_ai(source),
                   tuple(dict.fromkeys(layer.slot for _, layer in used)),
                   tuple(dict.fromkeys(record.shot for record, _ in used)),
                   sum(layer.share * record.frames for record, layer in used) / weight)

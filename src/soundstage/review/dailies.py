@@ -17,6 +17,7 @@ from soundstage.errors import ProjectError
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.project import Project
 from soundstage.provenance.record import read_cut_record, read_shot_record
+from soundstage.records import Slot, is_ai, shot_subject
 from soundstage.script.breakdown import Breakdown, Shot
 
 # Folders whose files the app may serve; everything else in the project (the database, the signing keys) never.
@@ -41,7 +42,7 @@ class TakeView:
 
     @property
     def ai(self) -> bool:
-        return self.take.source_type == "trainedAlgorithmicMedia"
+        return is_ai(self.take.source_type)
 
 
 @dataclass
@@ -194,13 +195,13 @@ class Dailies:
         for order in generation.orders(breakdown, [shot.id]):
             used = generation.chosen(order.slot, order.design)
             takes = [self._take(t, store, context, used=used.id if used else None) for t in store.takes(order.slot)]
-            role, name = _role(order.slot)
-            slots.append(SlotView(order.slot, role, name, takes, order.request.prompt, order.request.seed,
+            slot = Slot.parse(order.slot)
+            slots.append(SlotView(order.slot, slot.role, slot.name, takes, order.request.prompt, order.request.seed,
                                   order.engine))
         movie = self.project.out_dir / "shots" / f"{shot.id}.mp4"
         rendered_at = datetime.fromtimestamp(movie.stat().st_mtime, UTC).replace(tzinfo=None) \
             if movie.is_file() else None
-        subject = f"shot/{shot.id}"
+        subject = shot_subject(shot.id)
         notes = [n for n in context["notes"] if n.subject == subject]
         record = read_shot_record(self.project, shot.id) if movie.is_file() else None
         scene = next((s for s in breakdown.scenes if s.id == shot.scene), None)
@@ -215,15 +216,6 @@ class Dailies:
                         approved_by=approval.approved_by if approved else "",
                         approved_at=approval.approved_at if approved else None,
                         notes=[n for n in context["notes"] if n.take_id == take.id])
-
-
-def _role(slot: str) -> tuple[str, str]:
-    parts = slot.split("/")
-    if parts[0] == "set":
-        return "set", parts[1]
-    if parts[-1] == "background":
-        return "background", "background"
-    return "element", parts[-1]
 
 
 def _heading(scene: Any) -> str:

@@ -39,6 +39,7 @@ from soundstage.keys import content_key, file_digest
 from soundstage.project import Budget, shown_in
 from soundstage.provenance.credentials import sign_take
 from soundstage.provenance.signer import SigningIdentity
+from soundstage.records import Slot
 from soundstage.takes.prices import Price, PriceTable
 
 TAKES_DIR = "takes"
@@ -50,15 +51,15 @@ _TRANSPORT = frozenset(HTTPOptions.model_fields) | {"device", "dtype"}
 
 
 def set_slot(set_id: str) -> str:
-    return f"set/{set_id}"
+    return str(Slot.set(set_id))
 
 
 def element_slot(shot_id: str, element: str) -> str:
-    return f"shot/{shot_id}/element/{element}"
+    return str(Slot.of_element(shot_id, element))
 
 
 def background_slot(shot_id: str) -> str:
-    return f"shot/{shot_id}/background"
+    return str(Slot.background(shot_id))
 
 
 @dataclass(frozen=True)
