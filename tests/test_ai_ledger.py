@@ -15,12 +15,13 @@ import pytest
 
 from soundstage.comp import ShotComp
 from soundstage.media import VideoWriter, read_frames
-from soundstage.pipeline import render_project
+from soundstage.pipeline import breakdown_project, render_project
 from soundstage.project import Project
 from soundstage.provenance import verify_file
-from soundstage.provenance.record import find_mark, mark_key, read_cut_record, read_shot_record
+from soundstage.provenance.record import mark_key
 from soundstage.provenance.trace import trace_watermark
 from soundstage.provenance.watermark import detect
+from soundstage.records.shot import find_mark, read_cut_record, read_shot_record
 from soundstage.takes import set_slot
 from tiny_film import FPS, H, W, make_tiny
 
@@ -62,7 +63,7 @@ def test_the_plate_share_is_measured_from_the_matte(film: Project) -> None:
     shares = {layer.role: layer.share for layer in rain.layers}
     assert 0 < shares["element"] < 0.5 and shares["set"] == pytest.approx(1 - shares["element"], abs=1e-4)
 
-    cut = read_cut_record(film)
+    cut = read_cut_record(film, [shot.id for shot in breakdown_project(film).shots])
     assert cut is not None and cut.frames == record.frames + rain.frames
     assert cut.plate_share == pytest.approx(record.plate_share * record.frames / cut.frames, abs=1e-6)
 

@@ -220,9 +220,10 @@ def _problem_rows(problems: Sequence[SoundstageError]) -> list[dict[str, str | N
 
 def _print_ledger(project: Project) -> None:
     """The cut's AI/human ledger in one line, measured from the comps' mattes."""
-    from soundstage.provenance.record import read_cut_record
+    from soundstage.pipeline import breakdown_project
+    from soundstage.records.shot import read_cut_record
 
-    record = read_cut_record(project)
+    record = read_cut_record(project, [shot.id for shot in breakdown_project(project).shots])
     if record is not None:
         out.print(f"the cut's picture: AI {record.ai_share:.1%} · generated {record.generated_share:.1%} · "
                   f"live-action plate {record.plate_share:.1%} (area × time; soundstage report disclosure)",

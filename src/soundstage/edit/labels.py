@@ -27,8 +27,8 @@ from soundstage.db import TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.media import FrameWriter
 from soundstage.project import LabelSettings, Project
-from soundstage.provenance.record import LayerRecord, ShotRecord, read_shot_record
 from soundstage.records import Slot, is_ai
+from soundstage.records.shot import LayerRecord, ShotRecord, read_shot_record
 from soundstage.script.breakdown import Shot
 
 Language = Literal["en", "ko"]

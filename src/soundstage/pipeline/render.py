@@ -35,7 +35,7 @@ from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_cut
-from soundstage.provenance.record import MARKS_DIR, LayerRecord, read_cut_record
+from soundstage.records.shot import MARKS_DIR, LayerRecord, read_cut_record
 from soundstage.script.breakdown import Shot
 
 Status = Literal["built", "cached", "failed", "skipped"]

@@ -25,10 +25,11 @@ from soundstage import __version__
 from soundstage.media.sequence import publish_folder
 from soundstage.project import Project
 from soundstage.provenance.keys import init_keys, keys_dir
-from soundstage.provenance.record import CutRecord, ShotRecord, mark_key
+from soundstage.provenance.record import mark_key
 from soundstage.provenance.signer import SigningIdentity, project_signer
 from soundstage.provenance.signing import IPTC, MIME_TYPES, Relationship, sign_file
 from soundstage.records import is_ai
+from soundstage.records.shot import CutRecord, ShotRecord
 
 SOFT_BINDING = "org.soundstage.luma-spread-spectrum.1"    # the invisible watermark (provenance.watermark)
 _AGENT = {"name": "soundstage", "version": __version__}

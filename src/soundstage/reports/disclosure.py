@@ -4,7 +4,7 @@ Korea's registration guide for works made with generative AI (Ministry of Cultur
 June 2025) and the US Copyright Office (88 FR 16190) both want the AI-generated parts set apart from the human
 contribution, the AI tools named with their versions, and the process described. Nothing here is guessed:
 
-- the shares of frame area × time come from the shot records (``provenance.record``), measured from each comp's
+- the shares of frame area × time come from the shot records (``records.shot``), measured from each comp's
   mattes while the shot rendered;
 - the tools, versions, prompts and seeds come from the takes those records name;
 - the human side is the screenplay's title page, the plates, the take store's approvals and notes, the crew's
@@ -27,8 +27,8 @@ from soundstage.comp.shot import COVERAGE_STEP
 from soundstage.errors import ProjectError, SoundstageError
 from soundstage.project import Project, shown_in
 from soundstage.provenance import verify_file
-from soundstage.provenance.record import CutRecord, LayerRecord, ShotRecord, read_shot_record
 from soundstage.records import is_ai
+from soundstage.records.shot import CutRecord, LayerRecord, ShotRecord, read_shot_record
 from soundstage.reports.page import render_report, translator, write_report
 
 NOT_APPROVED = "newest of its design, not approved by anyone"

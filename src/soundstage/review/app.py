@@ -34,8 +34,8 @@ from soundstage.errors import MediaError, ProjectError, SoundstageError
 from soundstage.media import STILL_SUFFIXES
 from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
-from soundstage.provenance.record import read_shot_record
 from soundstage.records import shot_subject
+from soundstage.records.shot import read_shot_record
 from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard

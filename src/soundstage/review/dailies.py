@@ -16,8 +16,8 @@ from soundstage.db import Approval, Note, TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.project import Project
-from soundstage.provenance.record import read_cut_record, read_shot_record
 from soundstage.records import Slot, is_ai, shot_subject
+from soundstage.records.shot import read_cut_record, read_shot_record
 from soundstage.script.breakdown import Breakdown, Shot
 
 # Folders whose files the app may serve; everything else in the project (the database, the signing keys) never.
@@ -143,7 +143,8 @@ class Dailies:
 
     def cut(self) -> tuple[str | None, Any]:
         path = self.project.out_dir / "cut.mp4"
-        record = read_cut_record(self.project) if path.is_file() else None
+        record = read_cut_record(self.project, [shot.id for shot in breakdown_project(self.project).shots]) \
+            if path.is_file() else None
         return (self.relative(path) if path.is_file() else None), record
 
     def reports(self) -> list[str]:
