@@ -25,6 +25,7 @@ from soundstage import journal
 from soundstage.db import Approval, Job, Note, Spend, TakeRecord, now, open_database
 from soundstage.errors import ProjectError
 from soundstage.project import Project
+from soundstage.records.take import TakeFile
 from soundstage.takes.store import TAKE_FILE, TAKES_DIR, take_row
 
 __all__ = ["Rebuilt", "rebuild_database"]
@@ -64,8 +65,9 @@ def rebuild_database(project: Project, *, force: bool = False) -> Rebuilt:
         for row in takes:
             session.add(row)
             if row.cost_usd > 0:
+                made = TakeFile.from_dict(row.record)
                 session.add(Spend(slot=row.slot, key=row.key, engine=row.engine, model=row.model,
-                                  unit=str(row.record.get("unit", "")), quantity=float(row.record.get("quantity", 0)),
+                                  unit=made.unit, quantity=float(made.quantity),
                                   usd=row.cost_usd, status="settled", created_at=row.created_at))
         session.flush()
         versions = {(row.slot, row.version): row.id for row in takes}

@@ -23,12 +23,12 @@ import numpy as np
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 
-from soundstage.db import TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.media import FrameWriter
 from soundstage.project import LabelSettings, Project
 from soundstage.records import Slot, is_ai
 from soundstage.records.shot import LayerRecord, ShotRecord, read_shot_record
+from soundstage.records.take import Take
 from soundstage.script.breakdown import Shot
 
 Language = Literal["en", "ko"]
@@ -132,7 +132,7 @@ class ShotCredits:
                           for layer in self.layers) or "plate only"
 
 
-def credits_from_takes(shot: str, frames: int, takes: Sequence[TakeRecord], plate: str | None) -> ShotCredits:
+def credits_from_takes(shot: str, frames: int, takes: Sequence[Take], plate: str | None) -> ShotCredits:
     """A shot's credits from the takes the render used: every take in it counted as showing."""
     layers = []
     for take in takes:
@@ -158,7 +158,7 @@ def credits_from_record(record: ShotRecord) -> ShotCredits:
     return replace(made, generated=record.generated_share > 0 and bool(made.layers), ai=record.ai_share > 0)
 
 
-def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[TakeRecord], str]]) -> list[ShotCredits]:
+def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[Take], str]]) -> list[ShotCredits]:
     """Credits per shot of the cut, from ``(breakdown shot, frames, takes, shot key)``.
 
     The shot record (``out/shots/<id>.json``) is preferred: it knows which layers really show. Where there is

@@ -12,12 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from soundstage.db import Approval, Note, TakeRecord
+from soundstage.db import Approval, Note
 from soundstage.errors import ProjectError
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.project import Project
-from soundstage.records import Slot, is_ai, shot_subject
+from soundstage.records import Slot, shot_subject
 from soundstage.records.shot import read_cut_record, read_shot_record
+from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, Shot
 
 # Folders whose files the app may serve; everything else in the project (the database, the signing keys) never.
@@ -28,7 +29,7 @@ STILL = {".png", ".jpg", ".jpeg", ".webp"}
 
 @dataclass
 class TakeView:
-    take: TakeRecord
+    take: Take
     files: list[str]                  # project-relative paths
     approved: bool = False
     used: bool = False
@@ -42,7 +43,7 @@ class TakeView:
 
     @property
     def ai(self) -> bool:
-        return is_ai(self.take.source_type)
+        return self.take.is_ai
 
 
 @dataclass
@@ -209,7 +210,7 @@ class Dailies:
         return ShotView(shot, _heading(scene) if scene else shot.scene, slots,
                         self.relative(movie) if movie.is_file() else None, rendered_at, notes, record)
 
-    def _take(self, take: TakeRecord, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
+    def _take(self, take: Take, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
         approval = context["approvals"].get(take.slot)
         approved = approval is not None and approval.take_id == take.id
         files = [self.relative(p) for p in store.files(take)]
