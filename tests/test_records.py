@@ -78,7 +78,8 @@ def test_the_store_answers_a_typed_take_and_take_json_keeps_its_bytes(tmp_path: 
 def test_an_older_take_json_without_its_price_still_reads() -> None:
     old = {"slot": "set/roofs", "key": "k" * 64, "design": "d" * 64, "kind": "set", "engine": "procedural",
            "model": "soundstage-procedural", "engine_version": "0.1", "source_type": "algorithmicMedia",
-           "request": {"prompt": "roofs", "seed": 3}, "files": ["set.png"], "cost_usd": 0.0, "seconds": 0.5}
+           "request": {"prompt": "roofs", "seed": 3}, "files": ["set.png"], "cost_usd": 0.0, "seconds": 0.5,
+           "created_at": "2026-01-01T00:00:00+00:00"}
     row = take_row("set/roofs", 1, old["key"], old["design"], old, "takes/kkkk")
     row.id, row.created_at = 7, datetime(2026, 1, 1)
     take = as_take(row)

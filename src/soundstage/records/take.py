@@ -48,7 +48,7 @@ class TakeFile:
     cost_usd: float
     price: TakePrice | None = None
     seconds: float
-    created_at: str = ""
+    created_at: str                  # ISO 8601, UTC
     soundstage: str = ""
 
     @property
