@@ -91,30 +91,52 @@ class TakeFile:
 
 @dataclass(frozen=True)
 class Take:
-    """One take of one slot: ``v001``, ``v002``… never overwritten. Its files live in ``folder``."""
+    """One take of one slot: ``v001``, ``v002``… never overwritten. Its files live in ``folder``; how it was made
+    is its take.json (``record``), which a take served into another slot shares with the slot it was made for."""
 
     id: int
     slot: str
     version: int
     key: str
     design: str
-    kind: str
-    engine: str
-    model: str
-    engine_version: str
-    source_type: str
-    prompt: str
-    seed: int
     folder: str                  # relative to the project's state folder
     cost_usd: float              # what this take cost this slot when it was made (0: served from the store)
     seconds: float
-    created_at: datetime
-    record: TakeFile             # its take.json
+    created_at: datetime         # when this slot got it
+    record: TakeFile
 
     @property
     def label(self) -> str:
         return f"v{self.version:03d}"
 
     @property
+    def kind(self) -> str:
+        return self.record.kind
+
+    @property
+    def engine(self) -> str:
+        return self.record.engine
+
+    @property
+    def model(self) -> str:
+        return self.record.model
+
+    @property
+    def engine_version(self) -> str:
+        return self.record.engine_version
+
+    @property
+    def source_type(self) -> str:
+        return self.record.source_type
+
+    @property
+    def prompt(self) -> str:
+        return self.record.prompt
+
+    @property
+    def seed(self) -> Any:
+        return self.record.seed
+
+    @property
     def is_ai(self) -> bool:
-        return is_ai(self.source_type)
+        return self.record.is_ai

@@ -333,8 +333,7 @@ def take_row(slot: str, version: int, key: str, design: str, record: dict[str, A
 
 def as_take(row: TakeRecord) -> Take:
     """The typed take of a database row (the row's take.json kept whole, so old projects read as they are)."""
-    return Take(row.id, row.slot, row.version, row.key, row.design, row.kind, row.engine, row.model,
-                row.engine_version, row.source_type, row.prompt, row.seed, row.folder, row.cost_usd, row.seconds,
+    return Take(row.id, row.slot, row.version, row.key, row.design, row.folder, row.cost_usd, row.seconds,
                 row.created_at, TakeFile.from_dict(row.record))
 
 
