@@ -40,9 +40,9 @@ from soundstage.pipeline.takes import Generation
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_cut, sign_shot, sign_take, signable
 from soundstage.provenance.keys import ROOT_FILE, keys_dir
-from soundstage.provenance.record import read_cut_record, read_shot_record
 from soundstage.provenance.signer import project_signer
 from soundstage.provenance.signing import verify_file
+from soundstage.records.shot import read_cut_record, read_shot_record
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "moonlit-hanok"
 VARIANTS = {"shipped": (True, True), "neither": (False, False), "watermark": (False, True), "signing": (True, False)}

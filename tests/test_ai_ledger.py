@@ -19,9 +19,10 @@ from soundstage.media import VideoWriter, read_frames
 from soundstage.pipeline import breakdown_project, render_project
 from soundstage.project import Project
 from soundstage.provenance import verify_file
-from soundstage.provenance.record import find_mark, mark_key, read_cut_record, read_shot_record
+from soundstage.provenance.record import mark_key
 from soundstage.provenance.trace import trace_watermark
 from soundstage.provenance.watermark import detect, embed
+from soundstage.records.shot import find_mark, read_cut_record, read_shot_record
 from soundstage.takes import set_slot
 from tiny_film import FPS, H, W, make_tiny
 

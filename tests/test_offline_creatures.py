@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from soundstage.db import TakeRecord
 from soundstage.media import probe
 from soundstage.pipeline import breakdown_project, render_project
 from soundstage.pipeline.takes import Generation
 from soundstage.project import Project
+from soundstage.records.take import Take
 
 SCRIPT = """\
 Title: 도깨비
@@ -32,8 +32,8 @@ def test_a_korean_creature_and_its_ghost_fire_render_offline(tmp_path: Path) -> 
     report = render_project(project)
     assert not report.failed, report.failed
     assert probe(project.out_dir / "cut.mp4").frames == round(shot.duration * 12)
-    takes: dict[str, TakeRecord] = {t.slot: t for t in Generation(project).store.takes()}
+    takes: dict[str, Take] = {t.slot: t for t in Generation(project).store.takes()}
     creature, wisp = takes["shot/1-1/element/creature"], takes["shot/1-1/element/wisp"]
     assert (creature.engine, creature.model) == ("procedural", "placeholder-creature")
-    assert creature.source_type == "algorithmicMedia" and creature.record["parameters"]["placeholder"] is True
+    assert creature.source_type == "algorithmicMedia" and creature.record.parameters["placeholder"] is True
     assert wisp.model == "soundstage-procedural"

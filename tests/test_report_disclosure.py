@@ -24,7 +24,7 @@ from engines.standin import Reply, StandIn
 from soundstage.cli import app
 from soundstage.pipeline import Generation, breakdown_project, render_project
 from soundstage.project import Project
-from soundstage.provenance.record import read_shot_record
+from soundstage.records.shot import read_shot_record
 from soundstage.reports.disclosure import NOT_APPROVED, PROMPT_NOTE, WORDS, write_disclosure_report
 from soundstage.takes import set_slot
 from test_example_on_ray import small_example

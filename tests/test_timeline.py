@@ -21,7 +21,7 @@ from soundstage.errors import ProjectError
 from soundstage.media import probe
 from soundstage.pipeline import breakdown_project, render_project
 from soundstage.project import Project
-from soundstage.provenance.record import read_shot_record
+from soundstage.records.shot import read_shot_record
 from tiny_film import FPS, green_plate, make_tiny
 
 SHOTS = ["1-1", "2-1"]       # the tiny film's cut order

@@ -20,6 +20,7 @@ from soundstage import __version__
 from soundstage.atomic import write_text
 from soundstage.errors import MediaError, PreflightError, ProjectError, SoundstageError, install_hint
 from soundstage.project import Project
+from soundstage.records import shot_subject
 from soundstage.script.breakdown import Breakdown, break_down
 
 app = typer.Typer(help="soundstage: from screenplay to finished, labelled cut.", no_args_is_help=True,
@@ -223,7 +224,7 @@ def _problem_rows(problems: Sequence[SoundstageError]) -> list[dict[str, str | N
 def _print_ledger(project: Project) -> None:
     """The cut's AI/human ledger in one line, measured from the comps' mattes."""
     from soundstage.pipeline import breakdown_project
-    from soundstage.provenance.record import read_cut_record
+    from soundstage.records.shot import read_cut_record
 
     record = read_cut_record(project, [shot.id for shot in breakdown_project(project).shots])
     if record is not None:
@@ -905,7 +906,7 @@ def db_rebuild(
 
 def _subject(name: str) -> str:
     """A bare shot id (3-1) means the shot; anything with a slash is a slot as given."""
-    return name if "/" in name else f"shot/{name}"
+    return name if "/" in name else shot_subject(name)
 
 
 def _take_number(take: str) -> int:

@@ -25,6 +25,7 @@ from soundstage import journal
 from soundstage.db import Approval, Job, Note, Spend, TakeRecord, now, open_database
 from soundstage.errors import ProjectError
 from soundstage.project import Project
+from soundstage.records.take import TakeFile
 from soundstage.takes.store import TAKE_FILE, TAKES_DIR, take_row
 
 __all__ = ["Rebuilt", "rebuild_database"]
@@ -64,8 +65,9 @@ def rebuild_database(project: Project, *, force: bool = False) -> Rebuilt:
         for row in takes:
             session.add(row)
             if row.cost_usd > 0:
+                made = TakeFile.from_dict(row.record)
                 session.add(Spend(slot=row.slot, key=row.key, engine=row.engine, model=row.model,
-                                  unit=str(row.record.get("unit", "")), quantity=float(row.record.get("quantity", 0)),
+                                  unit=made.unit, quantity=float(made.quantity),
                                   usd=row.cost_usd, status="settled", created_at=row.created_at))
         session.flush()
         versions = {(row.slot, row.version): row.id for row in takes}
@@ -94,28 +96,27 @@ def _move_aside(database: Path) -> Path | None:
 
 def _take_rows(state_dir: Path) -> tuple[list[TakeRecord], int]:
     """A row for each take folder, numbered per slot in the order the takes were made."""
-    found: list[tuple[str, str, dict[str, Any], str]] = []
+    found: list[tuple[TakeFile, dict[str, Any], str]] = []
     skipped = 0
     for path in sorted((state_dir / TAKES_DIR).glob(f"*/{TAKE_FILE}")):
         if path.parent.name.startswith("."):
             continue                        # a half take of a killed run
         try:
             record = json.loads(path.read_text("utf-8"))
-            found.append((str(record["created_at"]), str(record["key"]), record,
-                          path.parent.relative_to(state_dir).as_posix()))
-        except (OSError, ValueError, KeyError, TypeError):
+            found.append((TakeFile.from_dict(record), record, path.parent.relative_to(state_dir).as_posix()))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             skipped += 1
     rows: list[TakeRecord] = []
     numbers: dict[str, int] = {}
-    for made, key, record, folder in sorted(found, key=lambda item: (item[0], item[1])):
+    for take, record, folder in sorted(found, key=lambda item: (str(item[0].created_at), str(item[0].key))):
+        slot = str(take.slot)
         try:
-            slot = str(record["slot"])
-            row = take_row(slot, numbers.get(slot, 0) + 1, key, str(record["design"]), record, folder)
+            row = take_row(slot, numbers.get(slot, 0) + 1, str(take.key), str(take.design), record, folder)
         except (KeyError, TypeError, ValueError):
             skipped += 1
             continue
         numbers[slot] = row.version
-        row.created_at = _naive(made)
+        row.created_at = _naive(str(take.created_at))
         rows.append(row)
     return rows, skipped
 

@@ -22,7 +22,7 @@ from soundstage.media import VideoWriter, read_frames
 from soundstage.pipeline import Generation, RenderReport, render_project
 from soundstage.project import Project
 from soundstage.provenance import verify_file
-from soundstage.provenance.record import read_shot_record
+from soundstage.records.shot import read_shot_record
 from tiny_film import FPS, H, W, make_tiny, pictures
 
 DUSK = "Storm clouds roll over the cliff edge"

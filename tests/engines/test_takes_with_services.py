@@ -93,7 +93,7 @@ def test_paid_takes_keep_continuity_refuse_alone_and_stay_in_budget(paid: Projec
     assert len(edits) == 1
     sent = edits[0].form()["image[]"][0][1]
     assert night.take is not None and sent == generation.store.files(night.take)[0].read_bytes()
-    assert day.take is not None and day.take.record["request"]["references"][0]["path"].startswith(".soundstage/")
+    assert day.take is not None and day.take.record.request["references"][0]["path"].startswith(".soundstage/")
 
     assert generation.store.spent_usd() == pytest.approx(0.10)                     # the refusal cost nothing
     # 0.05 USD left: new takes with another seed get one more image, then are refused before anything is sent

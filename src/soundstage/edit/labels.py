@@ -23,11 +23,12 @@ import numpy as np
 from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont
 
-from soundstage.db import TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.media import FrameWriter
 from soundstage.project import LabelSettings, Project
-from soundstage.provenance.record import AI_SOURCE, LayerRecord, ShotRecord, read_shot_record
+from soundstage.records import Slot, is_ai
+from soundstage.records.shot import LayerRecord, ShotRecord, read_shot_record
+from soundstage.records.take import Take
 from soundstage.script.breakdown import Shot
 from soundstage.words import LANGUAGES, words_of
 
@@ -63,7 +64,7 @@ class Tool:
 
     @property
     def ai(self) -> bool:
-        return self.source_type == AI_SOURCE
+        return is_ai(self.source_type)
 
 
 @dataclass(frozen=True)
@@ -94,21 +95,12 @@ class ShotCredits:
                           for layer in self.layers) or "plate only"
 
 
-def role_of(slot: str) -> tuple[str, str]:
-    """``set/hanok`` → (set, hanok); ``shot/3-1/element/fire`` → (element, fire); ``shot/3-1/background``."""
-    parts = slot.split("/")
-    if parts[0] == "set":
-        return "set", "/".join(parts[1:])
-    if len(parts) >= 4 and parts[2] == "element":
-        return "element", "/".join(parts[3:])
-    return "background", "background"
-
-
-def credits_from_takes(shot: str, frames: int, takes: Sequence[TakeRecord], plate: str | None) -> ShotCredits:
+def credits_from_takes(shot: str, frames: int, takes: Sequence[Take], plate: str | None) -> ShotCredits:
     """A shot's credits from the takes the render used: every take in it counted as showing."""
     layers = []
     for take in takes:
-        role, name = role_of(take.slot)
+        slot = Slot.parse(take.slot)
+        role, name = slot.role, slot.name
         layers.append(Layer(role, name, take.label, Tool(take.engine, take.model, take.engine_version,
                                                          take.source_type)))
     return ShotCredits(shot, frames, tuple(layers), plate, generated=bool(layers),
@@ -129,7 +121,7 @@ def credits_from_record(record: ShotRecord) -> ShotCredits:
     return replace(made, generated=record.generated_share > 0 and bool(made.layers), ai=record.ai_share > 0)
 
 
-def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[TakeRecord], str]]) -> list[ShotCredits]:
+def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[Take], str]]) -> list[ShotCredits]:
     """Credits per shot of the cut, from ``(breakdown shot, frames, takes, shot key)``.
 
     The shot record (``out/shots/<id>.json``) is preferred: it knows which layers really show. Where there is

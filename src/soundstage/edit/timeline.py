@@ -26,7 +26,7 @@ from soundstage.errors import ProjectError
 from soundstage.media import probe
 from soundstage.media.video import as_rate
 from soundstage.project import Project, find_key_line
-from soundstage.provenance.record import ShotRecord, read_shot_record
+from soundstage.records.shot import ShotRecord, read_shot_record
 
 # format → (OTIO adapter, file suffix). "fcpxml" is Final Cut Pro 7 XML (xmeml): Premiere Pro, DaVinci Resolve
 # and Avid (through its importers) read it, where FCPX's .fcpxml is read by little but Final Cut Pro itself.

@@ -12,25 +12,12 @@ engine reads its own ``[engines.<name>]`` table of ``soundstage.toml`` through i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class AssetKind(StrEnum):
-    SET = "set"                # a still environment for a location
-    BACKGROUND = "background"  # a moving environment (video)
-    ELEMENT = "element"        # a VFX layer with alpha, as an image sequence
-
-
-class SourceType(StrEnum):
-    """IPTC digital source types that provenance needs (see the compliance notes)."""
-
-    ALGORITHMIC = "algorithmicMedia"                 # procedural, not trained
-    TRAINED_ALGORITHMIC = "trainedAlgorithmicMedia"  # AI-generated
-
+from soundstage.records import AssetKind, SourceType
 
 Unit = Literal["image", "video_second", "gpu_second", "cpu_second"]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from soundstage.atomic import sweep_partials
-from soundstage.db import TakeRecord, open_database
+from soundstage.db import open_database
 from soundstage.edit import assemble_cut
 from soundstage.edit.burnin import REVIEW_FILE, BurnIn
 from soundstage.edit.labels import CutLabels, cut_credits
@@ -35,7 +35,8 @@ from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_cut
-from soundstage.provenance.record import MARKS_DIR, LayerRecord, read_cut_record
+from soundstage.records.shot import MARKS_DIR, LayerRecord, read_cut_record
+from soundstage.records.take import Take
 from soundstage.script.breakdown import Shot
 
 Status = Literal["built", "cached", "failed", "skipped"]
@@ -126,7 +127,7 @@ class _Run:
         self.sessions = open_database(project.database)
         self.ledger = Ledger(self.sessions, project.root)
         self.generation = Generation(project, database=self.sessions)
-        self.takes: dict[str, TakeRecord] = {}
+        self.takes: dict[str, Take] = {}
         self.failed_slots: set[str] = set()
         self.running: dict[Future[Any], tuple[str, Callable[[Any], None]]] = {}   # → (step, what to do after)
         self.results: dict[str, tuple[int, StepResult]] = {}     # step → (plan order, result)
@@ -222,9 +223,8 @@ class _Run:
             self._finish(StepResult(step, "cached", self.generation.store.files(take)[0]))
             return
 
-        def settle(made: tuple[int, bool]) -> None:
-            take_id, generated = made
-            take = self.generation.store.get(take_id)
+        def settle(made: tuple[Take, bool]) -> None:
+            take, generated = made
             self.takes[order.slot] = take
             if generated:
                 self.report.cost_usd += take.cost_usd
@@ -281,7 +281,7 @@ class _Run:
 
     # ------------------------------------------------------------------------------------------ the cut
 
-    def _cut(self, shot_files: list[tuple[Path, str]], shots: list[Shot], takes: list[list[TakeRecord]]) -> StepResult:
+    def _cut(self, shot_files: list[tuple[Path, str]], shots: list[Shot], takes: list[list[Take]]) -> StepResult:
         settings = self.project.settings
         width, height = settings.resolution
         frames = [probe(path).frames for path, _ in shot_files]

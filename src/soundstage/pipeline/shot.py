@@ -46,17 +46,10 @@ from soundstage.media import (
 from soundstage.pipeline.storage import publish
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_shot
-from soundstage.provenance.record import (
-    LayerRecord,
-    ShotRecord,
-    mark_key,
-    mark_payload,
-    measured,
-    record_path,
-    write_shot_record,
-)
+from soundstage.provenance.record import mark_key, mark_payload
 from soundstage.provenance.signer import project_signer
 from soundstage.provenance.watermark import embed
+from soundstage.records.shot import LayerRecord, ShotRecord, measured, record_path, write_shot_record
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
@@ -86,7 +79,7 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
 
 def shot_outputs(project: Project, shot: Shot) -> list[Path]:
     """The files a finished shot has: the review movie first, then each finishing master as published, then
-    its record (what made its pixels: ``provenance.record``)."""
+    its record (what made its pixels: ``records.shot``)."""
     masters = [_published(master_path(project.out_dir, shot.id, kind)) for kind in project.settings.render.deliver]
     return [project.out_dir / "shots" / f"{shot.id}.mp4", *masters, record_path(project, shot.id)]
 

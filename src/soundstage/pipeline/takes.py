@@ -16,11 +16,11 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.comp.camera import overscan_size
-from soundstage.db import TakeRecord
 from soundstage.engines import AssetKind, AssetRequest, Engine, load_engine
 from soundstage.errors import SoundstageError
 from soundstage.project import Project
 from soundstage.provenance.credentials import prepare_signing
+from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, Shot
 from soundstage.takes import Estimate, PriceTable, TakeStore, background_slot, design_key, element_slot, set_slot
 
@@ -53,7 +53,7 @@ class Outcome:
     """What ``generate`` did for one order."""
 
     order: Order
-    take: TakeRecord | None = None
+    take: Take | None = None
     made: bool = False          # generated now; False: served from the store
     error: str = ""
 
@@ -141,7 +141,7 @@ class Generation:
             return order.request
         return replace(order.request, references=(self.store.files(reference)[0],))
 
-    def chosen(self, slot: str, design: str | None = None) -> TakeRecord | None:
+    def chosen(self, slot: str, design: str | None = None) -> Take | None:
         """The take a render uses for ``slot``: approved, else the newest of the design (any, if not given)."""
         if design is None:
             takes = self.store.takes(slot)
@@ -157,7 +157,7 @@ class Generation:
         """Whether the order's engine runs a model on this machine's GPU (a service's GPU is not ours)."""
         return bool(getattr(self.engine(order.engine), "wants_gpu", False))
 
-    def make(self, order: Order) -> tuple[TakeRecord, bool]:
+    def make(self, order: Order) -> tuple[Take, bool]:
         """Have the order's take in the store (generating it if needed); True if generated now."""
         try:
             return self.store.make(order.slot, self.engine(order.engine), self.request(order))
@@ -208,8 +208,8 @@ def serving(generation: Generation) -> Iterator[None]:
 
 
 def make_take(project: Project, order: Order, engine_override: str | None, seed_override: int | None,
-              progress: Callable[[int, int], None]) -> tuple[int, bool]:
-    """Fill one order, wherever the executor runs it: (the take's id, whether it was generated now).
+              progress: Callable[[int, int], None]) -> tuple[Take, bool]:
+    """Fill one order, wherever the executor runs it: (the take, whether it was generated now).
 
     A worker keeps its Generation between orders, so an engine that loads a model loads it once.
     """
@@ -219,4 +219,4 @@ def make_take(project: Project, order: Order, engine_override: str | None, seed_
         generation = _serving[project.root] = Generation(project, engine_override, seed_override)
     take, made = generation.make(order)
     progress(1, 1)
-    return take.id, made
+    return take, made

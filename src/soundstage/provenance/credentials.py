@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,11 @@ from soundstage import __version__
 from soundstage.media.sequence import publish_folder
 from soundstage.project import Project
 from soundstage.provenance.keys import init_keys, keys_dir
-from soundstage.provenance.record import AI_SOURCE, CutRecord, ShotRecord, mark_key
+from soundstage.provenance.record import mark_key
 from soundstage.provenance.signer import SigningIdentity, project_signer
 from soundstage.provenance.signing import IPTC, MIME_TYPES, Relationship, sign_file
+from soundstage.records.shot import CutRecord, ShotRecord
+from soundstage.records.take import TakeFile
 
 SOFT_BINDING = "org.soundstage.luma-spread-spectrum.1"    # the invisible watermark (provenance.watermark)
 _AGENT = {"name": "soundstage", "version": __version__}
@@ -50,21 +53,20 @@ def signable(path: Path) -> bool:
     return path.suffix.lower() in MIME_TYPES
 
 
-def sign_take(files: Sequence[Path], record: Mapping[str, Any], identity: SigningIdentity) -> None:
+def sign_take(files: Sequence[Path], record: TakeFile, identity: SigningIdentity) -> None:
     """Sign a take's files in place (before the take is moved into the store) with how it was made."""
-    request = record.get("request", {})
-    actions = [{"action": "c2pa.created", "digitalSourceType": IPTC + record["source_type"],
-                "softwareAgent": {"name": record["engine"], "version": str(record["engine_version"])},
-                "description": f"{record['kind']} for {record['slot']} by {record['engine']} {record['model']}"}]
-    take = {"slot": record["slot"], "key": record["key"], "engine": record["engine"], "model": record["model"],
-            "engine_version": str(record["engine_version"]), "ai": record["source_type"] == AI_SOURCE,
-            "prompt": request.get("prompt", ""), "negative_prompt": request.get("negative_prompt", ""),
-            "seed": request.get("seed"), "unit": record["unit"], "quantity": record["quantity"],
-            "cost_usd": record["cost_usd"], "price": record.get("price"), "seconds": record["seconds"],
-            "created_at": record["created_at"]}
+    actions = [{"action": "c2pa.created", "digitalSourceType": IPTC + record.source_type,
+                "softwareAgent": {"name": record.engine, "version": str(record.engine_version)},
+                "description": f"{record.kind} for {record.slot} by {record.engine} {record.model}"}]
+    take = {"slot": record.slot, "key": record.key, "engine": record.engine, "model": record.model,
+            "engine_version": str(record.engine_version), "ai": record.is_ai,
+            "prompt": record.prompt, "negative_prompt": record.negative_prompt,
+            "seed": record.seed, "unit": record.unit, "quantity": record.quantity,
+            "cost_usd": record.cost_usd, "price": asdict(record.price) if record.price else None,
+            "seconds": record.seconds, "created_at": record.created_at}
     for path in files:
         if signable(path):
-            sign_file(path, path, identity, actions=actions, title=f"{record['slot']} {path.name}",
+            sign_file(path, path, identity, actions=actions, title=f"{record.slot} {path.name}",
                       assertions=[{"label": "org.soundstage.take", "data": take}])
 
 

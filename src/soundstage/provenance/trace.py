@@ -1,7 +1,7 @@
 """Trace a file that lost its manifest (re-encoded, downscaled, screen-grabbed) back to its shots and takes.
 
 The invisible watermark in the generated pixels carries the shot render's payload; the project keeps a
-record under every payload it ever marked (``provenance.record``), so the payload leads to the takes.
+record under every payload it ever marked (``records.shot``), so the payload leads to the takes.
 A cut carries one payload per shot: the file is read in short windows, and neighbouring windows that agree
 are joined into one span.
 """
@@ -18,8 +18,9 @@ import numpy as np
 from soundstage.errors import MediaError
 from soundstage.media import STILL_SUFFIXES, read_frames, read_image
 from soundstage.project import Project
-from soundstage.provenance.record import ShotRecord, find_mark, mark_key
+from soundstage.provenance.record import mark_key
 from soundstage.provenance.watermark import detect, detect_reframed
+from soundstage.records.shot import ShotRecord, find_mark
 
 WINDOW = 8     # frames read together: enough for a re-encoded mark, short enough for a 1-second shot
 SEARCHES = 3   # windows in a row searched for a crop before the rest of a file is read as it is

@@ -21,9 +21,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from soundstage.db import Job, RenderRecord, open_database
-from soundstage.engines.base import SourceType
 from soundstage.errors import ProjectError
 from soundstage.project import Project
+from soundstage.records.take import TakePrice
 from soundstage.reports.charts import Series, bar_chart, cumulative_chart
 from soundstage.reports.page import Money, render_report, translator, write_report
 from soundstage.reports.ratecard import RATECARD_FILE, RateCard, ShotClass, classify, load_ratecard
@@ -66,7 +66,7 @@ class TakeCost:
     price_date: str
     price_source: str
     made: datetime
-    ai: bool = False              # made by generative AI (trainedAlgorithmicMedia), not a procedural placeholder
+    ai: bool = False              # made by generative AI (records.is_ai), not a procedural placeholder
 
     @property
     def price(self) -> str:
@@ -245,17 +245,16 @@ def cost_report(project: Project) -> CostReport:
             chosen[order.slot] = take.id
     takes = []
     for take in sorted(store.takes(), key=lambda t: (t.created_at, t.id)):
-        price = take.record.get("price") or {}
+        price = take.record.price or TakePrice()
         status = ("approved" if approved.get(take.slot) == take.id else "used" if chosen.get(take.slot) == take.id
                   else "not used" if take.slot in users else "not in the shot plan")
         takes.append(TakeCost(
             slot=take.slot, label=take.label, shots=users.get(take.slot, ()), status=status, engine=take.engine,
-            model=take.model, unit=str(take.record.get("unit", price.get("unit", ""))),
-            quantity=float(take.record.get("quantity", 0.0)), cost_usd=float(take.cost_usd),
-            seconds=float(take.seconds), price_usd=float(price.get("usd", 0.0)),
-            price_model=str(price.get("model", "")), price_date=str(price.get("date", "")),
-            price_source=str(price.get("source", "")), made=take.created_at,
-            ai=take.source_type == SourceType.TRAINED_ALGORITHMIC.value))
+            model=take.model, unit=take.record.unit or price.unit,
+            quantity=float(take.record.quantity), cost_usd=float(take.cost_usd),
+            seconds=float(take.seconds), price_usd=float(price.usd),
+            price_model=price.model, price_date=price.date,
+            price_source=price.source, made=take.created_at, ai=take.is_ai))
 
     with sessions() as session:
         renders = {row.output: row.seconds for row in session.scalars(select(RenderRecord))}

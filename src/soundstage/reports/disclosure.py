@@ -4,7 +4,7 @@ Korea's registration guide for works made with generative AI (Ministry of Cultur
 June 2025) and the US Copyright Office (88 FR 16190) both want the AI-generated parts set apart from the human
 contribution, the AI tools named with their versions, and the process described. Nothing here is guessed:
 
-- the shares of frame area × time come from the shot records (``provenance.record``), measured from each comp's
+- the shares of frame area × time come from the shot records (``records.shot``), measured from each comp's
   mattes while the shot rendered;
 - the tools, versions, prompts and seeds come from the takes those records name;
 - the human side is the screenplay's title page, the plates, the take store's approvals and notes, the crew's
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,11 +27,11 @@ from soundstage.comp.shot import COVERAGE_STEP
 from soundstage.errors import ProjectError, SoundstageError
 from soundstage.project import Project, shown_in
 from soundstage.provenance import verify_file
-from soundstage.provenance.record import AI_SOURCE, CutRecord, LayerRecord, ShotRecord, read_shot_record
+from soundstage.records import is_ai
+from soundstage.records.shot import CutRecord, LayerRecord, ShotRecord, read_shot_record
 from soundstage.reports.page import render_report, translator, write_report
 from soundstage.words import words_of
 
-PROCEDURAL_SOURCE = "algorithmicMedia"
 WORDS = words_of("disclosure")     # English → Korean, and the named sentences: soundstage/words/disclosure.toml
 NOT_APPROVED = WORDS.text("not_approved")
 PROMPT_NOTE = WORDS.text("prompt_note")
@@ -63,53 +63,61 @@ TITLE_KEYS = ("Title", "Credit", "Author", "Authors", "Written by", "Source", "D
 # ---------------------------------------------------------------------------------------------- the facts
 
 
+class _OverRecord:
+    """A view over one record: the record's fields read as the view's own, beside what the report adds."""
+
+    record: Any
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name == "record":
+            raise AttributeError(name)
+        return getattr(self.record, name)
+
+
 @dataclass(frozen=True)
-class Layer:
-    """One generated layer of one shot, and the take that filled it."""
+class Layer(_OverRecord):
+    """One generated layer of one shot: its shot record's layer, with its approval as the store says it now."""
 
     shot: str
-    slot: str
-    role: str
-    name: str
-    take: str                    # "v002"
-    take_id: int
-    engine: str
-    model: str
-    engine_version: str
-    source_type: str
-    ai: bool
-    prompt: str
-    seed: int
-    share: float                 # of the shot's area × time, measured
-    approved_by: str | None
-    approved_at: str | None
+    record: LayerRecord
+
+    @property
+    def take(self) -> str:
+        return self.record.version
+
+    @property
+    def ai(self) -> bool:
+        return self.record.is_ai
 
     @property
     def chosen_how(self) -> str:
-        return "approved" if self.approved_by else NOT_APPROVED
+        return "approved" if self.record.approved_by else NOT_APPROVED
+
+    def to_dict(self) -> dict[str, Any]:
+        made = self.record
+        return {"shot": self.shot, "slot": made.slot, "role": made.role, "name": made.name, "take": self.take,
+                "take_id": made.take_id, "engine": made.engine, "model": made.model,
+                "engine_version": made.engine_version, "source_type": made.source_type, "ai": self.ai,
+                "prompt": made.prompt, "seed": made.seed, "share": made.share, "approved_by": made.approved_by,
+                "approved_at": made.approved_at}
 
 
 @dataclass(frozen=True)
-class Shot:
-    shot: str
-    scene: str
-    frames: int
-    fps: float
-    width: int
-    height: int
-    plate: str | None
-    ai_share: float
-    generated_share: float
-    plate_share: float
-    watermark: str | None
-    rendered_at: str
+class Shot(_OverRecord):
+    """One shot of the cut: its shot record, what the crew set for it, and its file's manifest."""
+
+    record: ShotRecord
     layers: tuple[Layer, ...]
     edits: tuple[str, ...]       # what the crew set for this shot in shots.toml
     signed: str                  # the shot file's manifest: Trusted, Valid, Invalid, none, missing
 
     @property
+    def scene(self) -> str:
+        return str(self.record.scene)
+
+    @property
     def procedural_share(self) -> float:
-        return max(self.generated_share - self.ai_share, 0.0)
+        return max(self.record.generated_share - self.record.ai_share, 0.0)
 
     @property
     def seconds(self) -> float:
@@ -263,11 +271,9 @@ def disclosure(project: Project) -> Disclosure:
         entry = plan.get(record.shot)
         edits = tuple(_settings(entry.model_dump(exclude_unset=True, exclude={"id", "scene", "prompt"}))
                       if entry else ())
-        layers = tuple(_layer(record.shot, layer, *approval(layer)) for layer in record.layers)
-        shots.append(Shot(record.shot, str(record.scene), record.frames, record.fps, record.width, record.height,
-                          record.plate, record.ai_share, record.generated_share, record.plate_share,
-                          record.watermark, record.rendered_at, layers, edits,
-                          _state(project.out_dir / "shots" / f"{record.shot}.mp4", project)))
+        layers = tuple(Layer(record.shot, replace(layer, approved_by=by, approved_at=at))
+                       for layer in record.layers for by, at in [approval(layer)])
+        shots.append(Shot(record, layers, edits, _state(project.out_dir / "shots" / f"{record.shot}.mp4", project)))
 
     selections = []
     for slot, used in _by_slot(cut.shots).items():
@@ -316,12 +322,6 @@ def disclosure(project: Project) -> Disclosure:
         omitted=tuple((shot_id, sentence.format(**values)) for shot_id, sentence, values in omitted))
 
 
-def _layer(shot: str, layer: LayerRecord, approved_by: str | None, approved_at: str | None) -> Layer:
-    return Layer(shot, layer.slot, layer.role, layer.name, layer.version, layer.take_id, layer.engine, layer.model,
-                 layer.engine_version, layer.source_type, layer.is_ai, layer.prompt, layer.seed, layer.share,
-                 approved_by, approved_at)
-
-
 def _takes_of(records: Iterable[ShotRecord], slot: str) -> list[tuple[int, str]]:
     return [(layer.take_id, record.shot) for record in records for layer in record.layers if layer.slot == slot]
 
@@ -343,7 +343,7 @@ def _tools(cut: CutRecord) -> tuple[Tool, ...]:
         for layer in record.layers:
             grouped.setdefault((layer.engine, layer.model, layer.engine_version, layer.source_type), []).append(
                 (record, layer))
-    tools = [Tool(engine, model, version, source, source == AI_SOURCE,
+    tools = [Tool(engine, model, version, source, is_ai(source),
                   tuple(dict.fromkeys(layer.slot for _, layer in used)),
                   tuple(dict.fromkeys(record.shot for record, _ in used)),
                   sum(layer.share * record.frames for record, layer in used) / weight)
@@ -498,7 +498,7 @@ def to_json(report: Disclosure) -> dict[str, Any]:
                    "procedural_share": s.procedural_share, "plate_share": s.plate_share,
                    "watermark": s.watermark, "rendered_at": s.rendered_at, "file_manifest": s.signed,
                    "edits": list(s.edits),
-                   "layers": [{**asdict(layer), "chosen": layer.chosen_how} for layer in s.layers]}
+                   "layers": [{**layer.to_dict(), "chosen": layer.chosen_how} for layer in s.layers]}
                   for s in report.shots],
         "ai_tools": [asdict(tool) for tool in report.tools if tool.ai],
         "generated_tools_not_ai": [asdict(tool) for tool in report.tools if not tool.ai],

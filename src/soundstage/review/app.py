@@ -34,7 +34,8 @@ from soundstage.errors import MediaError, ProjectError, SoundstageError
 from soundstage.media import STILL_SUFFIXES
 from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
-from soundstage.provenance.record import read_shot_record
+from soundstage.records import shot_subject
+from soundstage.records.shot import read_shot_record
 from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
@@ -392,7 +393,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         view = _shot(shot_id)
         store = dailies.generation().store
         if take is None:
-            subject, version = f"shot/{shot_id}", None
+            subject, version = shot_subject(shot_id), None
         else:
             found = next((t for s in view.slots for t in s.takes if t.take.id == take), None)
             if found is None:

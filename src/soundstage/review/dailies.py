@@ -12,11 +12,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from soundstage.db import Approval, Note, TakeRecord
+from soundstage.db import Approval, Note
 from soundstage.errors import ProjectError
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.project import Project
-from soundstage.provenance.record import read_cut_record, read_shot_record
+from soundstage.records import Slot, shot_subject
+from soundstage.records.shot import read_cut_record, read_shot_record
+from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, Shot
 
 # Folders whose files the app may serve; everything else in the project (the database, the signing keys) never.
@@ -27,7 +29,7 @@ STILL = {".png", ".jpg", ".jpeg", ".webp"}
 
 @dataclass
 class TakeView:
-    take: TakeRecord
+    take: Take
     files: list[str]                  # project-relative paths
     approved: bool = False
     used: bool = False
@@ -41,7 +43,7 @@ class TakeView:
 
     @property
     def ai(self) -> bool:
-        return self.take.source_type == "trainedAlgorithmicMedia"
+        return self.take.is_ai
 
 
 @dataclass
@@ -195,20 +197,20 @@ class Dailies:
         for order in generation.orders(breakdown, [shot.id]):
             used = generation.chosen(order.slot, order.design)
             takes = [self._take(t, store, context, used=used.id if used else None) for t in store.takes(order.slot)]
-            role, name = _role(order.slot)
-            slots.append(SlotView(order.slot, role, name, takes, order.request.prompt, order.request.seed,
+            slot = Slot.parse(order.slot)
+            slots.append(SlotView(order.slot, slot.role, slot.name, takes, order.request.prompt, order.request.seed,
                                   order.engine))
         movie = self.project.out_dir / "shots" / f"{shot.id}.mp4"
         rendered_at = datetime.fromtimestamp(movie.stat().st_mtime, UTC).replace(tzinfo=None) \
             if movie.is_file() else None
-        subject = f"shot/{shot.id}"
+        subject = shot_subject(shot.id)
         notes = [n for n in context["notes"] if n.subject == subject]
         record = read_shot_record(self.project, shot.id) if movie.is_file() else None
         scene = next((s for s in breakdown.scenes if s.id == shot.scene), None)
         return ShotView(shot, _heading(scene) if scene else shot.scene, slots,
                         self.relative(movie) if movie.is_file() else None, rendered_at, notes, record)
 
-    def _take(self, take: TakeRecord, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
+    def _take(self, take: Take, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
         approval = context["approvals"].get(take.slot)
         approved = approval is not None and approval.take_id == take.id
         files = [self.relative(p) for p in store.files(take)]
@@ -216,15 +218,6 @@ class Dailies:
                         approved_by=approval.approved_by if approved else "",
                         approved_at=approval.approved_at if approved else None,
                         notes=[n for n in context["notes"] if n.take_id == take.id])
-
-
-def _role(slot: str) -> tuple[str, str]:
-    parts = slot.split("/")
-    if parts[0] == "set":
-        return "set", parts[1]
-    if parts[-1] == "background":
-        return "background", "background"
-    return "element", parts[-1]
 
 
 def _heading(scene: Any) -> str:

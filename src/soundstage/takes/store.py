@@ -39,6 +39,8 @@ from soundstage.keys import content_key, file_digest
 from soundstage.project import Budget, shown_in
 from soundstage.provenance.credentials import sign_take
 from soundstage.provenance.signer import SigningIdentity
+from soundstage.records import Slot
+from soundstage.records.take import Take, TakeFile, TakePrice
 from soundstage.takes.prices import Price, PriceTable
 
 TAKES_DIR = "takes"
@@ -50,15 +52,15 @@ _TRANSPORT = frozenset(HTTPOptions.model_fields) | {"device", "dtype"}
 
 
 def set_slot(set_id: str) -> str:
-    return f"set/{set_id}"
+    return str(Slot.set(set_id))
 
 
 def element_slot(shot_id: str, element: str) -> str:
-    return f"shot/{shot_id}/element/{element}"
+    return str(Slot.of_element(shot_id, element))
 
 
 def background_slot(shot_id: str) -> str:
-    return f"shot/{shot_id}/background"
+    return str(Slot.background(shot_id))
 
 
 @dataclass(frozen=True)
@@ -105,19 +107,19 @@ class TakeStore:
         with self._sessions() as session:
             return _spent(session)
 
-    def takes(self, slot_prefix: str = "") -> list[TakeRecord]:
+    def takes(self, slot_prefix: str = "") -> list[Take]:
         with self._sessions() as session:
             query = select(TakeRecord).order_by(TakeRecord.slot, TakeRecord.version)
             if slot_prefix:
                 query = query.where((TakeRecord.slot == slot_prefix) | TakeRecord.slot.startswith(slot_prefix + "/"))
-            return list(session.scalars(query))
+            return [as_take(row) for row in session.scalars(query)]
 
-    def get(self, take_id: int) -> TakeRecord:
+    def get(self, take_id: int) -> Take:
         with self._sessions() as session:
             take = session.get(TakeRecord, take_id)
-        if take is None:
-            raise ProjectError(f"no take with id {take_id} in the project database")
-        return take
+            if take is None:
+                raise ProjectError(f"no take with id {take_id} in the project database")
+            return as_take(take)
 
     def approved(self) -> dict[str, int]:
         """slot → the approved take's id."""
@@ -129,22 +131,24 @@ class TakeStore:
         with self._sessions() as session:
             return {a.slot: a for a in session.scalars(select(Approval))}
 
-    def chosen(self, slot: str, design: str) -> TakeRecord | None:
+    def chosen(self, slot: str, design: str) -> Take | None:
         """The take the render uses: the approved one, else the newest take of this design."""
         with self._sessions() as session:
             approval = session.get(Approval, slot)
             if approval is not None:
-                return session.get(TakeRecord, approval.take_id)
-            return session.scalar(select(TakeRecord).where(TakeRecord.slot == slot, TakeRecord.design == design)
-                                  .order_by(TakeRecord.version.desc()).limit(1))
+                row = session.get(TakeRecord, approval.take_id)
+            else:
+                row = session.scalar(select(TakeRecord).where(TakeRecord.slot == slot, TakeRecord.design == design)
+                                     .order_by(TakeRecord.version.desc()).limit(1))
+            return as_take(row) if row is not None else None
 
-    def files(self, take: TakeRecord) -> list[Path]:
+    def files(self, take: Take) -> list[Path]:
         folder = self.state_dir / take.folder
-        return [folder / name for name in take.record["files"]]
+        return [folder / name for name in take.record.files]
 
     # ------------------------------------------------------------------------------------------ making
 
-    def make(self, slot: str, engine: Engine, request: AssetRequest) -> tuple[TakeRecord, bool]:
+    def make(self, slot: str, engine: Engine, request: AssetRequest) -> tuple[Take, bool]:
         """The take for this request in this slot, generating it only if the store does not have it.
 
         Returns the take and whether it was generated now (False: served from the store, at no cost).
@@ -164,26 +168,15 @@ class TakeStore:
             self._close_spend(spend_id, None if isinstance(exc, EngineTimeout) else 0.0)
             raise
         actual = self.prices.price(Quote(generated.engine, generated.model, generated.unit, generated.quantity))
-        record = {
-            "slot": slot,
-            "key": estimate.key,
-            "design": estimate.design,
-            "kind": request.kind.value,
-            "engine": generated.engine,
-            "model": generated.model,
-            "engine_version": generated.version,
-            "source_type": generated.source_type.value,
-            "request": _request_record(request, self.state_dir.parent),
-            "parameters": generated.parameters,
-            "files": [p.relative_to(partial).as_posix() for p in generated.files],
-            "unit": generated.unit,
-            "quantity": generated.quantity,
-            "cost_usd": actual.usd,
-            "price": actual.line.model_dump(),
-            "seconds": generated.seconds,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "soundstage": __version__,
-        }
+        record = TakeFile(
+            slot=slot, key=estimate.key, design=estimate.design, kind=request.kind.value,
+            engine=generated.engine, model=generated.model, engine_version=generated.version,
+            source_type=generated.source_type.value, request=_request_record(request, self.state_dir.parent),
+            parameters=generated.parameters, files=tuple(p.relative_to(partial).as_posix() for p in generated.files),
+            unit=generated.unit, quantity=generated.quantity, cost_usd=actual.usd,
+            price=TakePrice(**actual.line.model_dump()), seconds=generated.seconds,
+            created_at=datetime.now(UTC).isoformat(timespec="seconds"), soundstage=__version__,
+        )
         try:
             if self.signer is not None:
                 sign_take(generated.files, record, self.signer)
@@ -191,7 +184,7 @@ class TakeStore:
             shutil.rmtree(partial, ignore_errors=True)
             self._close_spend(spend_id, actual.usd)     # made and billed, even if it could not be signed
             raise
-        write_text(partial / TAKE_FILE, json.dumps(record, indent=1, ensure_ascii=False, default=str))
+        write_text(partial / TAKE_FILE, record.to_json())
         final = self._final_folder(estimate.key)
         final.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -202,7 +195,7 @@ class TakeStore:
         self._close_spend(spend_id, actual.usd)
         return self._record(slot, estimate, json.loads((final / TAKE_FILE).read_text("utf-8"))), True
 
-    def approve(self, slot: str, version: int, by: str = "") -> TakeRecord:
+    def approve(self, slot: str, version: int, by: str = "") -> Take:
         with self._sessions.begin() as session:
             take = session.scalar(select(TakeRecord).where(TakeRecord.slot == slot, TakeRecord.version == version))
             if take is None:
@@ -210,8 +203,9 @@ class TakeStore:
                 raise ProjectError(f"slot {slot} has no take v{version:03d}"
                                    + (f" (it has {have})" if have else " (it has no takes yet)"))
             approval = session.merge(Approval(slot=slot, take_id=take.id, approved_by=by, approved_at=now()))
+            approved = as_take(take)
         journal.append(self.state_dir, "approval", slot=slot, version=version, by=by, at=approval.approved_at)
-        return take
+        return approved
 
     def add_note(self, subject: str, body: str, *, by: str = "", version: int | None = None) -> Note:
         """A note on a shot (``shot/3-1``) or a slot, or with ``version`` on one of the slot's takes. Kept for
@@ -249,31 +243,31 @@ class TakeStore:
 
     # ------------------------------------------------------------------------------------------ inside
 
-    def _served(self, slot: str, estimate: Estimate) -> TakeRecord | None:
+    def _served(self, slot: str, estimate: Estimate) -> Take | None:
         """The take with this key, in this slot or another (then recorded here too), or adopted from disk."""
         with self._sessions() as session:
             here = session.scalar(select(TakeRecord).where(TakeRecord.slot == slot, TakeRecord.key == estimate.key))
             if here is not None:
-                return here
+                return as_take(here)
         take_file = self._final_folder(estimate.key) / TAKE_FILE
         if take_file.is_file():
             return self._record(slot, estimate, json.loads(take_file.read_text("utf-8")), served=True)
         return None
 
-    def _record(self, slot: str, estimate: Estimate, record: dict[str, Any], served: bool = False) -> TakeRecord:
+    def _record(self, slot: str, estimate: Estimate, record: dict[str, Any], served: bool = False) -> Take:
         """Number a take in its slot. Served from the store, it costs this slot nothing."""
         with self._sessions.begin() as session:
             _hold_the_books(session)     # two processes numbering the same slot must not both pick v001
             existing = session.scalar(select(TakeRecord).where(TakeRecord.slot == slot,
                                                                TakeRecord.key == estimate.key))
             if existing is not None:
-                return existing
+                return as_take(existing)
             version = (session.scalar(select(func.max(TakeRecord.version)).where(TakeRecord.slot == slot)) or 0) + 1
             take = take_row(slot, version, estimate.key, estimate.design, record,
                             self._final_folder(estimate.key).relative_to(self.state_dir).as_posix(), served=served)
             session.add(take)
             session.flush()
-            return take
+            return as_take(take)
 
     def _reserve(self, estimate: Estimate) -> int | None:
         """Hold the quoted price against the budget, or refuse before anything is sent."""
@@ -327,13 +321,20 @@ class TakeStore:
 def take_row(slot: str, version: int, key: str, design: str, record: dict[str, Any], folder: str, *,
              served: bool = False) -> TakeRecord:
     """The database row of a take from its take.json ``record``; served from the store, it cost this slot nothing."""
+    made = TakeFile.from_dict(record)
     return TakeRecord(
-        slot=slot, version=version, key=key, design=design, kind=record["kind"],
-        engine=record["engine"], model=record["model"], engine_version=record["engine_version"],
-        source_type=record["source_type"], prompt=record["request"]["prompt"], seed=record["request"]["seed"],
-        folder=folder, record=record, cost_usd=0.0 if served else float(record["cost_usd"]),
-        seconds=0.0 if served else float(record["seconds"]),
+        slot=slot, version=version, key=key, design=design, kind=made.kind,
+        engine=made.engine, model=made.model, engine_version=made.engine_version,
+        source_type=made.source_type, prompt=made.request["prompt"], seed=made.request["seed"],
+        folder=folder, record=record, cost_usd=0.0 if served else float(made.cost_usd),
+        seconds=0.0 if served else float(made.seconds),
     )
+
+
+def as_take(row: TakeRecord) -> Take:
+    """The typed take of a database row (the row's take.json kept whole, so old projects read as they are)."""
+    return Take(row.id, row.slot, row.version, row.key, row.design, row.folder, row.cost_usd, row.seconds,
+                row.created_at, TakeFile.from_dict(row.record))
 
 
 def _hold_the_books(session: Session) -> None:
