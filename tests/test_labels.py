@@ -17,19 +17,10 @@ from typer.testing import CliRunner
 from soundstage.cli import app
 from soundstage.db import TakeRecord, open_database
 from soundstage.edit.burnin import REVIEW_FILE, BurnIn
-from soundstage.edit.labels import (
-    HANGUL_FONTS,
-    CutLabels,
-    Layer,
-    ShotCredits,
-    Tool,
-    corner_position,
-    face_for,
-    text_patch,
-    typeface,
-)
+from soundstage.edit.labels import CutLabels, Layer, ShotCredits, Tool, corner_position, typeface
 from soundstage.errors import ProjectError
 from soundstage.media import probe, read_frames
+from soundstage.media.lettering import HANGUL_FONTS, face_for, text_patch
 from soundstage.pipeline import render_project
 from soundstage.project import Project
 from tiny_film import FPS, H, W, make_tiny

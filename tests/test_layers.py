@@ -43,12 +43,7 @@ STAGE_OF = {"": "ground", "errors": "ground", "atomic": "ground", "tomlfile": "g
 
 # (importer, imported), each a module or a package holding it: edges still to untangle, each with why it is
 # allowed for now. Keep this list short; strike an edge off when it is gone (a test below insists).
-KNOWN: dict[tuple[str, str], str] = {
-    ("soundstage.engines.procedural", "soundstage.edit.labels"):
-        "the procedural engine draws its placeholder labels with the labels' font search (Typeface, face_for, "
-        "text_patch, imported in functions); that lettering belongs in media/, below both, once "
-        "engines/procedural/ is a subpackage",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def known(module: str, name: str) -> bool:

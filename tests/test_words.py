@@ -60,11 +60,14 @@ def test_no_report_module_holds_words() -> None:
 
 
 def test_the_labels_hold_no_words_in_code() -> None:
-    """The cut's mark and card read their words by name; the one Hangul literal left asks a font for a glyph."""
-    source = (SRC / "edit" / "labels.py").read_text("utf-8")
-    literals = {token.string for token in tokenize.generate_tokens(io.StringIO(source).readline)
-                if token.type == tokenize.STRING and HANGUL.search(token.string)}
-    assert literals == {'"가"'}
+    """The cut's mark and card read their words by name; the one Hangul literal left (in the lettering the labels
+    are set with) asks a font for a glyph."""
+    literals = {}
+    for path in (SRC / "edit" / "labels.py", SRC / "media" / "lettering.py"):
+        source = path.read_text("utf-8")
+        literals[path.name] = {token.string for token in tokenize.generate_tokens(io.StringIO(source).readline)
+                               if token.type == tokenize.STRING and HANGUL.search(token.string)}
+    assert literals == {"labels.py": set(), "lettering.py": {'"가"'}}
     assert labels.TEXT["ko"]["mark ai"] == "AI 생성" and labels.TEXT["en"]["mark ai"] == "AI-generated"
     assert labels.TEXT["en"].keys() == labels.TEXT["ko"].keys()
 

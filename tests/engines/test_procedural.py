@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from soundstage import __version__
-from soundstage.edit import labels
 from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
 from soundstage.engines.procedural import (
     ELEMENTS,
@@ -27,6 +26,7 @@ from soundstage.engines.procedural import (
     set_image,
 )
 from soundstage.errors import EngineError
+from soundstage.media import lettering
 from soundstage.script.breakdown import element_table
 
 W, H = 320, 180
@@ -412,8 +412,8 @@ def test_placeholder_label_speaks_the_engines_language(tmp_path: Path) -> None:
 
 
 def test_placeholder_label_is_english_where_no_font_can_set_korean(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(labels, "_system_hangul_font", lambda: None)     # a machine without fonts-nanum
-    monkeypatch.setattr(labels, "_installed_font_with", lambda char: None)   # … nor any other Hangul font
+    monkeypatch.setattr(lettering, "_system_hangul_font", lambda: None)     # a machine without fonts-nanum
+    monkeypatch.setattr(lettering, "_installed_font_with", lambda char: None)   # … nor any other Hangul font
     assert placeholder_label("creature", "ko") == "CREATURE · placeholder"
 
 

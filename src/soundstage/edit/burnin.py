@@ -13,8 +13,9 @@ from functools import cached_property
 import numpy as np
 from opentimelineio.opentime import RationalTime
 
-from soundstage.edit.labels import CutLabels, Patch, ShotCredits, Typeface, missing_glyphs, text_patch
+from soundstage.edit.labels import CutLabels, Patch, ShotCredits, missing_glyphs
 from soundstage.edit.timeline import start_time, timecode
+from soundstage.media.lettering import Typeface, text_patch
 from soundstage.project import Project
 
 REVIEW_FILE = "cut_review.mp4"

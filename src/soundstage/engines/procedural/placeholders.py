@@ -11,17 +11,15 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
 from soundstage.engines.procedural.noise import F32, RGB, Array, _col, _rng
 from soundstage.engines.procedural.vocabulary import _HANGUL
+from soundstage.media.lettering import Typeface, face_for, text_patch
 from soundstage.script.breakdown import element_table
-
-if TYPE_CHECKING:
-    from soundstage.edit.labels import Typeface
 
 Language = Literal["en", "ko"]
 
@@ -252,16 +250,11 @@ def placeholder_label(name: str, language: Language = "en") -> str:
 
 
 def _label_face(text: str) -> Typeface:
-    # The labels' own font search, loaded only when a placeholder is drawn.
-    from soundstage.edit.labels import face_for
-
     return face_for(text)
 
 
 @functools.lru_cache(maxsize=16)
 def _label_patch(text: str, size: int) -> Array:
-    from soundstage.edit.labels import text_patch
-
     return text_patch(text, _label_face(text), size)
 
 
