@@ -7,12 +7,13 @@ few fused OpenCV uint8 calls, with no full-frame float32 temporaries.
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import get_args
 
 import cv2
 import numpy as np
 
-BlendMode = Literal["over", "screen", "add"]
+from soundstage.records.settings import BlendMode     # declared once, with the shots.toml schema that names it
+
 BLEND_MODES: tuple[BlendMode, ...] = get_args(BlendMode)
 
 
