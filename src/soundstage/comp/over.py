@@ -12,7 +12,7 @@ from typing import get_args
 import cv2
 import numpy as np
 
-from soundstage.records.settings import BlendMode     # declared once, with the shots.toml schema that names it
+from soundstage.records.settings import BlendMode  # declared once, with the shots.toml schema that names it
 
 BLEND_MODES: tuple[BlendMode, ...] = get_args(BlendMode)
 
