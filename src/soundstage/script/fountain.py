@@ -205,8 +205,9 @@ class _Closers:
 
 
 # The rule itself, as a regex: at each place the first of these that closes on the same line wins. From a mark
-# that never closes it scans to the end of the line, so it reads only short texts of a few marks (a line of
-# dialogue), where it costs at most _SHORT_MARKS scans of _SHORT_TEXT characters and is the fastest.
+# that never closes it scans to the end of the line (``.`` stops at a newline), so it costs up to its marks
+# times the line's length: it reads only lines of a few marks that are short (a line of dialogue, a line of
+# action), where it is the fastest; a 10 MB line of 8 unclosed marks took it 2 s, the scanner 0.4 s.
 _EMPHASIS = re.compile(
     r"\*\*\*(?=\S)(?P<bold_italic>.+?)(?<=\S)\*\*\*"
     r"|\*\*(?=\S)(?P<bold>.+?)(?<=\S)\*\*"
@@ -220,16 +221,36 @@ def _emphasis(text: str) -> list[tuple[str, bool, bool, bool]]:
     """Pieces of ``text`` with their emphasis, as ``*italic*``, ``**bold**``, ``***both***`` and ``_underline_``
     read: at each mark the first of those that closes on the same line wins, and its inside is read again.
 
-    A short text of a few marks is read by the regex of that rule; any other in linear time: each mark looks
-    its closer up (see :class:`_Closers`), and the marks after the last closer of their kind on a line are
-    passed over by one regex search, not one by one."""
+    Emphasis never crosses a line, so each line is read alone: a short line of a few marks by the regex of
+    that rule, any other in linear time: each mark looks its closer up (see :class:`_Closers`), and the marks
+    after the last closer of their kind on a line are passed over by one regex search, not one by one.
+    Neighbouring lines read the same way are read together, one call for the lot."""
     if "*" not in text and "_" not in text:
         return [(text, False, False, False)]    # every mark escaped, or taken literally
-    if len(text) <= _SHORT_TEXT and text.count("*") + text.count("_") <= _SHORT_MARKS:
-        out: list[tuple[str, bool, bool, bool]] = []
+    out: list[tuple[str, bool, bool, bool]] = []
+    if _by_regex(text):
         _matched(text, False, False, False, out)
         return out
-    return _scanned(text)
+    lines = text.split("\n")
+    start = 0
+    by_regex = _by_regex(lines[0])
+    for index in range(1, len(lines) + 1):
+        if index < len(lines) and _by_regex(lines[index]) == by_regex:
+            continue
+        if start:
+            out.append(("\n", False, False, False))
+        stretch = "\n".join(lines[start:index])
+        if by_regex:
+            _matched(stretch, False, False, False, out)
+        else:
+            out.extend(_scanned(stretch))
+        start, by_regex = index, not by_regex
+    return out
+
+
+def _by_regex(line: str) -> bool:
+    """Whether the regex reads ``line``: short, and of few marks, so that it stays quick."""
+    return len(line) <= _SHORT_TEXT and line.count("*") + line.count("_") <= _SHORT_MARKS
 
 
 def _matched(text: str, bold: bool, italic: bool, underline: bool, out: list[tuple[str, bool, bool, bool]]) -> None:
