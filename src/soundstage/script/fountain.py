@@ -98,17 +98,18 @@ def _styled(text: str) -> tuple[str, tuple[Run, ...], tuple[int, ...]]:
         return text, (Run(text),), ()
     text = text.replace("\\*", _STAR).replace("\\_", _UNDERSCORE)
     text, literal = _literal_dense_lines(text)
+    run = _run if _STAR in text or _UNDERSCORE in text else Run   # put back escaped marks, if any
     runs: list[Run] = []
     parts: list[str] = []
     style: tuple[bool, bool, bool] | None = None
     for part, bold, italic, underline in _emphasis(text):
         if part and (bold, italic, underline) != style:
             if parts and style is not None:
-                runs.append(_run("".join(parts), style))
+                runs.append(run("".join(parts), *style))
             parts, style = [], (bold, italic, underline)
         parts.append(part)
     if parts and style is not None:
-        runs.append(_run("".join(parts), style))
+        runs.append(run("".join(parts), *style))
     return "".join(run.text for run in runs), tuple(runs), literal
 
 
@@ -127,8 +128,8 @@ def _literal_dense_lines(text: str) -> tuple[str, tuple[int, ...]]:
     return ("\n".join(lines), tuple(literal)) if literal else (text, ())
 
 
-def _run(text: str, style: tuple[bool, bool, bool]) -> Run:
-    return Run(text.replace(_STAR, "*").replace(_UNDERSCORE, "_"), *style)
+def _run(text: str, bold: bool, italic: bool, underline: bool) -> Run:
+    return Run(text.replace(_STAR, "*").replace(_UNDERSCORE, "_"), bold, italic, underline)
 
 
 # Where each closing mark may stand, judged on what precedes it (and, for * and _, what follows it).
@@ -259,8 +260,12 @@ def _matched(text: str, bold: bool, italic: bool, underline: bool, out: list[tup
     for match in _EMPHASIS.finditer(text):
         out.append((text[position:match.start()], bold, italic, underline))
         kind = match.lastgroup or ""
-        _matched(match[kind], bold or kind in ("bold_italic", "bold"), italic or kind in ("bold_italic", "italic"),
-                 underline or kind == "underline", out)
+        inside, styles = match[kind], (bold or kind in ("bold_italic", "bold"),
+                                       italic or kind in ("bold_italic", "italic"), underline or kind == "underline")
+        if "*" in inside or "_" in inside:
+            _matched(inside, *styles, out)
+        else:
+            out.append((inside, *styles))   # nothing inside to read again
         position = match.end()
     out.append((text[position:], bold, italic, underline))
 
