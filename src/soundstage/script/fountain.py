@@ -206,14 +206,16 @@ class _Closers:
 
 
 # The rule itself, as a regex: at each place the first of these that closes on the same line wins. From a mark
-# that never closes it scans to the end of the line (``.`` stops at a newline), so it costs up to its marks
-# times the line's length: it reads only lines of a few marks that are short (a line of dialogue, a line of
-# action), where it is the fastest; a 10 MB line of 8 unclosed marks took it 2 s, the scanner 0.4 s.
+# that never closes it reads to the end of the line (``.`` stops at a newline), so it reads only short lines of
+# a few marks (a line of dialogue, a line of action), where it is the fastest. Written as the lazy
+# ``(?<=\S)\*\*`` after ``.+?`` was (the tests keep that form as the oracle), but each inside runs from mark
+# to mark (possessive ``[^*\n]*+``) and a closer is checked only where its mark stands: 2.7 times quicker on a
+# line of unclosed marks. (A 10 MB line of 8 unclosed marks took the lazy form 2 s, the scanner 0.4 s.)
 _EMPHASIS = re.compile(
-    r"\*\*\*(?=\S)(?P<bold_italic>.+?)(?<=\S)\*\*\*"
-    r"|\*\*(?=\S)(?P<bold>.+?)(?<=\S)\*\*"
-    r"|\*(?=[^\s*])(?P<italic>.+?)(?<=[^\s*])\*(?!\*)"
-    r"|(?<![^\W_])_(?=\S)(?P<underline>.+?)(?<=\S)_(?![^\W_])"
+    r"\*\*\*(?=\S)(?P<bold_italic>.[^*\n]*+(?:\*[^*\n]*+)*?)\*\*\*(?<=\S\*\*\*)"
+    r"|\*\*(?=\S)(?P<bold>.[^*\n]*+(?:\*[^*\n]*+)*?)\*\*(?<=\S\*\*)"
+    r"|\*(?=[^\s*])(?P<italic>.[^*\n]*+(?:\*[^*\n]*+)*?)\*(?<=[^\s*]\*)(?!\*)"
+    r"|(?<![^\W_])_(?=\S)(?P<underline>.[^_\n]*+(?:_[^_\n]*+)*?)_(?<=\S_)(?![^\W_])"
 )
 _SHORT_TEXT, _SHORT_MARKS = 256, 8
 
