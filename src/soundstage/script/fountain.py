@@ -260,7 +260,8 @@ def _matched(text: str, bold: bool, italic: bool, underline: bool, out: list[tup
     """The pieces of ``text`` as :data:`_EMPHASIS` reads them, each inside read again, added to ``out``."""
     position = 0
     for match in _EMPHASIS.finditer(text):
-        out.append((text[position:match.start()], bold, italic, underline))
+        if match.start() > position:
+            out.append((text[position:match.start()], bold, italic, underline))
         kind = match.lastgroup or ""
         inside, styles = match[kind], (bold or kind in ("bold_italic", "bold"),
                                        italic or kind in ("bold_italic", "italic"), underline or kind == "underline")
