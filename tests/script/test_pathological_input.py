@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import parse_pathological
 
 # The emphasis rule as it was written before issue 15, kept here as the oracle of what emphasis means (the
-# parser reads short texts of a few marks with the same regex, and every other text with its linear scanner).
+# parser reads short lines of a few marks with the same rule as a quicker regex, every other line with its
+# linear scanner).
 _EMPHASIS = re.compile(
     r"\*\*\*(?=\S)(?P<bold_italic>.+?)(?<=\S)\*\*\*"
     r"|\*\*(?=\S)(?P<bold>.+?)(?<=\S)\*\*"
@@ -75,6 +76,23 @@ def test_emphasis_scanner_reads_fuzzed_text_as_the_regex_did() -> None:
     # around the edge of what the regex reads itself (256 characters, 8 marks) and the scanner reads past it
     for _ in range(600):
         text = "".join(rng.choice(alphabet[5:] * 24 + alphabet[:5]) for _ in range(rng.randint(230, 290)))
+        assert styled(text)[1] == _regex_runs(text), repr(text)
+
+
+def test_lines_read_by_the_regex_and_by_the_scanner_together_read_as_the_regex_did() -> None:
+    """Each line of a text is read alone: short lines of few marks by the parser's regex, the others (over 256
+    characters or over 8 marks) by the scanner; a text mixing them reads as the old regex read it whole."""
+    rng = random.Random(16)
+    marks, words = ["*", "**", "***", "_", "\\*"], ["a", "b", "é", " ", " ", "-"]
+    for _ in range(300):
+        lines = []
+        for _ in range(rng.randint(2, 8)):
+            length, count = rng.choice([(rng.randint(1, 40), rng.randint(0, 12)), (rng.randint(250, 262), 8),
+                                        (rng.randint(200, 256), rng.randint(7, 9))])
+            pieces = [rng.choice(words) for _ in range(length)] + [rng.choice(marks) for _ in range(count)]
+            rng.shuffle(pieces)
+            lines.append("".join(pieces))
+        text = "\n".join(lines)
         assert styled(text)[1] == _regex_runs(text), repr(text)
 
 
