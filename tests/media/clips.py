@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import numpy as np
 
 from soundstage.media import VideoWriter
@@ -24,4 +25,18 @@ def write_clip(path: Path, frames: int) -> Path:
     with VideoWriter(path, width=W, height=H, fps=24) as writer:
         for index in range(frames):
             writer.write(plate(index))
+    return path
+
+
+def half_written_mp4(folder: Path) -> Path:
+    """The first half of an MP4 whose index (moov) comes at the end, as cameras write it: a card pulled early."""
+    whole = folder / "whole.mp4"
+    with av.open(str(whole), mode="w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for index in range(24):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(plate(index), format="rgb24")))
+        container.mux(stream.encode(None))
+    path = folder / "half.mp4"
+    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
     return path

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
-from clips import H, W, plate, write_clip
+from clips import half_written_mp4, write_clip
 
 from soundstage.errors import MediaError
 from soundstage.media import probe, read_frames, read_rgba_frames
@@ -28,15 +27,7 @@ def test_truncated_video_names_where_it_ends(good: bytes, tmp_path: Path, prefet
 
 
 def test_truncated_video_without_its_index_is_unreadable(tmp_path: Path) -> None:
-    whole = tmp_path / "whole.mp4"
-    with av.open(str(whole), mode="w") as container:            # moov at the end, as cameras write it
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-        for index in range(24):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(plate(index), format="rgb24")))
-        container.mux(stream.encode(None))
-    path = tmp_path / "half.mp4"
-    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    path = half_written_mp4(tmp_path)
     with pytest.raises(MediaError, match=r"half\.mp4: not a readable video"):
         list(read_frames(path))
 

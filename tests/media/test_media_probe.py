@@ -14,7 +14,7 @@ import av
 import cv2
 import numpy as np
 import pytest
-from clips import H, W, plate, write_clip
+from clips import H, W, half_written_mp4, write_clip
 
 from soundstage.errors import MediaError
 from soundstage.media.probe import MAX_PIXELS, PlateInfo, probe_plate
@@ -71,15 +71,7 @@ def test_truncated_mp4_with_its_index_is_refused(tmp_path: Path) -> None:
 
 
 def test_truncated_mp4_without_its_index_is_refused(tmp_path: Path) -> None:
-    whole = tmp_path / "whole.mp4"
-    with av.open(str(whole), mode="w") as container:            # moov at the end, as cameras write it
-        stream = container.add_stream("libx264", rate=24)
-        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
-        for index in range(24):
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(plate(index), format="rgb24")))
-        container.mux(stream.encode(None))
-    path = tmp_path / "half.mp4"
-    path.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    path = half_written_mp4(tmp_path)
     with pytest.raises(MediaError, match=r"half\.mp4: not a readable video"):
         probe_plate(path)
 
