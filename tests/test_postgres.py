@@ -19,7 +19,7 @@ from sqlalchemy import create_engine, select, text
 from soundstage.db import DB_FILE, Spend, TakeRecord, open_database
 from soundstage.engines import AssetKind, AssetRequest, load_engine
 from soundstage.errors import BudgetError, ProjectError
-from soundstage.project import Budget
+from soundstage.records.settings import Budget
 from soundstage.takes import PriceTable, TakeStore
 from test_takes import CPU_AT_1000_USD
 

@@ -12,8 +12,8 @@ import pytest
 
 from soundstage.engines import AssetRequest, load_engine
 from soundstage.errors import ProjectError
-from soundstage.project import Budget
 from soundstage.records import AssetKind, Slot, SourceType, is_ai, shot_subject
+from soundstage.records.settings import Budget
 from soundstage.records.take import Take, TakeFile
 from soundstage.takes import PriceTable, TakeStore, background_slot, element_slot, set_slot
 from soundstage.takes.store import as_take, take_row

@@ -14,7 +14,8 @@ from soundstage.db import DB_FILE
 from soundstage.engines import AssetKind, AssetRequest, load_engine
 from soundstage.errors import BudgetError, EngineError, ProjectError
 from soundstage.pipeline import Generation, breakdown_project
-from soundstage.project import Budget, Project
+from soundstage.project import Project
+from soundstage.records.settings import Budget
 from soundstage.takes import PriceTable, TakeStore
 
 SCRIPT = """\

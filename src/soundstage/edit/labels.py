@@ -22,8 +22,9 @@ from PIL import Image, ImageDraw
 from soundstage.errors import ProjectError
 from soundstage.media import FrameWriter
 from soundstage.media.lettering import Lettering, Typeface, installed_face, text_patch
-from soundstage.project import LabelSettings, Project
+from soundstage.project import Project
 from soundstage.records import Slot, is_ai
+from soundstage.records.settings import LabelSettings
 from soundstage.records.shot import LayerRecord, ShotRecord, read_shot_record
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Shot

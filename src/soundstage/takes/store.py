@@ -36,10 +36,11 @@ from soundstage.db import DB_FILE, Approval, Note, Spend, TakeRecord, now, open_
 from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
 from soundstage.errors import BudgetError, EngineTimeout, ProjectError
 from soundstage.keys import content_key, file_digest
-from soundstage.project import Budget, shown_in
+from soundstage.project import shown_in
 from soundstage.provenance.credentials import sign_take
 from soundstage.provenance.signer import SigningIdentity
 from soundstage.records import Slot
+from soundstage.records.settings import Budget
 from soundstage.records.take import Take, TakeFile, TakePrice
 from soundstage.takes.prices import Price, PriceTable
 
