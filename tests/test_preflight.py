@@ -237,3 +237,26 @@ def test_every_missing_plate_is_listed_at_once(tmp_path: Path) -> None:
     lines = result.stderr.splitlines()
     assert any("shot 1-1: plate 'plates/gone.mp4' does not exist" in line for line in lines), lines
     assert any("shot 2-1: plate 'plates/lost.png' does not exist" in line for line in lines), lines
+
+
+def test_an_unchanged_plate_is_not_decoded_again_and_a_changed_one_is(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A no-op render of a feature checks every plate: each is read once, then again only when it changes."""
+    from soundstage.pipeline import preflight as preflight_module
+
+    project = make_tiny(tmp_path / "film")
+    breakdown = breakdown_project(project)
+    generation = Generation(project)
+    orders = generation.orders(breakdown)
+    assert preflight(project, breakdown.shots, generation, orders) == []
+
+    def decoded(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged plate was decoded again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(preflight_module, "probe_plate", decoded)
+        patch.setattr(preflight_module, "read_frames", decoded)
+        assert preflight(project, breakdown.shots, generation, orders) == []
+    (project.root / "plates" / "actor.mp4").write_bytes(b"\x00\x01junk" * 100)     # replaced: read again
+    [problem] = preflight(project, breakdown.shots, generation, orders)
+    assert problem.shot == "1-1" and "actor.mp4" in str(problem)

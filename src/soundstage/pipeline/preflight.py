@@ -9,8 +9,15 @@ plan`` lists the problems; ``render``, ``comp`` and ``generate`` refuse with the
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
 
+from soundstage.atomic import write_text
 from soundstage.comp import ScreenColour
 from soundstage.comp.keyer import Screen, screen_share
 from soundstage.engines import AssetKind
@@ -26,14 +33,31 @@ from soundstage.script.breakdown import Shot, element_table
 # (examples/moonlit-hanok/plates, actors on green and blue) measure 77%; a close-up leaves a third or more;
 # a green sign or costume in a location plate is a few percent, which keying would wrongly cut out.
 SCREEN_FOUND = 0.10
+# What each plate was found to be, by file (size and modification time): a no-op render of a feature checks
+# a thousand plates, and decoding each again would cost it ~40 ms a plate.
+SURVEYS_FILE = "plates.json"
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A plate as probed, and how much of its first frame is each screen colour."""
+
+    info: PlateInfo
+    screens: dict[str, float]
 
 
 def preflight(project: Project, shots: Sequence[Shot], generation: Generation, orders: Sequence[Order],
               ) -> list[SoundstageError]:
     """Every problem of these shots' plates and these takes' engines, each one line; empty when all is well."""
     problems: list[SoundstageError] = []
+    kept = _read_surveys(project)
+    known = dict(kept)
     for shot in shots:
-        problems += _plate(project, shot)
+        problems += _plate(project, shot, known)
+    if known != kept:
+        with contextlib.suppress(OSError):      # only a saving: a full or read-only disk costs the next run time
+            project.state_dir.mkdir(parents=True, exist_ok=True)
+            write_text(project.state_dir / SURVEYS_FILE, json.dumps(known, indent=1, ensure_ascii=False))
     problems += _engines(generation, orders)
     return problems
 
@@ -45,33 +69,63 @@ def check(project: Project, shots: Sequence[Shot], generation: Generation, order
         raise PreflightError(problems)
 
 
-def _plate(project: Project, shot: Shot) -> list[SoundstageError]:
+def _plate(project: Project, shot: Shot, known: dict[str, Any]) -> list[SoundstageError]:
     if not shot.plate:
         return []
     path = project.inside(shot.plate, source=project.shots_file, key="plate")
     try:
-        info = probe_plate(path)
+        survey = _survey(path, known)
     except MediaError as exc:       # named as shots.toml names it, with the shot
         return [MediaError(exc.message, path=shot.plate, shot=shot.id, hint=exc.hint)]
-    problems: list[SoundstageError] = list(plate_problems(project, shot, info))
-    screen = _screen(shot, info)
+    problems: list[SoundstageError] = list(plate_problems(project, shot, survey.info))
+    screen = _screen(shot, survey)
     return problems + ([screen] if screen else [])
 
 
-def _screen(shot: Shot, info: PlateInfo) -> MediaError | None:
+def _survey(path: Path, known: dict[str, Any]) -> Survey:
+    """The plate's survey: kept from an earlier run while the file is unchanged, else probed and kept.
+
+    A plate that cannot be read is not kept: it is probed, and refused, every time until it is fixed."""
+    stat = path.stat()
+    stamp = [stat.st_size, stat.st_mtime_ns]
+    entry = known.get(str(path))
+    if entry is not None and entry.get("stamp") == stamp:
+        try:
+            fields = dict(entry["info"], path=path)
+            fields["fps"] = Fraction(*fields["fps"]) if fields["fps"] else None
+            return Survey(PlateInfo(**fields), dict(entry["screens"]))
+        except (KeyError, TypeError, ValueError):
+            pass                    # a survey an older soundstage wrote: probe again
+    info = probe_plate(path)
+    first = read_image(path)[..., :3] if info.still else next(read_frames(path))
+    survey = Survey(info, {colour: screen_share(first, colour) for colour in ("green", "blue")})
+    fields = {**asdict(info), "path": None, "fps": [info.fps.numerator, info.fps.denominator] if info.fps else None}
+    known[str(path)] = {"stamp": stamp, "info": fields, "screens": survey.screens}
+    return survey
+
+
+def _read_surveys(project: Project) -> dict[str, Any]:
+    """The kept surveys; none when the file is missing or damaged (they are only a saving)."""
+    try:
+        kept = json.loads((project.state_dir / SURVEYS_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return kept if isinstance(kept, dict) else {}
+
+
+def _screen(shot: Shot, survey: Survey) -> MediaError | None:
     """The screen the shot names (``screen`` or ``key.screen_colour``) must cover ``SCREEN_FOUND`` of the first
     frame. With ``screen = "auto"`` a plate without one is a location plate, used as it is (the comp says so)."""
     named = screen_of(shot)
     channel = named.channel if isinstance(named, ScreenColour) else named
     if channel == "auto":
         return None
-    first = read_image(info.path)[..., :3] if info.still else next(read_frames(info.path))
-    share = screen_share(first, channel)
+    share = survey.screens[channel]
     if share >= SCREEN_FOUND:
         return None
     other: Screen = "blue" if channel == "green" else "green"
     hint = (f"the plate is on {other}: set screen = '{other}' for the shot in shots.toml"
-            if screen_share(first, other) >= SCREEN_FOUND else
+            if survey.screens[other] >= SCREEN_FOUND else
             "use the plate shot against the screen, or set screen = 'auto' to use a plate without one as it is")
     return MediaError(f"the shot's {channel} screen covers {share:.0%} of the plate's first frame (at least "
                       f"{SCREEN_FOUND:.0%} is needed to key it)", path=shot.plate, shot=shot.id, hint=hint)
