@@ -26,7 +26,7 @@ PACKAGE = Path(soundstage.__file__).parent
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("ground",),                 # the film's nouns and the house rules: records, errors, atomic writes, TOML, keys
     ("script", "media", "project"),   # the screenplay and its breakdown; pictures decoded and encoded; the folder
-    ("engines", "comp"),         # generators; the keyer and the comp: typed values in, pictures out, no folder
+    ("engines", "comp", "sound"),   # generators; the keyer and the comp; the sound and its mix: values in, media out
     ("db",),                     # the database of takes, approvals, spend (its migrations with it)
     ("provenance",),             # records of what made each shot, signing, the watermark
     ("takes",),                  # the take store: engines' results, signed and versioned
@@ -62,6 +62,7 @@ NOT_LOADED: dict[str, tuple[str, ...]] = {
     "soundstage.media": ("sqlalchemy",),
     "soundstage.engines": ("sqlalchemy", "soundstage.project"),
     "soundstage.comp": ("sqlalchemy", "soundstage.project", "soundstage.provenance"),
+    "soundstage.sound": ("sqlalchemy", "soundstage.project", "soundstage.provenance", "cv2"),
     "soundstage.project": ("sqlalchemy", "av", "cv2"),
 }
 
@@ -124,8 +125,8 @@ def test_the_known_exceptions_are_still_there() -> None:
     assert not gone, gone
 
 
-STAGES_ALONE = ("records.settings", "script", "media", "project", "engines", "comp", "db", "provenance", "takes",
-                "edit")
+STAGES_ALONE = ("records.settings", "script", "media", "project", "engines", "comp", "sound", "db", "provenance",
+                "takes", "edit")
 
 
 @pytest.fixture(scope="module")

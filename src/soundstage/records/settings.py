@@ -81,6 +81,21 @@ class CompSettings(BaseModel):
     lut: str | None = Field(None, description="a .cube file inside the project: the final grade")
 
 
+STEMS = ("dialogue", "effects", "ambience")   # the mix's stems, in the order deliveries list them
+
+
+class ShotSound(BaseModel):
+    """A shot's ``sound = {…}``: where its production sound comes from, and the gain of each of its layers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    production: bool = Field(True, description="keep the plate's own sound (false: the shot plays without it)")
+    wav: str | None = Field(None, description="a sound recorder's file for this plate (double-system), inside "
+                                              "the project; synced by its BWF timecode, else by its waveform")
+    gain: dict[str, Annotated[float, Field(ge=-60, le=12)]] = Field(
+        default_factory=dict, description="dB per layer: a stem (dialogue, effects, ambience) or an element name")
+
+
 # A shot id is slate-sized. It names files (out/shots/<id>.mp4, masters as <id>_exr/<id>.0001.exr, records),
 # and a file name holds 255 bytes, a Hangul letter taking 3; it names take slots and timeline clips, and is
 # read at a glance in a burn-in, a table cell or a review playlist. 32 letters leave all of these room.
@@ -107,6 +122,7 @@ class ShotEntry(BaseModel):
     background: Literal["still", "moving"] = "still"  # moving: a generated video instead of a camera move on the set
     key: KeySettings = Field(default_factory=KeySettings)
     comp: CompSettings = Field(default_factory=CompSettings)  # what it sets overrides the project's [comp]
+    sound: ShotSound = Field(default_factory=ShotSound)
 
     @field_validator("id")
     @classmethod
@@ -318,6 +334,47 @@ class ProvenanceSettings(BaseModel):
         return self
 
 
+LOUDNESS_TARGET = re.compile(r"\s*(-\d+(?:\.\d+)?)\s*(LUFS|LKFS|dialogue-gated)\s*")
+
+
+class SoundSettings(BaseModel):
+    """``[sound]``: the mix's delivery loudness and what a shot without sound gets.
+
+    ``target`` is a delivery spec's integrated loudness (ITU-R BS.1770): ``-23 LUFS`` (EBU R128),
+    ``-24 LKFS`` (ATSC A/85) or ``-27 dialogue-gated`` (Netflix: measured over the dialogue only).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field("-23 LUFS", description="-23 LUFS (EBU R128), -24 LKFS (ATSC A/85), -27 dialogue-gated")
+    true_peak: float = Field(-1.0, ge=-9, le=0, description="ceiling, dBTP (4× oversampled), after normalising")
+    missing: Literal["room-tone", "silence"] = Field(
+        "room-tone", description="what a shot without production sound plays, so the cut has no holes")
+    retime: Literal["resample", "refuse"] = Field(
+        "resample", description="a retimed plate's sound: resampled to stay in sync, or the plate refused")
+    fade: float = Field(10.0, ge=0, le=1000, description="ms of fade at every cut point, so no click")
+    min_confidence: float = Field(0.5, gt=0, le=1, description="a waveform sync below this is refused, not guessed")
+
+    @field_validator("target")
+    @classmethod
+    def _target(cls, value: str) -> str:
+        if not LOUDNESS_TARGET.fullmatch(value):
+            raise ValueError(f"{value!r} is not a loudness target like \"-23 LUFS\", \"-24 LKFS\" or "
+                             "\"-27 dialogue-gated\"")
+        return value
+
+    @property
+    def loudness(self) -> float:
+        """The target's integrated loudness, LUFS (an LKFS is the same unit)."""
+        match = LOUDNESS_TARGET.fullmatch(self.target)
+        assert match is not None
+        return float(match[1])
+
+    @property
+    def dialogue_gated(self) -> bool:
+        return self.target.strip().endswith("dialogue-gated")
+
+
 class Settings(BaseModel):
     """``soundstage.toml``. Unknown keys are refused, so a typo never silently falls back to a default."""
 
@@ -341,6 +398,7 @@ class Settings(BaseModel):
     reports: ReportSettings = ReportSettings()
     labels: LabelSettings = LabelSettings()
     review: ReviewSettings = ReviewSettings()
+    sound: SoundSettings = SoundSettings()
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                description="[engines.<name>] tables, checked by each engine")
 

@@ -33,6 +33,7 @@ from soundstage.records.settings import (
     CompSettings,
     KeySettings,
     ShotEntry,
+    ShotSound,
 )
 from soundstage.script.model import Element, Kind, Screenplay
 from soundstage.tomlfile import read_toml
@@ -83,6 +84,7 @@ class Shot(BaseModel):
     background: Literal["still", "moving"] = "still"
     key: KeySettings = KeySettings()
     comp: CompSettings = CompSettings()
+    sound: ShotSound = ShotSound()
 
 
 class SetDesign(BaseModel):
@@ -617,7 +619,7 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
                 prompt=shot_prompt(scene, elements, look, entry.prompt),
                 plate=entry.plate, duration=float(entry.duration or shot_duration), elements=list(elements),
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
-                key=entry.key, comp=_shot_comp(comp, entry.comp),
+                key=entry.key, comp=_shot_comp(comp, entry.comp), sound=entry.sound,
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
             ))
     return shots, warnings
