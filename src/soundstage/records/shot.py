@@ -95,6 +95,35 @@ class LayerRecord:
 
 
 @dataclass(frozen=True)
+class SoundRecord:
+    """One layer of a shot's sound: where it came from, the stem it plays in, and how long it sounds.
+
+    Recorded sound (the plate's own, a recorder's WAV, room tone cut from them) is ``digitalCapture``; a sound
+    take carries its take's source type, so "is it AI?" is asked of sound the same way as of pictures.
+    """
+
+    stem: str                     # "dialogue" | "effects" | "ambience"
+    name: str                     # "production", "recorder", "room tone", or the element name
+    source: str                   # the plate or WAV (project-relative), or the take's slot
+    source_type: str              # IPTC digital source type
+    seconds: float                # how long it is heard in the shot (not silent), s
+    gain_db: float = 0.0          # shots.toml's gain for it
+    take_id: int | None = None    # a sound take's, as LayerRecord's
+    version: str | None = None
+    engine: str | None = None
+    model: str | None = None
+    cost_usd: float = 0.0
+    sync: str | None = None       # a recorder's: "timecode" or "waveform"
+    offset_ms: float | None = None   # where the recorder's file starts against the plate's first sample, ms
+    confidence: float | None = None  # a waveform sync's, 0…1
+    notes: tuple[str, ...] = ()   # what was converted on the way in ("44.1 kHz resampled to 48 kHz")
+
+    @property
+    def is_ai(self) -> bool:
+        return is_ai(self.source_type)
+
+
+@dataclass(frozen=True)
 class ShotRecord:
     shot: str
     scene: str
@@ -111,6 +140,7 @@ class ShotRecord:
     render_seconds: float = 0.0
     rendered_at: str = ""
     key: str = ""                # the shot's render key (what the pixels were made from)
+    sound: tuple[SoundRecord, ...] = ()   # its sound's layers; () for a record made before sound
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, ensure_ascii=False)
@@ -120,6 +150,8 @@ class ShotRecord:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in raw.items() if k in known}
         values["layers"] = tuple(LayerRecord(**layer) for layer in raw.get("layers", []))
+        values["sound"] = tuple(SoundRecord(**{**layer, "notes": tuple(layer.get("notes", ()))})
+                                for layer in raw.get("sound", []))
         return cls(**values)
 
 
@@ -160,6 +192,16 @@ def measured(layers: list[LayerRecord], coverage: dict[str, float]) -> tuple[tup
 
 def record_path(project: Folders, shot_id: str) -> Path:
     return project.out_dir / "shots" / f"{shot_id}.json"
+
+
+def shot_stem_path(project: Folders, shot_id: str, stem: str) -> Path:
+    """A shot's stem, beside its movie: ``out/shots/<id>.dialogue.wav`` (48 kHz 24-bit BWF)."""
+    return project.out_dir / "shots" / f"{shot_id}.{stem}.wav"
+
+
+def cut_stem_path(project: Folders, stem: str) -> Path:
+    """The cut's stem, normalised with the mix: ``out/stems/dialogue.wav`` (BWF, the cut's start timecode)."""
+    return project.out_dir / "stems" / f"{stem}.wav"
 
 
 def write_shot_record(project: Folders, record: ShotRecord) -> Path:
