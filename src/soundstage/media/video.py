@@ -3,7 +3,8 @@
 Readers decode in FFmpeg's own threads (``thread_type="AUTO"``) and, with ``prefetch``, also in a background
 thread of ours, so decoding overlaps the comp (OpenCV and PyAV release the GIL). Writers encode H.264 for
 review and ProRes 4444 with alpha for finishing; wrap either in :class:`~soundstage.media.Background` to
-encode while the next frame is comped.
+encode while the next frame is comped. Either may carry the shot's or the cut's sound, muxed beside the picture
+as each frame is written (AAC in the .mp4, 24-bit PCM in the .mov).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import av
 import cv2
 import numpy as np
 
-from soundstage.atomic import atomic_path
+from soundstage.atomic import atomic_path, disk_full
 from soundstage.errors import MediaError
 from soundstage.media.streaming import ahead
 
@@ -32,6 +33,12 @@ EDIT_LIST_SLACK = 2
 # The largest frame any stage decodes (8K UHD+: 8192×4608), checked from headers before decoding: a frame is
 # width × height × 4 bytes or more at every step of the comp, so a bigger one is a memory bomb, not a plate.
 MAX_PIXELS = 8192 * 4608
+
+
+# The rate of the sound a writer muxes: film's 48 kHz, the rate soundstage.sound works at (it may not be imported
+# from here: sound sits on a floor above media).
+SOUND_RATE = 48_000
+AAC_BIT_RATE = 192_000     # stereo AAC-LC at 192 kbit/s: transparent enough for review and the cut's delivery
 
 
 def oversize(path: Path, width: int, height: int, max_pixels: int = MAX_PIXELS) -> MediaError:
@@ -61,6 +68,13 @@ def as_rate(fps: float) -> Fraction:
         if abs(fps - base * 1000 / 1001) < 0.005:
             return Fraction(base * 1000, 1001)
     return Fraction(fps).limit_denominator(1001)
+
+
+def frame_sample(frame: int, fps: float, rate: int = SOUND_RATE) -> int:
+    """The first sample of picture frame ``frame``: round(frame × rate / fps), with fps as the exact fraction
+    :func:`as_rate` gives, so 23.976 or 29.97 fps never drift against the sound (23.976 taken as a float is
+    3.6 ms off after an hour)."""
+    return round(frame * rate / as_rate(fps))
 
 
 def _open(path: Path, max_pixels: int = MAX_PIXELS) -> av.container.InputContainer:
@@ -202,10 +216,15 @@ class VideoWriter(AbstractContextManager["VideoWriter"]):
 
     H.264 (yuv420p) has no alpha: RGBA frames are refused. libx264 runs its own frame threads, one and a half
     per core, which is what keeps the encoder near its measured ~49 fps (veryfast, 1080p) on two cores.
+
+    ``sound``, ``(count, 2)`` float32 samples at ``sound_rate`` (a :class:`soundstage.sound.Sound`'s
+    ``.samples``), goes in as AAC stereo at 192 kbit/s, cut or padded with silence to the picture's length:
+    see :class:`Soundtrack`.
     """
 
     def __init__(self, path: str | Path, *, width: int, height: int, fps: float, crf: int = 18,
-                 preset: str = "veryfast", threads: int = 0) -> None:
+                 preset: str = "veryfast", threads: int = 0, sound: np.ndarray | None = None,
+                 sound_rate: int = SOUND_RATE) -> None:
         self.path = Path(path)
         if width % 2 or height % 2:
             raise MediaError(f"H.264 (4:2:0) needs an even width and height, not {width}×{height}", path=path,
@@ -224,6 +243,8 @@ class VideoWriter(AbstractContextManager["VideoWriter"]):
             # of 16 (108, 1080), so the same frames gave other bytes from run to run; a re-render must not.
             self._stream.options = {"crf": str(crf), "preset": preset, "threads": str(threads),
                                     "x264-params": "mbtree=0"}
+            self._sound = None if sound is None else \
+                Soundtrack(self._container, self.path, sound, self.fps, sound_rate, "aac", AAC_BIT_RATE)
             self._stack = stack.pop_all()
 
     def write(self, rgb: np.ndarray) -> None:
@@ -231,11 +252,13 @@ class VideoWriter(AbstractContextManager["VideoWriter"]):
         # RGB → 4:2:0 here with OpenCV (BT.601 limited range, as swscale did): 1.3 ms at 1080p against 5 ms.
         yuv = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), np.uint8)
         self._container.mux(self._stream.encode(av.VideoFrame.from_ndarray(yuv, format="yuv420p")))
+        if self._sound is not None:
+            self._sound.write(self.frames)
         self.frames += 1
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        _finish(self._container, self._stream, self._stack, exc_type, exc, tb)
+        _finish(self._container, self._stream, self._sound, self._stack, exc_type, exc, tb)
 
 
 class ProResWriter(AbstractContextManager["ProResWriter"]):
@@ -244,10 +267,12 @@ class ProResWriter(AbstractContextManager["ProResWriter"]):
     ``prores_ks`` profile 4444 at yuva444p10le: full-resolution chroma and a 10-bit alpha plane, what
     finishing and grading tools expect from a keyed element. Alpha is stored straight (unpremultiplied).
     The encoder is slow (~130 ms a 1080p frame on two cores), which is why review renders use H.264.
-    Without ``alpha`` the file is yuv444p10le, a third smaller.
+    Without ``alpha`` the file is yuv444p10le, a third smaller. ``sound`` goes in as 24-bit PCM (what a
+    finishing suite expects beside ProRes), frame by frame as in :class:`VideoWriter`.
     """
 
-    def __init__(self, path: str | Path, *, width: int, height: int, fps: float, alpha: bool = True) -> None:
+    def __init__(self, path: str | Path, *, width: int, height: int, fps: float, alpha: bool = True,
+                 sound: np.ndarray | None = None, sound_rate: int = SOUND_RATE) -> None:
         self.path = Path(path)
         if self.path.suffix.lower() != ".mov":
             raise MediaError("ProRes goes in a .mov file", path=self.path)
@@ -264,25 +289,79 @@ class ProResWriter(AbstractContextManager["ProResWriter"]):
             self._stream.pix_fmt = "yuva444p10le" if alpha else "yuv444p10le"
             self._stream.options = {"profile": "4", "vendor": "apl0"}   # 4 = 4444; apl0 so Apple tools trust it
             self._stream.thread_type = "AUTO"                             # frame threads: ~1.3× slices alone
+            self._sound = None if sound is None else \
+                Soundtrack(self._container, self.path, sound, self.fps, sound_rate, "pcm_s24le")
             self._stack = stack.pop_all()
 
     def write(self, rgba: np.ndarray) -> None:
         rgba = check_frame(rgba, self.width, self.height, alpha=self.alpha)
         frame = av.VideoFrame.from_ndarray(rgba, format="rgba" if rgba.shape[2] == 4 else "rgb24")
         self._container.mux(self._stream.encode(frame))
+        if self._sound is not None:
+            self._sound.write(self.frames)
         self.frames += 1
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        _finish(self._container, self._stream, self._stack, exc_type, exc, tb)
+        _finish(self._container, self._stream, self._sound, self._stack, exc_type, exc, tb)
 
 
-def _finish(container: av.container.OutputContainer, stream: av.VideoStream, stack: ExitStack,
-            exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+class Soundtrack:
+    """A movie's sound stream, written a picture frame's share at a time, so sound and picture interleave.
+
+    Frame ``i`` carries samples ``[frame_sample(i), frame_sample(i + 1))``: exact rational bounds, so nothing
+    drifts at 23.976 or 29.97 fps. Sound past the last frame is dropped and missing sound is silence, so the
+    stream is as long as the picture (AAC rounds it up to its 1024-sample frames). Each chunk is stamped with
+    its first sample as pts; AAC's 1024 priming samples then come out as a first packet at pts −1024, which
+    FFmpeg's mov muxer turns into an edit list (``elst`` media time 1024), so a player puts the first sample
+    at t = 0, with the first picture frame.
+    """
+
+    def __init__(self, container: av.container.OutputContainer, path: Path, samples: np.ndarray, fps: Fraction,
+                 rate: int, codec: str, bit_rate: int | None = None) -> None:
+        samples = np.asarray(samples)
+        if samples.ndim != 2 or samples.shape[1] != 2 or samples.dtype != np.float32:
+            raise ValueError(f"sound is (count, 2) float32, not {samples.shape} {samples.dtype}")
+        self.path, self.samples, self.fps, self.rate = path, samples, fps, rate
+        self.container = container
+        self.stream = container.add_stream(codec, rate=rate, layout="stereo")
+        if bit_rate:
+            self.stream.bit_rate = bit_rate
+
+    def write(self, frame: int) -> None:
+        """Encode and mux picture frame ``frame``'s share of the samples (silence past their end)."""
+        lo, hi = frame_sample(frame, self.fps, self.rate), frame_sample(frame + 1, self.fps, self.rate)
+        chunk = np.zeros((hi - lo, 2), np.float32)
+        have = self.samples[lo:hi]
+        chunk[: len(have)] = have
+        if not np.isfinite(chunk).all():        # FFmpeg's AAC encoder would stop on them with a bare EINVAL
+            raise MediaError(f"its sound has samples that are not numbers (NaN or infinite) in frame {frame}",
+                             path=self.path, hint="check the mix's gains and the sound takes")
+        audio = av.AudioFrame.from_ndarray(np.ascontiguousarray(chunk.T), format="fltp", layout="stereo")
+        audio.rate, audio.pts, audio.time_base = self.rate, lo, Fraction(1, self.rate)
+        self._mux(audio)
+
+    def flush(self) -> None:
+        self._mux(None)
+
+    def _mux(self, audio: av.AudioFrame | None) -> None:
+        try:
+            self.container.mux(self.stream.encode(audio))
+        except av.error.FFmpegError as exc:
+            if disk_full(exc, self.path) is not None:
+                raise                   # atomic_path says it as a full disk
+            raise MediaError(f"its sound could not be encoded ({_reason(exc)})", path=self.path) from None
+
+
+def _finish(container: av.container.OutputContainer, stream: av.VideoStream, sound: Soundtrack | None,
+            stack: ExitStack, exc_type: type[BaseException] | None, exc: BaseException | None,
+            tb: TracebackType | None) -> None:
     """Flush and close; the atomic rename happens only when nothing failed, in the block or in the flush."""
     try:
         if exc_type is None:
             container.mux(stream.encode(None))
+            if sound is not None:
+                sound.flush()
     except BaseException as flush_error:
         stack.__exit__(type(flush_error), flush_error, flush_error.__traceback__)
         raise

@@ -31,7 +31,8 @@ class FrameWriter(Protocol):
 
 
 def open_writer(path: str | Path, *, width: int, height: int, fps: float, alpha: bool, threaded: bool = False,
-                depth: int = 4, first: int = 1, exr_compression: Compression = "zip") -> FrameWriter:
+                depth: int = 4, first: int = 1, exr_compression: Compression = "zip",
+                sound: np.ndarray | None = None) -> FrameWriter:
     """A writer for ``path``, chosen by its form:
 
     - ``shot.mp4``: H.264 for review (:class:`VideoWriter`). It has no alpha, so ``alpha=True`` is refused:
@@ -39,6 +40,10 @@ def open_writer(path: str | Path, *, width: int, height: int, fps: float, alpha:
     - ``shot.mov``: ProRes 4444 (:class:`ProResWriter`), with alpha if asked;
     - ``shots/3-1/3-1.%04d.png`` or ``.exr``: a numbered sequence in that folder (:class:`ImageSequenceWriter`);
     - ``shots/3-1`` (no extension): a PNG sequence named ``3-1.%04d.png`` in that folder.
+
+    ``sound`` (a :class:`soundstage.sound.Sound`'s ``.samples``, 48 kHz stereo) goes into a movie beside its
+    picture, AAC in the .mp4 and 24-bit PCM in the .mov; a sequence carries none (the shot's stems, written
+    beside it, are its sound).
 
     ``threaded`` encodes in a background thread (:class:`Background`, at most ``depth`` frames queued), so
     encoding overlaps the comp of the next frame.
@@ -57,9 +62,9 @@ def open_writer(path: str | Path, *, width: int, height: int, fps: float, alpha:
         if alpha:
             raise MediaError("H.264 (.mp4) keeps no alpha", path=path,
                              hint="write .mov (ProRes 4444) or a PNG/EXR sequence, or comp over a background")
-        writer = VideoWriter(path, width=width, height=height, fps=fps)
+        writer = VideoWriter(path, width=width, height=height, fps=fps, sound=sound)
     elif suffix == ".mov":
-        writer = ProResWriter(path, width=width, height=height, fps=fps, alpha=alpha)
+        writer = ProResWriter(path, width=width, height=height, fps=fps, alpha=alpha, sound=sound)
     elif suffix in (".png", ".exr"):
         raise MediaError("a sequence needs a frame counter in its name", path=path,
                          hint=f"e.g. {path.stem}.%04d{suffix}")
