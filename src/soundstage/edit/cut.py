@@ -9,25 +9,30 @@ from pathlib import Path
 from soundstage.edit.burnin import BurnIn
 from soundstage.edit.labels import CutLabels
 from soundstage.media import VideoWriter, read_frames
+from soundstage.sound.track import RATE, Sound
 
 
 def assemble_cut(shots: Sequence[Path], out: Path | None, *, width: int, height: int, fps: float,
                  on_frame: Callable[[], None] | None = None, labels: CutLabels | None = None,
-                 review: tuple[Path, BurnIn] | None = None) -> int:
+                 review: tuple[Path, BurnIn] | None = None, sound: Sound | None = None) -> int:
     """Join the shot movies into ``out`` and return its frame count.
 
     Re-encoded rather than stream-copied: shots rendered by different versions or settings need not share
     codec parameters, and a clean single-GOP-structure file is what review players expect. With ``labels``
     the closing card follows the last shot (the corner marks are in the shot movies already). With ``review``
     the same frames, burnt in, also go to the review copy, in the same pass, so the shots are decoded once;
-    ``out`` None writes the review copy alone (the cut is already current).
+    ``out`` None writes the review copy alone (the cut is already current). ``sound``, the cut's mix from its
+    first frame, goes into both as AAC, in sync (see :class:`~soundstage.media.video.Soundtrack`): what it
+    lacks of the picture's length (the closing card) is silence, and what it has beyond is dropped.
     """
     count = 0
+    mix = None if sound is None else sound.samples
     with ExitStack() as stack:
-        writer = stack.enter_context(VideoWriter(out, width=width, height=height, fps=fps)) if out else None
+        writer = stack.enter_context(VideoWriter(out, width=width, height=height, fps=fps, sound=mix,
+                                                 sound_rate=RATE)) if out else None
         # The review copy is for notes, not for finishing: a lighter encode keeps it from doubling the cut's time.
         copy = stack.enter_context(VideoWriter(review[0], width=width, height=height, fps=fps, crf=23,
-                                               preset="ultrafast")) if review else None
+                                               preset="ultrafast", sound=mix, sound_rate=RATE)) if review else None
         burn = review[1] if review else None
 
         def put(frame, shot: int | None) -> None:  # type: ignore[no-untyped-def]
