@@ -13,6 +13,7 @@ from soundstage.edit.burnin import BurnIn
 from soundstage.edit.labels import CutLabels, ShotCredits
 from soundstage.media import VideoWriter
 from soundstage.project import Project
+from soundstage.provenance import init_keys, sign_file, verify_file
 from soundstage.sound import RATE, Sound
 from tiny_film import FPS, H, W, make_tiny
 
@@ -21,6 +22,8 @@ from clips import click_track, decode_sound
 
 AAC_FRAME = 1024 / RATE
 SHOT_FRAMES = 6
+CREATED = [{"action": "c2pa.created",
+            "digitalSourceType": "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"}]
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +81,16 @@ def test_a_cut_without_a_mix_stays_silent(film: tuple[Project, list[Path]], tmp_
     assemble_cut(shots, tmp_path / "cut.mp4", width=W, height=H, fps=FPS)
     with av.open(str(tmp_path / "cut.mp4")) as container:
         assert not container.streams.audio
+
+
+def test_signing_the_cut_keeps_its_sound_in_sync(film: tuple[Project, list[Path]], tmp_path: Path) -> None:
+    """The cut is published signed: C2PA's box in the MP4 must not move the sound off its timestamps."""
+    _, shots = film
+    cut = tmp_path / "cut.mp4"
+    assemble_cut(shots, cut, width=W, height=H, fps=FPS, sound=Sound(click_track(2 * SHOT_FRAMES, FPS, at=7)))
+    identity = init_keys(tmp_path / "keys")
+    signed = sign_file(cut, tmp_path / "signed.mp4", identity, actions=CREATED)
+    verdict = verify_file(signed, trust=identity.root)
+    assert verdict.state != "none" and not verdict.tampered
+    heard = decode_sound(signed)
+    assert heard.start == 0 and abs(heard.first_above(0.5) - 7 / FPS) < 0.001

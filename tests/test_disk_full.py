@@ -51,11 +51,15 @@ def noise(height: int, width: int, seed: int = 1) -> np.ndarray:
     return (np.random.default_rng(seed).random((height, width, 3)) * 255).astype(np.uint8)
 
 
-def test_a_movie_that_fills_the_disk_is_one_line_and_not_left_behind(tmp_path: Path) -> None:
+HISS = np.random.default_rng(1).uniform(-0.5, 0.5, (48_000 * 20, 2)).astype(np.float32)   # AAC cannot shrink it
+
+
+@pytest.mark.parametrize("sound", [None, HISS], ids=["silent", "with sound"])
+def test_a_movie_that_fills_the_disk_is_one_line_and_not_left_behind(tmp_path: Path, sound: np.ndarray | None) -> None:
     with tmpfs(tmp_path / "small", 64) as small:
         target = small / "cut.mp4"
         with pytest.raises(SoundstageError, match="disk full") as caught, \
-                VideoWriter(target, width=64, height=36, fps=24, crf=0) as writer:
+                VideoWriter(target, width=64, height=36, fps=24, crf=0, sound=sound) as writer:
             for index in range(400):
                 writer.write(noise(36, 64, index))
         assert isinstance(caught.value, OSError) and "\n" not in str(caught.value)

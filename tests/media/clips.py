@@ -60,6 +60,8 @@ class Decoded:
     samples: np.ndarray     # (count, channels) float32, decoded frames laid end to end from there
     rate: int
     picture_start: float    # the first decoded picture frame's time
+    codec: str
+    bit_rate: int           # the stream's, as its header says
 
     @property
     def end(self) -> float:
@@ -82,11 +84,11 @@ def decode_sound(path: Path) -> Decoded:
             start = frame.pts * frame.time_base if start is None else start
             expected = at + frame.samples
             parts.append(_as_float(frame))
-        rate = audio.rate
+        rate, codec, bit_rate = audio.rate, audio.codec_context.name, audio.bit_rate or 0
         container.seek(0)
         first = next(container.decode(container.streams.video[0]))
     return Decoded(float(start), np.concatenate(parts).astype(np.float32), rate,
-                   float(first.pts * first.time_base))
+                   float(first.pts * first.time_base), codec, bit_rate)
 
 
 def _as_float(frame: av.AudioFrame) -> np.ndarray:

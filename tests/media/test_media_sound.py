@@ -39,9 +39,15 @@ def write_movie(path: Path, frames: int, fps: Fraction, sound: np.ndarray, **opt
 def test_a_click_on_frame_12_is_heard_at_frame_12s_time(tmp_path: Path, fps: Fraction) -> None:
     movie = write_movie(tmp_path / "cut.mp4", 30, fps, click_track(30, fps, at=12))
     heard = decode_sound(movie)
-    assert heard.rate == 48_000 and heard.samples.shape[1] == 2
+    assert (heard.codec, heard.rate, heard.samples.shape[1]) == ("aac", 48_000, 2)
     assert heard.start == 0 and heard.picture_start == 0            # sound and picture both begin at t = 0
     assert abs(heard.first_above(0.5) - 12 / fps) < 0.001            # the priming is not heard as a delay
+
+
+def test_aac_is_written_at_192_kbit_s(tmp_path: Path) -> None:
+    hiss = np.random.default_rng(2).uniform(-0.5, 0.5, (48_000 * 2, 2)).astype(np.float32)   # no shortcut for it
+    heard = decode_sound(write_movie(tmp_path / "cut.mp4", 48, Fraction(24), hiss))
+    assert 0.85 * 192_000 < heard.bit_rate < 1.15 * 192_000
 
 
 @pytest.mark.parametrize("fps", RATES, ids=str)
@@ -77,7 +83,7 @@ def test_prores_carries_24_bit_pcm_sample_exact(tmp_path: Path) -> None:
     sound[:, 1] *= -0.5                                      # the sides differ, so a swap would show
     movie = write_movie(tmp_path / "master.mov", 10, fps, sound)
     heard = decode_sound(movie)
-    assert heard.start == 0 and len(heard.samples) == frame_sample(10, fps) == len(sound)
+    assert heard.codec == "pcm_s24le" and heard.start == 0 and len(heard.samples) == frame_sample(10, fps) == len(sound)
     np.testing.assert_allclose(heard.samples, sound, atol=2 ** -23)
     assert abs(heard.first_above(0.3) - 4 / fps) < 1 / 48_000
 
