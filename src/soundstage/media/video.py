@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Literal
+from typing import Literal, cast
 
 import av
 import cv2
@@ -58,7 +58,7 @@ class VideoInfo:
     alpha: bool = False  # the stream carries an alpha plane (ProRes 4444, PNG in MOV…)
 
 
-def as_rate(fps: float) -> Fraction:
+def as_rate(fps: float | Fraction) -> Fraction:
     """24 → 24/1, 23.976 → 24000/1001: the rational rates editors and codecs expect.
 
     The NTSC rates are written rounded (23.976, 29.97, 59.94): each is taken as the n × 1000/1001 it stands
@@ -70,7 +70,7 @@ def as_rate(fps: float) -> Fraction:
     return Fraction(fps).limit_denominator(1001)
 
 
-def frame_sample(frame: int, fps: float, rate: int = SOUND_RATE) -> int:
+def frame_sample(frame: int, fps: float | Fraction, rate: int = SOUND_RATE) -> int:
     """The first sample of picture frame ``frame``: round(frame × rate / fps), with fps as the exact fraction
     :func:`as_rate` gives, so 23.976 or 29.97 fps never drift against the sound (23.976 taken as a float is
     3.6 ms off after an hour)."""
@@ -324,7 +324,7 @@ class Soundtrack:
             raise ValueError(f"sound is (count, 2) float32, not {samples.shape} {samples.dtype}")
         self.path, self.samples, self.fps, self.rate = path, samples, fps, rate
         self.container = container
-        self.stream = container.add_stream(codec, rate=rate, layout="stereo")
+        self.stream = cast(av.AudioStream, container.add_stream(codec, rate=rate, layout="stereo"))
         if bit_rate:
             self.stream.bit_rate = bit_rate
 
