@@ -32,7 +32,8 @@ def assemble_cut(shots: Sequence[Path], out: Path | None, *, width: int, height:
                                                  sound_rate=RATE)) if out else None
         # The review copy is for notes, not for finishing: a lighter encode keeps it from doubling the cut's time.
         copy = stack.enter_context(VideoWriter(review[0], width=width, height=height, fps=fps, crf=23,
-                                               preset="ultrafast", sound=mix, sound_rate=RATE)) if review else None
+                                               preset="ultrafast", sound=mix, sound_rate=RATE, aac_coder="fast")) \
+            if review else None
         burn = review[1] if review else None
 
         def put(frame, shot: int | None) -> None:  # type: ignore[no-untyped-def]
