@@ -113,6 +113,14 @@ def test_a_corrupt_audio_stream_is_one_line_naming_the_plate(tmp_path: Path) -> 
     assert "damaged" in str(caught.value)
 
 
+def test_a_plate_that_is_not_media_is_one_line_naming_it(tmp_path: Path) -> None:
+    plate = tmp_path / "notes.mov"
+    plate.write_text("not a camera file")
+    with pytest.raises(MediaError) as caught:
+        plate_sound(plate, fps=25, frames=25)
+    assert str(caught.value).startswith(f"{plate}: cannot be read") and "\n" not in str(caught.value)
+
+
 def test_the_plates_timecode_is_read_from_its_tmcd_track(tmp_path: Path) -> None:
     plate = write_plate(tmp_path / "tc.mp4", timecode="01:02:03:04")
     assert read_timecode(plate) == "01:02:03:04"

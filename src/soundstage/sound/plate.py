@@ -38,8 +38,8 @@ def plate_sound(plate: str | Path, *, fps: float, frames: int, plate_fps: float 
     short is padded with silence; every conversion and pad is said in ``notes``.
     """
     plate = Path(plate)
-    start, picture = _picture(plate)
-    if not _has_sound(plate):
+    start, picture, audible = _clock(plate)
+    if not audible:
         return None
     retimed = plate_fps is not None and abs(plate_fps - fps) > 0.01
     if retimed and retime == "refuse":
@@ -86,12 +86,14 @@ def _stretch(sound: Sound, speed: Fraction, count: int) -> Sound:
     return Sound(out.astype(np.float32)).span(0, count)
 
 
-def _picture(plate: Path) -> tuple[float, float | None]:
-    """The plate's first video frame's time on its own clock, and where its picture ends (None: unknown)."""
+def _clock(plate: Path) -> tuple[float, float | None, bool]:
+    """The plate's first video frame's time on its own clock, where its picture ends (None: unknown), and
+    whether it has sound at all."""
     try:
         with av.open(str(plate)) as container:
+            audible = bool(container.streams.audio)
             if not container.streams.video:
-                return 0.0, None
+                return 0.0, None, audible
             video = container.streams.video[0]
             base = video.time_base or Fraction(1, 1)
             start = float(video.start_time * base) if video.start_time is not None else None
@@ -103,9 +105,4 @@ def _picture(plate: Path) -> tuple[float, float | None]:
                 length = video.frames / float(video.average_rate)
     except (av.error.FFmpegError, OSError) as exc:
         raise MediaError(f"cannot be read: {exc}", path=plate) from None
-    return start, None if length is None else start + length
-
-
-def _has_sound(plate: Path) -> bool:
-    with av.open(str(plate)) as container:
-        return bool(container.streams.audio)
+    return start, None if length is None else start + length, audible
