@@ -17,7 +17,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from soundstage.errors import MediaError
-from soundstage.sound.track import RATE, Sound, samples_at
+from soundstage.sound.track import RATE, Sound, exact_rate, samples_at
 from soundstage.sound.wav import Heard, read_sound
 
 Retime = Literal["resample", "refuse"]
@@ -46,8 +46,8 @@ def plate_sound(plate: str | Path, *, fps: float, frames: int, plate_fps: float 
         raise MediaError(f"plate runs at {plate_fps:g} fps and the project at {fps:g} fps; its sound is not "
                          "retimed ([sound] retime = 'refuse')", path=plate,
                          hint="conform the plate, or set [sound] retime = 'resample' in soundstage.toml")
-    speed = Fraction(1) if not retimed or conform == "drop-repeat" else \
-        Fraction(plate_fps).limit_denominator(1001) / Fraction(fps).limit_denominator(1001)
+    speed = exact_rate(plate_fps) / exact_rate(fps) if plate_fps and retimed and conform == "speed" \
+        else Fraction(1)
     seconds = frames / fps * float(speed)            # how much of the plate's clock the shot plays
     heard = read_sound(plate, stream=stream, since=start - 0.05, until=start + seconds + 0.05)
     count = samples_at(seconds)
@@ -56,7 +56,7 @@ def plate_sound(plate: str | Path, *, fps: float, frames: int, plate_fps: float 
     notes = list(heard.notes)
     if heard.streams > 1:
         notes.append(f"audio stream {stream + 1} of {heard.streams} used")
-    notes += _gaps(offset, count, heard.sound.count, end=picture and samples_at(picture - heard.start))
+    notes += _gaps(offset, count, heard.sound.count, end=None if picture is None else samples_at(picture - heard.start))
     if speed != 1:
         sound = _stretch(sound, speed, samples_at(frames / fps))
         notes.append(f"sound resampled by {float(speed):.5g} to follow the plate's {plate_fps:g} fps "

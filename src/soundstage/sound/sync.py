@@ -20,7 +20,7 @@ import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 
 from soundstage.errors import MediaError
-from soundstage.sound.track import RATE, Sound, samples_at
+from soundstage.sound.track import RATE, Sound, exact_rate, samples_at
 from soundstage.sound.wav import read_sound, read_timecode
 
 DAY = 24 * 60 * 60
@@ -43,18 +43,16 @@ class Timecode:
         match = TIMECODE.fullmatch(self.text.strip())
         if not match:
             raise ValueError(f"timecode {self.text!r} is not HH:MM:SS:FF")
-        hours, minutes, secs, mark, frames = (int(g) if g not in ":;." else g for g in match.groups())
-        nominal = round(self.fps)
-        ntsc = abs(self.fps - nominal * 1000 / 1001) < 0.005
+        hours, minutes, secs, frames = (int(match[group]) for group in (1, 2, 3, 5))
+        rate, nominal = exact_rate(self.fps), round(self.fps)
         if minutes > 59 or secs > 59 or frames >= nominal or hours > 23:
             raise ValueError(f"timecode {self.text!r} is out of range at {self.fps:g} fps")
         count = ((hours * 60 + minutes) * 60 + secs) * nominal + frames
-        if mark != ":":
-            if not ntsc or nominal not in (30, 60):
+        if match[4] != ":":
+            if rate.denominator != 1001 or nominal not in (30, 60):
                 raise ValueError(f"timecode {self.text!r} is drop-frame, which only 29.97 and 59.94 fps have")
             total_minutes = hours * 60 + minutes
-            count -= nominal // 15 * (total_minutes - total_minutes // 10)
-        rate = Fraction(nominal * 1000, 1001) if ntsc else Fraction(self.fps).limit_denominator(1001)
+            count -= nominal // 15 * (total_minutes - total_minutes // 10)   # 2 (4) a minute, not every 10th
         return count / rate
 
 
