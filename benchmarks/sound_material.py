@@ -44,10 +44,11 @@ def speechlike(seconds: float, rate: int = 48_000, seed: int = 0) -> np.ndarray:
 
 def write_plate(path: Path, *, fps: float = 25, frames: int = 25, sound: np.ndarray | None = None,
                 rate: int = 48_000, codec: str = "pcm_s16le", sound_start: float = 0.0,
-                timecode: str | None = None, corrupt: bool = False) -> Path:
+                timecode: str | None = None, corrupt: bool = False, picture_start: int = 0) -> Path:
     """A 64×36 camera file: ``frames`` of picture at ``fps`` and, if given, ``sound`` ((count, channels) float)
     starting ``sound_start`` seconds after the first frame, with a start ``timecode`` tag; ``corrupt`` muxes
-    packets of noise for the audio stream instead of encoded sound."""
+    packets of noise for the audio stream instead of encoded sound. ``picture_start`` frames: where the
+    picture's first frame falls on the file's clock (the sound's start counts from there too)."""
     with av.open(str(path), "w") as container:
         if timecode:
             container.metadata["timecode"] = timecode
@@ -59,7 +60,7 @@ def write_plate(path: Path, *, fps: float = 25, frames: int = 25, sound: np.ndar
         for index in range(frames):
             picture = np.full((36, 64, 3), index * 7 % 255, np.uint8)
             frame = av.VideoFrame.from_ndarray(picture, format="rgb24")
-            frame.pts = index
+            frame.pts = index + picture_start
             frame.time_base = Fraction(1) / video.codec_context.framerate
             container.mux(video.encode(frame))
         if audio is not None and corrupt:
@@ -71,7 +72,7 @@ def write_plate(path: Path, *, fps: float = 25, frames: int = 25, sound: np.ndar
                 container.mux(packet)
         elif audio is not None:
             step = 1024
-            offset = round(sound_start * rate)
+            offset = round((sound_start + picture_start / fps) * rate)
             planar = np.ascontiguousarray(sound.T.astype(np.float32))
             for at in range(0, planar.shape[1], step):
                 part = np.ascontiguousarray(planar[:, at:at + step])

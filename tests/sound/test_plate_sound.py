@@ -36,6 +36,16 @@ def test_sound_that_starts_after_the_picture_is_placed_by_its_timestamps(tmp_pat
     assert any("100.0 ms shorter" in note for note in heard.notes)
 
 
+def test_sound_that_starts_before_the_picture_is_cut_at_the_first_frame(tmp_path: Path) -> None:
+    # the picture starts 0.2 s into the file's clock, the sound at 0: the shot's sound starts 0.2 s in
+    plate = write_plate(tmp_path / "early.mov", frames=50, sound=click(96_000, 33_600), sound_start=-0.2,
+                        picture_start=5)
+    heard = plate_sound(plate, fps=25, frames=25)
+    assert heard is not None and heard.start == 0.2
+    assert peak_at(heard.sound.samples) == 24_000
+    assert heard.notes == []
+
+
 def test_aac_at_44k1_mono_is_converted_in_sync_and_said_so(tmp_path: Path) -> None:
     plate = write_plate(tmp_path / "b.mp4", frames=50, sound=click(88_200, 22_050, channels=1), rate=44_100,
                         codec="aac")
