@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -44,3 +45,12 @@ class Sound:
 def samples_at(seconds: float) -> int:
     """The sample a time falls on, at :data:`RATE` (rounded: frame times at 24 or 25 fps land exactly)."""
     return round(seconds * RATE)
+
+
+def exact_rate(fps: float) -> Fraction:
+    """23.976 → 24000/1001, 25 → 25: the rate a rounded fps stands for (as ``media.video.as_rate``, which
+    the sound stage cannot import without OpenCV)."""
+    nominal = round(fps)
+    if nominal in (24, 30, 48, 60, 120) and abs(fps - nominal * 1000 / 1001) < 0.005:
+        return Fraction(nominal * 1000, 1001)
+    return Fraction(fps).limit_denominator(1001)
