@@ -103,7 +103,8 @@ def test_a_render_killed_at_any_moment_resumes_to_the_same_film(tmp_path: Path, 
         jobs = [(job.command, job.status) for job in session.scalars(select(Job).order_by(Job.id))]
         assert jobs == [("render", "killed"), ("render", "finished")]
         takes = list(session.scalars(select(TakeRecord)))
-        assert sorted(t.label for t in takes) == ["v001"] * 3, "the killed take is made once, not twice"
+        # two sets and the rain; the rain's sound and each shot's ambience bed
+        assert sorted(t.label for t in takes) == ["v001"] * 6, "the killed take is made once, not twice"
         for row in session.scalars(select(RenderRecord)):
             assert (project.root / row.output).exists()
 
