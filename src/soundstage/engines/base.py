@@ -109,8 +109,9 @@ class Engine(Protocol):
     # the elements it makes, by every name it answers to (lower case); None: any, since a prompt asks for it
     elements: ClassVar[frozenset[str] | None]
     # the elements it makes sound for, by every name it answers to, and "ambience" if it makes a shot's bed;
-    # None: any, since a prompt asks for it. Only read where AssetKind.SOUND is in kinds.
-    sounds: ClassVar[frozenset[str] | None]
+    # None: any, since a prompt asks for it. Only read where AssetKind.SOUND is in kinds. An instance may
+    # decide it from its options (ComfyUI makes sound only with an audio workflow).
+    sounds: frozenset[str] | None
     takes_references: ClassVar[bool]           # whether request.references steer it (continuity)
     source_type: ClassVar[SourceType]
 

@@ -54,7 +54,7 @@ class ProceduralEngine:
     Options: ClassVar[type[ProceduralOptions]] = ProceduralOptions
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT, AssetKind.SOUND})
     elements: ClassVar[frozenset[str] | None] = frozenset(_ELEMENT_NAMES)   # names and words
-    sounds: ClassVar[frozenset[str] | None] = frozenset(
+    sounds: frozenset[str] | None = frozenset(
         {word for word, name in _ELEMENT_NAMES.items() if name in SOUNDS} | {AMBIENCE})
     takes_references: ClassVar[bool] = False
     source_type: ClassVar[SourceType] = SourceType.ALGORITHMIC
