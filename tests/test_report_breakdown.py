@@ -192,7 +192,8 @@ def test_written_screenplay_fills_its_categories_and_take_status(tmp_path: Path)
     assert [r["shot"] for r in rows] == ["1-1", "2-1", "2-2"]
     stall, birds, landing = rows
     assert stall["take_status"] == "newest"
-    assert stall["takes"] == "set/noodle-stall-night v001 newest; shot/1-1/element/smoke v001 newest"
+    assert stall["takes"] == ("set/noodle-stall-night v001 newest; shot/1-1/element/smoke v001 newest; "
+                              "shot/1-1/sound/smoke v001 newest; shot/1-1/sound/ambience v001 newest")
     assert birds["take_status"] == "not made"                  # its set is approved, its magic never made
     assert birds["takes"] == "set/market-street-night v001 approved; shot/2-1/element/magic - not made"
     assert landing["take_status"] == "approved" and landing["takes"] == "set/market-street-night v001 approved"

@@ -79,6 +79,11 @@ class Slot:
             else AssetKind.BACKGROUND.value
 
     @property
+    def is_sound(self) -> bool:
+        """Whether its take is heard, not seen (an element's sound, or the shot's ambience bed)."""
+        return self.kind == AssetKind.SOUND
+
+    @property
     def is_ambience(self) -> bool:
         """Whether it is a shot's ambience bed (which plays in the ambience stem, not the effects)."""
         return self.kind == AssetKind.SOUND and self.element == AMBIENCE
