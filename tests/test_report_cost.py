@@ -85,7 +85,8 @@ def test_the_procedural_film_shows_measured_times_and_zero_cost(tiny: Project, t
     assert shots["1-1"]["traditional_cost_usd_estimate"] == "270.0"
     assert shots["1-1"]["traditional_cost_krw_estimate"] == "378000"
     total = shots["total"]
-    assert total["takes"] == "4" and total["ai_cost_usd"] == "0.0" and total["ai_cost_krw"] == "0"
+    # three sets, the rain; the rain's sound and two ambience beds
+    assert total["takes"] == "7" and total["ai_cost_usd"] == "0.0" and total["ai_cost_krw"] == "0"
     renders = [ledger["out/shots/1-1.mp4"], ledger["out/shots/2-1.mp4"], ledger["out/cut.mp4"]]
     assert float(total["render_seconds"]) == pytest.approx(sum(renders), abs=2e-3)
     engine_seconds = sum(take.seconds for take in Generation(tiny).store.takes())
