@@ -258,6 +258,11 @@ def test_sound_takes_are_stored_priced_signed_approved_and_served_again(tmp_path
         assert [a.digital_source_type for a in verdict.actions if a.action == "c2pa.created"] == [
             "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"]
     generation.store.approve("shot/1-1/sound/fire", 1, by="mixer")
+    settings = tmp_path / "soundstage.toml"
+    settings.write_text(settings.read_text() + "[sound]\ngenerate = false\n")
+    quiet = Generation(Project.load(tmp_path))
+    assert not [o for o in quiet.orders(breakdown_project(quiet.project)) if o.request.kind == AssetKind.SOUND]
+    settings.write_text(settings.read_text().replace("generate = false", "generate = true"))
     again = Generation(project).generate(orders)
     assert [o.made for o in again] == [False, False]                    # resumed from the store, nothing remade
     assert [o.take.id for o in again if o.take] == [o.take.id for o in outcomes if o.take]

@@ -141,6 +141,8 @@ class Generation:
     def _sound_orders(self, shot: Shot, design: SetDesign) -> list[Order]:
         """Each element's sound the shot's engine makes, then the shot's ambience bed, as long as the shot."""
         name = self.engine_override or shot.engine or self.project.settings.engine
+        if not self.project.settings.sound.generate:
+            return []
         try:
             engine = self.engine(name)
         except SoundstageError:
