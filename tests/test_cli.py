@@ -108,13 +108,16 @@ def test_generate_takes_approve_and_plan(tmp_path: Path) -> None:
     settings.write_text(settings.read_text().replace("[1920, 1080]", "[96, 54]").replace("4.0", "0.25"))
 
     planned = json.loads(soundstage("plan", film, "--json").stdout)
-    assert [t["status"] for t in planned["takes"]] == ["new"] * 4 and planned["new_usd"] == 0.0
+    assert [t["status"] for t in planned["takes"]] == ["new"] * 7 and planned["new_usd"] == 0.0
+    # the fog's sound and each shot's ambience bed (snow has no sound of its own)
+    assert [t["slot"] for t in planned["takes"] if "/sound/" in t["slot"]] == [
+        "shot/1-1/sound/fog", "shot/1-1/sound/ambience", "shot/2-1/sound/ambience"]
 
     first = soundstage("generate", film, "--shot", "2-1")
     assert first.returncode == 0, first.stderr
-    assert "made set/hanok-night v001" in first.stdout and "made 2, in store 0, failed 0" in first.stdout
+    assert "made set/hanok-night v001" in first.stdout and "made 3, in store 0, failed 0" in first.stdout
     again = soundstage("generate", film, "--shot", "2-1")
-    assert "in store set/hanok-night v001" in again.stdout and "made 0, in store 2" in again.stdout
+    assert "in store set/hanok-night v001" in again.stdout and "made 0, in store 3" in again.stdout
     other = soundstage("generate", film, "--shot", "2-1", "--seed", "99")
     assert "made set/hanok-night v002" in other.stdout
 

@@ -129,7 +129,7 @@ def test_comp_renders_one_shot_and_leaves_the_cut(tmp_path: Path) -> None:
     assert (tmp_path / "film" / "out" / "shots" / "1-1.mp4").is_file()
     assert not (tmp_path / "film" / "out" / "cut.mp4").exists()
     again = soundstage("comp", tmp_path / "film", "--shot", "1-1")
-    assert again.returncode == 0 and "built 0, cached 2" in again.stdout, again.stdout
+    assert again.returncode == 0 and "built 0, cached 3" in again.stdout, again.stdout   # set, ambience, shot
     unknown = soundstage("comp", tmp_path / "film", "--shot", "9-9")
     assert unknown.returncode == 2 and "no shot '9-9'" in unknown.stderr
 

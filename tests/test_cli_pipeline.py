@@ -18,7 +18,8 @@ def test_render_with_jobs_prints_the_summary_and_json_statuses(tmp_path: Path) -
     first = soundstage("render", project.root, "--jobs", "2")
     assert first.returncode == 0, first.stderr
     summary, ledger = first.stdout.strip().splitlines()[-2:]
-    assert summary.startswith("built 6, cached 0, failed 0, skipped 0; spent 0.00 USD; ")
+    # six takes (three of them sound), two shots, the cut
+    assert summary.startswith("built 9, cached 0, failed 0, skipped 0; spent 0.00 USD; ")
     assert summary.endswith("cut.mp4")
     # the tiny film: procedural sets (generated, not AI) around one keyed actor
     assert re.fullmatch(r"the cut's picture: AI 0\.0% · generated (\d+\.\d)% · live-action plate (\d+\.\d)% .*",
@@ -31,7 +32,7 @@ def test_render_with_jobs_prints_the_summary_and_json_statuses(tmp_path: Path) -
 
     log = json.loads(soundstage("jobs", project.root, "--json").stdout)["jobs"]
     assert [(j["job"], j["executor"], j["status"], j["built"], j["cached"]) for j in log] == [
-        (2, "local", "finished", 0, 6), (1, "local ×2", "finished", 6, 0)]
+        (2, "local", "finished", 0, 9), (1, "local ×2", "finished", 9, 0)]
 
 
 def test_a_failed_step_sets_the_exit_code_and_is_logged(tmp_path: Path) -> None:
@@ -43,7 +44,7 @@ def test_a_failed_step_sets_the_exit_code_and_is_logged(tmp_path: Path) -> None:
     result = soundstage("render", project.root)
     assert result.returncode == 1
     assert "failed shot 1-1:" in result.stderr and "clean.png" in result.stderr
-    assert result.stdout.startswith("built 4, cached 0, failed 1, skipped 1;")
+    assert result.stdout.startswith("built 7, cached 0, failed 1, skipped 1;")
     log = json.loads(soundstage("jobs", project.root, "--json").stdout)["jobs"]
     assert log[0]["status"] == "failed" and log[0]["failed"] == 1
 

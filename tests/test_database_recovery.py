@@ -36,7 +36,8 @@ def corrupt_middle(database: Path) -> None:
 
 @pytest.fixture(scope="module")
 def film(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A tiny film with three takes, an approval, two notes and a finished job; then its database damaged."""
+    """A tiny film with six takes (three of them sound), an approval, two notes and a finished job; then its
+    database damaged."""
     root = tmp_path_factory.mktemp("recovery") / "film"
     project = make_tiny(root)
     assert soundstage("generate", root).returncode == 0
@@ -71,14 +72,16 @@ def test_rebuild_moves_the_file_aside_and_restores_takes_approvals_notes_and_job
     damaged_bytes = (state / "soundstage.db").read_bytes()
     rebuilt = soundstage("db", "rebuild", film)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert "rebuilt 3 takes, 1 approval, 2 notes, 1 job" in rebuilt.stdout
+    assert "rebuilt 6 takes, 1 approval, 2 notes, 1 job" in rebuilt.stdout
     aside = [p for p in state.iterdir() if p.name.startswith("soundstage.db.damaged-") and "-wal" not in p.name
              and "-shm" not in p.name]
     assert [p.read_bytes() for p in aside] == [damaged_bytes]          # kept as it was, not deleted
 
     takes = json.loads(soundstage("takes", film, "2-1", "--json").stdout)["takes"]
     assert {(t["slot"], t["take"]) for t in takes} == {("set/sea-cliff-dusk", "v001"),
-                                                       ("shot/2-1/element/rain", "v001")}
+                                                       ("shot/2-1/element/rain", "v001"),
+                                                       ("shot/2-1/sound/rain", "v001"),
+                                                       ("shot/2-1/sound/ambience", "v001")}
     assert [t["approved"] for t in takes if t["slot"] == "set/sea-cliff-dusk"] == [True]
     notes = json.loads(soundstage("notes", film, "--json").stdout)["notes"]
     assert [(n["subject"], n["take"], n["by"], n["note"]) for n in notes] == [

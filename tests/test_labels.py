@@ -23,6 +23,7 @@ from soundstage.media import probe, read_frames
 from soundstage.media.lettering import HANGUL_FONTS, face_for, text_patch
 from soundstage.pipeline import render_project
 from soundstage.project import Project
+from soundstage.records import Slot
 from tiny_film import FPS, H, W, make_tiny
 
 MARKER = "\n# tables set by the test\n"
@@ -119,7 +120,8 @@ def test_the_card_closes_the_cut_and_names_the_tools_in_it(cuts: dict[str, tuple
     assert (card[0] > 150).any()
 
     with open_database(project.database)() as session:
-        takes = list(session.query(TakeRecord))
+        # the picture's takes: the card names sound takes once the mix records them
+        takes = [t for t in session.query(TakeRecord) if not Slot.parse(t.slot).is_sound]
     tools = {(t.engine, t.model, t.engine_version) for t in takes}
     credits = [ShotCredits("1-1", 12, tuple(Layer("set", t.slot.split("/")[1], t.label,
                                                   Tool(t.engine, t.model, t.engine_version, t.source_type))

@@ -103,7 +103,8 @@ def test_a_render_killed_at_any_moment_resumes_to_the_same_film(tmp_path: Path, 
         jobs = [(job.command, job.status) for job in session.scalars(select(Job).order_by(Job.id))]
         assert jobs == [("render", "killed"), ("render", "finished")]
         takes = list(session.scalars(select(TakeRecord)))
-        assert sorted(t.label for t in takes) == ["v001"] * 3, "the killed take is made once, not twice"
+        # two sets and the rain; the rain's sound and each shot's ambience bed
+        assert sorted(t.label for t in takes) == ["v001"] * 6, "the killed take is made once, not twice"
         for row in session.scalars(select(RenderRecord)):
             assert (project.root / row.output).exists()
 
@@ -152,8 +153,9 @@ def test_jobs_2_renders_the_same_film_and_logs_its_job(tmp_path: Path, reference
     with open_database(project.database)() as session:
         job = session.get(Job, report.job)
         assert job is not None
-        assert (job.executor, job.status, job.built, job.failed) == ("local ×2", "finished", 6, 0)
-        assert [s["status"] for s in job.steps["steps"]] == ["built"] * 6
+        # six takes (two sets, the rain, the rain's sound, two ambience beds), two shots, the cut
+        assert (job.executor, job.status, job.built, job.failed) == ("local ×2", "finished", 9, 0)
+        assert [s["status"] for s in job.steps["steps"]] == ["built"] * 9
 
 
 def test_a_failing_shot_in_a_parallel_render_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -185,11 +187,12 @@ def test_a_change_rebuilds_what_uses_it_and_nothing_else(tmp_path: Path) -> None
     built = {s for s, status in statuses(render_project(Project.load(project.root))).items() if status == "built"}
     assert built == {"shot 1-1", "cut"}
 
-    # The look is in every prompt: every take, every shot and the cut.
+    # The look is in every picture's prompt: every picture take, every shot and the cut. Not in the sound.
     settings = project.root / "soundstage.toml"
     settings.write_text(settings.read_text().replace("teal nights", "amber dusk"))
     changed = statuses(render_project(Project.load(project.root)))
-    assert set(changed.values()) == {"built"}, changed
+    assert {s for s, status in changed.items() if status != "built"} == {
+        "take shot/1-1/sound/ambience", "take shot/2-1/sound/rain", "take shot/2-1/sound/ambience"}, changed
     assert (project.out_dir / "cut.mp4").read_bytes() != first_cut
 
 

@@ -185,6 +185,7 @@ def test_written_screenplay_fills_its_categories_and_take_status(tmp_path: Path)
     made = generation.generate(generation.orders(breakdown, ["1-1", "2-2"]))
     assert all(outcome.take and not outcome.error for outcome in made)
     generation.store.approve("set/market-street-night", 1)
+    generation.store.approve("shot/2-2/sound/ambience", 1)
 
     paths = write_breakdown_report(project)
     assert [p.name for p in paths] == ["breakdown.html", "shotlist.html", "shotlist.csv"]
@@ -192,10 +193,13 @@ def test_written_screenplay_fills_its_categories_and_take_status(tmp_path: Path)
     assert [r["shot"] for r in rows] == ["1-1", "2-1", "2-2"]
     stall, birds, landing = rows
     assert stall["take_status"] == "newest"
-    assert stall["takes"] == "set/noodle-stall-night v001 newest; shot/1-1/element/smoke v001 newest"
+    assert stall["takes"] == ("set/noodle-stall-night v001 newest; shot/1-1/element/smoke v001 newest; "
+                              "shot/1-1/sound/smoke v001 newest; shot/1-1/sound/ambience v001 newest")
     assert birds["take_status"] == "not made"                  # its set is approved, its magic never made
-    assert birds["takes"] == "set/market-street-night v001 approved; shot/2-1/element/magic - not made"
-    assert landing["take_status"] == "approved" and landing["takes"] == "set/market-street-night v001 approved"
+    assert birds["takes"] == ("set/market-street-night v001 approved; shot/2-1/element/magic - not made; "
+                              "shot/2-1/sound/magic - not made; shot/2-1/sound/ambience - not made")
+    assert landing["take_status"] == "approved"                 # its set and its ambience bed
+    assert landing["takes"] == "set/market-street-night v001 approved; shot/2-2/sound/ambience v001 approved"
     assert (landing["description"], landing["duration"], landing["camera"], landing["elements"]) == \
         ("Soo-ah lands on the awning", "0.5", "static", "")
     assert birds["camera"] == "push-in 10%"

@@ -77,14 +77,16 @@ def test_the_procedural_film_shows_measured_times_and_zero_cost(tiny: Project, t
         assert float(shots[shot]["render_seconds"]) == round(ledger[f"out/shots/{shot}.mp4"], 3) > 0
         assert float(shots[shot]["engine_seconds"]) > 0 and float(shots[shot]["ai_cost_usd"]) == 0.0
         assert shots[shot]["price_used"] == "0 USD / cpu_second (no date)"
-    assert shots["1-1"]["takes"] == "2" and shots["2-1"]["takes"] == "2"      # 1-1: its set's v001 and v002
+    # 1-1: its set's v001 and v002, and its ambience bed; 2-1: its set, the rain, the rain's sound and its bed
+    assert shots["1-1"]["takes"] == "3" and shots["2-1"]["takes"] == "4"
     assert shots["1-1"]["type"] == "medium" and shots["1-1"]["type_from"] == "keyed plate + set"
     assert shots["2-1"]["type"] == "medium" and shots["2-1"]["type_from"] == "set + rain"
     # medium: 5 artist-hours at 320 USD a day of 8 h, +20% supervision +15% contingency = 270 USD = 378,000 KRW
     assert shots["1-1"]["traditional_cost_usd_estimate"] == "270.0"
     assert shots["1-1"]["traditional_cost_krw_estimate"] == "378000"
     total = shots["total"]
-    assert total["takes"] == "4" and total["ai_cost_usd"] == "0.0" and total["ai_cost_krw"] == "0"
+    # three sets, the rain; the rain's sound and two ambience beds
+    assert total["takes"] == "7" and total["ai_cost_usd"] == "0.0" and total["ai_cost_krw"] == "0"
     renders = [ledger["out/shots/1-1.mp4"], ledger["out/shots/2-1.mp4"], ledger["out/cut.mp4"]]
     assert float(total["render_seconds"]) == pytest.approx(sum(renders), abs=2e-3)
     engine_seconds = sum(take.seconds for take in Generation(tiny).store.takes())

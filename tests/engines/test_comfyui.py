@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import shutil
 import socket
@@ -19,22 +20,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 import pytest
 from standin import Reply, Request, StandIn
 
 from soundstage.engines import load_engine
-from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
+from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType, makes_sound
 from soundstage.engines.comfyui import ComfyUIEngine, plan_workflow, read_workflow
 from soundstage.engines.frames import RETIME_METHOD
 from soundstage.errors import EngineBusy, EngineError, EngineReplyError, EngineTimeout, ProjectError
 from soundstage.media import VideoWriter, probe, read_frames, read_image
+from soundstage.sound import read_sound
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "comfyui"
 TXT2IMG = "workflows/sd15_txt2img_api.json"
 IMG2IMG = "workflows/sd15_img2img_api.json"
 WAN = "workflows/wan21_t2v_api.json"
+AUDIO = "workflows/stable_audio_api.json"
 PROMPT_ID = "2f8bd0a4-6c1e-4a53-9d8e-51a0c0b5e1f7"
 START_MS = 1_790_000_000_000
 
@@ -286,6 +290,59 @@ def test_background_from_a_video_workflow_is_retimed_to_the_shot(standin: StandI
     assert timing == {"source_frames": 17, "source_fps": 16.0, "frames": 24, "fps": 24.0, "looped": False,
                       "trimmed": True, "retimed": True, "method": RETIME_METHOD}
     assert got.model == "wan2.1_t2v_1.3B_fp16.safetensors"
+
+
+def flac_tone(hz: float, seconds: float, rate: int = 44100) -> bytes:
+    """What SaveAudio writes: FLAC, here a mono tone at ``hz``."""
+    buf = io.BytesIO()
+    with av.open(buf, mode="w", format="flac") as out:
+        stream = out.add_stream("flac", rate=rate, layout="mono")
+        t = np.arange(int(seconds * rate)) / rate
+        tone = (0.4 * np.sin(2 * np.pi * hz * t) * 32767).astype(np.int16)
+        for start in range(0, tone.size, 4096):
+            frame = av.AudioFrame.from_ndarray(tone[None, start:start + 4096], format="s16", layout="mono")
+            frame.rate, frame.pts = rate, start
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+def test_sound_from_an_audio_workflow_is_the_shots_length_at_48k(standin: StandIn, root: Path,
+                                                                  tmp_path: Path) -> None:
+    """A Stable Audio Open graph: prompt, seed and seconds filled; SaveAudio's FLAC fetched through /view."""
+    def save_audio(graph: dict[str, Any]) -> dict[str, Any]:
+        seconds = by_class(graph, "EmptyLatentAudio")["seconds"]
+        hz = 200 + by_class(graph, "KSampler")["seed"] % 256          # the seed, heard
+        comfy.files[("ComfyUI_00001_.flac", "audio", "output")] = flac_tone(hz, seconds + 0.5)
+        return {"13": {"audio": [{"filename": "ComfyUI_00001_.flac", "subfolder": "audio", "type": "output"}]}}
+
+    comfy = ComfyUI(standin, render=save_audio)
+    eng = engine(root, standin, audio_workflow=AUDIO)
+    request = AssetRequest(kind=AssetKind.SOUND, prompt="fire", width=0, height=0, seed=42, duration=1.25,
+                           element="fire")
+    assert makes_sound(eng, "fire") and makes_sound(eng, None)
+    assert eng.quote(request).unit == "gpu_second" and eng.quote(request).quantity == 5.0   # 50 steps
+    got = eng.generate(request, tmp_path / "take")
+
+    (graph,) = comfy.graphs
+    assert graph["6"]["inputs"]["text"] == "fire, sound effect, no music"
+    assert graph["11"]["inputs"]["seconds"] == 1.25 and graph["15"]["inputs"]["seconds_total"] == 1.25
+    assert graph["3"]["inputs"]["seed"] == 42
+    assert got.files == (tmp_path / "take" / "sound.wav",)
+    heard = read_sound(got.files[0])
+    assert heard.codec == "pcm_s24le" and heard.sound.count == 60000                     # 1.25 s at 48 kHz
+    left = heard.sound.samples[:, 0]
+    peak = np.argmax(np.abs(np.fft.rfft(left * np.hanning(left.size)))) * 48000 / left.size
+    assert abs(peak - (200 + 42)) < 2.0
+    assert got.source_type == SourceType.TRAINED_ALGORITHMIC and got.model == "stable-audio-open-1.0.safetensors"
+    assert got.parameters["sound"]["trimmed"] and got.parameters["nodes"]["output"] == "13"
+
+
+def test_without_an_audio_workflow_comfyui_makes_no_sound(root: Path) -> None:
+    eng = engine(root)
+    assert not makes_sound(eng, "fire") and not makes_sound(eng, None)
+    with pytest.raises(EngineError, match="sound needs an audio workflow"):
+        eng.quote(AssetRequest(kind=AssetKind.SOUND, prompt="x", width=0, height=0, seed=1, duration=1.0))
 
 
 @pytest.mark.parametrize("with_alpha", [True, False])

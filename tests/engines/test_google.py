@@ -32,6 +32,7 @@ from soundstage.engines.google import (
 )
 from soundstage.errors import EngineBusy, EngineError, EngineRefused, EngineReplyError, EngineTimeout
 from soundstage.media import probe, read_frames, read_image
+from soundstage.sound import read_sound
 
 KEY = "AQ.express-test-key"
 IMAGEN = r"/v1beta1/publishers/google/models/imagen-4\.0-fast-generate-001:predict"
@@ -98,6 +99,26 @@ def mp4(frames: list[np.ndarray], fps: int = 24) -> bytes:
         for rgb in frames:
             out.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
         out.mux(stream.encode(None))
+    return buf.getvalue()
+
+
+def with_tone(video: bytes, hz: float = 440.0, seconds: float = 4.0, rate: int = 44100) -> bytes:
+    """Veo's MP4 as it comes with sound: the same picture, and a mono AAC tone at ``hz`` beside it."""
+    buf = io.BytesIO()
+    with av.open(io.BytesIO(video)) as source, av.open(buf, mode="w", format="mp4") as out:
+        picture = out.add_stream_from_template(source.streams.video[0])
+        sound = out.add_stream("aac", rate=rate, layout="mono")
+        for packet in source.demux(source.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = picture
+                out.mux(packet)
+        t = np.arange(int(seconds * rate)) / rate
+        tone = (0.5 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+        for start in range(0, tone.size, 1024):
+            frame = av.AudioFrame.from_ndarray(tone[None, start:start + 1024], format="fltp", layout="mono")
+            frame.rate, frame.pts = rate, start
+            out.mux(sound.encode(frame))
+        out.mux(sound.encode(None))
     return buf.getvalue()
 
 
@@ -472,7 +493,7 @@ def test_veo_background_polls_until_done_and_resamples_to_the_request(standin: S
     body = start.json()
     assert body["instances"] == [{"prompt": "a rain-soaked hanok courtyard at night. anamorphic"}]
     assert body["parameters"] == {"sampleCount": 1, "durationSeconds": 4, "seed": 7, "aspectRatio": "16:9",
-                                  "resolution": "720p", "negativePrompt": "people", "generateAudio": False}
+                                  "resolution": "720p", "negativePrompt": "people", "generateAudio": True}
     polls = standin.calls("POST", VEO_POLL)
     assert len(polls) == 3 and got.parameters["polls"] == 3
     assert all(p.json() == {"operationName": OPERATION} for p in polls)
@@ -491,6 +512,38 @@ def test_veo_background_polls_until_done_and_resamples_to_the_request(standin: S
     assert p["resized"]["crop"] == [14, 0, 36, 36] and p["operation"] == OPERATION
 
 
+def test_veo_background_keeps_its_sound_as_long_as_the_picture(standin: StandIn, tmp_path: Path) -> None:
+    """Veo 3 is asked for sound with a moving background; its AAC track becomes the take's 48 kHz WAV."""
+    standin.route("POST", VEO_START, Reply(200, {"name": OPERATION}))
+    standin.route("POST", VEO_POLL, veo_done(with_tone(gray_clip())))
+    req = request(AssetKind.BACKGROUND, width=32, height=32, duration=1.5, fps=12)
+    got = engine(standin, tmp_path).generate(req, tmp_path)
+
+    [start] = standin.calls("POST", VEO_START)
+    assert start.json()["parameters"]["generateAudio"] is True
+    assert [f.name for f in got.files] == ["background.mp4", "background.wav"]
+    heard = read_sound(got.files[1])
+    assert heard.rate == 48000 and heard.codec == "pcm_s24le" and heard.sound.count == 72000   # 1.5 s
+    left = heard.sound.samples[4800:, 0]                      # past the AAC encoder's priming
+    spectrum = np.abs(np.fft.rfft(left * np.hanning(left.size)))
+    assert abs(np.argmax(spectrum) * 48000 / left.size - 440.0) < 2.0      # the tone survived
+    assert got.parameters["sound"]["source_rate"] == 44100 and got.parameters["sound"]["trimmed"]
+    assert "44.1 kHz resampled to 48 kHz" in got.parameters["sound"]["converted"]
+
+
+def test_veo_background_without_sound_when_asked_not_to_or_not_sent(standin: StandIn, tmp_path: Path) -> None:
+    standin.route("POST", VEO_START, Reply(200, {"name": OPERATION}))
+    standin.route("POST", VEO_POLL, veo_done(with_tone(gray_clip())))
+    req = request(AssetKind.BACKGROUND, width=32, height=32, duration=1.0, fps=12)
+    silent = engine(standin, tmp_path, audio=False).generate(req, tmp_path / "a")
+    assert standin.calls("POST", VEO_START)[0].json()["parameters"]["generateAudio"] is False
+    assert [f.name for f in silent.files] == ["background.mp4"] and silent.parameters["generate_audio"] is False
+
+    standin.route("POST", VEO_POLL, veo_done(gray_clip()))          # asked for sound, sent none
+    unsent = engine(standin, tmp_path).generate(req, tmp_path / "b")
+    assert [f.name for f in unsent.files] == ["background.mp4"] and unsent.parameters["sound"] is None
+
+
 def test_veo_element_pulls_straight_alpha_from_black(standin: StandIn, tmp_path: Path) -> None:
     frame = np.zeros((36, 64, 3), np.uint8)
     frame[8:24, 16:32] = (120, 60, 20)                     # an ember at half strength, on black
@@ -503,6 +556,7 @@ def test_veo_element_pulls_straight_alpha_from_black(standin: StandIn, tmp_path:
     prompt = standin.calls("POST", VEO_START)[0].json()["instances"][0]["prompt"]
     assert prompt.startswith("sparks element: embers drifting up. Isolated on a pure black background")
     assert "teal" not in prompt                          # a grade would lift the black the key is pulled from
+    assert standin.calls("POST", VEO_START)[0].json()["parameters"]["generateAudio"] is False   # no sound on black
     assert [f.name for f in got.files] == [f"element_{i:04d}.png" for i in range(12)]
     rgba = read_image(got.files[0])
     assert rgba.shape == (36, 64, 4)

@@ -46,8 +46,9 @@ engine = "comfyui"
 prompt = "{prompt}"
 """
 
+# 1-1's ambience bed from the procedural engine; 2-1's ComfyUI has no audio workflow, so makes no sound
 EVERY_STEP = {"take set/hanok-rooftops-night", "take set/sea-cliff-dusk", "take shot/2-1/background",
-              "shot 1-1", "shot 2-1", "cut"}
+              "take shot/1-1/sound/ambience", "shot 1-1", "shot 2-1", "cut"}
 PROMPTED = {"take shot/2-1/background", "shot 2-1", "cut"}
 
 

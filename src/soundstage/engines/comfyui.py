@@ -20,7 +20,10 @@ save nodes) the engine stops and says which option names the node: ``prompt_node
 The job is queued with ``POST /prompt``, followed by polling ``GET /history/{prompt_id}`` (and ``GET /queue``
 for its place in line) every ``poll_interval`` until it finishes or ``timeout`` passes, and its outputs are
 fetched with ``GET /view``. SETs come from ``workflow``; BACKGROUNDs from ``video_workflow``; ELEMENTs from
-``video_workflow`` when there is one, else from ``workflow`` as a held still. An element keeps the workflow's
+``video_workflow`` when there is one, else from ``workflow`` as a held still; SOUND (an element's, or a shot's
+ambience bed) from ``audio_workflow`` (Stable Audio Open, MMAudio…: a graph whose save node writes audio,
+listed as ``audio`` in the history's outputs), its length filled into every ``seconds`` / ``seconds_total`` /
+``duration`` input, and its file written as the take's 48 kHz WAV, as long as the shot. An element keeps the workflow's
 own alpha when its output has one (an RGBA PNG that is not fully opaque); otherwise alpha is pulled from
 luminance as for an element shot on black. Which one was used is recorded.
 
@@ -54,6 +57,7 @@ from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Gene
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     decode_image,
+    fit_sound,
     fit_to_frame,
     frame_count,
     has_alpha,
@@ -88,9 +92,16 @@ _PASS_THROUGH = ("conditioning", "conditioning_to", "conditioning_1", "cond")
 _STOPS = frozenset({"ConditioningZeroOut"})
 #: Nodes that save results (as opposed to previews), for choosing the output before anything is spent.
 SAVERS = frozenset({"SaveImage", "SaveAnimatedWEBP", "SaveAnimatedPNG", "SaveVideo", "SaveWEBM",
-                    "VHS_VideoCombine", "SaveImageWebsocket"})
-MEDIA_KEYS = ("images", "gifs", "videos")
+                    "VHS_VideoCombine", "SaveImageWebsocket", "SaveAudio", "SaveAudioMP3", "SaveAudioOpus"})
+MEDIA_KEYS = ("images", "gifs", "videos", "audio")
 VIDEO_SUFFIXES = frozenset({".mp4", ".webm", ".mov", ".mkv", ".avi", ".m4v", ".gif"})
+AUDIO_SUFFIXES = frozenset({".flac", ".wav", ".mp3", ".opus", ".ogg", ".m4a", ".aac"})
+#: Inputs of an audio graph that say how long the sound is (Stable Audio's latent and conditioning, MMAudio).
+LENGTH_INPUTS = ("seconds", "seconds_total", "duration")
+AUDIO_SECONDS_PER_STEP = 0.1   # Stable Audio Open: ~100 steps for ~10 s of sound on a current GPU
+#: What an audio model is asked for: an element's sound or a setting's bed, never music (the score is not ours).
+SOUND_PROMPT = "{prompt}, sound effect, no music"
+AMBIENCE_PROMPT = "{prompt}, ambience, background atmosphere, no music"
 MODEL_INPUTS = ("ckpt_name", "unet_name", "model_name")
 _SEED_MASK = (1 << 64) - 1   # ComfyUI seeds are unsigned 64-bit
 
@@ -279,9 +290,19 @@ def plan_workflow(workflow: Workflow, *, label: str = "workflow", prompt_node: s
     return Plan(tuple(positive), tuple(negative), seeds, size, loads, output, steps or DEFAULT_STEPS, model, models)
 
 
+def _prompt(request: AssetRequest) -> str:
+    """What the graph's prompt node is given: the shot's words, and for sound what kind of sound."""
+    if request.kind != AssetKind.SOUND:
+        return request.full_prompt
+    return (SOUND_PROMPT if request.element else AMBIENCE_PROMPT).format(prompt=request.full_prompt)
+
+
 def fill(workflow: Workflow, plan: Plan, request: AssetRequest, uploaded: list[str],
-         *, still: bool) -> tuple[Workflow, dict[str, dict[str, Any]]]:
-    """A copy of the workflow with the request's values in place, and {node: {input: value}} of what changed."""
+         *, still: bool, sound: bool = False) -> tuple[Workflow, dict[str, dict[str, Any]]]:
+    """A copy of the workflow with the request's values in place, and {node: {input: value}} of what changed.
+
+    ``sound``: an audio graph, whose length inputs (:data:`LENGTH_INPUTS`) are set to the request's seconds.
+    """
     graph = copy.deepcopy(workflow)
     changed: dict[str, dict[str, Any]] = {}
 
@@ -292,7 +313,7 @@ def fill(workflow: Workflow, plan: Plan, request: AssetRequest, uploaded: list[s
     for node_id in plan.positive:
         for name in TEXT_INPUTS:
             if isinstance(graph[node_id]["inputs"].get(name), str):
-                put(node_id, name, request.full_prompt)
+                put(node_id, name, _prompt(request))
     if request.negative_prompt:
         for node_id in plan.negative:
             for name in TEXT_INPUTS:
@@ -307,6 +328,12 @@ def fill(workflow: Workflow, plan: Plan, request: AssetRequest, uploaded: list[s
             put(plan.size, "batch_size", 1)
     for node_id, name in zip(plan.loads, uploaded, strict=False):
         put(node_id, "image", name)
+    if sound:
+        for node_id in _ordered(graph):
+            for name in LENGTH_INPUTS:
+                value = graph[node_id]["inputs"].get(name)
+                if isinstance(value, int | float) and not isinstance(value, bool):
+                    put(node_id, name, round(shot_duration(request), 3))
     return graph, changed
 
 
@@ -395,6 +422,7 @@ class ComfyUIEngine:
         poll_interval: float = Field(1.0, gt=0, le=600)
         workflow: str
         video_workflow: str | None = None
+        audio_workflow: str | None = None     # sound: an element's, and each shot's ambience bed
         prompt_node: str | None = None
         negative_node: str | None = None
         seed_node: str | None = None
@@ -412,6 +440,11 @@ class ComfyUIEngine:
         def video_workflow_sha256(self) -> str | None:
             return self._digest(self.video_workflow)
 
+        @computed_field  # type: ignore[prop-decorator]
+        @property
+        def audio_workflow_sha256(self) -> str | None:
+            return self._digest(self.audio_workflow)
+
         def _digest(self, value: str | None) -> str | None:
             if value is None or self._root is None:
                 return None
@@ -421,8 +454,10 @@ class ComfyUIEngine:
                 return None
 
     name: ClassVar[str] = "comfyui"
-    kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.BACKGROUND, AssetKind.ELEMENT})
+    kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.BACKGROUND, AssetKind.ELEMENT,
+                                                       AssetKind.SOUND})
     elements: ClassVar[frozenset[str] | None] = None    # any: the prompt says what
+    sounds: frozenset[str] | None = frozenset()         # any, once an audio workflow is named (see __init__)
     takes_references: ClassVar[bool] = True
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 
@@ -433,15 +468,26 @@ class ComfyUIEngine:
         self.workflow_path = inside(self.root, self.options.workflow, "workflow")
         self.video_workflow_path = (inside(self.root, self.options.video_workflow, "video_workflow")
                                     if self.options.video_workflow else None)
+        self.audio_workflow_path = (inside(self.root, self.options.audio_workflow, "audio_workflow")
+                                    if self.options.audio_workflow else None)
+        self.sounds = None if self.audio_workflow_path is not None else frozenset()
         self.url = (self.options.base_url or DEFAULT_URL).rstrip("/")
         self._call_timeout = min(self.options.timeout, CALL_TIMEOUT)
 
     # -- what a request costs ------------------------------------------------------------------------------
 
     def _graph(self, request: AssetRequest) -> tuple[str, Path]:
-        """Which workflow makes this request: ("workflow" | "video_workflow", its path)."""
+        """Which workflow makes this request: ("workflow" | "video_workflow" | "audio_workflow", its path)."""
         if request.kind not in self.kinds:
             raise EngineError(f"comfyui engine cannot make a {request.kind}")
+        if request.kind == AssetKind.SOUND:
+            if self.audio_workflow_path is None:
+                raise EngineError("comfyui: sound needs an audio workflow",
+                                  hint="export an audio graph (Stable Audio Open, MMAudio) in API format and set "
+                                       "[engines.comfyui] audio_workflow")
+            if shot_duration(request) <= 0:
+                raise EngineError("comfyui: a sound request needs a positive duration")
+            return "audio_workflow", self.audio_workflow_path
         if request.width <= 0 or request.height <= 0:
             raise EngineError(f"comfyui: a {request.width}×{request.height} frame has no pixels")
         if request.kind != AssetKind.SET and (shot_duration(request) <= 0 or shot_fps(request) <= 0):
@@ -463,11 +509,13 @@ class ComfyUIEngine:
         return plan if plan.model else replace(plan, model=f"comfyui workflow {path.name}")
 
     def quote(self, request: AssetRequest) -> Quote:
-        """GPU-seconds: the graph's sampling steps × SECONDS_PER_STEP (VIDEO_SECONDS_PER_STEP for video graphs)."""
+        """GPU-seconds: the graph's sampling steps × SECONDS_PER_STEP (VIDEO_… or AUDIO_SECONDS_PER_STEP for
+        video and audio graphs)."""
         label, path = self._graph(request)
         workflow, _ = read_workflow(path)
         plan = self._plan(workflow, label, path)
-        per_step = VIDEO_SECONDS_PER_STEP if label == "video_workflow" else SECONDS_PER_STEP
+        per_step = {"video_workflow": VIDEO_SECONDS_PER_STEP, "audio_workflow": AUDIO_SECONDS_PER_STEP}.get(
+            label, SECONDS_PER_STEP)
         return Quote(self.name, plan.model, "gpu_second", round(plan.steps * per_step, 3))
 
     # -- making it -----------------------------------------------------------------------------------------
@@ -483,7 +531,8 @@ class ComfyUIEngine:
         with httpx.Client(base_url=self.url, timeout=self._call_timeout) as client:
             stats = self._system_stats(client)
             uploaded = self._upload(client, request.references[: len(plan.loads)])
-            graph, changed = fill(workflow, plan, request, uploaded, still=label == "workflow")
+            graph, changed = fill(workflow, plan, request, uploaded, still=label == "workflow",
+                                  sound=label == "audio_workflow")
             prompt_id, number, warnings = self._queue(client, graph, workflow, client_id)
             queued = time.perf_counter()
             entry, polls = self._wait(client, prompt_id)
@@ -504,7 +553,7 @@ class ComfyUIEngine:
             "nodes": {"prompt": list(plan.positive), "negative": list(plan.negative),
                       "seed": [f"{n}.{i}" for n, i in plan.seeds], "size": plan.size,
                       "load_image": list(plan.loads), "output": node},
-            "prompt": request.full_prompt,
+            "prompt": _prompt(request),
             "negative_prompt": request.negative_prompt or None,
             "seed": request.seed & _SEED_MASK if plan.seeds else None,
             "deterministic": bool(plan.seeds),
@@ -715,6 +764,10 @@ class ComfyUIEngine:
         if response.status_code != 200:
             raise EngineReplyError(f"comfyui: GET /view for {item['filename']} answered {response.status_code}")
         suffix = Path(item["filename"]).suffix.lower()
+        if suffix in AUDIO_SUFFIXES or item["_key"] == "audio":
+            local = scratch / f"output_{index:04d}{suffix}"
+            local.write_bytes(response.content)
+            return "audio", local, item
         if suffix in VIDEO_SUFFIXES or (item["_animated"] and suffix in (".webp", ".png")):
             local = scratch / f"output_{index:04d}{suffix}"
             local.write_bytes(response.content)
@@ -726,6 +779,14 @@ class ComfyUIEngine:
     def _write(self, request: AssetRequest, media: list[tuple[str, Any, dict[str, Any]]], out_dir: Path,
                label: str) -> tuple[tuple[Path, ...], dict[str, Any]]:
         outputs = [item["filename"] for _, _, item in media]
+        if request.kind == AssetKind.SOUND:
+            heard = [m for m in media if m[0] in ("audio", "video")]
+            if not heard:
+                raise EngineReplyError(f"comfyui: the {label}'s output {outputs[0]} is a picture, not sound")
+            _, path, item = heard[0]
+            target = out_dir / "sound.wav"
+            record = fit_sound(path, target, shot_duration(request), f"comfyui output {item['filename']}")
+            return (target,), {"outputs": outputs, "used_output": item["filename"], "sound": record}
         if request.kind == AssetKind.SET:
             kind, pixels, _ = media[0]
             if kind != "image":

@@ -10,6 +10,8 @@ what it did in a form a take can record:
 - :func:`luminance_alpha`: straight RGBA from an element drawn on black;
 - :func:`retime`: which source frame each of the shot's frames shows, at the shot's frame rate;
 - :func:`hold_still`: an element that is one picture, written as every frame;
+- :func:`fit_sound`: a reply's sound as the take's 48 kHz WAV, as long as the shot (trimmed or looped as the
+  picture is);
 - :func:`shot_duration`, :func:`shot_fps`, :func:`frame_count`: a moving request's length, with defaults;
 - :func:`one_line`, :func:`retry_after`: a service's words and its wait, for messages and retries.
 
@@ -26,12 +28,14 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
+import av
 import cv2
 import numpy as np
 
 from soundstage.atomic import write_bytes
 from soundstage.engines.base import AssetRequest
-from soundstage.errors import EngineError, EngineReplyError
+from soundstage.errors import EngineError, EngineReplyError, MediaError
+from soundstage.sound import RATE, Sound, read_sound, write_bwf
 
 DEFAULT_DURATION = 2.0   # seconds, for a moving request that names none (as the procedural engine does)
 DEFAULT_FPS = 24.0
@@ -206,6 +210,37 @@ def retime(source_frames: int, source_fps: float, frames: int, fps: float) -> tu
               "trimmed": frames / fps < source_frames / source_fps - 1e-9,
               "retimed": abs(source_fps - fps) > 1e-6}
     return indices, record
+
+
+def fit_sound(source: Path, target: Path, seconds: float, who: str) -> dict[str, Any]:
+    """The sound in ``source`` (any file PyAV reads) written to ``target`` as 48 kHz 24-bit WAV, ``seconds``
+    long: trimmed at the end, or looped from its start where shorter, as :func:`retime` does the picture.
+
+    Returns what was done, for the take; a sound that does not decode is an EngineReplyError naming ``who``.
+    """
+    try:
+        heard = read_sound(source)
+    except MediaError as exc:
+        raise EngineReplyError(f"{who}: the sound in the reply cannot be read ({exc.message})") from None
+    count = max(round(seconds * RATE), 1)
+    samples = heard.sound.samples
+    if samples.shape[0] == 0:
+        raise EngineReplyError(f"{who}: the sound in the reply is empty")
+    looped = samples.shape[0] < count
+    fitted = np.resize(samples, (count, samples.shape[1])) if looped else samples[:count]
+    write_bwf(target, Sound(np.ascontiguousarray(fitted, dtype=np.float32)), description=f"{who} sound")
+    return {"source_rate": heard.rate, "source_channels": heard.channels, "source_codec": heard.codec,
+            "source_seconds": round(heard.sound.seconds, 6), "seconds": count / RATE, "rate": RATE, "bits": 24,
+            "looped": looped, "trimmed": samples.shape[0] > count, "converted": heard.notes}
+
+
+def has_sound(path: Path) -> bool:
+    """Whether a reply's file has an audio stream at all (a model asked for sound may still send none)."""
+    try:
+        with av.open(str(path)) as container:
+            return bool(container.streams.audio)
+    except (av.error.FFmpegError, OSError):
+        return False
 
 
 def hold_still(rgba: np.ndarray, out_dir: Path, count: int) -> tuple[Path, ...]:

@@ -8,7 +8,9 @@ One engine, three models, picked by what the request asks for:
 - **Veo** (``video_model``) shoots moving BACKGROUNDs and animated ELEMENTs (``generate_videos``, a long-running
   job polled with ``operations.get``). Elements are asked for on pure black, and their alpha is pulled from
   luminance (alpha = the largest channel, colour unpremultiplied), as a compositor would key a black-screen
-  element.
+  element. Veo 3 makes a background's sound with it (``generate_audio``, on unless ``audio = false``): the
+  take keeps it as ``background.wav`` beside ``background.mp4``, as long as the picture. Elements are asked
+  for silently (the sound of a thing on black is not its sound in the shot).
 
 Credentials come from the environment only. ``vertex = true`` (the default) with no ``project`` is Vertex AI
 express mode: the key is ``GOOGLE_API_KEY`` (or ``GEMINI_API_KEY``). With a ``project`` the SDK uses Application
@@ -52,9 +54,11 @@ from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Gene
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     decode_image,
+    fit_sound,
     fit_to_frame,
     frame_count,
     has_alpha,
+    has_sound,
     luminance_alpha,
     one_line,
     resize_record,
@@ -201,12 +205,14 @@ class GoogleEngine:
         edit_model: str = "gemini-2.5-flash-image"
         video_model: str = "veo-3.0-fast-generate-001"
         vertex: bool = True                 # Vertex AI (express mode with a key, or a project with ADC)
+        audio: bool = True                  # Veo 3 makes a moving background's sound too (background.wav)
         project: str | None = None          # Vertex project: use Application Default Credentials
         location: str = "us-central1"       # Vertex region, with a project
 
     name: ClassVar[str] = "google"
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.BACKGROUND, AssetKind.ELEMENT})
     elements: ClassVar[frozenset[str] | None] = None    # any: the prompt says what
+    sounds: frozenset[str] | None = frozenset()   # Veo's sound comes with a background, not alone
     takes_references: ClassVar[bool] = True
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 
@@ -465,6 +471,9 @@ class GoogleEngine:
         veo3 = "veo-2" not in model
         resolution = ("1080p" if max(request.width, request.height) > 1280 else "720p") if veo3 else None
         element = request.kind == AssetKind.ELEMENT
+        # A background's sound comes with it (the place as the camera hears it); an element's would be the
+        # sound of a thing on black, so elements stay silent and get their sound from a sound engine.
+        audio = (opts.audio and not element) if veo3 else None
         if element:
             prompt = f"{request.element} element: {request.prompt}. " if request.element else f"{request.prompt}. "
             prompt += _ELEMENT_SUFFIX
@@ -478,7 +487,7 @@ class GoogleEngine:
             seed=_seed(request.seed),
             negative_prompt=negative or None,
             resolution=resolution,
-            generate_audio=False if veo3 else None,     # plates carry no sound; Veo 3 bills less without it
+            generate_audio=audio,
         )
         source = types.GenerateVideosSource(prompt=prompt)
         operation = self._call(model, lambda: client.models.generate_videos(model=model, source=source,
@@ -509,7 +518,7 @@ class GoogleEngine:
             "resolution": resolution,
             "duration_seconds": seconds,
             "billed_seconds": seconds,
-            "generate_audio": False if veo3 else None,
+            "generate_audio": audio,
             "number_of_videos": 1,
             "operation": name,
             "polls": polls,
@@ -548,7 +557,14 @@ class GoogleEngine:
                 with VideoWriter(target, width=request.width, height=request.height, fps=fps) as writer:
                     for frame in frames:
                         writer.write(frame)
-                return (target,)
+                if not params.get("generate_audio"):
+                    return (target,)
+                if not has_sound(source):
+                    params["sound"] = None          # asked for, not sent: the take says so, the shot is silent
+                    return (target,)
+                sound = out_dir / "background.wav"
+                params["sound"] = fit_sound(source, sound, count / fps, f"google {model}")
+                return target, sound
             files = []
             for i, frame in enumerate(frames):
                 path = out_dir / (ELEMENT_PATTERN % i)

@@ -35,6 +35,7 @@ from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_cut
+from soundstage.records import Slot
 from soundstage.records.shot import MARKS_DIR, LayerRecord, read_cut_record
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Shot
@@ -275,7 +276,9 @@ class _Run:
 
         layers = {slot: self.generation.store.files(self.takes[slot]) for slot in entry.slots}
         approvals = self.generation.store.approvals()
-        records = [LayerRecord.of(slot, self.takes[slot], approvals.get(slot)) for slot in entry.slots]
+        # The picture's layers; sound takes reach render_shot only in ``layers``, for the mix to record.
+        records = [LayerRecord.of(slot, self.takes[slot], approvals.get(slot)) for slot in entry.slots
+                   if not Slot.parse(slot).is_sound]
         self.progress.planned(step, shot_frames(self.project, shot))
         self._submit(pool, step, settle, render_shot, self.project, shot, layers, records, key)
 

@@ -354,6 +354,8 @@ class SoundSettings(BaseModel):
         "resample", description="a retimed plate's sound: resampled to stay in sync, or the plate refused")
     fade: float = Field(10.0, ge=0, le=1000, description="ms of fade at every cut point, so no click")
     min_confidence: float = Field(0.5, gt=0, le=1, description="a waveform sync below this is refused, not guessed")
+    generate: bool = Field(True, description="sound takes for each element and each shot's ambience bed, from the "
+                                             "shot's engine where it makes sound; false: the plates' sound only")
 
     @field_validator("target")
     @classmethod
