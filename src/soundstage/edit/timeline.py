@@ -95,9 +95,8 @@ def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timel
     frames = 0
     ai_frames = cost = 0.0
     for shot_id in shot_ids:
-        clip = _shot_clip(project, shot_id, rate)
+        clip, record = _shot_clip(project, shot_id, rate)
         track.append(clip)
-        record = read_shot_record(project, shot_id)
         for stem, audio in zip(STEMS, sound, strict=True):
             audio.append(_stem_clip(project, record, stem, clip))
         length = int(clip.source_range.duration.value)
@@ -129,7 +128,7 @@ def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timel
     return timeline
 
 
-def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> otio.schema.Clip:
+def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> tuple[otio.schema.Clip, ShotRecord]:
     movie = project.out_dir / "shots" / f"{shot_id}.mp4"
     record = read_shot_record(project, shot_id)
     if record is None or not movie.is_file():
@@ -150,15 +149,15 @@ def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> otio.schema.Cl
     clip.metadata["cmx_3600"] = {"reel": _reel(shot_id),
                                  "comments": [f"SOUNDSTAGE SHOT {shot_id} SCENE {record.scene} "
                                               f"AI {record.ai_share:.0%}"]}
-    return clip
+    return clip, record
 
 
-def _stem_clip(project: Project, record: ShotRecord | None, stem: str, picture: otio.schema.Clip
+def _stem_clip(project: Project, record: ShotRecord, stem: str, picture: otio.schema.Clip
                ) -> otio.schema.Clip | otio.schema.Gap:
     """The shot's ``stem`` over the same range as its picture; a gap when the shot has no such stem (rendered
     before sound)."""
-    wav = shot_stem_path(project, picture.name, stem)
-    if record is None or not wav.is_file():
+    wav = shot_stem_path(project, record.shot, stem)
+    if not wav.is_file():
         return otio.schema.Gap(duration=picture.duration())
     rate = picture.source_range.duration.rate
     fps = float(rate)
