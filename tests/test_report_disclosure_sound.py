@@ -99,7 +99,8 @@ def test_the_sound_section_reads_in_korean_and_in_a_browser(film: Project, tmp_p
     settings.write_text(settings.read_text() + '[reports]\nlanguage = "ko"\n')
     write_disclosure_report(Project.load(root), out=tmp_path)
     html = (tmp_path / "disclosure.html").read_text("utf-8")
-    for korean in ("사운드: 녹음과 생성", "트랙(스템)별", "시간별 (편집본의 초)", "측정 안 됨", "사운드를 생성한 도구", "효과음"):
+    for korean in ("사운드: 녹음과 생성", "트랙(스템)별", "시간별 (편집본의 초)", "측정 안 됨", "사운드를 생성한 도구",
+                   "효과음"):
         assert korean in html
     for english in ("Sound: recorded and generated", "By track (stem)", "not measured"):
         assert english not in html
