@@ -8,6 +8,7 @@ and a record of its sound, and shot 2-1 is left as rendered before sound: its au
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import pytest
 from opentimelineio import opentime
 
 from soundstage.edit import export_cut
+from soundstage.errors import ProjectError
 from soundstage.pipeline import breakdown_project, render_project
 from soundstage.project import Project
 from soundstage.records.settings import STEMS
@@ -39,22 +41,27 @@ def sound_of_1_1() -> tuple[SoundRecord, ...]:
             SoundRecord("ambience", "room tone", "plates/actor.mp4", RECORDED, 1.0))
 
 
-@pytest.fixture(scope="module")
-def film(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    root = tmp_path_factory.mktemp("sound-film")
+def sounding(root: Path, fps: float) -> Project:
+    """The tiny film at ``fps``, rendered; then 1-1 given a stem of each kind (1 s) and its sound's record."""
     make_tiny(root)
     settings = root / "soundstage.toml"
-    settings.write_text(settings.read_text().replace(f"fps = {FPS}\n", "fps = 25\n") + '[labels]\npolicy = "none"\n')
-    green_plate(root / "plates" / "actor.mp4", 25, fps=25)
+    settings.write_text(settings.read_text().replace(f"fps = {FPS}\n", f"fps = {fps}\n")
+                        + '[labels]\npolicy = "none"\n')
+    green_plate(root / "plates" / "actor.mp4", round(fps), fps=fps)
     project = Project.load(root)
     assert not render_project(project).failed
     record = read_shot_record(project, "1-1")
     assert record is not None
     write_shot_record(project, replace(record, sound=sound_of_1_1()))
-    for index, stem in enumerate(STEMS):       # 1 s each: a tone per stem, so each file is its own
+    for index, stem in enumerate(STEMS):       # a tone per stem, so each file is its own
         tone = np.sin(np.arange(RATE) * (index + 1) * 440 * 2 * np.pi / RATE).astype(np.float32) * 0.1
         write_bwf(shot_stem_path(project, "1-1", stem), Sound(np.repeat(tone[:, None], 2, axis=1)))
     return project
+
+
+@pytest.fixture(scope="module")
+def film(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    return sounding(tmp_path_factory.mktemp("sound-film"), 25)
 
 
 def export(project: Project, fmt: str) -> Path:
@@ -132,3 +139,36 @@ def test_the_fcp_xml_carries_the_stems_as_audio_tracks(film: Project) -> None:
         assert placed(clip, start) == video[0]
     assert text.count("<channelcount>2</channelcount>") >= 3
 
+
+
+def test_at_drop_frame_the_sound_keeps_step_with_the_picture(tmp_path: Path) -> None:
+    """29.97 fps: 1 s of stem is 30 frames (29.97 rounded), the record timecodes drop-frame like the picture's."""
+    project = sounding(tmp_path / "ntsc", 29.97)
+    settings = project.settings_path
+    settings.write_text(settings.read_text() + '[edit]\nstart_timecode = "00:00:59;28"\n')
+    project = Project.load(project.root)
+    text = export(project, "edl").read_text()
+    events: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if re.match(r"\d{3} ", line):
+            events.setdefault(line.split()[2], line.split())        # each channel's first event: shot 1-1
+    assert events["V"][4:] == events["A"][4:] == events["A2"][4:] == events["A3"][4:] == [
+        "00:00:00;00", "00:00:01;00", "00:00:59;28", "00:01:01;00"]
+    timeline = otio.adapters.read_from_string(text, adapter_name="cmx_3600", rate=30000 / 1001)
+    assert [len(list(track.find_clips())) for track in timeline.tracks] == [2, 1, 1, 1]
+
+    master = otio.adapters.read_from_file(str(export(project, "otio")))
+    (first,) = master.tracks[1].find_clips()
+    assert first.source_range == master.tracks[0][0].source_range
+    assert first.media_reference.available_range.duration.value == 30
+
+
+def test_a_damaged_stem_is_named_in_one_line(film: Project, tmp_path: Path) -> None:
+    root = tmp_path / "copy"
+    shutil.copytree(film.root, root)
+    project = Project.load(root)
+    stem = shot_stem_path(project, "1-1", "effects")
+    stem.write_bytes(b"RIFF\x00\x00\x00\x00not a wave at all")
+    with pytest.raises(ProjectError, match=rf"^{re.escape(str(stem))}: cannot be read as a stem: ") as caught:
+        export(project, "otio")
+    assert "\n" not in str(caught.value)
