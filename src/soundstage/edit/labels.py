@@ -34,7 +34,6 @@ Language = Literal["en", "ko"]
 
 WORDS = words_of("labels")      # the mark and the card, by name: soundstage/words/labels.toml
 TEXT = {language: WORDS.by_name(language) for language in LANGUAGES}
-RECORDED = "digitalCapture"     # IPTC: captured from life (a plate's sound, a recorder's)
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def sound_credits(record: ShotRecord) -> tuple[Layer, ...]:
     ``digitalCapture``, is no tool's)."""
     return tuple(Layer("sound", layer.name, layer.version or "", Tool(layer.engine or "soundstage", layer.model or "",
                                                                       "", layer.source_type))
-                 for layer in record.sound if layer.source_type != RECORDED and layer.seconds > 0)
+                 for layer in record.sound if not layer.recorded and layer.seconds > 0)
 
 
 def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[Take], str]]) -> list[ShotCredits]:

@@ -35,7 +35,6 @@ from soundstage.media.video import as_rate
 from soundstage.project import Project, find_key_line
 from soundstage.records.settings import STEMS
 from soundstage.records.shot import ShotRecord, SoundRecord, read_shot_record, shot_stem_path
-from soundstage.records.source import is_ai
 
 # format → (OTIO adapter, file suffix). "fcpxml" is Final Cut Pro 7 XML (xmeml): Premiere Pro, DaVinci Resolve
 # and Avid (through its importers) read it, where FCPX's .fcpxml is read by little but Final Cut Pro itself.
@@ -43,7 +42,6 @@ FORMATS: dict[str, tuple[str, str]] = {"otio": ("otio_json", ".otio"), "edl": ("
                                        "fcpxml": ("fcp_xml", ".xml")}
 NAMESPACE = "soundstage"
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
-RECORDED = "digitalCapture"      # IPTC: sound captured from life (the plate's, a recorder's)
 
 
 @dataclass(frozen=True)
@@ -173,7 +171,7 @@ def _stem_clip(project: Project, record: ShotRecord, stem: str, picture: otio.sc
     clip.metadata[NAMESPACE] = {"shot": record.shot, "stem": stem,
                                 "file": wav.relative_to(project.root).as_posix(), "channels": 2, "rate": 48000,
                                 "layers": [sound_metadata(layer) for layer in layers]}
-    originals = dict.fromkeys(layer.source for layer in layers if layer.source_type == RECORDED and layer.source)
+    originals = dict.fromkeys(layer.source for layer in layers if layer.recorded and layer.source)
     if originals:      # the camera's or recorder's own file, to relink to
         clip.metadata[NAMESPACE]["production"] = [{"file": source, "url": (project.root / source).as_uri()}
                                                   for source in originals]
@@ -188,7 +186,7 @@ def _stem_clip(project: Project, record: ShotRecord, stem: str, picture: otio.sc
 def sound_metadata(layer: SoundRecord) -> dict[str, object]:
     """One sound layer of a stem clip: recorded or generated (and by AI or by rule), and how it was synced."""
     return {"name": layer.name, "source": layer.source, "source_type": layer.source_type,
-            "recorded": layer.source_type == RECORDED, "ai": is_ai(layer.source_type), "seconds": layer.seconds,
+            "recorded": layer.recorded, "ai": layer.is_ai, "seconds": layer.seconds,
             "gain_db": layer.gain_db, "version": layer.version, "engine": layer.engine, "model": layer.model,
             "sync": layer.sync, "offset_ms": layer.offset_ms, "confidence": layer.confidence}
 

@@ -64,7 +64,6 @@ SOUND_METHOD = WORDS.text("sound_method")
 SOUND_SENTENCE = WORDS.text("sound_sentence")
 NO_SOUND_SENTENCE = WORDS.text("no_sound_sentence")
 SOUND_PART = WORDS.text("sound_part")
-RECORDED = "digitalCapture"      # IPTC: captured from life (a plate's sound, a recorder's)
 TITLE_KEYS = ("Title", "Credit", "Author", "Authors", "Written by", "Source", "Draft date", "Copyright", "Contact")
 
 
@@ -433,8 +432,7 @@ class Heard:
     def of(cls, layers: Iterable[SoundRecord]) -> Heard:
         heard = cls()
         for layer in layers:
-            part = "recorded" if layer.source_type == RECORDED else "ai" if is_ai(layer.source_type) else \
-                "procedural"
+            part = "recorded" if layer.recorded else "ai" if layer.is_ai else "procedural"
             heard = heard + cls(**{part: max(layer.seconds, 0.0)})
         return heard
 
@@ -503,8 +501,8 @@ def sound_shares(cut: CutRecord) -> SoundShares:
     grouped: dict[tuple[str, str, bool], list[tuple[str, SoundRecord]]] = {}
     for record in cut.shots:
         for layer in record.sound:
-            if layer.source_type != RECORDED:
-                key = (layer.engine or "?", layer.model or "", is_ai(layer.source_type))
+            if not layer.recorded:
+                key = (layer.engine or "?", layer.model or "", layer.is_ai)
                 grouped.setdefault(key, []).append((record.shot, layer))
     tools = [SoundTool(engine, model, ai, tuple(dict.fromkeys(shot for shot, _ in used)),
                        sum(layer.seconds for _, layer in used)) for (engine, model, ai), used in grouped.items()]
@@ -516,7 +514,7 @@ def sound_parts(sound: SoundShares, ai: bool, t: Callable[[str], str] = str) -> 
     return [t(SOUND_PART).format(name=layer.name, stem=t(layer.stem), shot=shot.shot, seconds=f"{layer.seconds:.1f}",
                                  engine=layer.engine or "?", model=layer.model or "", take=layer.version or "")
             for shot in sound.shots for layer in shot.layers
-            if layer.source_type != RECORDED and is_ai(layer.source_type) == ai and layer.seconds > 0]
+            if not layer.recorded and layer.is_ai == ai and layer.seconds > 0]
 
 
 def sound_sentence(sound: SoundShares, t: Callable[[str], str] = str) -> str:
