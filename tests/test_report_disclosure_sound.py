@@ -90,6 +90,11 @@ def test_a_film_rendered_before_sound_states_no_sound_share(tmp_path: Path) -> N
     assert data["sound"]["whole"]["recorded_share"] is None and data["sound"]["whole"]["ai_share"] is None
     assert data["registration"]["process"].endswith(
         "The sound was not measured: no shot record lists its sound (1-1, 2-1).")
+    html = (tmp_path / "disclosure.html").read_text("utf-8")
+    section = html.split("Sound: recorded and generated")[1].split("What is human")[0]
+    assert "measured</span>" not in section.split("</h2>")[0]      # no "measured" tag on what was not
+    assert "By track" not in section and "nothing heard" not in section and "%" not in section
+    assert section.count("not measured") >= 2 + 1           # a row per shot, and the warning
 
 
 def test_the_sound_section_reads_in_korean_and_in_a_browser(film: Project, tmp_path: Path) -> None:
