@@ -78,6 +78,8 @@ def placed(clip: otio.core.Item, start: opentime.RationalTime) -> tuple[int, int
 def test_the_otio_master_has_a_track_per_stem_in_step_with_the_picture(film: Project) -> None:
     timeline = otio.adapters.read_from_file(str(export(film, "otio")))
     video, *audio = timeline.tracks
+    sound = timeline.metadata["soundstage"]["sound"]
+    assert (list(sound["tracks"]), sound["channels"], sound["rate"], sound["stems"]) == (list(STEMS), 2, 48000, 3)
     assert video.kind == otio.schema.TrackKind.Video
     assert [(track.name, track.kind) for track in audio] == [(stem, otio.schema.TrackKind.Audio) for stem in STEMS]
     start = timeline.global_start_time

@@ -122,6 +122,8 @@ def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timel
         "frames": frames,
         "ai_share": round(ai_frames / frames, 6) if frames else 0.0,
         "cost_usd": round(cost, 6),
+        "sound": {"tracks": list(STEMS), "channels": 2, "rate": 48000,
+                  "stems": sum(isinstance(item, otio.schema.Clip) for audio in sound for item in audio)},
     }
     return timeline
 
