@@ -235,7 +235,9 @@ def test_the_closing_label_card_is_the_last_clip(tmp_path: Path) -> None:
     shots = sum(probe(project.out_dir / "shots" / f"{shot}.mp4").frames for shot in SHOTS)
     for fmt in ("otio", "edl"):
         written = export(project, fmt).path
-        (track,) = otio.adapters.read_from_file(str(written), **({"rate": 25} if fmt == "edl" else {})).tracks
+        timeline = otio.adapters.read_from_file(str(written), **({"rate": 25} if fmt == "edl" else {}))
+        (track,) = timeline.video_tracks()      # (rendered before sound: the stems' tracks hold only gaps)
+        assert all(not list(audio.find_clips()) for audio in timeline.audio_tracks())
         clips = list(track.find_clips())
         assert len(clips) == 3 and clips[-1].source_range.duration.value == 5 * 25
         if fmt == "otio":

@@ -52,9 +52,9 @@ class Tool:
 
 @dataclass(frozen=True)
 class Layer:
-    """One generated layer of a shot: what it is (a set, an element, a background), its take, its tool."""
+    """One generated layer of a shot: what it is (a set, an element, a background, a sound), its take, its tool."""
 
-    role: str          # "set" | "element" | "background"
+    role: str          # "set" | "element" | "background" | "sound"
     name: str
     take: str          # "v002"
     tool: Tool
@@ -70,6 +70,7 @@ class ShotCredits:
     plate: str | None = None
     generated: bool = False     # any generated pixels in its final comp
     ai: bool = False            # any of them from generative AI
+    sound: tuple[Layer, ...] = ()   # its generated sound (recorded sound is no tool's), from its shot record
 
     @property
     def takes(self) -> str:
@@ -101,7 +102,16 @@ def credits_from_record(record: ShotRecord) -> ShotCredits:
     """A shot's credits from its shot record: generated and AI as measured from the comp's mattes."""
     made = credits_from_layers(record.shot, record.frames, [layer for layer in record.layers if layer.share > 0],
                                record.plate)
-    return replace(made, generated=record.generated_share > 0 and bool(made.layers), ai=record.ai_share > 0)
+    return replace(made, generated=record.generated_share > 0 and bool(made.layers), ai=record.ai_share > 0,
+                   sound=sound_credits(record))
+
+
+def sound_credits(record: ShotRecord) -> tuple[Layer, ...]:
+    """The generated sound a shot's record lists as heard, each with the tool that made it (sound captured on set,
+    ``digitalCapture``, is no tool's)."""
+    return tuple(Layer("sound", layer.name, layer.version or "", Tool(layer.engine or "soundstage", layer.model or "",
+                                                                      "", layer.source_type))
+                 for layer in record.sound if not layer.recorded and layer.seconds > 0)
 
 
 def cut_credits(project: Project, shots: Sequence[tuple[Shot, int, Sequence[Take], str]]) -> list[ShotCredits]:
@@ -223,7 +233,8 @@ class CutLabels:
 
     @property
     def card(self) -> bool:
-        return self.settings.policy in ("realistic", "artistic") and any(s.generated for s in self.credits)
+        return self.settings.policy in ("realistic", "artistic") and any(s.generated or s.sound
+                                                                         for s in self.credits)
 
     @property
     def card_frames(self) -> int:
@@ -267,15 +278,19 @@ class CutLabels:
         """The closing card as (style, text) lines: the tools with their versions, what was generated, by whom."""
         words = TEXT[self.language]
         generated = [shot for shot in self.credits if shot.generated]
-        lines: list[tuple[str, str]] = [("title", words["title"]),
-                                        ("lead", words["contains ai" if any(s.ai for s in generated)
-                                                       else "contains generated"]),
-                                        ("gap", ""), ("head", words["tools"])]
-        tools = sorted({layer.tool for shot in generated for layer in shot.layers},
+        sounds = [layer.tool for shot in self.credits for layer in shot.sound]
+        lines: list[tuple[str, str]] = [("title", words["title"])]
+        if generated:
+            lines.append(("lead", words["contains ai" if any(s.ai for s in generated) else "contains generated"]))
+        if sounds:
+            lines.append(("lead", words["sound ai" if any(tool.ai for tool in sounds) else "sound generated"]))
+        lines += [("gap", ""), ("head", words["tools"])]
+        tools = sorted({layer.tool for shot in generated for layer in shot.layers} | set(sounds),
                        key=lambda t: (not t.ai, t.engine, t.model, t.version))
         for tool in tools:
             kind = words["ai tool" if tool.ai else "procedural tool"]
-            lines.append(("body", f"{tool.engine} · {tool.model} · {tool.version} ({kind})"))
+            lines.append(("body", " · ".join(part for part in (tool.engine, tool.model, tool.version) if part)
+                          + f" ({kind})"))
         lines += [("gap", ""), ("head", words["generated"])]
         for role in ("set", "element", "background"):
             where: dict[str, list[str]] = {}
@@ -287,6 +302,14 @@ class CutLabels:
                 items = [f"{name} ({_shots(ids, words)})" if role != "background" else _shots(ids, words)
                          for name, ids in where.items()]
                 lines.append(("body", f"{words[role]}: " + ", ".join(items)))
+        heard: dict[str, list[str]] = {}
+        for shot in self.credits:
+            for layer in shot.sound:
+                if shot.shot not in heard.setdefault(layer.name, []):
+                    heard[layer.name].append(shot.shot)
+        if heard:
+            lines.append(("body", f"{words['sound']}: " + ", ".join(f"{name} ({_shots(ids, words)})"
+                                                                  for name, ids in heard.items())))
         plates = [shot.shot for shot in self.credits if shot.plate]
         lines += [("gap", ""), ("head", words["human"]),
                   ("body", words["human parts"].format(plates=_shots(plates, words) if plates

@@ -8,6 +8,12 @@ under the ``soundstage`` metadata namespace. The EDL and the XML carry only what
 
 Timecode: 29.97 and 59.94 fps count drop-frame (``01:00:00;00``), as broadcast NTSC does, so the timecode
 keeps to the clock; every other rate, 23.976 included (it has no drop-frame form), counts non-drop.
+
+Sound: one audio track per stem (``dialogue``, ``effects``, ``ambience``, in that order: A1, A2, A3), each clip
+the shot's stereo stem ``out/shots/<shot>.<stem>.wav`` over the same record range as its picture; a shot
+rendered before sound (no stem file) leaves a gap there. The production sound is already in the dialogue stem,
+synced and trimmed, so it is not laid again (it would play twice); each clip names the original plate or
+recorder's file it came from, with the sync found, so an editor can relink to it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import opentimelineio as otio
 from opentimelineio import opentime
 
@@ -26,7 +33,8 @@ from soundstage.errors import ProjectError
 from soundstage.media import probe
 from soundstage.media.video import as_rate
 from soundstage.project import Project, find_key_line
-from soundstage.records.shot import ShotRecord, read_shot_record
+from soundstage.records.settings import STEMS
+from soundstage.records.shot import ShotRecord, SoundRecord, read_shot_record, shot_stem_path
 
 # format → (OTIO adapter, file suffix). "fcpxml" is Final Cut Pro 7 XML (xmeml): Premiere Pro, DaVinci Resolve
 # and Avid (through its importers) read it, where FCPX's .fcpxml is read by little but Final Cut Pro itself.
@@ -70,7 +78,8 @@ def export_cut(project: Project, format: str, out: str | Path | None = None, *, 
 
 
 def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timeline:
-    """The cut as an OTIO timeline: one video track, a clip per rendered shot, starting at the project's timecode.
+    """The cut as an OTIO timeline: one video track, a clip per rendered shot, starting at the project's timecode;
+    then an audio track per stem, a clip per shot in step with its picture (a gap where it has no stem).
 
     ``shot_ids`` is the cut's order (the breakdown's, the order the render joins them), handed in by the caller.
     Refuses (one line naming the shot) if any shot of the cut has not been rendered.
@@ -80,11 +89,14 @@ def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timel
     if not shot_ids:
         raise ProjectError("has no shots to cut", path=project.shots_file)
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    sound = [otio.schema.Track(name=stem, kind=otio.schema.TrackKind.Audio) for stem in STEMS]
     frames = 0
     ai_frames = cost = 0.0
     for shot_id in shot_ids:
-        clip = _shot_clip(project, shot_id, rate)
+        clip, record = _shot_clip(project, shot_id, rate)
         track.append(clip)
+        for stem, audio in zip(STEMS, sound, strict=True):
+            audio.append(_stem_clip(project, record, stem, clip))
         length = int(clip.source_range.duration.value)
         frames += length
         ai_frames += clip.metadata[NAMESPACE]["ai_share"] * length
@@ -92,8 +104,11 @@ def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timel
     card = _credits_clip(project, rate, frames)
     if card is not None:
         track.append(card)
+        for audio in sound:       # the card is heard in the cut only as what the mix lays under it: nothing here
+            audio.append(otio.schema.Gap(duration=card.duration()))
     timeline = otio.schema.Timeline(name=project.settings.title, global_start_time=start)
     timeline.tracks.append(track)
+    timeline.tracks.extend(sound)
     width, height = project.settings.resolution
     # FCP XML: the sequence's frame size, so the editor's sequence matches the shots; and its timecode's count
     # (the adapter writes non-drop unless told).
@@ -107,11 +122,13 @@ def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timel
         "frames": frames,
         "ai_share": round(ai_frames / frames, 6) if frames else 0.0,
         "cost_usd": round(cost, 6),
+        "sound": {"tracks": list(STEMS), "channels": 2, "rate": 48000,
+                  "stems": sum(isinstance(item, otio.schema.Clip) for audio in sound for item in audio)},
     }
     return timeline
 
 
-def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> otio.schema.Clip:
+def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> tuple[otio.schema.Clip, ShotRecord]:
     movie = project.out_dir / "shots" / f"{shot_id}.mp4"
     record = read_shot_record(project, shot_id)
     if record is None or not movie.is_file():
@@ -132,7 +149,59 @@ def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> otio.schema.Cl
     clip.metadata["cmx_3600"] = {"reel": _reel(shot_id),
                                  "comments": [f"SOUNDSTAGE SHOT {shot_id} SCENE {record.scene} "
                                               f"AI {record.ai_share:.0%}"]}
+    return clip, record
+
+
+def _stem_clip(project: Project, record: ShotRecord, stem: str, picture: otio.schema.Clip
+               ) -> otio.schema.Clip | otio.schema.Gap:
+    """The shot's ``stem`` over the same range as its picture; a gap when the shot has no such stem (rendered
+    before sound)."""
+    wav = shot_stem_path(project, record.shot, stem)
+    if not wav.is_file():
+        return otio.schema.Gap(duration=picture.duration())
+    rate = picture.source_range.duration.rate
+    fps = float(rate)
+    frames = _sound_frames(wav, Fraction(rate).limit_denominator(1001))
+    available = opentime.TimeRange(opentime.RationalTime(0, fps), opentime.RationalTime(frames, fps))
+    reference = otio.schema.ExternalReference(target_url=wav.as_uri(), available_range=available)
+    reference.name = wav.name
+    reference.metadata["fcp_xml"] = {**_fcp_timecode(Fraction(rate).limit_denominator(1001)), "media": {"audio": {
+        "samplecharacteristics": {"depth": 24, "samplerate": 48000}, "channelcount": 2}}}
+    clip = otio.schema.Clip(name=f"{picture.name} {stem}", media_reference=reference,
+                            source_range=picture.source_range)
+    layers = [layer for layer in record.sound if layer.stem == stem]
+    clip.metadata[NAMESPACE] = {"shot": record.shot, "stem": stem,
+                                "file": wav.relative_to(project.root).as_posix(), "channels": 2, "rate": 48000,
+                                "layers": [sound_metadata(layer) for layer in layers]}
+    originals = dict.fromkeys(layer.source for layer in layers if layer.recorded and layer.source)
+    if originals:      # the camera's or recorder's own file, to relink to
+        clip.metadata[NAMESPACE]["production"] = [{"file": source, "url": (project.root / source).as_uri()}
+                                                  for source in originals]
+    # FCP XML: the stem is one stereo clip from the file's first track (a WAV has no picture to take).
+    clip.metadata["fcp_xml"] = {"sourcetrack": {"mediatype": "audio", "trackindex": 1}}
+    clip.metadata["cmx_3600"] = {"reel": _reel(f"{_reel(record.shot)[:5]}_{stem[:2].upper()}"),
+                                 "comments": [f"SOUNDSTAGE SHOT {record.shot} STEM {stem.upper()}"]
+                                 + [f"PRODUCTION SOUND FROM {source}" for source in originals]}
     return clip
+
+
+def sound_metadata(layer: SoundRecord) -> dict[str, object]:
+    """One sound layer of a stem clip: recorded or generated (and by AI or by rule), and how it was synced."""
+    return {"name": layer.name, "source": layer.source, "source_type": layer.source_type,
+            "recorded": layer.recorded, "ai": layer.is_ai, "seconds": layer.seconds,
+            "gain_db": layer.gain_db, "version": layer.version, "engine": layer.engine, "model": layer.model,
+            "sync": layer.sync, "offset_ms": layer.offset_ms, "confidence": layer.confidence}
+
+
+def _sound_frames(path: Path, rate: Fraction) -> int:
+    """A WAV's length in frames at ``rate``, from its header (nothing decoded)."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            seconds = Fraction(stream.duration or 0) * (stream.time_base or Fraction(0))
+    except (av.error.FFmpegError, OSError, IndexError) as exc:
+        raise ProjectError(f"cannot be read as a stem: {exc}", path=path) from None
+    return round(seconds * rate)
 
 
 def _credits_clip(project: Project, rate: Fraction, shot_frames: int) -> otio.schema.Clip | None:
@@ -177,22 +246,47 @@ def shot_metadata(record: ShotRecord, file: str) -> dict[str, object]:
 
 
 def edl_text(timeline: otio.schema.Timeline) -> str:
-    """CMX 3600 through the OTIO adapter, with the record timecode starting at the timeline's start.
+    """CMX 3600 through the OTIO adapter, with the record timecode starting at the timeline's start, and the
+    sound's events on their own channels: the stems' tracks as A, A2, A3, after the picture's events.
 
     The adapter reckons record times in the track's own time and ignores ``global_start_time`` (so a cut at
     01:00:00:00 came out at 00:00:00:00). Its reader keeps an EDL's record start as the track's trimmed start,
-    negated; the copy handed to the writer is put in that same form, so writing and reading agree.
+    negated; the copy handed to the writer is put in that same form, so writing and reading agree. It writes only
+    a timeline's first track, and every audio event as channel ``A``: each track is written on its own and its
+    events are given their channel and numbered on after the picture's.
     """
-    edl = timeline.deepcopy()
-    track = edl.tracks[0]
-    start = timeline.global_start_time
-    track.source_range = opentime.TimeRange(-start, track.duration())
-    rate = start.rate
-    text = otio.adapters.write_to_string(edl, adapter_name="cmx_3600", rate=rate)
+    rate = timeline.global_start_time.rate
+    title = ""
+    events: list[str] = []
+    audio = 0
+    for track in timeline.tracks:
+        channel = "V"
+        if track.kind == otio.schema.TrackKind.Audio:
+            audio += 1
+            channel = "A" if audio == 1 else f"A{audio}"
+        text = otio.adapters.write_to_string(_edl_track(timeline, track), adapter_name="cmx_3600", rate=rate)
+        head, _, body = text.partition("\n\n")
+        title = title or head
+        for event in re.split(r"\n(?=\d{3} )", body.strip("\n")):
+            if event:
+                events.append(re.sub(r"^(\d{3})(\s+\S+\s+)(\S+)(\s*)",
+                                     lambda m, c=channel: f"{len(events) + 1:03d}{m[2]}{c:{len(m[3] + m[4])}}",
+                                     event, count=1))
     # The adapter writes no frame-count mode; a reader must not have to guess it from ";".
     mode = "FCM: DROP FRAME" if drop_frame(Fraction(rate).limit_denominator(1001)) else "FCM: NON-DROP FRAME"
-    title, _, events = text.partition("\n\n")
-    return f"{title}\n{mode}\n\n{events}"
+    return f"{title}\n{mode}\n\n" + "".join(f"{event}\n" for event in events)
+
+
+def _edl_track(timeline: otio.schema.Timeline, track: otio.schema.Track) -> otio.schema.Timeline:
+    """A timeline the adapter writes ``track`` of: that track first, starting at the record start, and the one
+    video track it insists on."""
+    edl = otio.schema.Timeline(name=timeline.name)
+    start = timeline.global_start_time
+    for each in (track, timeline.video_tracks()[0]) if track.kind == otio.schema.TrackKind.Audio else (track,):
+        copy = each.deepcopy()
+        copy.source_range = opentime.TimeRange(-start, copy.duration())
+        edl.tracks.append(copy)
+    return edl
 
 
 def frame_rate(project: Project) -> Fraction:

@@ -7,7 +7,12 @@
   ``c2pa.placed`` for each take comped in (the signed take files are its ingredients), and ``c2pa.edited``
   naming the whole as ``compositeWithTrainedAlgorithmicMedia`` (AI inside) or ``compositeSynthetic``
   (procedural only). Its measured shares and a soft binding to its watermark go with it.
-- The cut has every shot movie as an ingredient, so the one file carries the chain back to every take.
+- The cut has every shot movie as an ingredient, so the one file carries the chain back to every take, and
+  its stems (``out/stems/<stem>.wav``) as ingredients for its sound.
+- A shot's stems (``out/shots/<id>.<stem>.wav``) get ``c2pa.opened`` on the recorded sound they hold (the
+  plate ``parentOf``; a recorder's WAV is ``componentOf``, placed) — or ``c2pa.created`` when they hold
+  none —, ``c2pa.placed`` for each sound take mixed in, and ``c2pa.edited`` for the mix. The cut's stems have the
+  shots' stems of the same name as ingredients. (Sound takes are signed as any take, by :func:`sign_take`.)
 
 Signing happens where the file is made (a worker), after the file is complete and before the render's
 ledger enters it, so a file in the ledger is always a signed one.
@@ -29,7 +34,9 @@ from soundstage.provenance.keys import init_keys, keys_dir
 from soundstage.provenance.record import mark_key
 from soundstage.provenance.signer import SigningIdentity, project_signer
 from soundstage.provenance.signing import IPTC, MIME_TYPES, Relationship, sign_file
-from soundstage.records.shot import CutRecord, ShotRecord
+from soundstage.records.settings import STEMS
+from soundstage.records.shot import CutRecord, ShotRecord, SoundRecord, cut_stem_path, shot_stem_path
+from soundstage.records.source import SourceType
 from soundstage.records.take import TakeFile
 
 SOFT_BINDING = "org.soundstage.luma-spread-spectrum.1"    # the invisible watermark (provenance.watermark)
@@ -117,9 +124,10 @@ def sign_shot(outputs: Sequence[tuple[Path, Path]], record: ShotRecord, identity
 
 
 def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identity: SigningIdentity, *,
-             into: Path | None = None) -> None:
-    """Sign the cut with every shot movie as an ingredient (and, through them, every take); ``into`` is where the
-    signed file goes, when ``cut`` was written elsewhere first (default: in place)."""
+             into: Path | None = None, stems: Sequence[Path] = ()) -> None:
+    """Sign the cut with every shot movie as an ingredient (and, through them, every take), and its ``stems``
+    (the cut's mixed sound, ``out/stems/<stem>.wav``, signed first); ``into`` is where the signed file goes,
+    when ``cut`` was written elsewhere first (default: in place)."""
     ai = record is not None and any(layer.is_ai for made in record.shots for layer in made.layers)
     composite = IPTC + ("compositeWithTrainedAlgorithmicMedia" if ai else "compositeSynthetic")
     actions: list[dict[str, Any]] = [{"action": "c2pa.created", "digitalSourceType": composite,
@@ -130,6 +138,11 @@ def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identit
         ingredients.append((movie, "componentOf", label))
         actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
                         "description": f"shot {movie.stem}"})
+    for number, stem in enumerate(stems):
+        label = f"stem-{number}"
+        ingredients.append((stem, "componentOf", label))
+        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
+                        "description": f"sound: the {stem.stem} stem"})
     assertions: list[dict[str, Any]] = []
     if record is not None:
         assertions.append({"label": "org.soundstage.cut", "data": {
@@ -144,6 +157,107 @@ def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identit
             assertions.append(_soft_binding(spans, record.shots[0].fps))
     into = into or cut
     sign_file(cut, into, identity, actions=actions, ingredients=ingredients, title=into.name, assertions=assertions)
+
+
+def sign_shot_stems(project: Project, record: ShotRecord, identity: SigningIdentity, *,
+                    takes: Mapping[str, Path] | None = None) -> list[Path]:
+    """Sign the shot's stems in place (those written: a shot rendered before sound has none), each with what it
+    mixes from ``record.sound``: its recorded sound's files and its sound takes (``takes``: slot → take file).
+
+    Returns the stems signed.
+    """
+    signed = []
+    for stem in STEMS:
+        wav = shot_stem_path(project, record.shot, stem)
+        if not wav.is_file():
+            continue
+        layers = [layer for layer in record.sound if layer.stem == stem]
+        sign_file(wav, wav, identity, title=f"shot {record.shot} {stem}",
+                  **_mix_credentials(layers, project.root, takes or {}, f"shot {record.shot}'s {stem} stem"),
+                  assertions=[{"label": "org.soundstage.sound", "data": {
+                      "shot": record.shot, "stem": stem, "layers": [asdict(layer) for layer in layers]}}])
+        signed.append(wav)
+    return signed
+
+
+def sign_cut_stems(project: Project, record: CutRecord, identity: SigningIdentity) -> list[Path]:
+    """Sign the cut's stems in place, each with the shots' stems of its name (signed first) as ingredients.
+
+    Returns the stems signed.
+    """
+    signed = []
+    shot_ids = [shot.shot for shot in record.shots]
+    for stem in STEMS:
+        wav = cut_stem_path(project, stem)
+        if not wav.is_file():
+            continue
+        ingredients: list[tuple[str | Path, Relationship, str]] = []
+        actions: list[dict[str, Any]] = []
+        for number, shot in enumerate(shot_ids):
+            part = shot_stem_path(project, shot, stem)
+            if part.is_file():
+                ingredients.append((part, "componentOf", f"shot-{number}"))
+                actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [f"shot-{number}"]},
+                                "description": f"shot {shot}"})
+        layers = [layer for shot in record.shots for layer in shot.sound if layer.stem == stem]
+        actions.insert(0, {"action": "c2pa.created", "digitalSourceType": _composite(layers) or IPTC + "composite",
+                           "softwareAgent": _AGENT,
+                           "description": f"the cut's {stem} stem, shots in script order"})
+        actions.append({"action": "c2pa.edited", "softwareAgent": _AGENT,
+                        "description": "faded at the cuts and normalised with the mix ([sound] target)"})
+        sign_file(wav, wav, identity, title=f"cut {stem}", actions=actions, ingredients=ingredients)
+        signed.append(wav)
+    return signed
+
+
+def _composite(layers: Sequence[SoundRecord]) -> str | None:
+    """A mix's IPTC type: AI inside, or generated by rule inside; None when all of it was recorded."""
+    if any(layer.is_ai for layer in layers):
+        return IPTC + "compositeWithTrainedAlgorithmicMedia"
+    if any(not layer.recorded for layer in layers):
+        return IPTC + "compositeSynthetic"
+    return None
+
+
+def _mix_credentials(layers: Sequence[SoundRecord], root: Path, takes: Mapping[str, Path], what: str
+                     ) -> dict[str, Any]:
+    """The actions and ingredients of one stem: the first recorded file opened (its ``parentOf``: C2PA allows one
+    parent and one opening), more recorded files (a recorder's WAV) and sound takes placed, then the mix."""
+    ingredients: list[tuple[str | Path, Relationship, str]] = []
+    actions: list[dict[str, Any]] = []
+    recorded = dict.fromkeys(layer.source for layer in layers if layer.recorded and layer.source)
+    for number, source in enumerate(recorded):
+        path = root / source
+        if not signable(path) or not path.is_file():
+            continue
+        label = f"recorded-{number}"
+        heard = [layer for layer in layers if layer.source == source]
+        said = ", ".join(layer.name + (f" (synced by {layer.sync}, {layer.offset_ms:+g} ms)" if layer.sync and
+                                       layer.offset_ms is not None else "") for layer in heard)
+        if ingredients:
+            ingredients.append((path, "componentOf", label))
+            actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
+                            "description": f"{said} from {source}"})
+        else:
+            ingredients.append((path, "parentOf", label))
+            actions.append({"action": "c2pa.opened", "digitalSourceType": IPTC + SourceType.CAPTURED,
+                            "parameters": {"ingredientIds": [label]}, "description": f"{said} from {source}"})
+    composite = _composite(layers)
+    if not actions:      # nothing recorded: made here (silence, where a shot has no sound, is made by rule)
+        actions.append({"action": "c2pa.created", "digitalSourceType": composite or IPTC + "algorithmicMedia",
+                        "softwareAgent": _AGENT, "description": what})
+    for number, layer in enumerate(layers):
+        file = takes.get(layer.source) if not layer.recorded else None
+        if file is None or not signable(file):
+            continue
+        label = f"take-{number}"
+        ingredients.append((file, "componentOf", label))
+        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
+                        "description": f"{layer.name}: {layer.engine} {layer.model} take {layer.version}, "
+                                       f"{layer.gain_db:+g} dB"})
+    actions.append({"action": "c2pa.edited", "softwareAgent": _AGENT, "description": "mixed",
+                    **({"digitalSourceType": composite} if composite else {})})
+    return {"actions": actions, "ingredients": ingredients}
 
 
 def sign_key(output: Path, plate: Path, identity: SigningIdentity) -> int:

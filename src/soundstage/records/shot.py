@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from soundstage.atomic import write_text
 from soundstage.records.slot import Slot
-from soundstage.records.source import AssetKind, is_ai
+from soundstage.records.source import AssetKind, SourceType, is_ai
 
 MARKS_DIR = "marks"
 
@@ -121,6 +121,11 @@ class SoundRecord:
     @property
     def is_ai(self) -> bool:
         return is_ai(self.source_type)
+
+    @property
+    def recorded(self) -> bool:
+        """Captured on set (the plate's, a recorder's, room tone cut from them), not generated."""
+        return self.source_type == SourceType.CAPTURED
 
 
 @dataclass(frozen=True)

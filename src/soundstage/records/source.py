@@ -17,6 +17,7 @@ class SourceType(StrEnum):
 
     ALGORITHMIC = "algorithmicMedia"                 # procedural, not trained
     TRAINED_ALGORITHMIC = "trainedAlgorithmicMedia"  # AI-generated
+    CAPTURED = "digitalCapture"                      # recorded from life: a camera's plate, a recorder's sound
 
     @property
     def is_ai(self) -> bool:
