@@ -123,6 +123,9 @@ class ShotEntry(BaseModel):
     key: KeySettings = Field(default_factory=KeySettings)
     comp: CompSettings = Field(default_factory=CompSettings)  # what it sets overrides the project's [comp]
     sound: ShotSound = Field(default_factory=ShotSound)
+    lines: list[Annotated[int, Field(ge=1)]] | None = Field(
+        None, description="the scene's lines this shot plays, numbered from 1 (subtitles); default: shared by "
+                          "the scene's shots with plates, in order")
 
     @field_validator("id")
     @classmethod
