@@ -74,10 +74,9 @@ def dialogue_language(texts: Iterable[str]) -> str:
 
 def cut_rules(settings: SubtitleSettings, scenes: Sequence[Scene]) -> Rules:
     """The rules the cut's subtitles follow: ``[subtitles] language``, or the screenplay's own."""
-    language = settings.language
-    if language == "auto":
-        language = dialogue_language(line.text for scene in scenes for line in scene.lines)
-    return rules_for(language)
+    if settings.language != "auto":
+        return rules_for(settings.language)
+    return rules_for(dialogue_language(line.text for scene in scenes for line in scene.lines))
 
 
 # ---------------------------------------------------------------------------------------------- text
@@ -141,7 +140,8 @@ def _even(words: list[str], count: int, rules: Rules) -> list[list[str]] | None:
     if count <= 1:
         return [words] if len(_rows(words, rules)) <= rules.lines else None
     sizes = [width(word, rules) + rules.half_width for word in words]
-    total, chunks, running = sum(sizes), [[] for _ in range(count)], 0.0
+    chunks: list[list[str]] = [[] for _ in range(count)]
+    total, running = sum(sizes), 0.0
     for word, size in zip(words, sizes, strict=True):
         chunks[min(count - 1, int((running + size / 2) / total * count))].append(word)
         running += size
