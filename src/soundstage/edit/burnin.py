@@ -60,7 +60,7 @@ class BurnIn:
         """What the burn-ins add to the review copy's key."""
         return {"burn_in": 1, "start": [self.start.value, self.start.rate], "top": self.top, "font": self.face.key,
                 "shots": [[shot.shot, shot.takes] for shot in self.credits]} | \
-            ({"subtitles": self.subtitles.key} if self.subtitles else {})
+            ({"subtitles": self.subtitles.key} if self.subtitles and self.subtitles.events else {})
 
     @cached_property
     def _size(self) -> int:
