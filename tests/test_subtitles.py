@@ -20,7 +20,9 @@ from soundstage.edit.subtitles import (
     wrap,
     write_subtitles,
 )
+from soundstage.project import Project
 from soundstage.records.settings import Settings
+from soundstage.reports.breakdown import write_breakdown_report
 from soundstage.script import parse_fountain
 from soundstage.script.breakdown import Line, break_down
 from voices import bursts
@@ -133,3 +135,12 @@ def test_subtitle_language_setting() -> None:
     assert Settings(title="T", screenplay="s.fountain", subtitles={"language": "ko"}).subtitles.language == "ko"
     with pytest.raises(ValidationError):
         Settings(title="T", screenplay="s.fountain", subtitles={"language": "fr"})
+
+
+def test_the_breakdown_report_lists_lines_that_will_not_fit_their_shots(tmp_path: Path) -> None:
+    (tmp_path / "soundstage.toml").write_text('title = "T"\nscreenplay = "s.fountain"\n', encoding="utf-8")
+    line = "등불이 밝히지 않는 곳에서 용이 잠든다, 늙은 용아."       # 28 characters: 2.3 s to read
+    (tmp_path / "s.fountain").write_text(f"S#1. 한옥 지붕 위 (밤)\n\n민지\n{line}\n", encoding="utf-8")
+    (tmp_path / "shots.toml").write_text('[[shot]]\nid = "1-1"\nscene = "1"\nduration = 1\n', encoding="utf-8")
+    html = write_breakdown_report(Project.load(tmp_path))[0].read_text("utf-8")
+    assert "subtitles: shot 1-1, line 4 (민지)" in html and "faster than 12" in html
