@@ -144,3 +144,10 @@ def test_the_breakdown_report_lists_lines_that_will_not_fit_their_shots(tmp_path
     (tmp_path / "shots.toml").write_text('[[shot]]\nid = "1-1"\nscene = "1"\nduration = 1\n', encoding="utf-8")
     html = write_breakdown_report(Project.load(tmp_path))[0].read_text("utf-8")
     assert "subtitles: shot 1-1, line 4 (민지)" in html and "faster than 12" in html
+
+
+def test_a_line_given_its_reading_time_is_not_warned_for_a_frame_lost_to_rounding() -> None:
+    line = say("It was here. It was always here.", 33, "MIN-JI")       # 32 characters: 1.6 s, 38.4 frames
+    subtitles = subtitle_cut([ShotDialogue("2-1", 96, 96, [line])], FPS, EN)
+    assert subtitles.events[0].end - subtitles.events[0].first == 39
+    assert subtitles.warnings == []

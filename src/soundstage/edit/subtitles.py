@@ -11,6 +11,7 @@ breaks them is warned, never cut: a word wider than a line, a line shown too bri
 from __future__ import annotations
 
 import bisect
+import math
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -269,9 +270,11 @@ def _shot_cues(shot: ShotDialogue, fps: float, rules: Rules, warnings: list[str]
         at = start
         for rows, size in zip(events, sizes, strict=True):
             until = at + (end - start) * size / sum(sizes)
+            # on frames: the start to the nearest, the end to the next whole frame (never shorter than timed)
             first = shot.start + round(at * fps)
-            cues.append(Cue(first, max(first + 1, shot.start + round(until * fps)), rows, shot.shot, line.line,
-                            line.character, line.extension in rules.italic))
+            last = min(shot.start + shot.frames, shot.start + math.ceil(until * fps - 1e-6))
+            cues.append(Cue(first, max(first + 1, last), rows, shot.shot, line.line, line.character,
+                            line.extension in rules.italic))
             at = until
     return cues
 
