@@ -128,6 +128,9 @@ def test_srt_and_vtt_read_back(tmp_path: Path) -> None:
             assert abs(event.start - cue.first / FPS * 1000) <= 1 and abs(event.end - cue.end / FPS * 1000) <= 1
         assert back[0].start >= 1000                                            # the shot starts 1 s into the cut
     assert "<i>여기 있다, 얘야.</i>" in (tmp_path / "out" / "cut.srt").read_text("utf-8")    # heard off screen
+    times = [path.stat().st_mtime_ns for path in written]
+    write_subtitles(subtitles, tmp_path / "out")
+    assert [path.stat().st_mtime_ns for path in written] == times        # the same again: not rewritten
 
 
 def test_subtitle_language_setting() -> None:

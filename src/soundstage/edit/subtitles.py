@@ -335,7 +335,8 @@ def _broken(cue: Cue, fps: float, rules: Rules) -> list[str]:
 
 
 def write_subtitles(subtitles: Subtitles, out_dir: Path) -> list[Path]:
-    """``out/cut.srt`` and ``out/cut.vtt``, each written atomically, with pysubs2."""
+    """``out/cut.srt`` and ``out/cut.vtt``, each written atomically, with pysubs2; a file that already holds
+    the same is left alone (a re-run that changes nothing touches nothing)."""
     document = pysubs2.SSAFile()
     for cue in subtitles.events:
         text = r"\N".join(cue.rows)
@@ -344,7 +345,9 @@ def write_subtitles(subtitles: Subtitles, out_dir: Path) -> list[Path]:
     written = []
     for name in FILES:
         path = out_dir / name
-        write_bytes(path, document.to_string(Path(name).suffix[1:]).encode("utf-8"))
+        content = document.to_string(Path(name).suffix[1:]).encode("utf-8")
+        if not (path.is_file() and path.read_bytes() == content):
+            write_bytes(path, content)
         written.append(path)
     return written
 
