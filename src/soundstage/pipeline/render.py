@@ -22,6 +22,7 @@ from soundstage.db import open_database
 from soundstage.edit import assemble_cut
 from soundstage.edit.burnin import REVIEW_FILE, BurnIn
 from soundstage.edit.labels import CutLabels, cut_credits
+from soundstage.edit.subtitles import cut_dialogue, cut_rules, subtitle_cut, write_subtitles
 from soundstage.errors import ProjectError, SoundstageError
 from soundstage.keys import content_key
 from soundstage.media import probe
@@ -38,7 +39,7 @@ from soundstage.provenance.credentials import sign_cut
 from soundstage.records import Slot
 from soundstage.records.shot import MARKS_DIR, LayerRecord, read_cut_record
 from soundstage.records.take import Take
-from soundstage.script.breakdown import Shot
+from soundstage.script.breakdown import Scene, Shot
 
 Status = Literal["built", "cached", "failed", "skipped"]
 
@@ -136,6 +137,7 @@ class _Run:
         self._started: dict[str, float] = {}                     # step → when it was handed to the executor
         self._ran: dict[str, float] = {}                         # step → seconds it ran on its worker
         self._slot_of: dict[str, str] = {}                       # a take's step → its slot
+        self.scenes: list[Scene] = []                            # the breakdown's, for the cut's subtitles
 
     def render(self, shots: Sequence[str] | None, pool: Executor) -> RenderReport:
         started = time.perf_counter()
@@ -165,6 +167,7 @@ class _Run:
     def _render(self, wanted: Sequence[str] | None, pool: Executor) -> None:
         project = self.project
         breakdown = breakdown_project(project)
+        self.scenes = breakdown.scenes
         if wanted is not None:
             known = {shot.id for shot in breakdown.shots}
             unknown = [shot for shot in wanted if shot not in known]
@@ -294,8 +297,14 @@ class _Run:
         self.report.warnings += labels.warnings
         cut_key = content_key(RENDER_CODE, "cut", keys, labels.key)
         output = self.project.out_dir / "cut.mp4"
+        # Subtitles by reading speed for now (dialogue=None); the shots' production sound times them once merged.
+        subtitles = subtitle_cut(cut_dialogue(self.scenes, shots, frames), settings.fps,
+                                 cut_rules(settings.subtitles, self.scenes))
+        self.report.warnings += subtitles.warnings
+        write_subtitles(subtitles, self.project.out_dir)
         # The review copy (burn-ins) is its own file with its own key: the clean cut never carries them.
-        burn = BurnIn.prepare(self.project, labels) if settings.review.burn_in else None
+        burn = BurnIn.prepare(self.project, labels, subtitles if settings.subtitles.burn_in else None) \
+            if settings.review.burn_in else None
         self.report.warnings += burn.warnings if burn else []
         review = self.project.out_dir / REVIEW_FILE
         review_key = content_key(cut_key, "review", burn.key) if burn else ""

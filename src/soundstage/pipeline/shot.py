@@ -71,7 +71,7 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
     width, height = settings.resolution
     files = [_shot_file(project, relative, key) for relative, key in
              ((shot.plate, "plate"), (shot.key.clean_plate, "key.clean_plate"), (shot.comp.lut, "comp.lut"))]
-    return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine"}),
+    return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine", "lines"}),
                        shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
                        settings.fps, width, height, settings.plates.model_dump(),
                        [file_digest(path) if path else None for path in files], shot_label_key(project))

@@ -123,6 +123,9 @@ class ShotEntry(BaseModel):
     key: KeySettings = Field(default_factory=KeySettings)
     comp: CompSettings = Field(default_factory=CompSettings)  # what it sets overrides the project's [comp]
     sound: ShotSound = Field(default_factory=ShotSound)
+    lines: list[Annotated[int, Field(ge=1)]] | None = Field(
+        None, description="the scene's lines this shot plays, numbered from 1 (subtitles); default: shared by "
+                          "the scene's shots with plates, in order")
 
     @field_validator("id")
     @classmethod
@@ -377,6 +380,17 @@ class SoundSettings(BaseModel):
         return self.target.strip().endswith("dialogue-gated")
 
 
+class SubtitleSettings(BaseModel):
+    """``[subtitles]``: the cut's subtitles (out/cut.srt, out/cut.vtt), timed to the speech in each shot."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["auto", "ko", "en"] = Field(
+        "auto", description="whose line length and reading speed rule; auto: Korean when most of the dialogue is "
+                            "Hangul, else English")
+    burn_in: bool = Field(True, description="draw them on the review copy too, when it is made ([review] burn_in)")
+
+
 class Settings(BaseModel):
     """``soundstage.toml``. Unknown keys are refused, so a typo never silently falls back to a default."""
 
@@ -401,6 +415,7 @@ class Settings(BaseModel):
     labels: LabelSettings = LabelSettings()
     review: ReviewSettings = ReviewSettings()
     sound: SoundSettings = SoundSettings()
+    subtitles: SubtitleSettings = SubtitleSettings()
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                description="[engines.<name>] tables, checked by each engine")
 

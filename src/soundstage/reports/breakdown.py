@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from soundstage.edit.subtitles import cut_dialogue, cut_rules, subtitle_cut
 from soundstage.errors import ProjectError
 from soundstage.project import Project, find_key_line
 from soundstage.reports.page import render_report, write_report
@@ -304,8 +305,13 @@ def breakdown_report(project: Project) -> BreakdownReport:
     breakdown = breakdown_project(project)
     categories = {item["name"]: item["category"] for item in element_table()["element"]}
     categories.update({ref.name: ref.category for scene in breakdown.scenes for ref in scene.elements})
+    # Lines that will not fit their shots as planned (timed by reading speed; the render times them to speech).
+    fps = project.settings.fps
+    subtitles = subtitle_cut(cut_dialogue(breakdown.scenes, breakdown.shots,
+                                          [round(shot.duration * fps) for shot in breakdown.shots]),
+                             fps, cut_rules(project.settings.subtitles, breakdown.scenes))
     return BreakdownReport(breakdown.title, make_sheets(breakdown, colours), make_shot_list(project, breakdown),
-                           colours, list(breakdown.omitted), list(breakdown.warnings), categories)
+                           colours, list(breakdown.omitted), [*breakdown.warnings, *subtitles.warnings], categories)
 
 
 def write_breakdown_report(project: Project, out: Path | None = None) -> list[Path]:

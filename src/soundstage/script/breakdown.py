@@ -53,6 +53,16 @@ class ElementRef(BaseModel):
     line: int
 
 
+class Line(BaseModel):
+    """One spoken line: what a subtitle shows. V.O. and O.S. lines are heard, so they are subtitled too."""
+
+    character: str
+    text: str                             # whitespace folded to single spaces: subtitles wrap it again
+    parenthetical: str | None = None      # "(whispering)" written just before it
+    extension: str | None = None          # "V.O.", "O.S."
+    line: int                             # where the screenplay has it
+
+
 class Scene(BaseModel):
     id: str
     number: str
@@ -66,6 +76,7 @@ class Scene(BaseModel):
     non_speaking: list[str] = []
     elements: list[ElementRef] = []
     set: str                              # the id of the set this scene is played in
+    lines: list[Line] = []                # its dialogue, in order; a shot names its share by number from 1
     action: str = Field("", exclude=True)  # the scene's action text, for prompts; not part of the JSON
 
 
@@ -85,6 +96,7 @@ class Shot(BaseModel):
     key: KeySettings = KeySettings()
     comp: CompSettings = CompSettings()
     sound: ShotSound = ShotSound()
+    lines: list[int] = []                           # the scene's lines it plays, numbered from 1
 
 
 class SetDesign(BaseModel):
@@ -583,13 +595,35 @@ def break_down(
             id=scene_id, number=scene_id, int_ext=heading.int_ext, location=heading.location, time=heading.time,
             time_original=heading.time_original, eighths=eighths_of_page(item), line=item.heading.line,
             characters=speaking, non_speaking=_non_speaking(item, speaking, cast),
-            elements=list(elements.values()), set=set_id,
+            elements=list(elements.values()), set=set_id, lines=_lines(item.body),
             action="\n".join(e.text for e in item.body if e.kind is Kind.ACTION),
         ))
 
     shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings())
     return Breakdown.model_construct(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
                                      omitted=omitted, warnings=[*screenplay.warnings, *warnings])
+
+
+def _lines(body: list[Element]) -> list[Line]:
+    """The scene's spoken lines: each dialogue (or sung) paragraph under its cue, with the parenthetical
+    written just before it."""
+    lines: list[Line] = []
+    cue: Element | None = None
+    aside: str | None = None
+    for element in body:
+        if element.kind is Kind.CHARACTER:
+            cue, aside = element, None
+        elif cue is None:
+            continue
+        elif element.kind is Kind.PARENTHETICAL:
+            aside = " ".join(element.text.split())
+        elif element.kind in (Kind.DIALOGUE, Kind.LYRICS) and element.text.strip():
+            lines.append(Line.model_construct(character=cue.character or cue.text, text=" ".join(element.text.split()),
+                                              parenthetical=aside, extension=cue.extension, line=element.line))
+            aside = None
+        else:
+            cue = None
+    return lines
 
 
 def elements_from_note_list(element: Element) -> list[ElementRef]:
@@ -612,17 +646,52 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
     shots = []
     for scene in scenes:
         detected = [ref.name for ref in scene.elements if ref.category in ("vfx", "effects")]
-        for index, entry in enumerate(by_scene.get(scene.id) or [ShotEntry(id=f"{scene.id}-1", scene=scene.id)]):
+        entries = by_scene.get(scene.id) or [ShotEntry(id=f"{scene.id}-1", scene=scene.id)]
+        shares = _share_lines(scene, entries, shot_duration, warnings)
+        for index, entry in enumerate(entries):
             elements = entry.elements if entry.elements is not None else detected
             shots.append(Shot.model_construct(     # typed values: shots.toml's entry was validated when read
                 id=entry.id, scene=scene.id, set=scene.set,
                 prompt=shot_prompt(scene, elements, look, entry.prompt),
                 plate=entry.plate, duration=float(entry.duration or shot_duration), elements=list(elements),
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
-                key=entry.key, comp=_shot_comp(comp, entry.comp), sound=entry.sound,
+                key=entry.key, comp=_shot_comp(comp, entry.comp), sound=entry.sound, lines=shares[index],
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
             ))
     return shots, warnings
+
+
+def _share_lines(scene: Scene, entries: list[ShotEntry], shot_duration: float, warnings: list[str]
+                 ) -> list[list[int]]:
+    """Which of the scene's lines each shot plays (numbers from 1). A shot that lists its ``lines`` plays
+    those; the rest go, in order, to the other shots that have plates (else to all the others), each taking
+    a run as long as its share of their running time, as the coverage of a scene is usually cut."""
+    count = len(scene.lines)
+    shares: list[list[int]] = [[] for _ in entries]
+    claimed: set[int] = set()
+    for index, entry in enumerate(entries):
+        if entry.lines is None:
+            continue
+        beyond = [number for number in entry.lines if number > count]
+        if beyond:
+            warnings.append(f"shot {entry.id} in shots.toml plays line {beyond[0]} of scene {scene.id}, which has "
+                            f"{count} line{'s' * (count != 1)}; left out")
+        shares[index] = [number for number in entry.lines if number <= count]
+        claimed.update(shares[index])
+    free = [number for number in range(1, count + 1) if number not in claimed]
+    open_ = [index for index, entry in enumerate(entries) if entry.lines is None]
+    takers = [index for index in open_ if entries[index].plate] or open_
+    if not free or not takers:
+        return shares
+    lengths = [float(entries[index].duration or shot_duration) for index in takers]
+    total, ends, running = sum(lengths), [], 0.0
+    for length in lengths:
+        running += length
+        ends.append(running)
+    for position, number in enumerate(free):
+        middle = (position + 0.5) / len(free) * total
+        shares[takers[next(i for i, end in enumerate(ends) if middle <= end or i == len(ends) - 1)]].append(number)
+    return shares
 
 
 def _shot_comp(film: CompSettings, shot: CompSettings) -> CompSettings:
