@@ -6,7 +6,9 @@ wherever the clap is heard when the flash is seen. Measured in four places:
 
 (a) ``plate``: each plate as shot, by PyAV with each frame's timestamps. The offset must be ~0: this
     validates the detectors themselves (AAC's attack smear included). ``recorder``: a recorder's BWF WAV
-    beside its plate, placed by its time reference against the plate's start timecode.
+    beside its plate, placed by its time reference against the plate's start timecode. ``re-encoded``: the
+    plate's sound through AAC once more (FFmpeg's defaults, and without perceptual noise substitution), the
+    second generation the cut is, to show how closely a cut can be measured at all.
 (b) ``stem``: a rendered project's shot stems ``out/shots/<id>.dialogue.wav`` against the frame times of the
     shot movie ``out/shots/<id>.mp4`` (both start at the shot's first frame).
 (c) ``cut``: ``out/cut.mp4`` decoded by PyAV, every video and audio frame placed by its own pts × time_base.
@@ -178,6 +180,41 @@ def plates(folder: Path) -> list[Row]:
     return rows
 
 
+def second_generation(folder: Path) -> list[Row]:
+    """Each plate's decoded sound encoded to AAC once more (what the cut does), with FFmpeg's defaults and with
+    perceptual noise substitution off: how well the clap survives a second generation, so how closely the cut
+    can be measured at all."""
+    import tempfile
+
+    rows = []
+    for plate in sorted(folder.glob("*.mp4")):
+        flashes = find_flashes(*frame_lumas(plate))
+        heard = hear(plate)
+        if not flashes or heard is None:
+            continue
+        for label, options in (("AAC defaults", {}), ("AAC, no PNS", {"aac_pns": "0"})):
+            with tempfile.TemporaryDirectory() as scratch:
+                again = hear(_encode_aac(Path(scratch) / "again.m4a", heard, options))
+            clap = None if again is None else find_clap(again, flashes[0])
+            rows.append(Row("re-encoded", f"{plate.stem}, {label}", flashes[0], clap,
+                            None if clap is None else (clap - flashes[0]) * 1000, "128 kb/s stereo"))
+    return rows
+
+
+def _encode_aac(path: Path, heard: Heard, options: dict[str, str]) -> Path:
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("aac", rate=heard.rate, layout="stereo")
+        stream.bit_rate, stream.options = 128_000, options
+        planar = np.ascontiguousarray(np.repeat(heard.samples[None].astype(np.float32), 2, axis=0))
+        for start in range(0, planar.shape[1], 1024):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar[:, start:start + 1024]), format="fltp",
+                                               layout="stereo")
+            frame.rate, frame.pts = heard.rate, start
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode(None))
+    return path
+
+
 def recorders(folder: Path) -> list[Row]:
     """A recorder's WAV beside its plate (``<plate>_rec.wav``), placed by its BWF time reference against the
     plate's start timecode: its clap must land on the plate's flash, so the two clocks agree."""
@@ -312,7 +349,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     folder = args.project / "plates"
-    rows = plates(folder) + recorders(folder) + stems(args.project) + cut(args.project) + otio(args.project)
+    rows = plates(folder) + recorders(folder) + second_generation(folder)
+    rows += stems(args.project) + cut(args.project) + otio(args.project)
     if args.json:
         print(json.dumps([{**asdict(row), "ok": row.ok} for row in rows], indent=2))
     else:

@@ -61,7 +61,7 @@ CRF, PRESET, TUNE = 20, "medium", "grain"   # "grain" keeps the sensor noise ins
 FLASH_FRAME = 2          # the slate's sync light: this frame is white, and the clap starts at its start time
 AAC_BITRATE = 128_000    # stereo scratch sound; ~64 kB a plate
 # No perceptual noise substitution: it swaps noise-like bands for synthesised noise, and the clap is noise, so
-# its attack smeared up to 1.8 ms early; without it the attack decodes within 2 samples (benchmarks/sound_sync.py).
+# its attack smeared up to 1.4 ms early; without it the attack decodes within 2 samples (benchmarks/sound_sync.py).
 AAC_OPTIONS = {"aac_pns": "0"}
 AAC_FRAME = 1024         # samples in one AAC frame
 
