@@ -337,15 +337,15 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Take:
-    """What a plate's shot asks of its sound: the scene, the lines spoken there, and how long the shot runs."""
+class PlayedScene:
+    """What a plate's shot plays: the scene (its number), the lines spoken there, and how long the shot runs."""
 
-    scene: str
+    number: str
     duration: float
     lines: tuple[Line, ...]
 
 
-def plate_takes() -> dict[str, Take]:
+def plate_scenes() -> dict[str, PlayedScene]:
     """Per plate (by file stem): the first shot that uses it, as the project's own breakdown reads it."""
     settings, _ = read_toml(PROJECT / "soundstage.toml")
     screenplay = read_screenplay(PROJECT / settings["screenplay"])
@@ -360,13 +360,14 @@ def plate_takes() -> dict[str, Take]:
         elif element.kind is Kind.PARENTHETICAL:
             manner = element.text.strip("() ").lower()
         elif element.kind is Kind.DIALOGUE and speaker and extension not in NOT_ON_SET:
-            scene = starts[bisect.bisect_right([line for line, _ in starts], element.line) - 1][1]
-            spoken.setdefault(scene, []).append(Line(speaker, element.text, manner))
-    takes: dict[str, Take] = {}
+            number = starts[bisect.bisect_right([line for line, _ in starts], element.line) - 1][1]
+            spoken.setdefault(number, []).append(Line(speaker, element.text, manner))
+    scenes: dict[str, PlayedScene] = {}
     for shot in breakdown.shots:
         if shot.plate:
-            takes.setdefault(Path(shot.plate).stem, Take(shot.scene, shot.duration, tuple(spoken.get(shot.scene, ()))))
-    return takes
+            played = PlayedScene(shot.scene, shot.duration, tuple(spoken.get(shot.scene, ())))
+            scenes.setdefault(Path(shot.plate).stem, played)
+    return scenes
 
 
 def _espeak() -> str:
@@ -389,13 +390,13 @@ def speak(text: str, voice: tuple[str, int], words_per_minute: int) -> np.ndarra
     return (samples / max(float(np.abs(samples).max(initial=0.0)), 1e-9)).astype(np.float32)
 
 
-def performance(take: Take) -> list[np.ndarray]:
-    """Each line of the take as spoken, at its manner's gain; faster, all alike, if they would not fit the shot."""
-    room = take.duration - SPEECH_FROM - SPEECH_TAIL - SPEECH_GAP * max(len(take.lines) - 1, 0)
+def performance(scene: PlayedScene) -> list[np.ndarray]:
+    """Each line of the scene as spoken, at its manner's gain; faster, all alike, if they would not fit the shot."""
+    room = scene.duration - SPEECH_FROM - SPEECH_TAIL - SPEECH_GAP * max(len(scene.lines) - 1, 0)
     pace = 1.0
     for _ in range(4):
         voices = []
-        for line in take.lines:
+        for line in scene.lines:
             gain, pitch, manner_pace = MANNER.get(line.manner or "", (0.0, 0, 1.0))
             voice, base = KOREAN_VOICE if HANGUL.search(line.text) else VOICES.get(line.character, OTHER_VOICE)
             spoken = speak(line.text, (voice, base + pitch), round(WORDS_PER_MINUTE * manner_pace * pace))
@@ -404,7 +405,7 @@ def performance(take: Take) -> list[np.ndarray]:
         if length <= room:
             return voices
         pace *= length / room * 1.03
-    raise SystemExit(f"scene {take.scene}'s lines do not fit its {take.duration:g} s shot even when spoken fast")
+    raise SystemExit(f"scene {scene.number}'s lines do not fit its {scene.duration:g} s shot even when spoken fast")
 
 
 def room_tone(seed: int, count: int, rms_dbfs: float) -> np.ndarray:
@@ -436,14 +437,14 @@ def on_camera_mic(samples: np.ndarray) -> np.ndarray:
     return thin.astype(np.float32)
 
 
-def production_sound(spec: PlateSpec, take: Take) -> tuple[Sound, Sound | None]:
+def production_sound(spec: PlateSpec, scene: PlayedScene) -> tuple[Sound, Sound | None]:
     """The camera's scratch track for the plate's span, and (if ``spec.recorder``) the recorder's cleaner track,
     which starts :data:`RECORDER_PREROLL` s before the camera. Both hear the clap on the flash frame's start."""
     count = samples_at(FRAMES / FPS)
     pre, post = samples_at(RECORDER_PREROLL), samples_at(RECORDER_POSTROLL)
     speech = np.zeros(pre + count + post, np.float32)        # the performance, on the recorder's clock
     at = pre + samples_at(SPEECH_FROM)
-    for voice in performance(take):
+    for voice in performance(scene):
         speech[at:at + voice.size] += voice
         at += voice.size + samples_at(SPEECH_GAP)
     bang = np.zeros_like(speech)
@@ -459,7 +460,7 @@ def production_sound(spec: PlateSpec, take: Take) -> tuple[Sound, Sound | None]:
     if not spec.recorder:
         return Sound(np.ascontiguousarray(camera_track, np.float32)), None
     start = samples_at(0.15)
-    slate = speak(SLATE.format(scene=take.scene), OTHER_VOICE, 240)[:pre - samples_at(0.3) - start]
+    slate = speak(SLATE.format(scene=scene.number), OTHER_VOICE, 240)[:pre - samples_at(0.3) - start]
     speech[start:start + slate.size] += slate * np.float32(0.5)
     boom = speech * level(DIALOGUE_PEAK["recorder"]) + bang * level(CLAP_PEAK["recorder"])
     recorder = boom[:, None] + room_tone(spec.seed * 10 + 2, boom.size, ROOM_TONE_RMS["recorder"])
@@ -596,12 +597,12 @@ def main(argv: list[str] | None = None) -> int:
 
     photo = _photo()
     matte = load_or_pull_matte(photo, args.repull)
-    takes = plate_takes()
+    scenes = plate_scenes()
     for spec in PLATES:
         if args.only and spec.name not in args.only:
             continue
         started = time.perf_counter()
-        camera, recorder = production_sound(spec, takes[spec.name])
+        camera, recorder = production_sound(spec, scenes[spec.name])
         size, first_alpha = shoot_plate(spec, photo, matte, camera, HERE / f"{spec.name}.mp4")
         _write_png(SOURCE / f"{spec.name}_alpha0.png", first_alpha)
         print(f"{spec.name}.mp4: {size / 1e6:.2f} MB, {FRAMES} frames, {spec.screen} screen, "
@@ -610,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
             wav = HERE / f"{spec.name}_rec.wav"
             reference = timecode_samples(spec.timecode) - samples_at(RECORDER_PREROLL)
             write_bwf(wav, recorder, time_reference=reference,
-                      description=f"Moonlit Hanok, scene {takes[spec.name].scene}, take 1: boom")
+                      description=f"Moonlit Hanok, scene {scenes[spec.name].number}, take 1: boom")
             print(f"{wav.name}: {wav.stat().st_size / 1e6:.2f} MB, {recorder.seconds:g} s, starts "
                   f"{RECORDER_PREROLL:g} s before the camera (time reference {reference})")
     return 0
