@@ -34,6 +34,8 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 import av
 import numpy as np
@@ -285,25 +287,32 @@ def otio(project: Path) -> list[Row]:
         under = [clip for clip in video if _overlap(clip, start, end)]
         name = sound.name or "audio clip"
         if not under:
-            rows.append(Row("otio", name, None, None, None, "no video clip over it"))
+            rows.append(Row("otio", name, None, None, None, "no video clip under it"))
             continue
-        edges = min(abs(v.range_in_parent().start_time.to_seconds() - start)
-                     + abs(v.range_in_parent().end_time_exclusive().to_seconds() - end) for v in under)
-        sound_media, picture_media = _media(sound, timeline_path), _media(under[0], timeline_path)
-        row = Row("otio", f"{name} edges", None, None, edges * 1000, "audio clip against the video clip over it")
-        rows.append(row)
-        if sound_media is None or picture_media is None:
+        if len(under) == 1:      # a shot's own sound: it must start and end with the shot's picture
+            picture = under[0].range_in_parent()
+            edges = abs(picture.start_time.to_seconds() - start) + abs(picture.end_time_exclusive().to_seconds() - end)
+            rows.append(Row("otio", f"{name} edges", None, None, edges * 1000,
+                            f"its start and end against {under[0].name or 'the video clip'}'s"))
+        sound_media = _media(sound, timeline_path)
+        heard = None if sound_media is None else hear(sound_media)
+        if heard is None:
+            rows.append(Row("otio", name, None, None, None, "its media cannot be read"))
             continue
-        flashes = [f for f in find_flashes(*frame_lumas(picture_media))]
-        heard = hear(sound_media)
-        for flash in flashes:
-            flash_at = _to_timeline(under[0], flash)
-            if heard is None or not start <= flash_at < end:
+        for clip in under:
+            picture_media = _media(clip, timeline_path)
+            if picture_media is None:
                 continue
-            clap = find_clap(heard, _from_timeline(sound, flash_at))
-            clap_at = None if clap is None else _to_timeline(sound, clap)
-            rows.append(Row("otio", name, flash_at, clap_at, None if clap_at is None else (clap_at - flash_at) * 1000,
-                            "" if clap_at is not None else "no clap near the flash"))
+            for flash in find_flashes(*frame_lumas(picture_media)):
+                flash_at = _to_timeline(clip, flash)
+                if not start <= flash_at < end:
+                    continue
+                clap = find_clap(heard, _from_timeline(sound, flash_at))
+                clap_at = None if clap is None else _to_timeline(sound, clap)
+                item = name if len(under) == 1 else f"{name} over {clip.name}"
+                rows.append(Row("otio", item, flash_at, clap_at,
+                                None if clap_at is None else (clap_at - flash_at) * 1000,
+                                "" if clap_at is not None else "no clap near the flash"))
     return rows
 
 
@@ -335,7 +344,7 @@ def _media(clip: object, timeline: Path) -> Path | None:
     url = getattr(clip.media_reference, "target_url", None)  # type: ignore[attr-defined]
     if not url:
         return None
-    path = Path(url.removeprefix("file://"))
+    path = Path(url2pathname(urlparse(url).path)) if url.startswith("file:") else Path(url)
     path = path if path.is_absolute() else timeline.parent / path
     return path if path.is_file() else None
 

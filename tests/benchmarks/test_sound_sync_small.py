@@ -126,14 +126,18 @@ def test_without_a_render_the_stems_cut_and_timeline_are_skipped_saying_why(tmp_
 
 def rendered(root: Path) -> Path:
     """out/ as the render lays it out: two shots (1-1 in sync, 1-2 with its sound 5 ms late), their stems, the
-    cut and its OTIO timeline (a video track of the shot movies, an audio track of the dialogue stems)."""
+    cut, the cut's dialogue stem, and its OTIO timeline: a video track of the shot movies, an audio track of the
+    shots' dialogue stems, and one of the cut's stem as a single clip (named by a file:// URL)."""
     shots = root / "out" / "shots"
     shots.mkdir(parents=True)
     frames = 12
     for shot, late in (("1-1", 0.0), ("1-2", 0.005)):
         movie(shots / f"{shot}.mp4", frames, [2], None)
         write_bwf(shots / f"{shot}.dialogue.wav", Sound(clap_track(frames * RATE // FPS, [2 / FPS + late])))
-    movie(root / "out" / "cut.mp4", 2 * frames, [2, frames + 2], [2 / FPS, (frames + 2) / FPS + 0.005])
+    claps = [2 / FPS, (frames + 2) / FPS + 0.005]
+    movie(root / "out" / "cut.mp4", 2 * frames, [2, frames + 2], claps)
+    (root / "out" / "stems").mkdir()
+    write_bwf(root / "out" / "stems" / "dialogue.wav", Sound(clap_track(2 * frames * RATE // FPS, claps)))
     timeline = otio.schema.Timeline(name="cut")
     video = otio.schema.Track(kind=otio.schema.TrackKind.Video)
     sound = otio.schema.Track(kind=otio.schema.TrackKind.Audio)
@@ -143,7 +147,11 @@ def rendered(root: Path) -> Path:
                                       media_reference=otio.schema.ExternalReference(f"shots/{shot}.mp4")))
         sound.append(otio.schema.Clip(name=f"{shot} dialogue", source_range=span, media_reference=otio.schema
                                       .ExternalReference(f"shots/{shot}.dialogue.wav")))
-    timeline.tracks.extend([video, sound])
+    whole = otio.opentime.TimeRange(otio.opentime.RationalTime(0, FPS), otio.opentime.RationalTime(2 * frames, FPS))
+    stem = otio.schema.Track(kind=otio.schema.TrackKind.Audio)
+    stem.append(otio.schema.Clip(name="dialogue stem", source_range=whole, media_reference=otio.schema
+                                 .ExternalReference((root / "out" / "stems" / "dialogue.wav").as_uri())))
+    timeline.tracks.extend([video, sound, stem])
     otio.adapters.write_to_file(timeline, str(root / "out" / "cut.otio"))
     return root
 
@@ -162,4 +170,7 @@ def test_stems_cut_and_timeline_are_measured_and_a_late_shot_is_caught(tmp_path:
     assert timeline["1-2 dialogue"].flash_s == pytest.approx(14 / FPS)          # carried into timeline time
     assert timeline["1-1 dialogue"].offset_ms == pytest.approx(0.0, abs=0.1)
     assert timeline["1-2 dialogue"].offset_ms == pytest.approx(5.0, abs=0.1)
+    assert "dialogue stem edges" not in timeline                               # it spans both shots
+    assert timeline["dialogue stem over 1-1"].offset_ms == pytest.approx(0.0, abs=0.1)
+    assert timeline["dialogue stem over 1-2"].offset_ms == pytest.approx(5.0, abs=0.1)
     assert sound_sync.main([str(project)]) == 1                                # a late shot fails the run
