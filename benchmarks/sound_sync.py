@@ -156,7 +156,7 @@ def find_clap(heard: Heard, flash: float) -> float | None:
 
 
 def measure(place: str, item: str, picture: Path, sound: Path) -> list[Row]:
-    """Every flash in ``picture`` against the clap nearest after it in ``sound`` (the same clock)."""
+    """Every flash in ``picture`` against the clap near it in ``sound`` (both on the same clock)."""
     flashes = find_flashes(*frame_lumas(picture))
     heard = hear(sound)
     if not flashes:
