@@ -43,8 +43,14 @@ bench: $(DEV)
 	$(BIN)/python benchmarks/watermark.py
 	$(BIN)/python benchmarks/provenance_cost.py
 
-# Rebuild the example's green-screen plates from the public-domain photograph (needs scikit-image).
+# Rebuild the example's green-screen plates from the public-domain photograph (needs scikit-image, and
+# espeak-ng to speak their lines: Debian's package, installed here as .ci/run installs its own). Only this
+# target needs espeak-ng; `make demo` and `make test` use the plates as committed.
 plates: $(DEV)
+	@command -v espeak-ng >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	  apt-get install -y -qq --no-install-recommends espeak-ng >/dev/null; } 2>/dev/null || { \
+	  echo "make plates: espeak-ng is missing and could not be installed; run: sudo apt-get install espeak-ng" >&2; \
+	  exit 1; }
 	$(BIN)/pip install --quiet -e '.[dev,plates]'
 	$(BIN)/python $(DEMO)/plates/build_plates.py
 

@@ -8,19 +8,30 @@ domain). The script
    around the edge for soft hair), and stores it in ``source/astronaut_matte.png``; later runs reuse it
    (``--repull`` pulls it again);
 2. shoots each plate: the matted person over an unevenly lit green (or blue) screen, with spill on her
-   edges, sensor noise and a slow camera-operator move, 1280×720 at 24 fps for 4 s;
-3. encodes each plate as H.264 (PyAV, written atomically) and stores the true matte of its first frame in
-   ``source/<plate>_alpha0.png`` for keying tests.
+   edges, sensor noise and a slow camera-operator move, 1280×720 at 24 fps for 4 s, with a one-frame white
+   flash at frame 2 (the slate's sync light);
+3. records each plate's production sound: her lines from the screenplay spoken by espeak-ng (a formant
+   synthesiser, not AI) at their moments in the shot, room tone under everything, and the slate's clap
+   starting exactly on the flash frame; one plate also gets a sound recorder's BWF WAV, cleaner and at a known
+   offset (see README.md);
+4. encodes each plate as H.264 + AAC with a start timecode (PyAV, written atomically) and stores the true
+   matte of its first frame in ``source/<plate>_alpha0.png`` for keying tests.
 
 Run it again with ``make plates`` or ``python examples/moonlit-hanok/plates/build_plates.py``; the same code
-gives the same pixels (every random number comes from a fixed seed).
+gives the same pixels and samples (every random number comes from a fixed seed, and espeak-ng is
+deterministic). Only this script needs espeak-ng; rendering the example does not.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import math
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,14 +43,27 @@ import cv2
 import numpy as np
 
 from soundstage.atomic import atomic_path
+from soundstage.script import read_screenplay
+from soundstage.script.breakdown import break_down, read_shot_plan
+from soundstage.script.model import Kind
+from soundstage.sound.track import RATE, Sound, samples_at
+from soundstage.sound.wav import read_sound, write_bwf
+from soundstage.tomlfile import read_toml
 
 HERE = Path(__file__).resolve().parent
+PROJECT = HERE.parent
 SOURCE = HERE / "source"
 MATTE = SOURCE / "astronaut_matte.png"
 
 WIDTH, HEIGHT, FPS, SECONDS = 1280, 720, 24, 4.0
 FRAMES = round(FPS * SECONDS)
 CRF, PRESET, TUNE = 20, "medium", "grain"   # "grain" keeps the sensor noise instead of smearing it
+FLASH_FRAME = 2          # the slate's sync light: this frame is white, and the clap starts at its start time
+AAC_BITRATE = 128_000    # stereo scratch sound; ~64 kB a plate
+# No perceptual noise substitution: it swaps noise-like bands for synthesised noise, and the clap is noise, so
+# its attack smeared up to 1.4 ms early; without it the attack decodes within 2 samples (benchmarks/sound_sync.py).
+AAC_OPTIONS = {"aac_pns": "0"}
+AAC_FRAME = 1024         # samples in one AAC frame
 
 Point = tuple[int, int]
 
@@ -89,6 +113,8 @@ class PlateSpec:
     spill: float = 38.0            # levels of screen colour bounced onto her brightest edges
     noise: float = 1.8             # sensor noise, in levels (σ), before H.264 takes its share
     seed: int = 0
+    timecode: str = "10:00:00:00"  # the camera's start timecode (a time-of-day clock, as on set)
+    recorder: bool = False         # a sound recorder ran beside the camera: plates/<name>_rec.wav
 
 
 def _walk(t: float) -> tuple[float, float, float, float]:
@@ -115,12 +141,13 @@ def _sway(t: float) -> tuple[float, float, float, float]:
 
 
 PLATES = [
-    PlateSpec("pass_walk", "green", _walk, seed=11),
+    PlateSpec("pass_walk", "green", _walk, seed=11, timecode="10:00:00:00"),
     PlateSpec("desert_look", "green", _look, gradient=(0.62, 1.2), hot_spot=(0.7, 0.2, 0.45), vignette=0.35,
-              seed=12),
-    PlateSpec("rooftop_blue", "blue", _push_in, gradient=(1.08, 0.85), hot_spot=(0.3, 0.35, 0.2), seed=13),
+              seed=12, timecode="11:00:00:00"),
+    PlateSpec("rooftop_blue", "blue", _push_in, gradient=(1.08, 0.85), hot_spot=(0.3, 0.35, 0.2), seed=13,
+              timecode="12:00:00:00", recorder=True),
     PlateSpec("cliff_turn", "green", _sway, flip=True, gradient=(1.1, 0.86), hot_spot=(0.75, 0.25, 0.25),
-              seed=14),
+              seed=14, timecode="13:00:00:00"),
 ]
 SCREENS = {"green": (52, 168, 78), "blue": (28, 72, 182)}
 
@@ -276,6 +303,177 @@ def subject_colours(photo: np.ndarray, matte: np.ndarray) -> np.ndarray:
     return np.where((alpha >= 1.0)[..., None], image, colours).astype(np.float32)
 
 
+# ------------------------------------------------------------------------------------------------ the sound
+
+# Who speaks how: an espeak-ng voice (language + variant) and its pitch (0-99). A line in Hangul is spoken
+# by espeak-ng's Korean voice instead.
+VOICES = {"MIN-JI": ("en-us+f3", 62), "GRANDMOTHER": ("en-gb+f4", 28)}
+OTHER_VOICE = ("en-us+m3", 45)
+KOREAN_VOICE = ("ko", 55)
+HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+# How a parenthetical changes the delivery: gain (dB), pitch offset, and pace (a factor on words a minute).
+MANNER = {"shouting": (6.0, 14, 1.08), "to herself": (-5.0, -4, 0.94)}
+WORDS_PER_MINUTE = 150
+NOT_ON_SET = {"V.O."}    # a voice-over is recorded later in a booth: the plate does not hear it
+# When she speaks, in seconds of the shot: the first word after the clap and the call of "action", the room
+# left at the shot's end, and the pause between two lines. Lines that would not fit are spoken faster.
+SPEECH_FROM, SPEECH_TAIL, SPEECH_GAP = 0.75, 0.35, 0.3
+# Levels in dBFS. The boom on the recorder is close to her; the camera's on-board mic hears her ~6 dB quieter,
+# thinner, and with more of the room.
+DIALOGUE_PEAK = {"recorder": -10.0, "camera": -16.0}
+ROOM_TONE_RMS = {"recorder": -54.0, "camera": -48.0}
+CLAP_PEAK = {"recorder": -4.0, "camera": -6.0}
+RECORDER_PREROLL, RECORDER_POSTROLL = 1.5, 0.5     # seconds the recorder ran before and after the camera
+SLATE = "Scene {scene}, take one."                 # the call on the recorder's pre-roll, before the camera rolls
+
+
+@dataclass(frozen=True)
+class Line:
+    """One spoken line of the screenplay."""
+
+    character: str
+    text: str
+    manner: str | None     # its parenthetical, e.g. "shouting"
+
+
+@dataclass(frozen=True)
+class PlayedScene:
+    """What a plate's shot plays: the scene (its number), the lines spoken there, and how long the shot runs."""
+
+    number: str
+    duration: float
+    lines: tuple[Line, ...]
+
+
+def plate_scenes() -> dict[str, PlayedScene]:
+    """Per plate (by file stem): the first shot that uses it, as the project's own breakdown reads it."""
+    settings, _ = read_toml(PROJECT / "soundstage.toml")
+    screenplay = read_screenplay(PROJECT / settings["screenplay"])
+    breakdown = break_down(screenplay, shot_duration=float(settings.get("shot_duration", 4.0)),
+                           plan=read_shot_plan(PROJECT / "shots.toml"))
+    starts = sorted((scene.line, scene.id) for scene in breakdown.scenes)
+    spoken: dict[str, list[Line]] = {}
+    speaker, extension, manner = None, None, None
+    for element in screenplay.elements:
+        if element.kind is Kind.CHARACTER:
+            speaker, extension, manner = element.character, element.extension, None
+        elif element.kind is Kind.PARENTHETICAL:
+            manner = element.text.strip("() ").lower()
+        elif element.kind is Kind.DIALOGUE and speaker and extension not in NOT_ON_SET:
+            number = starts[bisect.bisect_right([line for line, _ in starts], element.line) - 1][1]
+            spoken.setdefault(number, []).append(Line(speaker, element.text, manner))
+    scenes: dict[str, PlayedScene] = {}
+    for shot in breakdown.shots:
+        if shot.plate:
+            played = PlayedScene(shot.scene, shot.duration, tuple(spoken.get(shot.scene, ())))
+            scenes.setdefault(Path(shot.plate).stem, played)
+    return scenes
+
+
+def _espeak() -> str:
+    found = shutil.which("espeak-ng")
+    if found is None:
+        raise SystemExit("the plates' lines are spoken by espeak-ng, which is not installed: "
+                         "apt-get install espeak-ng (or run: make plates)")
+    return found
+
+
+def speak(text: str, voice: tuple[str, int], words_per_minute: int) -> np.ndarray:
+    """``text`` spoken by espeak-ng, mono float32 at 48 kHz, trimmed of its silent ends, peak 1."""
+    with tempfile.TemporaryDirectory() as folder:
+        wav = Path(folder) / "line.wav"
+        subprocess.run([_espeak(), "-v", voice[0], "-p", str(voice[1]), "-s", str(words_per_minute),
+                        "-w", str(wav), text], check=True, capture_output=True)
+        samples = read_sound(wav).sound.samples[:, 0]      # 22.05 kHz mono, resampled by libswresample
+    loud = np.flatnonzero(np.abs(samples) > 1e-3)
+    samples = samples[loud[0]:loud[-1] + 1] if loud.size else samples[:0]
+    return (samples / max(float(np.abs(samples).max(initial=0.0)), 1e-9)).astype(np.float32)
+
+
+def performance(scene: PlayedScene) -> list[np.ndarray]:
+    """Each line of the scene as spoken, at its manner's gain; faster, all alike, if they would not fit the shot."""
+    room = scene.duration - SPEECH_FROM - SPEECH_TAIL - SPEECH_GAP * max(len(scene.lines) - 1, 0)
+    pace = 1.0
+    for _ in range(4):
+        voices = []
+        for line in scene.lines:
+            gain, pitch, manner_pace = MANNER.get(line.manner or "", (0.0, 0, 1.0))
+            voice, base = KOREAN_VOICE if HANGUL.search(line.text) else VOICES.get(line.character, OTHER_VOICE)
+            spoken = speak(line.text, (voice, base + pitch), round(WORDS_PER_MINUTE * manner_pace * pace))
+            voices.append(spoken * np.float32(10 ** (gain / 20)))
+        length = sum(v.size for v in voices) / RATE
+        if length <= room:
+            return voices
+        pace *= length / room * 1.03
+    raise SystemExit(f"scene {scene.number}'s lines do not fit its {scene.duration:g} s shot even when spoken fast")
+
+
+def room_tone(seed: int, count: int, rms_dbfs: float) -> np.ndarray:
+    """The room's hiss and rumble: band-limited noise (40 Hz to 2 kHz), independent per channel, at ``rms_dbfs``."""
+    from scipy import signal
+
+    noise = np.random.default_rng(seed).standard_normal((count + RATE, 2))     # a second for the filter to settle
+    tone = signal.sosfilt(signal.butter(2, [40, 2000], btype="bandpass", fs=RATE, output="sos"), noise, axis=0)
+    tone = tone[RATE:]
+    return (tone * (10 ** (rms_dbfs / 20) / np.sqrt(np.mean(tone**2)))).astype(np.float32)
+
+
+def clap(seed: int) -> np.ndarray:
+    """The slate's sticks meeting: the loudest sample first, then 120 ms of noise dying away (τ 15 ms)."""
+    t = np.arange(round(0.12 * RATE)) / RATE
+    burst = np.random.default_rng(seed).standard_normal(t.size) * np.exp(-t / 0.015)
+    burst /= np.abs(burst).max()
+    burst[0] = 1.0
+    return (burst * 0.95).astype(np.float32)
+
+
+def on_camera_mic(samples: np.ndarray) -> np.ndarray:
+    """A small mic on the camera, far from her: thin (150 Hz to 6 kHz) with an early wall reflection."""
+    from scipy import signal
+
+    thin = signal.sosfilt(signal.butter(2, [150, 6000], btype="bandpass", fs=RATE, output="sos"), samples)
+    echo = samples_at(0.011)
+    thin[echo:] += 0.3 * thin[:-echo]
+    return thin.astype(np.float32)
+
+
+def production_sound(spec: PlateSpec, scene: PlayedScene) -> tuple[Sound, Sound | None]:
+    """The camera's scratch track for the plate's span, and (if ``spec.recorder``) the recorder's cleaner track,
+    which starts :data:`RECORDER_PREROLL` s before the camera. Both hear the clap on the flash frame's start."""
+    count = samples_at(FRAMES / FPS)
+    pre, post = samples_at(RECORDER_PREROLL), samples_at(RECORDER_POSTROLL)
+    speech = np.zeros(pre + count + post, np.float32)        # the performance, on the recorder's clock
+    at = pre + samples_at(SPEECH_FROM)
+    for voice in performance(scene):
+        speech[at:at + voice.size] += voice
+        at += voice.size + samples_at(SPEECH_GAP)
+    bang = np.zeros_like(speech)
+    sticks = clap(spec.seed)
+    hit = pre + samples_at(FLASH_FRAME / FPS)
+    bang[hit:hit + sticks.size] = sticks
+
+    def level(db: float) -> np.float32:
+        return np.float32(10 ** (db / 20))
+
+    camera = on_camera_mic(speech) * level(DIALOGUE_PEAK["camera"]) + bang * level(CLAP_PEAK["camera"])
+    camera_track = camera[pre:pre + count, None] + room_tone(spec.seed * 10 + 1, count, ROOM_TONE_RMS["camera"])
+    if not spec.recorder:
+        return Sound(np.ascontiguousarray(camera_track, np.float32)), None
+    start = samples_at(0.15)
+    slate = speak(SLATE.format(scene=scene.number), OTHER_VOICE, 240)[:pre - samples_at(0.3) - start]
+    speech[start:start + slate.size] += slate * np.float32(0.5)
+    boom = speech * level(DIALOGUE_PEAK["recorder"]) + bang * level(CLAP_PEAK["recorder"])
+    recorder = boom[:, None] + room_tone(spec.seed * 10 + 2, boom.size, ROOM_TONE_RMS["recorder"])
+    return (Sound(np.ascontiguousarray(camera_track, np.float32)),
+            Sound(np.ascontiguousarray(recorder, np.float32)))
+
+
+def timecode_samples(timecode: str) -> int:
+    """``HH:MM:SS:FF`` at the plates' rate as a count of 48 kHz samples since midnight (BWF's time reference)."""
+    hours, minutes, seconds, frames = (int(part) for part in timecode.split(":"))
+    return ((hours * 60 + minutes) * 60 + seconds) * RATE + frames * RATE // FPS
+
+
 # ----------------------------------------------------------------------------------------------- the plates
 
 
@@ -331,13 +529,17 @@ def _frame_matrix(spec: PlateSpec, t: float) -> np.ndarray:
     return move @ place
 
 
-def shoot_plate(spec: PlateSpec, photo: np.ndarray, matte: np.ndarray, out: Path) -> tuple[int, np.ndarray]:
-    """Render and encode one plate; return its size in bytes and the true matte of its first frame."""
+def shoot_plate(spec: PlateSpec, photo: np.ndarray, matte: np.ndarray, sound: Sound,
+                out: Path) -> tuple[int, np.ndarray]:
+    """Render and encode one plate with its sound; return its size in bytes and the true matte of its first frame."""
     premult, alpha = _subject_layers(photo, matte, spec)
     backing = _screen_light(spec)[..., None] * np.array(SCREENS[spec.screen], np.float32)
     first_alpha = np.zeros((HEIGHT, WIDTH), np.uint8)
-    with _h264(out) as write:
+    with _camera_file(out, spec.timecode, sound) as write:
         for index in range(FRAMES):
+            if index == FLASH_FRAME:       # the slate's sync light fills the frame, for exactly one frame
+                write(np.full((HEIGHT, WIDTH, 3), 255, np.uint8))
+                continue
             matrix = _frame_matrix(spec, index / FPS)
             a = cv2.warpAffine(alpha, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -354,18 +556,29 @@ def shoot_plate(spec: PlateSpec, photo: np.ndarray, matte: np.ndarray, out: Path
 
 
 @contextmanager
-def _h264(path: Path) -> Iterator[Callable[[np.ndarray], None]]:
-    """An H.264 encoder (PyAV, libx264, yuv420p) whose file appears only once every frame is in."""
+def _camera_file(path: Path, timecode: str, sound: Sound) -> Iterator[Callable[[np.ndarray], None]]:
+    """H.264 (PyAV, libx264, yuv420p) plus the camera's sound as AAC, with a start timecode (MP4 ``tmcd``); the
+    file appears only once every frame and sample is in."""
     with atomic_path(path) as tmp, av.open(str(tmp), mode="w", options={"movflags": "+faststart"}) as container:
+        container.metadata["timecode"] = timecode          # FFmpeg writes it as the MP4's timecode track
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         stream.options = {"crf": str(CRF), "preset": PRESET, "tune": TUNE}
+        audio = container.add_stream("aac", rate=RATE, layout="stereo")
+        audio.bit_rate, audio.options = AAC_BITRATE, AAC_OPTIONS
 
         def write(rgb: np.ndarray) -> None:
             container.mux(stream.encode(av.VideoFrame.from_ndarray(rgb, format="rgb24")))
 
         yield write
         container.mux(stream.encode(None))
+        planar = np.ascontiguousarray(sound.samples.T)
+        for start in range(0, sound.count, AAC_FRAME):
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(planar[:, start:start + AAC_FRAME]),
+                                               format="fltp", layout="stereo")
+            frame.rate, frame.pts = RATE, start
+            container.mux(audio.encode(frame))
+        container.mux(audio.encode(None))
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:
@@ -384,14 +597,23 @@ def main(argv: list[str] | None = None) -> int:
 
     photo = _photo()
     matte = load_or_pull_matte(photo, args.repull)
+    scenes = plate_scenes()
     for spec in PLATES:
         if args.only and spec.name not in args.only:
             continue
         started = time.perf_counter()
-        size, first_alpha = shoot_plate(spec, photo, matte, HERE / f"{spec.name}.mp4")
+        camera, recorder = production_sound(spec, scenes[spec.name])
+        size, first_alpha = shoot_plate(spec, photo, matte, camera, HERE / f"{spec.name}.mp4")
         _write_png(SOURCE / f"{spec.name}_alpha0.png", first_alpha)
         print(f"{spec.name}.mp4: {size / 1e6:.2f} MB, {FRAMES} frames, {spec.screen} screen, "
-              f"{time.perf_counter() - started:.1f} s")
+              f"timecode {spec.timecode}, {time.perf_counter() - started:.1f} s")
+        if recorder is not None:
+            wav = HERE / f"{spec.name}_rec.wav"
+            reference = timecode_samples(spec.timecode) - samples_at(RECORDER_PREROLL)
+            write_bwf(wav, recorder, time_reference=reference,
+                      description=f"Moonlit Hanok, scene {scenes[spec.name].number}, take 1: boom")
+            print(f"{wav.name}: {wav.stat().st_size / 1e6:.2f} MB, {recorder.seconds:g} s, starts "
+                  f"{RECORDER_PREROLL:g} s before the camera (time reference {reference})")
     return 0
 
 
