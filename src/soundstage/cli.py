@@ -621,9 +621,11 @@ def report_cost(
 ) -> None:
     """What each shot's AI takes cost and took (measured) against a traditional bid from the rate card (estimated),
     with the field's claims tested: out/reports/cost.html, cost.csv, cost-takes.csv and cost-claims.csv."""
+    from soundstage.pipeline import breakdown_project
     from soundstage.reports.cost import write_cost_report
 
-    for path in write_cost_report(Project.load(project_dir)):
+    project = Project.load(project_dir)
+    for path in write_cost_report(project, breakdown=breakdown_project(project, lock=False)):
         out.print(f"wrote {path}", highlight=False)
 
 
@@ -634,9 +636,11 @@ def report_disclosure(
 ) -> None:
     """What is AI-generated and what is human, per shot and for the cut, measured from the comp mattes, with the
     fields copyright registration asks for: out/reports/disclosure.html and disclosure.json."""
+    from soundstage.pipeline import read_breakdown
     from soundstage.reports.disclosure import write_disclosure_report
 
-    for path in write_disclosure_report(Project.load(project_dir)):
+    project = Project.load(project_dir)
+    for path in write_disclosure_report(project, read=read_breakdown(project, lock=False)):
         out.print(f"wrote {path}", highlight=False)
 
 
