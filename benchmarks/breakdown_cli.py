@@ -3,15 +3,20 @@
 Both are run as a user runs them: a fresh process each time, interpreter start and imports included. The
 screenplay is ``parse_speed.py``'s generated one (``--pages``, 120 by default: a feature), written to a
 temporary ``.fountain``. screenplain converts it to HTML; soundstage prints its breakdown tables (and, in a
-second row, the whole breakdown as ``--json``). Each command is run once untimed, then ``--repeat`` times,
-interleaved; the figures are medians of the wall-clock time and of the CPU time (user + system, which a
-busy neighbour on a shared machine disturbs less). Target: soundstage at most 3x screenplain.
+second row, the whole breakdown as ``--json``; in a third, its tables as a terminal shows them, forced with
+``FORCE_COLOR=1``: Rich lays them out only for a terminal). Each command is run once untimed, then ``--repeat``
+times, interleaved; the figures are medians (and minimums: the least disturbed run on a shared machine) of the
+wall-clock time and of the CPU time (user + system). Target: soundstage at most 3x screenplain.
 
-    .venv/bin/python benchmarks/breakdown_cli.py [--pages 120] [--repeat 7] [--src FOLDER] [--json]
+Bytecode is cached as for an installed package (``PYTHONPYCACHEPREFIX``, a temporary folder, even where
+``PYTHONDONTWRITEBYTECODE`` is set): screenplain's ``.pyc`` files are in site-packages, so without it only
+soundstage would be compiled again on every run.
 
-The tree under test is this checkout's ``src/`` or ``--src`` (an older tree, for a before/after figure: put
-first on ``PYTHONPATH`` for both commands); the commands are the ``soundstage`` and ``screenplain`` scripts
-next to this Python.
+    .venv/bin/python benchmarks/breakdown_cli.py [--pages 120] [--repeat 7] [--src FOLDER] [--before FOLDER] [--json]
+
+The tree under test is this checkout's ``src/`` or ``--src`` (put first on ``PYTHONPATH``); ``--before`` is an
+older tree whose rows are timed in the same runs, for a before/after figure. The commands are the
+``soundstage`` and ``screenplain`` scripts next to this Python.
 """
 
 from __future__ import annotations
@@ -54,47 +59,64 @@ def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def run(pages: int, repeat: int, src: Path = SRC) -> dict[str, object]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))}
+def _environment(src: Path, cache: Path) -> dict[str, str]:
+    """This process's environment with ``src`` first on the path and bytecode cached in ``cache``."""
+    env = {name: value for name, value in os.environ.items() if name not in ("PYTHONDONTWRITEBYTECODE", "FORCE_COLOR")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(src), os.environ.get("PYTHONPATH")]))
+    return {**env, "PYTHONPYCACHEPREFIX": str(cache)}
+
+
+def run(pages: int, repeat: int, src: Path = SRC, before: Path | None = None) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "feature.fountain"
         script.write_text(screenplay(pages), "utf-8")
-        commands = {
-            "screenplain": [_command("screenplain"), str(script), str(Path(folder) / "feature.html")],
-            "soundstage breakdown": [_command("soundstage"), "breakdown", str(script)],
-            "soundstage breakdown --json": [_command("soundstage"), "breakdown", "--json", str(script)],
-        }
+        trees = {"": src, **({" (before)": before} if before else {})}
+        commands = {"screenplain": ([_command("screenplain"), str(script), str(Path(folder) / "feature.html")],
+                                    _environment(src, Path(folder) / "pycache"))}
+        for label, tree in trees.items():
+            env = _environment(tree, Path(folder) / f"pycache{label.strip(' ()')}")
+            commands.update({
+                f"soundstage breakdown{label}": ([_command("soundstage"), "breakdown", str(script)], env),
+                f"soundstage breakdown --json{label}": ([_command("soundstage"), "breakdown", "--json", str(script)],
+                                                         env),
+                f"soundstage breakdown, terminal{label}": ([_command("soundstage"), "breakdown", str(script)],
+                                                           {**env, "FORCE_COLOR": "1", "COLUMNS": "120"}),
+            })
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
-        for command in commands.values():
-            _timed(command, env)                                # untimed: file caches, .pyc files
+        for command, environment in commands.values():
+            _timed(command, environment)                        # untimed: file caches, .pyc files
         for _ in range(repeat):
-            for name, command in commands.items():
-                times[name].append(_timed(command, env))
+            for name, (command, environment) in commands.items():
+                times[name].append(_timed(command, environment))
         size = script.stat().st_size
-    medians = {name: (statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs))
+    figures = {name: {"wall_s": statistics.median(w for w, _ in runs), "cpu_s": statistics.median(c for _, c in runs),
+                      "min_wall_s": min(w for w, _ in runs), "min_cpu_s": min(c for _, c in runs)}
                for name, runs in times.items()}
-    base_wall, base_cpu = medians["screenplain"]
+    base = figures["screenplain"]
     return {"pages": pages, "bytes": size, "repeat": repeat, "load": os.getloadavg()[0],
-            "commands": {name: {"wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
-                                "wall_ratio": round(wall / base_wall, 2), "cpu_ratio": round(cpu / base_cpu, 2)}
-                         for name, (wall, cpu) in medians.items()}}
+            "commands": {name: {**{key: round(value, 3) for key, value in row.items()},
+                                **{key.replace("_s", "_ratio"): round(value / base[key], 2)
+                                   for key, value in row.items()}}
+                         for name, row in figures.items()}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=120, help="length of the generated screenplay")
-    parser.add_argument("--repeat", type=int, default=7, help="timed runs of each command; medians are reported")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs of each command")
     parser.add_argument("--src", type=Path, default=SRC, help="the soundstage source tree to run (default: ours)")
+    parser.add_argument("--before", type=Path, help="an older source tree, timed in the same runs (interleaved)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     args = parser.parse_args()
-    report = run(args.pages, args.repeat, args.src)
+    report = run(args.pages, args.repeat, args.src, args.before)
     if args.json:
         print(json.dumps(report))
         return
-    print(f"{report['pages']} pages, {report['bytes']:,} bytes, median of {report['repeat']} runs, "
+    print(f"{report['pages']} pages, {report['bytes']:,} bytes, median (minimum) of {report['repeat']} runs, "
           f"load average {report['load']:.1f}")
     for name, row in report["commands"].items():   # type: ignore[attr-defined]
-        print(f"{name:30} wall {row['wall_s']:6.3f} s ({row['wall_ratio']:4.1f}x)   "
+        print(f"{name:41} wall {row['wall_s']:6.3f} s ({row['wall_ratio']:4.1f}x)   "
+              f"min {row['min_wall_s']:6.3f} s ({row['min_wall_ratio']:4.1f}x)   "
               f"cpu {row['cpu_s']:6.3f} s ({row['cpu_ratio']:4.1f}x)")
 
 

@@ -110,6 +110,16 @@ def test_the_procedural_film_shows_measured_times_and_zero_cost(tiny: Project, t
     assert "blkrip.vip/pricing/vfx-shot-pricing" in html           # the rate card's source is printed
 
 
+def test_the_report_is_of_the_breakdown_it_is_handed(tiny: Project, tmp_path: Path) -> None:
+    """The command hands the report the breakdown it made (issue 16), so the report parses no screenplay again:
+    what it is handed is what it reports."""
+    whole = breakdown_project(tiny, lock=False)
+    handed = whole.model_copy(update={"title": "Handed Over", "shots": whole.shots[1:]})
+    [page, table, *_] = write_cost_report(tiny, out=tmp_path, breakdown=handed)
+    assert [row["shot"] for row in rows(table)] == ["2-1", "total"]
+    assert "Handed Over" in page.read_text("utf-8")
+
+
 def test_the_report_reads_at_a_glance(tiny: Project, tmp_path: Path) -> None:
     [page, *_] = write_cost_report(tiny, out=tmp_path)
     picture = screenshot(page, tmp_path / "cost.png", width=1280, height=1800)

@@ -12,6 +12,7 @@ import base64
 import json
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -22,7 +23,7 @@ from typer.testing import CliRunner
 from browser import inked_share, screenshot
 from engines.standin import Reply, StandIn
 from soundstage.cli import app
-from soundstage.pipeline import Generation, breakdown_project, render_project
+from soundstage.pipeline import Generation, breakdown_project, read_breakdown, render_project
 from soundstage.project import Project
 from soundstage.records.shot import read_shot_record
 from soundstage.reports.disclosure import NOT_APPROVED, PROMPT_NOTE, WORDS, write_disclosure_report
@@ -91,6 +92,23 @@ def test_the_example_shows_the_shares_measured_in_its_shot_records(example: Proj
     assert data["ai_tools"] == [] and data["registration"]["ai_generated_parts_to_exclude"] == []
     [procedural] = data["generated_tools_not_ai"]
     assert procedural["engine"] == "procedural" and procedural["source_type"] == "algorithmicMedia"
+
+
+def test_the_report_is_of_the_breakdown_it_is_handed(example: Project, tmp_path: Path) -> None:
+    """The command hands the report the breakdown with the screenplay and shot plan it read (issue 16), so
+    nothing is parsed twice: the title page and the crew's settings shown are the ones handed."""
+    read = read_breakdown(example, lock=False)
+    title_page = {**read.screenplay.title_page, "Author": "Handed Over"}
+    plan = replace(read.plan, entries=tuple(e.model_copy(update={"duration": 9.5}) if e.id == "3-1" else e
+                                            for e in read.plan.entries))
+    write_disclosure_report(example, out=tmp_path, read=replace(
+        read, screenplay=replace(read.screenplay, title_page=title_page), plan=plan))
+    report = json.loads((tmp_path / "disclosure.json").read_text("utf-8"))
+    assert report["human"]["screenplay"]["author"] == "Handed Over"
+    assert "duration = 9.5" in report["human"]["edits"]["shots"]["3-1"]
+    own = disclosure_json(example, tmp_path / "own")        # read by the report itself: the files as they are
+    assert own["human"]["screenplay"]["author"] != "Handed Over"
+    assert "duration = 9.5" not in own["human"]["edits"]["shots"]["3-1"]
 
 
 def test_selection_names_who_approved_which_take_and_when(example: Project, tmp_path: Path) -> None:

@@ -10,15 +10,16 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from soundstage.pipeline.breakdown import breakdown_project
+    from soundstage.pipeline.breakdown import ProjectBreakdown, breakdown_project, read_breakdown
     from soundstage.pipeline.render import RenderReport, StepResult, render_project
     from soundstage.pipeline.takes import Generation, Order, Outcome, Planned
 
-_HOME = {"breakdown_project": "breakdown", "RenderReport": "render", "StepResult": "render",
+_HOME = {"breakdown_project": "breakdown", "ProjectBreakdown": "breakdown", "read_breakdown": "breakdown",
+         "RenderReport": "render", "StepResult": "render",
          "render_project": "render", "Generation": "takes", "Order": "takes", "Outcome": "takes", "Planned": "takes"}
 
-__all__ = ["Generation", "Order", "Outcome", "Planned", "RenderReport", "StepResult", "breakdown_project",
-           "render_project"]
+__all__ = ["Generation", "Order", "Outcome", "Planned", "ProjectBreakdown", "RenderReport", "StepResult",
+           "breakdown_project", "read_breakdown", "render_project"]
 
 
 def __getattr__(name: str) -> Any:

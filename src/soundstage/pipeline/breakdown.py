@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from soundstage.atomic import write_text
 from soundstage.errors import PreflightError, ProjectError
 from soundstage.project import Project, find_key_line
 from soundstage.script import read_screenplay
-from soundstage.script.breakdown import Breakdown, break_down, fingerprint, read_shot_plan
-from soundstage.script.model import Kind
+from soundstage.script.breakdown import Breakdown, ShotPlan, break_down, fingerprint, read_shot_plan
+from soundstage.script.model import Kind, Screenplay
 
 SCENE_LOCK = "scenes.json"
+
+
+@dataclass(frozen=True)
+class ProjectBreakdown:
+    """A project's breakdown with the screenplay and ``shots.toml`` it was made from, each read once: for the
+    views that also show the title page or the crew's own settings (the disclosure), so they parse nothing again."""
+
+    breakdown: Breakdown
+    screenplay: Screenplay
+    plan: ShotPlan
 
 
 def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
@@ -20,6 +31,11 @@ def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
 
     With ``lock`` the scene numbers of this run are written back, so the next revision of the script keeps them.
     """
+    return read_breakdown(project, lock=lock).breakdown
+
+
+def read_breakdown(project: Project, *, lock: bool = True) -> ProjectBreakdown:
+    """``breakdown_project``, keeping the screenplay and the shot plan it read."""
     screenplay = read_screenplay(project.screenplay_path)
     plan = read_shot_plan(project.shots_file)
     missing = [problem for index, entry in enumerate(plan.entries)
@@ -44,7 +60,7 @@ def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
         # Omitted scenes stay in the lock, so their numbers are never handed to a new scene.
         entries += [{"id": old, "fingerprint": fp, "omitted": True} for old, fp in locked if old in result.omitted]
         write_text(lock_path, json.dumps(entries, indent=1, ensure_ascii=False))
-    return result
+    return ProjectBreakdown(result, screenplay, plan)
 
 
 def _check_file(project: Project, relative: str, source: Path, key: str, line: int | None,

@@ -27,6 +27,7 @@ from soundstage.records.take import TakePrice
 from soundstage.reports.charts import Series, bar_chart, cumulative_chart
 from soundstage.reports.page import Money, render_report, translator, write_report
 from soundstage.reports.ratecard import RATECARD_FILE, RateCard, ShotClass, classify, load_ratecard
+from soundstage.script.breakdown import Breakdown
 from soundstage.words import words_of
 
 UNITS = {"image": "images", "video_second": "s of video", "gpu_second": "GPU-s", "cpu_second": "CPU-s"}
@@ -226,12 +227,14 @@ class CostReport:
         return claims
 
 
-def cost_report(project: Project) -> CostReport:
-    """The figures, from the project's take store, render ledger and rate card."""
+def cost_report(project: Project, breakdown: Breakdown | None = None) -> CostReport:
+    """The figures, from the project's take store, render ledger and rate card, for the shots of ``breakdown``
+    (the caller's, else the project's, read here)."""
     from soundstage.pipeline import Generation, breakdown_project
 
     card, card_source = load_ratecard(project.root)
-    breakdown = breakdown_project(project, lock=False)       # a report reads the project, never writes it
+    if breakdown is None:
+        breakdown = breakdown_project(project, lock=False)   # a report reads the project, never writes it
     sessions = open_database(project.database)
     generation = Generation(project, database=sessions)    # loads the price table: a bad prices.toml stops here
     store = generation.store
@@ -353,10 +356,10 @@ def charts(report: CostReport, money: Money, t: Callable[[str], str]) -> dict[st
     return {"cost": cost, "time": time, "spend": spend}
 
 
-def write_cost_report(project: Project, out: Path | None = None) -> list[Path]:
+def write_cost_report(project: Project, out: Path | None = None, *, breakdown: Breakdown | None = None) -> list[Path]:
     """Write ``cost.html``, ``cost.csv`` (a row per shot and the total), ``cost-takes.csv`` (every take) and
     ``cost-claims.csv`` (the field's claims and their verdicts)."""
-    report = cost_report(project)
+    report = cost_report(project, breakdown)
     money = Money.of(project)
     language = project.settings.reports.language
     t = translator(language, WORDS)

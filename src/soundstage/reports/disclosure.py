@@ -27,6 +27,7 @@ from typing import Any
 
 from soundstage.comp.shot import COVERAGE_STEP
 from soundstage.errors import ProjectError, SoundstageError
+from soundstage.pipeline.breakdown import ProjectBreakdown, read_breakdown
 from soundstage.project import Project, shown_in
 from soundstage.provenance import verify_file
 from soundstage.records import is_ai
@@ -234,19 +235,17 @@ class Disclosure:
         return sum(1 for s in self.selections if s.approved_by)
 
 
-def disclosure(project: Project) -> Disclosure:
+def disclosure(project: Project, read: ProjectBreakdown | None = None) -> Disclosure:
     """The facts, from the shot records, the take store, the shot plan, the screenplay and the cut's manifest.
 
     A shot with no record (not rendered under its id: renumbered, or added since the last render) is omitted,
     and the report says so and why. Raises ProjectError, in one line, when no shot has one: nothing is measured.
     """
     from soundstage.db import open_database
-    from soundstage.pipeline import breakdown_project
-    from soundstage.script import read_screenplay
-    from soundstage.script.breakdown import read_shot_plan
     from soundstage.takes import PriceTable, TakeStore
 
-    breakdown = breakdown_project(project, lock=False)
+    read = read or read_breakdown(project, lock=False)      # the caller's, else read here: never written
+    breakdown = read.breakdown
     records = {shot.id: read_shot_record(project, shot.id) for shot in breakdown.shots}
     missing = [shot_id for shot_id, record in records.items() if record is None]
     if not breakdown.shots or len(missing) == len(breakdown.shots):
@@ -258,7 +257,7 @@ def disclosure(project: Project) -> Disclosure:
     store = TakeStore(project.state_dir, prices=PriceTable.load(project.root), budget=project.settings.budget,
                       database=open_database(project.database))
     approvals = store.approvals()
-    plan = {entry.id: entry for entry in read_shot_plan(project.shots_file).entries}
+    plan = {entry.id: entry for entry in read.plan.entries}
     warnings: list[tuple[str, dict[str, str]]] = []
     orphans = ", ".join(sorted(p.stem for p in (project.out_dir / "shots").glob("*.json") if p.stem not in records))
     omitted = [(shot_id, (OMITTED_RENUMBERED if orphans else OMITTED), {"shot": shot_id, "records": orphans})
@@ -310,7 +309,7 @@ def disclosure(project: Project) -> Disclosure:
                     tuple(dict.fromkeys(c for r in used for c in _characters(scenes.get(str(r.scene))))))
         for plate, used in plates.items())
 
-    screenplay = read_screenplay(project.screenplay_path)
+    screenplay = read.screenplay
     title_page = {key: value for key, value in screenplay.title_page.items() if value.strip()}
     script = {"file": shown_in(project.screenplay_path, project.root), "title": screenplay.title,
               "author": next((title_page[k] for k in ("Author", "Authors", "Written by") if k in title_page), None),
@@ -697,9 +696,10 @@ def _unique_prompts(report: Disclosure) -> list[Layer]:
 # ---------------------------------------------------------------------------------------------- the page
 
 
-def write_disclosure_report(project: Project, out: Path | None = None) -> list[Path]:
+def write_disclosure_report(project: Project, out: Path | None = None, *,
+                            read: ProjectBreakdown | None = None) -> list[Path]:
     """Write ``disclosure.html`` and ``disclosure.json`` under ``out/reports``."""
-    report = disclosure(project)
+    report = disclosure(project, read)
     language = project.settings.reports.language
     t = translator(language, WORDS)
 
