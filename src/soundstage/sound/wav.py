@@ -29,12 +29,18 @@ class Heard:
     codec: str
     time_reference: int | None      # BWF: its first sample's count since midnight, at ``rate``; None if untimed
     notes: list[str] = field(default_factory=list)
+    start: float = 0.0              # its first sample's time on the file's own clock, seconds (a stream's start)
+    streams: int = 1                # how many audio streams the file has (only ``stream`` was read)
 
 
-def read_sound(path: str | Path, *, stream: int = 0) -> Heard:
-    """Decode the file's ``stream``-th audio stream whole, resampled (libswresample) to 48 kHz stereo.
+def read_sound(path: str | Path, *, stream: int = 0, since: float | None = None,
+               until: float | None = None) -> Heard:
+    """Decode the file's ``stream``-th audio stream, resampled (libswresample) to 48 kHz stereo.
 
-    One line naming the file for: no audio stream, a codec FFmpeg cannot decode, a corrupt stream.
+    ``since``/``until`` (seconds on the file's clock) skip the packets wholly outside that range, so a shot
+    of a long take does not hold the whole take's sound; ``Heard.start`` says where the first sample kept
+    falls, for the caller to cut exactly. One line naming the file for: no audio stream, a codec FFmpeg
+    cannot decode, a corrupt stream.
     """
     path = Path(path)
     try:
@@ -45,14 +51,23 @@ def read_sound(path: str | Path, *, stream: int = 0) -> Heard:
         if len(container.streams.audio) <= stream:
             raise MediaError("has no sound (no audio stream)", path=path)
         audio = container.streams.audio[stream]
+        streams = len(container.streams.audio)
         codec = audio.codec_context.name if audio.codec_context else "unknown"
         rate, channels = int(audio.rate or 0), int(audio.channels or 0)
         if not rate or not channels:
             raise MediaError(f"its audio stream ({codec}) cannot be read: no rate or channels", path=path)
         resampler = av.AudioResampler(format="fltp", layout="stereo", rate=RATE)
         parts: list[np.ndarray] = []
+        start: float | None = None
         try:
             for frame in container.decode(audio):
+                at = float(frame.time) if frame.time is not None else None
+                if at is not None and since is not None and at + frame.samples / rate < since:
+                    continue
+                if at is not None and until is not None and at > until:
+                    break
+                if start is None:
+                    start = at if at is not None else 0.0
                 for out in resampler.resample(frame):
                     parts.append(out.to_ndarray())
             for out in resampler.resample(None):
@@ -68,7 +83,8 @@ def read_sound(path: str | Path, *, stream: int = 0) -> Heard:
     if channels != CHANNELS:
         notes.append(f"{LAYOUTS.get(channels, f'{channels} channels')} mixed to stereo")
     return Heard(Sound(np.ascontiguousarray(samples)), rate, channels, codec,
-                 int(reference) if reference and reference.isdigit() else None, notes)
+                 int(reference) if reference and reference.isdigit() else None, notes,
+                 start or 0.0, streams)
 
 
 def write_bwf(path: str | Path, sound: Sound, *, time_reference: int = 0, description: str = "") -> Path:
@@ -89,6 +105,18 @@ def write_bwf(path: str | Path, sound: Sound, *, time_reference: int = 0, descri
         for packet in stream.encode(None):
             container.mux(packet)
     return path
+
+
+def read_timecode(path: str | Path) -> str | None:
+    """The start timecode a camera file carries (FFmpeg's ``timecode`` tag on the container or any of its
+    streams: MOV/MP4's tmcd track, MXF's material package), as written: ``HH:MM:SS:FF`` or ``HH:MM:SS;FF``."""
+    path = Path(path)
+    try:
+        with av.open(str(path)) as container:
+            tags = [container.metadata, *(s.metadata for s in container.streams)]
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MediaError(f"cannot be read: {_reason(exc)}", path=path) from None
+    return next((str(t["timecode"]) for t in tags if t.get("timecode")), None)
 
 
 def _reason(exc: BaseException) -> str:
