@@ -14,8 +14,9 @@ from soundstage.engines import AssetRequest, load_engine
 from soundstage.errors import ProjectError
 from soundstage.records import AssetKind, Slot, SourceType, is_ai, shot_subject
 from soundstage.records.settings import Budget
+from soundstage.records.shot import LayerRecord, measured
 from soundstage.records.take import Take, TakeFile
-from soundstage.takes import PriceTable, TakeStore, background_slot, element_slot, set_slot
+from soundstage.takes import PriceTable, TakeStore, background_slot, element_slot, set_slot, sound_slot
 from soundstage.takes.store import as_take, take_row
 
 
@@ -23,6 +24,8 @@ from soundstage.takes.store import as_take, take_row
     ("set/hanok-rooftops-night", "set", "hanok-rooftops-night", None),
     ("shot/3-1/background", "background", "background", "3-1"),
     ("shot/12A/element/fire", "element", "fire", "12A"),
+    ("shot/12A/sound/fire", "sound", "fire", "12A"),
+    ("shot/12A/sound/ambience", "sound", "ambience", "12A"),
 ])
 def test_a_slot_reads_back_what_was_written(text: str, role: str, name: str, shot: str | None) -> None:
     slot = Slot.parse(text)
@@ -35,9 +38,26 @@ def test_the_take_store_builds_slots_with_the_same_words() -> None:
     assert background_slot("3-1") == "shot/3-1/background"
     assert element_slot("3-1", "fire") == "shot/3-1/element/fire"
     assert element_slot("3-1", "fire").startswith(shot_subject("3-1") + "/")
+    assert sound_slot("3-1", "fire") == "shot/3-1/sound/fire"
+    assert sound_slot("3-1") == "shot/3-1/sound/ambience"
+    assert Slot.parse(sound_slot("3-1")).is_ambience and not Slot.parse(sound_slot("3-1", "fire")).is_ambience
 
 
-@pytest.mark.parametrize("text", ["", "set/", "shot/3-1", "shot//background", "plate/3-1", "shot/3-1/element/"])
+def test_a_sound_layer_takes_no_share_of_the_picture() -> None:
+    """The fire's sound is not the fire's pixels: a sound take must not count in the shot's AI picture share."""
+    def layer(slot: str, source_type: str) -> LayerRecord:
+        parsed = Slot.parse(slot)
+        return LayerRecord(slot, parsed.role, parsed.name, 1, "v001", "e", "m", "1", source_type, "", 0, 0.0, 0.0)
+
+    placed, shares = measured([layer("shot/1/element/fire", "algorithmicMedia"),
+                               layer("shot/1/sound/fire", "trainedAlgorithmicMedia")],
+                              {"fire": 0.25, "plate": 0.75})
+    assert [p.share for p in placed] == [0.25, 0.0]
+    assert shares["ai_share"] == 0.0
+
+
+@pytest.mark.parametrize("text", ["", "set/", "shot/3-1", "shot//background", "plate/3-1", "shot/3-1/element/",
+                                  "shot/3-1/sound/", "shot/3-1/sound"])
 def test_a_string_that_is_no_slot_is_refused_in_one_line(text: str) -> None:
     with pytest.raises(ProjectError, match="not a slot") as refused:
         Slot.parse(text)

@@ -15,7 +15,9 @@ from soundstage.engines import AssetKind, AssetRequest, load_engine
 from soundstage.errors import BudgetError, EngineError, ProjectError
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.project import Project
+from soundstage.provenance import verify_file
 from soundstage.records.settings import Budget
+from soundstage.sound import read_sound
 from soundstage.takes import PriceTable, TakeStore
 
 SCRIPT = """\
@@ -211,12 +213,19 @@ def test_generation_orders_sets_once_per_location_with_continuity(tmp_path: Path
     project = Project.load(tmp_path)
     generation = Generation(project)
     orders = generation.orders(breakdown_project(project))
-    assert [o.slot for o in orders] == ["set/hanok-rooftops-night", "set/hanok-rooftops-day",
-                                        "shot/1-1/element/fire", "shot/1-2/element/smoke",
-                                        "shot/2-1/background", "shot/2-1/element/snow"]
+    assert [o.slot for o in orders if o.request.kind != AssetKind.SOUND] == [
+        "set/hanok-rooftops-night", "set/hanok-rooftops-day", "shot/1-1/element/fire", "shot/1-2/element/smoke",
+        "shot/2-1/background", "shot/2-1/element/snow"]
+    # the procedural engine makes the sound of fire and smoke (not of snow) and every shot's ambience bed
+    assert [o.slot for o in orders if o.request.kind == AssetKind.SOUND] == [
+        "shot/1-1/sound/fire", "shot/1-1/sound/ambience", "shot/1-2/sound/smoke", "shot/1-2/sound/ambience",
+        "shot/2-1/sound/ambience"]
     assert orders[0].shots == ("1-1", "1-2") and orders[0].reference is None
     assert orders[1].reference == "set/hanok-rooftops-night"           # one location, one look
-    assert orders[4].request.kind is AssetKind.BACKGROUND and orders[4].reference == "set/hanok-rooftops-day"
+    background = next(o for o in orders if o.slot == "shot/2-1/background")
+    assert background.request.kind is AssetKind.BACKGROUND and background.reference == "set/hanok-rooftops-day"
+    bed = next(o for o in orders if o.slot == "shot/1-1/sound/ambience")
+    assert (bed.request.prompt, bed.request.element, bed.request.duration) == ("HANOK ROOFTOPS NIGHT", None, 0.25)
 
     outcomes = generation.generate(orders)
     failed = [o for o in outcomes if o.error]
@@ -224,3 +233,31 @@ def test_generation_orders_sets_once_per_location_with_continuity(tmp_path: Path
     assert "shot 2-1" in failed[0].error and "procedural engine cannot make a background" in failed[0].error
     assert all(o.made for o in outcomes if not o.error)                  # the others went on
     assert all(generation.request(o) == o.request for o in orders)       # procedural takes no references
+
+
+def test_sound_takes_are_stored_priced_signed_approved_and_served_again(tmp_path: Path) -> None:
+    """A shot's sound goes through the take store like its pictures: a signed WAV per take, v001, free."""
+    (tmp_path / "soundstage.toml").write_text('title = "T"\nscreenplay = "s.fountain"\nresolution = [64, 36]\n'
+                                              "shot_duration = 0.5\nfps = 8\n")
+    (tmp_path / "s.fountain").write_text(SCRIPT)
+    (tmp_path / "shots.toml").write_text('[[shot]]\nid = "1-1"\nscene = "1"\n')
+    project = Project.load(tmp_path)
+    generation = Generation(project)
+    orders = [o for o in generation.orders(breakdown_project(project), ["1-1"]) if o.request.kind == AssetKind.SOUND]
+    assert [o.slot for o in orders] == ["shot/1-1/sound/fire", "shot/1-1/sound/ambience"]
+    outcomes = generation.generate(orders)
+    assert not [o.error for o in outcomes if o.error] and all(o.made for o in outcomes)
+    for outcome in outcomes:
+        take = outcome.take
+        assert take is not None and take.label == "v001" and take.cost_usd == 0.0
+        assert take.record.kind == "sound" and take.record.source_type == "algorithmicMedia"
+        [wav] = generation.store.files(take)
+        assert wav.name == "sound.wav" and read_sound(wav).sound.count == 24000
+        verdict = verify_file(wav)
+        assert verdict.state == "Valid" and not verdict.tampered
+        assert [a.digital_source_type for a in verdict.actions if a.action == "c2pa.created"] == [
+            "http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicMedia"]
+    generation.store.approve("shot/1-1/sound/fire", 1, by="mixer")
+    again = Generation(project).generate(orders)
+    assert [o.made for o in again] == [False, False]                    # resumed from the store, nothing remade
+    assert [o.take.id for o in again if o.take] == [o.take.id for o in outcomes if o.take]

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Literal, Protocol, Self, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from soundstage.records import AssetKind, SourceType
+from soundstage.records.slot import AMBIENCE
 
 Unit = Literal["image", "video_second", "gpu_second", "cpu_second"]
 
@@ -31,10 +32,10 @@ class AssetRequest:
     seed: int
     look: str = ""                      # the project's style bible; engines add it to the prompt
     negative_prompt: str = ""
-    duration: float | None = None       # seconds, for BACKGROUND and ELEMENT
+    duration: float | None = None       # seconds, for BACKGROUND, ELEMENT and SOUND
     fps: float | None = None
     references: tuple[Path, ...] = ()   # images for continuity (the location's set), where accepted
-    element: str | None = None          # ELEMENT: "fire", "rain", ...
+    element: str | None = None          # ELEMENT: "fire", "rain", ...; SOUND: the element heard, None: ambience
 
     @property
     def full_prompt(self) -> str:
@@ -107,6 +108,9 @@ class Engine(Protocol):
     kinds: ClassVar[frozenset[AssetKind]]      # what it can make
     # the elements it makes, by every name it answers to (lower case); None: any, since a prompt asks for it
     elements: ClassVar[frozenset[str] | None]
+    # the elements it makes sound for, by every name it answers to, and "ambience" if it makes a shot's bed;
+    # None: any, since a prompt asks for it. Only read where AssetKind.SOUND is in kinds.
+    sounds: ClassVar[frozenset[str] | None]
     takes_references: ClassVar[bool]           # whether request.references steer it (continuity)
     source_type: ClassVar[SourceType]
 
@@ -117,8 +121,10 @@ class Engine(Protocol):
     def generate(self, request: AssetRequest, out_dir: Path) -> Generated:
         """Make the asset, writing its files atomically under ``out_dir`` (which exists and is empty).
 
-        Files: ``set.png`` for SET; ``background.mp4`` for BACKGROUND; ``element_0000.png``… (straight RGBA)
-        for ELEMENT. Failures raise the EngineError subclasses in ``soundstage.errors``.
+        Files: ``set.png`` for SET; ``background.mp4`` for BACKGROUND (and ``background.wav`` where the
+        model made its sound too); ``element_0000.png``… (straight RGBA) for ELEMENT; ``sound.wav`` (48 kHz
+        24-bit BWF, ``request.duration`` long) for SOUND. Failures raise the EngineError subclasses in
+        ``soundstage.errors``.
         """
         ...
 
@@ -126,3 +132,12 @@ class Engine(Protocol):
 def makes_element(engine: Engine, name: str) -> bool:
     """Whether ``engine`` makes the element ``name`` (as a shot names it), asked before anything is generated."""
     return engine.elements is None or name.strip().lower() in engine.elements
+
+
+def makes_sound(engine: Engine, element: str | None) -> bool:
+    """Whether ``engine`` makes the sound of the element ``element`` (None: the shot's ambience bed), asked before
+    anything is generated. An engine without the SOUND kind makes none."""
+    if AssetKind.SOUND not in engine.kinds:
+        return False
+    sounds = getattr(engine, "sounds", None)
+    return sounds is None or (element or AMBIENCE).strip().lower() in sounds

@@ -90,6 +90,7 @@ class DiffusersEngine:
     Options: ClassVar[type[EngineOptions]] = DiffusersOptions
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.BACKGROUND, AssetKind.ELEMENT})
     elements: ClassVar[frozenset[str] | None] = None    # any: the prompt says what
+    sounds: ClassVar[frozenset[str] | None] = frozenset()   # no sound of its own (AssetKind.SOUND)
     takes_references: ClassVar[bool] = True
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 

@@ -207,6 +207,7 @@ class GoogleEngine:
     name: ClassVar[str] = "google"
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.BACKGROUND, AssetKind.ELEMENT})
     elements: ClassVar[frozenset[str] | None] = None    # any: the prompt says what
+    sounds: ClassVar[frozenset[str] | None] = frozenset()   # Veo's sound comes with a background, not alone
     takes_references: ClassVar[bool] = True
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 

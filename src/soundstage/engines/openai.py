@@ -191,6 +191,7 @@ class OpenAIEngine:
     name: ClassVar[str] = "openai"
     kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT})
     elements: ClassVar[frozenset[str] | None] = None    # any: the prompt says what
+    sounds: ClassVar[frozenset[str] | None] = frozenset()   # no sound of its own (AssetKind.SOUND)
     takes_references: ClassVar[bool] = True
     source_type: ClassVar[SourceType] = SourceType.TRAINED_ALGORITHMIC
 

@@ -1,7 +1,8 @@
 """The generation step: what a project needs generated, as orders for the take store.
 
 Each location's set is one order, shared by every shot there; each shot adds its elements and, if it asks
-for one, a moving background. Continuity: a location seen at several times of day is generated once from
+for one, a moving background; and where its engine makes sound, each element's sound and the shot's ambience
+bed (from its location's words). Continuity: a location seen at several times of day is generated once from
 the script and the later sets take the first as a reference, and a shot's background and elements take the
 set as a reference, wherever the engine accepts references.
 """
@@ -17,12 +18,22 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.comp.camera import overscan_size
 from soundstage.engines import AssetKind, AssetRequest, Engine, load_engine
+from soundstage.engines.base import makes_sound
 from soundstage.errors import SoundstageError
 from soundstage.project import Project
 from soundstage.provenance.credentials import prepare_signing
 from soundstage.records.take import Take
-from soundstage.script.breakdown import Breakdown, Shot
-from soundstage.takes import Estimate, PriceTable, TakeStore, background_slot, design_key, element_slot, set_slot
+from soundstage.script.breakdown import Breakdown, SetDesign, Shot
+from soundstage.takes import (
+    Estimate,
+    PriceTable,
+    TakeStore,
+    background_slot,
+    design_key,
+    element_slot,
+    set_slot,
+    sound_slot,
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class Generation:
             ))
         for shot in wanted:
             orders += self._shot_orders(shot)
+            orders += self._sound_orders(shot, designs[shot.set])
         return orders
 
     def _shot_orders(self, shot: Shot) -> list[Order]:
@@ -125,6 +137,21 @@ class Generation:
                 width=width, height=height, duration=duration, fps=settings.fps,
             ), (shot.id,), reference=set_slot(shot.set)))
         return orders
+
+    def _sound_orders(self, shot: Shot, design: SetDesign) -> list[Order]:
+        """Each element's sound the shot's engine makes, then the shot's ambience bed, as long as the shot."""
+        name = self.engine_override or shot.engine or self.project.settings.engine
+        try:
+            engine = self.engine(name)
+        except SoundstageError:
+            return []           # the preflight says why the engine cannot be loaded, once, for its other orders
+        duration = max(1, round(shot.duration * self.project.settings.fps)) / self.project.settings.fps
+        setting = " ".join(filter(None, [design.location, design.time]))
+        wanted = [n for n in dict.fromkeys(shot.elements) if makes_sound(engine, n)]
+        return [Order(sound_slot(shot.id, element), name, AssetRequest(
+            kind=AssetKind.SOUND, prompt=element or setting, width=0, height=0, seed=self._seed(shot.seed),
+            duration=duration, element=element,
+        ), (shot.id,)) for element in [*wanted, *([None] if makes_sound(engine, None) else [])]]
 
     def _seed(self, seed: int) -> int:
         return self.seed_override if self.seed_override is not None else seed

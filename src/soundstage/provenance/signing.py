@@ -23,7 +23,7 @@ from soundstage.provenance.signer import SigningIdentity, open_signer, signing_f
 __all__ = ["MIME_TYPES", "Ingredient", "SourceAction", "Verdict", "mime_type", "sign_file", "verify_file"]
 
 MIME_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".mp4": "video/mp4",
-              ".mov": "video/quicktime"}
+              ".mov": "video/quicktime", ".wav": "audio/wav"}
 IPTC = "http://cv.iptc.org/newscodes/digitalsourcetype/"
 Relationship = Literal["componentOf", "parentOf", "inputTo"]
 State = Literal["Trusted", "Valid", "Invalid", "none"]

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from soundstage.atomic import write_text
 from soundstage.records.slot import Slot
-from soundstage.records.source import is_ai
+from soundstage.records.source import AssetKind, is_ai
 
 MARKS_DIR = "marks"
 
@@ -183,6 +183,8 @@ def measured(layers: list[LayerRecord], coverage: dict[str, float]) -> tuple[tup
         share = coverage.get("background" if layer.role in ("set", "background") else layer.name, 0.0)
         if layer.role == "set" and any(other.role == "background" for other in layers):
             share = 0.0            # a moving background plays in place of the still set
+        if layer.role == AssetKind.SOUND:
+            share = 0.0            # heard, not seen: the fire's sound covers none of the fire's pixels
         placed.append(replace(layer, share=round(share, 6)))
     plate = coverage.get("plate", 0.0)
     ai = float(sum(layer.share for layer in placed if layer.is_ai))

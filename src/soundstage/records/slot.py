@@ -1,7 +1,9 @@
 """A slot: one place in the film that a take fills.
 
-``set/<set-id>`` (a location's set, shared by all its shots), ``shot/<id>/background`` and
-``shot/<id>/element/<name>``. Written and read here only; the rest of soundstage holds a ``Slot``.
+``set/<set-id>`` (a location's set, shared by all its shots), ``shot/<id>/background``,
+``shot/<id>/element/<name>``, and the shot's sound: ``shot/<id>/sound/<element>`` for an element's sound and
+``shot/<id>/sound/ambience`` for its ambience bed. Written and read here only; the rest of soundstage holds a
+``Slot``.
 """
 
 from __future__ import annotations
@@ -12,14 +14,15 @@ from soundstage.errors import ProjectError
 from soundstage.records.source import AssetKind
 
 _SHOT = "shot"
-_FORMS = "set/<set-id>, shot/<id>/background or shot/<id>/element/<name>"
+_FORMS = "set/<set-id>, shot/<id>/background, shot/<id>/element/<name> or shot/<id>/sound/<name>"
+AMBIENCE = "ambience"   # the sound slot of a shot's ambience bed (no element is called so)
 
 
 @dataclass(frozen=True, slots=True)
 class Slot:
     kind: AssetKind
     place: str                  # the set id for a set; the shot id otherwise
-    element: str | None = None  # the element's name, for an element
+    element: str | None = None  # the element's name, for an element; for a sound, its element or AMBIENCE
 
     @classmethod
     def set(cls, set_id: str) -> Slot:
@@ -34,6 +37,11 @@ class Slot:
         return cls(AssetKind.ELEMENT, shot_id, name)
 
     @classmethod
+    def sound(cls, shot_id: str, element: str | None = None) -> Slot:
+        """An element's sound in the shot, or (``element`` None) the shot's ambience bed."""
+        return cls(AssetKind.SOUND, shot_id, element or AMBIENCE)
+
+    @classmethod
     def parse(cls, text: str) -> Slot:
         head, _, rest = text.partition("/")
         if head == AssetKind.SET and rest:
@@ -45,6 +53,8 @@ class Slot:
             what, _, name = tail.partition("/")
             if shot and what == AssetKind.ELEMENT and name:
                 return cls.of_element(shot, name)
+            if shot and what == AssetKind.SOUND and name:
+                return cls.sound(shot, name)
         raise ProjectError(f"not a slot: {text!r} (a slot is {_FORMS})")
 
     def __str__(self) -> str:
@@ -52,19 +62,26 @@ class Slot:
             return f"{AssetKind.SET}/{self.place}"
         if self.kind == AssetKind.BACKGROUND:
             return f"{shot_subject(self.place)}/{AssetKind.BACKGROUND}"
-        return f"{shot_subject(self.place)}/{AssetKind.ELEMENT}/{self.element}"
+        return f"{shot_subject(self.place)}/{self.kind}/{self.element}"
 
     @property
     def role(self) -> str:
-        """``set``, ``background`` or ``element``: the layer's part in a comp."""
+        """``set``, ``background``, ``element`` or ``sound``: the layer's part in a comp or a mix."""
         return self.kind.value
 
     @property
     def name(self) -> str:
-        """What the crew calls the layer: the set id, ``background``, or the element's name."""
+        """What the crew calls the layer: the set id, ``background``, the element's name, or for a sound the
+        element's name or ``ambience``."""
         if self.kind == AssetKind.SET:
             return self.place
-        return self.element if self.kind == AssetKind.ELEMENT and self.element else AssetKind.BACKGROUND.value
+        return self.element if self.kind in (AssetKind.ELEMENT, AssetKind.SOUND) and self.element \
+            else AssetKind.BACKGROUND.value
+
+    @property
+    def is_ambience(self) -> bool:
+        """Whether it is a shot's ambience bed (which plays in the ambience stem, not the effects)."""
+        return self.kind == AssetKind.SOUND and self.element == AMBIENCE
 
     @property
     def shot(self) -> str | None:

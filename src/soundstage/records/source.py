@@ -1,4 +1,4 @@
-"""What a take is (a set, a background, an element) and what made it: the one answer to "is it AI?"."""
+"""What a take is (a set, a background, an element, a sound) and what made it: the one answer to "is it AI?"."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ class AssetKind(StrEnum):
     SET = "set"                # a still environment for a location
     BACKGROUND = "background"  # a moving environment (video)
     ELEMENT = "element"        # a VFX layer with alpha, as an image sequence
+    SOUND = "sound"            # an element's sound or a shot's ambience bed, as a 48 kHz WAV
 
 
 class SourceType(StrEnum):

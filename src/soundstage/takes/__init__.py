@@ -8,8 +8,9 @@ from soundstage.takes.store import (
     design_key,
     element_slot,
     set_slot,
+    sound_slot,
     take_key,
 )
 
 __all__ = ["Estimate", "Price", "PriceTable", "TakeStore", "background_slot", "design_key", "element_slot",
-           "set_slot", "take_key"]
+           "set_slot", "sound_slot", "take_key"]

@@ -1,7 +1,7 @@
 """The take store: every generation result, content-addressed, versioned per slot, priced and within budget.
 
 A *slot* is one place in the film that a take fills: ``set/<set-id>`` (a location's set, shared by all its
-shots), ``shot/<id>/background`` and ``shot/<id>/element/<name>``.
+shots), ``shot/<id>/background``, ``shot/<id>/element/<name>`` and ``shot/<id>/sound/<name>``.
 
 - The take's *key* hashes the engine, model, the engine's options, the request and its reference files. The
   same key is served from the store and costs nothing, whichever slot asks.
@@ -62,6 +62,11 @@ def element_slot(shot_id: str, element: str) -> str:
 
 def background_slot(shot_id: str) -> str:
     return str(Slot.background(shot_id))
+
+
+def sound_slot(shot_id: str, element: str | None = None) -> str:
+    """An element's sound in the shot; with no element, the shot's ambience bed."""
+    return str(Slot.sound(shot_id, element))
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The procedural engine: sets and elements drawn by algorithm, offline, free and deterministic."""
+"""The procedural engine: sets and elements drawn, and their sound made, by algorithm: offline, free and
+deterministic."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ from soundstage.engines.procedural.elements import _ELEMENT_NAMES, ELEMENTS, _el
 from soundstage.engines.procedural.noise import Array
 from soundstage.engines.procedural.placeholders import PLACEHOLDERS, Language, placeholder_label
 from soundstage.engines.procedural.sets import _render
+from soundstage.engines.procedural.sounds import SOUNDS, ambience, effect
 from soundstage.engines.procedural.vocabulary import read_scene
 from soundstage.errors import EngineError
+from soundstage.records.slot import AMBIENCE
+from soundstage.sound import RATE, write_bwf
 
 GENERATOR_VERSION = "1"
 MODEL = "soundstage-procedural"
@@ -39,16 +43,19 @@ class ProceduralOptions(EngineOptions):
 
 
 class ProceduralEngine:
-    """Sets and elements drawn by algorithm: offline, free, deterministic, labelled algorithmicMedia.
+    """Sets, elements and sound made by algorithm: offline, free, deterministic, labelled algorithmicMedia.
 
     It makes every element of ``script/elements.toml``: the ones in :data:`PLACEHOLDERS` as labelled previs
-    silhouettes, recorded as such (model ``placeholder-<name>``).
+    silhouettes, recorded as such (model ``placeholder-<name>``). It makes the sound of the elements in
+    ``sounds.SOUNDS`` and every shot's ambience bed, as ``sound.wav``.
     """
 
     name: ClassVar[str] = "procedural"
     Options: ClassVar[type[ProceduralOptions]] = ProceduralOptions
-    kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT})
+    kinds: ClassVar[frozenset[AssetKind]] = frozenset({AssetKind.SET, AssetKind.ELEMENT, AssetKind.SOUND})
     elements: ClassVar[frozenset[str] | None] = frozenset(_ELEMENT_NAMES)   # names and words
+    sounds: ClassVar[frozenset[str] | None] = frozenset(
+        {word for word, name in _ELEMENT_NAMES.items() if name in SOUNDS} | {AMBIENCE})
     takes_references: ClassVar[bool] = False
     source_type: ClassVar[SourceType] = SourceType.ALGORITHMIC
     model = MODEL
@@ -58,8 +65,11 @@ class ProceduralEngine:
         self.options = ProceduralOptions.checked(options)
 
     def quote(self, request: AssetRequest) -> Quote:
-        """CPU-seconds from the benchmark figures (docs/benchmarks.md): ~0.4 s a 1080p still, ~0.1 s a frame."""
+        """CPU-seconds from the benchmark figures (docs/benchmarks.md): ~0.4 s a 1080p still, ~0.1 s a frame,
+        ~0.02 s a second of sound."""
         self._check(request)
+        if request.kind == AssetKind.SOUND:
+            return Quote(self.name, self.model, "cpu_second", round(0.02 * _seconds(request), 6))
         megapixels = request.width * request.height / (1920 * 1080)
         seconds = 0.45 * megapixels if request.kind == AssetKind.SET else 0.1 * megapixels * _frame_count(request)
         return Quote(self.name, self._model(request), "cpu_second", round(seconds, 6))
@@ -83,10 +93,13 @@ class ProceduralEngine:
             _write_png(target, pixels)
             files: tuple[Path, ...] = (target,)
             params: dict[str, Any] = scene.parameters()
+        elif request.kind == AssetKind.SOUND:
+            files, params = self._sound(request, out_dir)
         else:
             files, params = self._element(request, out_dir)
-        params.update(width=request.width, height=request.height, seed=request.seed,
-                      generator=GENERATOR_VERSION)
+        if request.kind != AssetKind.SOUND:
+            params.update(width=request.width, height=request.height)
+        params.update(seed=request.seed, generator=GENERATOR_VERSION)
         seconds = time.perf_counter() - start
         return Generated(
             files=files,
@@ -104,8 +117,15 @@ class ProceduralEngine:
         if request.kind not in self.kinds:
             raise EngineError(
                 f"procedural engine cannot make a {request.kind.value}",
-                hint="it makes sets (stills) and elements; use an AI engine for moving backgrounds",
+                hint="it makes sets (stills), elements and sound; use an AI engine for moving backgrounds",
             )
+        if request.kind == AssetKind.SOUND:
+            if _seconds(request) <= 0:
+                raise EngineError("procedural engine: a sound request needs a positive duration (seconds)")
+            if request.element and _element_name(request.element) not in SOUNDS:
+                raise EngineError(f"procedural engine makes no sound for the element {request.element!r}",
+                                  hint=f"it makes the sound of: {', '.join(SOUNDS)}; and ambience")
+            return
         if request.kind == AssetKind.ELEMENT:
             if not request.element:
                 raise EngineError("an element request needs request.element", hint=f"one of: {', '.join(ELEMENTS)}")
@@ -126,6 +146,26 @@ class ProceduralEngine:
         if name in PLACEHOLDERS:
             params.update(placeholder=True, label=placeholder_label(name, language))
         return tuple(files), params
+
+
+    def _sound(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
+        """``sound.wav``: the element's sound, or (no element) the ambience bed of the setting's words."""
+        count = max(round(_seconds(request) * RATE), 1)
+        params: dict[str, Any] = {"rate": RATE, "channels": 2, "bits": 24, "samples": count, "duration": count / RATE}
+        if request.element:
+            name = _element_name(request.element)
+            sound = effect(name, count, request.seed)
+            params.update(element=name, stem="effects")
+        else:
+            sound, layers = ambience(request.prompt, count, request.seed)
+            params.update(element=None, stem="ambience", layers=layers)
+        target = out_dir / "sound.wav"
+        write_bwf(target, sound, description=f"soundstage procedural {params['stem']}: {request.prompt}")
+        return (target,), params
+
+
+def _seconds(request: AssetRequest) -> float:
+    return float(request.duration) if request.duration is not None else 0.0
 
 
 def _frame_count(request: AssetRequest) -> int:
