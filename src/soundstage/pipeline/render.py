@@ -31,11 +31,14 @@ from soundstage.pipeline.ledger import Ledger
 from soundstage.pipeline.lock import render_lock
 from soundstage.pipeline.preflight import check
 from soundstage.pipeline.shot import RENDER_CODE, render_shot, shot_frames, shot_key, shot_outputs, staged_path
+from soundstage.pipeline.sound import mix_of_cut, start_samples, write_cut_stems
 from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_cut
-from soundstage.records.shot import MARKS_DIR, LayerRecord, read_cut_record
+from soundstage.records.settings import STEMS
+from soundstage.records.shot import MARKS_DIR, LayerRecord, cut_stem_path, read_cut_record
+from soundstage.records.source import SourceType
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Shot
 
@@ -289,17 +292,19 @@ class _Run:
         credits = cut_credits(self.project, list(zip(shots, frames, takes, keys, strict=True)))
         labels = CutLabels.prepare(self.project, credits)
         self.report.warnings += labels.warnings
-        cut_key = content_key(RENDER_CODE, "cut", keys, labels.key)
+        cut_key = content_key(RENDER_CODE, "cut", keys, labels.key, settings.sound.model_dump(),
+                              settings.edit.start_timecode)
         output = self.project.out_dir / "cut.mp4"
+        stems = [cut_stem_path(self.project, stem) for stem in STEMS]
         # The review copy (burn-ins) is its own file with its own key: the clean cut never carries them.
         burn = BurnIn.prepare(self.project, labels) if settings.review.burn_in else None
         self.report.warnings += burn.warnings if burn else []
         review = self.project.out_dir / REVIEW_FILE
         review_key = content_key(cut_key, "review", burn.key) if burn else ""
-        cut_current = self.ledger.is_current(output, cut_key)
+        cut_current = all(self.ledger.is_current(path, cut_key) for path in [output, *stems])
         review_current = burn is None or self.ledger.is_current(review, review_key)
         if cut_current:
-            self._published([output], cut_key)
+            self._published([output, *stems], cut_key)
         if cut_current and review_current:
             return StepResult("cut", "cached", output)
         total = sum(frames) + labels.card_frames
@@ -312,17 +317,27 @@ class _Run:
             self.progress.advanced("cut", done)
 
         started = time.perf_counter()
+        records = read_cut_record(self.project, [shot.id for shot in shots])
+        recorded = {r.shot: any(layer.source_type == SourceType.CAPTURE for layer in r.sound)
+                    for r in (records.shots if records else ())}
+        sound = mix_of_cut(self.project, [(shot.id, count, recorded.get(shot.id, False))
+                                          for shot, count in zip(shots, frames, strict=True)], labels.card_frames)
+        self.report.warnings += sound.warnings
+        if not cut_current:
+            write_cut_stems(self.project, sound, start_samples(self.project))
         signer = self.generation.store.signer
         written = {path: staged_path(path) if signer is not None else path for path in (output, review)}
         assemble_cut([p for p, _ in shot_files], None if cut_current else written[output], width=width,
-                     height=height, fps=settings.fps, on_frame=tick, labels=labels,
+                     height=height, fps=settings.fps, on_frame=tick, labels=labels, sound=sound.mix,
                      review=None if review_current or burn is None else (written[review], burn))
-        made = ([] if cut_current else [(output, cut_key)]) + ([] if review_current else [(review, review_key)])
+        made = ([] if cut_current else [(output, cut_key), *((path, cut_key) for path in stems)]) + \
+            ([] if review_current else [(review, review_key)])
         if signer is not None:
             try:
-                record = read_cut_record(self.project, [shot.id for shot in shots])
+                record = records
                 for path, _ in made:     # signed on the way to its name: a full disk leaves no unsigned cut
-                    sign_cut(written[path], [p for p, _ in shot_files], record, signer, into=path)
+                    if path in written:
+                        sign_cut(written[path], [p for p, _ in shot_files], record, signer, into=path)
             finally:
                 for path in written.values():
                     path.unlink(missing_ok=True)

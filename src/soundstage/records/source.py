@@ -17,6 +17,7 @@ class SourceType(StrEnum):
 
     ALGORITHMIC = "algorithmicMedia"                 # procedural, not trained
     TRAINED_ALGORITHMIC = "trainedAlgorithmicMedia"  # AI-generated
+    CAPTURE = "digitalCapture"                       # recorded: the plates' pictures and sound, a recorder's WAV
 
     @property
     def is_ai(self) -> bool:
