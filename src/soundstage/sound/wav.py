@@ -52,7 +52,10 @@ def read_sound(path: str | Path, *, stream: int = 0, since: float | None = None,
             raise MediaError("has no sound (no audio stream)", path=path)
         audio = container.streams.audio[stream]
         streams = len(container.streams.audio)
-        codec = audio.codec_context.name if audio.codec_context else "unknown"
+        if audio.codec_context is None:
+            raise MediaError("its audio is in a codec FFmpeg cannot read", path=path,
+                             hint="export it as PCM WAV (BWF) from the recorder's software")
+        codec = audio.codec_context.name
         rate, channels = int(audio.rate or 0), int(audio.channels or 0)
         if not rate or not channels:
             raise MediaError(f"its audio stream ({codec}) cannot be read: no rate or channels", path=path)
