@@ -22,6 +22,7 @@ from soundstage.db import open_database
 from soundstage.edit import assemble_cut
 from soundstage.edit.burnin import REVIEW_FILE, BurnIn
 from soundstage.edit.labels import CutLabels, cut_credits
+from soundstage.edit.subtitles import FILES as SUBTITLE_FILES
 from soundstage.edit.subtitles import cut_dialogue, cut_rules, subtitle_cut, write_subtitles
 from soundstage.errors import ProjectError, SoundstageError
 from soundstage.keys import content_key
@@ -32,12 +33,13 @@ from soundstage.pipeline.ledger import Ledger
 from soundstage.pipeline.lock import render_lock
 from soundstage.pipeline.preflight import check
 from soundstage.pipeline.shot import RENDER_CODE, render_shot, shot_frames, shot_key, shot_outputs, staged_path
+from soundstage.pipeline.sound import mix_of_cut, start_samples, write_cut_stems
 from soundstage.pipeline.storage import publish
 from soundstage.pipeline.takes import Generation, Order, make_take, serving
 from soundstage.project import Project
-from soundstage.provenance.credentials import sign_cut
-from soundstage.records import Slot
-from soundstage.records.shot import MARKS_DIR, LayerRecord, read_cut_record
+from soundstage.provenance.credentials import sign_cut, sign_cut_stems
+from soundstage.records.settings import STEMS
+from soundstage.records.shot import MARKS_DIR, CutRecord, LayerRecord, cut_stem_path, read_cut_record
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Scene, Shot
 
@@ -280,8 +282,7 @@ class _Run:
         layers = {slot: self.generation.store.files(self.takes[slot]) for slot in entry.slots}
         approvals = self.generation.store.approvals()
         # The picture's layers; sound takes reach render_shot only in ``layers``, for the mix to record.
-        records = [LayerRecord.of(slot, self.takes[slot], approvals.get(slot)) for slot in entry.slots
-                   if not Slot.parse(slot).is_sound]
+        records = [LayerRecord.of(slot, self.takes[slot], approvals.get(slot)) for slot in entry.slots]
         self.progress.planned(step, shot_frames(self.project, shot))
         self._submit(pool, step, settle, render_shot, self.project, shot, layers, records, key)
 
@@ -295,25 +296,43 @@ class _Run:
         credits = cut_credits(self.project, list(zip(shots, frames, takes, keys, strict=True)))
         labels = CutLabels.prepare(self.project, credits)
         self.report.warnings += labels.warnings
-        cut_key = content_key(RENDER_CODE, "cut", keys, labels.key)
+        cut_key = content_key(RENDER_CODE, "cut", keys, labels.key, settings.sound.model_dump(),
+                              settings.edit.start_timecode)
         output = self.project.out_dir / "cut.mp4"
-        # Subtitles by reading speed for now (dialogue=None); the shots' production sound times them once merged.
-        subtitles = subtitle_cut(cut_dialogue(self.scenes, shots, frames), settings.fps,
-                                 cut_rules(settings.subtitles, self.scenes))
-        self.report.warnings += subtitles.warnings
-        write_subtitles(subtitles, self.project.out_dir)
+        stems = [cut_stem_path(self.project, stem) for stem in STEMS]
+        captions = [self.project.out_dir / name for name in SUBTITLE_FILES]
+        # The subtitles are the cut's sound's (their timing) and the script's (their words): keyed by both.
+        captions_key = content_key(cut_key, "subtitles", [scene.model_dump(include={"id", "lines"})
+                                                          for scene in self.scenes], settings.subtitles.model_dump())
         # The review copy (burn-ins) is its own file with its own key: the clean cut never carries them.
-        burn = BurnIn.prepare(self.project, labels, subtitles if settings.subtitles.burn_in else None) \
-            if settings.review.burn_in else None
-        self.report.warnings += burn.warnings if burn else []
+        burn = BurnIn.prepare(self.project, labels) if settings.review.burn_in else None
         review = self.project.out_dir / REVIEW_FILE
-        review_key = content_key(cut_key, "review", burn.key) if burn else ""
-        cut_current = self.ledger.is_current(output, cut_key)
+        review_key = content_key(captions_key, "review", burn.key) if burn else ""
+        cut_current = all(self.ledger.is_current(path, cut_key) for path in [output, *stems])
+        captions_current = all(self.ledger.is_current(path, captions_key) for path in captions)
         review_current = burn is None or self.ledger.is_current(review, review_key)
         if cut_current:
-            self._published([output], cut_key)
-        if cut_current and review_current:
+            self._published([output, *stems], cut_key)
+        if cut_current and captions_current and review_current:
+            self.report.warnings += burn.warnings if burn else []
             return StepResult("cut", "cached", output)
+        started = time.perf_counter()
+        records = read_cut_record(self.project, [shot.id for shot in shots])
+        sound = mix_of_cut(self.project, [(shot.id, count, _recorded(records, shot.id))
+                                          for shot, count in zip(shots, frames, strict=True)], labels.card_frames)
+        self.report.warnings += sound.warnings
+        # Each line is timed to the speech found in its shot's production sound; by reading speed without one.
+        subtitles = subtitle_cut(cut_dialogue(self.scenes, shots, frames, sound.dialogue), settings.fps,
+                                 cut_rules(settings.subtitles, self.scenes))
+        self.report.warnings += subtitles.warnings
+        if not captions_current:
+            write_subtitles(subtitles, self.project.out_dir)
+            self._record(captions, captions_key, time.perf_counter() - started)
+        if burn is not None and settings.subtitles.burn_in:
+            burn = BurnIn.prepare(self.project, labels, subtitles)
+        self.report.warnings += burn.warnings if burn else []
+        if cut_current and review_current:
+            return StepResult("cut", "built", output)
         total = sum(frames) + labels.card_frames
         self.progress.planned("cut", total)
         done = 0
@@ -323,18 +342,23 @@ class _Run:
             done += 1
             self.progress.advanced("cut", done)
 
-        started = time.perf_counter()
+        if not cut_current:
+            write_cut_stems(self.project, sound, start_samples(self.project))
         signer = self.generation.store.signer
         written = {path: staged_path(path) if signer is not None else path for path in (output, review)}
+        if signer is not None and records is not None and not cut_current:
+            sign_cut_stems(self.project, records, signer)
         assemble_cut([p for p, _ in shot_files], None if cut_current else written[output], width=width,
-                     height=height, fps=settings.fps, on_frame=tick, labels=labels,
+                     height=height, fps=settings.fps, on_frame=tick, labels=labels, sound=sound.mix,
                      review=None if review_current or burn is None else (written[review], burn))
-        made = ([] if cut_current else [(output, cut_key)]) + ([] if review_current else [(review, review_key)])
+        made = ([] if cut_current else [(output, cut_key), *((path, cut_key) for path in stems)]) + \
+            ([] if review_current else [(review, review_key)])
         if signer is not None:
             try:
-                record = read_cut_record(self.project, [shot.id for shot in shots])
                 for path, _ in made:     # signed on the way to its name: a full disk leaves no unsigned cut
-                    sign_cut(written[path], [p for p, _ in shot_files], record, signer, into=path)
+                    if path in written:
+                        sign_cut(written[path], [p for p, _ in shot_files], records, signer, into=path,
+                                 stems=stems)
             finally:
                 for path in written.values():
                     path.unlink(missing_ok=True)
@@ -414,3 +438,9 @@ class _Run:
             return self._ran[step]
         started = self._started.get(step)
         return time.perf_counter() - started if started is not None else 0.0
+
+
+def _recorded(records: CutRecord | None, shot_id: str) -> bool:
+    """Whether the shot's record says it has production sound of its own (else the cut gives it room tone)."""
+    shot = next((r for r in records.shots if r.shot == shot_id), None) if records else None
+    return shot is not None and any(layer.recorded for layer in shot.sound)

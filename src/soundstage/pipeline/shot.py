@@ -43,18 +43,28 @@ from soundstage.media import (
     read_frames,
     read_image,
 )
+from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
 from soundstage.project import Project
-from soundstage.provenance.credentials import sign_shot
+from soundstage.provenance.credentials import sign_shot, sign_shot_stems
 from soundstage.provenance.record import mark_key, mark_payload
 from soundstage.provenance.signer import project_signer
 from soundstage.provenance.watermark import embed
-from soundstage.records.shot import LayerRecord, ShotRecord, measured, record_path, write_shot_record
+from soundstage.records.settings import STEMS
+from soundstage.records.shot import (
+    LayerRecord,
+    ShotRecord,
+    measured,
+    record_path,
+    shot_stem_path,
+    write_shot_record,
+)
+from soundstage.records.source import AssetKind
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-5"   # 5: the corner label burnt into the shot movie ([labels] realistic)
+RENDER_CODE = f"{__version__}/render-6"   # 6: the shot's sound: its mix in the movie, its stems beside it
 
 # Elements that fall between the camera and the actors; everything else plays behind them.
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -70,10 +80,12 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
     settings = project.settings
     width, height = settings.resolution
     files = [_shot_file(project, relative, key) for relative, key in
-             ((shot.plate, "plate"), (shot.key.clean_plate, "key.clean_plate"), (shot.comp.lut, "comp.lut"))]
+             ((shot.plate, "plate"), (shot.key.clean_plate, "key.clean_plate"), (shot.comp.lut, "comp.lut"),
+              (shot.sound.wav, "sound.wav"))]
     return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine", "lines"}),
                        shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
                        settings.fps, width, height, settings.plates.model_dump(),
+                       settings.sound.model_dump(include={"retime", "min_confidence"}),
                        [file_digest(path) if path else None for path in files], shot_label_key(project))
 
 
@@ -81,7 +93,8 @@ def shot_outputs(project: Project, shot: Shot) -> list[Path]:
     """The files a finished shot has: the review movie first, then each finishing master as published, then
     its record (what made its pixels: ``records.shot``)."""
     masters = [_published(master_path(project.out_dir, shot.id, kind)) for kind in project.settings.render.deliver]
-    return [project.out_dir / "shots" / f"{shot.id}.mp4", *masters, record_path(project, shot.id)]
+    stems = [shot_stem_path(project, shot.id, stem) for stem in STEMS]
+    return [project.out_dir / "shots" / f"{shot.id}.mp4", *masters, *stems, record_path(project, shot.id)]
 
 
 def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], takes: list[LayerRecord], key: str,
@@ -106,6 +119,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     warnings: list[str] = []
 
     plates = None
+    info = None
     if plate is not None:
         info = probe_plate(plate)
         for problem in plate_problems(project, shot, info):
@@ -114,6 +128,10 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
             warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
         plates = _plate_frames(plate, info, frames, settings.fps, shot)
+    sound = mix_of_shot(project, shot, frames, plate=plate, info=info, takes=layers, records=takes)
+    warnings += sound.warnings
+    mix = sound.mix.samples
+    takes = [layer for layer in takes if layer.role != AssetKind.SOUND]    # the picture's layers
     first = next(plates) if plates is not None else None
     payload = mark_payload(key) if settings.provenance.watermark else None
     comp = ShotComp.prepare(
@@ -129,7 +147,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
     with contextlib.ExitStack() as stack:
         def opened(path: Path) -> FrameWriter:
-            writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False)
+            writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False, sound=mix)
             # The review movie, which the timelines link, carries the AI label; the finishing masters stay clean.
             showing = [layer for layer in measured(takes, comp.may_show())[0] if layer.share > 0]
             return with_mark(writer, project, shot.id, showing) if path == written[0] else writer
@@ -138,15 +156,18 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         writers = [stack.enter_context(Background(opened(path), copy=False)) for path in written]
         comped = comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
                              on_frame=lambda done: progress(done, frames))
+    write_shot_stems(project, shot.id, sound)
     placed, shares = measured(takes, comped.coverage)
     record = ShotRecord(shot.id, shot.scene, frames, settings.fps, width, height, shot.plate, layers=placed,
                         watermark=payload.hex() if payload is not None else None, key=key,
                         render_seconds=round(time.perf_counter() - started, 3),
-                        rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), **shares)
+                        rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), sound=tuple(sound.records),
+                        **shares)
     if signer is not None:
         try:
             sign_shot([(_published(w), _published(path)) for w, path in zip(written, outputs, strict=True)],
                       record, signer, plate=plate, takes={slot: files[0] for slot, files in layers.items()})
+            sign_shot_stems(project, record, signer, takes={slot: files[0] for slot, files in layers.items()})
         finally:
             for leftover in map(_published, written):      # what did not make it out (a full disk, say)
                 if leftover.is_dir():
