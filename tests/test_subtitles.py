@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import numpy as np
 import pysubs2
 import pytest
 from pydantic import ValidationError
@@ -25,6 +26,7 @@ from soundstage.records.settings import Settings
 from soundstage.reports.breakdown import write_breakdown_report
 from soundstage.script import parse_fountain
 from soundstage.script.breakdown import Line, break_down
+from soundstage.sound import RATE, Sound
 from voices import bursts
 
 KO, EN = rules_for("ko"), rules_for("en")
@@ -109,7 +111,24 @@ def test_fewer_stretches_of_speech_than_lines_falls_back_to_reading_speed() -> N
     sound = bursts([(0.5, 1.5)], 4.0)
     subtitles = subtitle_cut([ShotDialogue("3-1", 0, 96, [say("하나.", 1), say("둘.", 2)], sound)], FPS, KO)
     assert len(subtitles.events) == 2
-    assert any("shot 3-1 has 2 lines and speech in 1 places" in w for w in subtitles.warnings)
+    assert any("shot 3-1 has 2 lines spoken on set and speech in 1 places" in w for w in subtitles.warnings)
+
+
+def test_a_voice_over_takes_no_stretch_of_the_plates_speech_and_a_clap_is_not_a_line() -> None:
+    """The example's shot 1-1: a slate's clap, Min-ji's line on set, then Grandmother's voice-over, which was
+    recorded after the shoot and so is not in the plate. Before, the clap took Min-ji's line and Min-ji's
+    speech the voice-over's."""
+    sound = bursts([(0.9, 3.3)], 4.0)
+    clap = np.zeros((round(0.05 * RATE), 2), np.float32)
+    clap[:200] = np.random.default_rng(3).normal(0, 0.5, (200, 2))
+    samples = sound.samples.copy()
+    samples[round(0.083 * RATE):round(0.083 * RATE) + clap.shape[0]] += clap
+    lines = [say("Three nights.", 1, "MIN-JI"), say("Follow the lantern.", 2, "GRANDMOTHER", "V.O.")]
+    subtitles = subtitle_cut([ShotDialogue("1-1", 0, 96, lines, Sound(samples))], FPS, rules_for("en"))
+    first, second = subtitles.events
+    assert abs(first.first / FPS - 0.9) <= 0.05 + 0.5 / FPS      # Min-ji's line starts as she speaks
+    assert second.first >= first.end                              # the voice-over follows it, by reading speed
+    assert second.italic
 
 
 def test_srt_and_vtt_read_back(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from soundstage.sound.speech import speech_spans
 from soundstage.sound.track import Sound
 
 FILES = ("cut.srt", "cut.vtt")      # beside out/cut.mp4
+VOICE_OVER = frozenset({"V.O.", "VO", "V/O"})   # cue extensions of a voice recorded after the shoot
 PUNCTUATION = ",.?!…;:"              # a row that ends with one of these is a good place to break
 
 
@@ -258,12 +259,20 @@ def _shot_cues(shot: ShotDialogue, fps: float, rules: Rules, warnings: list[str]
         warnings += [f"subtitles: shot {shot.shot}, line {line.line} ({line.character}): {word!r} is "
                      f"{width(word, rules):g} characters, wider than a line ({rules.line_length:g})" for word in long]
     needs = [sum(_reading(rows, rules) for rows in events) for events in wrapped]
-    windows = _spoken(shot, length, warnings) if shot.dialogue is not None else None
-    if windows is None:
+    # A voice-over is recorded after the shoot: it is not in the plate's sound, so it takes no stretch of it.
+    on_set = [i for i, line in enumerate(shot.lines) if (line.extension or "").upper() not in VOICE_OVER]
+    spoken = _spoken(shot, length, len(on_set), warnings) if shot.dialogue is not None and on_set else None
+    if spoken is None:
         windows = _read(needs, length, rules.gap_frames / fps)
     else:
-        windows = [(start, min(max(end, start + need), windows[i + 1][0] if i + 1 < len(windows) else length))
-                   for i, ((start, end), need) in enumerate(zip(windows, needs, strict=True))]
+        timed = dict(zip(on_set, spoken, strict=True))
+        windows, at = [], 0.0
+        for i, need in enumerate(needs):
+            later = [timed[k][0] for k in range(i + 1, len(needs)) if k in timed]
+            until = later[0] - rules.gap_frames / fps if later else length
+            start, end = timed.get(i, (at, at + need))
+            windows.append((start, max(start, min(max(end, start + need), until))))
+            at = windows[-1][1] + rules.gap_frames / fps
     cues = []
     for line, events, (start, end) in zip(shot.lines, wrapped, windows, strict=True):
         sizes = [sum(width(row, rules) for row in rows) or 1.0 for rows in events]
@@ -284,15 +293,15 @@ def _reading(rows: tuple[str, ...], rules: Rules) -> float:
     return min(rules.max_seconds, max(rules.min_seconds, sum(width(row, rules) for row in rows) / rules.reading_speed))
 
 
-def _spoken(shot: ShotDialogue, length: float, warnings: list[str]) -> list[tuple[float, float]] | None:
-    """The stretches of speech in the shot's sound, one per line, in order; None when there are fewer."""
+def _spoken(shot: ShotDialogue, length: float, lines: int, warnings: list[str]) -> list[tuple[float, float]] | None:
+    """The stretches of speech in the shot's sound, one per line spoken on set, in order; None when fewer."""
     assert shot.dialogue is not None
     spans = [(start, min(end, length)) for start, end in speech_spans(shot.dialogue) if start < length]
-    if len(spans) < len(shot.lines):
-        warnings.append(f"subtitles: shot {shot.shot} has {len(shot.lines)} lines and speech in {len(spans)} "
+    if len(spans) < lines:
+        warnings.append(f"subtitles: shot {shot.shot} has {lines} lines spoken on set and speech in {len(spans)} "
                         "places; its lines are timed by reading speed")
         return None
-    while len(spans) > len(shot.lines):      # a line with a long pause inside: join the closest stretches
+    while len(spans) > lines:      # a line with a long pause inside: join the closest stretches
         i = min(range(len(spans) - 1), key=lambda k: spans[k + 1][0] - spans[k][1])
         spans[i:i + 2] = [(spans[i][0], spans[i + 1][1])]
     return spans

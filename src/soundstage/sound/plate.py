@@ -25,7 +25,10 @@ Retime = Literal["resample", "refuse"]
 # k / fps shows the plate's frame nearest that time, as media.conform_rate does); "speed" plays each plate
 # frame as one project frame, so the plate runs faster or slower and its sound must be resampled to follow.
 Conform = Literal["drop-repeat", "speed"]
-HEARD_MS = 0.5       # a gap or overrun shorter than this is rounding, not worth a note
+HEARD_MS = 0.5       # a gap shorter than this is rounding, not worth a note
+# An overrun under one codec frame (AAC's 1024 samples: 21.3 ms at 48 kHz) is the encoder's padding of its last
+# frame, which every AAC file has; only more than that is sound the camera kept past its picture.
+PADDING_MS = 1024 / 44_100 * 1000
 
 
 def plate_sound(plate: str | Path, *, fps: float, frames: int, plate_fps: float | None = None,
@@ -74,7 +77,7 @@ def _gaps(offset: int, count: int, have: int, *, end: int | None) -> list[str]:
     if late + short > RATE * HEARD_MS / 1000:
         notes.append(f"sound is {(late + short) / RATE * 1000:.1f} ms shorter than the picture the shot uses; "
                      "padded with silence")
-    if end is not None and have - end > RATE * HEARD_MS / 1000 and offset + count >= end - 1:
+    if end is not None and have - end > RATE * PADDING_MS / 1000 and offset + count >= end - 1:
         notes.append(f"sound runs {(have - end) / RATE * 1000:.1f} ms past the picture; trimmed")
     return notes
 

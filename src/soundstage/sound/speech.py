@@ -20,7 +20,7 @@ from soundstage.sound.track import RATE, Sound
 VAD_RATE = 16_000        # the detector's rate: speech's band, and a third of RATE (an exact polyphase step)
 FRAME = 0.03             # seconds a frame: the longest the detector takes, the steadiest verdicts
 JOIN = 0.3               # a pause shorter than this is inside a line, not between two
-LEAST = 0.09             # a voiced stretch shorter than this is not speech
+LEAST = 0.2              # a voiced stretch shorter than this is not speech (a slate's clap measures 0.18 s)
 BLOCK = 0.01             # seconds of the level measured to place a span's edges
 RANGE = 30.0             # dB below a span's loudest block that still counts as its speech
 FLOOR = -50.0            # dBFS: a span whose loudest block is quieter is noise
