@@ -24,7 +24,8 @@ from soundstage.engines import AssetKind
 from soundstage.engines.base import makes_element
 from soundstage.errors import EngineError, MediaError, PreflightError, SoundstageError
 from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
-from soundstage.pipeline.shot import plate_problems, screen_of
+from soundstage.pipeline.shot import plate_problems, screen_of, shot_frames
+from soundstage.pipeline.sound import mix_of_shot
 from soundstage.pipeline.takes import Generation, Order
 from soundstage.project import Project
 from soundstage.script.breakdown import Shot, element_table
@@ -54,6 +55,7 @@ def preflight(project: Project, shots: Sequence[Shot], generation: Generation, o
     known = dict(kept)
     for shot in shots:
         problems += _plate(project, shot, known)
+        problems += _sound(project, shot, known)
     if known != kept:
         with contextlib.suppress(OSError):      # only a saving: a full or read-only disk costs the next run time
             project.state_dir.mkdir(parents=True, exist_ok=True)
@@ -80,6 +82,45 @@ def _plate(project: Project, shot: Shot, known: dict[str, Any]) -> list[Soundsta
     problems: list[SoundstageError] = list(plate_problems(project, shot, survey.info))
     screen = _screen(shot, survey)
     return problems + ([screen] if screen else [])
+
+
+def _sound(project: Project, shot: Shot, known: dict[str, Any]) -> list[SoundstageError]:
+    """The shot's production sound taken as the render will take it (the plate's audio decoded, a recorder's
+    WAV read and synced), so a damaged stream or a WAV that cannot be synced is refused before any take. The
+    verdict is kept while the files, the shot's length and the sound settings stay the same."""
+    plate = project.inside(shot.plate, source=project.shots_file, key="plate") if shot.plate else None
+    wav = None
+    if shot.sound.wav:
+        try:
+            wav = project.inside(shot.sound.wav, source=project.shots_file, key="sound.wav")
+        except SoundstageError as exc:
+            exc.shot = shot.id
+            return [exc]
+        if not wav.is_file():
+            return [MediaError("is not there", path=shot.sound.wav, shot=shot.id,
+                               hint="put the recorder's file there, or take sound.wav out of the shot")]
+    if plate is None and wav is None:
+        return []
+    files = [path for path in (plate, wav) if path is not None and path.is_file()]
+    stamp = [[str(path), path.stat().st_size, path.stat().st_mtime_ns] for path in files] + \
+        [shot.duration, project.settings.fps, project.settings.sound.retime, project.settings.sound.min_confidence]
+    entry = known.get(f"sound {shot.id}")
+    if entry is not None and entry.get("stamp") == stamp:
+        error = entry.get("error")
+        return [MediaError(error[0], path=error[1], shot=shot.id, hint=error[2])] if error else []
+    problem = None
+    try:
+        info = probe_plate(plate) if plate is not None else None
+    except MediaError:
+        return []                   # the picture's check has said what is wrong with the plate
+    try:
+        mix_of_shot(project, shot, shot_frames(project, shot), plate=plate, info=info, takes={}, records=[])
+    except MediaError as exc:
+        named = shot.sound.wav if wav is not None and exc.path == wav else shot.plate
+        problem = MediaError(exc.message, path=named, shot=shot.id, hint=exc.hint)
+    known[f"sound {shot.id}"] = {"stamp": stamp, "error": [problem.message, str(problem.path), problem.hint]
+                                 if problem else None}
+    return [problem] if problem else []
 
 
 def _survey(path: Path, known: dict[str, Any]) -> Survey:
