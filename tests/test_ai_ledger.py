@@ -132,9 +132,11 @@ def test_every_take_shot_and_the_cut_carry_credentials(film: Project) -> None:
 
     cut = verify_file(film.out_dir / "cut.mp4", trust=film.state_dir / "keys" / "root.pem")
     assert cut.state == "Trusted" and not cut.tampered
-    takes = [take.actions[0].digital_source_type for shot in cut.ingredients for take in shot.ingredients
-             if take.actions]
+    movies = [shot for shot in cut.ingredients if shot.title.endswith(".mp4")]
+    takes = [take.actions[0].digital_source_type for shot in movies for take in shot.ingredients if take.actions]
     assert takes == [IPTC + "algorithmicMedia"] * 3, "the cut carries the chain to every take"
+    assert sorted(i.title for i in cut.ingredients if i.title.endswith(".wav")) == \
+        ["ambience.wav", "dialogue.wav", "effects.wav"], "and its sound, stem by stem"
 
 
 def test_a_copy_that_lost_its_manifest_is_traced_back_to_its_takes(film: Project, tmp_path: Path) -> None:

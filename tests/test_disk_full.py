@@ -113,7 +113,7 @@ def test_a_disk_that_fills_while_a_shot_is_signed_publishes_nothing_unsigned(ren
 
 def test_a_disk_that_fills_while_the_cut_is_written_is_one_line(rendered: Path, tmp_path: Path) -> None:
     film, out = copy_with_out_on_tmpfs(rendered, tmp_path)
-    with tmpfs(out, 4096):
+    with tmpfs(out, 16384):      # the film's stems (and the cut's, under its closing card) take ~7 MB
         assert soundstage("render", film).returncode == 0
         kept = {p.name: p.read_bytes() for p in (out / "shots").glob("*.mp4")}
         (out / "cut.mp4").unlink()
@@ -131,7 +131,7 @@ def test_a_disk_that_fills_while_the_cut_is_written_is_one_line(rendered: Path, 
 def test_a_disk_that_fills_while_the_cut_is_signed_publishes_no_unsigned_cut(rendered: Path, tmp_path: Path) -> None:
     signed = (rendered / "out" / "cut.mp4").stat().st_size
     film, out = copy_with_out_on_tmpfs(rendered, tmp_path)
-    with tmpfs(out, 4096):
+    with tmpfs(out, 16384):      # the film's stems (and the cut's, under its closing card) take ~7 MB
         assert soundstage("render", film).returncode == 0
         (out / "cut.mp4").unlink()
         leave_free(out, signed)          # the cut fits, it and its signed copy do not

@@ -8,6 +8,7 @@ drawn here from the takes in the project's database, the review copy's timecode 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,13 +18,15 @@ from typer.testing import CliRunner
 from soundstage.cli import app
 from soundstage.db import TakeRecord, open_database
 from soundstage.edit.burnin import REVIEW_FILE, BurnIn
-from soundstage.edit.labels import CutLabels, Layer, ShotCredits, Tool, corner_position, typeface
+from soundstage.edit.labels import CutLabels, Layer, ShotCredits, Tool, corner_position, sound_credits, typeface
 from soundstage.errors import ProjectError
 from soundstage.media import probe, read_frames
 from soundstage.media.lettering import HANGUL_FONTS, face_for, text_patch
 from soundstage.pipeline import render_project
 from soundstage.project import Project
 from soundstage.records import Slot
+from soundstage.records.shot import read_shot_record
+from soundstage.sound import read_sound
 from tiny_film import FPS, H, W, make_tiny
 
 MARKER = "\n# tables set by the test\n"
@@ -131,6 +134,8 @@ def test_the_card_closes_the_cut_and_names_the_tools_in_it(cuts: dict[str, tuple
                                                  t.slot.split("/")[-1], t.label,
                                                  Tool(t.engine, t.model, t.engine_version, t.source_type))
                                            for t in takes if not t.slot.startswith("set/hanok")), generated=True)]
+    # the sound the shot records say was heard (each shot's ambience bed, the rain's sound) closes the card
+    credits = [replace(shot, sound=sound_credits(read_shot_record(project, shot.shot))) for shot in credits]
     expected = CutLabels.prepare(project, credits)
     text = "\n".join(line for _, line in expected.card_lines())
     for engine, model, version in tools:
@@ -199,8 +204,13 @@ def test_the_cut_renders_again_when_its_labels_change_and_only_then(tmp_path: Pa
     assert render(project)["cut"] == "built"
     assert render(project)["cut"] == "cached"
     assert render(configure(project, labels="opacity = 0.5"))["cut"] == "built"
+    movie = (project.out_dir / "cut.mp4").read_bytes()
     assert render(configure(project, labels="opacity = 0.5", edit='start_timecode = "00:59:00:00"'))["cut"] \
-        == "cached"                                   # no burn-ins asked for: the timecode draws nothing
+        == "built"                                    # the stems' BWF start moves with the timecode…
+    assert (project.out_dir / "cut.mp4").read_bytes() == movie     # …and the picture, no burn-ins asked for, not
+    assert read_sound(project.out_dir / "stems" / "dialogue.wav").time_reference == 59 * 60 * 48_000
+    assert render(configure(project, labels="opacity = 0.5", edit='start_timecode = "00:59:00:00"'))["cut"] \
+        == "cached"
     assert render(configure(project, labels='policy = "artistic"'))["cut"] == "built"
     assert render(configure(project, labels='policy = "artistic"\ncorner = "bottom-left"'))["cut"] == "cached"
     assert render(configure(project, labels='policy = "artistic"\ncredits_seconds = 2'))["cut"] == "built"

@@ -68,7 +68,8 @@ def test_a_step_that_breaks_fails_alone_and_the_rerun_builds_it(tiny: Project) -
     assert result["shot 2-1"] == "failed" and "Broken: the watcher broke" in report.failed[0].reason
     assert result["shot 1-1"] == "built" and result["cut"] == "skipped"
     shots = tiny.out_dir / "shots"
-    assert sorted(p.name for p in shots.iterdir()) == ["1-1.json", "1-1.mp4"]   # no half-written 2-1, no temp
+    assert sorted(p.name for p in shots.iterdir()) == [   # no half-written 2-1, no temp
+        "1-1.ambience.wav", "1-1.dialogue.wav", "1-1.effects.wav", "1-1.json", "1-1.mp4"]
     finished = (shots / "1-1.mp4").stat().st_mtime_ns
     resumed = statuses(render_project(tiny))
     assert resumed["shot 1-1"] == "cached" and resumed["shot 2-1"] == "built" and resumed["cut"] == "built"

@@ -26,7 +26,7 @@ def small() -> dict[str, Any]:
 
 def test_first_render_builds_every_step(small: dict[str, Any]) -> None:
     full = small["statuses"]["full"]
-    assert len(full) == small["steps"] == 5 + 10 + 1          # five sets, ten shots, the cut
+    assert len(full) == small["steps"] == 5 + 10 + 10 + 1     # five sets, ten ambience beds, ten shots, the cut
     assert set(full.values()) == {"built"}
 
 

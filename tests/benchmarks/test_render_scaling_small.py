@@ -28,7 +28,7 @@ def small() -> dict[str, Any]:
 def test_every_local_variant_renders_the_synthetic_project_cold(small: dict[str, Any]) -> None:
     [project] = small["projects"]
     assert project["project"] == "synthetic" and project["shots"] == 6
-    assert project["steps"] == 5 + 6 + 1                  # five sets, six shots, the cut
+    assert project["steps"] == 5 + 6 + 6 + 1              # five sets, six ambience beds, six shots, the cut
     results = {r["variant"]: r for r in project["results"]}
     assert list(results) == ["jobs 1", "jobs 2", "jobs 2, threads 1"]
     assert [(r["jobs"], r["threads"]) for r in results.values()] == [(1, None), (2, None), (2, 1)]

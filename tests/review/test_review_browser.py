@@ -81,8 +81,9 @@ class Camera:
     def snap(self, page: Page, name: str, *, settled: bool = True) -> None:
         if settled:         # not while a job streams its progress: the stream keeps the network busy
             page.wait_for_load_state("networkidle")
-        page.evaluate("() => Promise.all(Array.from(document.images).map(i => i.complete ? 0 : "
-                      "new Promise(r => { i.onload = i.onerror = r; })))")
+        # a lazy image below the fold never loads by itself (the shot page grew with its sound takes' cards)
+        page.evaluate("() => Promise.all(Array.from(document.images).map(i => { i.loading = 'eager'; "
+                      "return i.complete ? 0 : new Promise(r => { i.onload = i.onerror = r; }); }))")
         path = self.folder / f"{len(self.taken) + 1:02d}-{name}.png"
         page.screenshot(path=str(path), full_page=True)
         shutil.copy(path, SHOTS / path.name)

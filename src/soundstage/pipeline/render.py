@@ -296,11 +296,11 @@ class _Run:
         credits = cut_credits(self.project, list(zip(shots, frames, takes, keys, strict=True)))
         labels = CutLabels.prepare(self.project, credits)
         self.report.warnings += labels.warnings
-        cut_key = content_key(RENDER_CODE, "cut", keys, labels.key, settings.sound.model_dump(),
-                              settings.edit.start_timecode)
+        cut_key = content_key(RENDER_CODE, "cut", keys, labels.key, settings.sound.model_dump())
         output = self.project.out_dir / "cut.mp4"
         stems = [cut_stem_path(self.project, stem) for stem in STEMS]
         captions = [self.project.out_dir / name for name in SUBTITLE_FILES]
+        stems_key = content_key(cut_key, "stems", settings.edit.start_timecode)   # their BWF time reference
         # The subtitles are the cut's sound's (their timing) and the script's (their words): keyed by both.
         captions_key = content_key(cut_key, "subtitles", [scene.model_dump(include={"id", "lines"})
                                                           for scene in self.scenes], settings.subtitles.model_dump())
@@ -308,12 +308,15 @@ class _Run:
         burn = BurnIn.prepare(self.project, labels) if settings.review.burn_in else None
         review = self.project.out_dir / REVIEW_FILE
         review_key = content_key(captions_key, "review", burn.key) if burn else ""
-        cut_current = all(self.ledger.is_current(path, cut_key) for path in [output, *stems])
+        cut_current = self.ledger.is_current(output, cut_key)
+        stems_current = all(self.ledger.is_current(path, stems_key) for path in stems)
         captions_current = all(self.ledger.is_current(path, captions_key) for path in captions)
         review_current = burn is None or self.ledger.is_current(review, review_key)
         if cut_current:
-            self._published([output, *stems], cut_key)
-        if cut_current and captions_current and review_current:
+            self._published([output], cut_key)
+        if stems_current:
+            self._published(stems, stems_key)
+        if cut_current and stems_current and captions_current and review_current:
             self.report.warnings += burn.warnings if burn else []
             return StepResult("cut", "cached", output)
         started = time.perf_counter()
@@ -331,6 +334,12 @@ class _Run:
         if burn is not None and settings.subtitles.burn_in:
             burn = BurnIn.prepare(self.project, labels, subtitles)
         self.report.warnings += burn.warnings if burn else []
+        if not stems_current:
+            write_cut_stems(self.project, sound, start_samples(self.project))
+            if self.generation.store.signer is not None and records is not None:
+                sign_cut_stems(self.project, records, self.generation.store.signer)
+            publish(settings.render.storage, self.project.root, stems)
+            self._record(stems, stems_key, time.perf_counter() - started)
         if cut_current and review_current:
             return StepResult("cut", "built", output)
         total = sum(frames) + labels.card_frames
@@ -342,23 +351,16 @@ class _Run:
             done += 1
             self.progress.advanced("cut", done)
 
-        if not cut_current:
-            write_cut_stems(self.project, sound, start_samples(self.project))
         signer = self.generation.store.signer
         written = {path: staged_path(path) if signer is not None else path for path in (output, review)}
-        if signer is not None and records is not None and not cut_current:
-            sign_cut_stems(self.project, records, signer)
         assemble_cut([p for p, _ in shot_files], None if cut_current else written[output], width=width,
                      height=height, fps=settings.fps, on_frame=tick, labels=labels, sound=sound.mix,
                      review=None if review_current or burn is None else (written[review], burn))
-        made = ([] if cut_current else [(output, cut_key), *((path, cut_key) for path in stems)]) + \
-            ([] if review_current else [(review, review_key)])
+        made = ([] if cut_current else [(output, cut_key)]) + ([] if review_current else [(review, review_key)])
         if signer is not None:
             try:
                 for path, _ in made:     # signed on the way to its name: a full disk leaves no unsigned cut
-                    if path in written:
-                        sign_cut(written[path], [p for p, _ in shot_files], records, signer, into=path,
-                                 stems=stems)
+                    sign_cut(written[path], [p for p, _ in shot_files], records, signer, into=path, stems=stems)
             finally:
                 for path in written.values():
                     path.unlink(missing_ok=True)

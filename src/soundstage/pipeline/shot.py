@@ -156,24 +156,29 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         writers = [stack.enter_context(Background(opened(path), copy=False)) for path in written]
         comped = comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
                              on_frame=lambda done: progress(done, frames))
-    write_shot_stems(project, shot.id, sound)
-    placed, shares = measured(takes, comped.coverage)
-    record = ShotRecord(shot.id, shot.scene, frames, settings.fps, width, height, shot.plate, layers=placed,
-                        watermark=payload.hex() if payload is not None else None, key=key,
-                        render_seconds=round(time.perf_counter() - started, 3),
-                        rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), sound=tuple(sound.records),
-                        **shares)
-    if signer is not None:
-        try:
+    stems = [shot_stem_path(project, shot.id, stem) for stem in STEMS]
+    try:
+        write_shot_stems(project, shot.id, sound)
+        placed, shares = measured(takes, comped.coverage)
+        record = ShotRecord(shot.id, shot.scene, frames, settings.fps, width, height, shot.plate, layers=placed,
+                            watermark=payload.hex() if payload is not None else None, key=key,
+                            render_seconds=round(time.perf_counter() - started, 3),
+                            rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), sound=tuple(sound.records),
+                            **shares)
+        if signer is not None:
             sign_shot([(_published(w), _published(path)) for w, path in zip(written, outputs, strict=True)],
                       record, signer, plate=plate, takes={slot: files[0] for slot, files in layers.items()})
             sign_shot_stems(project, record, signer, takes={slot: files[0] for slot, files in layers.items()})
-        finally:
-            for leftover in map(_published, written):      # what did not make it out (a full disk, say)
-                if leftover.is_dir():
-                    shutil.rmtree(leftover, ignore_errors=True)
-                else:
-                    leftover.unlink(missing_ok=True)
+    except BaseException:
+        for stem in stems:      # a shot that did not finish leaves no unsigned stem (a re-run makes them)
+            stem.unlink(missing_ok=True)
+        raise
+    finally:
+        for leftover in map(_published, written) if signer is not None else ():   # what did not make it out
+            if leftover.is_dir():
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
     write_shot_record(project, record)
     publish(settings.render.storage, project.root, shot_outputs(project, shot))   # from the worker that made it
     return warnings
