@@ -23,6 +23,7 @@ from soundstage.db import Job, RenderRecord, TakeRecord, open_database
 from soundstage.media import write_png
 from soundstage.pipeline import render_project
 from soundstage.project import DATABASE_ENV, Project
+from soundstage.records.settings import STEMS
 from tiny_film import FPS, green_plate, make_tiny, pictures
 
 SOUNDSTAGE = str(Path(sys.executable).parent / "soundstage")
@@ -205,8 +206,8 @@ def test_a_render_on_postgresql(tmp_path: Path, postgres_url: str, monkeypatch: 
     again = render_project(project)
     assert set(statuses(again).values()) == {"cached"}
     with open_database(postgres_url)() as session:
-        # two shots (a movie and a record each) and the cut
-        assert session.scalar(select(func.count()).select_from(RenderRecord)) == 5
+        # two shots (a movie, three stems and a record each) and the cut (its movie, stems and subtitles)
+        assert session.scalar(select(func.count()).select_from(RenderRecord)) == 2 * 5 + 1 + 3 + 2
         assert [j.status for j in session.scalars(select(Job).order_by(Job.id))] == ["finished", "finished"]
 
 
@@ -256,7 +257,9 @@ def test_finished_outputs_are_published_to_storage_by_the_worker_that_made_them(
     published = {p.relative_to(store).as_posix(): p.read_bytes() for p in store.rglob("*") if p.is_file()}
     assert published == {name: (project.root / name).read_bytes()
                          for name in ("out/shots/1-1.mp4", "out/shots/1-1.json", "out/shots/2-1.mp4",
-                                      "out/shots/2-1.json", "out/cut.mp4")}
+                                      "out/shots/2-1.json", "out/cut.mp4", "out/cut.srt", "out/cut.vtt",
+                                      *(f"out/shots/{shot}.{stem}.wav" for shot in ("1-1", "2-1") for stem in STEMS),
+                                      *(f"out/stems/{stem}.wav" for stem in STEMS))}
     stamps = {p: p.stat().st_mtime_ns for p in store.rglob("*.mp4")}
     assert set(statuses(render_project(project, jobs=2)).values()) == {"cached"}
     assert {p: p.stat().st_mtime_ns for p in store.rglob("*.mp4")} == stamps, "nothing published twice"

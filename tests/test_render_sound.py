@@ -21,7 +21,7 @@ from soundstage.sound.loudness import ebur128
 from tiny_film import FPS, make_tiny
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "sound"))
-from recordings import speechlike, write_plate, write_wav  # noqa: E402
+from recordings import speechlike, write_plate, write_wav
 
 RATE = 48_000
 OFFSET = 0.75                 # the recorder started this long before the camera
@@ -35,7 +35,7 @@ def stereo(mono: np.ndarray) -> np.ndarray:
 def film_with_sound(root: Path, *, recorder: bool = True) -> Project:
     """The tiny film, its plate a camera file with scratch sound (a voice at -30 dBFS-ish, and a clap at
     frame 3), and, if asked, the recorder's WAV of the same voice, cleaner, started OFFSET s earlier."""
-    project = make_tiny(root)
+    make_tiny(root)
     seconds = 1.0
     voice = speechlike(seconds + OFFSET + 0.5, seed=4) * 0.3
     rng = np.random.default_rng(1)

@@ -42,6 +42,9 @@ def film(tmp_path_factory: pytest.TempPathFactory) -> Project:
     record = read_shot_record(project, "1-1")
     assert record is not None
     write_shot_record(project, replace(record, sound=SOUND))
+    older = read_shot_record(project, "2-1")          # 2-1 as a shot rendered before sound
+    assert older is not None
+    write_shot_record(project, replace(older, sound=()))
     return project
 
 
@@ -84,6 +87,10 @@ def test_the_sound_shares_are_by_stem_and_by_time_and_only_what_was_measured(fil
 def test_a_film_rendered_before_sound_states_no_sound_share(tmp_path: Path) -> None:
     project = make_tiny(tmp_path / "silent")
     assert not render_project(project).failed
+    for shot in ("1-1", "2-1"):                        # records as a render before sound wrote them
+        record = read_shot_record(project, shot)
+        assert record is not None
+        write_shot_record(project, replace(record, sound=()))
     write_disclosure_report(project, out=tmp_path)
     data = json.loads((tmp_path / "disclosure.json").read_text("utf-8"))
     assert data["sound"]["not_measured"] == ["1-1", "2-1"]

@@ -42,7 +42,8 @@ def sound_of_1_1() -> tuple[SoundRecord, ...]:
 
 
 def sounding(root: Path, fps: float) -> Project:
-    """The tiny film at ``fps``, rendered; then 1-1 given a stem of each kind (1 s) and its sound's record."""
+    """The tiny film at ``fps``, rendered; then 1-1 given a stem of each kind (1 s) and its sound's record, and
+    2-1 made a shot rendered before sound."""
     make_tiny(root)
     settings = root / "soundstage.toml"
     settings.write_text(settings.read_text().replace(f"fps = {FPS}\n", f"fps = {fps}\n")
@@ -53,6 +54,11 @@ def sounding(root: Path, fps: float) -> Project:
     record = read_shot_record(project, "1-1")
     assert record is not None
     write_shot_record(project, replace(record, sound=sound_of_1_1()))
+    for stem in STEMS:                         # 2-1 as a shot rendered before sound: no stems, no sound record
+        shot_stem_path(project, "2-1", stem).unlink()
+    older = read_shot_record(project, "2-1")
+    assert older is not None
+    write_shot_record(project, replace(older, sound=()))
     for index, stem in enumerate(STEMS):       # a tone per stem, so each file is its own
         tone = np.sin(np.arange(RATE) * (index + 1) * 440 * 2 * np.pi / RATE).astype(np.float32) * 0.1
         write_bwf(shot_stem_path(project, "1-1", stem), Sound(np.repeat(tone[:, None], 2, axis=1)))

@@ -316,6 +316,8 @@ class _Run:
             self._published([output], cut_key)
         if stems_current:
             self._published(stems, stems_key)
+        if captions_current:
+            self._published(captions, captions_key)
         if cut_current and stems_current and captions_current and review_current:
             self.report.warnings += burn.warnings if burn else []
             return StepResult("cut", "cached", output)
@@ -330,6 +332,7 @@ class _Run:
         self.report.warnings += subtitles.warnings
         if not captions_current:
             write_subtitles(subtitles, self.project.out_dir)
+            publish(settings.render.storage, self.project.root, captions)
             self._record(captions, captions_key, time.perf_counter() - started)
         if burn is not None and settings.subtitles.burn_in:
             burn = BurnIn.prepare(self.project, labels, subtitles)

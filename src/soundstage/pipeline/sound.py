@@ -114,7 +114,7 @@ class CutMix:
     stems: dict[str, Sound]
     mix: Sound
     loudness: Normalised
-    dialogue: list[Sound]           # each shot's dialogue stem, for the subtitles' timing
+    dialogue: list[Sound | None]    # each shot's production sound, for the subtitles' timing (None: it has none)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -133,6 +133,7 @@ def mix_of_cut(project: Project, shots: Sequence[tuple[str, int, bool]], card_fr
         count = frame_sample(start + frames, fps) - frame_sample(start, fps)
         parts.append({stem: _read_stem(shot_stem_path(project, shot_id, stem)).span(0, count) for stem in STEMS})
         start += frames
+    dialogue = [part["dialogue"] if recorded else None for part, (_, _, recorded) in zip(parts, shots, strict=True)]
     silent = [index for index, (_, _, recorded) in enumerate(shots) if not recorded]
     if silent and settings.sound.missing == "room-tone":
         recorded = [parts[index]["dialogue"] for index, (_, _, has) in enumerate(shots) if has]
@@ -145,7 +146,6 @@ def mix_of_cut(project: Project, shots: Sequence[tuple[str, int, bool]], card_fr
                 break
             parts[index]["dialogue"] = Sound(parts[index]["dialogue"].samples + tone.span(0, count).samples)
             warnings.append(f"shot {shots[index][0]}: no production sound; room tone cut from the film's own")
-    dialogue = [part["dialogue"] for part in parts]
     joined = join(parts, settings.sound.fade)
     card = frame_sample(start + card_frames, fps) - frame_sample(start, fps)
     joined = {stem: Sound(np.concatenate([sound.samples, Sound.silence(card).samples]))
