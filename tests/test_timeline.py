@@ -132,7 +132,8 @@ def test_the_fcp_xml_reads_back_with_its_timecode_and_media(film: tuple[Project,
     text = made.path.read_text()
     assert made.path.name == "for-premiere.xml" and text.startswith('<?xml version="1.0" ?>\n<xmeml version="4">')
     assert "<width>192</width>" in text and "<height>108</height>" in text
-    assert text.count(f"<displayformat>{'DF' if case.drop else 'NDF'}</displayformat>") == 3 + 2 * 3   # and two per stem track
+    shown = f"<displayformat>{'DF' if case.drop else 'NDF'}</displayformat>"
+    assert text.count(shown) == 3 + 2 * 3          # the sequence's and the picture's, then two per stem track
 
     timeline = otio.adapters.read_from_string(text, adapter_name="fcp_xml")
     assert opentime.to_timecode(timeline.global_start_time, case.rate, case.drop) == case.records[0]
