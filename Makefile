@@ -25,7 +25,7 @@ demo: $(CORE)
 
 test: $(DEV)
 	$(BIN)/ruff check src tests benchmarks examples
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 lint: $(DEV)
 	$(BIN)/ruff check src tests benchmarks examples

@@ -6,6 +6,7 @@ deterministically) against an uninterrupted, serial render of the same film.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import signal
@@ -113,7 +114,8 @@ def test_a_render_killed_at_any_moment_resumes_to_the_same_film(tmp_path: Path, 
 def _children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found += [int(child) for child in (task / "children").read_text().split()]
+        with contextlib.suppress(FileNotFoundError):     # a thread that ended while we looked
+            found += [int(child) for child in (task / "children").read_text().split()]
     return found
 
 

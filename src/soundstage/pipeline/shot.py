@@ -85,7 +85,7 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
     return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine", "lines"}),
                        shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
                        settings.fps, width, height, settings.plates.model_dump(),
-                       settings.sound.model_dump(include={"retime", "min_confidence"}),
+                       settings.sound.model_dump(include={"retime", "min_confidence", "gain"}),
                        [file_digest(path) if path else None for path in files], shot_label_key(project))
 
 

@@ -62,7 +62,8 @@ def mix_of_shot(project: Project, shot: Shot, frames: int, *, plate: Path | None
     layers: list[Layer] = []
     out: list[SoundRecord] = []
     warnings: list[str] = []
-    gains = shot.sound.gain
+    gains = {stem: settings.gain.get(stem, 0.0) + shot.sound.gain.get(stem, 0.0) for stem in STEMS} | \
+        {name: db for name, db in shot.sound.gain.items() if name not in STEMS}
     scratch = None
     time_reference = 0
     if plate is not None and info is not None and not info.still:

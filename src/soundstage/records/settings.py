@@ -356,6 +356,9 @@ class SoundSettings(BaseModel):
     retime: Literal["resample", "refuse"] = Field(
         "resample", description="a retimed plate's sound: resampled to stay in sync, or the plate refused")
     fade: float = Field(10.0, ge=0, le=1000, description="ms of fade at every cut point, so no click")
+    gain: dict[Literal["dialogue", "effects", "ambience"], Annotated[float, Field(ge=-60, le=12)]] = Field(
+        default_factory=lambda: {"effects": -8.0, "ambience": -6.0},
+        description="dB per stem for the whole film, under each shot's own: the dialogue leads the mix")
     min_confidence: float = Field(0.5, gt=0, le=1, description="a waveform sync below this is refused, not guessed")
     generate: bool = Field(True, description="sound takes for each element and each shot's ambience bed, from the "
                                              "shot's engine where it makes sound; false: the plates' sound only")
