@@ -38,10 +38,16 @@ def render(src: Path, project: Path) -> float:
     return time.perf_counter() - started
 
 
-def fresh(folder: Path, name: str) -> Path:
+def fresh(folder: Path, name: str, *, silent: bool = False) -> Path:
+    """A copy of the example; ``silent``: without the settings a tree from before sound does not know."""
     project = folder / name
     shutil.rmtree(project, ignore_errors=True)
     shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("out", ".soundstage"))
+    if silent:
+        settings = project / "soundstage.toml"
+        settings.write_text(settings.read_text().split("\n[sound]")[0] + "\n")
+        shots = project / "shots.toml"
+        shots.write_text("\n".join(line for line in shots.read_text().splitlines() if not line.startswith("sound")))
     return project
 
 
@@ -54,7 +60,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for _ in range(args.repeat):
-            times["without sound"].append(render(args.before.resolve(), fresh(folder, "before")))
+            times["without sound"].append(render(args.before.resolve(), fresh(folder, "before", silent=True)))
             times["with sound"].append(render(ROOT / "src", fresh(folder, "after")))
         cut = folder / "after" / "out" / "cut.mp4"
         from soundstage.sound import read_sound

@@ -294,6 +294,8 @@ def otio(project: Path) -> list[Row]:
             edges = abs(picture.start_time.to_seconds() - start) + abs(picture.end_time_exclusive().to_seconds() - end)
             rows.append(Row("otio", f"{name} edges", None, None, edges * 1000,
                             f"its start and end against {under[0].name or 'the video clip'}'s"))
+        if sound.parent() is not None and sound.parent().name not in ("dialogue", "A1", ""):
+            continue            # the slate's clap is production sound: only the dialogue stem carries it
         sound_media = _media(sound, timeline_path)
         heard = None if sound_media is None else hear(sound_media)
         if heard is None:
