@@ -33,7 +33,7 @@ from soundstage.sound.speech import speech_spans
 from soundstage.sound.sync import plate_timecode, recorder_sound
 from soundstage.sound.tone import room_tone
 
-PRODUCTION, RECORDER, ROOM_TONE = "production", "recorder", "room tone"
+PRODUCTION, RECORDER = "production", "recorder"
 HEARD_DBFS = -60.0      # a 10 ms block above this counts as heard in a record's seconds
 
 
@@ -51,7 +51,6 @@ class ShotMix:
         return mixdown(self.stems)
 
 
-
 def mix_of_shot(project: Project, shot: Shot, frames: int, *, plate: Path | None, info: PlateInfo | None,
                 takes: dict[str, list[Path]], records: Sequence[LayerRecord]) -> ShotMix:
     """The shot's stems, ``frames`` long at the project's rate. ``takes``: slot → files of its takes (the
@@ -64,7 +63,7 @@ def mix_of_shot(project: Project, shot: Shot, frames: int, *, plate: Path | None
     warnings: list[str] = []
     gains = {stem: settings.gain.get(stem, 0.0) + shot.sound.gain.get(stem, 0.0) for stem in STEMS} | \
         {name: db for name, db in shot.sound.gain.items() if name not in STEMS}
-    scratch = None
+    scratch = timecode = None
     time_reference = 0
     if plate is not None and info is not None and not info.still:
         heard = plate_sound(plate, fps=fps, frames=frames, plate_fps=float(info.fps) if info.fps else None,
@@ -80,8 +79,6 @@ def mix_of_shot(project: Project, shot: Shot, frames: int, *, plate: Path | None
         warnings += [f"plate {shot.plate}: {note}" for note in heard.notes] if heard is not None else []
     if shot.sound.wav:
         wav = project.inside(shot.sound.wav, source=project.shots_file, key="sound.wav")
-        timecode = plate_timecode(plate, float(info.fps or fps)) if plate is not None and info is not None \
-            and not info.still else None
         sound, sync = recorder_sound(wav, scratch, timecode, fps=fps, frames=frames,
                                      min_confidence=settings.min_confidence)
         layers.append(_layer(RECORDER, "dialogue", sound.span(0, count), gains))
@@ -138,13 +135,12 @@ def mix_of_cut(project: Project, shots: Sequence[tuple[str, int, bool]], card_fr
     silent = [index for index, (_, _, recorded) in enumerate(shots) if not recorded]
     if silent and settings.sound.missing == "room-tone":
         recorded = [parts[index]["dialogue"] for index, (_, _, has) in enumerate(shots) if has]
-        for index in silent:
+        longest = max(parts[index]["dialogue"].count for index in silent)
+        tone = room_tone(recorded, longest / RATE)     # the film's quietest stretch, found once, for all of them
+        if tone is None:
+            warnings.append("no production sound in the film to cut room tone from: shots without sound stay silent")
+        for index in silent if tone is not None else ():
             count = parts[index]["dialogue"].count
-            tone = room_tone(recorded, count / RATE)
-            if tone is None:
-                warnings.append("no production sound in the film to cut room tone from: shots without sound "
-                                "stay silent")
-                break
             parts[index]["dialogue"] = Sound(parts[index]["dialogue"].samples + tone.span(0, count).samples)
             warnings.append(f"shot {shots[index][0]}: no production sound; room tone cut from the film's own")
     joined = join(parts, settings.sound.fade)

@@ -77,6 +77,13 @@ def sign_take(files: Sequence[Path], record: TakeFile, identity: SigningIdentity
                       assertions=[{"label": "org.soundstage.take", "data": take}])
 
 
+def _placed(ingredients: list[tuple[str | Path, Relationship, str]], actions: list[dict[str, Any]],
+            file: str | Path, label: str, description: str) -> None:
+    """``file`` placed into what is signed: its ingredient, and the action that says what it is."""
+    ingredients.append((file, "componentOf", label))
+    actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]}, "description": description})
+
+
 def sign_shot(outputs: Sequence[tuple[Path, Path]], record: ShotRecord, identity: SigningIdentity, *,
               plate: Path | None, takes: Mapping[str, Path]) -> None:
     """Sign a shot's movie and masters: its plate opened, each take (slot → its first file) placed over it.
@@ -100,10 +107,8 @@ def sign_shot(outputs: Sequence[tuple[Path, Path]], record: ShotRecord, identity
         if file is None or not signable(file):
             continue
         label = f"take-{number}"
-        ingredients.append((file, "componentOf", label))
-        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
-                        "description": f"{layer.role} {layer.name}: {layer.engine} {layer.model} take "
-                                       f"{layer.version}, {layer.share:.1%} of the frame"})
+        _placed(ingredients, actions, file, label, f"{layer.role} {layer.name}: {layer.engine} {layer.model} "
+                                                   f"take {layer.version}, {layer.share:.1%} of the frame")
     actions.append({"action": "c2pa.edited", "digitalSourceType": composite, "softwareAgent": _AGENT,
                     "description": "keyed, composited and graded"})
     assertions = [{"label": "org.soundstage.shot", "data": _shot_summary(record)}]
@@ -135,14 +140,10 @@ def sign_cut(cut: Path, shots: Sequence[Path], record: CutRecord | None, identit
     ingredients: list[tuple[str | Path, Relationship, str]] = []
     for number, movie in enumerate(shots):
         label = f"shot-{number}"
-        ingredients.append((movie, "componentOf", label))
-        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
-                        "description": f"shot {movie.stem}"})
+        _placed(ingredients, actions, movie, label, f"shot {movie.stem}")
     for number, stem in enumerate(stems):
         label = f"stem-{number}"
-        ingredients.append((stem, "componentOf", label))
-        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
-                        "description": f"sound: the {stem.stem} stem"})
+        _placed(ingredients, actions, stem, label, f"sound: the {stem.stem} stem")
     assertions: list[dict[str, Any]] = []
     if record is not None:
         assertions.append({"label": "org.soundstage.cut", "data": {
@@ -196,9 +197,7 @@ def sign_cut_stems(project: Project, record: CutRecord, identity: SigningIdentit
         for number, shot in enumerate(shot_ids):
             part = shot_stem_path(project, shot, stem)
             if part.is_file():
-                ingredients.append((part, "componentOf", f"shot-{number}"))
-                actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [f"shot-{number}"]},
-                                "description": f"shot {shot}"})
+                _placed(ingredients, actions, part, f"shot-{number}", f"shot {shot}")
         layers = [layer for shot in record.shots for layer in shot.sound if layer.stem == stem]
         actions.insert(0, {"action": "c2pa.created", "digitalSourceType": _composite(layers) or IPTC + "composite",
                            "softwareAgent": _AGENT,
@@ -235,9 +234,7 @@ def _mix_credentials(layers: Sequence[SoundRecord], root: Path, takes: Mapping[s
         said = ", ".join(layer.name + (f" (synced by {layer.sync}, {layer.offset_ms:+g} ms)" if layer.sync and
                                        layer.offset_ms is not None else "") for layer in heard)
         if ingredients:
-            ingredients.append((path, "componentOf", label))
-            actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
-                            "description": f"{said} from {source}"})
+            _placed(ingredients, actions, path, label, f"{said} from {source}")
         else:
             ingredients.append((path, "parentOf", label))
             actions.append({"action": "c2pa.opened", "digitalSourceType": IPTC + SourceType.CAPTURED,
@@ -251,10 +248,8 @@ def _mix_credentials(layers: Sequence[SoundRecord], root: Path, takes: Mapping[s
         if file is None or not signable(file):
             continue
         label = f"take-{number}"
-        ingredients.append((file, "componentOf", label))
-        actions.append({"action": "c2pa.placed", "parameters": {"ingredientIds": [label]},
-                        "description": f"{layer.name}: {layer.engine} {layer.model} take {layer.version}, "
-                                       f"{layer.gain_db:+g} dB"})
+        _placed(ingredients, actions, file, label, f"{layer.name}: {layer.engine} {layer.model} take "
+                                                   f"{layer.version}, {layer.gain_db:+g} dB")
     actions.append({"action": "c2pa.edited", "softwareAgent": _AGENT, "description": "mixed",
                     **({"digitalSourceType": composite} if composite else {})})
     return {"actions": actions, "ingredients": ingredients}
