@@ -231,3 +231,19 @@ def test_still_plate_of_another_size_is_held_for_the_shot_and_fitted(tmp_path: P
         assert red[:, 46:146].all(), "the actor is there, across the plate's whole width"
         assert not red[:, :38].any() and not red[:, 154:].any(), "nothing of the plate in the bars: not stretched"
         assert not is_green(frame[5:30, 50:140]), "the screen is keyed"
+
+
+def test_a_placed_element_lands_where_shots_toml_says(tmp_path: Path) -> None:
+    project = make_project(tmp_path, 'comp = { shadow = 0.6, contact = 0.5, interactive_light = 1.0 }\n')
+    shots = project.shots_file.read_text().replace(
+        "elements = []", 'elements = [{ name = "fire", at = [0.75, 0.85], scale = 0.4, order = "front" }]')
+    project.shots_file.write_text(shots)
+    report = render_project(project, shots=["1-1"])
+    assert not report.failed, report.failed
+    frame = first_frame(project)
+    fiery = (frame[..., 0] > 170) & (frame[..., 0] - frame[..., 2] > 90)
+    fiery[:, : 125] = False                      # the red actor stands left of x 110
+    rows, cols = np.nonzero(fiery)
+    assert rows.size > 20, "the fire shows"
+    assert abs(cols.mean() - 0.75 * W) < 0.1 * W and abs(rows.mean() - 0.85 * H) < 0.12 * H, "centred at [0.75, 0.85]"
+    assert rows.min() > 0.5 * H, "small: none of it in the upper half"

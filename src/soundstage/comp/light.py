@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -303,3 +304,113 @@ def _element_motion(rgba: np.ndarray, previous_rgba: np.ndarray) -> tuple[np.nda
     # Inside the element keep its own motion; around it the spread motion; far away none.
     velocity = np.where(weight[..., None] > 0.5, velocity, np.where(near, spread_v, 0.0)).astype(np.float32)
     return velocity, np.where(near[..., 0], np.maximum(weight, 1e-3), 0.0).astype(np.float32)
+
+
+# ------------------------------------------------------------------------------------------------ interactive light
+
+_LIGHT_SHRINK = 8          # the element's light is spread on a copy this much smaller
+_LIGHT_REACH = 0.12        # of the frame's width: the falloff's σ, how far on the screen an element's light reaches
+_LIGHT_GAIN = 0.5          # strength 1: a surface right at the element takes half the element's colour as light
+
+
+def interactive_light(fg_rgb: np.ndarray, alpha: np.ndarray, element_rgba: np.ndarray, *, strength: float,
+                      reach: float = _LIGHT_REACH) -> np.ndarray:
+    """A bright element's light on the actor: the straight foreground lit by ``element_rgba``'s frame (uint8).
+
+    The element's premultiplied colour, spread by a Gaussian as wide as ``reach`` × the frame's width, is
+    the light falling on each pixel: its colour and intensity are the element's in this frame, so it
+    flickers with a fire, and it falls off with distance on the screen. It is added in proportion to the
+    actor's own brightness (light on a surface shows as its colour), with a floor so dark clothes still
+    catch it, and only where ``alpha`` has the actor: the ``over`` that follows shows none of it elsewhere.
+    """
+    _check_rgb(fg_rgb, "the foreground")
+    matte = _check_matte(alpha, fg_rgb.shape)
+    if strength <= 0:
+        return fg_rgb
+    height, width = matte.shape
+    x, y, w, h = cv2.boundingRect(cv2.threshold(matte, 0, 255, cv2.THRESH_BINARY)[1])
+    if not w or not h:
+        return fg_rgb
+    small_size = (max(1, width // _LIGHT_SHRINK), max(1, height // _LIGHT_SHRINK))
+    element = cv2.resize(cv2.cvtColor(element_rgba, cv2.COLOR_RGBA2mRGBA), small_size, interpolation=cv2.INTER_AREA)
+    light = element.astype(np.float32)
+    sigma = max(1.0, reach * small_size[0])
+    light = cv2.GaussianBlur(light, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    # The light next to a fully lit element is its colour, whatever its size: normalised by its shape's
+    # spread, so what flickers (its alpha, its colour) flickers in the light.
+    shape = cv2.GaussianBlur(np.where(element[..., 3] > 0, np.float32(255.0), np.float32(0.0)), (0, 0), sigma,
+                             borderType=cv2.BORDER_CONSTANT)
+    peak = float(shape.max())
+    if peak < 0.5 or float(light[..., 3].max()) < 0.5:
+        return fg_rgb
+    colour = light[..., :3] * np.float32(_LIGHT_GAIN * 255.0 * min(strength, 1.0) / peak)
+    sx, sy = small_size[0] / width, small_size[1] / height
+    matrix = np.array([[sx, 0.0, (x + 0.5) * sx - 0.5], [0.0, sy, (y + 0.5) * sy - 0.5]])
+    lit = cv2.warpAffine(colour, matrix, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                         borderMode=cv2.BORDER_REPLICATE)
+    region = fg_rgb[y:y + h, x:x + w].astype(np.float32)
+    region += lit * (0.35 + 0.65 * region / 255.0)
+    result = fg_rgb.copy()
+    inside = matte[y:y + h, x:x + w] > 0
+    result[y:y + h, x:x + w][inside] = np.clip(region[inside] + 0.5, 0, 255).astype(np.uint8)
+    return result
+
+
+# ------------------------------------------------------------------------------------------------ relight
+
+
+@dataclass(frozen=True)
+class Relight:
+    """The set's key and fill, as gains on the actor: warmer or cooler, brighter toward the set's light and
+    darker away from it (``measure`` once per shot on the set, ``apply`` per frame). Colour match moves the
+    actor's overall colour; this adds the set's direction and contrast across him."""
+
+    key: tuple[float, float, float]
+    fill: tuple[float, float, float]
+    light: tuple[float, float]                   # where the key comes from, frame fractions
+
+    @classmethod
+    def measure(cls, set_rgb: np.ndarray, light: tuple[float, float], *, strength: float) -> Relight:
+        """The set's key (its brightest tenth) and fill (its darkest half) as tints relative to its mean, with
+        their contrast, moved ``strength`` of the way from no change."""
+        _check_rgb(set_rgb, "the set")
+        small = cv2.resize(set_rgb, (96, max(4, round(96 * set_rgb.shape[0] / set_rgb.shape[1]))),
+                           interpolation=cv2.INTER_AREA).reshape(-1, 3).astype(np.float64) + 1.0
+        luma = small @ np.array([0.2126, 0.7152, 0.0722])
+        order = np.argsort(luma)
+        key = small[order[-max(1, len(order) // 10):]].mean(0)
+        fill = small[order[:max(1, len(order) // 2)]].mean(0)
+        mean = small.mean(0)
+
+        def tint(colour: np.ndarray) -> np.ndarray:
+            """Its hue against the set's mean, at the mean's brightness: a warmer or cooler gain."""
+            gain = colour / mean
+            return np.clip(gain / float(gain @ np.array([0.2126, 0.7152, 0.0722])), 0.75, 1.25)
+
+        contrast = float(np.clip(key @ [0.2126, 0.7152, 0.0722] / (fill @ [0.2126, 0.7152, 0.0722]), 1.0, 4.0))
+        spread = contrast ** 0.2                      # a 4:1 set gives the actor's two sides ±32%
+        key_gain = 1.0 + strength * (tint(key) * spread - 1.0)
+        fill_gain = 1.0 + strength * (tint(fill) / spread - 1.0)
+        return cls(tuple(key_gain.tolist()), tuple(fill_gain.tolist()), light)   # type: ignore[arg-type]
+
+    def apply(self, fg_rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """The straight foreground graded from fill (the side away from the light) to key (the side toward it),
+        across the actor's bounding box on ``alpha``."""
+        matte = _check_matte(alpha, fg_rgb.shape)
+        height, width = matte.shape
+        x, y, w, h = cv2.boundingRect(cv2.threshold(matte, 0, 255, cv2.THRESH_BINARY)[1])
+        if not w or not h:
+            return fg_rgb
+        centre = np.array([x + w / 2, y + h / 2])
+        toward = np.array([self.light[0] * width, self.light[1] * height]) - centre
+        toward /= max(float(np.hypot(*toward)), 1e-6)
+        radius = max((abs(toward[0]) * w + abs(toward[1]) * h) / 2, 1.0)     # the box's half-extent that way
+        tx = ((np.arange(x, x + w, dtype=np.float32) + 0.5 - centre[0]) * toward[0] / radius)[None, :]
+        ty = ((np.arange(y, y + h, dtype=np.float32) + 0.5 - centre[1]) * toward[1] / radius)[:, None]
+        t = np.clip(0.5 + 0.5 * (tx + ty), 0.0, 1.0)[..., None]
+        key, fill = np.array(self.key, np.float32), np.array(self.fill, np.float32)
+        gain = fill + (key - fill) * t
+        region = fg_rgb[y:y + h, x:x + w].astype(np.float32) * gain
+        result = fg_rgb.copy()
+        result[y:y + h, x:x + w] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+        return result

@@ -26,8 +26,10 @@ import numpy as np
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
-from soundstage.comp.light import light_wrap, motion_blur
+from soundstage.comp.light import Relight, interactive_light, light_wrap, motion_blur
 from soundstage.comp.over import BlendMode, blend, over
+from soundstage.comp.placement import Placed, Placement, place
+from soundstage.comp.shadow import Shadow, light_position
 from soundstage.errors import MediaError
 from soundstage.media import ConformMode, conform_size
 
@@ -53,6 +55,8 @@ class Element:
     frame: ElementFrame
     mode: BlendMode = "over"
     front: bool = False
+    placement: Placement | None = None              # None: as generated, from the shot's first frame
+    light: bool = False                             # a bright element (fire, magic) that lights the actors
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,11 @@ class Look:
     grain: bool = True
     motion_blur: float = 0.0
     lut: Lut3D | None = None
+    shadow: float = 0.0                   # the actors' cast shadow on the set, 0..1
+    contact: float = 0.0                  # the contact shadow under their feet, 0..1
+    interactive_light: float = 0.0        # bright elements lighting them, 0..1
+    relight: float = 0.0                  # graded toward the set's key and fill, 0..1
+    light: tuple[float, float] | None = None   # the key light's place, frame fractions; None: the set's brightest
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,9 @@ class ShotComp:
     plate_fit: ConformMode | None = None             # how a plate of another size is conformed; None: refused
     mark: Mark | None = None                         # watermarks the generated pixels (handed in by the pipeline)
     unkeyed: bool = False                            # a plate with no screen, used as it is over everything
+    placed: tuple[Placed | None, ...] = ()           # each element's place, solved on the first frame
+    shadow: Shadow | None = None
+    relight: Relight | None = None
 
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
@@ -99,8 +111,9 @@ class ShotComp:
                 screen: ScreenColour | Literal["auto", "green", "blue"] = "auto",
                 key_options: dict[str, Any] | None = None,
                 seed: int = 0, plate_fit: ConformMode | None = None, mark: Mark | None = None,
-                warn: Callable[[str], None] | None = None) -> ShotComp:
-        """Measure what holds for the whole shot on its first plate frame: the screen, its grain, the colours.
+                warn: Callable[[str], None] | None = None, depth: np.ndarray | None = None) -> ShotComp:
+        """Measure what holds for the whole shot on its first plate frame: the screen, its grain, the colours,
+        where each element goes (``depth``: the set's, for elements placed in metres) and the set's light.
 
         A plate with no green or blue screen in it is a location plate: it is used as it is, with a warning.
         """
@@ -108,6 +121,8 @@ class ShotComp:
         options = dict(key_options or {})
         comp = cls(width, height, frames, background, tuple(elements), look, options, seed=seed, plate_fit=plate_fit,
                    mark=mark)
+        comp.placed = tuple(None if e.placement is None else place(e.placement, e.frame(0), frames=frames, depth=depth)
+                            for e in comp.elements)
         if first_plate is None:
             return comp
         try:
@@ -120,6 +135,16 @@ class ShotComp:
         # how the plate stores colour holds for the whole shot: read once, so the key cannot flip between frames
         options.setdefault("chroma", measure_chroma(first_plate))
         fg, matte = key(first_plate, comp.screen, **options)
+        if matte.shape == (height, width):
+            comp.placed = tuple(None if e.placement is None else
+                                place(e.placement, e.frame(0), frames=frames, matte=matte, depth=depth)
+                                for e in comp.elements)
+        if look.shadow > 0 or look.contact > 0 or look.relight > 0:
+            light = look.light or light_position(background(0))
+            if look.shadow > 0 or look.contact > 0:
+                comp.shadow = Shadow(light, cast=look.shadow, contact=look.contact)
+            if look.relight > 0:
+                comp.relight = Relight.measure(background(0), light, strength=look.relight)
         try:
             if look.grain:
                 comp.grain = Grain.measure(first_plate, _open_screen(matte))
@@ -148,7 +173,8 @@ class ShotComp:
         picture = self.background(index) if background is None else background
         if self.grain is not None:
             picture = self.grain.add(picture, index, self.seed)
-        picture = self._layer(picture, index, front=False, cover=cover)
+        shown = self._placed_frames(index)
+        picture = self._layer(picture, index, shown, front=False, cover=cover)
         if plate is not None:
             if self.screen is None:
                 picture = self._fit(plate)
@@ -160,12 +186,13 @@ class ShotComp:
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
                 if self.colour is not None:
                     fg = self.colour.apply(fg)
+                fg, picture = self._integrate(fg, matte, picture, shown)
                 if self.look.light_wrap > 0:
                     fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
                 picture = over(fg, matte, picture)
                 cover.place(self._plate_layer, matte)
-        picture = self._layer(picture, index, front=True, cover=cover)
+        picture = self._layer(picture, index, shown, front=True, cover=cover)
         if self.look.lut is not None:
             picture = self.look.lut.apply(picture)
         if self.mark is not None:
@@ -228,13 +255,44 @@ class ShotComp:
     def _plate_layer(self) -> int:
         return len(self.elements) + 1
 
-    def _layer(self, picture: np.ndarray, index: int, *, front: bool, cover: _Coverage) -> np.ndarray:
-        for number, element in enumerate(self.elements, start=1):
-            if element.front != front:
+    def _placed_frames(self, index: int) -> list[np.ndarray | None]:
+        """Each element's frame ``index`` moved into place (motion blurred as the look says); None before it starts."""
+        shown: list[np.ndarray | None] = []
+        for number, element in enumerate(self.elements):
+            placed = self.placed[number] if number < len(self.placed) else None
+            start = placed.start if placed is not None else 0
+            if index < start:
+                shown.append(None)
                 continue
-            rgba = element.frame(index)
-            if self.look.motion_blur > 0 and index > 0:
-                rgba = motion_blur(rgba, element.frame(index - 1), shutter=self.look.motion_blur)
+            rgba = element.frame(index - start)
+            if placed is not None:
+                rgba = placed.apply(rgba, index)
+            if self.look.motion_blur > 0 and index > start:
+                previous = element.frame(index - start - 1)
+                previous = placed.apply(previous, index - 1) if placed is not None else previous
+                rgba = motion_blur(rgba, previous, shutter=self.look.motion_blur)
+            shown.append(rgba)
+        return shown
+
+    def _integrate(self, fg: np.ndarray, matte: np.ndarray, picture: np.ndarray, shown: list[np.ndarray | None],
+                   ) -> tuple[np.ndarray, np.ndarray]:
+        """What sits the actor in the set, before it is laid over: the set's key and fill on him, the bright
+        elements' light on him, and his shadows on the set."""
+        if self.relight is not None:
+            fg = self.relight.apply(fg, matte)
+        if self.look.interactive_light > 0:
+            for element, rgba in zip(self.elements, shown, strict=True):
+                if element.light and rgba is not None:
+                    fg = interactive_light(fg, matte, rgba, strength=self.look.interactive_light)
+        if self.shadow is not None:
+            picture = self.shadow.apply(picture, matte)
+        return fg, picture
+
+    def _layer(self, picture: np.ndarray, index: int, shown: list[np.ndarray | None], *, front: bool,
+               cover: _Coverage) -> np.ndarray:
+        for number, (element, rgba) in enumerate(zip(self.elements, shown, strict=True), start=1):
+            if element.front != front or rgba is None:
+                continue
             picture = blend(rgba[..., :3], rgba[..., 3], picture, element.mode)
             cover.place(number, rgba[..., 3])
         return picture

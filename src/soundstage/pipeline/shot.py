@@ -27,6 +27,7 @@ from soundstage.comp.depth import estimate_depth
 from soundstage.comp.grade import Lut3D
 from soundstage.comp.light import defocus
 from soundstage.comp.matte import Roto
+from soundstage.comp.placement import Placement
 from soundstage.comp.shot import Element, Look, ShotComp
 from soundstage.edit.labels import shot_label_key, with_mark
 from soundstage.errors import MediaError
@@ -50,7 +51,7 @@ from soundstage.provenance.credentials import sign_shot, sign_shot_stems
 from soundstage.provenance.record import mark_key, mark_payload
 from soundstage.provenance.signer import project_signer
 from soundstage.provenance.watermark import embed
-from soundstage.records.settings import STEMS
+from soundstage.records.settings import STEMS, ElementPlacement
 from soundstage.records.shot import (
     LayerRecord,
     ShotRecord,
@@ -64,10 +65,14 @@ from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-6"   # 6: the shot's sound: its mix in the movie, its stems beside it
+RENDER_CODE = f"{__version__}/render-7"   # 7: elements placed, shadows, interactive light, relight
 
-# Elements that fall between the camera and the actors; everything else plays behind them.
+# Elements that fall between the camera and the actors; everything else plays behind them (unless placed).
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
+# Elements that fill the frame, left where they were generated; the rest keep off the actor's face.
+FILL_ELEMENTS = frozenset({"rain", "snow", "fog"})
+# Elements bright enough to light the actors near them.
+LIGHT_ELEMENTS = frozenset({"fire", "explosion", "magic", "sparks", "lantern", "wisp"})
 
 
 def shot_frames(project: Project, shot: Shot) -> int:
@@ -137,7 +142,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warnings.append,
         background=_background(layers, shot, frames, width, height),
-        elements=_elements(layers, shot, width, height), look=_look(shot, lut),
+        elements=_elements(layers, shot, width, height, settings.fps), look=_look(shot, lut),
+        depth=_placement_depth(layers, shot),
         first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate),
         mark=functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None,
@@ -240,7 +246,15 @@ def _key_options(shot: Shot, plate: np.ndarray | None, clean_plate: Path | None)
 def _look(shot: Shot, lut: Path | None) -> Look:
     c = shot.comp
     return Look(match_colour=c.match_colour, light_wrap=c.light_wrap, grain=c.grain == "match",
-                motion_blur=c.motion_blur, lut=Lut3D.read(lut) if lut else None)
+                motion_blur=c.motion_blur, lut=Lut3D.read(lut) if lut else None, shadow=c.shadow,
+                contact=c.contact, interactive_light=c.interactive_light, relight=c.relight, light=c.light)
+
+
+def _placement_depth(layers: dict[str, list[Path]], shot: Shot) -> np.ndarray | None:
+    """The set's depth, where an element is placed in metres against it; None where none is."""
+    if not any(p.depth is not None for p in shot.placements):
+        return None
+    return estimate_depth(read_image(layers[set_slot(shot.set)][0])[..., :3])
 
 
 def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: int, height: int,
@@ -255,12 +269,17 @@ def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: i
                           frames=frames, shutter=shot.comp.motion_blur)
 
 
-def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int) -> list[Element]:
+def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int, fps: float) -> list[Element]:
+    """The shot's elements as placed: in front or behind as shots.toml or the script says, else by kind."""
     found = []
-    for name in shot.elements:
+    for placed in shot.placements or [ElementPlacement(name=name) for name in shot.elements]:
+        name = placed.name
         files = layers[element_slot(shot.id, name)]
+        front = placed.order == "front" if placed.order is not None else name in FRONT_ELEMENTS
+        placement = Placement(at=placed.at, scale=placed.scale, to=placed.to, start=round(placed.start * fps),
+                              anchor=placed.anchor, depth=placed.depth, fill=name in FILL_ELEMENTS)
         found.append(Element(name, _element_frames(files, width, height), shot.comp.blend.get(name, "over"),
-                             front=name in FRONT_ELEMENTS))
+                             front=front, placement=placement, light=name in LIGHT_ELEMENTS))
     return found
 
 

@@ -79,6 +79,12 @@ class CompSettings(BaseModel):
     motion_blur: float = Field(0.0, ge=0, le=1, description="shutter of the elements' motion blur (0.5 = 180°)")
     blend: dict[str, BlendMode] = Field(default_factory=dict, description="element → over, screen or add")
     lut: str | None = Field(None, description="a .cube file inside the project: the final grade")
+    shadow: float = Field(0.5, ge=0, le=1, description="the actors' shadow cast on the set from the matte; 0: off")
+    contact: float = Field(0.5, ge=0, le=1, description="the dark where a standing actor meets the ground; 0: off")
+    interactive_light: float = Field(1.0, ge=0, le=1, description="bright elements (fire, magic…) light the actors")
+    relight: float = Field(0.0, ge=0, le=1, description="grade the actors toward the set's key and fill light")
+    light: Point | None = Field(None, description="where the key light is, frame fractions; default: the set's "
+                                                  "brightest region")
 
 
 STEMS = ("dialogue", "effects", "ambience")   # the mix's stems, in the order deliveries list them
@@ -104,6 +110,25 @@ SCENE_NUMBER_MAX = SHOT_ID_MAX // 2    # room for the shot's own part (12A → 1
 SHOT_ID = re.compile(r"[^\W_][\w.-]*")   # the characters a shot id (and so a scene number) may hold
 
 
+class ElementPlacement(BaseModel):
+    """One element of a shot placed: ``{ name = "fire", at = [0.75, 0.85], scale = 0.4, order = "front" }``.
+
+    What is left out comes from the script's notes ("fire in front of the forge") and the comp's defaults
+    (rain fills the frame; anything else keeps off the actor's face)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    at: Point | None = Field(None, description="the element's centre, frame fractions, x right and y down")
+    scale: float = Field(1.0, gt=0, le=8, description="of the element as generated (1: its own size)")
+    order: Literal["front", "behind"] | None = Field(None, description="in front of the actors or behind them")
+    depth: float | None = Field(None, gt=0, le=100000, description="metres from the camera, against the set's "
+                                                                   "depth: sets order and scale")
+    anchor: Literal["ground", "air"] = Field("air", description="ground: its foot stands on the set's ground")
+    start: float = Field(0.0, ge=0, le=600, description="seconds into the shot it appears")
+    to: Point | None = Field(None, description="where its centre travels to by the shot's end (a path from at)")
+
+
 class ShotEntry(BaseModel):
     """One ``[[shot]]`` of ``shots.toml``: anything left out comes from the screenplay and the settings."""
 
@@ -114,7 +139,7 @@ class ShotEntry(BaseModel):
     plate: str | None = None
     duration: float | None = Field(None, gt=0, le=600)
     prompt: str | None = None
-    elements: list[str] | None = None
+    elements: list[ElementPlacement | str] | None = None
     camera: Camera = Field(default_factory=Camera)   # a factory: a default instance is deep-copied, slowly
     screen: Literal["auto", "green", "blue"] = "auto"
     seed: int | None = Field(None, ge=0)
@@ -126,6 +151,13 @@ class ShotEntry(BaseModel):
     lines: list[Annotated[int, Field(ge=1)]] | None = Field(
         None, description="the scene's lines this shot plays, numbered from 1 (subtitles); default: shared by "
                           "the scene's shots with plates, in order")
+
+    def placements(self) -> list[ElementPlacement] | None:
+        """Every element as placed, a plain name as one with nothing set; None where shots.toml lists none.
+        The one reader of ``elements``: names are ``[p.name for p in entry.placements()]``."""
+        if self.elements is None:
+            return None
+        return [ElementPlacement(name=e) if isinstance(e, str) else e for e in self.elements]
 
     @field_validator("id")
     @classmethod

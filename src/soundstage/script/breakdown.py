@@ -31,6 +31,7 @@ from soundstage.records.settings import (
     SHOT_ID_MAX,
     Camera,
     CompSettings,
+    ElementPlacement,
     KeySettings,
     ShotEntry,
     ShotSound,
@@ -88,6 +89,7 @@ class Shot(BaseModel):
     plate: str | None = None
     duration: float
     elements: list[str] = []
+    placements: list[ElementPlacement] = []         # one per element, in order: where and in what order it plays
     camera: Camera = Camera()
     screen: Literal["auto", "green", "blue"] = "auto"
     seed: int
@@ -158,7 +160,8 @@ def read_shot_plan(path: Path) -> ShotPlan:
             entry = ShotEntry.model_validate(item)
         except ValidationError as exc:
             first = exc.errors()[0]
-            key = ".".join(str(part) for part in first["loc"])
+            # an element is a name or a placement: say where in the placement, not which of the two was tried
+            key = ".".join(str(part) for part in first["loc"] if part != ElementPlacement.__name__)
             shot = str(item.get("id") or "") if isinstance(item, dict) else ""
             message = {"extra_forbidden": "is not a known shot setting",
                        "value_error": str(first.get("ctx", {}).get("error", first["msg"]))}.get(first["type"],
@@ -254,6 +257,29 @@ def find_elements(text: str, line: int) -> list[ElementRef]:
         if word is not None:
             found.append(ElementRef.model_construct(category=word.category, name=word.name, line=line))
     return found
+
+
+@cache
+def _order_matcher() -> re.Pattern[str]:
+    """The words of elements.toml's ``[order]``, each a named group ``front`` or ``behind``."""
+    table = element_table().get("order", {})
+    groups = [f"(?P<{side}>{'|'.join(re.escape(w) for w in sorted(table[side], key=len, reverse=True))})"
+              for side in ("front", "behind") if table.get(side)]
+    return re.compile(rf"(?<!\w)(?:{'|'.join(groups)})(?!\w)" if groups else "(?!)", re.IGNORECASE)
+
+
+def element_orders(texts: Iterable[str]) -> dict[str, Literal["front", "behind"]]:
+    """Element → front or behind, from the sentences and notes that name it with an ``[order]`` word:
+    "[[VFX: fire in front of the forge]]" → fire: front. The first sentence that says wins."""
+    orders: dict[str, Literal["front", "behind"]] = {}
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?。])\s+|\n+", text):
+            said = _order_matcher().search(sentence)
+            if said is None:
+                continue
+            for ref in find_elements(sentence, 0):
+                orders.setdefault(ref.name, "front" if said.group("front") else "behind")
+    return orders
 
 
 _NOTE_TAG = re.compile(r"^\s*([A-Za-z]+|[가-힣]+)\s*:\s*(.+)$", re.DOTALL)
@@ -575,6 +601,7 @@ def break_down(
 
     scenes: list[Scene] = []
     sets: dict[str, SetDesign] = {}
+    orders: dict[str, dict[str, Literal["front", "behind"]]] = {}
     for scene_id, item in zip(ids, raw, strict=True):
         heading = item.heading.heading
         assert heading is not None
@@ -586,6 +613,9 @@ def break_down(
                 found += find_elements(element.text, element.line)
             for ref in found:
                 elements.setdefault(ref.name, ref)
+        orders[scene_id] = element_orders(
+            [*(e.text for e in item.body if e.kind in (Kind.ACTION, Kind.NOTE)), *(n for e in [item.heading, *item.body]
+                                                                      for n in e.notes)])
         set_id = _slug(heading.location, heading.time)
         if set_id not in sets:
             sets[set_id] = SetDesign.model_construct(id=set_id, location=heading.location, time=heading.time,
@@ -599,7 +629,8 @@ def break_down(
             action="\n".join(e.text for e in item.body if e.kind is Kind.ACTION),
         ))
 
-    shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings())
+    shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings(),
+                                  orders)
     return Breakdown.model_construct(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
                                      omitted=omitted, warnings=[*screenplay.warnings, *warnings])
 
@@ -632,7 +663,8 @@ def elements_from_note_list(element: Element) -> list[ElementRef]:
 
 
 def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: float, seed: int,
-                comp: CompSettings) -> tuple[list[Shot], list[str]]:
+                comp: CompSettings, orders: dict[str, dict[str, Literal["front", "behind"]]] | None = None,
+                ) -> tuple[list[Shot], list[str]]:
     by_scene: dict[str, list[ShotEntry]] = {}
     warnings = []
     known = {scene.id for scene in scenes}
@@ -649,16 +681,27 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
         entries = by_scene.get(scene.id) or [ShotEntry(id=f"{scene.id}-1", scene=scene.id)]
         shares = _share_lines(scene, entries, shot_duration, warnings)
         for index, entry in enumerate(entries):
-            elements = entry.elements if entry.elements is not None else detected
+            placed = entry.placements()
+            placements = _ordered(placed if placed is not None else [ElementPlacement(name=n) for n in detected],
+                                  (orders or {}).get(scene.id, {}))
+            elements = [p.name for p in placements]
             shots.append(Shot.model_construct(     # typed values: shots.toml's entry was validated when read
                 id=entry.id, scene=scene.id, set=scene.set,
                 prompt=shot_prompt(scene, elements, look, entry.prompt),
-                plate=entry.plate, duration=float(entry.duration or shot_duration), elements=list(elements),
+                plate=entry.plate, duration=float(entry.duration or shot_duration), elements=elements,
+                placements=placements,
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
                 key=entry.key, comp=_shot_comp(comp, entry.comp), sound=entry.sound, lines=shares[index],
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
             ))
     return shots, warnings
+
+
+def _ordered(placements: list[ElementPlacement], orders: dict[str, Literal["front", "behind"]],
+             ) -> list[ElementPlacement]:
+    """The shot's placements with the order the script's notes give where shots.toml gives none."""
+    return [p.model_copy(update={"order": orders[p.name]}) if p.order is None and p.name in orders else p
+            for p in placements]
 
 
 def _share_lines(scene: Scene, entries: list[ShotEntry], shot_duration: float, warnings: list[str]

@@ -1,0 +1,151 @@
+"""Sitting the actor in the set, checked on pixels: elements placed and ordered against the matte, the actor's
+shadow and contact shadow on the set, interactive light from a bright element, and the relight to the set."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from soundstage.comp.placement import Placement, head_box, place
+from soundstage.comp.shot import Element, Look, ShotComp
+
+W, H = 160, 90
+ACTOR = (slice(20, 70), slice(100, 120))       # rows, columns of the actor (feet at row 69: standing)
+SCREEN = (40, 190, 50)
+ORANGE = (255, 140, 30)
+
+
+def plate(actor: tuple[int, int, int] = (200, 60, 50)) -> np.ndarray:
+    frame = np.empty((H, W, 3), np.uint8)
+    frame[:] = SCREEN
+    frame[ACTOR] = actor
+    return frame
+
+
+def disc(cx: float, cy: float, radius: float, colour: tuple[int, int, int] = ORANGE, alpha: int = 255
+         ) -> np.ndarray:
+    yy, xx = np.mgrid[0:H, 0:W]
+    rgba = np.zeros((H, W, 4), np.uint8)
+    rgba[..., :3] = colour
+    rgba[..., 3] = np.where((xx - cx) ** 2 + (yy - cy) ** 2 <= radius ** 2, alpha, 0)
+    return rgba
+
+
+def grey_set(index: int = 0) -> np.ndarray:
+    return np.full((H, W, 3), 128, np.uint8)
+
+
+def comp(elements: list[Element], look: Look | None = None, *, background=grey_set, actor=(200, 60, 50),
+         frames: int = 1) -> ShotComp:
+    return ShotComp.prepare(width=W, height=H, frames=frames, background=background, elements=elements,
+                            look=look or Look(grain=False), first_plate=plate(actor))
+
+
+def is_orange(pixel: np.ndarray) -> bool:
+    return bool(abs(int(pixel[0]) - 255) < 20 and abs(int(pixel[1]) - 140) < 20 and int(pixel[2]) < 60)
+
+
+def test_an_element_sits_where_at_and_scale_say() -> None:
+    fire = disc(80, 45, 10)
+    element = Element("fire", lambda i: fire, placement=Placement(at=(0.25, 0.5), scale=0.5))
+    frame = comp([element]).frame(0, plate())
+    assert is_orange(frame[45, 40]), "its centre moved to x 0.25, y 0.5"
+    assert is_orange(frame[45, 43]) and not is_orange(frame[45, 47]), "half its radius of 10 px"
+    assert (frame[45, 80] == 128).all(), "nothing left where it was generated"
+
+
+@pytest.mark.parametrize("front", [False, True])
+def test_an_element_behind_is_occluded_by_the_matte_and_one_in_front_covers_the_actor(front: bool) -> None:
+    fire = disc(80, 45, 10)
+    element = Element("fire", lambda i: fire, front=front, placement=Placement(at=(110 / W, 0.5), scale=1.5))
+    frame = comp([element]).frame(0, plate())
+    assert is_orange(frame[45, 97]), "beside the actor it shows either way"
+    r, g, b = frame[45, 110].astype(int)
+    if front:
+        assert is_orange(frame[45, 110]), "in front, it covers the actor"
+    else:
+        assert r > 150 and g < 100 and b < 100, "behind, the actor covers it"
+
+
+def test_a_placed_element_starts_late_and_travels_its_path() -> None:
+    fire = disc(80, 45, 6)
+    element = Element("fire", lambda i: fire, placement=Placement(at=(0.1, 0.2), to=(0.5, 0.2), start=2))
+    shot = comp([element], frames=6)
+    assert not is_orange(shot.frame(1, plate())[18, 16]), "not there before it starts"
+    assert is_orange(shot.frame(2, plate())[18, 16]), "at `at` on its first frame"
+    assert is_orange(shot.frame(5, plate())[18, 80]), "at `to` on the shot's last"
+
+
+def test_without_a_hint_an_element_keeps_off_the_face() -> None:
+    matte = np.zeros((H, W), np.uint8)
+    matte[ACTOR] = 255
+    head = head_box(matte)
+    assert head is not None and head[1] == 20 and head[0] >= 100 and head[0] + head[2] <= 120
+    magic = disc(110, 25, 8)       # generated right over his head
+    placed = place(Placement(), magic, frames=1, matte=matte)
+    moved = placed.apply(magic, 0)[..., 3]
+    hx, hy, hw, hh = head
+    assert moved[hy:hy + hh, hx:hx + hw].max() == 0, "nothing on the head"
+    assert moved.sum() == magic[..., 3].sum(), "moved whole, not cut"
+
+
+def lit_by(light: tuple[float, float], shadow: float, contact: float = 0.0) -> np.ndarray:
+    look = Look(grain=False, shadow=shadow, contact=contact, light=light)
+    return comp([], look).frame(0, plate()).astype(int)
+
+
+def test_the_shadow_falls_away_from_the_light_by_the_amount_set() -> None:
+    plain = lit_by((0.05, 0.1), 0.0)
+    strong, half = lit_by((0.05, 0.1), 0.8), lit_by((0.05, 0.1), 0.4)
+    away = (slice(60, 90), slice(121, 160))          # right of him and below his middle
+    toward = (slice(0, 90), slice(0, 95))
+    dark = (plain - strong)[away].mean()
+    assert dark > 4, "the set darkens on the side away from the light"
+    assert (plain - strong)[toward].mean() < dark / 4, "and hardly on the side of the light"
+    assert 0.35 < (plain - half)[away].mean() / dark < 0.65, "by the strength set"
+    assert (strong[ACTOR] == plain[ACTOR]).all(), "the actor himself is not darkened"
+    mirrored = lit_by((0.95, 0.1), 0.8)
+    assert (plain - mirrored)[(slice(60, 90), slice(60, 99))].mean() > 3, "a light on the right throws it left"
+
+
+def test_a_contact_shadow_under_the_feet_and_none_when_off() -> None:
+    plain, contact = lit_by((0.5, 0.0), 0.0), lit_by((0.5, 0.0), 0.0, contact=1.0)
+    assert (plain - contact)[70:73, 104:116].mean() > 20, "dark right under the feet"
+    assert (plain - contact)[85:90].max() < 3 and (plain - contact)[:50].max() == 0, "and nowhere else"
+    assert (plain == comp([], Look(grain=False)).frame(0, plate())).all(), "off: the set as it was"
+
+
+def test_a_fire_lights_the_near_side_frame_by_frame_and_leaves_the_screen_alone() -> None:
+    strengths = [255, 60, 180]
+    flicker = [disc(85, 45, 10, alpha=a) for a in strengths]
+    fire = Element("fire", lambda i: flicker[i], light=True)
+    grey = (120, 120, 120)
+    lit = comp([fire], Look(grain=False, interactive_light=1.0), actor=grey, frames=3)
+    unlit = comp([fire], Look(grain=False), actor=grey, frames=3)
+    near, far = (slice(30, 60), slice(100, 104)), (slice(30, 60), slice(116, 120))
+    gains = []
+    for index in range(3):
+        on, off = lit.frame(index, plate(grey)).astype(int), unlit.frame(index, plate(grey)).astype(int)
+        change = (on - off)[near].reshape(-1, 3).mean(0)
+        assert change[0] > change[1] > change[2] >= 0, "toward the fire's orange"
+        assert (on - off)[far].mean() < (on - off)[near].mean(), "more on the side near the fire"
+        outside = np.ones((H, W), bool)
+        outside[18:72, 98:122] = False
+        assert (on[outside] == off[outside]).all(), "screen and set pixels untouched"
+        gains.append(change[0])
+    assert gains[0] > gains[2] > gains[1] > 0, "it flickers with the element"
+
+
+def test_relight_grades_the_actor_toward_the_sets_key_and_fill() -> None:
+    def warm_left(index: int = 0) -> np.ndarray:
+        picture = np.empty((H, W, 3), np.uint8)
+        picture[:, : W // 2] = (230, 190, 140)     # a warm key on the left
+        picture[:, W // 2:] = (30, 40, 70)         # a cool dark fill on the right
+        return picture
+    grey = (120, 120, 120)
+    look = Look(grain=False, relight=1.0)
+    frame = comp([], look, background=warm_left, actor=grey).frame(0, plate(grey)).astype(int)
+    left, right = frame[30:60, 100:104].reshape(-1, 3).mean(0), frame[30:60, 116:120].reshape(-1, 3).mean(0)
+    assert left.sum() > right.sum() + 30, "brighter on the side of the light"
+    assert left[0] - left[2] > 10, "warm on the key side"
+    assert right[2] - right[0] > 3, "cool on the fill side"
