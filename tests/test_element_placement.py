@@ -73,3 +73,16 @@ def test_bad_placements_and_strengths_are_one_line(tmp_path: Path, entry: str, m
     with pytest.raises(ProjectError, match=message) as caught:
         shots(tmp_path, f'[[shot]]\nid = "1-1"\nscene = "1"\n{entry}\n')
     assert "\n" not in str(caught.value) and "shots.toml:4," in str(caught.value)
+
+
+def test_a_new_project_starts_with_the_integration_the_example_uses(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from soundstage.cli import app
+    from soundstage.project import Project
+
+    assert CliRunner().invoke(app, ["new", str(tmp_path / "film")]).exit_code == 0
+    made = Project.load(tmp_path / "film").settings.comp
+    example = Project.load(Path(__file__).parent.parent / "examples" / "moonlit-hanok").settings.comp
+    for name in ("match_colour", "light_wrap", "shadow", "contact", "interactive_light", "relight"):
+        assert getattr(made, name) == getattr(example, name) > 0, name

@@ -333,9 +333,8 @@ def interactive_light(fg_rgb: np.ndarray, alpha: np.ndarray, element_rgba: np.nd
         return fg_rgb
     small_size = (max(1, width // _LIGHT_SHRINK), max(1, height // _LIGHT_SHRINK))
     element = cv2.resize(cv2.cvtColor(element_rgba, cv2.COLOR_RGBA2mRGBA), small_size, interpolation=cv2.INTER_AREA)
-    light = element.astype(np.float32)
     sigma = max(1.0, reach * small_size[0])
-    light = cv2.GaussianBlur(light, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    light = cv2.GaussianBlur(element.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     # The light next to a fully lit element is its colour, whatever its size: normalised by its shape's
     # spread, so what flickers (its alpha, its colour) flickers in the light.
     shape = cv2.GaussianBlur(np.where(element[..., 3] > 0, np.float32(255.0), np.float32(0.0)), (0, 0), sigma,
