@@ -141,3 +141,19 @@ def test_a_message_with_brackets_reaches_the_user_whole(tmp_path: Path) -> None:
     result = soundstage("render", film)
     assert result.returncode == 2
     assert "set [plates] rate = 'retime'" in result.stderr, result.stderr   # not eaten as Rich markup
+
+
+def test_comp_compare_writes_without_and_with_integration_side_by_side(tmp_path: Path) -> None:
+    from soundstage.media import probe, read_frames
+
+    film = tmp_path / "film"
+    make_project(film, 'comp = { match_colour = 0.8, light_wrap = 0.5, shadow = 1.0, contact = 1.0, relight = 1.0 }\n')
+    result = soundstage("comp", film, "--shot", "1-1", "--compare")
+    assert result.returncode == 0, result.stderr
+    made = film / "out" / "compare" / "1-1.mp4"
+    assert "without | with integration" in result.stdout and made.is_file()
+    info = probe(made)
+    assert (info.width, info.height) == (W // 4 * 4, H // 4 * 2)
+    first = next(iter(read_frames(made))).astype(int)
+    without, with_ = first[:, : W // 2], first[:, W // 2:]
+    assert np.abs(without - with_).mean() > 2, "the integration changes the picture"

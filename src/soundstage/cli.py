@@ -187,9 +187,19 @@ def comp(
     shot: Annotated[list[str], typer.Option("--shot", help="The shot to render, e.g. 3-1 (repeatable).")],
     as_json: AsJson = False, wait: Wait = False, jobs: Jobs = None, executor: ExecutorName = None,
     address: Address = None,
+    compare: Annotated[bool, typer.Option("--compare", help="Also write out/compare/<shot>.mp4: the comp without "
+                                                            "its integration (left) and with it (right).")] = False,
 ) -> None:
     """Render one shot: its takes (made if missing), its key and comp, out/shots/<shot>.mp4. The cut is left alone."""
-    _render(Project.load(project_dir), shot, as_json, wait, jobs, executor, address)
+    project = Project.load(project_dir)
+    _render(project, shot, as_json, wait, jobs, executor, address)
+    if compare:
+        from soundstage.pipeline.compare import write_compare
+
+        for shot_id in shot:
+            made, _ = write_compare(project, shot_id)
+            shown = made.relative_to(Path.cwd()) if made.is_relative_to(Path.cwd()) else made
+            (err if as_json else out).print(f"without | with integration → {shown}", highlight=False)
 
 
 def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool, jobs: int | None,

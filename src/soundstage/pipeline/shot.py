@@ -8,6 +8,7 @@ rendering, and the ledger, are the rendering process's business (``pipeline.rend
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import itertools
 import shutil
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import cv2
 import numpy as np
 
 from soundstage import __version__
@@ -139,15 +141,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     takes = [layer for layer in takes if layer.role != AssetKind.SOUND]    # the picture's layers
     first = next(plates) if plates is not None else None
     payload = mark_payload(key) if settings.provenance.watermark else None
-    comp = ShotComp.prepare(
-        width=width, height=height, frames=frames, seed=shot.seed, warn=warnings.append,
-        background=_background(layers, shot, frames, width, height),
-        elements=_elements(layers, shot, width, height, settings.fps), look=_look(shot, lut),
-        depth=_placement_depth(layers, shot),
-        first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
-        settings.plates.size, key_options=_key_options(shot, first, clean_plate),
-        mark=functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None,
-    )
+    comp = _shot_comp(project, shot, layers, first, _look(shot, lut), clean_plate, warnings.append,
+                      mark=functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None)
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
@@ -187,6 +182,52 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
                 leftover.unlink(missing_ok=True)
     write_shot_record(project, record)
     publish(settings.render.storage, project.root, shot_outputs(project, shot))   # from the worker that made it
+    return warnings
+
+
+def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], first: np.ndarray | None, look: Look,
+               clean_plate: Path | None, warn: Callable[[str], None], mark: Any = None) -> ShotComp:
+    """The shot's comp, prepared on its first plate frame with ``look``."""
+    settings = project.settings
+    width, height = settings.resolution
+    frames = shot_frames(project, shot)
+    return ShotComp.prepare(
+        width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
+        background=_background(layers, shot, frames, width, height),
+        elements=_elements(layers, shot, width, height, settings.fps), look=look, depth=_placement_depth(layers, shot),
+        first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
+        settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark)
+
+
+def compare_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], path: Path) -> list[str]:
+    """Write ``path``: the shot's comp without its integration (left) beside it with (right), each at half size,
+    so a crew sees what the colour match, light wrap, shadows, interactive light and relight buy. Elements
+    are placed alike in both; the grade and grain are kept. Returns the comp's warnings.
+    """
+    settings = project.settings
+    width, height = settings.resolution
+    frames = shot_frames(project, shot)
+    plate = _shot_file(project, shot.plate, "plate")
+    clean_plate = _shot_file(project, shot.key.clean_plate, "key.clean_plate")
+    lut = _shot_file(project, shot.comp.lut, "comp.lut")
+    plates = _plate_frames(plate, probe_plate(plate), frames, settings.fps, shot) if plate is not None else None
+    first = next(plates) if plates is not None else None
+    warnings: list[str] = []
+    look = _look(shot, lut)
+    plain = dataclasses.replace(look, match_colour=0.0, light_wrap=0.0, shadow=0.0, contact=0.0,
+                                interactive_light=0.0, relight=0.0)
+    sides = [_shot_comp(project, shot, layers, first, chosen, clean_plate, warnings.append)
+             for chosen in (plain, look)]
+    half = (width // 4 * 2, height // 4 * 2)
+    moving = layers.get(background_slot(shot.id))
+    backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
+    pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
+    with open_writer(path, width=2 * half[0], height=half[1], fps=settings.fps, alpha=False) as writer:
+        for index in range(frames):
+            picture = next(pictures) if pictures is not None else None
+            backdrop = next(backgrounds) if backgrounds is not None else None
+            writer.write(np.hstack([cv2.resize(side.frame(index, picture, backdrop), half,
+                                               interpolation=cv2.INTER_AREA) for side in sides]))
     return warnings
 
 
