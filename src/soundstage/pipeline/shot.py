@@ -141,8 +141,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     takes = [layer for layer in takes if layer.role != AssetKind.SOUND]    # the picture's layers
     first = next(plates) if plates is not None else None
     payload = mark_payload(key) if settings.provenance.watermark else None
-    comp = _shot_comp(project, shot, layers, first, _look(shot, lut), clean_plate, warnings.append,
-                      mark=functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None)
+    mark = functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None
+    comp = _shot_comp(project, shot, layers, first, _look(shot, lut), clean_plate, warnings.append, mark=mark)
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
