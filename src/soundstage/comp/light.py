@@ -310,7 +310,7 @@ def _element_motion(rgba: np.ndarray, previous_rgba: np.ndarray) -> tuple[np.nda
 
 _LIGHT_SHRINK = 8          # the element's light is spread on a copy this much smaller
 _LIGHT_REACH = 0.12        # of the frame's width: the falloff's σ, how far on the screen an element's light reaches
-_LIGHT_GAIN = 0.5          # strength 1: a surface right at the element takes half the element's colour as light
+_LIGHT_GAIN = 1.0          # strength 1: a surface right at the element takes its colour as light
 
 
 def interactive_light(fg_rgb: np.ndarray, alpha: np.ndarray, element_rgba: np.ndarray, *, strength: float,
