@@ -72,15 +72,21 @@ class Placed:
             return rgba
         height, width = rgba.shape[:2]
         matrix = self.matrix(index)
-        corners = np.array([[0, 0, 1], [width, 0, 1], [0, height, 1], [width, height, 1]], np.float64) @ matrix.T
+        placed = np.zeros_like(rgba)
+        shown = content_box(cv2.extractChannel(rgba, 3), threshold=0)
+        if shown is None:
+            return placed
+        # only what shows of this frame (and a pixel round it, for the filter) is moved
+        sx0, sy0 = max(0, shown[0] - 1), max(0, shown[1] - 1)
+        sx1, sy1 = min(width, shown[0] + shown[2] + 1), min(height, shown[1] + shown[3] + 1)
+        corners = np.array([[sx0, sy0, 1], [sx1, sy0, 1], [sx0, sy1, 1], [sx1, sy1, 1]], np.float64) @ matrix.T
         x0, y0 = np.floor(corners.min(0)).astype(int).clip(0, [width, height])
         x1, y1 = np.ceil(corners.max(0)).astype(int).clip(0, [width, height])
-        placed = np.zeros_like(rgba)
         if x1 <= x0 or y1 <= y0:
             return placed
         shifted = matrix.copy()
-        shifted[:, 2] -= (x0, y0)
-        premultiplied = cv2.cvtColor(rgba, cv2.COLOR_RGBA2mRGBA)
+        shifted[:, 2] += matrix[:, :2] @ (sx0, sy0) - (x0, y0)
+        premultiplied = cv2.cvtColor(rgba[sy0:sy1, sx0:sx1], cv2.COLOR_RGBA2mRGBA)
         box = cv2.warpAffine(premultiplied, shifted, (int(x1 - x0), int(y1 - y0)), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         placed[y0:y1, x0:x1] = cv2.cvtColor(box, cv2.COLOR_mRGBA2RGBA)

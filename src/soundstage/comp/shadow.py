@@ -4,8 +4,8 @@ A keyed actor over a set floats: nothing of him reaches the set. The standard fi
 own matte — laid down from his feet, skewed away from the key light, softer and fainter the farther it falls
 from the feet — and a contact shadow, a small soft dark under the feet that says they touch the ground.
 
-Both are per frame (they follow the actor) and cheap: the matte is shrunk 4× to find the feet and cast the
-shadow, and full-size pixels are touched only in the box the shadow darkens. They go on the set before the
+Both are per frame (they follow the actor) and cheap: the matte is shrunk to ~240 pixels wide to find the
+feet and cast the shadow, and full-size pixels are touched only in the box the shadow darkens. They go on the set before the
 plate is laid over it, so the actor himself is never darkened. Only a standing actor gets them: one whose
 matte ends above the frame's bottom edge, so the feet are in the frame.
 """
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-_SHRINK = 4               # the matte is shrunk this much to cast the shadow
+from soundstage.comp.light import _over_box
+
+_WORK_WIDTH = 240         # the matte is shrunk to about this wide to cast the shadows (soft anyway)
 _DARKEST = 0.7            # strength 1 takes away this much of the set's light at the shadow's darkest
 _CONTACT_HEIGHT = 0.012   # of the frame's height: the contact shadow's half-height
 _FOOT_BAND = 0.04         # of the frame's height: the matte rows above the ground line taken as the feet
@@ -52,7 +54,8 @@ class Shadow:
         if self.cast <= 0 and self.contact <= 0:
             return picture
         height, width = matte.shape
-        small = cv2.resize(matte, (max(1, width // _SHRINK), max(1, height // _SHRINK)), interpolation=cv2.INTER_AREA)
+        shrink = max(1, width // _WORK_WIDTH)
+        small = cv2.resize(matte, (max(1, width // shrink), max(1, height // shrink)), interpolation=cv2.INTER_AREA)
         rows = np.flatnonzero((small >= 128).any(axis=1))
         if not rows.size:
             return picture
@@ -64,7 +67,7 @@ class Shadow:
             dark = np.maximum(dark, self.cast * self._cast(small, ground, int(rows[0])))
         if self.contact > 0:
             dark = np.maximum(dark, self.contact * _contact(small, ground))
-        return _darken(picture, dark)
+        return _darken(picture, dark, shrink)
 
     def _cast(self, small: np.ndarray, ground: int, top: int) -> np.ndarray:
         """The matte laid from the ground line away from the light: sheared, squashed, softer and fainter with
@@ -105,22 +108,16 @@ def _contact(small: np.ndarray, ground: int) -> np.ndarray:
     return np.clip(profile[:, None] * feet[None, :] * 1.4, 0.0, 1.0).astype(np.float32)
 
 
-def _darken(picture: np.ndarray, dark: np.ndarray) -> np.ndarray:
+def _darken(picture: np.ndarray, dark: np.ndarray, shrink: int) -> np.ndarray:
     """``picture`` × (1 − darkest·dark), ``dark`` at the small size brought up only over the box it covers."""
     height, width = picture.shape[:2]
-    mask = (dark > 1.0 / 255).astype(np.uint8)
-    x, y, w, h = cv2.boundingRect(mask)
+    keep = np.clip(255.0 * (1.0 - _DARKEST * dark) + 0.5, 0, 255).astype(np.uint8)
+    x, y, w, h = cv2.boundingRect((keep < 255).astype(np.uint8))
     if not w or not h:
         return picture
-    x0, y0 = max(0, (x - 1) * _SHRINK), max(0, (y - 1) * _SHRINK)
-    x1, y1 = min(width, (x + w + 1) * _SHRINK), min(height, (y + h + 1) * _SHRINK)
-    sx, sy = dark.shape[1] / width, dark.shape[0] / height
-    # the small map's part over the box, scaled up with pixel centres aligned
-    matrix = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]])
-    up = cv2.warpAffine(dark, matrix, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                        borderMode=cv2.BORDER_REPLICATE)
-    keep = 1.0 - _DARKEST * np.clip(up, 0.0, 1.0)
+    x0, y0 = max(0, (x - 1) * shrink), max(0, (y - 1) * shrink)
+    x1, y1 = min(width, (x + w + 1) * shrink), min(height, (y + h + 1) * shrink)
+    up = cv2.cvtColor(_over_box(keep, (x0, y0, x1 - x0, y1 - y0), width, height), cv2.COLOR_GRAY2RGB)
     result = picture.copy()
-    region = result[y0:y1, x0:x1]
-    result[y0:y1, x0:x1] = cv2.multiply(region, cv2.merge([keep, keep, keep]), dtype=cv2.CV_8U)
+    result[y0:y1, x0:x1] = cv2.multiply(picture[y0:y1, x0:x1], up, scale=1.0 / 255)
     return result
