@@ -5,9 +5,9 @@ own matte — laid down from his feet, skewed away from the key light, softer an
 from the feet — and a contact shadow, a small soft dark under the feet that says they touch the ground.
 
 Both are per frame (they follow the actor) and cheap: the matte is shrunk to ~240 pixels wide to find the
-feet and cast the shadow, and full-size pixels are touched only in the box the shadow darkens. They go on the set before the
-plate is laid over it, so the actor himself is never darkened. Only a standing actor gets them: one whose
-matte ends above the frame's bottom edge, so the feet are in the frame.
+feet and cast the shadow, and full-size pixels are touched only in the box the shadow darkens. They go on the
+set before the plate is laid over it, so the actor himself is never darkened. Only a standing actor gets
+them: one whose matte ends above the frame's bottom edge, so the feet are in the frame.
 """
 
 from __future__ import annotations
