@@ -149,3 +149,19 @@ def test_relight_grades_the_actor_toward_the_sets_key_and_fill() -> None:
     assert left.sum() > right.sum() + 30, "brighter on the side of the light"
     assert left[0] - left[2] > 10, "warm on the key side"
     assert right[2] - right[0] > 3, "cool on the fill side"
+
+
+def test_on_the_ground_an_element_stands_at_the_actors_feet_or_at_its_depth_in_the_set() -> None:
+    matte = np.zeros((H, W), np.uint8)
+    matte[ACTOR] = 255
+    rock = disc(30, 20, 6)                                     # generated floating high on the left
+    grounded = place(Placement(anchor="ground"), rock, frames=1, matte=matte).apply(rock, 0)[..., 3]
+    rows = np.flatnonzero(grounded.any(axis=1))
+    assert abs(rows[-1] - 69) <= 1, "its foot on the actor's ground line (row 69)"
+    depth = np.tile(np.linspace(1.0, 0.0, H, dtype=np.float32)[:, None], (1, W))   # the ground recedes upward
+    near = place(Placement(depth=4.0), rock, frames=1, depth=depth).apply(rock, 0)[..., 3]
+    far = place(Placement(depth=20.0), rock, frames=1, depth=depth).apply(rock, 0)[..., 3]
+    near_rows, far_rows = np.flatnonzero(near.any(axis=1)), np.flatnonzero(far.any(axis=1))
+    assert abs(near_rows[-1] - round((H - 1) * 0.5)) <= 2, "4 m: where the set's disparity is 1 − 2/4"
+    assert far_rows[-1] < near_rows[-1] - 20, "20 m stands higher, nearer the horizon"
+    assert np.count_nonzero(far) < np.count_nonzero(near) / 4, "and smaller, as 1/distance"
