@@ -27,7 +27,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from soundstage.comp.grade import Lut3D
+from soundstage.comp.grade import Cdl, Lut3D
 from soundstage.errors import ColourError
 
 DEFAULT_CONFIG = "ocio://studio-config-latest"   # ACES 2 studio config built into OCIO 2.4+: has the camera logs
@@ -315,3 +315,51 @@ class CompSpace:
 
 _CCT_TABLE = acescct_to_linear(np.arange(256, dtype=np.float32) / 255.0).reshape(256, 1, 1).repeat(3, axis=2)
 
+
+
+@dataclass(frozen=True, eq=False)
+class ShotColour:
+    """One shot's colour, prepared: its plate's encoding, its grade (CDL then film LUT), and its view.
+
+    The key runs on the plate's own code values: a camera log spreads the screen and the subject evenly over
+    the code range, which is what the keyer's levels are tuned on (and linear light would crush a dark
+    screen's differences into a few values). Everything after the key runs in the working space, float32.
+    """
+
+    space: CompSpace
+    plate_space: str
+    cdl: Cdl | None = None
+    cdl_space: str = "ACEScct"
+    lut_space: str | None = None        # None: the film LUT takes the review display's code, after the view
+
+    @classmethod
+    def open(cls, space: CompSpace, *, plate_space: str, cdl: Cdl | None = None, cdl_space: str = "ACEScct",
+             lut_space: str | None = None) -> ShotColour:
+        """Every name checked against the config, so a typo stops the render before its first frame."""
+        return cls(space, space.name(plate_space, "plate space"), cdl, space.name(cdl_space, "CDL space"),
+                   None if lut_space is None else space.name(lut_space, "LUT space"))
+
+    def plate(self, code: np.ndarray) -> np.ndarray:
+        """The plate's code values (keyed or not) → working float32."""
+        return self.space.decode(self.plate_space)(code)
+
+    def grade(self, working: np.ndarray) -> np.ndarray:
+        """The shot's CDL in the space it declares; values above 1.0 pass through."""
+        if self.cdl is None:
+            return working
+        if self.cdl_space == "ACEScct" and np.array_equal(self.space._to_ap1, np.eye(3, dtype=np.float32)):
+            return acescct_to_linear(self.cdl.apply(acescct(working)))
+        graded = self.cdl.apply(self.space.convert(working, self.space.working, self.cdl_space))
+        return self.space.convert(graded, self.cdl_space, self.space.working)
+
+    def display(self, working: np.ndarray, lut: Lut3D | None = None) -> np.ndarray:
+        """The review display's 8-bit code values: through the view, then the film LUT; or, for a LUT that
+        declares a scene space (a show LUT made for LogC, say), through that LUT in place of the view."""
+        if lut is None:
+            return self.space.to_display(working)
+        if self.lut_space is None:
+            return lut.apply(self.space.to_display(working))
+        if self.lut_space == "ACEScct":
+            return lut.apply(self.space._cct_code(working))
+        code = self.space.convert(working, self.space.working, self.lut_space)
+        return lut.apply(np.rint(np.clip(code, 0.0, 1.0) * 255.0).astype(np.uint8))
