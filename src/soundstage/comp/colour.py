@@ -313,6 +313,13 @@ class CompSpace:
         return apply_ocio(cpu, _sample_grid(CUBE_SIZE))
 
 
+@cache
+def comp_space(config: str = DEFAULT_CONFIG, working: str = "ACEScg", display: str = "Rec.1886 Rec.709 - Display",
+               view: str = "ACES 2.0 - SDR 100 nits (Rec.709)", generated: str = "sRGB - Display") -> CompSpace:
+    """:meth:`CompSpace.open`, once per process for the same settings: its view tables are baked once."""
+    return CompSpace.open(config, working=working, display=display, view=view, generated_display=generated)
+
+
 _CCT_TABLE = acescct_to_linear(np.arange(256, dtype=np.float32) / 255.0).reshape(256, 1, 1).repeat(3, axis=2)
 
 

@@ -24,7 +24,7 @@ from soundstage.engines import AssetKind
 from soundstage.engines.base import makes_element
 from soundstage.errors import EngineError, MediaError, PreflightError, SoundstageError
 from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
-from soundstage.pipeline.shot import plate_problems, screen_of, shot_frames
+from soundstage.pipeline.shot import plate_problems, screen_of, shot_colour, shot_frames
 from soundstage.pipeline.sound import mix_of_shot
 from soundstage.pipeline.takes import Generation, Order
 from soundstage.project import Project
@@ -55,6 +55,7 @@ def preflight(project: Project, shots: Sequence[Shot], generation: Generation, o
     known = dict(kept)
     for shot in shots:
         problems += _plate(project, shot, known)
+        problems += _colour(project, shot)
         problems += _sound(project, shot, known)
     if known != kept:
         with contextlib.suppress(OSError):      # only a saving: a full or read-only disk costs the next run time
@@ -82,6 +83,15 @@ def _plate(project: Project, shot: Shot, known: dict[str, Any]) -> list[Soundsta
     problems: list[SoundstageError] = list(plate_problems(project, shot, survey.info))
     screen = _screen(shot, survey)
     return problems + ([screen] if screen else [])
+
+
+def _colour(project: Project, shot: Shot) -> list[SoundstageError]:
+    """The shot's colour spaces, config, CDL and LUT space, checked as the render will take them."""
+    try:
+        shot_colour(project, shot)
+    except SoundstageError as exc:
+        return [exc]
+    return []
 
 
 def _sound(project: Project, shot: Shot, known: dict[str, Any]) -> list[SoundstageError]:

@@ -23,13 +23,14 @@ from soundstage import __version__
 from soundstage.atomic import PARTIAL
 from soundstage.comp import ScreenColour
 from soundstage.comp.camera import CameraMove
+from soundstage.comp.colour import ShotColour, comp_space
 from soundstage.comp.depth import estimate_depth
-from soundstage.comp.grade import Lut3D
+from soundstage.comp.grade import Cdl, Lut3D
 from soundstage.comp.light import defocus
 from soundstage.comp.matte import Roto
 from soundstage.comp.shot import Element, Look, ShotComp
 from soundstage.edit.labels import shot_label_key, with_mark
-from soundstage.errors import MediaError
+from soundstage.errors import ColourError, MediaError
 from soundstage.keys import content_key, file_digest
 from soundstage.media import (
     STILL_SUFFIXES,
@@ -43,6 +44,7 @@ from soundstage.media import (
     read_frames,
     read_image,
 )
+from soundstage.media.exr import ExrSpace
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
 from soundstage.project import Project
@@ -64,7 +66,7 @@ from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-6"   # 6: the shot's sound: its mix in the movie, its stems beside it
+RENDER_CODE = f"{__version__}/render-7"   # 7: review movies by the BT.709 matrix; [colour] managed comps
 
 # Elements that fall between the camera and the actors; everything else plays behind them.
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -81,12 +83,14 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
     width, height = settings.resolution
     files = [_shot_file(project, relative, key) for relative, key in
              ((shot.plate, "plate"), (shot.key.clean_plate, "key.clean_plate"), (shot.comp.lut, "comp.lut"),
-              (shot.sound.wav, "sound.wav"))]
+              (shot.sound.wav, "sound.wav"), (shot.comp.cdl, "comp.cdl"))]
+    colour = settings.colour.model_dump() if settings.colour is not None else None
     return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine", "lines"}),
                        shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
                        settings.fps, width, height, settings.plates.model_dump(),
                        settings.sound.model_dump(include={"retime", "min_confidence", "gain"}),
-                       [file_digest(path) if path else None for path in files], shot_label_key(project))
+                       [file_digest(path) if path else None for path in files], shot_label_key(project),
+                       *([colour, settings.plates.space] if colour is not None else []))
 
 
 def shot_outputs(project: Project, shot: Shot) -> list[Path]:
@@ -134,6 +138,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     takes = [layer for layer in takes if layer.role != AssetKind.SOUND]    # the picture's layers
     first = next(plates) if plates is not None else None
     payload = mark_payload(key) if settings.provenance.watermark else None
+    managed = shot_colour(project, shot)
     comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warnings.append,
         background=_background(layers, shot, frames, width, height),
@@ -141,13 +146,15 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate),
         mark=functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None,
+        managed=managed,
     )
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
     with contextlib.ExitStack() as stack:
         def opened(path: Path) -> FrameWriter:
-            writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False, sound=mix)
+            writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False, sound=mix,
+                                 exr_space=master_space(managed))
             # The review movie, which the timelines link, carries the AI label; the finishing masters stay clean.
             showing = [layer for layer in measured(takes, comp.may_show())[0] if layer.share > 0]
             return with_mark(writer, project, shot.id, showing) if path == written[0] else writer
@@ -155,7 +162,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         # Each writer encodes in its own thread; comped frames are never changed after, so none is copied.
         writers = [stack.enter_context(Background(opened(path), copy=False)) for path in written]
         comped = comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
-                             on_frame=lambda done: progress(done, frames))
+                             on_frame=lambda done: progress(done, frames),
+                             linear=[False, *(kind == "exr" for kind in settings.render.deliver)])
     stems = [shot_stem_path(project, shot.id, stem) for stem in STEMS]
     try:
         write_shot_stems(project, shot.id, sound)
@@ -202,6 +210,34 @@ def staged_path(path: Path) -> Path:
 def _published(path: Path) -> Path:
     """What appears when a writer finishes: the file, or for a numbered sequence its folder."""
     return path.parent if "%" in path.name else path
+
+
+def shot_colour(project: Project, shot: Shot) -> ShotColour | None:
+    """The shot's colour as ``[colour]`` and shots.toml declare it, every name checked; None without ``[colour]``."""
+    colour = project.settings.colour
+    if colour is None:
+        return None
+    config = colour.config if colour.config.startswith("ocio://") else \
+        str(project.inside(colour.config, source=project.settings_path, key="colour.config"))
+    try:
+        space = comp_space(config, colour.working, colour.display, colour.view, colour.generated)
+    except ColourError as exc:      # a name in [colour]: said of soundstage.toml (a broken .ocio names itself)
+        raise ColourError(exc.message, path=exc.path or project.settings_path, hint=exc.hint) from None
+    cdl = _shot_file(project, shot.comp.cdl, "comp.cdl")
+    try:
+        return ShotColour.open(space, plate_space=shot.plate_space or project.settings.plates.space,
+                               cdl=Cdl.read(cdl) if cdl else None, cdl_space=shot.comp.cdl_space,
+                               lut_space=shot.comp.lut_space)
+    except ColourError as exc:
+        raise ColourError(exc.message, path=project.shots_file, shot=shot.id, hint=exc.hint) from None
+
+
+def master_space(managed: ShotColour | None) -> ExrSpace | None:
+    """What a colour-managed shot's EXR master holds: its working space, by name, interop id and primaries."""
+    if managed is None:
+        return None
+    space = managed.space
+    return ExrSpace(space.working, space.interop_id(), space.chromaticities())
 
 
 def _shot_file(project: Project, relative: str | None, key: str) -> Path | None:
