@@ -7,14 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import soundstage
-from tiny_film import make_tiny
 
 from soundstage.media import read_exr
 from soundstage.media.exr import exr_space
 from soundstage.media.video import colour_tags
 from soundstage.pipeline import render_project
 from soundstage.project import Project
+from test_cli import soundstage
+from tiny_film import make_tiny
 
 COLOUR = '\n[colour]\nworking = "ACEScg"\n'
 

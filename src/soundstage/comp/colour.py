@@ -72,7 +72,7 @@ def load_config(source: str) -> Any:
     try:
         config = ocio.Config.CreateFromFile(source)
         config.validate()
-    except ocio.Exception as exc:
+    except (ocio.Exception, ocio.ExceptionMissingFile) as exc:
         message = str(exc).strip().replace(f"'{source}' ", "").replace(f"'{source}'", "it")
         raise ColourError(f"is not a usable OCIO config: {message}", path=source,
                           hint="fix the file, or set [colour] config = \"ocio://studio-config-latest\"") from None
@@ -370,3 +370,20 @@ class ShotColour:
             return lut.apply(self.space._cct_code(working))
         code = self.space.convert(working, self.space.working, self.lut_space)
         return lut.apply(np.rint(np.clip(code, 0.0, 1.0) * 255.0).astype(np.uint8))
+
+
+HDR_TRANSFERS = {"smpte2084": "PQ", "arib_std_b67": "HLG"}
+
+
+def plate_tag_warning(space: CompSpace, declared: str, said: dict[str, str]) -> str | None:
+    """One line when a plate's own metadata (``media.probe.file_colour``) names another encoding than the one
+    shots.toml declares: an EXR's interop id, or a movie's HDR transfer under an SDR space. The declared one
+    is used; the crew decides which is right."""
+    name = space.name(declared, "plate space")
+    interop = said.get("colorInteropID")
+    if interop and interop != space.interop_id(name):
+        return f"the plate says it is {interop} (colorInteropID) but is declared {name!r}; used as declared"
+    hdr = HDR_TRANSFERS.get(said.get("transfer", ""))
+    if hdr and hdr not in name and "2100" not in name:
+        return f"the plate's transfer is {hdr} ({said['transfer']}) but it is declared {name!r}; used as declared"
+    return None

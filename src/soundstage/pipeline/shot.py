@@ -23,7 +23,7 @@ from soundstage import __version__
 from soundstage.atomic import PARTIAL
 from soundstage.comp import ScreenColour
 from soundstage.comp.camera import CameraMove
-from soundstage.comp.colour import ShotColour, comp_space
+from soundstage.comp.colour import ShotColour, comp_space, plate_tag_warning
 from soundstage.comp.depth import estimate_depth
 from soundstage.comp.grade import Cdl, Lut3D
 from soundstage.comp.light import defocus
@@ -45,6 +45,7 @@ from soundstage.media import (
     read_image,
 )
 from soundstage.media.exr import ExrSpace
+from soundstage.media.probe import file_colour
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
 from soundstage.project import Project
@@ -139,6 +140,9 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     first = next(plates) if plates is not None else None
     payload = mark_payload(key) if settings.provenance.watermark else None
     managed = shot_colour(project, shot)
+    if managed is not None and plate is not None:
+        said = plate_tag_warning(managed.space, managed.plate_space, file_colour(plate))
+        warnings += [f"plate {shot.plate}: {said}"] if said else []
     comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warnings.append,
         background=_background(layers, shot, frames, width, height),
