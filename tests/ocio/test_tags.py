@@ -3,18 +3,21 @@ declare their space; ``soundstage probe`` prints it all."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import av
 import numpy as np
 import pytest
-from colourchart import chart_xyz, delta_e, patches, read_patches, srgb_code_to_xyz
 from typer.testing import CliRunner
 
 from soundstage.cli import app
 from soundstage.media import ProResWriter, VideoWriter, write_exr
 from soundstage.media.exr import ExrSpace, exr_space, read_exr
 from soundstage.media.video import colour_tags
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from colour_pipeline import chart_xyz, delta_e, patches, read_patches, srgb_code_to_xyz
 
 SIZE = 16
 
