@@ -126,3 +126,20 @@ def test_a_plate_whose_metadata_disagrees_is_warned_with_both(space: CompSpace) 
     assert said is not None and "lin_ap0_scene" in said and "'ARRI LogC4'" in said
     assert "PQ" in (plate_tag_warning(space, "Rec.709", {"transfer": "smpte2084"}) or "")
     assert plate_tag_warning(space, "Rec.709", {"transfer": "bt709"}) is None
+
+
+def test_light_wrap_and_over_in_linear_light_keep_values_over_one() -> None:
+    from soundstage.comp.light import light_wrap
+    from soundstage.comp.over import blend
+
+    fg = np.full((64, 96, 3), 0.2, np.float32)
+    bg = np.full((64, 96, 3), 3.0, np.float32)                 # a bright sky behind, three times "white"
+    matte = np.zeros((64, 96), np.uint8)
+    matte[10:50, 20:70] = 255
+    wrapped = light_wrap(fg, matte, bg, radius=4, strength=0.5)
+    assert wrapped.dtype == np.float32 and wrapped[10, 20, 0] > 1.0     # the sky's light on the actor's edge
+    assert wrapped[30, 45, 0] == pytest.approx(0.2) and wrapped[0, 0, 0] == pytest.approx(0.2)
+    comp = blend(wrapped, matte, bg)
+    assert comp[0, 0, 0] == pytest.approx(3.0, rel=1e-4) and comp[30, 45, 0] == pytest.approx(0.2, rel=1e-4)
+    half = blend(fg, np.full((64, 96), 128, np.uint8), bg, "add")
+    assert half[0, 0, 0] == pytest.approx(3.0 + 0.2 * 128 / 255)

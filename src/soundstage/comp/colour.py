@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 import threading
 from dataclasses import dataclass, field
 from functools import cache
@@ -277,16 +278,14 @@ class CompSpace:
     # ---------------------------------------------------------------------------------------- the cubes
 
     def _cct_code(self, working: np.ndarray) -> np.ndarray:
-        """Working → 8-bit ACEScct codes, in saturating OpenCV calls. ACEScct's linear toe is tangent to its
-        log curve at the break, so the code is the smaller of the two everywhere (~5× numpy's ``where``)."""
+        """Working → 8-bit ACEScct codes, by one lookup of each value's top 16 bits (sign, exponent and 7 bits
+        of mantissa: steps of 1/128 of a stop's doubling, far finer than an 8-bit ACEScct code's 0.07 stop);
+        ~4× fewer passes over the frame than computing the log."""
         ap1 = np.ascontiguousarray(working, np.float32)
         if not np.array_equal(self._to_ap1, np.eye(3, dtype=np.float32)):
             ap1 = cv2.transform(ap1, self._to_ap1)
-        scale = 255.0 / 17.52 / np.log(2.0)
-        log = cv2.convertScaleAbs(cv2.log(cv2.max(ap1, (_ACESCCT_BREAK,) * 4)), alpha=scale, beta=255.0 * 9.72 / 17.52)
-        toe = cv2.convertScaleAbs(cv2.max(ap1, (-0.0069,) * 4), alpha=255.0 * 10.5402377416545,
-                                  beta=255.0 * 0.0729055341958355)
-        return cv2.min(log, toe)
+        high = ap1.view(np.uint16)[..., 1::2] if _LITTLE_ENDIAN else ap1.view(np.uint16)[..., 0::2]
+        return _CCT_OF_BITS[high]
 
     def _from_cct_code(self, code: np.ndarray) -> np.ndarray:
         linear = cv2.LUT(code, _CCT_TABLE)
@@ -320,6 +319,17 @@ def comp_space(config: str = DEFAULT_CONFIG, working: str = "ACEScg", display: s
     return CompSpace.open(config, working=working, display=display, view=view, generated_display=generated)
 
 
+def _cct_of_bits() -> np.ndarray:
+    """The 8-bit ACEScct code of every float32 whose top 16 bits are the index (taken at the bin's middle)."""
+    bits = (np.arange(65536, dtype=np.uint32) << 16) | 0x8000
+    values = bits.view(np.float32)
+    with np.errstate(invalid="ignore", over="ignore"):
+        code = np.rint(np.clip(acescct(np.nan_to_num(values, nan=0.0, posinf=1e30, neginf=-1e30)), 0.0, 1.0) * 255.0)
+    return code.astype(np.uint8)
+
+
+_LITTLE_ENDIAN = sys.byteorder == "little"
+_CCT_OF_BITS = _cct_of_bits()
 _CCT_TABLE = acescct_to_linear(np.arange(256, dtype=np.float32) / 255.0).reshape(256, 1, 1).repeat(3, axis=2)
 
 

@@ -162,7 +162,6 @@ class ShotComp:
         picture = self.background(index) if background is None else background
         if self.grain is not None:
             picture = self.grain.add(picture, index, self.seed)
-        backdrop = picture                                 # the set as made: what light wraps onto the plate
         if managed is not None:
             picture = managed.space.from_generated(picture)
         picture = self._layer(picture, index, front=False, cover=cover)
@@ -179,10 +178,12 @@ class ShotComp:
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
                 if self.colour is not None:
                     fg = self.colour.apply(fg)
+                if managed is not None:
+                    fg = managed.plate(fg)
                 if self.look.light_wrap > 0:
-                    fg = light_wrap(fg, matte, backdrop if managed is not None else picture,
-                                    radius=max(2, self.width // 96), strength=self.look.light_wrap)
-                picture = blend(managed.plate(fg), matte, picture) if managed is not None else over(fg, matte, picture)
+                    fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
+                                    strength=self.look.light_wrap)
+                picture = blend(fg, matte, picture) if managed is not None else over(fg, matte, picture)
                 cover.place(self._plate_layer, matte)
         picture = self._layer(picture, index, front=True, cover=cover)
         working = None
