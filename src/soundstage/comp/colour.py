@@ -202,6 +202,7 @@ class CompSpace:
     _to_ap1: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32), repr=False)
     _from_ap1: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32), repr=False)
     _decodes: dict[str, Decode] = field(default_factory=dict, repr=False)
+    _video: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _luts: dict[str, Lut3D] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -259,6 +260,26 @@ class CompSpace:
     def to_display(self, working: np.ndarray) -> np.ndarray:
         """Working float32 H×W×3 → the review display's 8-bit code values, through the view."""
         return self._lut("view", self._view_cube).apply(self._cct_code(working))
+
+    def to_video(self, working: np.ndarray) -> np.ndarray:
+        """Working float32 → 8-bit ``Camera Rec.709`` code (the BT.709 camera curve, no tone mapping): the
+        rendition a log plate is keyed in. A matrix, then the curve by one lookup of each value's top 16 bits."""
+        with self._lock:
+            if self._video is None:
+                matrix = _curve_and_matrix(_processor(self.config, _ocio().ColorSpaceTransform(
+                    self.working, VIDEO_LINEAR)), np.linspace(0, 1, 17, dtype=np.float32))
+                assert matrix is not None          # linear → linear: a matrix (the working space is checked)
+                cpu = _processor(self.config, _ocio().ColorSpaceTransform(VIDEO_LINEAR, VIDEO))
+                self._video = (np.ascontiguousarray(matrix[1][:, :3]), _code_of_bits(
+                    lambda v: apply_ocio(cpu, np.repeat(v[:, None], 3, axis=1))[:, 0]))
+            matrix, table = self._video
+        linear = cv2.transform(np.ascontiguousarray(working, np.float32), matrix)
+        return table[linear.view(np.uint16)[..., 1::2] if _LITTLE_ENDIAN else linear.view(np.uint16)[..., 0::2]]
+
+    def is_video(self, space: str) -> bool:
+        """Whether ``space`` is a video or display encoding (keyable as it is), not a camera log or linear."""
+        found = self.config.getColorSpace(self.name(space))
+        return str(found.getEncoding()) in ("sdr-video", "hdr-video")
 
     def convert(self, pixels: np.ndarray, src: str, dst: str) -> np.ndarray:
         """Any two spaces of the config, float32 in and out (exact; slow on whole frames)."""
@@ -319,17 +340,18 @@ def comp_space(config: str = DEFAULT_CONFIG, working: str = "ACEScg", display: s
     return CompSpace.open(config, working=working, display=display, view=view, generated_display=generated)
 
 
-def _cct_of_bits() -> np.ndarray:
-    """The 8-bit ACEScct code of every float32 whose top 16 bits are the index (taken at the bin's middle)."""
+def _code_of_bits(curve: Any) -> np.ndarray:
+    """The 8-bit code ``curve`` gives every float32 whose top 16 bits are the index (taken at the bin's middle)."""
     bits = (np.arange(65536, dtype=np.uint32) << 16) | 0x8000
-    values = bits.view(np.float32)
+    values = np.nan_to_num(bits.view(np.float32), nan=0.0, posinf=1e30, neginf=-1e30).astype(np.float32)
     with np.errstate(invalid="ignore", over="ignore"):
-        code = np.rint(np.clip(acescct(np.nan_to_num(values, nan=0.0, posinf=1e30, neginf=-1e30)), 0.0, 1.0) * 255.0)
+        code = np.rint(np.clip(np.nan_to_num(curve(values)), 0.0, 1.0) * 255.0)
     return code.astype(np.uint8)
 
 
 _LITTLE_ENDIAN = sys.byteorder == "little"
-_CCT_OF_BITS = _cct_of_bits()
+_CCT_OF_BITS = _code_of_bits(acescct)
+VIDEO, VIDEO_LINEAR = "Camera Rec.709", "Linear Rec.709 (sRGB)"   # where a log plate is keyed, and its linear
 _CCT_TABLE = acescct_to_linear(np.arange(256, dtype=np.float32) / 255.0).reshape(256, 1, 1).repeat(3, axis=2)
 
 
@@ -338,9 +360,12 @@ _CCT_TABLE = acescct_to_linear(np.arange(256, dtype=np.float32) / 255.0).reshape
 class ShotColour:
     """One shot's colour, prepared: its plate's encoding, its grade (CDL then film LUT), and its view.
 
-    The key runs on the plate's own code values: a camera log spreads the screen and the subject evenly over
-    the code range, which is what the keyer's levels are tuned on (and linear light would crush a dark
-    screen's differences into a few values). Everything after the key runs in the working space, float32.
+    The key runs on video code values, which the keyer's screen measure and levels are tuned on: a plate in a
+    video encoding (Rec.709, sRGB) is keyed as it is; a camera log plate in its camera's Rec.709 rendition
+    (``Camera Rec.709``: the BT.709 curve, no tone mapping), because in log code a green screen is so
+    desaturated that the keyer finds none (the example's LogC4 plate: 0 % screen-coloured), and in linear
+    light a dark screen's differences crowd into a few values. The despilled foreground then enters the
+    working space from that rendition; everything after the key runs there, float32.
     """
 
     space: CompSpace
@@ -357,8 +382,16 @@ class ShotColour:
                    None if lut_space is None else space.name(lut_space, "LUT space"))
 
     def plate(self, code: np.ndarray) -> np.ndarray:
-        """The plate's code values (keyed or not) → working float32."""
+        """The plate's own code values (unkeyed) → working float32."""
         return self.space.decode(self.plate_space)(code)
+
+    def keyable(self, code: np.ndarray) -> np.ndarray:
+        """The plate as the keyer takes it: as it is when video-encoded, else its Rec.709 rendition."""
+        return code if self.space.is_video(self.plate_space) else self.space.to_video(self.plate(code))
+
+    def keyed(self, fg: np.ndarray) -> np.ndarray:
+        """A keyed foreground (in :meth:`keyable`'s encoding) → working float32."""
+        return self.plate(fg) if self.space.is_video(self.plate_space) else self.space.decode(VIDEO)(fg)
 
     def grade(self, working: np.ndarray) -> np.ndarray:
         """The shot's CDL in the space it declares; values above 1.0 pass through."""

@@ -108,6 +108,8 @@ class ShotComp:
         """
         look = look or Look()
         options = dict(key_options or {})
+        if managed is not None and first_plate is not None:
+            first_plate = managed.keyable(first_plate)
         comp = cls(width, height, frames, background, tuple(elements), look, options, seed=seed, plate_fit=plate_fit,
                    mark=mark, managed=managed)
         if first_plate is None:
@@ -172,14 +174,14 @@ class ShotComp:
                     picture = managed.plate(picture)
                 cover.place(self._plate_layer, None)
             else:
-                fg, matte = key(plate, self.screen, **self.key_options)
+                fg, matte = key(plate if managed is None else managed.keyable(plate), self.screen, **self.key_options)
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
                 if self.colour is not None:
                     fg = self.colour.apply(fg)
                 if managed is not None:
-                    fg = managed.plate(fg)
+                    fg = managed.keyed(fg)
                 if self.look.light_wrap > 0:
                     fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
