@@ -143,3 +143,27 @@ def test_light_wrap_and_over_in_linear_light_keep_values_over_one() -> None:
     assert comp[0, 0, 0] == pytest.approx(3.0, rel=1e-4) and comp[30, 45, 0] == pytest.approx(0.2, rel=1e-4)
     half = blend(fg, np.full((64, 96), 128, np.uint8), bg, "add")
     assert half[0, 0, 0] == pytest.approx(3.0 + 0.2 * 128 / 255)
+
+
+def test_a_log_plate_is_keyed_in_its_video_rendition(space: CompSpace) -> None:
+    """A green screen recorded in LogC4 is too grey for the keyer to find; keyed in its camera's Rec.709
+    rendition it comes out as the video plate would, and the actor enters the comp from there."""
+    from soundstage.comp.keyer import measure_screen
+    from soundstage.comp.shot import ShotComp
+
+    video = np.zeros((54, 96, 3), np.uint8)
+    video[:] = (52, 168, 78)
+    video[10:44, 30:60] = (200, 90, 60)                       # the actor
+    log = np.rint(np.clip(space.convert(video.astype(np.float32) / 255, "Camera Rec.709", "ARRI LogC4"), 0, 1)
+                  * 255).astype(np.uint8)
+    with pytest.raises(MediaError, match="no green screen"):
+        measure_screen(log, "green")
+    shot = ShotColour.open(space, plate_space="ARRI LogC4")
+    assert np.abs(shot.keyable(log).astype(int) - video).max() <= 4
+    sky = np.full((54, 96, 3), (70, 130, 220), np.uint8)
+    comp = ShotComp.prepare(width=96, height=54, frames=1, background=lambda i: sky, first_plate=log,
+                            screen="green", managed=shot)
+    display, working, _ = comp.comp_frame(0, log)
+    assert working is not None and working.dtype == np.float32
+    assert np.abs(display[27, 45].astype(int) - shot.space.to_display(shot.plate(log[27:28, 45:46]))[0, 0]).max() <= 3
+    assert np.abs(display[2, 2].astype(int) - space.to_display(space.from_generated(sky[:1, :1]))[0, 0]).max() <= 2

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from soundstage.atomic import write_text
 from soundstage.comp import ScreenColour
@@ -77,7 +79,7 @@ def _plate(project: Project, shot: Shot, known: dict[str, Any]) -> list[Soundsta
         return []
     path = project.inside(shot.plate, source=project.shots_file, key="plate")
     try:
-        survey = _survey(path, known)
+        survey = _survey(path, known, _keyable(project, shot))
     except MediaError as exc:       # named as shots.toml names it, with the shot
         return [MediaError(exc.message, path=shot.plate, shot=shot.id, hint=exc.hint)]
     problems: list[SoundstageError] = list(plate_problems(project, shot, survey.info))
@@ -133,13 +135,27 @@ def _sound(project: Project, shot: Shot, known: dict[str, Any]) -> list[Soundsta
     return [problem] if problem else []
 
 
-def _survey(path: Path, known: dict[str, Any]) -> Survey:
+def _keyable(project: Project, shot: Shot) -> tuple[str, Callable[[np.ndarray], np.ndarray]] | None:
+    """How a colour-managed log plate is keyed (its video rendition), to find its screen as the key will; None
+    for a plate keyed as it is (a bad colour name is ``_colour``'s to report)."""
+    try:
+        managed = shot_colour(project, shot)
+    except SoundstageError:
+        return None
+    if managed is None or managed.space.is_video(managed.plate_space):
+        return None
+    return managed.plate_space, managed.keyable
+
+
+def _survey(path: Path, known: dict[str, Any],
+            keyable: tuple[str, Callable[[np.ndarray], np.ndarray]] | None = None) -> Survey:
     """The plate's survey: kept from an earlier run while the file is unchanged, else probed and kept.
 
     A plate that cannot be read is not kept: it is probed, and refused, every time until it is fixed."""
     stat = path.stat()
     stamp = [stat.st_size, stat.st_mtime_ns]
-    entry = known.get(str(path))
+    name = str(path) if keyable is None else f"{path} as {keyable[0]}"
+    entry = known.get(name)
     if entry is not None and entry.get("stamp") == stamp:
         try:
             fields = dict(entry["info"], path=path)
@@ -149,9 +165,10 @@ def _survey(path: Path, known: dict[str, Any]) -> Survey:
             pass                    # a survey an older soundstage wrote: probe again
     info = probe_plate(path)
     first = read_image(path)[..., :3] if info.still else next(read_frames(path))
+    first = first if keyable is None else keyable[1](first)
     survey = Survey(info, {colour: screen_share(first, colour) for colour in ("green", "blue")})
     fields = {**asdict(info), "path": None, "fps": [info.fps.numerator, info.fps.denominator] if info.fps else None}
-    known[str(path)] = {"stamp": stamp, "info": fields, "screens": survey.screens}
+    known[name] = {"stamp": stamp, "info": fields, "screens": survey.screens}
     return survey
 
 
