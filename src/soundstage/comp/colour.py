@@ -183,7 +183,7 @@ class Decode:
             curved = np.stack([table[code[..., c], c] for c in range(3)], axis=-1)
         else:
             return apply_ocio(self.cpu, code)
-        return cv2.transform(curved.astype(np.float32), self.matrix)
+        return cv2.transform(np.asarray(curved, np.float32), self.matrix)
 
 
 @dataclass(eq=False)
@@ -202,7 +202,6 @@ class CompSpace:
     _to_ap1: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32), repr=False)
     _from_ap1: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32), repr=False)
     _decodes: dict[str, Decode] = field(default_factory=dict, repr=False)
-    _video: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
     _luts: dict[str, Lut3D] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -261,20 +260,14 @@ class CompSpace:
         """Working float32 H×W×3 → the review display's 8-bit code values, through the view."""
         return self._lut("view", self._view_cube).apply(self._cct_code(working))
 
-    def to_video(self, working: np.ndarray) -> np.ndarray:
-        """Working float32 → 8-bit ``Camera Rec.709`` code (the BT.709 camera curve, no tone mapping): the
-        rendition a log plate is keyed in. A matrix, then the curve by one lookup of each value's top 16 bits."""
-        with self._lock:
-            if self._video is None:
-                matrix = _curve_and_matrix(_processor(self.config, _ocio().ColorSpaceTransform(
-                    self.working, VIDEO_LINEAR)), np.linspace(0, 1, 17, dtype=np.float32))
-                assert matrix is not None          # linear → linear: a matrix (the working space is checked)
-                cpu = _processor(self.config, _ocio().ColorSpaceTransform(VIDEO_LINEAR, VIDEO))
-                self._video = (np.ascontiguousarray(matrix[1][:, :3]), _code_of_bits(
-                    lambda v: apply_ocio(cpu, np.repeat(v[:, None], 3, axis=1))[:, 0]))
-            matrix, table = self._video
-        linear = cv2.transform(np.ascontiguousarray(working, np.float32), matrix)
-        return table[linear.view(np.uint16)[..., 1::2] if _LITTLE_ENDIAN else linear.view(np.uint16)[..., 0::2]]
+    def to_video(self, code: np.ndarray, space: str) -> np.ndarray:
+        """``space``'s 8-bit code (a camera log) → 8-bit ``Camera Rec.709`` code (the BT.709 camera curve, no
+        tone mapping): the rendition a log plate is keyed in. One lookup in a 65³ cube that OCIO samples, baked
+        for every 8-bit colour (exact at the grid, trilinear between: within a code level)."""
+        name = self.name(space)
+        cpu = _processor(self.config, _ocio().ColorSpaceTransform(name, VIDEO))
+        return self._lut(f"video {name}", lambda: apply_ocio(cpu, _sample_grid(CUBE_SIZE))).apply(
+            np.ascontiguousarray(code))
 
     def is_video(self, space: str) -> bool:
         """Whether ``space`` is a video or display encoding (keyable as it is), not a camera log or linear."""
@@ -351,7 +344,7 @@ def _code_of_bits(curve: Any) -> np.ndarray:
 
 _LITTLE_ENDIAN = sys.byteorder == "little"
 _CCT_OF_BITS = _code_of_bits(acescct)
-VIDEO, VIDEO_LINEAR = "Camera Rec.709", "Linear Rec.709 (sRGB)"   # where a log plate is keyed, and its linear
+VIDEO = "Camera Rec.709"        # the encoding a log plate is keyed in
 _CCT_TABLE = acescct_to_linear(np.arange(256, dtype=np.float32) / 255.0).reshape(256, 1, 1).repeat(3, axis=2)
 
 
@@ -387,11 +380,21 @@ class ShotColour:
 
     def keyable(self, code: np.ndarray) -> np.ndarray:
         """The plate as the keyer takes it: as it is when video-encoded, else its Rec.709 rendition."""
-        return code if self.space.is_video(self.plate_space) else self.space.to_video(self.plate(code))
+        return code if self.space.is_video(self.plate_space) else self.space.to_video(code, self.plate_space)
 
-    def keyed(self, fg: np.ndarray) -> np.ndarray:
-        """A keyed foreground (in :meth:`keyable`'s encoding) → working float32."""
-        return self.plate(fg) if self.space.is_video(self.plate_space) else self.space.decode(VIDEO)(fg)
+    def keyed(self, fg: np.ndarray, plate: np.ndarray | None = None, rendition: np.ndarray | None = None,
+              ) -> np.ndarray:
+        """A keyed foreground (in :meth:`keyable`'s encoding) → working float32. Where the video rendition
+        clipped (a log plate's light above what Rec.709 holds), the plate's own decoded value is taken, so
+        highlights over 1.0 survive the key."""
+        if self.space.is_video(self.plate_space):
+            return self.plate(fg)
+        out = self.space.decode(VIDEO)(fg)
+        if plate is not None and rendition is not None and plate.shape == fg.shape == rendition.shape:
+            hot = cv2.inRange(rendition, (0, 0, 0), (254, 254, 254)) == 0
+            if hot.any():
+                out[hot] = self.plate(np.ascontiguousarray(plate[hot]).reshape(-1, 1, 3)).reshape(-1, 3)
+        return out
 
     def grade(self, working: np.ndarray) -> np.ndarray:
         """The shot's CDL in the space it declares; values above 1.0 pass through."""

@@ -174,14 +174,15 @@ class ShotComp:
                     picture = managed.plate(picture)
                 cover.place(self._plate_layer, None)
             else:
-                fg, matte = key(plate if managed is None else managed.keyable(plate), self.screen, **self.key_options)
+                keyable = plate if managed is None else managed.keyable(plate)
+                fg, matte = key(keyable, self.screen, **self.key_options)
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
                 if self.colour is not None:
                     fg = self.colour.apply(fg)
                 if managed is not None:
-                    fg = managed.keyed(fg)
+                    fg = managed.keyed(fg, plate, keyable)
                 if self.look.light_wrap > 0:
                     fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
