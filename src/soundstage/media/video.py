@@ -256,8 +256,8 @@ def colour_tags(path: str | Path) -> ColourTags:
 def _tag_name(kind: type[enum.IntEnum], value: int) -> str:
     try:
         return kind(value).name.lower()
-    except ValueError:
-        return f"unknown ({value})"
+    except ValueError:      # FFmpeg's AVCOL_SPC_RGB (0): RGB stored as it is (PNG, TIFF), which PyAV leaves unnamed
+        return "rgb" if kind is Colorspace and value == 0 else f"unknown ({value})"
 
 
 class VideoWriter(AbstractContextManager["VideoWriter"]):
