@@ -177,9 +177,11 @@ class Decode:
             curved = cv2.LUT(np.ascontiguousarray(code), self.table8.reshape(256, 1, 3))
         elif code.dtype == np.uint16:
             table = self._wide.get(16)
-            if table is None:
+            if table is None:      # the same curve at 16 bits, read off and checked as the 8-bit one was
                 found = _curve_and_matrix(self.cpu, np.arange(65536, dtype=np.float32) / 65535.0)
-                table = self._wide[16] = found[0] if found else np.zeros((65536, 3), np.float32)
+                if found is None:
+                    return apply_ocio(self.cpu, code.astype(np.float32) / 65535.0)
+                table = self._wide[16] = found[0]
             curved = np.stack([table[code[..., c], c] for c in range(3)], axis=-1)
         else:
             return apply_ocio(self.cpu, code)
