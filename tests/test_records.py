@@ -79,7 +79,7 @@ def test_the_records_load_no_stage_and_no_database() -> None:
 
 TAKE_JSON_ORDER = ["slot", "key", "design", "kind", "engine", "model", "engine_version", "source_type", "request",
                    "parameters", "files", "unit", "quantity", "cost_usd", "price", "seconds", "created_at",
-                   "soundstage"]
+                   "soundstage", "colour_space"]
 
 
 def test_the_store_answers_a_typed_take_and_take_json_keeps_its_bytes(tmp_path: Path) -> None:

@@ -709,6 +709,16 @@ def keys_show(
 
 @app.command()
 @reports_errors
+def probe(file: Annotated[Path, typer.Argument(metavar="FILE", help="A movie, still or EXR.")]) -> None:
+    """Print what a file says of its colour: a movie's primaries, transfer, matrix and range; an EXR's space."""
+    from soundstage.media.probe import file_colour
+
+    for key, value in file_colour(file).items():
+        out.print(f"{file}: {key}: {value}", highlight=False)
+
+
+@app.command()
+@reports_errors
 def verify(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A PNG, JPEG, MP4 or MOV.")],
     trust: Annotated[Path | None, typer.Option("--trust", metavar="ROOT.pem",

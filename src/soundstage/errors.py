@@ -81,6 +81,10 @@ class MediaError(SoundstageError, ValueError):
     """A plate or other media file that cannot be decoded, or does not match the project."""
 
 
+class ColourError(SoundstageError, ValueError):
+    """A colour space, OCIO config, LUT or CDL that cannot be used as declared."""
+
+
 class EngineError(SoundstageError):
     """A generator engine that failed, refused, or is not installed."""
 

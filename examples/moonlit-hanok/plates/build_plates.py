@@ -530,15 +530,17 @@ def _frame_matrix(spec: PlateSpec, t: float) -> np.ndarray:
 
 
 def shoot_plate(spec: PlateSpec, photo: np.ndarray, matte: np.ndarray, sound: Sound,
-                out: Path) -> tuple[int, np.ndarray]:
-    """Render and encode one plate with its sound; return its size in bytes and the true matte of its first frame."""
+                out: Path, encode: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[int, np.ndarray]:
+    """Render and encode one plate with its sound; return its size in bytes and the true matte of its first frame.
+    ``encode`` turns each finished video frame into what the camera records (a log curve), if given."""
+    recorded = encode or (lambda rgb: rgb)
     premult, alpha = _subject_layers(photo, matte, spec)
     backing = _screen_light(spec)[..., None] * np.array(SCREENS[spec.screen], np.float32)
     first_alpha = np.zeros((HEIGHT, WIDTH), np.uint8)
     with _camera_file(out, spec.timecode, sound) as write:
         for index in range(FRAMES):
             if index == FLASH_FRAME:       # the slate's sync light fills the frame, for exactly one frame
-                write(np.full((HEIGHT, WIDTH, 3), 255, np.uint8))
+                write(recorded(np.full((HEIGHT, WIDTH, 3), 255, np.uint8)))
                 continue
             matrix = _frame_matrix(spec, index / FPS)
             a = cv2.warpAffine(alpha, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR,
@@ -549,7 +551,7 @@ def shoot_plate(spec: PlateSpec, photo: np.ndarray, matte: np.ndarray, sound: So
             rng = np.random.default_rng([spec.seed, index])
             grain = rng.normal(0.0, spec.noise, (HEIGHT, WIDTH, 1)).astype(np.float32)      # luma noise
             grain = grain + rng.normal(0.0, spec.noise * 0.5, (HEIGHT, WIDTH, 3)).astype(np.float32)
-            write(np.clip(picture + grain + 0.5, 0, 255).astype(np.uint8))
+            write(recorded(np.clip(picture + grain + 0.5, 0, 255).astype(np.uint8)))
             if index == 0:
                 first_alpha = np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return out.stat().st_size, first_alpha
@@ -581,6 +583,33 @@ def _camera_file(path: Path, timecode: str, sound: Sound) -> Iterator[Callable[[
         container.mux(audio.encode(None))
 
 
+# The same take recorded in a camera log, for the colour-managed comp: plate name → (the take, its encoding).
+LOG_PLATES = {"desert_look_logc4": ("desert_look", "ARRI LogC4")}
+
+
+def log_encoder(space: str) -> Callable[[np.ndarray], np.ndarray]:
+    """Video frames (taken as the camera's Rec.709 out) → 8-bit code of the camera's log ``space``, by OCIO."""
+    from soundstage.comp.colour import comp_space
+
+    colour = comp_space()
+
+    def encode(rgb: np.ndarray) -> np.ndarray:
+        log = colour.convert(rgb.astype(np.float32) / 255.0, "Camera Rec.709", space)
+        return np.rint(np.clip(log, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+    return encode
+
+
+def shoot_log_plate(name: str, photo: np.ndarray, matte: np.ndarray, scenes: dict[str, PlayedScene]) -> None:
+    """One of ``LOG_PLATES``: its take shot again, frame for frame and sample for sample, recorded in log."""
+    take, space = LOG_PLATES[name]
+    spec = next(spec for spec in PLATES if spec.name == take)
+    started = time.perf_counter()
+    camera, _ = production_sound(spec, scenes[take])
+    size, _ = shoot_plate(spec, photo, matte, camera, HERE / f"{name}.mp4", encode=log_encoder(space))
+    print(f"{name}.mp4: {size / 1e6:.2f} MB, {FRAMES} frames, {take} in {space}, {time.perf_counter() - started:.1f} s")
+
+
 def _write_png(path: Path, image: np.ndarray) -> None:
     ok, data = cv2.imencode(".png", image, [cv2.IMWRITE_PNG_COMPRESSION, 9])
     if not ok:
@@ -598,6 +627,9 @@ def main(argv: list[str] | None = None) -> int:
     photo = _photo()
     matte = load_or_pull_matte(photo, args.repull)
     scenes = plate_scenes()
+    for name in LOG_PLATES:
+        if not args.only or name in args.only:
+            shoot_log_plate(name, photo, matte, scenes)
     for spec in PLATES:
         if args.only and spec.name not in args.only:
             continue

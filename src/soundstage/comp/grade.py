@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -451,3 +452,74 @@ def write_cube(path: str | Path, lut: Lut3D) -> None:
         tables.append(lut.cube.reshape(-1, 3))
     rows = [f"{r:.6f} {g:.6f} {b:.6f}" for table in tables for r, g, b in table.tolist()]
     write_bytes(path, ("\n".join(head + rows) + "\n").encode())
+
+
+# ------------------------------------------------------------------------------------------- ASC CDL
+
+_CDL_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)   # ASC CDL v1.2's saturation weights (Rec.709)
+
+
+@dataclass(frozen=True)
+class Cdl:
+    """An ASC CDL (v1.2): slope, offset and power per channel, then saturation; one shot's grade.
+
+    Applied to float values in the space the CDL declares (ACEScct by default), without the clamp to 0..1 of
+    the 8-bit era, so a highlight above 1.0 survives the grade (OCIO's ``CDL_NO_CLAMP`` style).
+    """
+
+    slope: Triple = (1.0, 1.0, 1.0)
+    offset: Triple = (0.0, 0.0, 0.0)
+    power: Triple = (1.0, 1.0, 1.0)
+    saturation: float = 1.0
+    id: str = ""
+
+    @classmethod
+    def read(cls, path: str | Path) -> Cdl:
+        """The first ColorCorrection of a ``.cdl``, ``.cc`` or ``.ccc`` file; MediaError naming the file for
+        anything else (not XML, no ColorCorrection, a value that is not three numbers, a power ≤ 0)."""
+        from defusedxml import ElementTree
+        from defusedxml.common import DefusedXmlException
+
+        path = Path(path)
+        try:
+            root = ElementTree.parse(path).getroot()
+        except OSError as exc:
+            raise MediaError(f"cannot be read ({exc.strerror})", path=path) from None
+        except (ElementTree.ParseError, DefusedXmlException) as exc:
+            raise MediaError(f"is not an ASC CDL: not well-formed XML ({exc})", path=path) from None
+
+        def find(node: Any, name: str) -> Any:
+            return next((e for e in node.iter() if e.tag.rsplit("}", 1)[-1] == name), None)
+
+        correction = root if root.tag.rsplit("}", 1)[-1] == "ColorCorrection" else find(root, "ColorCorrection")
+        if correction is None:
+            raise MediaError("is not an ASC CDL: it holds no ColorCorrection", path=path)
+
+        def numbers(name: str, count: int, default: tuple[float, ...]) -> tuple[float, ...]:
+            node = find(correction, name)
+            if node is None:
+                return default
+            words = (node.text or "").split()
+            if len(words) != count or not all(_is_number(w) and math.isfinite(float(w)) for w in words):
+                raise MediaError(f"its {name} must be {count} number{'s' if count > 1 else ''}, not "
+                                 f"{(node.text or '').strip()[:40]!r}", path=path)
+            return tuple(float(w) for w in words)
+
+        power = numbers("Power", 3, (1.0, 1.0, 1.0))
+        if min(power) <= 0:
+            raise MediaError(f"its Power must be above 0, not {power}", path=path)
+        return cls(_as_triple(list(numbers("Slope", 3, (1.0, 1.0, 1.0)))),
+                   _as_triple(list(numbers("Offset", 3, (0.0, 0.0, 0.0)))), _as_triple(list(power)),
+                   numbers("Saturation", 1, (1.0,))[0], correction.get("id", ""))
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """Grade H×W×3 float values (a new float32 array): (v·slope + offset)^power, then saturation.
+        Negative values after the offset pass through the power unchanged, as OCIO's no-clamp style does."""
+        out = np.asarray(values, np.float32) * np.float32(self.slope) + np.float32(self.offset)
+        if self.power != (1.0, 1.0, 1.0):
+            positive = np.maximum(out, 0.0)
+            out = np.where(out > 0, positive ** np.float32(self.power), out).astype(np.float32)
+        if self.saturation != 1.0:
+            luma = (out @ _CDL_LUMA)[..., None]
+            out = luma + np.float32(self.saturation) * (out - luma)
+        return out

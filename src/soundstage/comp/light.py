@@ -128,8 +128,10 @@ def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, rad
     matte's edge where the wrap is visible. On a frame whose sides are not whole multiples of 4, the last
     one to three rows and columns get no wrap.
     """
-    _check_rgb(fg_rgb, "the foreground")
-    _check_rgb(bg_rgb, "the background")
+    linear = fg_rgb.dtype == np.float32 and bg_rgb.dtype == np.float32   # a colour-managed comp's working space
+    if not linear:
+        _check_rgb(fg_rgb, "the foreground")
+        _check_rgb(bg_rgb, "the background")
     if bg_rgb.shape != fg_rgb.shape:
         raise MediaError(f"light wrap needs foreground and background of one size, got {fg_rgb.shape[1]}×"
                          f"{fg_rgb.shape[0]} and {bg_rgb.shape[1]}×{bg_rgb.shape[0]}")
@@ -161,13 +163,14 @@ def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, rad
     light = cv2.GaussianBlur(small_bg, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     light = light[sy0 - ly0 : sy1 - ly0, sx0 - lx0 : sx1 - lx0]
     weight = cv2.cvtColor(outside[sy0:sy1, sx0:sx1], cv2.COLOR_GRAY2RGB)
-    wrap = cv2.multiply(light, weight, scale=min(strength, 4.0) / 255.0)
+    wrap = cv2.multiply(light, weight.astype(light.dtype), scale=min(strength, 4.0) / 255.0)
     x0, y0, x1, y1 = sx0 * shrink, sy0 * shrink, sx1 * shrink, sy1 * shrink
     if shrink > 1:
         wrap = cv2.resize(wrap, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     region = fg_rgb[y0:y1, x0:x1]
-    # Screen: fg + wrap − fg·wrap, never past white.
-    screened = cv2.subtract(cv2.add(region, wrap), cv2.multiply(region, wrap, scale=1.0 / 255.0))
+    # Screen: fg + wrap − fg·wrap, never past white; in linear light, light adds (no white to stop at).
+    screened = cv2.add(region, wrap) if linear else \
+        cv2.subtract(cv2.add(region, wrap), cv2.multiply(region, wrap, scale=1.0 / 255.0))
     result = fg_rgb.copy()
     cv2.copyTo(screened, matte[y0:y1, x0:x1], result[y0:y1, x0:x1])
     return result

@@ -50,7 +50,8 @@ class Shadow:
     contact: float = 0.5
 
     def apply(self, picture: np.ndarray, matte: np.ndarray) -> np.ndarray:
-        """The set ``picture`` (H×W×3 uint8) darkened by the shadows of the actor on ``matte`` (H×W uint8)."""
+        """The set ``picture`` (H×W×3 uint8, or float32 in a managed comp) darkened by the shadows of the actor on
+        ``matte`` (H×W uint8)."""
         if self.cast <= 0 and self.contact <= 0:
             return picture
         height, width = matte.shape
@@ -118,6 +119,7 @@ def _darken(picture: np.ndarray, dark: np.ndarray, shrink: int) -> np.ndarray:
     x0, y0 = max(0, (x - 1) * shrink), max(0, (y - 1) * shrink)
     x1, y1 = min(width, (x + w + 1) * shrink), min(height, (y + h + 1) * shrink)
     up = cv2.cvtColor(_over_box(keep, (x0, y0, x1 - x0, y1 - y0), width, height), cv2.COLOR_GRAY2RGB)
+    up = up if picture.dtype == np.uint8 else up.astype(picture.dtype)     # a managed comp's float set
     result = picture.copy()
     result[y0:y1, x0:x1] = cv2.multiply(picture[y0:y1, x0:x1], up, scale=1.0 / 255)
     return result

@@ -23,6 +23,7 @@ from typing import Any, Literal, Protocol
 import cv2
 import numpy as np
 
+from soundstage.comp.colour import ShotColour
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
@@ -104,6 +105,7 @@ class ShotComp:
     placed: tuple[Placed | None, ...] = ()           # each element's place, solved on the first frame
     shadow: Shadow | None = None
     relight: Relight | None = None
+    managed: ShotColour | None = None                # set: the comp runs in the working space, float32 (OCIO)
 
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
@@ -111,7 +113,8 @@ class ShotComp:
                 screen: ScreenColour | Literal["auto", "green", "blue"] = "auto",
                 key_options: dict[str, Any] | None = None,
                 seed: int = 0, plate_fit: ConformMode | None = None, mark: Mark | None = None,
-                warn: Callable[[str], None] | None = None, depth: np.ndarray | None = None) -> ShotComp:
+                warn: Callable[[str], None] | None = None, depth: np.ndarray | None = None,
+                managed: ShotColour | None = None) -> ShotComp:
         """Measure what holds for the whole shot on its first plate frame: the screen, its grain, the colours,
         where each element goes (``depth``: the set's, for elements placed in metres) and the set's light.
 
@@ -119,8 +122,10 @@ class ShotComp:
         """
         look = look or Look()
         options = dict(key_options or {})
+        if managed is not None and first_plate is not None:
+            first_plate = managed.keyable(first_plate)
         comp = cls(width, height, frames, background, tuple(elements), look, options, seed=seed, plate_fit=plate_fit,
-                   mark=mark)
+                   mark=mark, managed=managed)
         comp.placed = tuple(None if e.placement is None else place(e.placement, e.frame(0), frames=frames, depth=depth)
                             for e in comp.elements)
         if first_plate is None:
@@ -162,53 +167,79 @@ class ShotComp:
 
     def frame_and_coverage(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None,
                            ) -> tuple[np.ndarray, np.ndarray]:
+        """The finished comp of frame ``index`` and each layer's share of its area (see ``comp_frame``)."""
+        picture, _, shares = self.comp_frame(index, plate, background)
+        return picture, shares
+
+    def comp_frame(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None,
+                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """The finished comp of frame ``index`` and the share of its area each layer shows (see ``layers``).
 
         Coverage is measured from the mattes as the layers are stacked, on every ``COVERAGE_STEP``-th pixel
         of a grid tied to the frame: a sample of some 30,000 pixels, exact to a fraction of a percent, costing
         well under a millisecond. The plate's share is its matte; a layer placed over others takes its alpha
         from each of them. ``screen`` and ``add`` elements count by their alpha like ``over`` ones.
+
+        Colour-managed (``managed``), the set and elements enter the working space through the inverse view, the
+        plate from its own encoding after its key, and the layers are stacked in float32; the display frame is
+        the view of the graded comp, and the second value is the graded comp itself (None when not managed),
+        for the EXR master.
         """
+        managed = self.managed
         cover = _Coverage(self.height, self.width, len(self.layers))
         picture = self.background(index) if background is None else background
         if self.grain is not None:
             picture = self.grain.add(picture, index, self.seed)
+        if managed is not None:
+            picture = managed.space.from_generated(picture)
         shown = self._placed_frames(index)
         picture = self._layer(picture, index, shown, front=False, cover=cover)
         if plate is not None:
             if self.screen is None:
                 picture = self._fit(plate)
+                if managed is not None:
+                    picture = managed.plate(picture)
                 cover.place(self._plate_layer, None)
             else:
-                fg, matte = key(plate, self.screen, **self.key_options)
+                keyable = plate if managed is None else managed.keyable(plate)
+                fg, matte = key(keyable, self.screen, **self.key_options)
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
                 if self.colour is not None:
                     fg = self.colour.apply(fg)
-                fg, picture = self._integrate(fg, matte, picture, shown)
+                fg = self._light_actor(fg, matte, shown)
+                if self.shadow is not None:
+                    picture = self.shadow.apply(picture, matte)
+                if managed is not None:
+                    fg = managed.keyed(fg, plate, keyable)
                 if self.look.light_wrap > 0:
                     fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
-                picture = over(fg, matte, picture)
+                picture = blend(fg, matte, picture) if managed is not None else over(fg, matte, picture)
                 cover.place(self._plate_layer, matte)
         picture = self._layer(picture, index, shown, front=True, cover=cover)
-        if self.look.lut is not None:
+        working = None
+        if managed is not None:
+            working = managed.grade(picture)
+            picture = managed.display(working, self.look.lut)
+        elif self.look.lut is not None:
             picture = self.look.lut.apply(picture)
         if self.mark is not None:
             picture = self.mark(picture, where=cover.generated(self._plate_layer))
-        return picture, cover.shares()
+        return picture, working, cover.shares()
 
     def render(self, writers: Sequence[FrameSink], *, plates: Iterator[np.ndarray] | None = None,
                backgrounds: Iterator[np.ndarray] | None = None, threads: int = 2,
-               on_frame: Callable[[int], None] | None = None) -> Comped:
+               on_frame: Callable[[int], None] | None = None, linear: Sequence[bool] = ()) -> Comped:
         """Comp every frame of the shot into ``writers``, ``threads`` frames at once, in order.
 
         Plates and moving backgrounds are read in order here, comps run on the pool, finished frames go to the
         writers in order; at most ``2 × threads`` frames are in flight, so memory stays flat however long the
-        shot. Returns the frames written and each layer's share of area × time.
+        shot. Returns the frames written and each layer's share of area × time. ``linear[i]`` true: writer ``i``
+        (an EXR master) takes the graded scene-linear float32 comp instead of the display frame, when managed.
         """
-        pending: deque[Future[tuple[np.ndarray, np.ndarray]]] = deque()
+        pending: deque[Future[tuple[np.ndarray, np.ndarray | None, np.ndarray]]] = deque()
         written = 0
         total = np.zeros(len(self.layers), np.float64)
         with ThreadPoolExecutor(threads, thread_name_prefix="comp") as pool:
@@ -216,12 +247,13 @@ class ShotComp:
                 for index in range(self.frames):
                     plate = next(plates) if plates is not None else None
                     backdrop = next(backgrounds) if backgrounds is not None else None
-                    pending.append(pool.submit(self.frame_and_coverage, index, plate, backdrop))
+                    pending.append(pool.submit(self.comp_frame, index, plate, backdrop))
                     while pending and (len(pending) > 2 * threads or index == self.frames - 1):
-                        finished, shares = pending.popleft().result()
+                        finished, working, shares = pending.popleft().result()
                         total += shares
-                        for writer in writers:
-                            writer.write(finished)
+                        for number, writer in enumerate(writers):
+                            wants = working is not None and number < len(linear) and linear[number]
+                            writer.write(working if wants else finished)
                         written += 1
                         if on_frame is not None:
                             on_frame(written)
@@ -274,26 +306,24 @@ class ShotComp:
             shown.append(rgba)
         return shown
 
-    def _integrate(self, fg: np.ndarray, matte: np.ndarray, picture: np.ndarray, shown: list[np.ndarray | None],
-                   ) -> tuple[np.ndarray, np.ndarray]:
-        """What sits the actor in the set, before it is laid over: the set's key and fill on him, the bright
-        elements' light on him, and his shadows on the set."""
+    def _light_actor(self, fg: np.ndarray, matte: np.ndarray, shown: list[np.ndarray | None]) -> np.ndarray:
+        """The set's key and fill on the actor, and the bright elements' light on him, before he is laid over
+        (on the plate's display code values, before a managed comp takes him into the working space)."""
         if self.relight is not None:
             fg = self.relight.apply(fg, matte)
         if self.look.interactive_light > 0:
             for element, rgba in zip(self.elements, shown, strict=True):
                 if element.light and rgba is not None:
                     fg = interactive_light(fg, matte, rgba, strength=self.look.interactive_light)
-        if self.shadow is not None:
-            picture = self.shadow.apply(picture, matte)
-        return fg, picture
+        return fg
 
     def _layer(self, picture: np.ndarray, index: int, shown: list[np.ndarray | None], *, front: bool,
                cover: _Coverage) -> np.ndarray:
         for number, (element, rgba) in enumerate(zip(self.elements, shown, strict=True), start=1):
             if element.front != front or rgba is None:
                 continue
-            picture = blend(rgba[..., :3], rgba[..., 3], picture, element.mode)
+            colour = rgba[..., :3] if self.managed is None else self.managed.space.from_generated(rgba[..., :3])
+            picture = blend(colour, rgba[..., 3], picture, element.mode)
             cover.place(number, rgba[..., 3])
         return picture
 

@@ -1,9 +1,12 @@
 """OpenEXR stills for finishing: half-float, scene-linear, premultiplied RGBA.
 
 Finishing EXRs are scene-linear by convention, and EXR's own convention is premultiplied (associated)
-alpha. soundstage's frames are display-referred sRGB with straight alpha, so writing one decodes the sRGB
+alpha. An 8-bit frame is display-referred sRGB with straight alpha, so writing one decodes the sRGB
 transfer curve (IEC 61966-2-1) to linear light, keeping the sRGB/Rec.709 primaries, and multiplies colour by
-alpha. Reading returns the file's linear, premultiplied values as they are.
+alpha. A float32 frame is already scene-linear (a colour-managed comp's working space) and is kept as it is,
+values above 1.0 included. Either way the file says what it holds: ``chromaticities`` (the primaries and
+white), ``colorInteropID`` (the OCIO interop id, e.g. ``lin_ap1_scene`` for ACEScg) and ``oiio:ColorSpace``
+(the OCIO name), so any OCIO tool opens it in the right space. Reading returns the stored values as they are.
 
 EXR needs the optional ``OpenEXR`` package (``pip install soundstage[exr]``); it is imported only when an
 EXR is read or written.
@@ -12,6 +15,7 @@ EXR is read or written.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
@@ -24,6 +28,21 @@ from soundstage.atomic import atomic_path
 from soundstage.errors import MediaError, install_hint
 
 Compression = Literal["zip", "piz", "dwaa", "none"]
+HALF_MAX = 65504.0       # the largest finite half float: brighter values are held there, not turned to inf
+
+
+@dataclass(frozen=True, slots=True)
+class ExrSpace:
+    """What an EXR's pixels are, written into its header: an OCIO name, its interop id and chromaticities."""
+
+    name: str
+    interop: str
+    chromaticities: tuple[float, ...] | None = None
+
+
+# What an 8-bit sRGB frame becomes once its transfer curve is decoded: linear light with Rec.709 primaries.
+LINEAR_REC709 = ExrSpace("Linear Rec.709 (sRGB)", "lin_rec709_scene",
+                         (0.64, 0.33, 0.30, 0.60, 0.15, 0.06, 0.3127, 0.3290))
 
 
 def require_openexr(path: Path) -> ModuleType:
@@ -78,14 +97,25 @@ _COMPRESSION_NAMES = {"zip": "ZIP_COMPRESSION", "piz": "PIZ_COMPRESSION", "dwaa"
 
 
 def encode_exr(target: Path, frame: np.ndarray, *, fps: Fraction | None = None,
-               compression: Compression = "zip") -> None:
-    """Write one frame to ``target`` as it is (not atomically: callers write into a temporary place)."""
+               compression: Compression = "zip", space: ExrSpace | None = None) -> None:
+    """Write one frame to ``target`` (not atomically: callers write into a temporary place).
+
+    ``frame``: straight sRGB uint8 (tagged :data:`LINEAR_REC709`), or scene-linear float32 in ``space``.
+    """
     openexr = require_openexr(target)
     if openexr.global_thread_count() == 0:            # the binding starts single-threaded: ZIP is ~1.7× faster
         openexr.set_global_thread_count(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                                         else os.cpu_count() or 1)
-    pixels = exr_pixels(frame)
-    header = {"compression": getattr(openexr, _COMPRESSION_NAMES[compression]), "type": openexr.scanlineimage}
+    if frame.dtype == np.uint8:
+        pixels, space = exr_pixels(frame), LINEAR_REC709
+    elif space is None:
+        raise ValueError("a float frame needs the space it is in, to be said in the EXR")
+    else:
+        pixels = np.clip(frame, -HALF_MAX, HALF_MAX).astype(np.float16)
+    header = {"compression": getattr(openexr, _COMPRESSION_NAMES[compression]), "type": openexr.scanlineimage,
+              "colorInteropID": space.interop, "oiio:ColorSpace": space.name}
+    if space.chromaticities is not None:
+        header["chromaticities"] = tuple(float(v) for v in space.chromaticities)
     if fps is not None:
         header["framesPerSecond"] = Fraction(fps)
     channels = "RGBA" if pixels.shape[2] == 4 else "RGB"
@@ -96,11 +126,26 @@ def encode_exr(target: Path, frame: np.ndarray, *, fps: Fraction | None = None,
         raise MediaError(f"could not be written as EXR ({exc})", path=target) from None
 
 
-def write_exr(path: str | Path, frame: np.ndarray, *, compression: Compression = "zip") -> None:
-    """Write a straight sRGB uint8 RGB(A) still as a linear, premultiplied half-float EXR, atomically."""
+def write_exr(path: str | Path, frame: np.ndarray, *, compression: Compression = "zip",
+              space: ExrSpace | None = None) -> None:
+    """Write a straight sRGB uint8 RGB(A) still as a linear, premultiplied half-float EXR, or a scene-linear
+    float32 one in ``space`` as it is, atomically."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        encode_exr(tmp, frame, compression=compression)
+        encode_exr(tmp, frame, compression=compression, space=space)
+
+
+def exr_space(path: str | Path) -> dict[str, object]:
+    """The colour an EXR's header declares: ``colorInteropID``, ``oiio:ColorSpace``, ``chromaticities``."""
+    path = Path(path)
+    openexr = require_openexr(path)
+    try:
+        with openexr.File(str(path), header_only=True) as exr:     # (its header empties when it closes)
+            header = exr.header()
+            return {key: header[key] for key in ("colorInteropID", "oiio:ColorSpace", "chromaticities")
+                    if key in header}
+    except RuntimeError as exc:
+        raise MediaError(f"not a readable EXR ({exc})", path=path) from None
 
 
 def read_exr(path: str | Path) -> np.ndarray:

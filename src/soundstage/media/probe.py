@@ -7,7 +7,7 @@ MP4, an image whose header claims 16000×16000 (a memory bomb, refused before a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -15,9 +15,9 @@ import av
 
 from soundstage.errors import MediaError
 from soundstage.media.image import STILL_CODECS
-from soundstage.media.video import MAX_PIXELS, _open, _reason, _stream_info, _video_stream, oversize
+from soundstage.media.video import MAX_PIXELS, _open, _reason, _stream_info, _video_stream, colour_tags, oversize
 
-__all__ = ["MAX_PIXELS", "PlateInfo", "probe_plate"]
+__all__ = ["MAX_PIXELS", "PlateInfo", "file_colour", "probe_plate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +77,16 @@ def _check_index(stream: av.VideoStream, path: Path) -> None:
     if ends and max(ends) > size:
         raise MediaError(f"is truncated: its index lists {max(ends):,} bytes of frames but the file has {size:,}",
                          path=path, hint="copy the plate again from the camera card or the original")
+
+
+def file_colour(path: str | Path) -> dict[str, str]:
+    """What a file says of its own colour: an EXR's header (``colorInteropID``, ``oiio:ColorSpace``,
+    ``chromaticities``), or a movie's or still's stream tags (primaries, transfer, matrix, range), as read."""
+    path = Path(path)
+    if path.suffix.lower() == ".exr":
+        from soundstage.media.exr import exr_space
+
+        found = exr_space(path)
+        return {key: " ".join(f"{v:.4f}" for v in value) if isinstance(value, tuple) else str(value)
+                for key, value in found.items()} or {"colour": "not declared"}
+    return {key: str(value) for key, value in asdict(colour_tags(path)).items()}

@@ -26,7 +26,7 @@ import numpy as np
 
 from soundstage.atomic import PARTIAL, disk_full
 from soundstage.errors import MediaError
-from soundstage.media.exr import Compression, encode_exr, require_openexr
+from soundstage.media.exr import Compression, ExrSpace, encode_exr, require_openexr
 from soundstage.media.image import read_image
 from soundstage.media.video import as_rate, check_frame
 
@@ -55,7 +55,7 @@ class ImageSequenceWriter(AbstractContextManager["ImageSequenceWriter"]):
 
     def __init__(self, folder: str | Path, pattern: str, *, width: int, height: int, fps: float,
                  alpha: bool = True, first: int = 1, exr_compression: Compression = "zip",
-                 workers: int = 2) -> None:
+                 workers: int = 2, space: ExrSpace | None = None) -> None:
         self.path = Path(folder)
         self.pattern = pattern
         self.kind = split_pattern(pattern)[2].rsplit(".", 1)[1].lower()
@@ -65,6 +65,7 @@ class ImageSequenceWriter(AbstractContextManager["ImageSequenceWriter"]):
         self.first = first
         self.frames = 0
         self._compression = exr_compression
+        self.space = space if self.kind == "exr" else None   # set: takes the comp's scene-linear float frames
         if workers < 1:
             raise ValueError(f"workers must be 1 or more, not {workers}")
         if self.path.exists() and not self.path.is_dir():
@@ -86,10 +87,13 @@ class ImageSequenceWriter(AbstractContextManager["ImageSequenceWriter"]):
 
     def write(self, frame: np.ndarray) -> None:
         """Queue the frame (copied) for encoding; an earlier frame's encoding error is raised here."""
-        frame = check_frame(frame, self.width, self.height, alpha=self.alpha)
+        linear = self.space is not None and frame.dtype == np.float32 and frame.shape[:2] == (self.height,
+                                                                                              self.width)
+        if not linear:
+            frame = check_frame(frame, self.width, self.height, alpha=self.alpha)
         while self._pending and (self._pending[0].done() or len(self._pending) >= self._limit):
             self._pending.popleft().result()
-        opaque = self.alpha and frame.shape[2] == 3
+        opaque = self.alpha and frame.shape[2] == 3 and not linear
         frame = cv2.cvtColor(frame, cv2.COLOR_RGB2RGBA) if opaque else frame.copy()   # the caller may reuse it
         self._pending.append(self._pool.submit(self._store, frame, self.frames))
         self.frames += 1
@@ -104,7 +108,7 @@ class ImageSequenceWriter(AbstractContextManager["ImageSequenceWriter"]):
                 raise MediaError("could not be encoded as PNG", path=self.frame_path(index))
             _write_synced(target, encoded.data)
         else:
-            encode_exr(target, frame, fps=self.fps, compression=self._compression)
+            encode_exr(target, frame, fps=self.fps, compression=self._compression, space=self.space)
             _sync(target)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from soundstage.errors import MediaError
-from soundstage.media.exr import Compression
+from soundstage.media.exr import Compression, ExrSpace
 
 
 @runtime_checkable
@@ -32,7 +32,7 @@ class FrameWriter(Protocol):
 
 def open_writer(path: str | Path, *, width: int, height: int, fps: float, alpha: bool, threaded: bool = False,
                 depth: int = 4, first: int = 1, exr_compression: Compression = "zip",
-                sound: np.ndarray | None = None) -> FrameWriter:
+                sound: np.ndarray | None = None, exr_space: ExrSpace | None = None) -> FrameWriter:
     """A writer for ``path``, chosen by its form:
 
     - ``shot.mp4``: H.264 for review (:class:`VideoWriter`). It has no alpha, so ``alpha=True`` is refused:
@@ -57,7 +57,7 @@ def open_writer(path: str | Path, *, width: int, height: int, fps: float, alpha:
     writer: FrameWriter
     if "%" in path.name:
         writer = ImageSequenceWriter(path.parent, path.name, width=width, height=height, fps=fps, alpha=alpha,
-                                     first=first, exr_compression=exr_compression)
+                                     first=first, exr_compression=exr_compression, space=exr_space)
     elif suffix == ".mp4":
         if alpha:
             raise MediaError("H.264 (.mp4) keeps no alpha", path=path,

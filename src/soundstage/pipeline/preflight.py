@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from soundstage.atomic import write_text
 from soundstage.comp import ScreenColour
@@ -24,7 +26,7 @@ from soundstage.engines import AssetKind
 from soundstage.engines.base import makes_element
 from soundstage.errors import EngineError, MediaError, PreflightError, SoundstageError
 from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
-from soundstage.pipeline.shot import plate_problems, screen_of, shot_frames
+from soundstage.pipeline.shot import plate_problems, screen_of, shot_colour, shot_frames
 from soundstage.pipeline.sound import mix_of_shot
 from soundstage.pipeline.takes import Generation, Order
 from soundstage.project import Project
@@ -55,6 +57,7 @@ def preflight(project: Project, shots: Sequence[Shot], generation: Generation, o
     known = dict(kept)
     for shot in shots:
         problems += _plate(project, shot, known)
+        problems += _colour(project, shot)
         problems += _sound(project, shot, known)
     if known != kept:
         with contextlib.suppress(OSError):      # only a saving: a full or read-only disk costs the next run time
@@ -76,12 +79,21 @@ def _plate(project: Project, shot: Shot, known: dict[str, Any]) -> list[Soundsta
         return []
     path = project.inside(shot.plate, source=project.shots_file, key="plate")
     try:
-        survey = _survey(path, known)
+        survey = _survey(path, known, _keyable(project, shot))
     except MediaError as exc:       # named as shots.toml names it, with the shot
         return [MediaError(exc.message, path=shot.plate, shot=shot.id, hint=exc.hint)]
     problems: list[SoundstageError] = list(plate_problems(project, shot, survey.info))
     screen = _screen(shot, survey)
     return problems + ([screen] if screen else [])
+
+
+def _colour(project: Project, shot: Shot) -> list[SoundstageError]:
+    """The shot's colour spaces, config, CDL and LUT space, checked as the render will take them."""
+    try:
+        shot_colour(project, shot)
+    except SoundstageError as exc:
+        return [exc]
+    return []
 
 
 def _sound(project: Project, shot: Shot, known: dict[str, Any]) -> list[SoundstageError]:
@@ -123,13 +135,27 @@ def _sound(project: Project, shot: Shot, known: dict[str, Any]) -> list[Soundsta
     return [problem] if problem else []
 
 
-def _survey(path: Path, known: dict[str, Any]) -> Survey:
+def _keyable(project: Project, shot: Shot) -> tuple[str, Callable[[np.ndarray], np.ndarray]] | None:
+    """How a colour-managed log plate is keyed (its video rendition), to find its screen as the key will; None
+    for a plate keyed as it is (a bad colour name is ``_colour``'s to report)."""
+    try:
+        managed = shot_colour(project, shot)
+    except SoundstageError:
+        return None
+    if managed is None or managed.space.is_video(managed.plate_space):
+        return None
+    return managed.plate_space, managed.keyable
+
+
+def _survey(path: Path, known: dict[str, Any],
+            keyable: tuple[str, Callable[[np.ndarray], np.ndarray]] | None = None) -> Survey:
     """The plate's survey: kept from an earlier run while the file is unchanged, else probed and kept.
 
     A plate that cannot be read is not kept: it is probed, and refused, every time until it is fixed."""
     stat = path.stat()
     stamp = [stat.st_size, stat.st_mtime_ns]
-    entry = known.get(str(path))
+    name = str(path) if keyable is None else f"{path} as {keyable[0]}"
+    entry = known.get(name)
     if entry is not None and entry.get("stamp") == stamp:
         try:
             fields = dict(entry["info"], path=path)
@@ -139,9 +165,10 @@ def _survey(path: Path, known: dict[str, Any]) -> Survey:
             pass                    # a survey an older soundstage wrote: probe again
     info = probe_plate(path)
     first = read_image(path)[..., :3] if info.still else next(read_frames(path))
+    first = first if keyable is None else keyable[1](first)
     survey = Survey(info, {colour: screen_share(first, colour) for colour in ("green", "blue")})
     fields = {**asdict(info), "path": None, "fps": [info.fps.numerator, info.fps.denominator] if info.fps else None}
-    known[str(path)] = {"stamp": stamp, "info": fields, "screens": survey.screens}
+    known[name] = {"stamp": stamp, "info": fields, "screens": survey.screens}
     return survey
 
 

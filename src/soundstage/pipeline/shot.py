@@ -25,14 +25,15 @@ from soundstage import __version__
 from soundstage.atomic import PARTIAL
 from soundstage.comp import ScreenColour
 from soundstage.comp.camera import CameraMove
+from soundstage.comp.colour import ShotColour, comp_space, plate_tag_warning
 from soundstage.comp.depth import estimate_depth
-from soundstage.comp.grade import Lut3D
+from soundstage.comp.grade import Cdl, Lut3D
 from soundstage.comp.light import defocus
 from soundstage.comp.matte import Roto
 from soundstage.comp.placement import Placement
 from soundstage.comp.shot import Element, Look, ShotComp
 from soundstage.edit.labels import shot_label_key, with_mark
-from soundstage.errors import MediaError
+from soundstage.errors import ColourError, MediaError
 from soundstage.keys import content_key, file_digest
 from soundstage.media import (
     STILL_SUFFIXES,
@@ -46,6 +47,8 @@ from soundstage.media import (
     read_frames,
     read_image,
 )
+from soundstage.media.exr import ExrSpace
+from soundstage.media.probe import file_colour
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
 from soundstage.project import Project
@@ -67,7 +70,7 @@ from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-7"   # 7: elements placed, shadows, interactive light, relight
+RENDER_CODE = f"{__version__}/render-8"   # 8: elements placed, shadows, interactive light, relight; BT.709; [colour]
 
 # Elements that fall between the camera and the actors; everything else plays behind them (unless placed).
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -88,12 +91,14 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
     width, height = settings.resolution
     files = [_shot_file(project, relative, key) for relative, key in
              ((shot.plate, "plate"), (shot.key.clean_plate, "key.clean_plate"), (shot.comp.lut, "comp.lut"),
-              (shot.sound.wav, "sound.wav"))]
+              (shot.sound.wav, "sound.wav"), (shot.comp.cdl, "comp.cdl"))]
+    colour = settings.colour.model_dump() if settings.colour is not None else None
     return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine", "lines"}),
                        shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
                        settings.fps, width, height, settings.plates.model_dump(),
                        settings.sound.model_dump(include={"retime", "min_confidence", "gain"}),
-                       [file_digest(path) if path else None for path in files], shot_label_key(project))
+                       [file_digest(path) if path else None for path in files], shot_label_key(project),
+                       *([colour, settings.plates.space] if colour is not None else []))
 
 
 def shot_outputs(project: Project, shot: Shot) -> list[Path]:
@@ -142,13 +147,19 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     first = next(plates) if plates is not None else None
     payload = mark_payload(key) if settings.provenance.watermark else None
     mark = functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None
-    comp = _shot_comp(project, shot, layers, first, _look(shot, lut), clean_plate, warnings.append, mark=mark)
+    managed = shot_colour(project, shot)
+    if managed is not None and plate is not None:
+        said = plate_tag_warning(managed.space, managed.plate_space, file_colour(plate))
+        warnings += [f"plate {shot.plate}: {said}"] if said else []
+    comp = _shot_comp(project, shot, layers, first, _look(shot, lut), clean_plate, warnings.append, mark=mark,
+                      managed=managed)
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
     with contextlib.ExitStack() as stack:
         def opened(path: Path) -> FrameWriter:
-            writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False, sound=mix)
+            writer = open_writer(path, width=width, height=height, fps=settings.fps, alpha=False, sound=mix,
+                                 exr_space=master_space(managed))
             # The review movie, which the timelines link, carries the AI label; the finishing masters stay clean.
             showing = [layer for layer in measured(takes, comp.may_show())[0] if layer.share > 0]
             return with_mark(writer, project, shot.id, showing) if path == written[0] else writer
@@ -156,7 +167,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         # Each writer encodes in its own thread; comped frames are never changed after, so none is copied.
         writers = [stack.enter_context(Background(opened(path), copy=False)) for path in written]
         comped = comp.render(writers, plates=pictures, backgrounds=backgrounds, threads=settings.render.threads,
-                             on_frame=lambda done: progress(done, frames))
+                             on_frame=lambda done: progress(done, frames),
+                             linear=[False, *(kind == "exr" for kind in settings.render.deliver)])
     stems = [shot_stem_path(project, shot.id, stem) for stem in STEMS]
     try:
         write_shot_stems(project, shot.id, sound)
@@ -186,7 +198,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
 
 
 def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], first: np.ndarray | None, look: Look,
-               clean_plate: Path | None, warn: Callable[[str], None], mark: Any = None) -> ShotComp:
+               clean_plate: Path | None, warn: Callable[[str], None], mark: Any = None,
+               managed: ShotColour | None = None) -> ShotComp:
     """The shot's comp, prepared on its first plate frame with ``look``."""
     settings = project.settings
     width, height = settings.resolution
@@ -196,7 +209,7 @@ def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], firs
         background=_background(layers, shot, frames, width, height),
         elements=_elements(layers, shot, width, height, settings.fps), look=look, depth=_placement_depth(layers, shot),
         first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
-        settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark)
+        settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark, managed=managed)
 
 
 def compare_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], path: Path) -> list[str]:
@@ -216,7 +229,8 @@ def compare_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], pa
     look = _look(shot, lut)
     plain = dataclasses.replace(look, match_colour=0.0, light_wrap=0.0, shadow=0.0, contact=0.0,
                                 interactive_light=0.0, relight=0.0)
-    sides = [_shot_comp(project, shot, layers, first, chosen, clean_plate, warnings.append)
+    managed = shot_colour(project, shot)
+    sides = [_shot_comp(project, shot, layers, first, chosen, clean_plate, warnings.append, managed=managed)
              for chosen in (plain, look)]
     half = (width // 4 * 2, height // 4 * 2)
     moving = layers.get(background_slot(shot.id))
@@ -249,6 +263,34 @@ def staged_path(path: Path) -> Path:
 def _published(path: Path) -> Path:
     """What appears when a writer finishes: the file, or for a numbered sequence its folder."""
     return path.parent if "%" in path.name else path
+
+
+def shot_colour(project: Project, shot: Shot) -> ShotColour | None:
+    """The shot's colour as ``[colour]`` and shots.toml declare it, every name checked; None without ``[colour]``."""
+    colour = project.settings.colour
+    if colour is None:
+        return None
+    config = colour.config if colour.config.startswith("ocio://") else \
+        str(project.inside(colour.config, source=project.settings_path, key="colour.config"))
+    try:
+        space = comp_space(config, colour.working, colour.display, colour.view, colour.generated)
+    except ColourError as exc:      # a name in [colour]: said of soundstage.toml (a broken .ocio names itself)
+        raise ColourError(exc.message, path=exc.path or project.settings_path, hint=exc.hint) from None
+    cdl = _shot_file(project, shot.comp.cdl, "comp.cdl")
+    try:
+        return ShotColour.open(space, plate_space=shot.plate_space or project.settings.plates.space,
+                               cdl=Cdl.read(cdl) if cdl else None, cdl_space=shot.comp.cdl_space,
+                               lut_space=shot.comp.lut_space)
+    except ColourError as exc:
+        raise ColourError(exc.message, path=project.shots_file, shot=shot.id, hint=exc.hint) from None
+
+
+def master_space(managed: ShotColour | None) -> ExrSpace | None:
+    """What a colour-managed shot's EXR master holds: its working space, by name, interop id and primaries."""
+    if managed is None:
+        return None
+    space = managed.space
+    return ExrSpace(space.working, space.interop_id(), space.chromaticities())
 
 
 def _shot_file(project: Project, relative: str | None, key: str) -> Path | None:

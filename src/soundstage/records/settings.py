@@ -85,6 +85,11 @@ class CompSettings(BaseModel):
     relight: float = Field(0.0, ge=0, le=1, description="grade the actors toward the set's key and fill light")
     light: Point | None = Field(None, description="where the key light is, frame fractions; default: the set's "
                                                   "brightest region")
+    lut_space: str | None = Field(None, description="the colour space the LUT expects (with [colour]): a scene "
+                                                    "space such as ACEScct, or none: the review display's code")
+    cdl: str | None = Field(None, description="an ASC CDL (.cdl/.cc) inside the project: the shot's grade, "
+                                              "applied before the LUT (with [colour])")
+    cdl_space: str = Field("ACEScct", description="the colour space the CDL expects")
 
 
 STEMS = ("dialogue", "effects", "ambience")   # the mix's stems, in the order deliveries list them
@@ -142,6 +147,8 @@ class ShotEntry(BaseModel):
     elements: list[ElementPlacement | str] | None = None
     camera: Camera = Field(default_factory=Camera)   # a factory: a default instance is deep-copied, slowly
     screen: Literal["auto", "green", "blue"] = "auto"
+    plate_space: str | None = Field(None, description="the plate's encoding, e.g. \"ARRI LogC4\", \"S-Log3\", "
+                                                      "\"Rec.709\"; default: [plates] space")
     seed: int | None = Field(None, ge=0)
     engine: str | None = None                       # this shot's elements and background; None: the project's
     background: Literal["still", "moving"] = "still"  # moving: a generated video instead of a camera move on the set
@@ -236,6 +243,8 @@ class PlateSettings(BaseModel):
         "fit", description="fit: scale inside the frame, bars around; fill: scale to cover, crop the overhang")
     rate: Literal["refuse", "retime"] = Field(
         "refuse", description="retime: drop or repeat frames to the project's rate (motion judders)")
+    space: str = Field("Rec.709", description="the plates' encoding where a shot does not say (plate_space); "
+                                              "read only with [colour]")
 
 
 class RenderSettings(BaseModel):
@@ -415,6 +424,35 @@ class SoundSettings(BaseModel):
         return self.target.strip().endswith("dialogue-gated")
 
 
+class ColourSettings(BaseModel):
+    """``[colour]``: the comp in a scene-linear working space through OpenColorIO (ACES by default).
+
+    Without a ``[colour]`` table a project comps 8-bit display RGB as before; with one, plates are decoded from
+    their declared encoding, generated pictures enter through the inverse view, and EXR masters keep float.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    config: str = Field("ocio://studio-config-latest", description="an OCIO config: built in (ocio://…) or a "
+                                                                   ".ocio file inside the project")
+    working: str = Field("ACEScg", description="the scene-linear space the comp runs in")
+    display: str = Field("Rec.1886 Rec.709 - Display", description="the display the review movies are for")
+    view: str = Field("ACES 2.0 - SDR 100 nits (Rec.709)", description="the view transform to that display")
+    generated: str = Field("sRGB - Display", description="the display generated pictures were made for: they "
+                                                        "enter the working space through the view's inverse")
+    deliver: list[Literal["rec709", "rec2100-pq", "rec2100-hlg"]] = Field(
+        default_factory=lambda: ["rec709"], description="the delivery encodings of the review movie")
+
+    @field_validator("deliver")
+    @classmethod
+    def _sdr_in_h264(cls, value: list[str]) -> list[str]:
+        hdr = [name for name in value if name != "rec709"]
+        if hdr:
+            raise ValueError(f"{hdr[0]} is HDR, which the review movie's 8-bit H.264 cannot carry (PQ and HLG need "
+                             "10 bits); deliver rec709, and grade HDR from the EXR masters")
+        return value
+
+
 class SubtitleSettings(BaseModel):
     """``[subtitles]``: the cut's subtitles (out/cut.srt, out/cut.vtt), timed to the speech in each shot."""
 
@@ -451,6 +489,7 @@ class Settings(BaseModel):
     review: ReviewSettings = ReviewSettings()
     sound: SoundSettings = SoundSettings()
     subtitles: SubtitleSettings = SubtitleSettings()
+    colour: ColourSettings | None = Field(None, description="[colour]: comp in a scene-linear working space")
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                description="[engines.<name>] tables, checked by each engine")
 

@@ -50,6 +50,7 @@ class TakeFile:
     seconds: float
     created_at: str                  # ISO 8601, UTC
     soundstage: str = ""
+    colour_space: str = ""           # the OCIO space its pictures are in: what the engine says, else sRGB's display
 
     @property
     def prompt(self) -> str:

@@ -92,6 +92,7 @@ class Shot(BaseModel):
     placements: list[ElementPlacement] = []         # one per element, in order: where and in what order it plays
     camera: Camera = Camera()
     screen: Literal["auto", "green", "blue"] = "auto"
+    plate_space: str | None = None                  # the plate's encoding; None: [plates] space
     seed: int
     engine: str | None = None                       # None: the project's engine
     background: Literal["still", "moving"] = "still"
@@ -691,6 +692,7 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
                 plate=entry.plate, duration=float(entry.duration or shot_duration), elements=elements,
                 placements=placements,
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
+                plate_space=entry.plate_space,
                 key=entry.key, comp=_shot_comp(comp, entry.comp), sound=entry.sound, lines=shares[index],
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
             ))

@@ -41,6 +41,7 @@ from soundstage.provenance.credentials import sign_take
 from soundstage.provenance.signer import SigningIdentity
 from soundstage.records import Slot
 from soundstage.records.settings import Budget
+from soundstage.records.source import AssetKind
 from soundstage.records.take import Take, TakeFile, TakePrice
 from soundstage.takes.prices import Price, PriceTable
 
@@ -182,6 +183,7 @@ class TakeStore:
             unit=generated.unit, quantity=generated.quantity, cost_usd=actual.usd,
             price=TakePrice(**actual.line.model_dump()), seconds=generated.seconds,
             created_at=datetime.now(UTC).isoformat(timespec="seconds"), soundstage=__version__,
+            colour_space=take_colour_space(request.kind, generated.parameters),
         )
         try:
             if self.signer is not None:
@@ -393,3 +395,14 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+GENERATED_SPACE = "sRGB - Display"   # web image and video models make display-referred sRGB pictures
+
+
+def take_colour_space(kind: AssetKind, parameters: dict[str, Any]) -> str:
+    """The colour space a take's pictures are in: what the engine said (``parameters["colour_space"]``), else
+    sRGB's display; none for sound."""
+    if kind == AssetKind.SOUND:
+        return ""
+    return str(parameters.get("colour_space") or GENERATED_SPACE)

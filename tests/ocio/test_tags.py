@@ -1,0 +1,99 @@
+"""Honest tags: the review H.264 and ProRes say BT.709 and are encoded by the BT.709 matrix; EXR masters
+declare their space; ``soundstage probe`` prints it all."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from soundstage.cli import app
+from soundstage.media import ProResWriter, VideoWriter, write_exr
+from soundstage.media.exr import ExrSpace, exr_space, read_exr
+from soundstage.media.video import colour_tags
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+from colour_pipeline import chart_xyz, delta_e, patches, read_patches, srgb_code_to_xyz
+
+SIZE = 16
+
+
+def chart_code() -> np.ndarray:
+    """The chart as 8-bit sRGB display code values, 64×96."""
+    import colour
+
+    rgb = colour.XYZ_to_RGB(chart_xyz(), colour.RGB_COLOURSPACES["sRGB"], apply_cctf_encoding=True)
+    return np.rint(np.clip(patches(rgb, SIZE), 0, 1) * 255).astype(np.uint8)
+
+
+def _decoded_by(path: Path, kr: float, kb: float) -> np.ndarray:
+    """The first frame's Y'CbCr turned to RGB by the matrix ``kr``/``kb`` (limited range), as a player does."""
+    with av.open(str(path)) as container:
+        frame = next(container.decode(video=0))
+        planes = [np.frombuffer(memoryview(p), np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+                  for p in frame.planes]
+    y = (planes[0].astype(np.float64) - 16) / 219
+    cb, cr = ((np.repeat(np.repeat(p, 2, 0), 2, 1).astype(np.float64) - 128) / 224 for p in planes[1:])
+    kg = 1 - kr - kb
+    r = y + 2 * (1 - kr) * cr
+    b = y + 2 * (1 - kb) * cb
+    g = (y - kr * r - kb * b) / kg
+    return np.clip(np.dstack([r, g, b]), 0, 1)
+
+
+def test_review_h264_is_tagged_and_encoded_bt709(tmp_path: Path) -> None:
+    code = chart_code()
+    path = tmp_path / "chart.mp4"
+    with VideoWriter(path, width=code.shape[1], height=code.shape[0], fps=24) as writer:
+        for _ in range(3):
+            writer.write(code)
+    tags = colour_tags(path)
+    assert (tags.primaries, tags.transfer, tags.matrix, tags.range) == ("bt709", "bt709", "itu709", "mpeg")
+    sent = srgb_code_to_xyz(read_patches(code.astype(np.float64) / 255, SIZE))
+    seen = srgb_code_to_xyz(read_patches(_decoded_by(path, 0.2126, 0.0722), SIZE))
+    assert delta_e(sent, seen).max() < 2.0
+    # the old BT.601 encoding, read by the BT.709 matrix a player uses for HD, shifted the chart by more
+    wrong = srgb_code_to_xyz(read_patches(_decoded_by(path, 0.299, 0.114), SIZE))
+    assert delta_e(sent, wrong).max() > 2.0
+
+
+def test_prores_master_is_tagged_bt709(tmp_path: Path) -> None:
+    code = chart_code()
+    path = tmp_path / "chart.mov"
+    with ProResWriter(path, width=code.shape[1], height=code.shape[0], fps=24) as writer:
+        writer.write(code)
+    tags = colour_tags(path)
+    assert (tags.primaries, tags.transfer, tags.matrix, tags.range) == ("bt709", "bt709", "itu709", "mpeg")
+    from soundstage.media import read_frames
+
+    back = next(iter(read_frames(path)))
+    assert np.abs(back.astype(int) - code).max() <= 2
+
+
+def test_exr_declares_its_space_and_keeps_values_over_one(tmp_path: Path) -> None:
+    pytest.importorskip("OpenEXR")
+    linear = np.full((4, 6, 3), 7.25, np.float32)
+    acescg = ExrSpace("ACEScg", "lin_ap1_scene", (0.713, 0.293, 0.165, 0.830, 0.128, 0.044, 0.32168, 0.33767))
+    write_exr(tmp_path / "hot.exr", linear, space=acescg)
+    header = exr_space(tmp_path / "hot.exr")
+    assert header["colorInteropID"] == "lin_ap1_scene" and header["oiio:ColorSpace"] == "ACEScg"
+    assert np.allclose(header["chromaticities"], acescg.chromaticities, atol=1e-6)
+    assert read_exr(tmp_path / "hot.exr").max() == pytest.approx(7.25)
+    write_exr(tmp_path / "still.exr", np.full((4, 6, 3), 200, np.uint8))
+    assert exr_space(tmp_path / "still.exr")["colorInteropID"] == "lin_rec709_scene"
+
+
+def test_probe_prints_a_files_tags(tmp_path: Path) -> None:
+    code = chart_code()
+    path = tmp_path / "chart.mp4"
+    with VideoWriter(path, width=code.shape[1], height=code.shape[0], fps=24) as writer:
+        writer.write(code)
+    result = CliRunner().invoke(app, ["probe", str(path)])
+    assert result.exit_code == 0
+    assert f"{path}: primaries: bt709" in result.output and f"{path}: matrix: itu709" in result.output
+    missing = CliRunner().invoke(app, ["probe", str(tmp_path / "none.mp4")])
+    assert missing.exit_code == 2 and "no such file" in missing.output
