@@ -132,7 +132,12 @@ def measure_screen(plate: np.ndarray, screen: Literal["auto", "green", "blue"] =
             hint="key only plates shot against a green or blue screen, or set the shot's screen colour",
         )
     # A backing is one colour, lit unevenly: brighter or darker, but the same hue. Random texture that
-    # happens to be greenish in places (noise, foliage, a location plate) is not a screen.
+    # happens to be greenish in places (noise, foliage, a location plate) is not a screen. The hue is judged on
+    # 5×5 means, where a dim screen's sensor noise (σ 6 on a channel of 30 levels) cancels and the varied hues
+    # of a textured location do not.
+    smooth = _screen_pixels(_screen_sample(cv2.blur(plate, (5, 5))), channel)
+    if len(smooth):
+        pixels = smooth
     tint = pixels / np.maximum(pixels.sum(axis=1, keepdims=True), 1)
     spread = np.abs(tint - np.median(tint, axis=0)).max(axis=1)
     if (spread < _SCREEN_TINT).mean() < _SCREEN_COHERENT:
