@@ -498,7 +498,7 @@ def summarise(rows: list[dict[str, Any]], one: tuple[float, float], seconds: flo
 
 
 def clip(name: str, size: tuple[int, int], frames: int, screen: Screen, dim: bool, codec: str,
-         sway: float = 0.012) -> tuple[list[np.ndarray], list[np.ndarray]]:
+         sway: float = 0.003) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """A moving clip: the hair subject sways ``sway`` of the frame per frame (its strands follow), with
     fresh noise each frame; the plates (as decoded) and their true mattes."""
     family, colour, kind = name.split("-")

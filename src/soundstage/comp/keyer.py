@@ -61,6 +61,11 @@ _DETAIL_SHARE = 2.0          # a pixel holds at most this many times its fair sh
 # yuv420p plates: full-res taps ≈ .05 .13 .33 .32 .12 .05), so the luma the fit compares with is spread alike.
 _CHROMA_SPREAD = 0.18
 _HOLE_BLOCK = 4              # holes are found on blocks of 4×4 pixels (two halvings)
+_NOISY = 0.06               # the screen's noise (σ of its colour difference) above which the plate is denoised
+_DENOISE_WINDOW = 3           # px: the guided filter's window
+_DENOISE_EPS = 0.5           # the guided filter's regularisation, in σ of the noise: luma flatter than this is noise
+_STEADY = 1.5               # σ of the noise: a 3×3 mean change below this between two frames is noise
+_STEADY_FLOOR = 3           # levels: the least change between two frames that counts as motion
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -133,10 +138,10 @@ def measure_screen(plate: np.ndarray, screen: Literal["auto", "green", "blue"] =
         )
     # A backing is one colour, lit unevenly: brighter or darker, but the same hue. Random texture that
     # happens to be greenish in places (noise, foliage, a location plate) is not a screen. The hue is judged on
-    # 5×5 means, where a dim screen's sensor noise (σ 6 on a channel of 30 levels) cancels and the varied hues
-    # of a textured location do not.
+    # 5×5 means, where a dim screen's sensor noise (σ 6 on a channel of 30 levels) cancels, if a screen is still
+    # there (at least half as much of it): on random texture the means go grey and the raw pixels are judged.
     smooth = _screen_pixels(_screen_sample(cv2.blur(plate, (5, 5))), channel)
-    if len(smooth):
+    if 2 * len(smooth) >= len(pixels):
         pixels = smooth
     tint = pixels / np.maximum(pixels.sum(axis=1, keepdims=True), 1)
     spread = np.abs(tint - np.median(tint, axis=0)).max(axis=1)
@@ -240,6 +245,8 @@ def key(
     chroma: Chroma | Literal["auto"] = "auto",
     fill_holes: bool = True,
     subject_difference: bool = True,
+    denoise: bool = True,
+    previous: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Key a plate: return the despilled foreground (H×W×3 uint8, straight) and its matte (H×W uint8).
 
@@ -269,6 +276,12 @@ def key(
       lace held against the screen, where such a region really is see-through.
     - ``subject_difference``: solve the pixels where the subject meets the screen against the subject's own
       colour difference, not zero (``_against_the_subject``): orange, red and skin edges would key too solid.
+    - ``denoise``: when the screen's own noise is large against its colour difference (a dim, noisy screen),
+      smooth the colour difference where the plate's luma is flat before keying (``screen_noise``, ``_denoise``).
+    - ``previous``: the plate of the frame before (H×W×3 uint8), for a video key that does not flicker: where
+      the two frames' colour difference agrees to within the noise (nothing moved), the two are averaged, so
+      sensor noise in hair and on the screen's edge halves in power; where anything moved, this frame's own
+      difference stands, so nothing ghosts. A pure function of the two plates: frames may be keyed out of order.
     - ``refine``: radius in px of a refit of the soft edge as a local linear function of the plate's colour
       (0: off; see ``matte.refine_edges``): it sharpens full-colour plates' edges most (~10 ms at 1080p).
     - ``shrink``: erode (< 0) or dilate (> 0) the matte by whole pixels; ``softness``: blur its edge (σ, px).
@@ -305,6 +318,20 @@ def key(
     others = _others(planes, a, b, balance)
     diff = _difference(planes, k, others)
     height, width = diff.shape
+    noise = screen_noise(diff, reference) if denoise or previous is not None else 0.0
+    noisy = denoise and noise > _NOISY * reference
+    if noisy:
+        diff = _denoise(diff, plate, noise)
+    if previous is not None:
+        _check_plate(previous, "previous plate")
+        if previous.shape != plate.shape:
+            raise MediaError(f"the previous plate is {previous.shape[1]}×{previous.shape[0]} but the plate is "
+                             f"{plate.shape[1]}×{plate.shape[0]}")
+        before = list(cv2.split(previous))
+        diff_before = _difference(before, k, _others(before, a, b, balance))
+        if noisy:
+            diff_before = _denoise(diff_before, previous, noise)
+        diff = _steady(diff, diff_before, noise)
     light: np.ndarray | None = None
     light_small: np.ndarray | None = None
     if clean_plate is not None:
@@ -325,6 +352,8 @@ def key(
     if layout != "full":
         _luma_detail(clear, plate, diff, light_small if light_small is not None else light, 255.0 * gain,
                      reference, _SUBSAMPLING[layout])
+    if subject_difference:
+        _bound_by_others(clear, others, light, 255.0 * behind, reference)
     matte = cv2.LUT(clear, _levels(min(detail_black, clip_black), clip_white))
     if detail_black < clip_black:
         # Open screen is crushed at clip_black on a 5×5 average (noise cancels there), while next to anything
@@ -401,6 +430,77 @@ def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray
     by_others = np.where(span > 16, (subject_others - others.reshape(-1)[at]) / np.maximum(span, 1.0), 0.0)
     solved = screen_here * np.clip(np.minimum(by_difference, by_others), 0.0, 1.0)
     flat[at] = np.clip(np.maximum(solved, flat[at]) + 0.5, 0, 255).astype(np.uint8)
+
+
+def screen_noise(diff: np.ndarray, reference: float) -> float:
+    """The sensor noise of the screen's colour difference (σ, levels), read from open screen on a few rows.
+
+    Each pixel is compared with the mean of its left and right neighbours: on a smooth screen the difference is
+    noise alone (σ·√1.5), and a median of its magnitude ignores the subject's edges.
+    """
+    rows = diff[::max(1, diff.shape[0] // 64)].astype(np.int16)
+    residual = rows[:, 1:-1] - ((rows[:, :-2] + rows[:, 2:]) >> 1)
+    screen = (rows[:, 1:-1] > 0.5 * reference) & (rows[:, :-2] > 0.5 * reference) & (rows[:, 2:] > 0.5 * reference)
+    if screen.sum() < 64:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(residual[screen])) / np.sqrt(1.5))
+
+
+def _denoise(diff: np.ndarray, plate: np.ndarray, noise: float) -> np.ndarray:
+    """The colour difference smoothed where the plate's luma is flat and kept where luma has an edge (uint8).
+
+    A guided filter (He et al.) with luma as the guide: in a 5×5 window the difference is fit as a linear
+    function of luma, regularised by the noise, so open screen and flat subject average out while an edge
+    that luma also shows (hair against the screen) stays sharp. Only dim, noisy plates take this path.
+    """
+    grey = cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    source = diff.astype(np.float32)
+    size = (_DENOISE_WINDOW, _DENOISE_WINDOW)
+
+    def box(image: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(image, -1, size, borderType=cv2.BORDER_REPLICATE)
+
+    mean_i, mean_p = box(grey), box(source)
+    variance = box(grey * grey) - mean_i * mean_i
+    covariance = box(grey * source) - mean_i * mean_p
+    slope = covariance / (variance + np.float32((_DENOISE_EPS * noise) ** 2))
+    offset = mean_p - slope * mean_i
+    return np.clip(box(slope) * grey + box(offset) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _steady(diff: np.ndarray, before: np.ndarray, noise: float) -> np.ndarray:
+    """This frame's colour difference averaged with the frame before's where they agree within the noise (uint8).
+
+    Agreement is judged on 3×3 means of the change (noise cancels there, a moving edge does not); a pixel that
+    changed by more than ``_STEADY`` σ of the noise (at least 3 levels) keeps its own value, so motion never ghosts.
+    """
+    change = cv2.blur(cv2.absdiff(diff, before), (3, 3))
+    still = cv2.inRange(change, 0, max(_STEADY_FLOOR, round(_STEADY * noise)))
+    steady = diff.copy()
+    cv2.copyTo(_mean(diff, before), still, steady)
+    return steady
+
+
+def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | None, screen_others: float,
+                     reference: float) -> None:
+    """Cap the transparency where the other channels stand above the screen's own (``clear`` in place).
+
+    Why: a pixel that is α·subject + (1 − α)·screen has its other channels at α·S + (1 − α)·L, with L the
+    screen's level there and S ≤ 255, so α ≥ (P − L) / (255 − L) whatever the subject's colour. White fur or
+    hair that the screen's bounce turned green, glass, a chrome reflection of the screen, green-tinted blonde:
+    the colour difference calls them part screen, but their red (on green) is far brighter than any screen's,
+    so they cannot be. Spill adds little to the other channels; sensor noise lifts them by a few levels, kept
+    below ``clip_black`` by the margin.
+    """
+    margin = 12.0
+    if light is None:
+        floor = cv2.subtract(others, np.full_like(others, min(255, round(screen_others + margin))))
+    else:
+        level = cv2.convertScaleAbs(light, alpha=screen_others / reference, beta=margin)
+        floor = cv2.subtract(others, level)
+    # opacity ≥ floor / (255 − L): L is at most the screen's others level here; 255 / (255 − L) ≥ 1
+    cv2.min(clear, cv2.bitwise_not(cv2.convertScaleAbs(floor, alpha=255.0 / max(255.0 - screen_others, 64.0))),
+            dst=clear)
 
 
 def _luma_detail(clear: np.ndarray, plate: np.ndarray, diff: np.ndarray, light: np.ndarray | None, scale: float,
