@@ -66,6 +66,8 @@ _DENOISE_WINDOW = 3           # px: the guided filter's window
 _DENOISE_EPS = 0.5           # the guided filter's regularisation, in σ of the noise: luma flatter than this is noise
 _STEADY = 1.5               # σ of the noise: a 3×3 mean change below this between two frames is noise
 _STEADY_FLOOR = 3           # levels: the least change between two frames that counts as motion
+_FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
+_FOLD_SPREAD = 0.05          # of the screen's difference: a fold's 3×3 spread (σ) at half size is below this
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -246,6 +248,7 @@ def key(
     fill_holes: bool = True,
     subject_difference: bool = True,
     denoise: bool = True,
+    folds: bool = True,
     previous: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Key a plate: return the despilled foreground (H×W×3 uint8, straight) and its matte (H×W uint8).
@@ -276,6 +279,8 @@ def key(
       lace held against the screen, where such a region really is see-through.
     - ``subject_difference``: solve the pixels where the subject meets the screen against the subject's own
       colour difference, not zero (``_against_the_subject``): orange, red and skin edges would key too solid.
+    - ``folds``: follow the screen's light into its folds and creases (``_follow_folds``), so a wrinkled
+      backdrop's darker folds key clear instead of as a faint veil.
     - ``denoise``: when the screen's own noise is large against its colour difference (a dim, noisy screen),
       smooth the colour difference where the plate's luma is flat before keying (``screen_noise``, ``_denoise``).
     - ``previous``: the plate of the frame before (H×W×3 uint8), for a video key that does not flicker: where
@@ -339,6 +344,8 @@ def key(
         light = _clean_light(_difference(clean, k, _others(clean, a, b, balance)), reference)
     elif even_screen:
         light_small = _screen_light(diff, reference)
+        if folds:
+            light_small = _follow_folds(diff, light_small, reference)
         light = cv2.resize(light_small, (width, height), interpolation=cv2.INTER_LINEAR)
     if subject_difference:
         _against_the_subject(diff, planes[k], others, light, reference, 255.0 * behind)
@@ -430,6 +437,24 @@ def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray
     by_others = np.where(span > 16, (subject_others - others.reshape(-1)[at]) / np.maximum(span, 1.0), 0.0)
     solved = screen_here * np.clip(np.minimum(by_difference, by_others), 0.0, 1.0)
     flat[at] = np.clip(np.maximum(solved, flat[at]) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -> np.ndarray:
+    """The screen's light at half size, following folds and creases the 8×-block estimate smooths over (float32).
+
+    A fold in a cloth screen is screen, only darker: smooth, and at least ``_FOLD_DEPTH`` of the light around it.
+    Hair, fur, mesh or a subject's edge in front of the screen is not smooth on a few pixels. So where the colour
+    difference is smooth (its 3×3 spread, at half size, under ``_FOLD_SPREAD`` of the screen's difference) and
+    no darker than that, the light is read from the plate itself. A smooth, see-through subject lighter than
+    that (thin smoke) keys as screen; a veil or glass denser than 1 − ``_FOLD_DEPTH`` does not.
+    """
+    half = cv2.resize(diff, (max(1, diff.shape[1] // 2), max(1, diff.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    level = half.astype(np.float32)
+    mean = cv2.blur(level, (3, 3))
+    spread = cv2.blur(level * level, (3, 3)) - mean * mean
+    light = cv2.resize(light_small, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_LINEAR)
+    fold = (spread < np.float32((_FOLD_SPREAD * reference) ** 2)) & (mean >= _FOLD_DEPTH * light) & (mean < light)
+    return np.where(fold, mean, light)
 
 
 def screen_noise(diff: np.ndarray, reference: float) -> float:

@@ -136,13 +136,14 @@ class ShotComp:
         return self.frame_and_coverage(index, plate, background)[0]
 
     def frame_and_coverage(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None,
-                           ) -> tuple[np.ndarray, np.ndarray]:
+                           previous: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The finished comp of frame ``index`` and the share of its area each layer shows (see ``layers``).
 
         Coverage is measured from the mattes as the layers are stacked, on every ``COVERAGE_STEP``-th pixel
         of a grid tied to the frame: a sample of some 30,000 pixels, exact to a fraction of a percent, costing
         well under a millisecond. The plate's share is its matte; a layer placed over others takes its alpha
-        from each of them. ``screen`` and ``add`` elements count by their alpha like ``over`` ones.
+        from each of them. ``screen`` and ``add`` elements count by their alpha like ``over`` ones. ``previous``
+        is the plate of the frame before, which steadies the key (``key(previous=…)``).
         """
         cover = _Coverage(self.height, self.width, len(self.layers))
         picture = self.background(index) if background is None else background
@@ -154,7 +155,8 @@ class ShotComp:
                 picture = self._fit(plate)
                 cover.place(self._plate_layer, None)
             else:
-                fg, matte = key(plate, self.screen, **self.key_options)
+                steady = previous if previous is not None and previous.shape == plate.shape else None
+                fg, matte = key(plate, self.screen, **self.key_options, previous=steady)
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
@@ -184,12 +186,14 @@ class ShotComp:
         pending: deque[Future[tuple[np.ndarray, np.ndarray]]] = deque()
         written = 0
         total = np.zeros(len(self.layers), np.float64)
+        previous: np.ndarray | None = None        # each frame is keyed with the plate before it: no flicker
         with ThreadPoolExecutor(threads, thread_name_prefix="comp") as pool:
             try:
                 for index in range(self.frames):
                     plate = next(plates) if plates is not None else None
                     backdrop = next(backgrounds) if backgrounds is not None else None
-                    pending.append(pool.submit(self.frame_and_coverage, index, plate, backdrop))
+                    pending.append(pool.submit(self.frame_and_coverage, index, plate, backdrop, previous))
+                    previous = plate
                     while pending and (len(pending) > 2 * threads or index == self.frames - 1):
                         finished, shares = pending.popleft().result()
                         total += shares
