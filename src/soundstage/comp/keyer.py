@@ -68,6 +68,7 @@ _STEADY = 1.5               # σ of the noise: a 3×3 mean change below this bet
 _STEADY_FLOOR = 3           # levels: the least change between two frames that counts as motion
 _FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
 _FOLD_SPREAD = 0.05          # of the screen's difference: a fold's 3×3 spread (σ) at half size is below this
+_BRIGHTEST = 9               # px: the window in which the subject's brightest colour bounds its edge
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -523,9 +524,10 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
     else:
         level = cv2.convertScaleAbs(light, alpha=screen_others / reference, beta=margin)
         floor = cv2.subtract(others, level)
-    # opacity ≥ floor / (255 − L): L is at most the screen's others level here; 255 / (255 − L) ≥ 1
-    cv2.min(clear, cv2.bitwise_not(cv2.convertScaleAbs(floor, alpha=255.0 / max(255.0 - screen_others, 64.0))),
-            dst=clear)
+    # opacity ≥ floor / (S − L), S the brightest subject nearby (its others level, at most 255)
+    brightest = cv2.dilate(others, np.ones((_BRIGHTEST, _BRIGHTEST), np.uint8))
+    span = cv2.max(cv2.subtract(brightest, np.full_like(others, round(screen_others))), np.full_like(others, 64))
+    cv2.min(clear, cv2.bitwise_not(cv2.divide(floor, span, scale=255.0)), dst=clear)
 
 
 def _luma_detail(clear: np.ndarray, plate: np.ndarray, diff: np.ndarray, light: np.ndarray | None, scale: float,
