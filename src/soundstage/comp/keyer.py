@@ -67,8 +67,9 @@ _DENOISE_EPS = 0.5           # the guided filter's regularisation, in σ of the 
 _STEADY = 1.5               # σ of the noise: a 3×3 mean change below this between two frames is noise
 _STEADY_FLOOR = 3           # levels: the least change between two frames that counts as motion
 _FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
-_FOLD_SPREAD = 0.05          # of the screen's difference: a fold's 3×3 spread (σ) at half size is below this
+_FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range at half size is below this
 _BRIGHTEST = 9               # px: the window in which the subject's brightest colour bounds its edge
+_FOLD_CLEAR = 7             # half-size px: folds are followed only this far (÷2) from anything half solid
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -445,17 +446,23 @@ def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -
 
     A fold in a cloth screen is screen, only darker: smooth, and at least ``_FOLD_DEPTH`` of the light around it.
     Hair, fur, mesh or a subject's edge in front of the screen is not smooth on a few pixels. So where the colour
-    difference is smooth (its 3×3 spread, at half size, under ``_FOLD_SPREAD`` of the screen's difference) and
+    difference is smooth (its 3×3 range, at half size, under ``_FOLD_SPREAD`` of the screen's difference) and
     no darker than that, the light is read from the plate itself. A smooth, see-through subject lighter than
     that (thin smoke) keys as screen; a veil or glass denser than 1 − ``_FOLD_DEPTH`` does not.
     """
     half = cv2.resize(diff, (max(1, diff.shape[1] // 2), max(1, diff.shape[0] // 2)), interpolation=cv2.INTER_AREA)
-    level = half.astype(np.float32)
-    mean = cv2.blur(level, (3, 3))
-    spread = cv2.blur(level * level, (3, 3)) - mean * mean
+    square = np.ones((3, 3), np.uint8)
+    spread = cv2.subtract(cv2.dilate(half, square), cv2.erode(half, square))
+    smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference)))
+    mean = cv2.blur(half, (3, 3)).astype(np.float32)
     light = cv2.resize(light_small, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_LINEAR)
-    fold = (spread < np.float32((_FOLD_SPREAD * reference) ** 2)) & (mean >= _FOLD_DEPTH * light) & (mean < light)
-    return np.where(fold, mean, light)
+    fold = cv2.bitwise_and(smooth, cv2.compare(mean, light * np.float32(_FOLD_DEPTH), cv2.CMP_GE))
+    cv2.bitwise_and(fold, cv2.compare(mean, light, cv2.CMP_LT), dst=fold)
+    # not where the subject is near: the faint outer tail of a soft edge is smooth and bright too
+    subject = cv2.dilate(cv2.compare(mean, light * np.float32(0.5), cv2.CMP_LT), np.ones((_FOLD_CLEAR,) * 2, np.uint8))
+    cv2.bitwise_and(fold, cv2.bitwise_not(subject), dst=fold)
+    cv2.copyTo(mean, fold, light)
+    return light
 
 
 def screen_noise(diff: np.ndarray, reference: float) -> float:
@@ -512,7 +519,8 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
     """Cap the transparency where the other channels stand above the screen's own (``clear`` in place).
 
     Why: a pixel that is α·subject + (1 − α)·screen has its other channels at α·S + (1 − α)·L, with L the
-    screen's level there and S ≤ 255, so α ≥ (P − L) / (255 − L) whatever the subject's colour. White fur or
+    screen's level there and S the subject's, so α ≥ (P − L) / (S − L); S is taken as the brightest others
+    level within ``_BRIGHTEST`` px (a strand's own colour is the brightest of its blend with the screen). White fur or
     hair that the screen's bounce turned green, glass, a chrome reflection of the screen, green-tinted blonde:
     the colour difference calls them part screen, but their red (on green) is far brighter than any screen's,
     so they cannot be. Spill adds little to the other channels; sensor noise lifts them by a few levels, kept
