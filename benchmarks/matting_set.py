@@ -46,9 +46,8 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
-import key_quality  # noqa: E402
-
-from soundstage.comp import key, measure_screen  # noqa: E402
+import key_quality
+from soundstage.comp import key, measure_screen
 
 Screen = Literal["green", "blue"]
 SUPER = 8
@@ -501,7 +500,7 @@ def clip(name: str, size: tuple[int, int], frames: int, screen: Screen, dim: boo
          sway: float = 0.003) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """A moving clip: the hair subject sways ``sway`` of the frame per frame (its strands follow), with
     fresh noise each frame; the plates (as decoded) and their true mattes."""
-    family, colour, kind = name.split("-")
+    _, colour, kind = name.split("-")
     plates, truths = [], []
     for i in range(frames):
         rng = np.random.default_rng([SPLIT_SEED, zlib.crc32(name.encode())])
@@ -511,7 +510,7 @@ def clip(name: str, size: tuple[int, int], frames: int, screen: Screen, dim: boo
         truths.append(truth)
     if codec == "h264":
         plates = [f.to_ndarray(format="rgb24") for f in h264(plates)]
-    return plates, [t.alpha for t in truths] + [t.fg for t in truths][:0]
+    return plates, [t.alpha for t in truths]
 
 
 def dtssd(mattes: list[np.ndarray], truths: list[np.ndarray]) -> float:
@@ -522,6 +521,10 @@ def dtssd(mattes: list[np.ndarray], truths: list[np.ndarray]) -> float:
         d_true = truths[t] - truths[t - 1]
         values.append(np.sqrt(np.sum((d - d_true) ** 2)))
     return float(100.0 * np.mean(values) / np.sqrt(mattes[0].size))
+
+
+def mean_sad(mattes: list[np.ndarray], truths: list[np.ndarray]) -> float:
+    return float(np.mean([errors(m, a)["sad"] for m, a in zip(mattes, truths, strict=True)]))
 
 
 def run_clips(names: list[str], *, size: tuple[int, int], frames: int, grid: tuple[list[float], list[float]],
@@ -545,8 +548,7 @@ def run_clips(names: list[str], *, size: tuple[int, int], frames: int, grid: tup
                               for k in kps]
                     rows.append({"clip": name, "screen": screen, "light": "dim" if dim else "bright", "codec": codec,
                                  "dtssd_soundstage": dtssd(ours, truths), "dtssd_ffmpeg": dtssd(theirs, truths),
-                                 "sad_soundstage": float(np.mean([errors(m, a)["sad"] for m, a in zip(ours, truths)])),
-                                 "sad_ffmpeg": float(np.mean([errors(m, a)["sad"] for m, a in zip(theirs, truths)]))})
+                                 "sad_soundstage": mean_sad(ours, truths), "sad_ffmpeg": mean_sad(theirs, truths)})
     ours_mean = float(np.mean([r["dtssd_soundstage"] for r in rows]))
     theirs_mean = float(np.mean([r["dtssd_ffmpeg"] for r in rows]))
     return {"clips": rows, "dtssd_soundstage": ours_mean, "dtssd_ffmpeg": theirs_mean,
@@ -572,7 +574,8 @@ def report(result: dict[str, Any]) -> str:
         lines.append(f"| {label} | {m[k]['sad']:.3f} | {m[k]['mse']:.2f} | {m[k]['sad_soft']:.3f} |")
     lines += ["", f"ratio vs per-plate peer {result['ratio_plate']:.2f}, vs one setting {result['ratio_one']:.2f}; "
               f"{100 * result['soft_share']:.0f}% of soundstage's SAD where 0<α<1; worse than the per-plate peer on "
-              f"{result['worse_than_plate_peer']} of {result['plates']} plates; key median {result['key_ms_median']:.1f} ms",
+              f"{result['worse_than_plate_peer']} of {result['plates']} plates; "
+              f"key median {result['key_ms_median']:.1f} ms",
               "", "| condition | SAD ss | SAD ff/plate | SAD ff/one | MSE ss | MSE ff/plate | ratio |",
               "|---|---:|---:|---:|---:|---:|---:|"]
     for name, c in result["conditions"].items():
