@@ -296,7 +296,7 @@ def shiny(width: int, height: int, rng: np.random.Generator) -> Truth:
     canvas.mark(_ellipse(width * 0.5, height * 0.55, width * 0.22, height * 0.3), (170, 172, 178))
     canvas.mark(_box(width * 0.68, height * 0.45, width * 0.82, height * 0.52), (150, 150, 155))
     truth = canvas.truth("shiny")
-    yy, xx = np.mgrid[0:height, 0:width].astype(np.float32)
+    xx = np.arange(width, dtype=np.float32)[None, :]
     streak = np.exp(-((xx - width * 0.44) / (width * 0.05)) ** 2) * (truth.alpha > 0.99)
     return Truth("shiny", truth.fg, truth.alpha), streak.astype(np.float32)  # type: ignore[return-value]
 
