@@ -454,7 +454,7 @@ def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -
     square = np.ones((3, 3), np.uint8)
     spread = cv2.subtract(cv2.dilate(half, square), cv2.erode(half, square))
     smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference)))
-    mean = cv2.blur(half, (3, 3)).astype(np.float32)
+    mean = half.astype(np.float32)      # not a 3×3 mean: at a fold's darkest line that would stand above it
     light = cv2.resize(light_small, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_LINEAR)
     fold = cv2.bitwise_and(smooth, cv2.compare(mean, light * np.float32(_FOLD_DEPTH), cv2.CMP_GE))
     cv2.bitwise_and(fold, cv2.compare(mean, light, cv2.CMP_LT), dst=fold)
