@@ -70,6 +70,7 @@ _FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's lig
 _FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range at half size is below this
 _BRIGHTEST = 9               # px: the window in which the subject's brightest colour bounds its edge
 _FOLD_CLEAR = 7             # half-size px: folds are followed only this far (÷2) from anything half solid
+_OTHERS_MARGIN = 12.0         # levels of sensor noise the others' bound allows
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -526,7 +527,7 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
     so they cannot be. Spill adds little to the other channels; sensor noise lifts them by a few levels, kept
     below ``clip_black`` by the margin.
     """
-    margin = 12.0
+    margin = _OTHERS_MARGIN
     if light is None:
         floor = cv2.subtract(others, np.full_like(others, min(255, round(screen_others + margin))))
     else:
