@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from soundstage.comp import key, measure_screen
+from soundstage.comp.shot import Look, ShotComp
 
 GREEN, BLUE = (52, 168, 78), (28, 72, 182)
 SUPER = 8
@@ -198,3 +199,28 @@ def test_a_moving_clip_keyed_with_the_plate_before_does_not_flicker() -> None:
         < 1.05 * np.mean([sad(m, a) for m, a in zip(alone, truths, strict=True)])
     # the first frame has no plate before it: keyed exactly as the stateless key
     assert np.array_equal(steady[0], alone[0])
+
+
+def test_shot_comp_keys_each_frame_with_the_plate_before() -> None:
+    """ShotComp.render comps frames on a pool, out of order; each frame's key reads the plate before it, which
+    render hands in as it reads the plates in order."""
+    frames = [hair((222, 190, 130), shift=0.004 * np.sin(i / 2)) for i in range(4)]
+    plates = [shoot(a, f * 0.55, GREEN, noise=6.0, level=0.45, seed=20 + i) for i, (a, f) in enumerate(frames)]
+    backdrop = np.full((H, W, 3), 90, np.uint8)
+    comp = ShotComp.prepare(width=W, height=H, frames=len(plates), background=lambda _: backdrop,
+                            look=Look(grain=False), first_plate=plates[0])
+
+    class Frames:
+        def __init__(self) -> None:
+            self.written: list[np.ndarray] = []
+
+        def write(self, frame: np.ndarray) -> None:
+            self.written.append(frame)
+
+    sink = Frames()
+    comp.render([sink], plates=iter(plates), threads=2)
+    for i in range(1, len(plates)):
+        steady = comp.frame(i, plates[i], previous=plates[i - 1])
+        assert np.array_equal(sink.written[i], steady), i
+    assert not np.array_equal(sink.written[1], comp.frame(1, plates[1]))     # the noisy key did change
+    assert np.array_equal(sink.written[0], comp.frame(0, plates[0]))         # the first frame has none before

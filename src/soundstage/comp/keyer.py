@@ -65,6 +65,7 @@ _NOISY = 0.06               # the screen's noise (σ of its colour difference) a
 _DENOISE_WINDOW = 3           # px: the guided filter's window
 _DENOISE_EPS = 0.5           # the guided filter's regularisation, in σ of the noise: luma flatter than this is noise
 _STEADY = 1.5               # σ of the noise: a 3×3 mean change below this between two frames is noise
+_STEADY_NOISE = 0.03         # of the screen's difference: below this noise the previous plate is not needed
 _STEADY_FLOOR = 3           # levels: the least change between two frames that counts as motion
 _FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
 _FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range at half size is below this
@@ -290,6 +291,7 @@ def key(
       the two frames' colour difference agrees to within the noise (nothing moved), the two are averaged, so
       sensor noise in hair and on the screen's edge halves in power; where anything moved, this frame's own
       difference stands, so nothing ghosts. A pure function of the two plates: frames may be keyed out of order.
+      Only a noisy screen's key flickers; on a clean one (noise under 3 % of its difference) it is not read.
     - ``refine``: radius in px of a refit of the soft edge as a local linear function of the plate's colour
       (0: off; see ``matte.refine_edges``): it sharpens full-colour plates' edges most (~10 ms at 1080p).
     - ``shrink``: erode (< 0) or dilate (> 0) the matte by whole pixels; ``softness``: blur its edge (σ, px).
@@ -330,7 +332,7 @@ def key(
     noisy = denoise and noise > _NOISY * reference
     if noisy:
         diff = _denoise(diff, plate, noise)
-    if previous is not None:
+    if previous is not None and noise > _STEADY_NOISE * reference:   # a clean screen has no noise to flicker
         _check_plate(previous, "previous plate")
         if previous.shape != plate.shape:
             raise MediaError(f"the previous plate is {previous.shape[1]}×{previous.shape[0]} but the plate is "

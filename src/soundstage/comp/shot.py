@@ -131,9 +131,10 @@ class ShotComp:
                 warn(f"{exc.message}; grain and colour are left as they are")
         return comp
 
-    def frame(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None) -> np.ndarray:
+    def frame(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None,
+              previous: np.ndarray | None = None) -> np.ndarray:
         """The finished comp of frame ``index`` (H×W×3 uint8). ``background`` overrides the set (moving plates)."""
-        return self.frame_and_coverage(index, plate, background)[0]
+        return self.frame_and_coverage(index, plate, background, previous)[0]
 
     def frame_and_coverage(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None,
                            previous: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
