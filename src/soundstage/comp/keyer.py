@@ -70,6 +70,7 @@ _STEADY_FLOOR = 3           # levels: the least change between two frames that c
 _FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
 _FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range at half size is below this
 _BRIGHTEST = 9               # px: the window in which the subject's brightest colour bounds its edge
+_FOLD_QUARTER = 720         # px tall: from this frame height on, folds are looked for at a quarter size
 _FOLD_CLEAR = 7             # half-size px: folds are followed only this far (÷2) from anything half solid
 _OTHERS_MARGIN = 12.0         # levels of sensor noise the others' bound allows
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
@@ -445,7 +446,7 @@ def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray
 
 
 def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -> np.ndarray:
-    """The screen's light at half size, following folds and creases the 8×-block estimate smooths over (float32).
+    """The screen's light at half (HD: quarter) size, following the folds the 8×-block estimate smooths over (float32).
 
     A fold in a cloth screen is screen, only darker: smooth, and at least ``_FOLD_DEPTH`` of the light around it.
     Hair, fur, mesh or a subject's edge in front of the screen is not smooth on a few pixels. So where the colour
@@ -454,6 +455,8 @@ def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -
     that (thin smoke) keys as screen; a veil or glass denser than 1 − ``_FOLD_DEPTH`` does not.
     """
     half = cv2.resize(diff, (max(1, diff.shape[1] // 2), max(1, diff.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    if diff.shape[0] >= _FOLD_QUARTER:   # an HD frame's folds are tens of pixels wide: a quarter size sees them
+        half = cv2.resize(half, (max(1, half.shape[1] // 2), max(1, half.shape[0] // 2)), interpolation=cv2.INTER_AREA)
     square = np.ones((3, 3), np.uint8)
     spread = cv2.subtract(cv2.dilate(half, square), cv2.erode(half, square))
     smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference)))
@@ -474,7 +477,7 @@ def screen_noise(diff: np.ndarray, reference: float) -> float:
     Each pixel is compared with the mean of its left and right neighbours: on a smooth screen the difference is
     noise alone (σ·√1.5), and a median of its magnitude ignores the subject's edges.
     """
-    rows = diff[::max(1, diff.shape[0] // 64)].astype(np.int16)
+    rows = diff[::max(1, diff.shape[0] // 32)].astype(np.int16)
     residual = rows[:, 1:-1] - ((rows[:, :-2] + rows[:, 2:]) >> 1)
     screen = (rows[:, 1:-1] > 0.5 * reference) & (rows[:, :-2] > 0.5 * reference) & (rows[:, 2:] > 0.5 * reference)
     if screen.sum() < 64:
