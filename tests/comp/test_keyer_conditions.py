@@ -14,6 +14,7 @@ import pytest
 
 from soundstage.comp import key, measure_screen
 from soundstage.comp.shot import Look, ShotComp
+from soundstage.errors import MediaError
 
 GREEN, BLUE = (52, 168, 78), (28, 72, 182)
 SUPER = 8
@@ -224,3 +225,10 @@ def test_shot_comp_keys_each_frame_with_the_plate_before() -> None:
         assert np.array_equal(sink.written[i], steady), i
     assert not np.array_equal(sink.written[1], comp.frame(1, plates[1]))     # the noisy key did change
     assert np.array_equal(sink.written[0], comp.frame(0, plates[0]))         # the first frame has none before
+
+
+def test_a_previous_plate_of_another_size_is_refused_in_one_line() -> None:
+    alpha, fg = hair((60, 42, 30))
+    plate = shoot(alpha, fg, GREEN)
+    with pytest.raises(MediaError, match=r"the previous plate is 64×48 but the plate is 128×96"):
+        key(plate, measure_screen(plate), previous=plate[::2, ::2].copy())

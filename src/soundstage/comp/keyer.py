@@ -61,18 +61,18 @@ _DETAIL_SHARE = 2.0          # a pixel holds at most this many times its fair sh
 # yuv420p plates: full-res taps ≈ .05 .13 .33 .32 .12 .05), so the luma the fit compares with is spread alike.
 _CHROMA_SPREAD = 0.18
 _HOLE_BLOCK = 4              # holes are found on blocks of 4×4 pixels (two halvings)
-_NOISY = 0.06               # the screen's noise (σ of its colour difference) above which the plate is denoised
-_DENOISE_WINDOW = 3           # px: the guided filter's window
+_NOISY = 0.06                # the screen's noise (σ of its colour difference) above which the plate is denoised
+_DENOISE_WINDOW = 3          # px: the guided filter's window
 _DENOISE_EPS = 0.5           # the guided filter's regularisation, in σ of the noise: luma flatter than this is noise
-_STEADY = 1.5               # σ of the noise: a 3×3 mean change below this between two frames is noise
+_STEADY = 1.5                # σ of the noise: a 3×3 mean change below this between two frames is noise
 _STEADY_NOISE = 0.03         # of the screen's difference: below this noise the previous plate is not needed
-_STEADY_FLOOR = 3           # levels: the least change between two frames that counts as motion
+_STEADY_FLOOR = 3            # levels: the least change between two frames that counts as motion
 _FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
-_FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range at half size is below this
+_FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range (at the search's size) is below this
 _BRIGHTEST = 9               # px: the window in which the subject's brightest colour bounds its edge
-_FOLD_QUARTER = 720         # px tall: from this frame height on, folds are looked for at a quarter size
-_FOLD_CLEAR = 7             # half-size px: folds are followed only this far (÷2) from anything half solid
-_OTHERS_MARGIN = 12.0         # levels of sensor noise the others' bound allows
+_FOLD_QUARTER = 720          # px tall: from this frame height on, folds are looked for at a quarter size
+_FOLD_CLEAR = 7              # px at the fold search's size: folds are followed only this far from anything half solid
+_OTHERS_MARGIN = 12.0        # levels of sensor noise the others' bound allows
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -333,11 +333,12 @@ def key(
     noisy = denoise and noise > _NOISY * reference
     if noisy:
         diff = _denoise(diff, plate, noise)
-    if previous is not None and noise > _STEADY_NOISE * reference:   # a clean screen has no noise to flicker
+    if previous is not None:
         _check_plate(previous, "previous plate")
         if previous.shape != plate.shape:
             raise MediaError(f"the previous plate is {previous.shape[1]}×{previous.shape[0]} but the plate is "
                              f"{plate.shape[1]}×{plate.shape[0]}")
+    if previous is not None and noise > _STEADY_NOISE * reference:   # a clean screen has no noise to flicker
         before = list(cv2.split(previous))
         diff_before = _difference(before, k, _others(before, a, b, balance))
         if noisy:
@@ -450,7 +451,7 @@ def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -
 
     A fold in a cloth screen is screen, only darker: smooth, and at least ``_FOLD_DEPTH`` of the light around it.
     Hair, fur, mesh or a subject's edge in front of the screen is not smooth on a few pixels. So where the colour
-    difference is smooth (its 3×3 range, at half size, under ``_FOLD_SPREAD`` of the screen's difference) and
+    difference is smooth (its 3×3 range under ``_FOLD_SPREAD`` of the screen's difference) and
     no darker than that, the light is read from the plate itself. A smooth, see-through subject lighter than
     that (thin smoke) keys as screen; a veil or glass denser than 1 − ``_FOLD_DEPTH`` does not.
     """
@@ -460,14 +461,14 @@ def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -
     square = np.ones((3, 3), np.uint8)
     spread = cv2.subtract(cv2.dilate(half, square), cv2.erode(half, square))
     smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference)))
-    mean = half.astype(np.float32)      # not a 3×3 mean: at a fold's darkest line that would stand above it
+    level = half.astype(np.float32)     # not a 3×3 mean: at a fold's darkest line that would stand above it
     light = cv2.resize(light_small, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_LINEAR)
-    fold = cv2.bitwise_and(smooth, cv2.compare(mean, light * np.float32(_FOLD_DEPTH), cv2.CMP_GE))
-    cv2.bitwise_and(fold, cv2.compare(mean, light, cv2.CMP_LT), dst=fold)
+    fold = cv2.bitwise_and(smooth, cv2.compare(level, light * np.float32(_FOLD_DEPTH), cv2.CMP_GE))
+    cv2.bitwise_and(fold, cv2.compare(level, light, cv2.CMP_LT), dst=fold)
     # not where the subject is near: the faint outer tail of a soft edge is smooth and bright too
-    subject = cv2.dilate(cv2.compare(mean, light * np.float32(0.5), cv2.CMP_LT), np.ones((_FOLD_CLEAR,) * 2, np.uint8))
+    subject = cv2.dilate(cv2.compare(level, light * np.float32(0.5), cv2.CMP_LT), np.ones((_FOLD_CLEAR,) * 2, np.uint8))
     cv2.bitwise_and(fold, cv2.bitwise_not(subject), dst=fold)
-    cv2.copyTo(mean, fold, light)
+    cv2.copyTo(level, fold, light)
     return light
 
 
@@ -488,9 +489,9 @@ def screen_noise(diff: np.ndarray, reference: float) -> float:
 def _denoise(diff: np.ndarray, plate: np.ndarray, noise: float) -> np.ndarray:
     """The colour difference smoothed where the plate's luma is flat and kept where luma has an edge (uint8).
 
-    A guided filter (He et al.) with luma as the guide: in a 5×5 window the difference is fit as a linear
-    function of luma, regularised by the noise, so open screen and flat subject average out while an edge
-    that luma also shows (hair against the screen) stays sharp. Only dim, noisy plates take this path.
+    A guided filter (He et al.) with luma as the guide: in a small window (``_DENOISE_WINDOW``) the difference is
+    fit as a linear function of luma, regularised by the noise, so open screen and flat subject average out
+    while an edge that luma also shows (hair against the screen) stays sharp. Only dim, noisy plates take it.
     """
     grey = cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY).astype(np.float32)
     source = diff.astype(np.float32)
