@@ -61,6 +61,18 @@ _DETAIL_SHARE = 2.0          # a pixel holds at most this many times its fair sh
 # yuv420p plates: full-res taps ≈ .05 .13 .33 .32 .12 .05), so the luma the fit compares with is spread alike.
 _CHROMA_SPREAD = 0.18
 _HOLE_BLOCK = 4              # holes are found on blocks of 4×4 pixels (two halvings)
+_NOISY = 0.06                # the screen's noise (σ of its colour difference) above which the plate is denoised
+_DENOISE_WINDOW = 3          # px: the guided filter's window
+_DENOISE_EPS = 0.5           # the guided filter's regularisation, in σ of the noise: luma flatter than this is noise
+_STEADY = 1.5                # σ of the noise: a 3×3 mean change below this between two frames is noise
+_STEADY_NOISE = 0.03         # of the screen's difference: below this noise the previous plate is not needed
+_STEADY_FLOOR = 3            # levels: the least change between two frames that counts as motion
+_FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
+_FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range (at the search's size) is below this
+_BRIGHTEST = 9               # px: the window in which the subject's brightest colour bounds its edge
+_FOLD_QUARTER = 720          # px tall: from this frame height on, folds are looked for at a quarter size
+_FOLD_CLEAR = 7              # px at the fold search's size: folds are followed only this far from anything half solid
+_OTHERS_MARGIN = 12.0        # levels of sensor noise the others' bound allows
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -132,7 +144,12 @@ def measure_screen(plate: np.ndarray, screen: Literal["auto", "green", "blue"] =
             hint="key only plates shot against a green or blue screen, or set the shot's screen colour",
         )
     # A backing is one colour, lit unevenly: brighter or darker, but the same hue. Random texture that
-    # happens to be greenish in places (noise, foliage, a location plate) is not a screen.
+    # happens to be greenish in places (noise, foliage, a location plate) is not a screen. The hue is judged on
+    # 5×5 means, where a dim screen's sensor noise (σ 6 on a channel of 30 levels) cancels, if a screen is still
+    # there (at least half as much of it): on random texture the means go grey and the raw pixels are judged.
+    smooth = _screen_pixels(_screen_sample(cv2.blur(plate, (5, 5))), channel)
+    if 2 * len(smooth) >= len(pixels):
+        pixels = smooth
     tint = pixels / np.maximum(pixels.sum(axis=1, keepdims=True), 1)
     spread = np.abs(tint - np.median(tint, axis=0)).max(axis=1)
     if (spread < _SCREEN_TINT).mean() < _SCREEN_COHERENT:
@@ -235,6 +252,9 @@ def key(
     chroma: Chroma | Literal["auto"] = "auto",
     fill_holes: bool = True,
     subject_difference: bool = True,
+    denoise: bool = True,
+    folds: bool = True,
+    previous: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Key a plate: return the despilled foreground (H×W×3 uint8, straight) and its matte (H×W uint8).
 
@@ -264,6 +284,15 @@ def key(
       lace held against the screen, where such a region really is see-through.
     - ``subject_difference``: solve the pixels where the subject meets the screen against the subject's own
       colour difference, not zero (``_against_the_subject``): orange, red and skin edges would key too solid.
+    - ``folds``: follow the screen's light into its folds and creases (``_follow_folds``), so a wrinkled
+      backdrop's darker folds key clear instead of as a faint veil.
+    - ``denoise``: when the screen's own noise is large against its colour difference (a dim, noisy screen),
+      smooth the colour difference where the plate's luma is flat before keying (``screen_noise``, ``_denoise``).
+    - ``previous``: the plate of the frame before (H×W×3 uint8), for a video key that does not flicker: where
+      the two frames' colour difference agrees to within the noise (nothing moved), the two are averaged, so
+      sensor noise in hair and on the screen's edge halves in power; where anything moved, this frame's own
+      difference stands, so nothing ghosts. A pure function of the two plates: frames may be keyed out of order.
+      Only a noisy screen's key flickers; on a clean one (noise under 3 % of its difference) it is not read.
     - ``refine``: radius in px of a refit of the soft edge as a local linear function of the plate's colour
       (0: off; see ``matte.refine_edges``): it sharpens full-colour plates' edges most (~10 ms at 1080p).
     - ``shrink``: erode (< 0) or dilate (> 0) the matte by whole pixels; ``softness``: blur its edge (σ, px).
@@ -300,6 +329,21 @@ def key(
     others = _others(planes, a, b, balance)
     diff = _difference(planes, k, others)
     height, width = diff.shape
+    noise = screen_noise(diff, reference) if denoise or previous is not None else 0.0
+    noisy = denoise and noise > _NOISY * reference
+    if noisy:
+        diff = _denoise(diff, plate, noise)
+    if previous is not None:
+        _check_plate(previous, "previous plate")
+        if previous.shape != plate.shape:
+            raise MediaError(f"the previous plate is {previous.shape[1]}×{previous.shape[0]} but the plate is "
+                             f"{plate.shape[1]}×{plate.shape[0]}")
+    if previous is not None and noise > _STEADY_NOISE * reference:   # a clean screen has no noise to flicker
+        before = list(cv2.split(previous))
+        diff_before = _difference(before, k, _others(before, a, b, balance))
+        if noisy:
+            diff_before = _denoise(diff_before, previous, noise)
+        diff = _steady(diff, diff_before, noise)
     light: np.ndarray | None = None
     light_small: np.ndarray | None = None
     if clean_plate is not None:
@@ -307,6 +351,8 @@ def key(
         light = _clean_light(_difference(clean, k, _others(clean, a, b, balance)), reference)
     elif even_screen:
         light_small = _screen_light(diff, reference)
+        if folds:
+            light_small = _follow_folds(diff, light_small, reference)
         light = cv2.resize(light_small, (width, height), interpolation=cv2.INTER_LINEAR)
     if subject_difference:
         _against_the_subject(diff, planes[k], others, light, reference, 255.0 * behind)
@@ -320,6 +366,8 @@ def key(
     if layout != "full":
         _luma_detail(clear, plate, diff, light_small if light_small is not None else light, 255.0 * gain,
                      reference, _SUBSAMPLING[layout])
+    if subject_difference:
+        _bound_by_others(clear, others, light, 255.0 * behind, reference)
     matte = cv2.LUT(clear, _levels(min(detail_black, clip_black), clip_white))
     if detail_black < clip_black:
         # Open screen is crushed at clip_black on a 5×5 average (noise cancels there), while next to anything
@@ -396,6 +444,105 @@ def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray
     by_others = np.where(span > 16, (subject_others - others.reshape(-1)[at]) / np.maximum(span, 1.0), 0.0)
     solved = screen_here * np.clip(np.minimum(by_difference, by_others), 0.0, 1.0)
     flat[at] = np.clip(np.maximum(solved, flat[at]) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -> np.ndarray:
+    """The screen's light at half (HD: quarter) size, following the folds the 8×-block estimate smooths over (float32).
+
+    A fold in a cloth screen is screen, only darker: smooth, and at least ``_FOLD_DEPTH`` of the light around it.
+    Hair, fur, mesh or a subject's edge in front of the screen is not smooth on a few pixels. So where the colour
+    difference is smooth (its 3×3 range under ``_FOLD_SPREAD`` of the screen's difference) and
+    no darker than that, the light is read from the plate itself. A smooth, see-through subject lighter than
+    that (thin smoke) keys as screen; a veil or glass denser than 1 − ``_FOLD_DEPTH`` does not.
+    """
+    half = cv2.resize(diff, (max(1, diff.shape[1] // 2), max(1, diff.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    if diff.shape[0] >= _FOLD_QUARTER:   # an HD frame's folds are tens of pixels wide: a quarter size sees them
+        half = cv2.resize(half, (max(1, half.shape[1] // 2), max(1, half.shape[0] // 2)), interpolation=cv2.INTER_AREA)
+    square = np.ones((3, 3), np.uint8)
+    spread = cv2.subtract(cv2.dilate(half, square), cv2.erode(half, square))
+    smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference)))
+    level = half.astype(np.float32)     # not a 3×3 mean: at a fold's darkest line that would stand above it
+    light = cv2.resize(light_small, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_LINEAR)
+    fold = cv2.bitwise_and(smooth, cv2.compare(level, light * np.float32(_FOLD_DEPTH), cv2.CMP_GE))
+    cv2.bitwise_and(fold, cv2.compare(level, light, cv2.CMP_LT), dst=fold)
+    # not where the subject is near: the faint outer tail of a soft edge is smooth and bright too
+    subject = cv2.dilate(cv2.compare(level, light * np.float32(0.5), cv2.CMP_LT), np.ones((_FOLD_CLEAR,) * 2, np.uint8))
+    cv2.bitwise_and(fold, cv2.bitwise_not(subject), dst=fold)
+    cv2.copyTo(level, fold, light)
+    return light
+
+
+def screen_noise(diff: np.ndarray, reference: float) -> float:
+    """The sensor noise of the screen's colour difference (σ, levels), read from open screen on a few rows.
+
+    Each pixel is compared with the mean of its left and right neighbours: on a smooth screen the difference is
+    noise alone (σ·√1.5), and a median of its magnitude ignores the subject's edges.
+    """
+    rows = diff[::max(1, diff.shape[0] // 32)].astype(np.int16)
+    residual = rows[:, 1:-1] - ((rows[:, :-2] + rows[:, 2:]) >> 1)
+    screen = (rows[:, 1:-1] > 0.5 * reference) & (rows[:, :-2] > 0.5 * reference) & (rows[:, 2:] > 0.5 * reference)
+    if screen.sum() < 64:
+        return 0.0
+    return float(1.4826 * np.median(np.abs(residual[screen])) / np.sqrt(1.5))
+
+
+def _denoise(diff: np.ndarray, plate: np.ndarray, noise: float) -> np.ndarray:
+    """The colour difference smoothed where the plate's luma is flat and kept where luma has an edge (uint8).
+
+    A guided filter (He et al.) with luma as the guide: in a small window (``_DENOISE_WINDOW``) the difference is
+    fit as a linear function of luma, regularised by the noise, so open screen and flat subject average out
+    while an edge that luma also shows (hair against the screen) stays sharp. Only dim, noisy plates take it.
+    """
+    grey = cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    source = diff.astype(np.float32)
+    size = (_DENOISE_WINDOW, _DENOISE_WINDOW)
+
+    def box(image: np.ndarray) -> np.ndarray:
+        return cv2.boxFilter(image, -1, size, borderType=cv2.BORDER_REPLICATE)
+
+    mean_i, mean_p = box(grey), box(source)
+    variance = box(grey * grey) - mean_i * mean_i
+    covariance = box(grey * source) - mean_i * mean_p
+    slope = covariance / (variance + np.float32((_DENOISE_EPS * noise) ** 2))
+    offset = mean_p - slope * mean_i
+    return np.clip(box(slope) * grey + box(offset) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _steady(diff: np.ndarray, before: np.ndarray, noise: float) -> np.ndarray:
+    """This frame's colour difference averaged with the frame before's where they agree within the noise (uint8).
+
+    Agreement is judged on 3×3 means of the change (noise cancels there, a moving edge does not); a pixel that
+    changed by more than ``_STEADY`` σ of the noise (at least 3 levels) keeps its own value, so motion never ghosts.
+    """
+    change = cv2.blur(cv2.absdiff(diff, before), (3, 3))
+    still = cv2.inRange(change, 0, max(_STEADY_FLOOR, round(_STEADY * noise)))
+    steady = diff.copy()
+    cv2.copyTo(_mean(diff, before), still, steady)
+    return steady
+
+
+def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | None, screen_others: float,
+                     reference: float) -> None:
+    """Cap the transparency where the other channels stand above the screen's own (``clear`` in place).
+
+    Why: a pixel that is α·subject + (1 − α)·screen has its other channels at α·S + (1 − α)·L, with L the
+    screen's level there and S the subject's, so α ≥ (P − L) / (S − L); S is taken as the brightest others
+    level within ``_BRIGHTEST`` px (a strand's own colour is the brightest of its blend with the screen). White fur or
+    hair that the screen's bounce turned green, glass, a chrome reflection of the screen, green-tinted blonde:
+    the colour difference calls them part screen, but their red (on green) is far brighter than any screen's,
+    so they cannot be. Spill adds little to the other channels; sensor noise lifts them by a few levels, kept
+    below ``clip_black`` by the margin.
+    """
+    margin = _OTHERS_MARGIN
+    if light is None:
+        floor = cv2.subtract(others, np.full_like(others, min(255, round(screen_others + margin))))
+    else:
+        level = cv2.convertScaleAbs(light, alpha=screen_others / reference, beta=margin)
+        floor = cv2.subtract(others, level)
+    # opacity ≥ floor / (S − L), S the brightest subject nearby (its others level, at most 255)
+    brightest = cv2.dilate(others, np.ones((_BRIGHTEST, _BRIGHTEST), np.uint8))
+    span = cv2.max(cv2.subtract(brightest, np.full_like(others, round(screen_others))), np.full_like(others, 64))
+    cv2.min(clear, cv2.bitwise_not(cv2.divide(floor, span, scale=255.0)), dst=clear)
 
 
 def _luma_detail(clear: np.ndarray, plate: np.ndarray, diff: np.ndarray, light: np.ndarray | None, scale: float,

@@ -161,24 +161,26 @@ class ShotComp:
                 warn(f"{exc.message}; grain and colour are left as they are")
         return comp
 
-    def frame(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None) -> np.ndarray:
+    def frame(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None,
+              previous: np.ndarray | None = None) -> np.ndarray:
         """The finished comp of frame ``index`` (H×W×3 uint8). ``background`` overrides the set (moving plates)."""
-        return self.frame_and_coverage(index, plate, background)[0]
+        return self.frame_and_coverage(index, plate, background, previous)[0]
 
     def frame_and_coverage(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None,
-                           ) -> tuple[np.ndarray, np.ndarray]:
+                           previous: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The finished comp of frame ``index`` and each layer's share of its area (see ``comp_frame``)."""
-        picture, _, shares = self.comp_frame(index, plate, background)
+        picture, _, shares = self.comp_frame(index, plate, background, previous)
         return picture, shares
 
     def comp_frame(self, index: int, plate: np.ndarray | None = None, background: np.ndarray | None = None,
-                   ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+                   previous: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         """The finished comp of frame ``index`` and the share of its area each layer shows (see ``layers``).
 
         Coverage is measured from the mattes as the layers are stacked, on every ``COVERAGE_STEP``-th pixel
         of a grid tied to the frame: a sample of some 30,000 pixels, exact to a fraction of a percent, costing
         well under a millisecond. The plate's share is its matte; a layer placed over others takes its alpha
-        from each of them. ``screen`` and ``add`` elements count by their alpha like ``over`` ones.
+        from each of them. ``screen`` and ``add`` elements count by their alpha like ``over`` ones. ``previous``
+        is the plate of the frame before, which steadies the key (``key(previous=…)``).
 
         Colour-managed (``managed``), the set and elements enter the working space through the inverse view, the
         plate from its own encoding after its key, and the layers are stacked in float32; the display frame is
@@ -202,7 +204,10 @@ class ShotComp:
                 cover.place(self._plate_layer, None)
             else:
                 keyable = plate if managed is None else managed.keyable(plate)
-                fg, matte = key(keyable, self.screen, **self.key_options)
+                steady = previous if previous is not None and previous.shape == plate.shape else None
+                if steady is not None and managed is not None:
+                    steady = managed.keyable(steady)
+                fg, matte = key(keyable, self.screen, **self.key_options, previous=steady)
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
@@ -242,12 +247,14 @@ class ShotComp:
         pending: deque[Future[tuple[np.ndarray, np.ndarray | None, np.ndarray]]] = deque()
         written = 0
         total = np.zeros(len(self.layers), np.float64)
+        previous: np.ndarray | None = None        # each frame is keyed with the plate before it: no flicker
         with ThreadPoolExecutor(threads, thread_name_prefix="comp") as pool:
             try:
                 for index in range(self.frames):
                     plate = next(plates) if plates is not None else None
                     backdrop = next(backgrounds) if backgrounds is not None else None
-                    pending.append(pool.submit(self.comp_frame, index, plate, backdrop))
+                    pending.append(pool.submit(self.comp_frame, index, plate, backdrop, previous))
+                    previous = plate
                     while pending and (len(pending) > 2 * threads or index == self.frames - 1):
                         finished, working, shares = pending.popleft().result()
                         total += shares
