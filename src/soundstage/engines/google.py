@@ -73,6 +73,7 @@ from soundstage.engines.frames import (
     has_sound,
     luminance_alpha,
     one_line,
+    reference_words,
     resize_record,
     retime,
     retry_after,
@@ -131,14 +132,6 @@ VEO_MAX_SECONDS = 148
 #: How Veo takes a reference image of each role (VideoGenerationReferenceType): the set and a cast member are
 #: assets that must appear; a style image sets the look.
 _VEO_REFERENCE_TYPE = {"subject": "ASSET", "set": "ASSET", "style": "STYLE"}
-#: The words that tell Gemini image what each reference is for.
-_GEMINI_ROLE = {
-    "subject": "Reference image {n}: the subject. Draw this same character or creature: keep its shape, "
-               "face, colours and markings.",
-    "style": "Reference image {n}: the style. Match its look, palette and rendering, not its content.",
-    "set": "Reference image {n}: the location. This is the same place, so keep its architecture, layout, "
-           "light and palette.",
-}
 _MAX_SEED = 2**31 - 1
 
 
@@ -463,7 +456,7 @@ class GoogleEngine:
         if references and all(r.role == "set" for r in chosen):
             prompt += "\n" + _CONTINUITY.format(s="s" if len(references) > 1 else "")
         elif references:   # several roles: each image is named by its place and said what it is for
-            prompt += "\n" + "\n".join(_GEMINI_ROLE[r.role].format(n=n) for n, r in enumerate(chosen, 1))
+            prompt += "\n" + reference_words(chosen)
         if request.negative_prompt:
             prompt += f"\nAvoid: {request.negative_prompt}"
         aspect = nearest_aspect(request.width, request.height, GEMINI_ASPECTS)
