@@ -27,7 +27,7 @@ import pytest
 from standin import Reply, Request, StandIn
 
 from soundstage.engines import load_engine
-from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType, makes_sound
+from soundstage.engines.base import AssetKind, AssetRequest, Engine, Reference, SourceType, makes_sound
 from soundstage.engines.comfyui import ComfyUIEngine, plan_workflow, read_workflow
 from soundstage.engines.frames import RETIME_METHOD
 from soundstage.errors import EngineBusy, EngineError, EngineReplyError, EngineTimeout, ProjectError
@@ -235,7 +235,8 @@ def test_reference_is_uploaded_and_named_in_load_image(standin: StandIn, root: P
     # img2img has no EmptyLatentImage: the size comes from the reference, so the stand-in renders 512×512.
     comfy.render = lambda graph: comfy.save_still({**graph, "99": {"class_type": "EmptyLatentImage", "inputs": {
         "width": 512, "height": 512}}})
-    got = engine(root, standin, workflow=IMG2IMG).generate(set_request(references=(reference,)), tmp_path / "t")
+    got = engine(root, standin, workflow=IMG2IMG).generate(set_request(references=(Reference(reference),)),
+                                                           tmp_path / "t")
 
     (upload,) = standin.calls("POST", "/upload/image")
     fields = upload.form()

@@ -530,7 +530,7 @@ class ComfyUIEngine:
         client_id = uuid.uuid4().hex
         with httpx.Client(base_url=self.url, timeout=self._call_timeout) as client:
             stats = self._system_stats(client)
-            uploaded = self._upload(client, request.references[: len(plan.loads)])
+            uploaded = self._upload(client, [r.path for r in request.references[: len(plan.loads)]])
             graph, changed = fill(workflow, plan, request, uploaded, still=label == "workflow",
                                   sound=label == "audio_workflow")
             prompt_id, number, warnings = self._queue(client, graph, workflow, client_id)
@@ -558,7 +558,7 @@ class ComfyUIEngine:
             "seed": request.seed & _SEED_MASK if plan.seeds else None,
             "deterministic": bool(plan.seeds),
             "models": plan.models,
-            "references": [Path(p).name for p in request.references[: len(plan.loads)]],
+            "references": [Path(r.path).name for r in request.references[: len(plan.loads)]],
             "prompt_id": prompt_id,
             "client_id": client_id,
             "queue_number": number,
@@ -571,7 +571,7 @@ class ComfyUIEngine:
             "workflow": graph,
         }
         if len(request.references) > len(plan.loads):
-            params["references_ignored"] = {"files": [Path(p).name for p in request.references[len(plan.loads):]],
+            params["references_ignored"] = {"files": [Path(r.path).name for r in request.references[len(plan.loads):]],
                                             "why": f"the {label} has {len(plan.loads)} LoadImage node(s)"}
         if request.negative_prompt and not plan.negative:
             params["negative_prompt_sent"] = False
