@@ -48,6 +48,7 @@ class Honours:
     max_references: int = 0             # images it takes at once, all roles together
     extend_seconds: float = 0.0         # seconds one extension adds
     max_seconds: float = 0.0            # the longest a clip may grow by extension (0: no extension)
+    max_clip: float = 0.0               # the longest clip one job makes (0: any length)
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,9 +269,10 @@ class GoogleEngine:
         if "veo-2.0-generate-exp" in model:
             uses.add("references:style")
         extends = "extend" in uses
+        longest = (VEO2_DURATIONS if "veo-2" in model else VEO3_DURATIONS)[-1]
         return Honours(frozenset(uses), max_references=MAX_REFERENCES,
                        extend_seconds=VEO_EXTEND_SECONDS if extends else 0.0,
-                       max_seconds=VEO_MAX_SECONDS if extends else 0.0)
+                       max_seconds=VEO_MAX_SECONDS if extends else 0.0, max_clip=longest)
 
     def quote(self, request: AssetRequest) -> Quote:
         """Images: one image. Veo: the seconds of clip it is asked for, the request rounded up (veo_duration);
