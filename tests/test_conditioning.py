@@ -118,3 +118,27 @@ def test_bad_steering_images_are_one_line_each(tmp_path: Path) -> None:
     lines = [str(p) for p in preflight(project, breakdown.shots, generation, [odd])]
     assert any("the first frame is 40×40, another shape than the take's 64×36" in line for line in lines), lines
     assert aspect_differs(40, 40, 64, 36) and not aspect_differs(1920, 1080, 64, 36)
+
+
+def test_offline_a_long_shot_is_extended_part_by_part_and_its_joins_hold(tmp_path: Path) -> None:
+    shots = MOVING.replace("duration = 0.5", 'duration = 1.25\ncamera = { move = "push-in", amount = 0.1 }')
+    root = film(tmp_path, shots, extra="\n[engines.procedural]\nclip = 0.5\n")
+    planned = json.loads(soundstage("plan", root, "--json").stdout)["takes"]
+    [background] = [t for t in planned if t["slot"] == "shot/1-1/background"]
+    assert background["conditioning"]["parts"] == 3                      # 0.5 s, then 1.0 s, then 1.25 s
+    made = soundstage("generate", root, "--json")
+    assert made.returncode == 0, made.stderr
+    assert "warning" not in made.stderr                                  # no join shows
+    listed = json.loads(soundstage("takes", root, "1-1", "--json").stdout)["takes"]
+    parts = [t for t in listed if t["slot"] == "shot/1-1/background"]
+    assert [t["take"] for t in parts] == ["v001", "v002", "v003"]
+    project = Project.load(root)
+    generation = Generation(project)
+    clips = [generation.store.files(t)[0] for t in generation.store.takes("shot/1-1/background")]
+    lengths = [len(list(read_frames(c))) for c in clips]
+    assert lengths == [6, 12, 15]
+    first, last = list(read_frames(clips[0])), list(read_frames(clips[-1]))
+    drift = [float(np.abs(a.astype(int) - b.astype(int)).mean()) for a, b in zip(first, last[:6], strict=True)]
+    assert max(drift) < 4, drift                                  # the first clip, kept (through two encodes)
+    from soundstage.pipeline.joins import measure_join
+    assert measure_join(clips[-1], 6).continuous and measure_join(clips[-1], 12).continuous

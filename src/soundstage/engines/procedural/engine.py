@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import cv2
+from pydantic import Field
 
 from soundstage import __version__
 from soundstage.atomic import atomic_path
@@ -52,9 +53,11 @@ def _write_png(path: Path, pixels: Array) -> None:
 
 
 class ProceduralOptions(EngineOptions):
-    """``[engines.procedural]``: the language of the labels on placeholders."""
+    """``[engines.procedural]``: the language of the labels on placeholders, and the longest moving clip it
+    makes at once (0: any length), so that offline a long shot takes the same path of extensions as on Veo."""
 
     language: Language = "en"
+    clip: float = Field(0.0, ge=0, le=MAX_EXTENDED_SECONDS)
 
 
 class ProceduralEngine:
@@ -85,8 +88,10 @@ class ProceduralEngine:
         frame, extends a clip, and moves as the camera hint says. Stills and elements take no conditioning."""
         if kind != AssetKind.BACKGROUND:
             return Honours()
+        clip = self.options.clip
         return Honours(frozenset({"first_frame", "last_frame", "extend", "camera_hint", "references:set"}),
-                       max_references=1, extend_seconds=MAX_EXTENDED_SECONDS, max_seconds=MAX_EXTENDED_SECONDS)
+                       max_references=1, extend_seconds=clip or MAX_EXTENDED_SECONDS,
+                       max_seconds=MAX_EXTENDED_SECONDS, max_clip=clip)
 
     def quote(self, request: AssetRequest) -> Quote:
         """CPU-seconds from the benchmark figures (docs/benchmarks.md): ~0.4 s a 1080p still, ~0.1 s a frame,
@@ -156,6 +161,10 @@ class ProceduralEngine:
         if refused:
             raise EngineError(f"procedural engine cannot take {', '.join(refused)} for a {request.kind.value}",
                               hint="it takes a first frame, a last frame and an extension for moving backgrounds")
+        clip = self.options.clip
+        if request.kind == AssetKind.BACKGROUND and request.extend is None and clip and _seconds(request) > clip:
+            raise EngineError(f"procedural engine: a {_seconds(request):g} s clip is longer than it makes at once "
+                              f"({clip:g} s, [engines.procedural] clip)", hint="extend a shorter clip")
         if request.kind == AssetKind.BACKGROUND and request.extend is not None \
                 and _seconds(request) > MAX_EXTENDED_SECONDS + 1e-6:
             raise EngineError(f"procedural engine: a {_seconds(request):g} s clip is longer than it extends "
