@@ -18,8 +18,9 @@ import numpy as np
 from soundstage.errors import MediaError
 from soundstage.media import read_frames
 
-#: Below this SSIM, or past this histogram distance, a join shows (docs/benchmarks.md, continuity: extensions
-#: measure SSIM ≥ 0.9 and distance ≤ 0.05 on the procedural engine; unconditioned joins 0.1-0.4 and ≥ 0.3).
+#: Below this SSIM, or past this histogram distance, a join shows (docs/benchmarks.md, "Continuity at joins":
+#: on the procedural engine extensions measure SSIM ≥ 0.99 and distance ≤ 0.03, last frame → first frame
+#: ≥ 0.98 and ≤ 0.05; joins made without conditioning SSIM 0.26-0.75, every one of them flagged).
 MIN_SSIM = 0.75
 MAX_HISTOGRAM = 0.2
 
