@@ -1,7 +1,7 @@
 """Continuity at a join: does the frame after a cut-free join look like the frame before it?
 
 Two measures, both between the last frame before the join and the first after: structural similarity (SSIM,
-on luma, from scikit-image's formula with OpenCV's Gaussian window) and the distance between their colour
+on luma, Wang et al. 2004 with an 11-tap Gaussian window) and the distance between their colour
 histograms (Bhattacharyya, 0 for the same colours, 1 for none shared). An extension that continues its clip
 scores near 1 and near 0; two clips made apart score far from both. ``Join.continuous`` is the threshold the
 render warns at.
