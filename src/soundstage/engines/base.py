@@ -21,7 +21,6 @@ from soundstage.records import AssetKind, SourceType
 from soundstage.records.slot import AMBIENCE
 
 Unit = Literal["image", "video_second", "gpu_second", "cpu_second"]
-Role = Literal["subject", "style", "set"]
 
 #: What a request can carry beyond its words, by the names engines declare and ``plan`` shows.
 CONDITIONING = ("first_frame", "last_frame", "references:subject", "references:style", "references:set",
@@ -152,6 +151,9 @@ class Engine(Protocol):
     # decide it from its options (ComfyUI makes sound only with an audio workflow).
     sounds: frozenset[str] | None
     takes_references: ClassVar[bool]           # whether request.references steer it (continuity)
+    # An engine says what conditioning it honours with ``honours_for(kind) -> Honours`` (read through
+    # :func:`honours`, which falls back on ``takes_references`` for engines written before it), and refuses in
+    # ``quote`` a request that needs what it cannot do (:func:`dropped`).
     source_type: ClassVar[SourceType]
 
     def quote(self, request: AssetRequest) -> Quote:

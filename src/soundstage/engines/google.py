@@ -268,6 +268,8 @@ class GoogleEngine:
             uses |= {"references:subject", "references:set"}
         if "veo-2.0-generate-exp" in model:
             uses.add("references:style")
+        if kind == AssetKind.ELEMENT:
+            uses.discard("references:set")      # an element is made on black: the set must not appear in it
         extends = "extend" in uses
         longest = (VEO2_DURATIONS if "veo-2" in model else VEO3_DURATIONS)[-1]
         return Honours(frozenset(uses), max_references=MAX_REFERENCES,
