@@ -5,6 +5,7 @@ before anything is spent (one line, exit 2)."""
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -142,3 +143,34 @@ def test_offline_a_long_shot_is_extended_part_by_part_and_its_joins_hold(tmp_pat
     assert max(drift) < 4, drift                                  # the first clip, kept (through two encodes)
     from soundstage.pipeline.joins import measure_join
     assert measure_join(clips[-1], 6).continuous and measure_join(clips[-1], 12).continuous
+
+
+def test_the_crews_first_and_last_frames_from_shots_toml(tmp_path: Path) -> None:
+    shots = MOVING.replace("duration = 0.5", 'duration = 0.5\nfirst_frame = "refs/open.png"\n'
+                                             'last_frame = "refs/close.png"\ncamera = { move = "pan-left" }')
+    root = film(tmp_path, shots)
+    (root / "refs").mkdir(exist_ok=True)
+    close = np.zeros((36, 64, 3), np.uint8)
+    close[:, :32] = (200, 40, 40)
+    cv2.imwrite(str(root / "refs" / "open.png"), np.full((36, 64, 3), 60, np.uint8))
+    cv2.imwrite(str(root / "refs" / "close.png"), cv2.cvtColor(close, cv2.COLOR_RGB2BGR))
+    planned = json.loads(soundstage("plan", root, "--json").stdout)["takes"]
+    [background] = [t for t in planned if t["slot"] == "shot/1-1/background"]
+    c = background["conditioning"]
+    assert (c["first_frame"], c["last_frame"]) == (str(root / "refs" / "open.png"), str(root / "refs" / "close.png"))
+    # the crew's first frame leads; the set still goes as a set reference, as the engine takes one
+    assert c["references"] == [{"path": "set/mountain-lake-dawn", "role": "set"}] and c["dropped"] == []
+    assert soundstage("generate", root).returncode == 0
+    clip = next(Path(root, ".soundstage").rglob("background.mp4"))
+    frames = list(read_frames(clip))
+    assert abs(float(frames[0].mean()) - 60) < 3 and np.abs(frames[-1].astype(int) - close.astype(int)).mean() < 4
+    record = json.loads(next(clip.parent.glob("take.json")).read_text())
+    assert record["request"]["camera_hint"] == "pan left" and record["parameters"]["move"] == "pan left"
+    assert record["request"]["last_frame"]["path"] == "refs/close.png"
+
+    # Veo 3.0 takes a first frame but no last frame: refused before anything is sent
+    google = film(tmp_path / "g", shots, engine="google")
+    shutil.copytree(root / "refs", google / "refs", dirs_exist_ok=True)
+    refused = soundstage("plan", google)
+    assert refused.returncode == 2
+    assert "the google engine cannot take last_frame for shot/1-1/background" in refused.stderr, refused.stderr

@@ -161,9 +161,13 @@ class Generation:
         seed = self._seed(shot.seed)
         orders = []
         if shot.background == "moving":
+            frames = {key: self.project.inside(value, source=self.project.shots_file, key=key)
+                      for key in ("first_frame", "last_frame") if (value := getattr(shot, key))}
+            move = shot.camera.move
             orders.append(Order(background_slot(shot.id), engine, AssetRequest(
                 kind=AssetKind.BACKGROUND, prompt=shot.prompt, width=width, height=height, seed=seed,
-                duration=duration, fps=settings.fps,
+                duration=duration, fps=settings.fps, camera_hint=None if move == "static" else move.replace("-", " "),
+                **frames,
             ), (shot.id,), reference=set_slot(shot.set), chain=self._chain(engine, duration)))
         for name in shot.elements:
             orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
