@@ -158,8 +158,8 @@ def test_the_crews_first_and_last_frames_from_shots_toml(tmp_path: Path) -> None
     [background] = [t for t in planned if t["slot"] == "shot/1-1/background"]
     c = background["conditioning"]
     assert (c["first_frame"], c["last_frame"]) == (str(root / "refs" / "open.png"), str(root / "refs" / "close.png"))
-    # the crew's first frame leads; the set still goes as a set reference, as the engine takes one
-    assert c["references"] == [{"path": "set/mountain-lake-dawn", "role": "set"}] and c["dropped"] == []
+    # the crew's first frame leads: the set still is not sent beside it
+    assert c["references"] == [] and c["dropped"] == []
     assert soundstage("generate", root).returncode == 0
     clip = next(Path(root, ".soundstage").rglob("background.mp4"))
     frames = list(read_frames(clip))

@@ -229,11 +229,11 @@ class Generation:
         shown = str(self.store.files(reference)[0]) if reference is not None else order.reference
         file = self.store.files(reference)[0] if reference is not None else None
         extra: list[str] = []
-        if order.reference and request.kind == AssetKind.BACKGROUND and "first_frame" in honoured.uses \
-                and request.first_frame is None:
-            wanted_first = shown
-            if file is not None:
-                request = replace(request, first_frame=file)
+        if order.reference and request.kind == AssetKind.BACKGROUND and "first_frame" in honoured.uses:
+            if request.first_frame is None:         # else the crew's first frame leads, and the set stays out
+                wanted_first = shown
+                if file is not None:
+                    request = replace(request, first_frame=file)
         elif order.reference and "references:set" in honoured.uses:
             if file is not None:
                 request = replace(request, references=(*request.references, Reference(file, "set")))
@@ -242,7 +242,8 @@ class Generation:
         refused, left = dropped(request, honoured)
         refused += self._past_limit(order, honoured)
         shown_refs = tuple((str(r.path), r.role) for r in request.references)
-        if order.reference and file is None and "references:set" in honoured.uses and wanted_first is None:
+        if order.reference and file is None and "references:set" in honoured.uses and wanted_first is None \
+                and not any(r.role == "set" for r in request.references) and request.first_frame is None:
             shown_refs += ((str(shown), "set"),)
         conditioning = Conditioning(
             first_frame=str(request.first_frame) if request.first_frame else wanted_first,
