@@ -725,6 +725,9 @@ def test_veo_that_cannot_take_a_last_frame_is_refused_before_sending(standin: St
     last = _still(tmp_path / "last.png", halves(64, 36))
     eng = engine(standin, tmp_path)                                   # veo-3.0-fast: first frame only
     assert eng.honours_for(AssetKind.BACKGROUND).uses == {"first_frame", "camera_hint"}
+    veo31 = engine(standin, tmp_path, video_model=VEO31)
+    assert "references:set" in veo31.honours_for(AssetKind.BACKGROUND).uses
+    assert "references:set" not in veo31.honours_for(AssetKind.ELEMENT).uses       # an element is made on black
     with pytest.raises(EngineError, match=r"veo-3\.0-fast-generate-001 cannot take last_frame for a background"):
         eng.quote(request(AssetKind.BACKGROUND, duration=2.0, fps=12, last_frame=last))
     with pytest.raises(EngineError, match=r"cannot take references:subject"):

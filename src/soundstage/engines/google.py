@@ -12,6 +12,13 @@ One engine, three models, picked by what the request asks for:
   take keeps it as ``background.wav`` beside ``background.mp4``, as long as the picture. Elements are asked
   for silently (the sound of a thing on black is not its sound in the shot).
 
+Conditioning (:meth:`GoogleEngine.honours_for`): Veo starts from a first frame (``GenerateVideosSource.image``);
+Veo 2 and 3.1 end on a last frame (``GenerateVideosConfig.last_frame``) and extend an earlier Veo clip
+(``GenerateVideosSource.video``: the reply is the clip with 7 s more); Veo 3.1 takes up to three asset
+reference images (``reference_images``, the set or a cast member) and Veo 2's experimental model style ones. A
+camera hint is said in the prompt. Gemini image takes up to three references of any role, each named in the
+prompt by its place and role. What a model cannot take and the take needs is refused at quote time.
+
 Credentials come from the environment only. ``vertex = true`` (the default) with no ``project`` is Vertex AI
 express mode: the key is ``GOOGLE_API_KEY`` (or ``GEMINI_API_KEY``). With a ``project`` the SDK uses Application
 Default Credentials, as ``gcloud auth application-default login`` or ``GOOGLE_APPLICATION_CREDENTIALS`` set them.
@@ -169,8 +176,8 @@ def _seed(seed: int) -> int:
 def veo_duration(model: str, seconds: float) -> int:
     """The clip length Veo is asked for (and bills): the shortest it makes that covers ``seconds``.
 
-    Longer than 8 s is refused rather than looped: a looped background shows its seam on screen, and Veo's
-    extension feature is a separate, separately billed job. Split the shot, or use a still set.
+    Longer than 8 s is refused rather than looped: a looped background shows its seam on screen. With a model
+    that extends (Veo 2, 3.1) the pipeline makes a long shot as a chain of extensions instead.
     """
     allowed = VEO2_DURATIONS if "veo-2" in model else VEO3_DURATIONS
     for choice in allowed:
@@ -178,7 +185,8 @@ def veo_duration(model: str, seconds: float) -> int:
             return choice
     raise EngineError(
         f"google {model}: a {seconds:g} s clip is longer than Veo makes (at most {allowed[-1]} s)",
-        hint="split the shot, shorten it, or use a still set with a camera move",
+        hint="split the shot, shorten it, use a Veo model that extends (veo-3.1-…) in [engines.google] "
+             "video_model, or use a still set with a camera move",
     )
 
 
