@@ -145,8 +145,8 @@ def test_a_take_the_engine_cannot_make_is_refused_before_any_is_made(tmp_path: P
     assert soundstage("new", film).returncode == 0
     settings = film / "soundstage.toml"
     settings.write_text(settings.read_text().replace("[1920, 1080]", "[96, 54]").replace("4.0", "0.25"))
-    (film / "shots.toml").write_text('[[shot]]\nid = "1-1"\nscene = "1"\nbackground = "moving"\n')
+    (film / "shots.toml").write_text('[[shot]]\nid = "1-1"\nscene = "1"\nbackground = "moving"\nengine = "openai"\n')
     result = soundstage("generate", film)
     assert result.returncode == 2
-    assert "error: shot 1-1: the procedural engine cannot make a background" in result.stderr, result.stderr
+    assert "error: shot 1-1: the openai engine cannot make a background" in result.stderr, result.stderr
     assert "nothing was generated" in result.stderr and not (film / ".soundstage" / "takes").exists()

@@ -89,6 +89,7 @@ id = "2-2"
 scene = "2"
 duration = 0.5
 background = "moving"
+engine = "openai"
 elements = []
 """
 
@@ -120,7 +121,7 @@ def test_plan_lists_every_problem_at_once_and_exits_2(tmp_path: Path, fireonly: 
     assert any("plates/junk.mp4, shot 1-3: not a readable video" in line for line in lines), lines
     assert any("shot 2-1:" in line and "'rain'" in line and "fireonly" in line for line in lines), lines
     assert not any("'fire'" in line for line in lines), "fire it makes"
-    assert any("shot 2-2:" in line and "background" in line and "procedural" in line for line in lines), lines
+    assert any("shot 2-2:" in line and "background" in line and "openai" in line for line in lines), lines
     assert len(lines) == 7, lines       # six problems and the summary
     assert "6 problems" in lines[-1] and "nothing was generated" in lines[-1]
     assert made_nothing(project)

@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -228,11 +229,11 @@ def test_generation_orders_sets_once_per_location_with_continuity(tmp_path: Path
     assert (bed.request.prompt, bed.request.element, bed.request.duration) == ("HANOK ROOFTOPS NIGHT", None, 0.25)
 
     outcomes = generation.generate(orders)
-    failed = [o for o in outcomes if o.error]
-    assert [o.order.slot for o in failed] == ["shot/2-1/background"]    # procedural makes no moving backgrounds
-    assert "shot 2-1" in failed[0].error and "procedural engine cannot make a background" in failed[0].error
-    assert all(o.made for o in outcomes if not o.error)                  # the others went on
-    assert all(generation.request(o) == o.request for o in orders)       # procedural takes no references
+    assert not [o.error for o in outcomes if o.error] and all(o.made for o in outcomes)
+    # the moving background starts from its location's set still; the stills and elements take no references
+    day = generation.store.files(generation.chosen("set/hanok-rooftops-day"))[0]
+    assert generation.request(background) == replace(background.request, first_frame=day)
+    assert all(generation.request(o) == o.request for o in orders if o is not background)
 
 
 def test_sound_takes_are_stored_priced_signed_approved_and_served_again(tmp_path: Path) -> None:

@@ -362,7 +362,8 @@ def plan(
                  "quantity": p.estimate.quote.quantity if p.estimate else None,
                  "usd": 0.0 if not p.estimate or p.estimate.cached else p.estimate.price.usd,
                  "status": "error" if p.error else "in store" if p.estimate and p.estimate.cached else "new",
-                 "error": p.error or None} for p in planned]
+                 "error": p.error or None,
+                 "conditioning": p.conditioning.as_json() if p.conditioning else None} for p in planned]
         sys.stdout.write(json.dumps({"takes": rows, "new_usd": new_usd, "spent_usd": spent,
                                      "budget": {"limit": budget.limit, "currency": budget.currency},
                                      "problems": _problem_rows(problems)}, indent=2) + "\n")
@@ -383,6 +384,7 @@ def plan(
                       f"{quote.quantity:g} {quote.unit}", "—" if cached else budget.show(p.estimate.price.usd),
                       Text("in store", "dim") if cached else "new")
     out.print(table)
+    _say_conditioning(planned)
     _say_shared(generation, planned)
     left = budget.limit - budget.to_currency(spent)
     line = (f"would spend {budget.show(new_usd)}; spent so far {budget.show(spent)}; "
@@ -399,6 +401,21 @@ def plan(
 
 def _shots(ids: Sequence[str]) -> str:
     return ("shot " if len(ids) == 1 else "shots ") + ", ".join(ids)
+
+
+def _say_conditioning(planned: Sequence[Any]) -> None:
+    """Per take that is steered: what its engine will use, and what it will drop."""
+    for p in planned:
+        c = p.conditioning
+        if c is None:
+            continue
+        used = [f"{name} {value}" for name, value in (("first frame", c.first_frame), ("last frame", c.last_frame),
+                                                      ("extends", c.extend)) if value]
+        used += [f"{role} reference {path}" for path, role in c.references]
+        used += [f"{c.parts} clips, each extending the last"] if c.parts > 1 else []
+        if used or c.dropped:
+            line = f"{p.order.slot}: uses {'; '.join(used) or 'words only'}"
+            out.print(line + (f"; drops {', '.join(c.dropped)}" if c.dropped else ""), highlight=False)
 
 
 def _say_shared(generation: Any, planned: Sequence[Any]) -> None:
@@ -442,6 +459,8 @@ def generate(
         if not as_json:
             _say_shared(generation, generation.plan([o for o in orders if generation.affected(o)]))
         outcomes = generation.generate(orders, progress)
+    for line in generation.warnings:
+        err.print(Text.assemble(("warning", "yellow"), f" {line}"))
     budget = project.settings.budget
     if as_json:
         rows = [{"slot": o.order.slot, "take": o.take.label if o.take else None,

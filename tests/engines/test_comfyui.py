@@ -17,6 +17,7 @@ import shutil
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ import pytest
 from standin import Reply, Request, StandIn
 
 from soundstage.engines import load_engine
-from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType, makes_sound
+from soundstage.engines.base import AssetKind, AssetRequest, Engine, Reference, SourceType, makes_sound
 from soundstage.engines.comfyui import ComfyUIEngine, plan_workflow, read_workflow
 from soundstage.engines.frames import RETIME_METHOD
 from soundstage.errors import EngineBusy, EngineError, EngineReplyError, EngineTimeout, ProjectError
@@ -235,7 +236,8 @@ def test_reference_is_uploaded_and_named_in_load_image(standin: StandIn, root: P
     # img2img has no EmptyLatentImage: the size comes from the reference, so the stand-in renders 512×512.
     comfy.render = lambda graph: comfy.save_still({**graph, "99": {"class_type": "EmptyLatentImage", "inputs": {
         "width": 512, "height": 512}}})
-    got = engine(root, standin, workflow=IMG2IMG).generate(set_request(references=(reference,)), tmp_path / "t")
+    got = engine(root, standin, workflow=IMG2IMG).generate(set_request(references=(Reference(reference),)),
+                                                           tmp_path / "t")
 
     (upload,) = standin.calls("POST", "/upload/image")
     fields = upload.form()
@@ -539,3 +541,49 @@ def test_malformed_replies_are_reply_errors(standin: StandIn, root: Path, tmp_pa
     with pytest.raises(EngineReplyError, match=says):
         engine(root, standin).generate(set_request(), tmp_path)
     assert not (tmp_path / "set.png").exists()
+
+
+def test_titled_inputs_get_the_frames_references_and_clip_to_extend(standin: StandIn, root: Path,
+                                                                    tmp_path: Path) -> None:
+    """A first/last-frame graph (as Wan FLF2V or a Veo node takes them), exported in API format with its loader
+    nodes titled: each gets its own file, uploaded under a name from its content."""
+    graph = json.loads((root / WAN).read_text())
+    titled = {"first_frame": "LoadImage", "last_frame": "LoadImage", "reference_subject": "LoadImage",
+              "extend": "LoadVideo"}
+    for n, (title, kind) in enumerate(titled.items(), 70):
+        graph[str(n)] = {"class_type": kind, "inputs": {"file" if kind == "LoadVideo" else "image": "x"},
+                         "_meta": {"title": title}}
+    (root / "workflows" / "flf.json").write_text(json.dumps(graph))
+    first, last, sheet = (tmp_path / f"{name}.png" for name in ("first", "last", "sheet"))
+    for path, level in ((first, 10), (last, 90), (sheet, 200)):
+        path.write_bytes(png(np.full((36, 64, 3), level, np.uint8)))
+    earlier = tmp_path / "earlier.mp4"
+    with VideoWriter(earlier, width=64, height=36, fps=24) as writer:
+        for _ in range(6):
+            writer.write(np.full((36, 64, 3), 50, np.uint8))
+
+    def save_video(graph: dict[str, Any]) -> dict[str, Any]:
+        comfy.files[("out.mp4", "", "output")] = earlier.read_bytes()
+        return {"50": {"images": [{"filename": "out.mp4", "subfolder": "", "type": "output"}], "animated": [True]}}
+
+    comfy = ComfyUI(standin, render=save_video)
+    eng = engine(root, standin, video_workflow="workflows/flf.json")
+    assert eng.honours_for(AssetKind.BACKGROUND).uses == {"first_frame", "last_frame", "references:subject",
+                                                          "extend"}
+    request = set_request(kind=AssetKind.BACKGROUND, width=64, height=36, duration=0.5, fps=24, first_frame=first,
+                          last_frame=last, extend=earlier, references=(Reference(sheet, "subject"),))
+    got = eng.generate(request, tmp_path / "take")
+
+    (sent,) = comfy.graphs
+    def uploaded(path: Path) -> str:
+        return f"soundstage_{hashlib.sha256(path.read_bytes()).hexdigest()[:16]}{path.suffix}"
+    assert sent["70"]["inputs"] == {"image": uploaded(first)} and sent["71"]["inputs"] == {"image": uploaded(last)}
+    assert sent["72"]["inputs"] == {"image": uploaded(sheet)} and sent["73"]["inputs"] == {"file": uploaded(earlier)}
+    assert sent["70"]["_meta"] == {"title": "first_frame"}                       # the graph as exported, filled
+    assert all(set(node) >= {"class_type", "inputs"} for node in sent.values())   # ComfyUI's API format
+    assert {name: comfy.uploads[name] for name in comfy.uploads} == {
+        uploaded(p): p.read_bytes() for p in (first, last, sheet, earlier)}
+    assert got.parameters["inputs"] == {"70": "first.png", "71": "last.png", "73": "earlier.mp4", "72": "sheet.png"}
+    # the plain text-to-video graph names none of them: asked for one, it refuses before sending
+    with pytest.raises(EngineError, match=r"takes no first_frame"):
+        engine(root, standin, video_workflow=WAN).quote(replace(request, extend=None, last_frame=None, references=()))

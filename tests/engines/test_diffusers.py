@@ -30,7 +30,7 @@ from diffusers import (
 from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
 from soundstage.engines import load_engine
-from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
+from soundstage.engines.base import AssetKind, AssetRequest, Engine, Reference, SourceType
 from soundstage.engines.diffusers import DiffusersEngine, DiffusersOptions
 from soundstage.engines.frames import RETIME_METHOD
 from soundstage.errors import EngineError, ProjectError
@@ -194,12 +194,12 @@ def test_a_reference_set_steers_the_drawing_through_image_to_image(
     write_png(red, np.full((80, 120, 3), (200, 30, 20), np.uint8))
     write_png(blue, np.full((80, 120, 3), (20, 40, 210), np.uint8))
     plain = pixels(engine, request(seed=3), tmp_path / "plain")
-    got = engine.generate(request(seed=3, references=(red,)), tmp_path / "red")
+    got = engine.generate(request(seed=3, references=(Reference(red),)), tmp_path / "red")
     p = got.parameters
     assert p["mode"] == "image-to-image" and p["pipeline"] == "StableDiffusionImg2ImgPipeline"
     assert p["reference"] == str(red) and p["strength"] == 0.55
     from_red = read_image(got.files[0])
-    from_blue = pixels(engine, request(seed=3, references=(blue,)), tmp_path / "blue")
+    from_blue = pixels(engine, request(seed=3, references=(Reference(blue),)), tmp_path / "blue")
     assert from_red.shape == (64, 64, 3)
     assert np.abs(from_red.astype(int) - plain).mean() > 2
     assert np.abs(from_red.astype(int) - from_blue).mean() > 2      # the reference, not the seed, made it differ
@@ -207,11 +207,11 @@ def test_a_reference_set_steers_the_drawing_through_image_to_image(
 
 def test_a_missing_reference_is_an_engine_error_naming_it(engine: DiffusersEngine, tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="reference") as caught:
-        engine.generate(request(references=(tmp_path / "gone.png",)), tmp_path / "out")
+        engine.generate(request(references=(Reference(tmp_path / "gone.png"),)), tmp_path / "out")
     assert caught.value.path == tmp_path / "gone.png"
     one_step = DiffusersEngine(DiffusersOptions(model="tiny-sd", device="cpu", steps=1), root=engine.root)
     with pytest.raises(EngineError, match="steps × strength"):
-        one_step.generate(request(references=(tmp_path / "gone.png",)), tmp_path / "out")
+        one_step.generate(request(references=(Reference(tmp_path / "gone.png"),)), tmp_path / "out")
 
 
 def test_a_wider_frame_is_extended_by_inpainting_its_margins_not_stretched(
@@ -373,7 +373,7 @@ def test_quote_names_the_model_and_prices_cpu_seconds_by_steps_and_size(models: 
     assert two.quantity == pytest.approx(2 * 64 * 64 / 1e6 * 15, abs=1e-3)
     assert quote(4).quantity == pytest.approx(2 * two.quantity, abs=1e-3)
     assert quote(2, width=96).quantity > two.quantity                     # the inpainting pass is priced too
-    assert quote(2, references=(Path("set.png"),)).quantity < two.quantity  # img2img runs strength × steps
+    assert quote(2, references=(Reference(Path("set.png")),)).quantity < two.quantity  # img2img: strength × steps
 
 
 def test_load_engine_builds_it_from_the_project_table_and_refuses_unknown_keys(

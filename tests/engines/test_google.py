@@ -9,6 +9,7 @@ reached the wire (paths, bodies, headers, call counts) and what came out (decode
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import time
@@ -19,10 +20,11 @@ import av
 import cv2
 import numpy as np
 import pytest
+from google.genai import types
 from standin import Reply, Request, StandIn
 
 from soundstage.engines import load_engine
-from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
+from soundstage.engines.base import AssetKind, AssetRequest, Engine, Reference, SourceType
 from soundstage.engines.google import (
     GEMINI_ASPECTS,
     IMAGEN_ASPECTS,
@@ -170,7 +172,7 @@ def test_quote_names_the_model_and_unit_and_sends_nothing(standin: StandIn, tmp_
     eng = engine(standin, tmp_path)
     q = eng.quote(request())
     assert (q.engine, q.model, q.unit, q.quantity) == ("google", "imagen-4.0-fast-generate-001", "image", 1.0)
-    q = eng.quote(request(references=(Path("sets/kitchen.png"),)))
+    q = eng.quote(request(references=(Reference(Path("sets/kitchen.png")),)))
     assert (q.model, q.unit, q.quantity) == ("gemini-2.5-flash-image", "image", 1.0)
     # Veo 3 makes 4, 6 or 8 s; a request is billed at the next length up.
     for seconds, billed in ((1.0, 4), (4.0, 4), (4.5, 6), (6.0, 6), (7.9, 8), (8.0, 8)):
@@ -404,7 +406,7 @@ def test_gemini_set_sends_the_reference_inline_and_matches_its_frame(standin: St
     reference.write_bytes(png(halves(32, 18)))
     standin.route("POST", GEMINI, gemini_reply(halves(96, 54)))
     req = request(width=64, height=36, seed=11, negative_prompt="people",
-                  references=(Path("sets/int_kitchen.png"),))     # relative to the project root
+                  references=(Reference(Path("sets/int_kitchen.png")),))     # relative to the project root
     out = tmp_path / "take"
     got = engine(standin, tmp_path).generate(req, out)
 
@@ -439,7 +441,7 @@ def test_gemini_refusal_is_not_retried(standin: StandIn, tmp_path: Path, reply: 
     reference.write_bytes(png(halves(32, 18)))
     standin.route("POST", GEMINI, reply)
     with pytest.raises(EngineRefused, match=r"gemini-2\.5-flash-image: refused"):
-        engine(standin, tmp_path).generate(request(references=(reference,)), tmp_path / "take")
+        engine(standin, tmp_path).generate(request(references=(Reference(reference),)), tmp_path / "take")
     assert len(standin.calls("POST", GEMINI)) == 1
 
 
@@ -449,14 +451,14 @@ def test_gemini_reply_without_an_image_is_malformed(standin: StandIn, tmp_path: 
     standin.route("POST", GEMINI, Reply(200, {"candidates": [{"content": {"role": "model", "parts": [
         {"text": "Here is your courtyard."}]}, "finishReason": "STOP"}]}))
     with pytest.raises(EngineReplyError, match=r"no image .*finish reason STOP; Here is your courtyard"):
-        engine(standin, tmp_path).generate(request(references=(reference,)), tmp_path / "take")
+        engine(standin, tmp_path).generate(request(references=(Reference(reference),)), tmp_path / "take")
     assert len(standin.calls("POST", GEMINI)) == 1
 
 
 def test_gemini_retries_busy_and_times_out(standin: StandIn, tmp_path: Path) -> None:
     reference = tmp_path / "ref.png"
     reference.write_bytes(png(halves(32, 18)))
-    req = request(references=(reference,))
+    req = request(references=(Reference(reference),))
     standin.route("POST", GEMINI, [api_error(429, "RESOURCE_EXHAUSTED", "Resource exhausted."),
                                    gemini_reply(halves(64, 36))])
     engine(standin, tmp_path).generate(req, tmp_path / "a")
@@ -475,7 +477,7 @@ def test_gemini_retries_busy_and_times_out(standin: StandIn, tmp_path: Path) -> 
 
 def test_missing_reference_is_named(standin: StandIn, tmp_path: Path) -> None:
     with pytest.raises(EngineError, match="cannot read reference image") as err:
-        engine(standin, tmp_path).generate(request(references=(Path("sets/gone.png"),)), tmp_path / "take")
+        engine(standin, tmp_path).generate(request(references=(Reference(Path("sets/gone.png")),)), tmp_path / "take")
     assert str(tmp_path / "sets" / "gone.png") in str(err.value) and standin.requests == []
 
 
@@ -648,3 +650,105 @@ def test_veo_refuses_longer_than_eight_seconds_before_sending(standin: StandIn, 
     with pytest.raises(EngineError, match="longer than Veo makes"):
         engine(standin, tmp_path).generate(request(AssetKind.BACKGROUND, duration=12, fps=24), tmp_path)
     assert standin.requests == []
+
+
+# -- Veo and Gemini under conditioning: first and last frames, references by role, extension -----------------
+
+VEO31 = "veo-3.1-generate-001"
+VEO31_START = r"/v1beta1/publishers/google/models/veo-3\.1-generate-001:predictLongRunning"
+VEO31_POLL = VEO_POLL     # the operation name says which model polls it
+
+
+def _still(path: Path, rgb: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(png(rgb))
+    return path
+
+
+def _sent_image(value: dict[str, Any]) -> bytes:
+    """The bytes of an image as Vertex's JSON carries it, read back through google-genai's own type."""
+    image = types.Image.model_validate({"image_bytes": base64.b64decode(value["bytesBase64Encoded"]),
+                                        "mime_type": value["mimeType"]})
+    return image.image_bytes or b""
+
+
+def test_veo_starts_from_the_first_frame_ends_on_the_last_and_takes_references(standin: StandIn,
+                                                                               tmp_path: Path) -> None:
+    first = _still(tmp_path / "sets" / "first.png", halves(64, 36))
+    last = _still(tmp_path / "sets" / "last.png", np.full((36, 64, 3), 90, np.uint8))
+    dragon = _still(tmp_path / "cast" / "dragon" / "sheet.png", np.full((36, 64, 3), 200, np.uint8))
+    standin.route("POST", VEO31_START, Reply(200, {"name": OPERATION}))
+    standin.route("POST", VEO31_POLL, veo_done(gray_clip(48)))
+    req = request(AssetKind.BACKGROUND, duration=1.0, fps=12, first_frame=first, last_frame=Path("sets/last.png"),
+                  references=(Reference(dragon, "subject"), Reference(first, "set")), camera_hint="slow push-in")
+    got = engine(standin, tmp_path, video_model=VEO31).generate(req, tmp_path / "take")
+
+    [start] = standin.calls("POST", VEO31_START)
+    [instance] = start.json()["instances"]
+    assert instance["prompt"] == "a rain-soaked hanok courtyard at night Camera: slow push-in."
+    assert _sent_image(instance["image"]) == first.read_bytes() and instance["image"]["mimeType"] == "image/png"
+    assert _sent_image(instance["lastFrame"]) == last.read_bytes()
+    refs = instance["referenceImages"]
+    assert [r["referenceType"] for r in refs] == ["ASSET", "ASSET"]          # as google-genai sends it
+    assert [_sent_image(r["image"]) for r in refs] == [dragon.read_bytes(), first.read_bytes()]   # subject first
+    # What was sent, as the SDK's own types read it back.
+    source = types.GenerateVideosSource(prompt=instance["prompt"],
+                                        image=types.Image(image_bytes=_sent_image(instance["image"])))
+    assert source.image is not None and source.image.image_bytes == first.read_bytes()
+    sent = got.parameters["conditioning"]
+    assert sent["first_frame"]["sha256"] == hashlib.sha256(first.read_bytes()).hexdigest()
+    assert [r["role"] for r in sent["references"]] == ["subject", "set"]
+
+
+def test_veo_extends_a_clip_by_sending_its_video(standin: StandIn, tmp_path: Path) -> None:
+    earlier = tmp_path / "takes" / "v001" / "background.mp4"
+    earlier.parent.mkdir(parents=True)
+    earlier.write_bytes(gray_clip(96))
+    standin.route("POST", VEO31_START, Reply(200, {"name": OPERATION}))
+    extended = mp4([np.full((36, 64, 3), 20 + i // 3, np.uint8) for i in range(24 * 11)])
+    standin.route("POST", VEO31_POLL, veo_done(extended))                 # Veo sends the clip with its extension
+    eng = engine(standin, tmp_path, video_model=VEO31)
+    req = request(AssetKind.BACKGROUND, duration=11.0, fps=12, extend=earlier)
+    assert eng.quote(req).quantity == 7                                      # an extension bills its 7 s
+    got = eng.generate(req, tmp_path / "take")
+    [start] = standin.calls("POST", VEO31_START)
+    body = start.json()
+    video = body["instances"][0]["video"]
+    assert base64.b64decode(video["bytesBase64Encoded"]) == earlier.read_bytes()
+    assert video["mimeType"] == "video/mp4" and body["parameters"]["durationSeconds"] == 7
+    assert probe(got.files[0]).frames == 132                                 # 11 s at 12 fps
+    with pytest.raises(EngineError, match=r"150 s clip is longer than Veo extends \(at most 148 s\)"):
+        eng.quote(request(AssetKind.BACKGROUND, duration=150.0, fps=12, extend=earlier))
+
+
+def test_veo_that_cannot_take_a_last_frame_is_refused_before_sending(standin: StandIn, tmp_path: Path) -> None:
+    last = _still(tmp_path / "last.png", halves(64, 36))
+    eng = engine(standin, tmp_path)                                   # veo-3.0-fast: first frame only
+    assert eng.honours_for(AssetKind.BACKGROUND).uses == {"first_frame", "camera_hint"}
+    veo31 = engine(standin, tmp_path, video_model=VEO31)
+    assert "references:set" in veo31.honours_for(AssetKind.BACKGROUND).uses
+    assert "references:set" not in veo31.honours_for(AssetKind.ELEMENT).uses       # an element is made on black
+    with pytest.raises(EngineError, match=r"veo-3\.0-fast-generate-001 cannot take last_frame for a background"):
+        eng.quote(request(AssetKind.BACKGROUND, duration=2.0, fps=12, last_frame=last))
+    with pytest.raises(EngineError, match=r"cannot take references:subject"):
+        eng.quote(request(AssetKind.BACKGROUND, duration=2.0, fps=12, references=(Reference(last, "subject"),)))
+    assert standin.requests == []
+
+
+def test_gemini_set_names_each_reference_by_its_role(standin: StandIn, tmp_path: Path) -> None:
+    dragon = _still(tmp_path / "cast" / "dragon.png", np.full((18, 32, 3), 200, np.uint8))
+    ink = _still(tmp_path / "refs" / "ink.png", np.full((18, 32, 3), 10, np.uint8))
+    kitchen = _still(tmp_path / "sets" / "kitchen.png", halves(32, 18))
+    extra = _still(tmp_path / "sets" / "extra.png", halves(32, 18))
+    standin.route("POST", GEMINI, gemini_reply(halves(64, 36)))
+    req = request(references=(Reference(extra, "set"), Reference(kitchen, "set"), Reference(ink, "style"),
+                              Reference(dragon, "subject")))
+    got = engine(standin, tmp_path).generate(req, tmp_path / "take")
+    parts = standin.calls("POST", GEMINI)[0].json()["contents"][0]["parts"]
+    text = parts[0]["text"]
+    assert "Reference image 1: the subject." in text and "Reference image 2: the style." in text
+    assert "Reference image 3: the location." in text
+    sent = [types.Blob.model_validate(p["inlineData"]).data for p in parts[1:]]   # as the SDK reads its own
+    assert sent == [dragon.read_bytes(), ink.read_bytes(), extra.read_bytes()]   # three at most, subject first
+    assert [r["role"] for r in got.parameters["references"]] == ["subject", "style", "set"]
+    assert got.parameters["references_dropped"] == [str(kitchen)]

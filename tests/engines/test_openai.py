@@ -19,7 +19,7 @@ import pytest
 from standin import Reply, StandIn
 
 from soundstage.engines import load_engine
-from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
+from soundstage.engines.base import AssetKind, AssetRequest, Engine, Reference, SourceType
 from soundstage.engines.frames import RESIZE_METHOD
 from soundstage.engines.openai import DEFAULT_MODEL, FREE_SIZE_MODELS, MIN_PIXELS, OpenAIEngine, api_size
 from soundstage.errors import EngineBusy, EngineError, EngineRefused, EngineReplyError, EngineTimeout
@@ -186,7 +186,7 @@ def test_references_go_to_images_edit_as_multipart(standin: StandIn, tmp_path: P
     reference.write_bytes(png(np.full((64, 64, 3), 33, np.uint8)))
     standin.route("POST", EDITS, image_reply(wide_16_9()))
     out = tmp_path / "take"
-    got = engine(standin, tmp_path).generate(set_request(references=(reference,)), out)
+    got = engine(standin, tmp_path).generate(set_request(references=(Reference(reference),)), out)
 
     assert standin.calls("POST", GENERATIONS) == []
     (call,) = standin.calls("POST", EDITS)
@@ -198,6 +198,36 @@ def test_references_go_to_images_edit_as_multipart(standin: StandIn, tmp_path: P
     assert fields["size"] == [(None, b"1376x768")] and fields["n"] == [(None, b"1")]
     assert got.parameters["endpoint"] == "images.edit" and got.parameters["references"] == ["set_v001.png"]
     assert read_image(got.files[0]).shape == (180, 320, 3)
+
+
+def test_an_edit_sends_every_reference_named_by_its_role(standin: StandIn, tmp_path: Path) -> None:
+    """images.edit takes several images (image[]); the prompt says which is the subject, the style, the set.
+    The body is read back as openai-python's own ImageEditParams."""
+    from typing import get_type_hints
+
+    from openai.types.image_edit_params import ImageEditParamsNonStreaming
+
+    sheet = tmp_path / "cast" / "dragon" / "sheet.png"
+    sheet.parent.mkdir(parents=True)
+    sheet.write_bytes(png(np.full((64, 64, 3), 200, np.uint8)))
+    ink = tmp_path / "ink.png"
+    ink.write_bytes(png(np.full((64, 64, 3), 10, np.uint8)))
+    kitchen = tmp_path / "set_v001.png"
+    kitchen.write_bytes(png(np.full((64, 64, 3), 33, np.uint8)))
+    standin.route("POST", EDITS, image_reply(wide_16_9()))
+    request = set_request(references=(Reference(kitchen), Reference(ink, "style"), Reference(sheet, "subject")))
+    got = engine(standin, tmp_path).generate(request, tmp_path / "take")
+
+    fields = standin.calls("POST", EDITS)[0].form()
+    assert fields["image[]"] == [("sheet.png", sheet.read_bytes()), ("ink.png", ink.read_bytes()),
+                                 ("set_v001.png", kitchen.read_bytes())]
+    prompt = fields["prompt"][0][1].decode()
+    assert prompt.startswith("a hanok courtyard at night. teal and orange\nReference image 1: the subject.")
+    assert "Reference image 2: the style." in prompt and "Reference image 3: the location." in prompt
+    assert {name.removesuffix("[]") for name in fields} <= set(get_type_hints(ImageEditParamsNonStreaming))
+    assert got.parameters["reference_roles"] == ["subject", "style", "set"]
+    with pytest.raises(EngineError, match="cannot take first_frame"):
+        engine(standin, tmp_path).quote(set_request(first_frame=kitchen))
 
 
 def test_element_is_the_models_alpha_held_for_its_length(standin: StandIn, tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from soundstage import __version__
-from soundstage.engines.base import AssetKind, AssetRequest, Engine, SourceType
+from soundstage.engines.base import AssetKind, AssetRequest, Engine, Reference, SourceType
 from soundstage.engines.procedural import (
     ELEMENTS,
     MODEL,
@@ -316,12 +316,13 @@ def test_element_request_writes_a_straight_rgba_png_sequence(tmp_path: Path) -> 
     assert np.array_equal(rgba, element_frame("fire", 2, 24, 160, 90, 4))
 
 
-def test_element_request_without_a_name_or_for_a_background_fails(tmp_path: Path) -> None:
+def test_element_request_without_a_name_or_a_background_it_cannot_steer_fails(tmp_path: Path) -> None:
     engine = ProceduralEngine()
     with pytest.raises(EngineError, match="element"):
         engine.generate(AssetRequest(kind=AssetKind.ELEMENT, prompt="", width=64, height=64, seed=1), tmp_path)
-    with pytest.raises(EngineError, match="background"):
-        engine.generate(AssetRequest(kind=AssetKind.BACKGROUND, prompt="", width=64, height=64, seed=1), tmp_path)
+    with pytest.raises(EngineError, match="cannot take references:subject for a background"):
+        engine.generate(AssetRequest(kind=AssetKind.BACKGROUND, prompt="", width=64, height=64, seed=1,
+                                     references=(Reference(tmp_path / "dragon.png", "subject"),)), tmp_path)
 
 
 def test_the_engine_knows_an_element_by_the_words_the_breakdown_finds_it_by() -> None:

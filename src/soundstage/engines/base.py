@@ -22,6 +22,33 @@ from soundstage.records.slot import AMBIENCE
 
 Unit = Literal["image", "video_second", "gpu_second", "cpu_second"]
 
+#: What a request can carry beyond its words, by the names engines declare and ``plan`` shows.
+CONDITIONING = ("first_frame", "last_frame", "references:subject", "references:style", "references:set",
+                "extend", "camera_hint")
+#: What a take is refused without, when asked for: the crew's own frames, its cast, an extension. The rest
+#: (style and set references, a camera hint) only steer, and an engine that cannot take them drops them,
+#: saying so in the plan.
+REQUIRED = frozenset({"first_frame", "last_frame", "references:subject", "extend"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An image that steers a take, and what it steers: the subject, the style or the set."""
+
+    path: Path
+    role: Literal["subject", "style", "set"] = "set"
+
+
+@dataclass(frozen=True, slots=True)
+class Honours:
+    """What an engine does with a request's conditioning for one kind of take, and how far it goes."""
+
+    uses: frozenset[str] = frozenset()   # names from CONDITIONING
+    max_references: int = 0             # images it takes at once, all roles together
+    extend_seconds: float = 0.0         # seconds one extension adds
+    max_seconds: float = 0.0            # the longest a clip may grow by extension (0: no extension)
+    max_clip: float = 0.0               # the longest clip one job makes (0: any length)
+
 
 @dataclass(frozen=True, slots=True)
 class AssetRequest:
@@ -34,8 +61,19 @@ class AssetRequest:
     negative_prompt: str = ""
     duration: float | None = None       # seconds, for BACKGROUND, ELEMENT and SOUND
     fps: float | None = None
-    references: tuple[Path, ...] = ()   # images for continuity (the location's set), where accepted
+    references: tuple[Reference, ...] = ()   # images that steer it: the set, a cast member, a style
     element: str | None = None          # ELEMENT: "fire", "rain", ...; SOUND: the element heard, None: ambience
+    first_frame: Path | None = None     # the picture a moving take starts from (image-to-video)
+    last_frame: Path | None = None      # the picture it ends on
+    extend: Path | None = None          # the video of the take to extend: the new take is it, continued
+    camera_hint: str | None = None      # the camera's move in words ("slow push-in"), for engines that take it
+
+    def asks(self) -> tuple[str, ...]:
+        """The conditioning this request carries, by CONDITIONING's names, in that order."""
+        roles = {f"references:{r.role}" for r in self.references}
+        present = {"first_frame": self.first_frame is not None, "last_frame": self.last_frame is not None,
+                   "extend": self.extend is not None, "camera_hint": bool(self.camera_hint)}
+        return tuple(name for name in CONDITIONING if present.get(name, name in roles))
 
     @property
     def full_prompt(self) -> str:
@@ -113,6 +151,9 @@ class Engine(Protocol):
     # decide it from its options (ComfyUI makes sound only with an audio workflow).
     sounds: frozenset[str] | None
     takes_references: ClassVar[bool]           # whether request.references steer it (continuity)
+    # An engine says what conditioning it honours with ``honours_for(kind) -> Honours`` (read through
+    # :func:`honours`, which falls back on ``takes_references`` for engines written before it), and refuses in
+    # ``quote`` a request that needs what it cannot do (:func:`dropped`).
     source_type: ClassVar[SourceType]
 
     def quote(self, request: AssetRequest) -> Quote:
@@ -128,6 +169,38 @@ class Engine(Protocol):
         ``soundstage.errors``.
         """
         ...
+
+
+def honours(engine: Engine, kind: AssetKind) -> Honours:
+    """What ``engine`` does with conditioning on a take of ``kind``: its ``honours_for(kind)``, or for an engine
+    written before conditioning, one set reference where it said ``takes_references``."""
+    declared = getattr(engine, "honours_for", None)
+    if declared is not None:
+        return declared(kind)
+    return Honours(frozenset({"references:set"}), max_references=1) if engine.takes_references else Honours()
+
+
+def dropped(request: AssetRequest, honoured: Honours) -> tuple[list[str], list[str]]:
+    """(refused, dropped): what the request asks that the engine cannot do and the take needs, and what it
+    only steers with and the engine leaves out. References past ``max_references`` are dropped set first, then
+    style; subject references are the last to go, and going at all is refused."""
+    refused, left = [], []
+    for name in request.asks():
+        if name not in honoured.uses:
+            (refused if name in REQUIRED else left).append(name)
+    kept = [r for r in request.references if f"references:{r.role}" in honoured.uses]
+    order = {"subject": 0, "style": 1, "set": 2}
+    over = sorted(kept, key=lambda r: order[r.role])[honoured.max_references:]
+    for reference in over:
+        (refused if reference.role == "subject" else left).append(f"references:{reference.role} {reference.path}")
+    return refused, left
+
+
+def kept_references(request: AssetRequest, honoured: Honours) -> tuple[Reference, ...]:
+    """The references an engine sends: the roles it takes, subject first, at most ``max_references``."""
+    order = {"subject": 0, "style": 1, "set": 2}
+    kept = [r for r in request.references if f"references:{r.role}" in honoured.uses]
+    return tuple(sorted(kept, key=lambda r: order[r.role])[:honoured.max_references])
 
 
 def makes_element(engine: Engine, name: str) -> bool:

@@ -11,7 +11,13 @@ soundstage then fills in only what a shot decides, and leaves every other choice
 - the size: width and height of the ``Empty…Latent…`` node, rounded to multiples of 8 (batch size 1 for
   stills);
 - for continuity, the location's set: uploaded with ``POST /upload/image`` and named in the ``LoadImage``
-  node(s), in node-id order.
+  node(s), in node-id order;
+- conditioning, by the node's title (``_meta.title``, as ComfyUI exports it): a ``LoadImage`` titled
+  ``first_frame`` or ``last_frame`` gets the take's first or last frame; one titled ``reference_subject``,
+  ``reference_style`` or ``reference_set`` a reference of that role (several nodes of a title take several
+  references, in node-id order); a ``LoadVideo`` / ``VHS_LoadVideo`` titled ``extend`` the clip to extend.
+  Untitled ``LoadImage`` nodes take set references, as before. What a workflow's titles name is what the
+  engine honours for the kinds that workflow makes (:meth:`ComfyUIEngine.honours_for`).
 
 Where the graph is ambiguous (two prompts feed samplers from different roles, several latent sizes, several
 save nodes) the engine stops and says which option names the node: ``prompt_node``, ``negative_node``,
@@ -53,7 +59,17 @@ import httpx
 import numpy as np
 from pydantic import Field, PrivateAttr, computed_field
 
-from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, HTTPOptions, Quote, SourceType
+from soundstage.engines.base import (
+    AssetKind,
+    AssetRequest,
+    EngineOptions,
+    Generated,
+    Honours,
+    HTTPOptions,
+    Quote,
+    SourceType,
+    dropped,
+)
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     decode_image,
@@ -164,11 +180,33 @@ class Plan:
     negative: tuple[str, ...]
     seeds: tuple[tuple[str, str], ...]        # (node id, input name)
     size: str | None
-    loads: tuple[str, ...]                    # LoadImage nodes, for references
+    loads: tuple[str, ...]                    # untitled LoadImage nodes, for set references
     output: str | None                        # the save node, when known before running
     steps: int
     model: str
     models: dict[str, dict[str, str]] = field(default_factory=dict)
+    named: dict[str, tuple[str, ...]] = field(default_factory=dict)   # NAMED_INPUTS title → its nodes
+
+    def honours(self) -> Honours:
+        """What this workflow can be steered by: what its titled inputs name, and set references where it
+        has untitled LoadImage nodes."""
+        uses = {name for name in ("first_frame", "last_frame", "extend") if self.named.get(name)}
+        uses |= {f"references:{role}" for role in ("subject", "style", "set") if self.named.get(f"reference_{role}")}
+        if self.loads:
+            uses.add("references:set")
+        count = len(self.loads) + sum(len(self.named.get(f"reference_{r}", ())) for r in ("subject", "style", "set"))
+        return Honours(frozenset(uses), max_references=count,
+                       extend_seconds=EXTEND_SECONDS if "extend" in uses else 0.0,
+                       max_seconds=EXTEND_SECONDS if "extend" in uses else 0.0)
+
+
+#: The titles (``_meta.title``) that make a loader node a named input, and the node types each may be.
+NAMED_INPUTS = {
+    "first_frame": ("LoadImage",), "last_frame": ("LoadImage",),
+    "reference_subject": ("LoadImage",), "reference_style": ("LoadImage",), "reference_set": ("LoadImage",),
+    "extend": ("LoadVideo", "VHS_LoadVideo"),
+}
+EXTEND_SECONDS = 600.0       # a workflow that extends is trusted with any length; the graph decides
 
 
 def _text_node(workflow: Workflow, start: str, role: str) -> str | None:
@@ -286,8 +324,36 @@ def plan_workflow(workflow: Workflow, *, label: str = "workflow", prompt_node: s
     models = {i: m for i, m in models.items() if m}
     model = next((v for i in ids for k, v in workflow[i]["inputs"].items()
                   if k in MODEL_INPUTS and isinstance(v, str)), "")
-    loads = tuple(i for i in ids if workflow[i]["class_type"] == "LoadImage")
-    return Plan(tuple(positive), tuple(negative), seeds, size, loads, output, steps or DEFAULT_STEPS, model, models)
+    named: dict[str, tuple[str, ...]] = {}
+    for i in ids:
+        title = _title(workflow[i])
+        if title in NAMED_INPUTS and workflow[i]["class_type"] in NAMED_INPUTS[title]:
+            named[title] = (*named.get(title, ()), i)
+    taken = {i for nodes in named.values() for i in nodes}
+    loads = tuple(i for i in ids if workflow[i]["class_type"] == "LoadImage" and i not in taken)
+    return Plan(tuple(positive), tuple(negative), seeds, size, loads, output, steps or DEFAULT_STEPS, model, models,
+                named)
+
+
+def _title(node: dict[str, Any]) -> str:
+    meta = node.get("_meta")
+    title = meta.get("title") if isinstance(meta, dict) else None
+    return title.strip().lower() if isinstance(title, str) else ""
+
+
+def placements(plan: Plan, request: AssetRequest) -> list[tuple[str, Path]]:
+    """(node id, file) for every file the request sends: its frames, the clip it extends and its references
+    by role (set references into untitled loaders too), in node-id order, as many as there are nodes."""
+    placed: list[tuple[str, Path]] = []
+    for name in ("first_frame", "last_frame", "extend"):
+        path = getattr(request, name)
+        if path is not None and plan.named.get(name):
+            placed.append((plan.named[name][0], Path(path)))
+    for role in ("subject", "style", "set"):
+        nodes = list(plan.named.get(f"reference_{role}", ())) + (list(plan.loads) if role == "set" else [])
+        files = [Path(r.path) for r in request.references if r.role == role]
+        placed += list(zip(nodes, files, strict=False))
+    return placed
 
 
 def _prompt(request: AssetRequest) -> str:
@@ -326,8 +392,10 @@ def fill(workflow: Workflow, plan: Plan, request: AssetRequest, uploaded: list[s
         put(plan.size, "height", _multiple_of_8(request.height))
         if still and isinstance(graph[plan.size]["inputs"].get("batch_size"), int):
             put(plan.size, "batch_size", 1)
-    for node_id, name in zip(plan.loads, uploaded, strict=False):
-        put(node_id, "image", name)
+    for (node_id, _), name in zip(placements(plan, request), uploaded, strict=True):
+        inputs = graph[node_id]["inputs"]
+        put(node_id, next((k for k in ("video", "file") if k in inputs), "image")
+            if graph[node_id]["class_type"] != "LoadImage" else "image", name)
     if sound:
         for node_id in _ordered(graph):
             for name in LENGTH_INPUTS:
@@ -508,12 +576,29 @@ class ComfyUIEngine:
         # A graph that names no checkpoint (custom loaders) is known by its file.
         return plan if plan.model else replace(plan, model=f"comfyui workflow {path.name}")
 
+    def honours_for(self, kind: AssetKind) -> Honours:
+        """What the workflow that makes ``kind`` names among its inputs (none for sound, or a graph that cannot
+        be read: quoting says why)."""
+        if kind == AssetKind.SOUND:
+            return Honours()
+        try:
+            label, path = self._graph(AssetRequest(kind=kind, prompt="", width=8, height=8, seed=0, duration=1.0,
+                                                   fps=1.0))
+            return self._plan(read_workflow(path)[0], label, path).honours()
+        except EngineError:
+            return Honours()
+
     def quote(self, request: AssetRequest) -> Quote:
         """GPU-seconds: the graph's sampling steps × SECONDS_PER_STEP (VIDEO_… or AUDIO_SECONDS_PER_STEP for
         video and audio graphs)."""
         label, path = self._graph(request)
         workflow, _ = read_workflow(path)
         plan = self._plan(workflow, label, path)
+        refused, _ = dropped(request, plan.honours())
+        if refused:
+            raise EngineError(f"comfyui: the {label} takes no {', '.join(refused)}", path=path,
+                              hint="add a LoadImage (LoadVideo to extend) titled as the input, e.g. first_frame, "
+                                   "reference_subject or extend, and export the workflow again")
         per_step = {"video_workflow": VIDEO_SECONDS_PER_STEP, "audio_workflow": AUDIO_SECONDS_PER_STEP}.get(
             label, SECONDS_PER_STEP)
         return Quote(self.name, plan.model, "gpu_second", round(plan.steps * per_step, 3))
@@ -530,7 +615,7 @@ class ComfyUIEngine:
         client_id = uuid.uuid4().hex
         with httpx.Client(base_url=self.url, timeout=self._call_timeout) as client:
             stats = self._system_stats(client)
-            uploaded = self._upload(client, request.references[: len(plan.loads)])
+            uploaded = self._upload(client, [path for _, path in placements(plan, request)])
             graph, changed = fill(workflow, plan, request, uploaded, still=label == "workflow",
                                   sound=label == "audio_workflow")
             prompt_id, number, warnings = self._queue(client, graph, workflow, client_id)
@@ -558,7 +643,8 @@ class ComfyUIEngine:
             "seed": request.seed & _SEED_MASK if plan.seeds else None,
             "deterministic": bool(plan.seeds),
             "models": plan.models,
-            "references": [Path(p).name for p in request.references[: len(plan.loads)]],
+            "references": [Path(r.path).name for r in request.references[: len(plan.loads)]],
+            "inputs": {node: path.name for node, path in placements(plan, request)},
             "prompt_id": prompt_id,
             "client_id": client_id,
             "queue_number": number,
@@ -571,7 +657,7 @@ class ComfyUIEngine:
             "workflow": graph,
         }
         if len(request.references) > len(plan.loads):
-            params["references_ignored"] = {"files": [Path(p).name for p in request.references[len(plan.loads):]],
+            params["references_ignored"] = {"files": [Path(r.path).name for r in request.references[len(plan.loads):]],
                                             "why": f"the {label} has {len(plan.loads)} LoadImage node(s)"}
         if request.negative_prompt and not plan.negative:
             params["negative_prompt_sent"] = False
@@ -643,7 +729,8 @@ class ComfyUIEngine:
             except OSError as exc:
                 raise EngineError(f"comfyui: cannot read the reference image ({exc.strerror})", path=path) from None
             name = f"soundstage_{hashlib.sha256(data).hexdigest()[:16]}{path.suffix.lower() or '.png'}"
-            mime = "image/jpeg" if path.suffix.lower() in (".jpg", ".jpeg") else "image/png"
+            mime = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp", ".mp4": "video/mp4",
+                    ".mov": "video/quicktime"}.get(path.suffix.lower(), "image/png")
             response = self._send(client, "POST", "/upload/image", files={"image": (name, data, mime)},
                                   data={"type": "input", "overwrite": "true"})
             if response.status_code != 200:

@@ -34,7 +34,18 @@ from huggingface_hub import try_to_load_from_cache
 from PIL import Image
 from pydantic import Field
 
-from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType, Unit
+from soundstage.engines.base import (
+    AssetKind,
+    AssetRequest,
+    EngineOptions,
+    Generated,
+    Honours,
+    Quote,
+    SourceType,
+    Unit,
+    dropped,
+    kept_references,
+)
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     fit_to_frame,
@@ -128,7 +139,7 @@ class DiffusersEngine:
                 megapixels += canvas[0] * canvas[1] / 1e6
         rate = CPU_SECONDS_PER_STEP_MEGAPIXEL if device == "cpu" else GPU_SECONDS_PER_STEP_MEGAPIXEL
         seconds = self.options.steps * megapixels * rate
-        if request.references and request.kind == AssetKind.SET:
+        if self._start(request) is not None:
             seconds *= self.options.strength
         return Quote(self.name, self.options.model, _unit(device), round(seconds, 3))
 
@@ -172,12 +183,12 @@ class DiffusersEngine:
         prompt, negative = request.full_prompt, request.negative_prompt
         params: dict[str, Any] = {**self._identity("image"), "prompt": prompt, "negative_prompt": negative,
                                   "generated_size": [gw, gh]}
-        if request.references:
+        reference = self._start(request)
+        if reference is not None:
             if int(self.options.steps * self.options.strength) < 1:
                 raise EngineError(
                     f"diffusers engine: {self.options.steps} steps at strength {self.options.strength} leave no "
                     "image-to-image step to run", hint="raise steps or strength so that steps × strength ≥ 1")
-            reference = request.references[0]
             start = fit_to_frame(_read_reference(reference), gw, gh)
             img2img = self._derived("img2img", AutoPipelineForImage2Image)
             drawn = self._run(img2img, prompt, negative, request.seed, image=_pil(start),
@@ -315,6 +326,24 @@ class DiffusersEngine:
             raise EngineError(f"diffusers engine cannot make a {request.width}×{request.height} frame")
         if request.kind != AssetKind.SET and (shot_duration(request) <= 0 or shot_fps(request) <= 0):
             raise EngineError("diffusers engine: a moving request needs a positive duration and fps")
+        refused, _ = dropped(request, self.honours_for(request.kind))
+        if refused:
+            raise EngineError(f"diffusers engine cannot take {', '.join(refused)} for a {request.kind.value}",
+                              hint="use the google engine for frames, extension and cast references")
+
+    def honours_for(self, kind: AssetKind) -> Honours:
+        """A set is drawn image-to-image from one reference (the location's set, or a style image); the
+        moving pipelines here are text-to-video, and take no frame."""
+        if kind == AssetKind.SET:
+            return Honours(frozenset({"references:set", "references:style"}), max_references=1)
+        return Honours()
+
+    def _start(self, request: AssetRequest) -> Path | None:
+        """The image a set is drawn from, image-to-image; None: from words alone."""
+        if request.kind != AssetKind.SET:
+            return None
+        kept = kept_references(request, self.honours_for(request.kind))
+        return Path(kept[0].path) if kept else None
 
     def _device(self) -> str:
         wanted = self.options.device

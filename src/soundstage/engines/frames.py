@@ -13,7 +13,8 @@ what it did in a form a take can record:
 - :func:`fit_sound`: a reply's sound as the take's 48 kHz WAV, as long as the shot (trimmed or looped as the
   picture is);
 - :func:`shot_duration`, :func:`shot_fps`, :func:`frame_count`: a moving request's length, with defaults;
-- :func:`one_line`, :func:`retry_after`: a service's words and its wait, for messages and retries.
+- :func:`one_line`, :func:`retry_after`: a service's words and its wait, for messages and retries;
+- :func:`reference_words`: what an image model is told each reference image is for, by its role.
 
 Service-specific choices (sizes a model accepts, error codes, clip lengths, workflows) stay in each engine.
 """
@@ -33,7 +34,7 @@ import cv2
 import numpy as np
 
 from soundstage.atomic import write_bytes
-from soundstage.engines.base import AssetRequest
+from soundstage.engines.base import AssetRequest, Reference
 from soundstage.errors import EngineError, EngineReplyError, MediaError
 from soundstage.sound import RATE, Sound, read_sound, write_bwf
 
@@ -298,3 +299,18 @@ def _seconds(value: str) -> float | None:
     except ValueError:
         return None
     return max(number, 0.0) if math.isfinite(number) else None
+
+
+#: What an image model is told each reference is for (sent to the model, not shown to people).
+_ROLE_WORDS = {
+    "subject": "Reference image {n}: the subject. Draw this same character or creature: keep its shape, "
+               "face, colours and markings.",
+    "style": "Reference image {n}: the style. Match its look, palette and rendering, not its content.",
+    "set": "Reference image {n}: the location. This is the same place, so keep its architecture, layout, "
+           "light and palette.",
+}
+
+
+def reference_words(references: tuple[Reference, ...] | list[Reference]) -> str:
+    """One line per reference image, in the order they are sent, saying what each is for."""
+    return "\n".join(_ROLE_WORDS[r.role].format(n=n) for n, r in enumerate(references, 1))

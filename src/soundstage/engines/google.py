@@ -12,6 +12,13 @@ One engine, three models, picked by what the request asks for:
   take keeps it as ``background.wav`` beside ``background.mp4``, as long as the picture. Elements are asked
   for silently (the sound of a thing on black is not its sound in the shot).
 
+Conditioning (:meth:`GoogleEngine.honours_for`): Veo starts from a first frame (``GenerateVideosSource.image``);
+Veo 2 and 3.1 end on a last frame (``GenerateVideosConfig.last_frame``) and extend an earlier Veo clip
+(``GenerateVideosSource.video``: the reply is the clip with 7 s more); Veo 3.1 takes up to three asset
+reference images (``reference_images``, the set or a cast member) and Veo 2's experimental model style ones. A
+camera hint is said in the prompt. Gemini image takes up to three references of any role, each named in the
+prompt by its place and role. What a model cannot take and the take needs is refused at quote time.
+
 Credentials come from the environment only. ``vertex = true`` (the default) with no ``project`` is Vertex AI
 express mode: the key is ``GOOGLE_API_KEY`` (or ``GEMINI_API_KEY``). With a ``project`` the SDK uses Application
 Default Credentials, as ``gcloud auth application-default login`` or ``GOOGLE_APPLICATION_CREDENTIALS`` set them.
@@ -50,7 +57,19 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, HTTPOptions, Quote, SourceType
+from soundstage.engines.base import (
+    AssetKind,
+    AssetRequest,
+    EngineOptions,
+    Generated,
+    Honours,
+    HTTPOptions,
+    Quote,
+    Reference,
+    SourceType,
+    dropped,
+    kept_references,
+)
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     decode_image,
@@ -61,6 +80,7 @@ from soundstage.engines.frames import (
     has_sound,
     luminance_alpha,
     one_line,
+    reference_words,
     resize_record,
     retime,
     retry_after,
@@ -112,7 +132,13 @@ _ELEMENT_NEGATIVE = "background, scenery, ground, floor, sky, text, watermark"
 _CONTINUITY = ("Match the reference image{s}: this is the same location, so keep its architecture, layout, light "
                "and palette.")
 
-MAX_REFERENCES = 3       # Gemini image models take at most three input images
+MAX_REFERENCES = 3       # Gemini image models take at most three input images; Veo at most three references
+#: Veo extension: each job adds 7 s to a Veo clip, and a clip may be extended to 148 s (20 extensions).
+VEO_EXTEND_SECONDS = 7
+VEO_MAX_SECONDS = 148
+#: How Veo takes a reference image of each role (VideoGenerationReferenceType): the set and a cast member are
+#: assets that must appear; a style image sets the look.
+_VEO_REFERENCE_TYPE = {"subject": "ASSET", "set": "ASSET", "style": "STYLE"}
 _MAX_SEED = 2**31 - 1
 
 
@@ -150,8 +176,8 @@ def _seed(seed: int) -> int:
 def veo_duration(model: str, seconds: float) -> int:
     """The clip length Veo is asked for (and bills): the shortest it makes that covers ``seconds``.
 
-    Longer than 8 s is refused rather than looped: a looped background shows its seam on screen, and Veo's
-    extension feature is a separate, separately billed job. Split the shot, or use a still set.
+    Longer than 8 s is refused rather than looped: a looped background shows its seam on screen. With a model
+    that extends (Veo 2, 3.1) the pipeline makes a long shot as a chain of extensions instead.
     """
     allowed = VEO2_DURATIONS if "veo-2" in model else VEO3_DURATIONS
     for choice in allowed:
@@ -159,7 +185,8 @@ def veo_duration(model: str, seconds: float) -> int:
             return choice
     raise EngineError(
         f"google {model}: a {seconds:g} s clip is longer than Veo makes (at most {allowed[-1]} s)",
-        hint="split the shot, shorten it, or use a still set with a camera move",
+        hint="split the shot, shorten it, use a Veo model that extends (veo-3.1-…) in [engines.google] "
+             "video_model, or use a still set with a camera move",
     )
 
 
@@ -232,11 +259,39 @@ class GoogleEngine:
             return opts.edit_model if self._via_gemini(request) else opts.image_model
         return opts.video_model
 
+    def honours_for(self, kind: AssetKind) -> Honours:
+        """Sets: Gemini image takes up to three references of any role. Veo, by model (Vertex AI model pages):
+        every Veo starts from a first frame; Veo 2 and 3.1 end on a last frame and extend a clip; Veo 3.1
+        takes asset references (the set, a cast member), Veo 2's experimental model style ones too."""
+        if kind == AssetKind.SET:
+            return Honours(frozenset({"references:subject", "references:style", "references:set"}),
+                           max_references=MAX_REFERENCES)
+        if kind not in self.kinds:
+            return Honours()
+        model = self.options.video_model
+        uses = {"first_frame", "camera_hint"}
+        if "veo-2" in model or "veo-3.1" in model:
+            uses |= {"last_frame", "extend"}
+        if "veo-3.1" in model or "veo-2.0-generate-exp" in model:
+            uses |= {"references:subject", "references:set"}
+        if "veo-2.0-generate-exp" in model:
+            uses.add("references:style")
+        if kind == AssetKind.ELEMENT:
+            uses.discard("references:set")      # an element is made on black: the set must not appear in it
+        extends = "extend" in uses
+        longest = (VEO2_DURATIONS if "veo-2" in model else VEO3_DURATIONS)[-1]
+        return Honours(frozenset(uses), max_references=MAX_REFERENCES,
+                       extend_seconds=VEO_EXTEND_SECONDS if extends else 0.0,
+                       max_seconds=VEO_MAX_SECONDS if extends else 0.0, max_clip=longest)
+
     def quote(self, request: AssetRequest) -> Quote:
-        """Images: one image. Veo: the seconds of clip it is asked for, the request rounded up (veo_duration)."""
+        """Images: one image. Veo: the seconds of clip it is asked for, the request rounded up (veo_duration);
+        an extension, the seconds it adds."""
         model = self._check(request)
         if request.kind == AssetKind.SET:
             return Quote(self.name, model, "image", 1.0)
+        if request.extend is not None:
+            return Quote(self.name, model, "video_second", float(VEO_EXTEND_SECONDS))
         return Quote(self.name, model, "video_second", float(veo_duration(model, shot_duration(request))))
 
     def _check(self, request: AssetRequest) -> str:
@@ -253,7 +308,15 @@ class GoogleEngine:
                 )
             if shot_duration(request) <= 0 or shot_fps(request) <= 0:
                 raise EngineError(f"google {model}: a moving request needs a positive duration and fps")
-            veo_duration(model, shot_duration(request))
+            if request.extend is None:
+                veo_duration(model, shot_duration(request))
+            elif shot_duration(request) > VEO_MAX_SECONDS + 1e-6:
+                raise EngineError(f"google {model}: a {shot_duration(request):g} s clip is longer than Veo extends "
+                                  f"(at most {VEO_MAX_SECONDS} s)", hint="split the shot, or shorten it")
+        refused, _ = dropped(request, self.honours_for(request.kind))
+        if refused:
+            raise EngineError(f"google {model} cannot take {', '.join(refused)} for a {request.kind.value}",
+                              hint="choose a model that does in [engines.google], or another engine")
         return model
 
     # -- making it -----------------------------------------------------------------------------------------
@@ -398,10 +461,13 @@ class GoogleEngine:
 
     def _gemini_set(self, client: genai.Client, model: str, request: AssetRequest,
                     out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any], str | None]:
-        references = [self._reference(path, model) for path in request.references[:MAX_REFERENCES]]
+        chosen = kept_references(request, self.honours_for(request.kind))
+        references = [self._reference(r.path, model) for r in chosen]
         prompt = request.full_prompt
-        if references:
+        if references and all(r.role == "set" for r in chosen):
             prompt += "\n" + _CONTINUITY.format(s="s" if len(references) > 1 else "")
+        elif references:   # several roles: each image is named by its place and said what it is for
+            prompt += "\n" + reference_words(chosen)
         if request.negative_prompt:
             prompt += f"\nAvoid: {request.negative_prompt}"
         aspect = nearest_aspect(request.width, request.height, GEMINI_ASPECTS)
@@ -423,10 +489,10 @@ class GoogleEngine:
             "aspect_ratio": aspect,
             "response_modalities": ["IMAGE"],
             "references": [
-                {"path": str(path), "sha256": hashlib.sha256(data).hexdigest(), "mime_type": mime}
-                for path, data, mime in references
+                {"path": str(path), "sha256": hashlib.sha256(data).hexdigest(), "mime_type": mime, "role": r.role}
+                for (path, data, mime), r in zip(references, chosen, strict=True)
             ],
-            "references_dropped": [str(p) for p in request.references[MAX_REFERENCES:]],
+            "references_dropped": [str(r.path) for r in request.references if r not in chosen],
             "model_version": reply.model_version,
             "response_id": reply.response_id,
         }
@@ -445,6 +511,32 @@ class GoogleEngine:
                 raise EngineError(f"google {model}: cannot re-encode reference image as PNG", path=full)
             data, mime = encoded.tobytes(), "image/png"
         return full, data, mime
+
+    def _image(self, path: Path, model: str) -> types.Image:
+        """A frame or reference as Veo takes it: its bytes inline, PNG/JPEG/WebP as they are."""
+        _, data, mime = self._reference(path, model)
+        return types.Image(image_bytes=data, mime_type=mime)
+
+    def _video(self, path: Path, model: str) -> types.Video:
+        """The clip to extend, its bytes inline."""
+        full = path if path.is_absolute() else self.root / path
+        try:
+            return types.Video(video_bytes=full.read_bytes(), mime_type="video/mp4")
+        except OSError as exc:
+            raise EngineError(f"google {model}: cannot read the clip to extend ({exc.strerror})", path=full) from None
+
+    def _sent(self, request: AssetRequest, chosen: tuple[Reference, ...]) -> dict[str, Any]:
+        """What steered the job, by file and digest, for the take's record."""
+        def digest(path: Path | None) -> dict[str, str] | None:
+            if path is None:
+                return None
+            full = path if path.is_absolute() else self.root / path
+            return {"path": str(full), "sha256": hashlib.sha256(full.read_bytes()).hexdigest()}
+
+        return {"first_frame": digest(request.first_frame), "last_frame": digest(request.last_frame),
+                "extend": digest(request.extend), "camera_hint": request.camera_hint,
+                "references": [{**(digest(r.path) or {}), "role": r.role,
+                                "reference_type": _VEO_REFERENCE_TYPE[r.role]} for r in chosen]}
 
     # -- stills out ------------------------------------------------------------------------------------------
 
@@ -466,7 +558,7 @@ class GoogleEngine:
     def _veo(self, client: genai.Client, model: str, request: AssetRequest,
              out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any], str | None]:
         opts = self.options
-        seconds = veo_duration(model, shot_duration(request))
+        seconds = VEO_EXTEND_SECONDS if request.extend else veo_duration(model, shot_duration(request))
         aspect = nearest_aspect(request.width, request.height, VEO_ASPECTS)
         veo3 = "veo-2" not in model
         resolution = ("1080p" if max(request.width, request.height) > 1280 else "720p") if veo3 else None
@@ -480,6 +572,9 @@ class GoogleEngine:
             negative = ", ".join(filter(None, [request.negative_prompt, _ELEMENT_NEGATIVE]))
         else:
             prompt, negative = request.full_prompt, request.negative_prompt
+        if request.camera_hint:
+            prompt += f" Camera: {request.camera_hint}."
+        chosen = kept_references(request, self.honours_for(request.kind))
         config = types.GenerateVideosConfig(
             number_of_videos=1,
             duration_seconds=seconds,
@@ -488,8 +583,16 @@ class GoogleEngine:
             negative_prompt=negative or None,
             resolution=resolution,
             generate_audio=audio,
+            last_frame=self._image(request.last_frame, model) if request.last_frame else None,
+            reference_images=[types.VideoGenerationReferenceImage(
+                image=self._image(r.path, model), reference_type=_VEO_REFERENCE_TYPE[r.role])
+                for r in chosen] or None,
         )
-        source = types.GenerateVideosSource(prompt=prompt)
+        source = types.GenerateVideosSource(
+            prompt=prompt,
+            image=self._image(request.first_frame, model) if request.first_frame else None,
+            video=self._video(request.extend, model) if request.extend else None,
+        )
         operation = self._call(model, lambda: client.models.generate_videos(model=model, source=source,
                                                                              config=config))
         name = operation.name
@@ -523,6 +626,7 @@ class GoogleEngine:
             "operation": name,
             "polls": polls,
             "source_sha256": hashlib.sha256(data).hexdigest(),
+            "conditioning": self._sent(request, chosen),
         }
         files = self._write_moving(data, request, out_dir, params, model)
         return files, params, None

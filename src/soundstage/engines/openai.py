@@ -44,7 +44,18 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 import openai
 
-from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, HTTPOptions, Quote, SourceType
+from soundstage.engines.base import (
+    AssetKind,
+    AssetRequest,
+    EngineOptions,
+    Generated,
+    Honours,
+    HTTPOptions,
+    Quote,
+    SourceType,
+    dropped,
+    kept_references,
+)
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     decode_image,
@@ -54,6 +65,7 @@ from soundstage.engines.frames import (
     hold_still,
     luminance_alpha,
     one_line,
+    reference_words,
     resize_record,
     retry_after,
     shot_duration,
@@ -203,6 +215,13 @@ class OpenAIEngine:
     def model(self) -> str:
         return self.options.model
 
+    def honours_for(self, kind: AssetKind) -> Honours:
+        """Stills only: references of every role through images.edit (up to 16); no frames, no extension."""
+        if kind not in self.kinds:
+            return Honours()
+        return Honours(frozenset({"references:subject", "references:style", "references:set"}),
+                       max_references=MAX_REFERENCES)
+
     # -- what a request costs ------------------------------------------------------------------------------
 
     def quote(self, request: AssetRequest) -> Quote:
@@ -225,6 +244,10 @@ class OpenAIEngine:
                               hint="set [engines.openai] model, or remove it to use the default")
         if request.kind == AssetKind.ELEMENT and (shot_duration(request) <= 0 or shot_fps(request) <= 0):
             raise EngineError(f"openai {model}: an element needs a positive duration and fps")
+        refused, _ = dropped(request, self.honours_for(request.kind))
+        if refused:
+            raise EngineError(f"openai {model} cannot take {', '.join(refused)}",
+                              hint="the images API paints stills from words and references; use the google engine")
 
     # -- making it -----------------------------------------------------------------------------------------
 
@@ -282,15 +305,18 @@ class OpenAIEngine:
         if request.negative_prompt:
             params["negative_prompt"] = {"text": request.negative_prompt,
                                          "sent": False, "why": "the images API takes no negative prompt"}
-        references = list(request.references)
+        used = kept_references(request, self.honours_for(request.kind))
         call: Callable[[], Any]
-        if references:
-            used = references[:MAX_REFERENCES]
-            images = [self._reference(path) for path in used]
+        if used:
+            images = [self._reference(r.path) for r in used]
+            if any(r.role != "set" for r in used):      # say what each image is for, in the order they go
+                args = {**args, "prompt": f"{args['prompt']}\n{reference_words(used)}"}
+                params["prompt"] = args["prompt"]
             params["endpoint"] = "images.edit"
-            params["references"] = [p.name for p in used]
-            if len(references) > len(used):
-                params["references_dropped"] = [p.name for p in references[len(used):]]
+            params["references"] = [Path(r.path).name for r in used]
+            params["reference_roles"] = [r.role for r in used]
+            if len(request.references) > len(used):
+                params["references_dropped"] = [Path(r.path).name for r in request.references if r not in used]
 
             def call() -> Any:
                 return client.images.with_raw_response.edit(image=images, **args)

@@ -28,7 +28,7 @@ from soundstage.errors import EngineError, MediaError, PreflightError, Soundstag
 from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
 from soundstage.pipeline.shot import plate_problems, screen_of, shot_colour, shot_frames
 from soundstage.pipeline.sound import mix_of_shot
-from soundstage.pipeline.takes import Generation, Order
+from soundstage.pipeline.takes import Generation, Order, aspect_differs
 from soundstage.project import Project
 from soundstage.script.breakdown import Shot, element_table
 
@@ -223,6 +223,39 @@ def _engines(generation: Generation, orders: Sequence[Order]) -> list[Soundstage
             problems.append(EngineError(f"the {order.engine} engine cannot make the element "
                                         f"{order.request.element!r} (it makes {known})", shot=shot,
                                         hint=_choose_engine(kind, order)))
+        else:
+            problems += _conditioning(generation, order, shot)
+    return problems
+
+
+def _conditioning(generation: Generation, order: Order, shot: str) -> list[SoundstageError]:
+    """The images that steer the take are images (of the take's shape, for its frames), and the engine can
+    do what the take needs of it (a chain of extensions within its limit)."""
+    request = order.request
+    problems: list[SoundstageError] = []
+    frames = [("first frame", request.first_frame), ("last frame", request.last_frame)]
+    for what, path in [*frames, *((f"{r.role} reference", r.path) for r in request.references)]:
+        if path is None:
+            continue
+        try:
+            picture = read_image(path)
+        except MediaError as exc:
+            problems.append(MediaError(f"the {what} is not an image ({exc.message})", path=path, shot=shot,
+                                       hint="give a PNG, JPEG or WebP picture"))
+            continue
+        if (what, path) in frames and generation.project.settings.plates.size == "refuse" and aspect_differs(
+                picture.shape[1], picture.shape[0], request.width, request.height):
+            problems.append(MediaError(
+                f"the {what} is {picture.shape[1]}×{picture.shape[0]}, another shape than the take's "
+                f"{request.width}×{request.height}", path=path, shot=shot,
+                hint="set [plates] size = 'fit' or 'fill' in soundstage.toml to conform it"))
+    if problems:
+        return problems
+    refused = generation.conditioning(order).refused
+    if refused:
+        problems.append(EngineError(f"the {order.engine} engine cannot take {', '.join(refused)} for "
+                                    f"{order.slot}", shot=shot,
+                                    hint="give the shot an engine that can in shots.toml, or ask less of it"))
     return problems
 
 

@@ -207,6 +207,7 @@ class _Run:
                     for future in done:
                         self._settle(future)
 
+        self.report.warnings += self.generation.warnings     # joins of extended clips that show
         if wanted is not None:
             return
         if len(shot_files) == len(breakdown.shots) and shot_files:

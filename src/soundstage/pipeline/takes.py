@@ -4,7 +4,16 @@ Each location's set is one order, shared by every shot there; each shot adds its
 for one, a moving background; and where its engine makes sound, each element's sound and the shot's ambience
 bed (from its location's words). Continuity: a location seen at several times of day is generated once from
 the script and the later sets take the first as a reference, and a shot's background and elements take the
-set as a reference, wherever the engine accepts references.
+set as a reference, wherever the engine accepts references. A moving background starts from its location's
+set still (image-to-video) where the engine takes a first frame, so every shot of the location shares it; a
+shot longer than the engine's clip is made as a chain of extensions of one take, each a take of the same
+slot, where the engine extends (and refused where the chain would pass its limit). Each join is measured
+(:func:`soundstage.pipeline.joins.measure_join`) and a visible one is warned about.
+
+What the crew asks for (a first or last frame, a cast member's references, an extension) is required: an
+engine that cannot honour it refuses the take before anything is spent. What soundstage adds for continuity
+(the set still as first frame or reference, a style reference, a camera hint) is optional: an engine that
+cannot honour it drops it, and ``plan`` lists it as dropped.
 """
 
 from __future__ import annotations
@@ -18,8 +27,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.comp.camera import overscan_size
 from soundstage.engines import AssetKind, AssetRequest, Engine, load_engine
-from soundstage.engines.base import makes_sound
-from soundstage.errors import SoundstageError
+from soundstage.engines.base import Honours, Reference, dropped, honours, makes_sound
+from soundstage.errors import EngineError, SoundstageError
+from soundstage.keys import file_digest
+from soundstage.media import conform_size, read_image, write_png
+from soundstage.pipeline.joins import Join, measure_join
 from soundstage.project import Project
 from soundstage.provenance.credentials import prepare_signing
 from soundstage.records.take import Take
@@ -46,10 +58,30 @@ class Order:
     shots: tuple[str, ...]            # the shots that use it
     reference: str | None = None      # the slot whose chosen take steers this one, for continuity
     others: tuple[str, ...] = ()      # shots left out of this run that use it too (a set's other shots)
+    chain: tuple[float, ...] = ()     # a long clip made by extension: each part's length, the last the whole
 
     @property
     def design(self) -> str:
         return design_key(self.engine, self.request)
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """What steers one order's take, as ``plan`` shows it: the files (or, before they are made, the slots
+    they come from), what the engine will drop, and what it cannot do that the take needs (refused)."""
+
+    first_frame: str | None = None
+    last_frame: str | None = None
+    references: tuple[tuple[str, str], ...] = ()     # (path, role)
+    extend: str | None = None                        # the take (or slot) extended
+    parts: int = 1                                   # the clips of an extension chain
+    dropped: tuple[str, ...] = ()
+    refused: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        return {"first_frame": self.first_frame, "last_frame": self.last_frame,
+                "references": [{"path": path, "role": role} for path, role in self.references],
+                "extend": self.extend, "parts": self.parts, "dropped": list(self.dropped)}
 
 
 @dataclass
@@ -57,6 +89,7 @@ class Planned:
     order: Order
     estimate: Estimate | None = None
     error: str = ""
+    conditioning: Conditioning | None = None
 
 
 @dataclass
@@ -78,6 +111,7 @@ class Generation:
     seed_override: int | None = None
     database: sessionmaker[Session] | None = None    # sessions already open on the project's database
     store: TakeStore = field(init=False)
+    warnings: list[str] = field(default_factory=list, init=False)   # joins that show, as they are made
     _engines: dict[str, Engine] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
@@ -127,10 +161,14 @@ class Generation:
         seed = self._seed(shot.seed)
         orders = []
         if shot.background == "moving":
+            frames = {key: self.project.inside(value, source=self.project.shots_file, key=key)
+                      for key in ("first_frame", "last_frame") if (value := getattr(shot, key))}
+            move = shot.camera.move
             orders.append(Order(background_slot(shot.id), engine, AssetRequest(
                 kind=AssetKind.BACKGROUND, prompt=shot.prompt, width=width, height=height, seed=seed,
-                duration=duration, fps=settings.fps,
-            ), (shot.id,), reference=set_slot(shot.set)))
+                duration=duration, fps=settings.fps, camera_hint=None if move == "static" else move.replace("-", " "),
+                **frames,
+            ), (shot.id,), reference=set_slot(shot.set), chain=self._chain(engine, duration)))
         for name in shot.elements:
             orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
                 kind=AssetKind.ELEMENT, prompt=name, look=settings.look.as_prompt(), element=name, seed=seed,
@@ -155,20 +193,95 @@ class Generation:
             duration=duration, element=element,
         ), (shot.id,)) for element in [*wanted, *([None] if makes_sound(engine, None) else [])]]
 
+    def _chain(self, name: str, duration: float) -> tuple[float, ...]:
+        """The parts of a clip longer than the engine makes at once, where it extends: the first as long as it
+        makes, each next longer by an extension, the last the whole; () where one clip does (or must)."""
+        try:
+            honoured = honours(self.engine(name), AssetKind.BACKGROUND)
+        except SoundstageError:
+            return ()                   # the preflight says why the engine cannot be loaded
+        if not (honoured.max_clip and duration > honoured.max_clip + 1e-6 and "extend" in honoured.uses
+                and honoured.extend_seconds > 0):
+            return ()
+        parts = [honoured.max_clip]
+        while parts[-1] + 1e-6 < duration:
+            parts.append(min(parts[-1] + honoured.extend_seconds, duration))
+        return tuple(parts)
+
     def _seed(self, seed: int) -> int:
         return self.seed_override if self.seed_override is not None else seed
 
     # ------------------------------------------------------------------------------------------ filling
 
     def request(self, order: Order) -> AssetRequest:
-        """The order's request with its reference file, once the reference slot has a take."""
+        """The order's request with its reference take's file, once the reference slot has a take: a moving
+        background's first frame where the engine takes one, else a set reference where it takes those."""
+        return self._conditioned(order)[0]
+
+    def _conditioned(self, order: Order) -> tuple[AssetRequest, Conditioning]:
         engine = self.engine(order.engine)
-        if not (order.reference and engine.takes_references):
-            return order.request
-        reference = self.chosen(order.reference)
-        if reference is None:
-            return order.request
-        return replace(order.request, references=(self.store.files(reference)[0],))
+        honoured = honours(engine, order.request.kind)
+        request, wanted_first = order.request, None
+        # The crew's frames are brought to the take's shape; the set still is the take's own (overscan) shape.
+        request = replace(request, first_frame=self.conformed(request.first_frame, request),
+                          last_frame=self.conformed(request.last_frame, request))
+        reference = self.chosen(order.reference) if order.reference else None
+        shown = str(self.store.files(reference)[0]) if reference is not None else order.reference
+        file = self.store.files(reference)[0] if reference is not None else None
+        extra: list[str] = []
+        if order.reference and request.kind == AssetKind.BACKGROUND and "first_frame" in honoured.uses:
+            if request.first_frame is None:         # else the crew's first frame leads, and the set stays out
+                wanted_first = shown
+                if file is not None:
+                    request = replace(request, first_frame=file)
+        elif order.reference and "references:set" in honoured.uses:
+            if file is not None:
+                request = replace(request, references=(*request.references, Reference(file, "set")))
+        elif order.reference:
+            extra.append(f"references:set {shown}")      # the engine takes no set: continuity by words alone
+        refused, left = dropped(request, honoured)
+        refused += self._past_limit(order, honoured)
+        shown_refs = tuple((str(r.path), r.role) for r in request.references)
+        if order.reference and file is None and "references:set" in honoured.uses and wanted_first is None \
+                and not any(r.role == "set" for r in request.references) and request.first_frame is None:
+            shown_refs += ((str(shown), "set"),)
+        conditioning = Conditioning(
+            first_frame=str(request.first_frame) if request.first_frame else wanted_first,
+            last_frame=str(request.last_frame) if request.last_frame else None,
+            references=shown_refs, extend=str(request.extend) if request.extend else None,
+            parts=max(1, len(order.chain)), dropped=tuple(extra + left), refused=tuple(refused))
+        return request, conditioning
+
+    def conformed(self, frame: Path | None, request: AssetRequest) -> Path | None:
+        """A first or last frame of another aspect ratio than the take, conformed as ``[plates] size`` says
+        (fit: bars, fill: cropped) into the state folder, once per file and size; with ``refuse`` it is left as
+        it is, for the preflight to refuse (:func:`aspect_differs`)."""
+        policy = self.project.settings.plates.size
+        if frame is None or policy == "refuse" or not frame.is_file():
+            return frame
+        try:
+            picture = read_image(frame)[..., :3]
+        except SoundstageError:
+            return frame                    # the preflight says it is not an image
+        if not aspect_differs(picture.shape[1], picture.shape[0], request.width, request.height):
+            return frame
+        target = self.project.state_dir / "conformed" / \
+            f"{file_digest(frame)[:16]}-{request.width}x{request.height}-{policy}.png"
+        if not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_png(target, conform_size(picture, request.width, request.height, policy))
+        return target
+
+    @staticmethod
+    def _past_limit(order: Order, honoured: Honours) -> list[str]:
+        """An extension chain that would pass what the engine extends to."""
+        if order.chain and order.chain[-1] > honoured.max_seconds + 1e-6:
+            return [f"extend to {order.chain[-1]:g} s (at most {honoured.max_seconds:g} s)"]
+        return []
+
+    def conditioning(self, order: Order) -> Conditioning:
+        """What steers the order's take, what its engine drops and what it refuses, before anything is sent."""
+        return self._conditioned(order)[1]
 
     def chosen(self, slot: str, design: str | None = None) -> Take | None:
         """The take a render uses for ``slot``: approved, else the newest of the design (any, if not given)."""
@@ -187,13 +300,49 @@ class Generation:
         return bool(getattr(self.engine(order.engine), "wants_gpu", False))
 
     def make(self, order: Order) -> tuple[Take, bool]:
-        """Have the order's take in the store (generating it if needed); True if generated now."""
+        """Have the order's take in the store (generating it if needed); True if generated now. A chain makes
+        each part in turn, each extending the one before, and measures each join."""
         try:
-            return self.store.make(order.slot, self.engine(order.engine), self.request(order))
+            request, conditioning = self._conditioned(order)
+            if conditioning.refused:
+                raise EngineError(f"the {order.engine} engine cannot take {', '.join(conditioning.refused)} for "
+                                  f"{order.slot}", hint="choose an engine that does, or shorten the shot")
+            engine = self.engine(order.engine)
+            if not order.chain:
+                return self.store.make(order.slot, engine, request)
+            made_any, previous = False, None
+            for part in self._parts(order, request):
+                if previous is not None:
+                    part = replace(part, extend=self.store.files(previous)[0])
+                take, made = self.store.make(order.slot, engine, part)
+                if previous is not None and made:
+                    self._check_join(order, take, previous)
+                made_any, previous = made_any or made, take
+            assert previous is not None
+            return previous, made_any
         except SoundstageError as exc:
             if exc.shot is None and len(order.shots) == 1:
                 exc.shot = order.shots[0]
             raise
+
+    @staticmethod
+    def _parts(order: Order, request: AssetRequest) -> list[AssetRequest]:
+        """Each part's request: the first from the first frame, the last onto the last frame."""
+        parts = []
+        for index, seconds in enumerate(order.chain):
+            last = index == len(order.chain) - 1
+            parts.append(replace(request, duration=seconds, first_frame=None if index else request.first_frame,
+                                 last_frame=request.last_frame if last else None))
+        return parts
+
+    def _check_join(self, order: Order, take: Take, previous: Take) -> Join:
+        """How well the extension continues the clip it extends, warned about where it shows."""
+        fps = order.request.fps or self.project.settings.fps
+        at = round(float(previous.record.request.get("duration") or 0) * fps)
+        join = measure_join(self.store.files(take)[0], at)
+        if not join.continuous:
+            self.warnings.append(f"{order.slot} {take.label}: the join at frame {at} shows ({join.line()})")
+        return join
 
     def generate(self, orders: list[Order], progress: Callable[[Order, int, int], None] | None = None,
                  ) -> list[Outcome]:
@@ -210,15 +359,31 @@ class Generation:
         return outcomes
 
     def plan(self, orders: list[Order]) -> list[Planned]:
-        """Quote and price every order without generating anything."""
+        """Quote and price every order without generating anything (a chain: every part, summed)."""
         planned = []
         for order in orders:
+            conditioning = None
             try:
                 engine = self.engine(order.engine)
-                planned.append(Planned(order, self.store.estimate(order.slot, engine, self.request(order))))
+                request, conditioning = self._conditioned(order)
+                if conditioning.refused:
+                    raise EngineError(f"the {order.engine} engine cannot take {', '.join(conditioning.refused)}")
+                estimate = self.store.estimate(order.slot, engine, request) if not order.chain else \
+                    self._chain_estimate(order, engine, request)
+                planned.append(Planned(order, estimate, conditioning=conditioning))
             except SoundstageError as exc:
-                planned.append(Planned(order, error=str(exc)))
+                planned.append(Planned(order, error=str(exc), conditioning=conditioning))
         return planned
+
+    def _chain_estimate(self, order: Order, engine: Engine, request: AssetRequest) -> Estimate:
+        """A chain's parts quoted as the engine bills them (the first clip, then each extension), as one."""
+        parts = self._parts(order, request)
+        first = self.store.estimate(order.slot, engine, parts[0])
+        quotes = [first.quote] + [engine.quote(replace(p, extend=Path(order.slot))) for p in parts[1:]]
+        total = replace(first.quote, quantity=sum(q.quantity for q in quotes))
+        design = design_key(order.engine, request)
+        return replace(first, quote=total, price=self.store.prices.price(total), design=design,
+                       cached=self.store.chosen(order.slot, design) is not None)
 
 
 # ---------------------------------------------------------------------------------------------- on a worker
@@ -249,3 +414,8 @@ def make_take(project: Project, order: Order, engine_override: str | None, seed_
     take, made = generation.make(order)
     progress(1, 1)
     return take, made
+
+
+def aspect_differs(width: int, height: int, to_width: int, to_height: int) -> bool:
+    """Whether a picture's aspect ratio is another than the frame's (by more than 1%, a pixel's rounding)."""
+    return abs(width / height - to_width / to_height) > 0.01 * to_width / to_height

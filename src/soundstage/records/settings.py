@@ -152,6 +152,9 @@ class ShotEntry(BaseModel):
     seed: int | None = Field(None, ge=0)
     engine: str | None = None                       # this shot's elements and background; None: the project's
     background: Literal["still", "moving"] = "still"  # moving: a generated video instead of a camera move on the set
+    first_frame: str | None = Field(None, description="a picture in the project the moving background starts "
+                                                      "from; default: its location's set still")
+    last_frame: str | None = Field(None, description="a picture in the project the moving background ends on")
     key: KeySettings = Field(default_factory=KeySettings)
     comp: CompSettings = Field(default_factory=CompSettings)  # what it sets overrides the project's [comp]
     sound: ShotSound = Field(default_factory=ShotSound)

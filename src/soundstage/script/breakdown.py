@@ -96,6 +96,8 @@ class Shot(BaseModel):
     seed: int
     engine: str | None = None                       # None: the project's engine
     background: Literal["still", "moving"] = "still"
+    first_frame: str | None = None                  # the moving background's first frame, as shots.toml names it
+    last_frame: str | None = None                   # and its last
     key: KeySettings = KeySettings()
     comp: CompSettings = CompSettings()
     sound: ShotSound = ShotSound()
@@ -693,6 +695,7 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
                 placements=placements,
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
                 plate_space=entry.plate_space,
+                first_frame=entry.first_frame, last_frame=entry.last_frame,
                 key=entry.key, comp=_shot_comp(comp, entry.comp), sound=entry.sound, lines=shares[index],
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
             ))

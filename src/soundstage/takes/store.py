@@ -362,9 +362,15 @@ def _spent(session: Session) -> float:
 
 def take_key(engine: Engine, quote: Quote, request: AssetRequest) -> str:
     options = {k: v for k, v in _options(engine).items() if k not in _TRANSPORT}
-    fields = {k: v for k, v in asdict(request).items() if k != "references"}
-    return content_key("take", engine.name, quote.model, options, fields,
-                       [file_digest(Path(p)) for p in request.references])
+    fields = {k: v for k, v in asdict(request).items() if k not in _CONDITIONING_FILES and k != "references"
+              and not (k == "camera_hint" and v is None)}
+    # A set reference keys as its digest alone (as before conditioning, so old takes are still found); the
+    # other roles and the frames key as their role and digest.
+    steering = [file_digest(Path(r.path)) if r.role == "set" else [r.role, file_digest(Path(r.path))]
+                for r in request.references]
+    steering += [[name, file_digest(Path(path))] for name in _CONDITIONING_FILES
+                 if (path := getattr(request, name)) is not None]
+    return content_key("take", engine.name, quote.model, options, fields, steering)
 
 
 def design_key(engine: str, request: AssetRequest) -> str:
@@ -381,9 +387,16 @@ def _options(engine: Engine) -> dict[str, Any]:
 def _request_record(request: AssetRequest, project_root: Path) -> dict[str, Any]:
     record = asdict(request)
     record["kind"] = request.kind.value
-    record["references"] = [{"path": shown_in(Path(p), project_root), "sha256": file_digest(Path(p))}
-                            for p in request.references]
+    record["references"] = [{"path": shown_in(Path(r.path), project_root), "sha256": file_digest(Path(r.path)),
+                             "role": r.role} for r in request.references]
+    for name in _CONDITIONING_FILES:
+        path = getattr(request, name)
+        record[name] = None if path is None else {"path": shown_in(Path(path), project_root),
+                                                  "sha256": file_digest(Path(path))}
     return record
+
+
+_CONDITIONING_FILES = ("first_frame", "last_frame", "extend")    # the files a request carries besides references
 
 
 
