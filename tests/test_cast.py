@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from cast_film import make_cast_film
 from soundstage.errors import ProjectError
 from soundstage.pipeline import breakdown_project
 from soundstage.pipeline.cast import read_cast
 from soundstage.records.cast import CastMember
 from soundstage.script.breakdown import cast_named
-from cast_film import make_cast_film
 
 
 def _member(*names: str) -> CastMember:
