@@ -53,6 +53,7 @@ class Element:
     frame: ElementFrame
     mode: BlendMode = "over"
     front: bool = False
+    wrap: bool = False      # the set's light wraps its edges, as the plate's (a keyed creature, not fire's own light)
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,11 @@ class ShotComp:
             rgba = element.frame(index)
             if self.look.motion_blur > 0 and index > 0:
                 rgba = motion_blur(rgba, element.frame(index - 1), shutter=self.look.motion_blur)
-            picture = blend(rgba[..., :3], rgba[..., 3], picture, element.mode)
+            rgb = rgba[..., :3]
+            if element.wrap and self.look.light_wrap > 0:
+                rgb = light_wrap(rgb, rgba[..., 3], picture, radius=max(2, self.width // 96),
+                                 strength=self.look.light_wrap)
+            picture = blend(rgb, rgba[..., 3], picture, element.mode)
             cover.place(number, rgba[..., 3])
         return picture
 

@@ -24,6 +24,14 @@ Unit = Literal["image", "video_second", "gpu_second", "cpu_second"]
 
 
 @dataclass(frozen=True, slots=True)
+class Reference:
+    """An image that steers a take, and what it steers: the subject, the style or the set."""
+
+    path: Path
+    role: Literal["subject", "style", "set"] = "set"
+
+
+@dataclass(frozen=True, slots=True)
 class AssetRequest:
     kind: AssetKind
     prompt: str
@@ -34,8 +42,10 @@ class AssetRequest:
     negative_prompt: str = ""
     duration: float | None = None       # seconds, for BACKGROUND, ELEMENT and SOUND
     fps: float | None = None
-    references: tuple[Path, ...] = ()   # images for continuity (the location's set), where accepted
+    references: tuple[Reference, ...] = ()   # images that steer it: the location's set, a cast member's sheet
     element: str | None = None          # ELEMENT: "fire", "rain", ...; SOUND: the element heard, None: ambience
+    screen: Literal["green", "blue"] | None = None   # ELEMENT: made opaque on this chroma screen (a creature) and
+                                                     # keyed by soundstage; None: made on black, keyed by luminance
 
     @property
     def full_prompt(self) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 
 from soundstage import __version__
 from soundstage.atomic import PARTIAL
-from soundstage.comp import ScreenColour
+from soundstage.comp import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.camera import CameraMove
 from soundstage.comp.depth import estimate_depth
 from soundstage.comp.grade import Lut3D
@@ -259,9 +259,28 @@ def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int
     found = []
     for name in shot.elements:
         files = layers[element_slot(shot.id, name)]
-        found.append(Element(name, _element_frames(files, width, height), shot.comp.blend.get(name, "over"),
-                             front=name in FRONT_ELEMENTS))
+        frames = _element_frames(files, width, height)
+        cast = name in shot.cast
+        found.append(Element(name, _keyed(frames) if cast else frames, shot.comp.blend.get(name, "over"),
+                             front=name in FRONT_ELEMENTS, wrap=cast))
     return found
+
+
+def _keyed(frames: Callable[[int], np.ndarray]) -> Callable[[int], np.ndarray]:
+    """A cast member's frames keyed from the chroma screen it was made on, by the keyer that keys the plates;
+    the screen measured once, on its first frame, so the key holds still. Frames that came with an alpha of
+    their own (an engine that cuts its subject out) are used as they are."""
+    first = frames(0)
+    if (first[..., 3] < 255).any():
+        return frames
+    screen, chroma = measure_screen(first[..., :3], "auto"), measure_chroma(first[..., :3])
+
+    @functools.lru_cache(maxsize=6)
+    def at(index: int) -> np.ndarray:
+        fg, matte = key(np.ascontiguousarray(frames(index)[..., :3]), screen, chroma=chroma)
+        return np.dstack([fg, matte])
+
+    return at
 
 
 def _element_frames(files: list[Path], width: int, height: int) -> Callable[[int], np.ndarray]:

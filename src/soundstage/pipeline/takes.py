@@ -12,16 +12,19 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.comp.camera import overscan_size
 from soundstage.engines import AssetKind, AssetRequest, Engine, load_engine
-from soundstage.engines.base import makes_sound
+from soundstage.engines.base import Reference, makes_sound
 from soundstage.errors import SoundstageError
+from soundstage.pipeline.cast import read_cast
 from soundstage.project import Project
 from soundstage.provenance.credentials import prepare_signing
+from soundstage.records.cast import CastMember, sheet_slot
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, SetDesign, Shot
 from soundstage.takes import (
@@ -46,6 +49,7 @@ class Order:
     shots: tuple[str, ...]            # the shots that use it
     reference: str | None = None      # the slot whose chosen take steers this one, for continuity
     others: tuple[str, ...] = ()      # shots left out of this run that use it too (a set's other shots)
+    sheet: str | None = None          # a cast member's model sheet: once approved, its take is the reference
 
     @property
     def design(self) -> str:
@@ -86,6 +90,11 @@ class Generation:
                                budget=settings.budget, database=self.database or self.project.database,
                                signer=prepare_signing(self.project))
 
+    @cached_property
+    def cast(self) -> dict[str, CastMember]:
+        """The project's cast members by name, read once."""
+        return {member.name: member for member in read_cast(self.project)}
+
     def engine(self, name: str) -> Engine:
         if name not in self._engines:
             settings = self.project.settings
@@ -114,6 +123,7 @@ class Generation:
                 reference=None if reference == set_slot(set_id) else reference,
                 others=tuple(s.id for s in breakdown.shots if s.set == set_id and s not in wanted),
             ))
+        orders += self._sheet_orders(wanted)
         for shot in wanted:
             orders += self._shot_orders(shot)
             orders += self._sound_orders(shot, designs[shot.set])
@@ -132,10 +142,35 @@ class Generation:
                 duration=duration, fps=settings.fps,
             ), (shot.id,), reference=set_slot(shot.set)))
         for name in shot.elements:
+            member = self.cast.get(name) if name in shot.cast else None
+            if member is not None and member.generated:
+                orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
+                    kind=AssetKind.ELEMENT, prompt=cast_prompt(member), look=settings.look.as_prompt(), element=name,
+                    seed=seed, width=width, height=height, duration=duration, fps=settings.fps, screen=member.screen,
+                    references=subject_references(member.references),
+                ), (shot.id,), sheet=sheet_slot(name)))
+                continue
             orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
                 kind=AssetKind.ELEMENT, prompt=name, look=settings.look.as_prompt(), element=name, seed=seed,
                 width=width, height=height, duration=duration, fps=settings.fps,
             ), (shot.id,), reference=set_slot(shot.set)))
+        return orders
+
+    def _sheet_orders(self, shots: list[Shot]) -> list[Order]:
+        """A model sheet for each generated cast member the shots have: a still of it on its screen, made from
+        its references, for the crew to approve once (then every later take of it is made from the sheet)."""
+        settings = self.project.settings
+        width, height = settings.resolution
+        orders = []
+        for name in sorted({name for shot in shots for name in shot.cast}):
+            member = self.cast.get(name)
+            if member is None or not member.generated:
+                continue
+            orders.append(Order(sheet_slot(name), self.engine_override or settings.engine, AssetRequest(
+                kind=AssetKind.SET, prompt=f"{cast_prompt(member)}. {SHEET_PROMPT}", look=settings.look.as_prompt(),
+                width=width, height=height, seed=self._seed(settings.seed), screen=member.screen,
+                references=subject_references(member.references),
+            ), ()))        # no shot's layer: its takes steer the shots' own takes of the member
         return orders
 
     def _sound_orders(self, shot: Shot, design: SetDesign) -> list[Order]:
@@ -161,7 +196,13 @@ class Generation:
     # ------------------------------------------------------------------------------------------ filling
 
     def request(self, order: Order) -> AssetRequest:
-        """The order's request with its reference file, once the reference slot has a take."""
+        """The order's request with its reference file, once the reference slot has a take; a cast member's,
+        with its approved model sheet in place of its references."""
+        if order.sheet is not None:
+            sheet = self.store.approved().get(order.sheet)
+            if sheet is None:
+                return order.request
+            return replace(order.request, references=subject_references(self.store.files(self.store.get(sheet))[:1]))
         engine = self.engine(order.engine)
         if not (order.reference and engine.takes_references):
             return order.request
@@ -219,6 +260,26 @@ class Generation:
             except SoundstageError as exc:
                 planned.append(Planned(order, error=str(exc)))
         return planned
+
+
+# ---------------------------------------------------------------------------------------------- the cast
+
+# What a take of a creature asks for, whatever the engine: the creature alone, opaque, on an even chroma screen
+# that soundstage's own keyer takes out (a black ground keyed by luminance would take its dark parts with it).
+CAST_PROMPT = ("{description}: the same {name} as in the reference images. Full figure, opaque, alone on a uniform, "
+               "evenly lit flat {screen} screen that fills the frame behind it; no shadow on the screen, no ground, "
+               "no scenery, no text")
+SHEET_PROMPT = "Model sheet: the full figure centred, facing three-quarters, neutral pose"
+
+
+def cast_prompt(member: CastMember) -> str:
+    return CAST_PROMPT.format(description=member.description or member.name, name=member.name,
+                              screen=member.screen)
+
+
+def subject_references(paths: Iterable[Path]) -> tuple[Reference, ...]:
+    """Images of a cast member, each steering the take's subject."""
+    return tuple(Reference(path, role="subject") for path in paths)
 
 
 # ---------------------------------------------------------------------------------------------- on a worker

@@ -34,6 +34,7 @@ from soundstage import __version__, journal
 from soundstage.atomic import write_text
 from soundstage.db import DB_FILE, Approval, Note, Spend, TakeRecord, now, open_database
 from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
+from soundstage.engines.base import Reference
 from soundstage.errors import BudgetError, EngineTimeout, ProjectError
 from soundstage.keys import content_key, file_digest
 from soundstage.project import shown_in
@@ -360,9 +361,13 @@ def _spent(session: Session) -> float:
 
 def take_key(engine: Engine, quote: Quote, request: AssetRequest) -> str:
     options = {k: v for k, v in _options(engine).items() if k not in _TRANSPORT}
-    fields = {k: v for k, v in asdict(request).items() if k != "references"}
-    return content_key("take", engine.name, quote.model, options, fields,
-                       [file_digest(Path(p)) for p in request.references])
+    fields = {k: v for k, v in asdict(request).items() if k != "references" and not (k in _LATER and v is None)}
+    return content_key("take", engine.name, quote.model, options, fields,   # a set's reference keyed as before roles
+                       [file_digest(path) if role == "set" else (file_digest(path), role)
+                        for path, role in map(_reference, request.references)])
+
+
+_LATER = frozenset({"screen"})   # request fields added since takes were first keyed: unset, keys stay as were
 
 
 def design_key(engine: str, request: AssetRequest) -> str:
@@ -379,10 +384,15 @@ def _options(engine: Engine) -> dict[str, Any]:
 def _request_record(request: AssetRequest, project_root: Path) -> dict[str, Any]:
     record = asdict(request)
     record["kind"] = request.kind.value
-    record["references"] = [{"path": shown_in(Path(p), project_root), "sha256": file_digest(Path(p))}
-                            for p in request.references]
+    record["references"] = [{"path": shown_in(path, project_root), "sha256": file_digest(path), "role": role}
+                            for path, role in map(_reference, request.references)]
     return record
 
+
+
+def _reference(reference: Reference | Path) -> tuple[Path, str]:
+    """A reference's file and role; a bare path is the location's set, as before references had roles."""
+    return (reference.path, reference.role) if isinstance(reference, Reference) else (Path(reference), "set")
 
 
 def _alive(pid: int) -> bool:

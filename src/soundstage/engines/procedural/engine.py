@@ -12,6 +12,7 @@ import cv2
 from soundstage import __version__
 from soundstage.atomic import atomic_path
 from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType
+from soundstage.engines.procedural.creatures import creature_frame, subject_of
 from soundstage.engines.procedural.elements import _ELEMENT_NAMES, ELEMENTS, _element_name, element_frame
 from soundstage.engines.procedural.noise import Array
 from soundstage.engines.procedural.placeholders import PLACEHOLDERS, Language, placeholder_label
@@ -76,7 +77,7 @@ class ProceduralEngine:
 
     def _model(self, request: AssetRequest) -> str:
         """``placeholder-creature`` for a stand-in, so the take, the credits and the reports can tell."""
-        if request.kind == AssetKind.ELEMENT and request.element:
+        if request.kind == AssetKind.ELEMENT and request.element and request.screen is None:
             name = _element_name(request.element)
             if name in PLACEHOLDERS:
                 return f"placeholder-{name}"
@@ -86,7 +87,9 @@ class ProceduralEngine:
         self._check(request)
         start = time.perf_counter()
         out_dir = Path(out_dir)
-        if request.kind == AssetKind.SET:
+        if request.screen is not None:
+            files, params = self._creature(request, out_dir)
+        elif request.kind == AssetKind.SET:
             scene = read_scene(request.prompt, request.look, request.negative_prompt)
             pixels = _render(scene, request.width, request.height, request.seed)
             target = out_dir / "set.png"
@@ -126,7 +129,7 @@ class ProceduralEngine:
                 raise EngineError(f"procedural engine makes no sound for the element {request.element!r}",
                                   hint=f"it makes the sound of: {', '.join(SOUNDS)}; and ambience")
             return
-        if request.kind == AssetKind.ELEMENT:
+        if request.kind == AssetKind.ELEMENT and request.screen is None:
             if not request.element:
                 raise EngineError("an element request needs request.element", hint=f"one of: {', '.join(ELEMENTS)}")
             _element_name(request.element)
@@ -147,6 +150,32 @@ class ProceduralEngine:
             params.update(placeholder=True, label=placeholder_label(name, language))
         return tuple(files), params
 
+
+    def _creature(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
+        """A cast member on its chroma screen, from its first subject reference: a still (``set.png``) for a
+        model sheet, else element frames without alpha, which soundstage keys as it keys a plate."""
+        screen = request.screen or "green"
+        reference = next((getattr(r, "path", r) for r in request.references if getattr(r, "role", "set") == "subject"),
+                         None)
+        subject = subject_of(reference)
+        params: dict[str, Any] = {"screen": screen, "reference": reference.name if reference else None,
+                                  "subject": "cut from the reference by its difference from the reference's ground",
+                                  "alpha": f"none: opaque on a {screen} screen, keyed by soundstage's keyer"}
+        if request.kind == AssetKind.SET:
+            target = out_dir / "set.png"
+            _write_png(target, creature_frame(subject, 0, 24.0, request.width, request.height, request.seed, screen,
+                                              still=True))
+            return (target,), params
+        fps = request.fps or 24.0
+        count = _frame_count(request)
+        files = []
+        for i in range(count):
+            path = out_dir / f"element_{i:04d}.png"
+            _write_png(path, creature_frame(subject, i, fps, request.width, request.height, request.seed, screen))
+            files.append(path)
+        params.update(element=request.element, frames=count, fps=fps, duration=count / fps,
+                      pattern="element_%04d.png")
+        return tuple(files), params
 
     def _sound(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
         """``sound.wav``: the element's sound, or (no element) the ambience bed of the setting's words."""
