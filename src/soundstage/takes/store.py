@@ -186,7 +186,7 @@ class TakeStore:
         )
         try:
             if self.signer is not None:
-                sign_take(generated.files, record, self.signer)
+                sign_take(generated.files, record, self.signer, inputs=_inputs(request))
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             self._close_spend(spend_id, actual.usd)     # made and billed, even if it could not be signed
@@ -388,6 +388,14 @@ def _request_record(request: AssetRequest, project_root: Path) -> dict[str, Any]
                             for path, role in map(_reference, request.references)]
     return record
 
+
+
+def _inputs(request: AssetRequest) -> list[tuple[Path, str]]:
+    """The images that steer a request, each with its part: its references by role, then its first and last
+    frames and the take it extends, where it has them."""
+    frames = [(Path(path), part) for part in ("first_frame", "last_frame", "extend")
+              if (path := getattr(request, part, None)) is not None]
+    return [*map(_reference, request.references), *frames]
 
 
 def _reference(reference: Reference | Path) -> tuple[Path, str]:
