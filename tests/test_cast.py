@@ -122,3 +122,24 @@ def test_a_wrong_cast_toml_names_its_key(tmp_path: Path) -> None:
     with pytest.raises(ProjectError, match="kind") as caught:
         read_cast(project)
     assert caught.value.line == 1
+
+
+def test_the_breakdown_sheet_lists_the_cast_member_in_its_scenes(tmp_path: Path) -> None:
+    from soundstage.reports.breakdown import make_sheets
+
+    result = breakdown_project(make_cast_film(tmp_path / "film"))
+    sheets = make_sheets(result, {key: "#000000" for key in ("cast", "stunts", "silent_bits", "extras", "effects",
+                                                              "props", "vehicles", "animals", "vfx", "sound",
+                                                              "wardrobe", "makeup", "set_dressing", "equipment",
+                                                              "notes")})
+    cast = [[(item.name, item.note) for item in next(b for b in sheet.boxes if b.key == "cast").items]
+            for sheet in sheets]
+    assert cast == [[("dragon", "from cast/, with its references")], [("dragon", "from cast/, with its references")],
+                    []]
+
+
+def test_notes_beside_the_references_are_not_references(tmp_path: Path) -> None:
+    project = make_cast_film(tmp_path / "film")
+    (project.root / "cast" / "dragon" / "notes.md").write_text("sketched by the art department")
+    (member,) = read_cast(project)
+    assert [p.name for p in member.references] == ["front.png"]

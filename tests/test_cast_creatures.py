@@ -14,7 +14,7 @@ from soundstage.comp import Element, Look, ShotComp, key, measure_screen
 from soundstage.engines import AssetKind, AssetRequest
 from soundstage.engines.base import Reference
 from soundstage.engines.frames import luminance_alpha
-from soundstage.engines.procedural.creatures import creature_frame, subject_of
+from soundstage.engines.procedural.creatures import creature_frame, figure_of, subject_of
 from soundstage.engines.procedural.engine import ProceduralEngine
 from soundstage.media import read_frames, read_image
 from soundstage.pipeline import breakdown_project, render_project
@@ -31,7 +31,8 @@ def test_a_creature_with_dark_parts_keys_solid_from_its_screen(tmp_path: Path) -
     """The procedural engine's creature is opaque on green; the keyer keeps its dark stripe, which a
     luminance key (the way elements on black are keyed) would make a hole."""
     reference_image(tmp_path / "ref.png")
-    frame = creature_frame(subject_of(tmp_path / "ref.png"), 0, FPS, 128, 72, 3, "green", still=True)
+    frame = creature_frame(figure_of(subject_of(tmp_path / "ref.png"), 128, 72, still=True), 0, FPS, 128, 72, 3,
+                           "green")
     dark = (frame.max(axis=2) < 40)
     assert dark.sum() > 20, "the creature has dark parts of its own"
     _, matte = key(frame, measure_screen(frame, "auto"))

@@ -1,7 +1,8 @@
 """The project's cast: ``cast/<name>/`` folders read and checked, each a :class:`CastMember`.
 
-Every file in a member's folder but ``cast.toml`` is a reference image, and each is decoded here, so a text
-file saved as ``front.png`` is refused before a take is asked for, not when an engine chokes on it.
+Every picture file in a member's folder (PNG, JPEG, TIFF, WebP, BMP) is a reference image, and each is decoded
+here, so a text file saved as ``front.png`` is refused before a take is asked for, not when an engine chokes on
+it. Other files (notes, the script that drew a reference) are the crew's own and left alone.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from soundstage.errors import MediaError, ProjectError
-from soundstage.media import read_image
+from soundstage.media import STILL_SUFFIXES, read_image
 from soundstage.project import Project, settings_error
 from soundstage.records.cast import CAST_DIR, CAST_FILE, CastFile, CastMember
 from soundstage.tomlfile import read_toml
@@ -40,11 +41,11 @@ def read_member(folder: Path) -> CastMember:
     else:
         entry = CastFile()
     references = tuple(sorted((path for path in folder.iterdir()
-                               if path.is_file() and path.name != CAST_FILE and not _hidden(path)),
+                               if path.is_file() and path.suffix.lower() in STILL_SUFFIXES and not _hidden(path)),
                               key=lambda path: path.name))
     if not references:
         raise ProjectError(f"cast member {name!r} has no reference images", path=folder,
-                           hint="put at least one drawing or photo of it in its folder")
+                           hint="put at least one drawing or photo of it (PNG or JPEG) in its folder")
     for path in references:
         try:
             read_image(path)

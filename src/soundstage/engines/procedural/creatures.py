@@ -11,6 +11,7 @@ model sheet on a plain ground), scaled to the frame and walked across it; with n
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -57,22 +58,36 @@ def _plain_figure() -> tuple[Array, Array]:
     return rgb, matte
 
 
-def creature_frame(subject: tuple[Array, Array], index: int, fps: float, width: int, height: int, seed: int,
-                   screen: Literal["green", "blue"], *, still: bool = False) -> Array:
-    """Frame ``index`` (H×W×3 uint8): the subject over an even screen. A still (a model sheet) stands centred,
-    two thirds of the frame high; a take walks it across the frame, bobbing, half the frame high."""
+@dataclass(frozen=True)
+class Figure:
+    """A subject scaled for a frame once, for every frame of a take: colour (float RGB) and matte (H×W×1)."""
+
+    rgb: Array
+    alpha: Array
+    still: bool
+
+
+def figure_of(subject: tuple[Array, Array], width: int, height: int, *, still: bool = False) -> Figure:
+    """A still (a model sheet) shows the subject two thirds of the frame high; a take half the frame high."""
     rgb, matte = subject
-    canvas = np.empty((height, width, 3), np.float32)
-    canvas[:] = SCREENS[screen]
     scale = (0.66 if still else 0.5) * height / rgb.shape[0]
     w, h = max(1, round(rgb.shape[1] * scale)), max(1, round(rgb.shape[0] * scale))
     if w > width * 0.9:
         w, h = max(1, int(width * 0.9)), max(1, round(h * width * 0.9 / w))
-    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    figure = cv2.resize(rgb, (w, h), interpolation=interpolation).astype(np.float32)
-    alpha = cv2.resize(matte, (w, h), interpolation=interpolation)[..., None]
+    interpolation = cv2.INTER_AREA if w < rgb.shape[1] else cv2.INTER_LINEAR
+    return Figure(cv2.resize(rgb, (w, h), interpolation=interpolation).astype(np.float32),
+                  cv2.resize(matte, (w, h), interpolation=interpolation)[..., None], still)
+
+
+def creature_frame(figure: Figure, index: int, fps: float, width: int, height: int, seed: int,
+                   screen: Literal["green", "blue"]) -> Array:
+    """Frame ``index`` (H×W×3 uint8): the figure over an even screen, standing centred for a still, else
+    walking across the frame and bobbing."""
+    canvas = np.empty((height, width, 3), np.uint8)
+    canvas[:] = SCREENS[screen]
+    h, w = figure.alpha.shape[:2]
     t = index / fps
-    if still:
+    if figure.still:
         x, y = (width - w) // 2, (height - h) // 2
     else:
         phase = (seed % 997) / 997.0
@@ -80,7 +95,9 @@ def creature_frame(subject: tuple[Array, Array], index: int, fps: float, width: 
         x = round(travel * (width - w))
         y = round((height - h) * (0.45 + 0.08 * math.sin(2 * math.pi * (t * 1.5 + phase))))
     x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
-    if x1 > x0 and y1 > y0:
-        part = alpha[y0 - y:y1 - y, x0 - x:x1 - x]
-        canvas[y0:y1, x0:x1] = canvas[y0:y1, x0:x1] * (1 - part) + figure[y0 - y:y1 - y, x0 - x:x1 - x] * part
-    return np.clip(canvas + 0.5, 0, 255).astype(np.uint8)
+    if x1 > x0 and y1 > y0:          # only the figure's box is blended: the rest is the screen as it is
+        part = figure.alpha[y0 - y:y1 - y, x0 - x:x1 - x]
+        under = canvas[y0:y1, x0:x1].astype(np.float32)
+        over = figure.rgb[y0 - y:y1 - y, x0 - x:x1 - x]
+        canvas[y0:y1, x0:x1] = np.clip(under + (over - under) * part + 0.5, 0, 255).astype(np.uint8)
+    return canvas

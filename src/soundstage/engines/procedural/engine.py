@@ -12,7 +12,7 @@ import cv2
 from soundstage import __version__
 from soundstage.atomic import atomic_path
 from soundstage.engines.base import AssetKind, AssetRequest, EngineOptions, Generated, Quote, SourceType
-from soundstage.engines.procedural.creatures import creature_frame, subject_of
+from soundstage.engines.procedural.creatures import creature_frame, figure_of, subject_of
 from soundstage.engines.procedural.elements import _ELEMENT_NAMES, ELEMENTS, _element_name, element_frame
 from soundstage.engines.procedural.noise import Array
 from soundstage.engines.procedural.placeholders import PLACEHOLDERS, Language, placeholder_label
@@ -163,15 +163,16 @@ class ProceduralEngine:
                                   "alpha": f"none: opaque on a {screen} screen, keyed by soundstage's keyer"}
         if request.kind == AssetKind.SET:
             target = out_dir / "set.png"
-            _write_png(target, creature_frame(subject, 0, 24.0, request.width, request.height, request.seed, screen,
-                                              still=True))
+            figure = figure_of(subject, request.width, request.height, still=True)
+            _write_png(target, creature_frame(figure, 0, 24.0, request.width, request.height, request.seed, screen))
             return (target,), params
         fps = request.fps or 24.0
         count = _frame_count(request)
         files = []
+        figure = figure_of(subject, request.width, request.height)
         for i in range(count):
             path = out_dir / f"element_{i:04d}.png"
-            _write_png(path, creature_frame(subject, i, fps, request.width, request.height, request.seed, screen))
+            _write_png(path, creature_frame(figure, i, fps, request.width, request.height, request.seed, screen))
             files.append(path)
         params.update(element=request.element, frames=count, fps=fps, duration=count / fps,
                       pattern="element_%04d.png")
