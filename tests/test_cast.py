@@ -143,3 +143,15 @@ def test_notes_beside_the_references_are_not_references(tmp_path: Path) -> None:
     (project.root / "cast" / "dragon" / "notes.md").write_text("sketched by the art department")
     (member,) = read_cast(project)
     assert [p.name for p in member.references] == ["front.png"]
+
+
+def test_a_model_sheet_is_a_slot_of_its_own() -> None:
+    from soundstage.records.cast import sheet_slot
+    from soundstage.records.slot import Slot
+
+    slot = Slot.parse("cast/구미호/sheet")
+    assert (slot.role, slot.name, slot.shot, slot.is_sheet) == ("sheet", "구미호", None, True)
+    assert str(slot) == sheet_slot("구미호") == "cast/구미호/sheet"
+    assert not Slot.parse("set/cast").is_sheet
+    with pytest.raises(ProjectError, match="cast/<name>/sheet"):
+        Slot.parse("cast/dragon")

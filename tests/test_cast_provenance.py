@@ -73,3 +73,14 @@ def test_a_procedural_reference_is_not_claimed_as_human_work(tmp_path: Path) -> 
     report = json.loads(data.read_text("utf-8"))
     assert report["human"]["cast_references"] == []
     assert not any("front.png" in line for line in report["registration"]["human_parts_claimed"])
+
+
+def test_the_review_shows_the_model_sheet_beside_the_shots_takes(rendered: Project) -> None:
+    from soundstage.db import open_database
+    from soundstage.review.dailies import Dailies
+
+    view = Dailies(rendered, open_database(rendered.database)).shot("1-1")
+    slots = {slot.slot: slot for slot in view.slots}
+    assert slots["cast/dragon/sheet"].role == "sheet" and slots["cast/dragon/sheet"].name == "dragon"
+    assert [view.take.label for view in slots["cast/dragon/sheet"].takes] == ["v001"]
+    assert slots[element_slot("1-1", "dragon")].role == "element"

@@ -13,9 +13,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from soundstage.records.slot import Slot
+
 CAST_DIR = "cast"
 CAST_FILE = "cast.toml"
-SHEET = "sheet"          # the slot of a cast member's model sheet: cast/<name>/sheet
 
 CastKind = Literal["creature", "character", "double"]
 Made = Literal["drawing", "photo", "procedural", "generated", "unknown"]
@@ -61,5 +62,6 @@ class CastMember:
 
 
 def sheet_slot(name: str) -> str:
-    """The slot of a cast member's model sheet: once approved, the reference of every later take of it."""
-    return f"{CAST_DIR}/{name}/{SHEET}"
+    """The slot of a cast member's model sheet (``cast/<name>/sheet``): once approved, the reference of every
+    later take of it."""
+    return str(Slot.sheet(name))
