@@ -97,15 +97,15 @@ def test_the_cut_shows_the_same_creature_in_both_scenes_keyed_from_its_screen(tm
 
 
 def test_an_approved_model_sheet_is_sent_to_every_take_of_its_cast_member(tmp_path: Path) -> None:
-    """The sheet's exact bytes are what every take of the dragon is made from, once it is approved; the
-    procedural engine draws from them (a blue sheet makes a blue dragon)."""
+    """Once a sheet is approved, its exact bytes are what every take of the dragon is made from: a new design,
+    so the shots get new takes, and the procedural engine draws from them (a blue sheet makes a blue dragon)."""
     project = make_cast_film(tmp_path / "film")
     generation = Generation(project)
     breakdown = breakdown_project(project)
     orders = generation.orders(breakdown)
     sheet_order = next(order for order in orders if order.slot == sheet_slot("dragon"))
     assert sheet_order.request.kind == AssetKind.SET and sheet_order.shots == ()
-    generation.make(sheet_order)
+    before = {order.slot: generation.make(order)[0] for order in orders if order.request.element == "dragon"}
     # the crew paints over the sheet and approves their own version of it: a blue dragon
     blue = tmp_path / "blue_sheet.png"
     reference_image(blue, (40, 60, 220))
@@ -114,13 +114,16 @@ def test_an_approved_model_sheet_is_sent_to_every_take_of_its_cast_member(tmp_pa
     generation.store.approve(sheet_slot("dragon"), blue_take.version)
     sheet = generation.store.files(blue_take)[0]
 
-    cast_orders = [order for order in orders if order.request.element == "dragon"]
+    cast_orders = [order for order in generation.orders(breakdown) if order.request.element == "dragon"]
     assert [order.slot for order in cast_orders] == [element_slot("1-1", "dragon"), element_slot("2-1", "dragon")]
     for order in cast_orders:
+        assert generation.chosen(order.slot, order.design) is None, "the render makes a new take, not the old"
         request = generation.request(order)
         assert [(r.path.read_bytes(), r.role) for r in request.references] == [(sheet.read_bytes(), "subject")]
         take, made = generation.make(order)
-        assert made
+        assert made and take.version == before[order.slot].version + 1
         assert [r["sha256"] for r in take.record.request["references"]] == [_sha(sheet)]
         first = read_image(generation.store.files(take)[0])
         assert ((first[..., 2] > 150) & (first[..., 0] < 80)).sum() > 30, "drawn from the blue sheet"
+        old = read_image(generation.store.files(before[order.slot])[0])
+        assert ((old[..., 2] > 150) & (old[..., 0] < 80)).sum() == 0, "the takes before were the red references'"

@@ -49,7 +49,6 @@ class Order:
     shots: tuple[str, ...]            # the shots that use it
     reference: str | None = None      # the slot whose chosen take steers this one, for continuity
     others: tuple[str, ...] = ()      # shots left out of this run that use it too (a set's other shots)
-    sheet: str | None = None          # a cast member's model sheet: once approved, its take is the reference
 
     @property
     def design(self) -> str:
@@ -124,12 +123,13 @@ class Generation:
                 others=tuple(s.id for s in breakdown.shots if s.set == set_id and s not in wanted),
             ))
         orders += self._sheet_orders(wanted)
+        sheets = self._approved_sheets()
         for shot in wanted:
-            orders += self._shot_orders(shot)
+            orders += self._shot_orders(shot, sheets)
             orders += self._sound_orders(shot, designs[shot.set])
         return orders
 
-    def _shot_orders(self, shot: Shot) -> list[Order]:
+    def _shot_orders(self, shot: Shot, sheets: dict[str, tuple[Reference, ...]] | None = None) -> list[Order]:
         settings = self.project.settings
         width, height = settings.resolution
         engine = self.engine_override or shot.engine or settings.engine
@@ -143,12 +143,13 @@ class Generation:
             ), (shot.id,), reference=set_slot(shot.set)))
         for name in shot.elements:
             member = self.cast.get(name) if name in shot.cast else None
-            if member is not None and member.generated:
+            if member is not None and member.generated:     # from its approved sheet, else its own references
+                references = (sheets or {}).get(name) or subject_references(member.references)
                 orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
                     kind=AssetKind.ELEMENT, prompt=cast_prompt(member), look=settings.look.as_prompt(), element=name,
                     seed=seed, width=width, height=height, duration=duration, fps=settings.fps, screen=member.screen,
-                    references=subject_references(member.references),
-                ), (shot.id,), sheet=sheet_slot(name)))
+                    references=references,
+                ), (shot.id,)))
                 continue
             orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
                 kind=AssetKind.ELEMENT, prompt=name, look=settings.look.as_prompt(), element=name, seed=seed,
@@ -173,6 +174,17 @@ class Generation:
             ), ()))        # no shot's layer: its takes steer the shots' own takes of the member
         return orders
 
+    def _approved_sheets(self) -> dict[str, tuple[Reference, ...]]:
+        """Each cast member's approved model sheet, as the reference of its takes: read when the orders are
+        written, so a sheet approved since is what the next takes are made from (a new design: new takes)."""
+        approved = self.store.approved()
+        sheets = {}
+        for name in self.cast:
+            take = approved.get(sheet_slot(name))
+            if take is not None:
+                sheets[name] = subject_references(self.store.files(self.store.get(take))[:1])
+        return sheets
+
     def _sound_orders(self, shot: Shot, design: SetDesign) -> list[Order]:
         """Each element's sound the shot's engine makes, then the shot's ambience bed, as long as the shot."""
         name = self.engine_override or shot.engine or self.project.settings.engine
@@ -196,13 +208,7 @@ class Generation:
     # ------------------------------------------------------------------------------------------ filling
 
     def request(self, order: Order) -> AssetRequest:
-        """The order's request with its reference file, once the reference slot has a take; a cast member's,
-        with its approved model sheet in place of its references."""
-        if order.sheet is not None:
-            sheet = self.store.approved().get(order.sheet)
-            if sheet is None:
-                return order.request
-            return replace(order.request, references=subject_references(self.store.files(self.store.get(sheet))[:1]))
+        """The order's request with its reference file, once the reference slot has a take."""
         engine = self.engine(order.engine)
         if not (order.reference and engine.takes_references):
             return order.request

@@ -371,9 +371,12 @@ _LATER = frozenset({"screen"})   # request fields added since takes were first k
 
 
 def design_key(engine: str, request: AssetRequest) -> str:
-    """What the crew asked for and of which engine, whatever seed answers it."""
+    """What the crew asked for and of which engine, whatever seed answers it: with whom, for a cast member (the
+    images of its subject: its references, or its approved model sheet)."""
+    subjects = [file_digest(path) for path, role in map(_reference, request.references) if role == "subject"]
     return content_key("design", engine, request.kind.value, request.prompt, request.look, request.negative_prompt,
-                       request.width, request.height, request.duration, request.fps, request.element)
+                       request.width, request.height, request.duration, request.fps, request.element,
+                       *([subjects, request.screen] if subjects or request.screen else []))
 
 
 def _options(engine: Engine) -> dict[str, Any]:
