@@ -155,3 +155,14 @@ def test_a_model_sheet_is_a_slot_of_its_own() -> None:
     assert not Slot.parse("set/cast").is_sheet
     with pytest.raises(ProjectError, match="cast/<name>/sheet"):
         Slot.parse("cast/dragon")
+
+
+def test_a_note_naming_the_cast_member_links_it_to_the_scene(tmp_path: Path) -> None:
+    from soundstage.script import read_screenplay
+    from soundstage.script.breakdown import break_down
+
+    script = tmp_path / "s.fountain"
+    script.write_text("EXT. ROOFTOPS - NIGHT\n\nThe tiles shake.\n\n[[VFX: the dragon over the rooftops]]\n\n"
+                      "EXT. SEA CLIFF - DUSK\n\nMIN-JI\nSleep, dragon.\n", encoding="utf-8")
+    result = break_down(read_screenplay(script), members=[_member("dragon", "용")])
+    assert [scene.cast for scene in result.scenes] == [["dragon"], []]   # a line of dialogue does not cast it
