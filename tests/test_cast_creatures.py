@@ -127,3 +127,15 @@ def test_an_approved_model_sheet_is_sent_to_every_take_of_its_cast_member(tmp_pa
         assert ((first[..., 2] > 150) & (first[..., 0] < 80)).sum() > 30, "drawn from the blue sheet"
         old = read_image(generation.store.files(before[order.slot])[0])
         assert ((old[..., 2] > 150) & (old[..., 0] < 80)).sum() == 0, "the takes before were the red references'"
+
+
+def test_a_cast_take_without_a_screen_is_refused_in_one_line(tmp_path: Path) -> None:
+    import pytest
+
+    from soundstage.errors import MediaError
+    from soundstage.pipeline.shot import _keyed
+
+    grey = np.dstack([np.full((36, 64, 3), 128, np.uint8), np.full((36, 64), 255, np.uint8)])
+    with pytest.raises(MediaError, match="no screen to key it from") as caught:
+        _keyed(lambda _: grey, tmp_path / "element_0000.png", "3-2")
+    assert caught.value.shot == "3-2" and "\n" not in str(caught.value)

@@ -261,19 +261,24 @@ def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int
         files = layers[element_slot(shot.id, name)]
         frames = _element_frames(files, width, height)
         cast = name in shot.cast
-        found.append(Element(name, _keyed(frames) if cast else frames, shot.comp.blend.get(name, "over"),
-                             front=name in FRONT_ELEMENTS, wrap=cast))
+        found.append(Element(name, _keyed(frames, files[0], shot.id) if cast else frames,
+                             shot.comp.blend.get(name, "over"), front=name in FRONT_ELEMENTS, wrap=cast))
     return found
 
 
-def _keyed(frames: Callable[[int], np.ndarray]) -> Callable[[int], np.ndarray]:
+def _keyed(frames: Callable[[int], np.ndarray], first_file: Path, shot: str) -> Callable[[int], np.ndarray]:
     """A cast member's frames keyed from the chroma screen it was made on, by the keyer that keys the plates;
     the screen measured once, on its first frame, so the key holds still. Frames that came with an alpha of
     their own (an engine that cuts its subject out) are used as they are."""
     first = frames(0)
     if (first[..., 3] < 255).any():
         return frames
-    screen, chroma = measure_screen(first[..., :3], "auto"), measure_chroma(first[..., :3])
+    try:
+        screen, chroma = measure_screen(first[..., :3], "auto"), measure_chroma(first[..., :3])
+    except MediaError as exc:
+        raise MediaError(f"the cast member's take has no screen to key it from ({exc.message})", path=first_file,
+                         shot=shot, hint="make the take again, or approve one made on its green or blue screen") \
+            from None
 
     @functools.lru_cache(maxsize=6)
     def at(index: int) -> np.ndarray:
