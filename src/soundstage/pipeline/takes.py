@@ -4,7 +4,9 @@ Each location's set is one order, shared by every shot there; each shot adds its
 for one, a moving background; and where its engine makes sound, each element's sound and the shot's ambience
 bed (from its location's words). Continuity: a location seen at several times of day is generated once from
 the script and the later sets take the first as a reference, and a shot's background and elements take the
-set as a reference, wherever the engine accepts references.
+set as a reference, wherever the engine accepts references. A cast member in a shot is one of its elements,
+made on its chroma screen from its reference images (``Reference`` role ``subject``), or from its model sheet
+(``cast/<name>/sheet``, one order per member) once a take of that is approved.
 """
 
 from __future__ import annotations
