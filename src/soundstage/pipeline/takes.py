@@ -179,6 +179,8 @@ class Generation:
     def _approved_sheets(self) -> dict[str, tuple[Reference, ...]]:
         """Each cast member's approved model sheet, as the reference of its takes: read when the orders are
         written, so a sheet approved since is what the next takes are made from (a new design: new takes)."""
+        if not self.cast:
+            return {}
         approved = self.store.approved()
         sheets = {}
         for name in self.cast:
