@@ -144,9 +144,9 @@ def test_example_report_from_the_command_line(example: Project) -> None:
     assert rooftop["elements"] == "fire" and rooftop["plate"] == "plates/rooftop_blue.mp4"
     assert fire == {"scene": "3", "shot": "3-2", "description": "The dragon's fire sweeps across the tiled roofs "
                     "under the moon", "camera": "tilt-up 10%", "duration": "3", "set": "hanok-rooftops-night",
-                    "plate": "", "elements": "fire; smoke", "engine": "procedural", "take_status": "not made",
+                    "plate": "", "elements": "fire; smoke; dragon", "engine": "procedural", "take_status": "not made",
                     "takes": ""}
-    assert cliff["elements"] == "rain; magic" and cliff["camera"] == "pull-out 6%"
+    assert cliff["elements"] == "rain; magic; dragon" and cliff["camera"] == "pull-out 6%"   # the cast's dragon
     assert not (example.state_dir / "soundstage.db").exists()   # a report makes no take database
 
     html = (reports / "breakdown.html").read_text("utf-8")
@@ -161,9 +161,10 @@ def test_example_report_from_the_command_line(example: Project) -> None:
     assert "MIN-JI" in box(pass_, "cast") and "GRANDMOTHER" in box(pass_, "cast")
     assert "lantern" in box(pass_, "props") and "fog" in box(pass_, "effects")
     assert "dragon" in box(rooftops, "vfx") and "fire" in box(rooftops, "effects")
+    assert "dragon" in box(rooftops, "cast") and "from cast/, with its references" in box(rooftops, "cast")
     assert "generated for" in box(rooftops, "vfx") and "3-1, 3-2" in box(rooftops, "vfx")
     assert "hanok-rooftops-night" in box(rooftops, "vfx")
-    assert "plates/desert_look.mp4" in box(desert, "notes")
+    assert "plates/desert_look_logc4.mp4" in box(desert, "notes")
     assert "none" in box(pass_, "stunts")                        # looked for, not found
     assert "<li>" not in box(pass_, "wardrobe")                  # not looked for: left for the AD
 

@@ -58,6 +58,7 @@ class Element:
     front: bool = False
     placement: Placement | None = None              # None: as generated, from the shot's first frame
     light: bool = False                             # a bright element (fire, magic) that lights the actors
+    wrap: bool = False      # the set's light wraps its edges, as the plate's (a keyed creature, not fire's own light)
 
 
 @dataclass(frozen=True)
@@ -330,6 +331,9 @@ class ShotComp:
             if element.front != front or rgba is None:
                 continue
             colour = rgba[..., :3] if self.managed is None else self.managed.space.from_generated(rgba[..., :3])
+            if element.wrap and self.look.light_wrap > 0:
+                colour = light_wrap(colour, rgba[..., 3], picture, radius=max(2, self.width // 96),
+                                    strength=self.look.light_wrap)
             picture = blend(colour, rgba[..., 3], picture, element.mode)
             cover.place(number, rgba[..., 3])
         return picture

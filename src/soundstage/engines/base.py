@@ -32,14 +32,6 @@ REQUIRED = frozenset({"first_frame", "last_frame", "references:subject", "extend
 
 
 @dataclass(frozen=True, slots=True)
-class Reference:
-    """An image that steers a take, and what it steers: the subject, the style or the set."""
-
-    path: Path
-    role: Literal["subject", "style", "set"] = "set"
-
-
-@dataclass(frozen=True, slots=True)
 class Honours:
     """What an engine does with a request's conditioning for one kind of take, and how far it goes."""
 
@@ -48,6 +40,14 @@ class Honours:
     extend_seconds: float = 0.0         # seconds one extension adds
     max_seconds: float = 0.0            # the longest a clip may grow by extension (0: no extension)
     max_clip: float = 0.0               # the longest clip one job makes (0: any length)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """An image that steers a take, and what it steers: the subject, the style or the set."""
+
+    path: Path
+    role: Literal["subject", "style", "set"] = "set"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +61,10 @@ class AssetRequest:
     negative_prompt: str = ""
     duration: float | None = None       # seconds, for BACKGROUND, ELEMENT and SOUND
     fps: float | None = None
-    references: tuple[Reference, ...] = ()   # images that steer it: the set, a cast member, a style
+    references: tuple[Reference, ...] = ()   # images that steer it: the set, a cast member's sheet, a style
     element: str | None = None          # ELEMENT: "fire", "rain", ...; SOUND: the element heard, None: ambience
+    screen: Literal["green", "blue"] | None = None   # ELEMENT: made opaque on this chroma screen (a creature) and
+                                                     # keyed by soundstage; None: made on black, keyed by luminance
     first_frame: Path | None = None     # the picture a moving take starts from (image-to-video)
     last_frame: Path | None = None      # the picture it ends on
     extend: Path | None = None          # the video of the take to extend: the new take is it, continued

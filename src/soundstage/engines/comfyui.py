@@ -73,12 +73,12 @@ from soundstage.engines.base import (
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     decode_image,
+    element_pixels,
     fit_sound,
     fit_to_frame,
     frame_count,
     has_alpha,
     hold_still,
-    luminance_alpha,
     one_line,
     resize_record,
     retime,
@@ -122,6 +122,8 @@ MODEL_INPUTS = ("ckpt_name", "unet_name", "model_name")
 _SEED_MASK = (1 << 64) - 1   # ComfyUI seeds are unsigned 64-bit
 
 Workflow = dict[str, dict[str, Any]]
+
+_LUMINANCE = "luminance: brightest channel, colour unpremultiplied"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -906,12 +908,12 @@ class ComfyUIEngine:
                     writer.write(fit_to_frame(np.ascontiguousarray(frames[j][..., :3]), request.width,
                                               request.height))
             return (target,), shaped
-        own_alpha = all(has_alpha(f) for f in frames)
+        own_alpha = all(has_alpha(f) for f in frames) and request.screen is None
         shaped["alpha"] = ("the workflow's (RGBA output)" if own_alpha
-                           else "luminance: brightest channel, colour unpremultiplied")
+                           else element_pixels(frames[0], request, _LUMINANCE)[1])
         files = []
         for i, j in enumerate(indices):
-            frame = frames[j] if own_alpha else luminance_alpha(np.ascontiguousarray(frames[j][..., :3]))
+            frame = frames[j] if own_alpha else element_pixels(frames[j], request, _LUMINANCE)[0]
             path = out_dir / (ELEMENT_PATTERN % i)
             write_png(path, fit_to_frame(frame, request.width, request.height))
             files.append(path)
@@ -924,11 +926,10 @@ class ComfyUIEngine:
         kind, pixels, item = media[0]
         if kind != "image":
             raise EngineReplyError(f"comfyui: the still workflow's output {item['filename']} is a video")
-        if has_alpha(pixels):
+        if has_alpha(pixels) and request.screen is None:
             alpha = "the workflow's (RGBA output)"
         else:
-            pixels = luminance_alpha(np.ascontiguousarray(pixels[..., :3]))
-            alpha = "luminance: brightest channel, colour unpremultiplied"
+            pixels, alpha = element_pixels(pixels, request, _LUMINANCE)
         src_h, src_w = pixels.shape[:2]
         fps, count = shot_fps(request), frame_count(request)
         files = hold_still(fit_to_frame(pixels, request.width, request.height), out_dir, count)

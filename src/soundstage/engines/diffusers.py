@@ -48,10 +48,11 @@ from soundstage.engines.base import (
 )
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
+    SCREEN_ALPHA,
+    element_pixels,
     fit_to_frame,
     frame_count,
     hold_still,
-    luminance_alpha,
     resize_record,
     retime,
     shot_duration,
@@ -244,9 +245,12 @@ class DiffusersEngine:
         fps, count = shot_fps(request), frame_count(request)
         width, height = request.width, request.height
         words = ", ".join(part for part in (request.element, request.prompt) if part)
-        prompt, negative = f"{words}, {BLACK_BACKGROUND}", request.negative_prompt
+        # a cast member's prompt asks for its chroma screen itself
+        prompt = words if request.screen is not None else f"{words}, {BLACK_BACKGROUND}"
+        negative = request.negative_prompt
         params: dict[str, Any] = {"element": request.element, "prompt": prompt, "negative_prompt": negative,
-                                  "alpha": "luminance", "frames": count, "fps": fps, "duration": count / fps,
+                                  "alpha": SCREEN_ALPHA.format(screen=request.screen) if request.screen
+                                  else "luminance", "frames": count, "fps": fps, "duration": count / fps,
                                   "pattern": ELEMENT_PATTERN}
         if self.options.video_model:
             drawn_frames, info = self._video_frames(prompt, negative, request, fps, count)
@@ -265,7 +269,7 @@ class DiffusersEngine:
         params["resized"] = resize_record(padded.shape[1], padded.shape[0], width, height)
 
         def matte(frame: Array) -> Array:
-            return luminance_alpha(fit_to_frame(_pad_black(frame, width, height), width, height))
+            return element_pixels(fit_to_frame(_pad_black(frame, width, height), width, height), request, "")[0]
 
         if len(drawn_frames) == 1:
             return hold_still(matte(drawn_frames[0]), out_dir, count), params

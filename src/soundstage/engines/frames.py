@@ -8,6 +8,8 @@ what it did in a form a take can record:
 - :func:`cover_box`, :func:`fit_to_frame`, :func:`resize_record`: scale to cover the frame and crop its
   centre, never stretch; RGBA is resized premultiplied, so colour hidden under alpha 0 cannot bleed;
 - :func:`luminance_alpha`: straight RGBA from an element drawn on black;
+- :func:`element_pixels`: an element frame as its take keeps it: keyed by luminance, or (a cast member made on
+  a chroma screen) opaque, for soundstage's keyer;
 - :func:`retime`: which source frame each of the shot's frames shows, at the shot's frame rate;
 - :func:`hold_still`: an element that is one picture, written as every frame;
 - :func:`fit_sound`: a reply's sound as the take's 48 kHz WAV, as long as the shot (trimmed or looped as the
@@ -184,6 +186,19 @@ def luminance_alpha(rgb: np.ndarray) -> np.ndarray:
         alpha = np.clip(level * 255.0 + 0.5, 0, 255).astype(np.uint8)
     straight[alpha == 0] = 0
     return np.dstack([straight, alpha])
+
+
+SCREEN_ALPHA = "none: opaque on a {screen} screen, keyed by soundstage's keyer in the comp"
+
+
+def element_pixels(rgb: np.ndarray, request: AssetRequest, luminance: str) -> tuple[np.ndarray, str]:
+    """An element's frame as its take keeps it, and how its alpha was made (``luminance``: the engine's words
+    for its luminance key). A cast member asked for on a chroma screen (``request.screen``) is kept opaque, as
+    made: an opaque creature has dark parts of its own, which a luminance key would make holes, so the comp keys
+    its screen with the keyer that keys the plates. Anything else is light on black, keyed here by luminance."""
+    if request.screen is not None:
+        return np.ascontiguousarray(rgb[..., :3]), SCREEN_ALPHA.format(screen=request.screen)
+    return luminance_alpha(np.ascontiguousarray(rgb[..., :3])), luminance
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -73,12 +73,12 @@ from soundstage.engines.base import (
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     decode_image,
+    element_pixels,
     fit_sound,
     fit_to_frame,
     frame_count,
     has_alpha,
     has_sound,
-    luminance_alpha,
     one_line,
     reference_words,
     resize_record,
@@ -568,8 +568,10 @@ class GoogleEngine:
         audio = (opts.audio and not element) if veo3 else None
         if element:
             prompt = f"{request.element} element: {request.prompt}. " if request.element else f"{request.prompt}. "
-            prompt += _ELEMENT_SUFFIX
-            negative = ", ".join(filter(None, [request.negative_prompt, _ELEMENT_NEGATIVE]))
+            if request.screen is None:      # a cast member's prompt asks for its chroma screen itself
+                prompt += _ELEMENT_SUFFIX
+            negative = ", ".join(filter(None, [request.negative_prompt,
+                                               _ELEMENT_NEGATIVE if request.screen is None else ""]))
         else:
             prompt, negative = request.full_prompt, request.negative_prompt
         if request.camera_hint:
@@ -670,12 +672,15 @@ class GoogleEngine:
                 params["sound"] = fit_sound(source, sound, count / fps, f"google {model}")
                 return target, sound
             files = []
+            alpha = "luminance"
             for i, frame in enumerate(frames):
                 path = out_dir / (ELEMENT_PATTERN % i)
-                write_png(path, luminance_alpha(frame))
+                pixels, alpha = element_pixels(frame, request, "luminance")
+                write_png(path, pixels)
                 files.append(path)
-            params.update(alpha="luminance", alpha_rule="alpha = max(R, G, B); colour unpremultiplied",
-                          pattern=ELEMENT_PATTERN, element=request.element)
+            params.update(alpha=alpha, pattern=ELEMENT_PATTERN, element=request.element)
+            if request.screen is None:
+                params.update(alpha_rule="alpha = max(R, G, B); colour unpremultiplied")
             return tuple(files)
         finally:
             source.unlink(missing_ok=True)

@@ -59,11 +59,11 @@ from soundstage.engines.base import (
 from soundstage.engines.frames import (
     ELEMENT_PATTERN,
     decode_image,
+    element_pixels,
     fit_to_frame,
     frame_count,
     has_alpha,
     hold_still,
-    luminance_alpha,
     one_line,
     reference_words,
     resize_record,
@@ -293,7 +293,7 @@ class OpenAIEngine:
         width, height = api_size(self.model, request.width, request.height)
         args: dict[str, Any] = {"model": self.model, "prompt": request.full_prompt, "n": 1,
                                 "size": f"{width}x{height}", "quality": self.options.quality, "output_format": "png"}
-        if request.kind == AssetKind.ELEMENT:
+        if request.kind == AssetKind.ELEMENT and request.screen is None:   # a cast member stays on its screen
             args["background"] = "transparent"
         return args
 
@@ -390,12 +390,13 @@ class OpenAIEngine:
     @staticmethod
     def _write_element(pixels: np.ndarray, request: AssetRequest,
                        out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
-        if has_alpha(pixels):
+        if has_alpha(pixels) and request.screen is None:
             alpha = "the model's (transparent background)"
         else:
-            # Asked for transparency but got an opaque picture: read it as light on black, as a compositor would.
-            pixels = luminance_alpha(np.ascontiguousarray(pixels[..., :3]))
-            alpha = "luminance (the reply had no transparency): brightest channel, colour unpremultiplied"
+            # Asked for transparency but got an opaque picture: read it as light on black, as a compositor would;
+            # a cast member on its chroma screen stays opaque, for soundstage's keyer.
+            pixels, alpha = element_pixels(pixels, request, "luminance (the reply had no transparency): brightest "
+                                                            "channel, colour unpremultiplied")
         src_h, src_w = pixels.shape[:2]
         fps, count = shot_fps(request), frame_count(request)
         files = hold_still(fit_to_frame(pixels, request.width, request.height), out_dir, count)

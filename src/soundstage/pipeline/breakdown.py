@@ -8,7 +8,9 @@ from pathlib import Path
 
 from soundstage.atomic import write_text
 from soundstage.errors import PreflightError, ProjectError
+from soundstage.pipeline.cast import read_cast
 from soundstage.project import Project, find_key_line
+from soundstage.records.cast import CAST_DIR, CastMember
 from soundstage.script import read_screenplay
 from soundstage.script.breakdown import Breakdown, ShotPlan, break_down, fingerprint, read_shot_plan
 from soundstage.script.model import Kind, Screenplay
@@ -24,6 +26,7 @@ class ProjectBreakdown:
     breakdown: Breakdown
     screenplay: Screenplay
     plan: ShotPlan
+    cast: tuple[CastMember, ...] = ()
 
 
 def breakdown_project(project: Project, *, lock: bool = True) -> Breakdown:
@@ -46,13 +49,19 @@ def read_breakdown(project: Project, *, lock: bool = True) -> ProjectBreakdown:
     if project.settings.comp.lut:
         missing += filter(None, [_check_file(project, project.settings.comp.lut, project.settings_path, "lut",
                                              None, None)])
+    cast = read_cast(project)
+    known = {member.name for member in cast}
+    missing += [ProjectError(f"cast member {name!r} is not in {CAST_DIR}/", path=project.shots_file,
+                             line=plan.line_of(index, "cast"), shot=entry.id,
+                             hint=f"add {CAST_DIR}/{name}/ with its reference images, or fix the name")
+                for index, entry in enumerate(plan.entries) for name in entry.cast or () if name not in known]
     if missing:     # every one at once, not one a run
         raise missing[0] if len(missing) == 1 else PreflightError(missing)
     lock_path = project.state_dir / SCENE_LOCK
     locked = _read_lock(lock_path)
     s = project.settings
     result = break_down(screenplay, look=s.look.as_prompt(), shot_duration=s.shot_duration, seed=s.seed,
-                        plan=plan, locked=locked, comp=s.comp)
+                        plan=plan, locked=locked, comp=s.comp, members=cast)
     if lock:
         headings = [e for e in screenplay.elements if e.kind is Kind.SCENE_HEADING]
         pairs = zip(result.scenes, headings, strict=True)
@@ -60,7 +69,7 @@ def read_breakdown(project: Project, *, lock: bool = True) -> ProjectBreakdown:
         # Omitted scenes stay in the lock, so their numbers are never handed to a new scene.
         entries += [{"id": old, "fingerprint": fp, "omitted": True} for old, fp in locked if old in result.omitted]
         write_text(lock_path, json.dumps(entries, indent=1, ensure_ascii=False))
-    return ProjectBreakdown(result, screenplay, plan)
+    return ProjectBreakdown(result, screenplay, plan, cast)
 
 
 def _check_file(project: Project, relative: str, source: Path, key: str, line: int | None,

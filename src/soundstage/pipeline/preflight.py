@@ -218,7 +218,8 @@ def _engines(generation: Generation, orders: Sequence[Order]) -> list[Soundstage
             makes = " and ".join(sorted(k.value + "s" for k in engine.kinds))
             problems.append(EngineError(f"the {order.engine} engine cannot make a {kind.value} (it makes {makes})",
                                         shot=shot, hint=_choose_engine(kind, order)))
-        elif kind == AssetKind.ELEMENT and not makes_element(engine, order.request.element or ""):
+        elif kind == AssetKind.ELEMENT and order.request.screen is None and \
+                not makes_element(engine, order.request.element or ""):     # a cast member is made from its images
             known = ", ".join(_element_names(engine.elements or frozenset()))
             problems.append(EngineError(f"the {order.engine} engine cannot make the element "
                                         f"{order.request.element!r} (it makes {known})", shot=shot,

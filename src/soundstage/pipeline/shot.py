@@ -23,7 +23,7 @@ import numpy as np
 
 from soundstage import __version__
 from soundstage.atomic import PARTIAL
-from soundstage.comp import ScreenColour
+from soundstage.comp import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.camera import CameraMove
 from soundstage.comp.colour import ShotColour, comp_space, plate_tag_warning
 from soundstage.comp.depth import estimate_depth
@@ -361,9 +361,34 @@ def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int
         front = placed.order == "front" if placed.order is not None else name in FRONT_ELEMENTS
         placement = Placement(at=placed.at, scale=placed.scale, to=placed.to, start=round(placed.start * fps),
                               anchor=placed.anchor, depth=placed.depth, fill=name in FILL_ELEMENTS)
-        found.append(Element(name, _element_frames(files, width, height), shot.comp.blend.get(name, "over"),
-                             front=front, placement=placement, light=name in LIGHT_ELEMENTS))
+        frames = _element_frames(files, width, height)
+        cast = name in shot.cast
+        found.append(Element(name, _keyed(frames, files[0], shot.id) if cast else frames,
+                             shot.comp.blend.get(name, "over"), front=front, placement=placement,
+                             light=name in LIGHT_ELEMENTS, wrap=cast))
     return found
+
+
+def _keyed(frames: Callable[[int], np.ndarray], first_file: Path, shot: str) -> Callable[[int], np.ndarray]:
+    """A cast member's frames keyed from the chroma screen it was made on, by the keyer that keys the plates;
+    the screen measured once, on its first frame, so the key holds still. Frames that came with an alpha of
+    their own (an engine that cuts its subject out) are used as they are."""
+    first = frames(0)
+    if (first[..., 3] < 255).any():
+        return frames
+    try:
+        screen, chroma = measure_screen(first[..., :3], "auto"), measure_chroma(first[..., :3])
+    except MediaError as exc:
+        raise MediaError(f"the cast member's take has no screen to key it from ({exc.message})", path=first_file,
+                         shot=shot, hint="make the take again, or approve one made on its green or blue screen") \
+            from None
+
+    @functools.lru_cache(maxsize=6)
+    def at(index: int) -> np.ndarray:
+        fg, matte = key(np.ascontiguousarray(frames(index)[..., :3]), screen, chroma=chroma)
+        return np.dstack([fg, matte])
+
+    return at
 
 
 def _element_frames(files: list[Path], width: int, height: int) -> Callable[[int], np.ndarray]:

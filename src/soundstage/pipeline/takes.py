@@ -14,6 +14,10 @@ What the crew asks for (a first or last frame, a cast member's references, an ex
 engine that cannot honour it refuses the take before anything is spent. What soundstage adds for continuity
 (the set still as first frame or reference, a style reference, a camera hint) is optional: an engine that
 cannot honour it drops it, and ``plan`` lists it as dropped.
+
+A cast member in a shot is one of its elements,
+made on its chroma screen from its reference images (``Reference`` role ``subject``), or from its model sheet
+(``cast/<name>/sheet``, one order per member) once a take of that is approved.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -31,9 +36,11 @@ from soundstage.engines.base import Honours, Reference, dropped, honours, makes_
 from soundstage.errors import EngineError, SoundstageError
 from soundstage.keys import file_digest
 from soundstage.media import conform_size, read_image, write_png
+from soundstage.pipeline.cast import read_cast
 from soundstage.pipeline.joins import Join, measure_join
 from soundstage.project import Project
 from soundstage.provenance.credentials import prepare_signing
+from soundstage.records.cast import CastMember, sheet_slot
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, SetDesign, Shot
 from soundstage.takes import (
@@ -120,6 +127,11 @@ class Generation:
                                budget=settings.budget, database=self.database or self.project.database,
                                signer=prepare_signing(self.project))
 
+    @cached_property
+    def cast(self) -> dict[str, CastMember]:
+        """The project's cast members by name, read once."""
+        return {member.name: member for member in read_cast(self.project)}
+
     def engine(self, name: str) -> Engine:
         if name not in self._engines:
             settings = self.project.settings
@@ -148,12 +160,14 @@ class Generation:
                 reference=None if reference == set_slot(set_id) else reference,
                 others=tuple(s.id for s in breakdown.shots if s.set == set_id and s not in wanted),
             ))
+        orders += self._sheet_orders(wanted)
+        sheets = self._approved_sheets()
         for shot in wanted:
-            orders += self._shot_orders(shot)
+            orders += self._shot_orders(shot, sheets)
             orders += self._sound_orders(shot, designs[shot.set])
         return orders
 
-    def _shot_orders(self, shot: Shot) -> list[Order]:
+    def _shot_orders(self, shot: Shot, sheets: dict[str, tuple[Reference, ...]] | None = None) -> list[Order]:
         settings = self.project.settings
         width, height = settings.resolution
         engine = self.engine_override or shot.engine or settings.engine
@@ -170,11 +184,50 @@ class Generation:
                 **frames,
             ), (shot.id,), reference=set_slot(shot.set), chain=self._chain(engine, duration)))
         for name in shot.elements:
+            member = self.cast.get(name) if name in shot.cast else None
+            if member is not None and member.generated:     # from its approved sheet, else its own references
+                references = (sheets or {}).get(name) or subject_references(member.references)
+                orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
+                    kind=AssetKind.ELEMENT, prompt=cast_prompt(member), look=settings.look.as_prompt(), element=name,
+                    seed=seed, width=width, height=height, duration=duration, fps=settings.fps, screen=member.screen,
+                    references=references,
+                ), (shot.id,)))
+                continue
             orders.append(Order(element_slot(shot.id, name), engine, AssetRequest(
                 kind=AssetKind.ELEMENT, prompt=name, look=settings.look.as_prompt(), element=name, seed=seed,
                 width=width, height=height, duration=duration, fps=settings.fps,
             ), (shot.id,), reference=set_slot(shot.set)))
         return orders
+
+    def _sheet_orders(self, shots: list[Shot]) -> list[Order]:
+        """A model sheet for each generated cast member the shots have: a still of it on its screen, made from
+        its references, for the crew to approve once (then every later take of it is made from the sheet)."""
+        settings = self.project.settings
+        width, height = settings.resolution
+        orders = []
+        for name in sorted({name for shot in shots for name in shot.cast}):
+            member = self.cast.get(name)
+            if member is None or not member.generated:
+                continue
+            orders.append(Order(sheet_slot(name), self.engine_override or settings.engine, AssetRequest(
+                kind=AssetKind.SET, prompt=f"{cast_prompt(member)}. {SHEET_PROMPT}", look=settings.look.as_prompt(),
+                width=width, height=height, seed=self._seed(settings.seed), screen=member.screen,
+                references=subject_references(member.references),
+            ), ()))        # no shot's layer: its takes steer the shots' own takes of the member
+        return orders
+
+    def _approved_sheets(self) -> dict[str, tuple[Reference, ...]]:
+        """Each cast member's approved model sheet, as the reference of its takes: read when the orders are
+        written, so a sheet approved since is what the next takes are made from (a new design: new takes)."""
+        if not self.cast:
+            return {}
+        approved = self.store.approved()
+        sheets = {}
+        for name in self.cast:
+            take = approved.get(sheet_slot(name))
+            if take is not None:
+                sheets[name] = subject_references(self.store.files(self.store.get(take))[:1])
+        return sheets
 
     def _sound_orders(self, shot: Shot, design: SetDesign) -> list[Order]:
         """Each element's sound the shot's engine makes, then the shot's ambience bed, as long as the shot."""
@@ -384,6 +437,26 @@ class Generation:
         design = design_key(order.engine, request)
         return replace(first, quote=total, price=self.store.prices.price(total), design=design,
                        cached=self.store.chosen(order.slot, design) is not None)
+
+
+# ---------------------------------------------------------------------------------------------- the cast
+
+# What a take of a creature asks for, whatever the engine: the creature alone, opaque, on an even chroma screen
+# that soundstage's own keyer takes out (a black ground keyed by luminance would take its dark parts with it).
+CAST_PROMPT = ("{description}: the same {name} as in the reference images. Full figure, opaque, alone on a uniform, "
+               "evenly lit flat {screen} screen that fills the frame behind it; no shadow on the screen, no ground, "
+               "no scenery, no text")
+SHEET_PROMPT = "Model sheet: the full figure centred, facing three-quarters, neutral pose"
+
+
+def cast_prompt(member: CastMember) -> str:
+    return CAST_PROMPT.format(description=member.description or member.name, name=member.name,
+                              screen=member.screen)
+
+
+def subject_references(paths: Iterable[Path]) -> tuple[Reference, ...]:
+    """Images of a cast member, each steering the take's subject."""
+    return tuple(Reference(path, role="subject") for path in paths)
 
 
 # ---------------------------------------------------------------------------------------------- on a worker

@@ -60,11 +60,23 @@ def signable(path: Path) -> bool:
     return path.suffix.lower() in MIME_TYPES
 
 
-def sign_take(files: Sequence[Path], record: TakeFile, identity: SigningIdentity) -> None:
-    """Sign a take's files in place (before the take is moved into the store) with how it was made."""
-    actions = [{"action": "c2pa.created", "digitalSourceType": IPTC + record.source_type,
-                "softwareAgent": {"name": record.engine, "version": str(record.engine_version)},
-                "description": f"{record.kind} for {record.slot} by {record.engine} {record.model}"}]
+def sign_take(files: Sequence[Path], record: TakeFile, identity: SigningIdentity, *,
+              inputs: Sequence[tuple[Path, str]] = ()) -> None:
+    """Sign a take's files in place (before the take is moved into the store) with how it was made.
+
+    ``inputs`` are the images that steered it, each with its part (a reference's role, ``first_frame``,
+    ``last_frame``, ``extend``): ingredients ``inputTo`` its creation, so ``verify`` shows what steered the take."""
+    ingredients: list[tuple[str | Path, Relationship, str]] = []
+    created: dict[str, Any] = {"action": "c2pa.created", "digitalSourceType": IPTC + record.source_type,
+                               "softwareAgent": {"name": record.engine, "version": str(record.engine_version)},
+                               "description": f"{record.kind} for {record.slot} by {record.engine} {record.model}"}
+    for number, (path, part) in enumerate(inputs):
+        if path.is_file() and signable(path):
+            ingredients.append((path, "inputTo", f"input-{number}"))
+            created["description"] += f"; {part}: {path.name}"
+    if ingredients:
+        created["parameters"] = {"ingredientIds": [label for _, _, label in ingredients]}
+    actions = [created]
     take = {"slot": record.slot, "key": record.key, "engine": record.engine, "model": record.model,
             "engine_version": str(record.engine_version), "ai": record.is_ai,
             "prompt": record.prompt, "negative_prompt": record.negative_prompt,
@@ -74,7 +86,7 @@ def sign_take(files: Sequence[Path], record: TakeFile, identity: SigningIdentity
     for path in files:
         if signable(path):
             sign_file(path, path, identity, actions=actions, title=f"{record.slot} {path.name}",
-                      assertions=[{"label": "org.soundstage.take", "data": take}])
+                      assertions=[{"label": "org.soundstage.take", "data": take}], ingredients=ingredients)
 
 
 def _placed(ingredients: list[tuple[str | Path, Relationship, str]], actions: list[dict[str, Any]],

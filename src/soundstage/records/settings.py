@@ -145,6 +145,8 @@ class ShotEntry(BaseModel):
     duration: float | None = Field(None, gt=0, le=600)
     prompt: str | None = None
     elements: list[ElementPlacement | str] | None = None
+    cast: list[str] | None = Field(None, description="cast members in it, by their cast/ folder; default: those its "
+                                                     "scene's action or notes name")
     camera: Camera = Field(default_factory=Camera)   # a factory: a default instance is deep-copied, slowly
     screen: Literal["auto", "green", "blue"] = "auto"
     plate_space: str | None = Field(None, description="the plate's encoding, e.g. \"ARRI LogC4\", \"S-Log3\", "

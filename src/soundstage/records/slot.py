@@ -2,8 +2,9 @@
 
 ``set/<set-id>`` (a location's set, shared by all its shots), ``shot/<id>/background``,
 ``shot/<id>/element/<name>``, and the shot's sound: ``shot/<id>/sound/<element>`` for an element's sound and
-``shot/<id>/sound/ambience`` for its ambience bed. Written and read here only; the rest of soundstage holds a
-``Slot``.
+``shot/<id>/sound/ambience`` for its ambience bed; and ``cast/<name>/sheet``, a cast member's model sheet (a
+still of it that, once approved, every later take of it is made from). Written and read here only; the rest of
+soundstage holds a ``Slot``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from soundstage.errors import ProjectError
 from soundstage.records.source import AssetKind
 
 _SHOT = "shot"
-_FORMS = "set/<set-id>, shot/<id>/background, shot/<id>/element/<name> or shot/<id>/sound/<name>"
+_CAST = "cast"
+_SHEET = "sheet"
+_FORMS = ("set/<set-id>, shot/<id>/background, shot/<id>/element/<name>, shot/<id>/sound/<name> or "
+          "cast/<name>/sheet")
 AMBIENCE = "ambience"   # the sound slot of a shot's ambience bed (no element is called so)
 
 
@@ -42,10 +46,17 @@ class Slot:
         return cls(AssetKind.SOUND, shot_id, element or AMBIENCE)
 
     @classmethod
+    def sheet(cls, name: str) -> Slot:
+        """A cast member's model sheet: a still, so a set's kind, at no location."""
+        return cls(AssetKind.SET, name, _SHEET)
+
+    @classmethod
     def parse(cls, text: str) -> Slot:
         head, _, rest = text.partition("/")
         if head == AssetKind.SET and rest:
             return cls.set(rest)
+        if head == _CAST and rest.endswith(f"/{_SHEET}") and rest.count("/") == 1:
+            return cls.sheet(rest.removesuffix(f"/{_SHEET}"))
         if head == _SHOT and rest:
             shot, _, tail = rest.partition("/")
             if shot and tail == AssetKind.BACKGROUND:
@@ -58,6 +69,8 @@ class Slot:
         raise ProjectError(f"not a slot: {text!r} (a slot is {_FORMS})")
 
     def __str__(self) -> str:
+        if self.is_sheet:
+            return f"{_CAST}/{self.place}/{_SHEET}"
         if self.kind == AssetKind.SET:
             return f"{AssetKind.SET}/{self.place}"
         if self.kind == AssetKind.BACKGROUND:
@@ -66,8 +79,9 @@ class Slot:
 
     @property
     def role(self) -> str:
-        """``set``, ``background``, ``element`` or ``sound``: the layer's part in a comp or a mix."""
-        return self.kind.value
+        """``set``, ``background``, ``element`` or ``sound``: the layer's part in a comp or a mix; ``sheet`` for a
+        cast member's model sheet, which is no layer."""
+        return _SHEET if self.is_sheet else self.kind.value
 
     @property
     def name(self) -> str:
@@ -77,6 +91,11 @@ class Slot:
             return self.place
         return self.element if self.kind in (AssetKind.ELEMENT, AssetKind.SOUND) and self.element \
             else AssetKind.BACKGROUND.value
+
+    @property
+    def is_sheet(self) -> bool:
+        """Whether it is a cast member's model sheet (``name`` is the member's)."""
+        return self.kind == AssetKind.SET and self.element == _SHEET
 
     @property
     def is_sound(self) -> bool:

@@ -192,7 +192,7 @@ def make_sheets(breakdown: Breakdown, colours: Mapping[str, str]) -> list[Sheet]
     # Cast numbers in order of first appearance, as a production office numbers its cast list.
     cast_numbers: dict[str, str] = {}
     for scene in breakdown.scenes:
-        for name in [*scene.characters, *scene.non_speaking]:
+        for name in [*scene.characters, *scene.non_speaking, *scene.cast]:
             cast_numbers.setdefault(name, str(len(cast_numbers) + 1))
     sheets = []
     for scene in breakdown.scenes:
@@ -200,6 +200,8 @@ def make_sheets(breakdown: Breakdown, colours: Mapping[str, str]) -> list[Sheet]
         items: dict[str, list[Item]] = {c.key: [] for c in CATEGORIES}
         items["cast"] = [Item(name, number=cast_numbers[name]) for name in scene.characters]
         items["cast"] += [Item(name, "non-speaking", number=cast_numbers[name]) for name in scene.non_speaking]
+        items["cast"] += [Item(name, "from cast/, with its references", number=cast_numbers[name])
+                          for name in scene.cast]
         extra: dict[str, list[Item]] = {}
         for ref in scene.elements:
             bucket = (items if ref.category in items else extra).setdefault(ref.category, [])

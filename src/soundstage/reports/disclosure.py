@@ -195,6 +195,16 @@ class Deliverable:
 
 
 @dataclass(frozen=True)
+class CastReference:
+    """A person's drawing or photo of a cast member, which steered its takes: human work the film uses."""
+
+    member: str
+    file: str
+    made: str                    # drawing or photo (records.cast.HUMAN_MADE)
+    shots: tuple[str, ...]       # the shots of the cut it is in
+
+
+@dataclass(frozen=True)
 class Disclosure:
     title: str
     fps: float
@@ -210,6 +220,7 @@ class Disclosure:
     deliverable: Deliverable
     warnings: tuple[tuple[str, dict[str, str]], ...] = field(default=())   # (sentence, its values)
     omitted: tuple[tuple[str, str], ...] = field(default=())   # (shot, why): in the plan, not in the report
+    references: tuple[CastReference, ...] = field(default=())  # the cast's human-made references in the cut
 
     def warned(self, t: Callable[[str], str] = str) -> list[str]:
         return [t(sentence).format(**values) for sentence, values in self.warnings]
@@ -321,11 +332,17 @@ def disclosure(project: Project, read: ProjectBreakdown | None = None) -> Disclo
                            n.created_at.isoformat(timespec="seconds")) for n in store.notes())
     film = project.settings
     film_settings = tuple(f"[comp] {line}" for line in _settings(film.comp.model_dump(exclude_unset=True)))
+    in_cut = {record.shot for record in cut.shots}
+    references = tuple(CastReference(member.name, shown_in(path, project.root), member.made, used)
+                       for member in read.cast if member.human_made
+                       if (used := tuple(s.id for s in breakdown.shots if member.name in s.cast and s.id in in_cut))
+                       for path in member.references)
     return Disclosure(
         title=breakdown.title, fps=film.fps, shots=tuple(shots), cut=cut, tools=_tools(cut),
         selections=tuple(selections), performances=performances, screenplay=script, film_settings=film_settings,
         notes=notes, look=film.look.as_prompt(), deliverable=_deliverable(project), warnings=tuple(warnings),
-        omitted=tuple((shot_id, sentence.format(**values)) for shot_id, sentence, values in omitted))
+        omitted=tuple((shot_id, sentence.format(**values)) for shot_id, sentence, values in omitted),
+        references=references)
 
 
 def _takes_of(records: Iterable[ShotRecord], slot: str) -> list[tuple[int, str]]:
@@ -586,6 +603,10 @@ def claimed(report: Disclosure, t: Callable[[str], str] = str) -> list[str]:
     for one in report.performances:
         lines.append(t("The performances in the plate {plate} (shots {shots}): {share} of the cut").format(
             plate=one.plate, shots=", ".join(one.shots), share=percent(one.share_of_cut)))
+    for reference in report.references:
+        lines.append(t("The {made} {file} of the cast member {member}, from which its takes were made (shots "
+                       "{shots})").format(made=t(reference.made), file=reference.file, member=reference.member,
+                                          shots=", ".join(reference.shots)))
     if report.approved:
         lines.append(t("The selection of takes: for {approved} of {slots} slots a named person approved the take, "
                        "from {made} takes generated").format(approved=report.approved, slots=len(report.selections),
@@ -658,6 +679,7 @@ def to_json(report: Disclosure) -> dict[str, Any]:
         "human": {
             "screenplay": report.screenplay,
             "performances": [asdict(p) for p in report.performances],
+            "cast_references": [asdict(r) for r in report.references],
             "selection": [{**asdict(s), "chosen_how": s.how} for s in report.selections],
             "arrangement": {"cut_order": [s.shot for s in report.shots],
                             "scenes": [s.scene for s in report.shots]},

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from soundstage.errors import ProjectError, ScreenplayError
+from soundstage.records.cast import CastMember
 from soundstage.records.settings import (
     SCENE_NUMBER_MAX,
     SHOT_ID,
@@ -76,6 +77,7 @@ class Scene(BaseModel):
     characters: list[str]                 # speaking
     non_speaking: list[str] = []
     elements: list[ElementRef] = []
+    cast: list[str] = []                  # cast members its action or notes name (cast/<name>), sorted
     set: str                              # the id of the set this scene is played in
     lines: list[Line] = []                # its dialogue, in order; a shot names its share by number from 1
     action: str = Field("", exclude=True)  # the scene's action text, for prompts; not part of the JSON
@@ -88,8 +90,9 @@ class Shot(BaseModel):
     prompt: str
     plate: str | None = None
     duration: float
-    elements: list[str] = []
+    elements: list[str] = []                        # generated cast members among them, by their cast name
     placements: list[ElementPlacement] = []         # one per element, in order: where and in what order it plays
+    cast: list[str] = []                            # cast members in it (cast/<name>), sorted
     camera: Camera = Camera()
     screen: Literal["auto", "green", "blue"] = "auto"
     plate_space: str | None = None                  # the plate's encoding; None: [plates] space
@@ -545,6 +548,46 @@ def fingerprint(element: Element) -> str:
     return " ".join(filter(None, (heading.int_ext, heading.location.upper(), heading.time)))
 
 
+# ---------------------------------------------------------------------------------------------- cast
+
+
+# What may follow a Korean name and still be the name: its particles, longest first (용이, 용을, 용에게서…).
+_CAST_PARTICLES = sorted(["이", "가", "을", "를", "은", "는", "의", "도", "와", "과", "로", "으로", "에", "에게",
+                          "에게서", "에서", "한테", "께", "처럼", "보다", "만", "까지", "부터", "이나", "나", "랑",
+                          "이랑", "아", "야", "이다", "였다", "이었다", "조차", "마저"], key=len, reverse=True)
+
+
+def cast_named(texts: Iterable[str], cast: Sequence[CastMember]) -> list[str]:
+    """The cast members (their cast names, sorted) that ``texts`` (a scene's action and notes) name.
+
+    An English name is a whole word in any case (``dragon's`` names the dragon, ``dragonfly`` does not); a
+    Korean name stands after no syllable and before none, save a particle (용이, 용을, 용은, 용에게; not 용도)."""
+    text = "\n".join(unicodedata.normalize("NFC", part) for part in texts)
+    return sorted(member.name for member in cast if _cast_pattern(member.names).search(text))
+
+
+def _lookalikes(name: str) -> list[str]:
+    """Words that start like ``name`` but mean something else, as ``elements.toml`` lists them for the element
+    the name is a word of (용도, a use, is not the dragon 용 with 도)."""
+    return [word for item in element_table()["element"] if name in item["words"] for word in item.get("lookalikes", ())]
+
+
+@lru_cache(maxsize=1024)
+def _cast_pattern(names: tuple[str, ...]) -> re.Pattern[str]:
+    particles = "|".join(_CAST_PARTICLES)
+    forms = []
+    for name in sorted(names, key=len, reverse=True):
+        written = re.escape(unicodedata.normalize("NFC", name.strip()))
+        if not written:
+            continue
+        if re.search(f"[{_HANGUL}]", name):
+            others = "".join(f"(?!{re.escape(word)})" for word in _lookalikes(name))
+            forms.append(rf"(?<![{_HANGUL}]){others}{written}(?:{particles})?(?![{_HANGUL}])")
+        else:
+            forms.append(rf"(?<!\w){written}(?:e?s)?(?!\w)")   # and its plural
+    return re.compile("|".join(forms) or r"(?!)", re.IGNORECASE)
+
+
 # ---------------------------------------------------------------------------------------------- prompts
 
 
@@ -591,8 +634,10 @@ def break_down(
     plan: ShotPlan | None = None,
     locked: Sequence[tuple[str, str]] = (),
     comp: CompSettings | None = None,
+    members: Sequence[CastMember] = (),
 ) -> Breakdown:
-    """Scenes, sets and shots of a screenplay. Pure: state (the locked ids, shots.toml) comes in as arguments."""
+    """Scenes, sets and shots of a screenplay. Pure: state (the locked ids, shots.toml, the cast's
+    ``members``) comes in as arguments."""
     raw = _split_scenes(screenplay)
     if not raw:
         raise ScreenplayError("has no scene headings, so there is nothing to break down",
@@ -629,11 +674,13 @@ def break_down(
             time_original=heading.time_original, eighths=eighths_of_page(item), line=item.heading.line,
             characters=speaking, non_speaking=_non_speaking(item, speaking, cast),
             elements=list(elements.values()), set=set_id, lines=_lines(item.body),
+            cast=cast_named([e.text for e in item.body if e.kind in (Kind.ACTION, Kind.NOTE)]
+                            + [note for e in (item.heading, *item.body) for note in e.notes], members),
             action="\n".join(e.text for e in item.body if e.kind is Kind.ACTION),
         ))
 
     shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings(),
-                                  orders)
+                                  orders, members)
     return Breakdown.model_construct(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
                                      omitted=omitted, warnings=[*screenplay.warnings, *warnings])
 
@@ -667,7 +714,7 @@ def elements_from_note_list(element: Element) -> list[ElementRef]:
 
 def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: float, seed: int,
                 comp: CompSettings, orders: dict[str, dict[str, Literal["front", "behind"]]] | None = None,
-                ) -> tuple[list[Shot], list[str]]:
+                cast: Sequence[CastMember] = ()) -> tuple[list[Shot], list[str]]:
     by_scene: dict[str, list[ShotEntry]] = {}
     warnings = []
     known = {scene.id for scene in scenes}
@@ -679,20 +726,25 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
         by_scene.setdefault(entry.scene, []).append(entry)
 
     shots = []
+    members = {member.name: member for member in cast}
     for scene in scenes:
         detected = [ref.name for ref in scene.elements if ref.category in ("vfx", "effects")]
         entries = by_scene.get(scene.id) or [ShotEntry(id=f"{scene.id}-1", scene=scene.id)]
         shares = _share_lines(scene, entries, shot_duration, warnings)
         for index, entry in enumerate(entries):
             placed = entry.placements()
-            placements = _ordered(placed if placed is not None else [ElementPlacement(name=n) for n in detected],
+            in_shot = sorted(set(entry.cast)) if entry.cast is not None else scene.cast
+            names = _with_cast([p.name for p in placed] if placed is not None else detected,
+                               [members[n] for n in in_shot if n in members], cast, explicit=placed is not None)
+            given = {p.name: p for p in placed or ()}
+            placements = _ordered([given.get(name) or ElementPlacement(name=name) for name in names],
                                   (orders or {}).get(scene.id, {}))
             elements = [p.name for p in placements]
             shots.append(Shot.model_construct(     # typed values: shots.toml's entry was validated when read
                 id=entry.id, scene=scene.id, set=scene.set,
                 prompt=shot_prompt(scene, elements, look, entry.prompt),
                 plate=entry.plate, duration=float(entry.duration or shot_duration), elements=elements,
-                placements=placements,
+                placements=placements, cast=in_shot,
                 camera=entry.camera, screen=entry.screen, engine=entry.engine, background=entry.background,
                 plate_space=entry.plate_space,
                 first_frame=entry.first_frame, last_frame=entry.last_frame,
@@ -707,6 +759,16 @@ def _ordered(placements: list[ElementPlacement], orders: dict[str, Literal["fron
     """The shot's placements with the order the script's notes give where shots.toml gives none."""
     return [p.model_copy(update={"order": orders[p.name]}) if p.order is None and p.name in orders else p
             for p in placements]
+
+
+def _with_cast(elements: Sequence[str], in_shot: Sequence[CastMember], cast: Sequence[CastMember], *,
+               explicit: bool) -> list[str]:
+    """The shot's elements with each generated cast member in it as one more, by its cast name. An element the
+    script names by a cast member's name is that member (the dragon, not a second, generic one), in the shot
+    only where it is cast; what the crew listed in shots.toml is kept as written."""
+    taken = {name.lower() for member in cast for name in member.names}
+    kept = [name for name in elements if explicit or name.lower() not in taken]
+    return list(dict.fromkeys([*kept, *(member.name for member in in_shot if member.generated)]))
 
 
 def _share_lines(scene: Scene, entries: list[ShotEntry], shot_duration: float, warnings: list[str]

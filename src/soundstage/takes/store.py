@@ -187,7 +187,7 @@ class TakeStore:
         )
         try:
             if self.signer is not None:
-                sign_take(generated.files, record, self.signer)
+                sign_take(generated.files, record, self.signer, inputs=_inputs(request))
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             self._close_spend(spend_id, actual.usd)     # made and billed, even if it could not be signed
@@ -363,7 +363,7 @@ def _spent(session: Session) -> float:
 def take_key(engine: Engine, quote: Quote, request: AssetRequest) -> str:
     options = {k: v for k, v in _options(engine).items() if k not in _TRANSPORT}
     fields = {k: v for k, v in asdict(request).items() if k not in _CONDITIONING_FILES and k != "references"
-              and not (k == "camera_hint" and v is None)}
+              and not (k in _LATER and v is None)}
     # A set reference keys as its digest alone (as before conditioning, so old takes are still found); the
     # other roles and the frames key as their role and digest.
     steering = [file_digest(Path(r.path)) if r.role == "set" else [r.role, file_digest(Path(r.path))]
@@ -373,10 +373,16 @@ def take_key(engine: Engine, quote: Quote, request: AssetRequest) -> str:
     return content_key("take", engine.name, quote.model, options, fields, steering)
 
 
+_LATER = frozenset({"camera_hint", "screen"})   # request fields added since takes were first keyed: unset, keys stay
+
+
 def design_key(engine: str, request: AssetRequest) -> str:
-    """What the crew asked for and of which engine, whatever seed answers it."""
+    """What the crew asked for and of which engine, whatever seed answers it: with whom, for a cast member (the
+    images of its subject: its references, or its approved model sheet)."""
+    subjects = [file_digest(Path(r.path)) for r in request.references if r.role == "subject"]
     return content_key("design", engine, request.kind.value, request.prompt, request.look, request.negative_prompt,
-                       request.width, request.height, request.duration, request.fps, request.element)
+                       request.width, request.height, request.duration, request.fps, request.element,
+                       *([subjects, request.screen] if subjects or request.screen else []))
 
 
 def _options(engine: Engine) -> dict[str, Any]:
@@ -398,6 +404,12 @@ def _request_record(request: AssetRequest, project_root: Path) -> dict[str, Any]
 
 _CONDITIONING_FILES = ("first_frame", "last_frame", "extend")    # the files a request carries besides references
 
+
+def _inputs(request: AssetRequest) -> list[tuple[Path, str]]:
+    """The images that steer a request, each with its part: its references by role, then its first and last
+    frames and the take it extends, where it has them."""
+    frames = [(Path(path), part) for part in _CONDITIONING_FILES if (path := getattr(request, part)) is not None]
+    return [*((Path(r.path), r.role) for r in request.references), *frames]
 
 
 def _alive(pid: int) -> bool:

@@ -24,6 +24,7 @@ from soundstage.engines.base import (
     kept_references,
 )
 from soundstage.engines.frames import fit_to_frame
+from soundstage.engines.procedural.creatures import creature_frame, figure_of, subject_of
 from soundstage.engines.procedural.elements import _ELEMENT_NAMES, ELEMENTS, _element_name, element_frame
 from soundstage.engines.procedural.moving import Move, moving_frames
 from soundstage.engines.procedural.noise import Array
@@ -85,7 +86,10 @@ class ProceduralEngine:
 
     def honours_for(self, kind: AssetKind) -> Honours:
         """A moving background starts from a first frame (or the set it is given as a reference), ends on a last
-        frame, extends a clip, and moves as the camera hint says. Stills and elements take no conditioning."""
+        frame, extends a clip, and moves as the camera hint says. A cast member's still or element is drawn from its
+        subject references (its first one); other stills and elements take no conditioning."""
+        if kind in (AssetKind.SET, AssetKind.ELEMENT):
+            return Honours(frozenset({"references:subject"}), max_references=1)
         if kind != AssetKind.BACKGROUND:
             return Honours()
         clip = self.options.clip
@@ -105,7 +109,7 @@ class ProceduralEngine:
 
     def _model(self, request: AssetRequest) -> str:
         """``placeholder-creature`` for a stand-in, so the take, the credits and the reports can tell."""
-        if request.kind == AssetKind.ELEMENT and request.element:
+        if request.kind == AssetKind.ELEMENT and request.element and request.screen is None:
             name = _element_name(request.element)
             if name in PLACEHOLDERS:
                 return f"placeholder-{name}"
@@ -115,7 +119,9 @@ class ProceduralEngine:
         self._check(request)
         start = time.perf_counter()
         out_dir = Path(out_dir)
-        if request.kind == AssetKind.SET:
+        if request.screen is not None:
+            files, params = self._creature(request, out_dir)
+        elif request.kind == AssetKind.SET:
             scene = read_scene(request.prompt, request.look, request.negative_prompt)
             pixels = _render(scene, request.width, request.height, request.seed)
             target = out_dir / "set.png"
@@ -169,7 +175,7 @@ class ProceduralEngine:
                 and _seconds(request) > MAX_EXTENDED_SECONDS + 1e-6:
             raise EngineError(f"procedural engine: a {_seconds(request):g} s clip is longer than it extends "
                               f"(at most {MAX_EXTENDED_SECONDS:g} s)", hint="split the shot, or shorten it")
-        if request.kind == AssetKind.ELEMENT:
+        if request.kind == AssetKind.ELEMENT and request.screen is None:
             if not request.element:
                 raise EngineError("an element request needs request.element", hint=f"one of: {', '.join(ELEMENTS)}")
             _element_name(request.element)
@@ -227,6 +233,33 @@ class ProceduralEngine:
                 writer.write(frame)
         params.update(starts_from=source, extended_frames=len(kept) or None, ends_on_last_frame=last is not None)
         return (target,), params
+
+    def _creature(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
+        """A cast member on its chroma screen, from its first subject reference: a still (``set.png``) for a
+        model sheet, else element frames without alpha, which soundstage keys as it keys a plate."""
+        screen = request.screen or "green"
+        reference = next((getattr(r, "path", r) for r in request.references if getattr(r, "role", "set") == "subject"),
+                         None)
+        subject = subject_of(reference)
+        params: dict[str, Any] = {"screen": screen, "reference": reference.name if reference else None,
+                                  "subject": "cut from the reference by its difference from the reference's ground",
+                                  "alpha": f"none: opaque on a {screen} screen, keyed by soundstage's keyer"}
+        if request.kind == AssetKind.SET:
+            target = out_dir / "set.png"
+            figure = figure_of(subject, request.width, request.height, still=True)
+            _write_png(target, creature_frame(figure, 0, 24.0, request.width, request.height, request.seed, screen))
+            return (target,), params
+        fps = request.fps or 24.0
+        count = _frame_count(request)
+        files = []
+        figure = figure_of(subject, request.width, request.height)
+        for i in range(count):
+            path = out_dir / f"element_{i:04d}.png"
+            _write_png(path, creature_frame(figure, i, fps, request.width, request.height, request.seed, screen))
+            files.append(path)
+        params.update(element=request.element, frames=count, fps=fps, duration=count / fps,
+                      pattern="element_%04d.png")
+        return tuple(files), params
 
     def _sound(self, request: AssetRequest, out_dir: Path) -> tuple[tuple[Path, ...], dict[str, Any]]:
         """``sound.wav``: the element's sound, or (no element) the ambience bed of the setting's words."""
