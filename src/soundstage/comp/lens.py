@@ -1,0 +1,128 @@
+"""A shot's lens: OpenCV's Brown–Conrady model (k1, k2 radial; p1, p2 tangential), so the set bends like the plate.
+
+Points are in pixels. The model works on normalised coordinates ``((x − cx) / fx, (y − cy) / fy)``; when the
+crew gives only k1, k2, p1, p2 the intrinsics default from the frame: ``fx = fy = max(width, height)`` (about a
+53° horizontal view on a wide frame) and the centre ``((width − 1) / 2, (height − 1) / 2)``. The k's only mean
+the same bend when they are used with the same intrinsics, so ``soundstage lens calibrate`` prints all of them.
+
+``distort`` bends a straight (pinhole) picture as the lens would; ``undistort`` straightens a plate. Both are one
+``cv2.remap`` with maps built once per shot (:meth:`Lens.maps`). A lens whose radial curve folds back inside the
+frame cannot be inverted (two points of the scene would land on one pixel) and is refused.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from soundstage.comp.camera import _Grid
+from soundstage.errors import ProjectError
+
+_ITERATIONS = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 60, 1e-10)   # undistortPoints iterated: ≪ 0.01 px
+
+
+@dataclass(frozen=True)
+class Lens:
+    """A Brown–Conrady lens for one frame size. Build with :meth:`for_frame`, which checks it can be inverted."""
+
+    k1: float
+    k2: float
+    p1: float
+    p2: float
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    width: int
+    height: int
+
+    @classmethod
+    def for_frame(cls, width: int, height: int, *, k1: float = 0.0, k2: float = 0.0, p1: float = 0.0,
+                  p2: float = 0.0, fx: float | None = None, fy: float | None = None, cx: float | None = None,
+                  cy: float | None = None) -> Lens:
+        """The lens on a ``width`` × ``height`` frame; missing intrinsics default from the frame (see module)."""
+        focal = float(max(width, height))
+        lens = cls(float(k1), float(k2), float(p1), float(p2), float(fx or focal), float(fy or fx or focal),
+                   (width - 1) / 2 if cx is None else float(cx), (height - 1) / 2 if cy is None else float(cy),
+                   width, height)
+        lens.check()
+        return lens
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1]], np.float64)
+
+    @property
+    def coefficients(self) -> np.ndarray:
+        return np.array([self.k1, self.k2, self.p1, self.p2], np.float64)
+
+    @property
+    def straight(self) -> bool:
+        return not any((self.k1, self.k2, self.p1, self.p2))
+
+    def check(self) -> None:
+        """Refuse a lens that cannot be inverted over the frame: its radial curve r·(1 + k1·r² + k2·r⁴) must keep
+        rising until it has reached the frame's farthest corner (tangential terms are small and not checked)."""
+        corners = np.array([[0, 0], [self.width - 1, 0], [0, self.height - 1], [self.width - 1, self.height - 1]],
+                           np.float64)
+        corner = float(np.max(np.hypot((corners[:, 0] - self.cx) / self.fx, (corners[:, 1] - self.cy) / self.fy)))
+        r = np.linspace(0.0, 3.0 * corner, 6001)
+        slope = 1 + 3 * self.k1 * r**2 + 5 * self.k2 * r**4
+        bent = r * (1 + self.k1 * r**2 + self.k2 * r**4)
+        folds = np.flatnonzero(slope <= 0)
+        reach = r[folds[0]] if folds.size else r[-1]
+        if bent[r <= reach].max() < corner:
+            raise ProjectError(f"lens k1 = {self.k1:g}, k2 = {self.k2:g} cannot be inverted over the "
+                               f"{self.width}×{self.height} frame: its distortion folds back before the corners",
+                               hint="check the signs and size of k1 and k2, or calibrate with `soundstage lens "
+                                    "calibrate`")
+
+    def distort_points(self, points: np.ndarray) -> np.ndarray:
+        """Where straight (pinhole) pixel positions (N×2) land on the lensed frame: the model itself."""
+        p = np.asarray(points, np.float64).reshape(-1, 2)
+        x, y = (p[:, 0] - self.cx) / self.fx, (p[:, 1] - self.cy) / self.fy
+        r2 = x * x + y * y
+        radial = 1 + self.k1 * r2 + self.k2 * r2 * r2
+        xd = x * radial + 2 * self.p1 * x * y + self.p2 * (r2 + 2 * x * x)
+        yd = y * radial + self.p1 * (r2 + 2 * y * y) + 2 * self.p2 * x * y
+        return np.stack([xd * self.fx + self.cx, yd * self.fy + self.cy], axis=1)
+
+    def undistort_points(self, points: np.ndarray) -> np.ndarray:
+        """Where lensed pixel positions (N×2) would be through a straight lens (iterated to ≪ 0.01 px)."""
+        p = np.asarray(points, np.float64).reshape(-1, 1, 2)
+        if self.straight:
+            return p.reshape(-1, 2).copy()
+        return cv2.undistortPoints(p, self.matrix, self.coefficients, None, None, self.matrix,
+                                   _ITERATIONS).reshape(-1, 2)
+
+    @functools.cached_property
+    def maps(self) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+        """The two remap tables of this frame, built once: (to distort, to undistort), each fixed-point."""
+        size = (self.width, self.height)
+        straighten = cv2.initUndistortRectifyMap(self.matrix, self.coefficients, None, self.matrix, size,
+                                                 cv2.CV_16SC2)
+        # Bending needs the inverse: for each lensed pixel, its straight position. Solved on a 4×-coarser grid
+        # (the field is smooth) and upsampled; exact at the grid's samples, well under 0.01 px between them.
+        grid = _Grid(4, self.width, self.height)
+        gx, gy = np.meshgrid(grid.xs(), grid.ys())
+        straight = self.undistort_points(np.stack([gx.ravel(), gy.ravel()], axis=1)).astype(np.float32)
+        fine = grid.upsample(straight.reshape(*grid.shape, 2))
+        bend = cv2.convertMaps(np.ascontiguousarray(fine), None, cv2.CV_16SC2)
+        return (bend[0], bend[1]), (straighten[0], straighten[1])
+
+    def distort(self, image: np.ndarray, *, border: int = cv2.BORDER_REFLECT) -> np.ndarray:
+        """A straight picture of this frame's size bent as the lens bends the plate."""
+        if self.straight:
+            return image
+        map1, map2 = self.maps[0]
+        return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=border)
+
+    def undistort(self, image: np.ndarray, *, border: int = cv2.BORDER_REFLECT) -> np.ndarray:
+        """A lensed picture (a plate) straightened to a pinhole's."""
+        if self.straight:
+            return image
+        map1, map2 = self.maps[1]
+        return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=border)
