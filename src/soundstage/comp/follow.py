@@ -198,9 +198,12 @@ def _framing(set_image: np.ndarray, moves: np.ndarray, width: int, height: int, 
         xs, ys = seen[0] / seen[2], seen[1] / seen[2]
         need_x = max(need_x, float(np.abs(xs - width / 2).max()))
         need_y = max(need_y, float(np.abs(ys - height / 2).max()))
+    # A half-open shutter reaches half a frame's travel beyond, and bilinear sampling a pixel more.
+    steps = [_travel(_step(a, b) - np.eye(3), cw, ch) for a, b in zip(moves[:-1], moves[1:], strict=True)]
+    reach = 0.5 * max(steps, default=0.0) + 2
     # set px per frame px: the still framing shows set_w / OVERSCAN across the frame; a wider move needs the
-    # set's half-width (less a pixel) to reach the farthest point any frame sees. Square pixels, centred.
-    a = min(set_w / (OVERSCAN * width), (set_w / 2 - 1) / max(need_x, 1.0), (set_h / 2 - 1) / max(need_y, 1.0))
+    # set's half-width (less two pixels) to reach the farthest point any frame sees. Square pixels, centred.
+    a = min(set_w / (OVERSCAN * width), (set_w / 2 - 2) / (need_x + reach), (set_h / 2 - 2) / (need_y + reach))
     to_set = np.array([[a, 0, set_w / 2 - a * width / 2], [0, a, set_h / 2 - a * height / 2], [0, 0, 1]])
     return np.linalg.inv(to_set)
 

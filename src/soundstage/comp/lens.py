@@ -13,7 +13,9 @@ frame cannot be inverted (two points of the scene would land on one pixel) and i
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -50,6 +52,13 @@ class Lens:
                    width, height)
         lens.check()
         return lens
+
+    def moved(self, to_frame: np.ndarray, width: int, height: int) -> Lens:
+        """This lens on a picture scaled and shifted by ``to_frame`` (3×3, no rotation) to ``width`` × ``height``:
+        a plate conformed to the project's frame keeps its bend."""
+        sx, sy = float(to_frame[0, 0]), float(to_frame[1, 1])
+        return Lens(self.k1, self.k2, self.p1, self.p2, self.fx * sx, self.fy * sy,
+                    sx * self.cx + float(to_frame[0, 2]), sy * self.cy + float(to_frame[1, 2]), width, height)
 
     @property
     def matrix(self) -> np.ndarray:
@@ -126,3 +135,79 @@ class Lens:
             return image
         map1, map2 = self.maps[1]
         return cv2.remap(image, map1, map2, cv2.INTER_LINEAR, borderMode=border)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What ``calibrate`` found: the lens, its RMS reprojection error (px), and the frames the board was found on."""
+
+    lens: Lens
+    rms: float
+    found: tuple[int, ...]
+    tried: tuple[int, ...]
+
+    @property
+    def settings(self) -> dict[str, float]:
+        """The lens as shots.toml's ``camera.lens`` takes it, rounded to what matters."""
+        lens = self.lens
+        return {"k1": round(lens.k1, 6), "k2": round(lens.k2, 6), "p1": round(lens.p1, 6), "p2": round(lens.p2, 6),
+                "fx": round(lens.fx, 2), "fy": round(lens.fy, 2), "cx": round(lens.cx, 2), "cy": round(lens.cy, 2)}
+
+    def toml(self) -> str:
+        """One line that pastes into a shot's ``camera = { … }`` in shots.toml."""
+        return "lens = { " + ", ".join(f"{name} = {value!r}" for name, value in self.settings.items()) + " }"
+
+
+def calibrate(frames: Iterable[tuple[int, np.ndarray]], board: tuple[int, int] = (9, 6), *,
+              source: str = "the plate") -> Calibration:
+    """Solve the lens from views of a checkerboard with ``board`` inner corners (columns × rows).
+
+    Each frame (number, RGB picture) is searched with ``cv2.findChessboardCorners`` and refined to a tenth of a
+    pixel with ``cv2.cornerSubPix``; ``cv2.calibrateCamera`` then solves k1, k2, p1, p2 (k3 held at 0, as the
+    shot's lens has no k3) and the intrinsics they belong to. Refused, naming the frames tried, when fewer than
+    three views show the whole board.
+    """
+    columns, rows = board
+    grid = np.zeros((columns * rows, 3), np.float32)
+    grid[:, :2] = np.mgrid[0:columns, 0:rows].T.reshape(-1, 2)
+    seen, found, tried = [], [], []
+    size = None
+    flags = cv2.CALIB_CB_ADAPTIVE_THRESH | cv2.CALIB_CB_NORMALIZE_IMAGE | cv2.CALIB_CB_FAST_CHECK
+    for number, picture in frames:
+        tried.append(number)
+        grey = cv2.cvtColor(picture[..., :3], cv2.COLOR_RGB2GRAY) if picture.ndim == 3 else picture
+        size = (grey.shape[1], grey.shape[0])
+        ok, corners = cv2.findChessboardCorners(grey, board, flags=flags)
+        if not ok:
+            continue
+        spacing = float(np.median(np.hypot(*np.diff(corners.reshape(rows, columns, 2), axis=1).reshape(-1, 2).T)))
+        half = int(np.clip(spacing / 4, 2, 11))
+        corners = cv2.cornerSubPix(grey, corners, (half, half), (-1, -1),
+                                   (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 0.001))
+        seen.append(corners)
+        found.append(number)
+    if len(seen) < 3 or size is None:
+        listed = ", ".join(map(str, tried)) or "none"
+        raise ProjectError(f"no {columns}×{rows} checkerboard found in {source} on enough frames "
+                           f"({len(seen)} of {len(tried)}; tried frames {listed})",
+                           hint="give --board as the board's inner corners, columns x rows, and show the whole "
+                                "board in at least three frames")
+    rms, matrix, coefficients, _, _ = cv2.calibrateCamera([grid] * len(seen), seen, size, None, None,
+                                                          flags=cv2.CALIB_FIX_K3)
+    k1, k2, p1, p2 = (float(c) for c in coefficients.ravel()[:4])
+    lens = Lens.for_frame(size[0], size[1], k1=k1, k2=k2, p1=p1, p2=p2, fx=float(matrix[0, 0]),
+                          fy=float(matrix[1, 1]), cx=float(matrix[0, 2]), cy=float(matrix[1, 2]))
+    return Calibration(lens, float(rms), tuple(found), tuple(tried))
+
+
+def calibrate_plate(path: Path, board: tuple[int, int] = (9, 6), *, samples: int = 24) -> Calibration:
+    """``calibrate`` on up to ``samples`` frames spread evenly over a checkerboard plate (a clip or a still)."""
+    from soundstage.media import STILL_SUFFIXES, probe_plate, read_frames, read_image
+
+    info = probe_plate(path)
+    if info.still or path.suffix.lower() in STILL_SUFFIXES:
+        return calibrate([(0, read_image(path)[..., :3])], board, source=str(path))
+    count = info.frames or samples
+    wanted = set(np.linspace(0, count - 1, min(samples, count)).round().astype(int).tolist())
+    picked = ((number, picture) for number, picture in enumerate(read_frames(path)) if number in wanted)
+    return calibrate(picked, board, source=str(path))

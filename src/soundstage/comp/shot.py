@@ -27,6 +27,7 @@ from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.light import light_wrap, motion_blur
+from soundstage.comp.markers import clear_markers
 from soundstage.comp.over import BlendMode, blend, over
 from soundstage.errors import MediaError
 from soundstage.media import ConformMode, conform_size
@@ -92,6 +93,7 @@ class ShotComp:
     plate_fit: ConformMode | None = None             # how a plate of another size is conformed; None: refused
     mark: Mark | None = None                         # watermarks the generated pixels (handed in by the pipeline)
     unkeyed: bool = False                            # a plate with no screen, used as it is over everything
+    clean_plates: Callable[[int], np.ndarray] | None = None   # the clean plate per frame, as a moving camera sees it
 
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
@@ -154,7 +156,10 @@ class ShotComp:
                 picture = self._fit(plate)
                 cover.place(self._plate_layer, None)
             else:
-                fg, matte = key(plate, self.screen, **self.key_options)
+                options = self.key_options if self.clean_plates is None else \
+                    {**self.key_options, "clean_plate": self.clean_plates(index)}
+                fg, matte = key(plate, self.screen, **options)
+                matte = clear_markers(matte, plate, self.screen)
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
