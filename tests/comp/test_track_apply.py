@@ -92,7 +92,7 @@ def test_with_depth_near_follows_the_track_and_far_stays() -> None:
                               shutter=0)
     far = tracked_background(picture, travel, W, H, depth=np.ones((sh, sw), np.float32), parallax=1.0,
                              shutter=0)
-    assert np.allclose(centroid(near(3)), start + [9, 0], atol=0.2)
+    assert np.allclose(centroid(near(3)), np.add(start, (9, 0)), atol=0.2)
     assert np.allclose(centroid(far(3)), start, atol=0.2)
 
 
