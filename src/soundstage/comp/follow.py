@@ -14,6 +14,7 @@ so a barrel lens pulls in real set, not a reflection of it.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -199,7 +200,7 @@ def _framing(set_image: np.ndarray, moves: np.ndarray, width: int, height: int, 
         need_x = max(need_x, float(np.abs(xs - width / 2).max()))
         need_y = max(need_y, float(np.abs(ys - height / 2).max()))
     # A half-open shutter reaches half a frame's travel beyond, and bilinear sampling a pixel more.
-    steps = [_travel(_step(a, b) - np.eye(3), cw, ch) for a, b in zip(moves[:-1], moves[1:], strict=True)]
+    steps = [_travel(_step(a, b) - np.eye(3), cw, ch) for a, b in itertools.pairwise(moves)]
     reach = 0.5 * max(steps, default=0.0) + 2
     # set px per frame px: the still framing shows set_w / OVERSCAN across the frame; a wider move needs the
     # set's half-width (less two pixels) to reach the farthest point any frame sees. Square pixels, centred.
