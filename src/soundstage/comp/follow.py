@@ -90,7 +90,7 @@ def shutter_blur(picture: np.ndarray, homographies: np.ndarray, index: int, frac
         steps.append(np.eye(3) - _step(here, homographies[index - 1]))
     if not steps:
         return picture
-    velocity = sum(steps) / len(steps)
+    velocity = np.mean(steps, axis=0)
     height, width = picture.shape[:2]
     reach = fraction * _travel(velocity, width, height)
     if reach < _SPACING:
@@ -246,7 +246,7 @@ class _TrackedRig(CameraRig):
         corners = np.array([[-margin, -margin, 1], [w, -margin, 1], [-margin, h, 1], [w, h, 1]], np.float64).T
         ref_x, ref_y = ax0 * corners[0] + bx0, ay0 * corners[1] + by0
         xs, ys = [ref_x], [ref_y]
-        for index in range(self.frames):
+        for index in range(len(self._moves)):
             seen = self._flat(index) @ corners
             for k in (1.0 - self.move.parallax, 1.0):
                 xs.append(ref_x + k * (seen[0] / seen[2] - ref_x))
@@ -254,7 +254,7 @@ class _TrackedRig(CameraRig):
         return float(np.min(xs)), float(np.max(xs)), float(np.min(ys)), float(np.max(ys))
 
     def frame_at(self, index: int) -> np.ndarray:
-        flat = self._flat(min(index, self.frames - 1))
+        flat = self._flat(min(index, len(self._moves) - 1))
         seen = self._grid_points @ flat.T
         flat_x = (seen[..., 0] / seen[..., 2]).astype(np.float32)
         flat_y = (seen[..., 1] / seen[..., 2]).astype(np.float32)

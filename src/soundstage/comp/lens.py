@@ -119,7 +119,7 @@ class Lens:
         gx, gy = np.meshgrid(grid.xs(), grid.ys())
         straight = self.undistort_points(np.stack([gx.ravel(), gy.ravel()], axis=1)).astype(np.float32)
         fine = grid.upsample(straight.reshape(*grid.shape, 2))
-        bend = cv2.convertMaps(np.ascontiguousarray(fine), None, cv2.CV_16SC2)
+        bend = cv2.convertMaps(np.ascontiguousarray(fine), None, cv2.CV_16SC2)  # type: ignore[call-overload]
         return (bend[0], bend[1]), (straighten[0], straighten[1])
 
     def distort(self, image: np.ndarray, *, border: int = cv2.BORDER_REFLECT) -> np.ndarray:

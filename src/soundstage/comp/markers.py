@@ -33,8 +33,8 @@ def clear_markers(matte: np.ndarray, plate: np.ndarray, screen: ScreenColour) ->
     owner = labels[ys, xs]
     colours = plate[ys, xs].astype(np.float64)
     sizes = np.bincount(owner, minlength=count).astype(np.float64)
-    mean = np.stack([np.bincount(owner, colours[:, c], minlength=count) for c in range(3)], axis=1)
-    mean /= np.maximum(sizes, 1)[:, None]
+    sums = np.stack([np.bincount(owner, colours[:, c], minlength=count) for c in range(3)], axis=1)
+    mean = sums.astype(np.float64) / np.maximum(sizes, 1)[:, None]
     marker = small & _marker_coloured(mean, screen)
     if not marker.any():
         return matte

@@ -301,7 +301,7 @@ def _plate_to_frame(plate: tuple[int, int], frame: tuple[int, int], mode: str) -
     if mode == "fit":
         scale = min(width / pw, height / ph)
         new_w, new_h = min(width, max(1, round(pw * scale))), min(height, max(1, round(ph * scale)))
-        sx, sy, left, top = new_w / pw, new_h / ph, (width - new_w) // 2, (height - new_h) // 2
+        sx, sy, left, top = new_w / pw, new_h / ph, float((width - new_w) // 2), float((height - new_h) // 2)
     else:
         scale = max(width / pw, height / ph)
         crop_w, crop_h = min(pw, max(1, round(width / scale))), min(ph, max(1, round(height / scale)))
