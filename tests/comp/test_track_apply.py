@@ -137,6 +137,20 @@ def test_motion_blur_is_along_the_motion_only() -> None:
     assert np.array_equal(shutter_blur(picture, sideways, 1, 0.0), picture), "a closed shutter leaves it sharp"
 
 
+def test_a_roll_blurs_the_corners_and_leaves_the_centre_sharp() -> None:
+    picture = np.full((H, W, 3), 40, np.uint8)
+    for y, x in ((44, 79), (8, 8), (81, 151)):
+        picture[y, x] = 250
+    about = np.array([[1, 0, (W - 1) / 2], [0, 1, (H - 1) / 2], [0, 0, 1]])
+    roll = np.array([about @ np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+                     @ np.linalg.inv(about) for a in np.deg2rad([0, 4, 8])])
+    blurred = shutter_blur(picture, roll, 1, 0.5)[..., 0].astype(int)
+    assert blurred[44, 79] > 200, "the centre, which a roll does not move, stays sharp"
+    for y, x in ((8, 8), (81, 151)):
+        patch = blurred[y - 6: y + 6, x - 6: x + 6]
+        assert patch.max() < 150 and (patch > 60).sum() >= 3, "a corner, which the roll sweeps, is smeared"
+
+
 def test_a_still_camera_is_not_blurred() -> None:
     picture, _ = dot_set()
     still = np.repeat(np.eye(3)[None], 4, axis=0)
@@ -244,8 +258,11 @@ def marked_plate() -> tuple[np.ndarray, np.ndarray]:
     return plate, actor
 
 
-def test_markers_leave_the_matte_without_specks_or_holes_and_the_actor_whole() -> None:
+@pytest.mark.parametrize("odd", [False, True])
+def test_markers_leave_the_matte_without_specks_or_holes_and_the_actor_whole(odd: bool) -> None:
     plate, actor = marked_plate()
+    if odd:     # an odd-sized frame: the half-size search must still reach every pixel
+        plate, actor = np.ascontiguousarray(plate[:-1, :-1]), actor[:-1, :-1]
     screen = measure_screen(plate, "green")
     _, matte = key(plate, screen)
     assert matte[~actor].max() > 100, "the keyer alone leaves the markers in (the test has teeth)"

@@ -27,7 +27,9 @@ from soundstage.comp.lens import Lens
 from soundstage.errors import MediaError
 
 _SPACING = 1.0     # px between the shutter's samples on the fastest-moving pixel (up to _PASSES doublings)
-_PASSES = 4        # at most 16 samples: a blur longer than 16 px gets samples a little farther apart
+_PASSES = 4        # at most 16 warped samples: a blur longer than 16 px gets samples a little farther apart
+_SHIFT_PASSES = 6  # at most 64 shifted ones (a shift costs a fraction of a warp)
+_ALIKE = 1.5       # px: a frame whose corners travel within this of its centre blurs as one (shifts, no warps)
 
 
 def tracked_background(set_image: np.ndarray, homographies: np.ndarray, width: int, height: int, *,
@@ -54,7 +56,11 @@ def tracked_background(set_image: np.ndarray, homographies: np.ndarray, width: i
         straight: Callable[[int], np.ndarray] = rig.frame_at
     else:
         def straight(index: int) -> np.ndarray:
-            return cv2.warpPerspective(set_image, on_canvas[index] @ framing, canvas, flags=cv2.INTER_LINEAR,
+            onto = on_canvas[index] @ framing
+            if abs(onto[2, 0]) < 1e-12 and abs(onto[2, 1]) < 1e-12:     # a similarity track: one affine warp
+                return cv2.warpAffine(set_image, onto[:2] / onto[2, 2], canvas, flags=cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REFLECT)
+            return cv2.warpPerspective(set_image, onto, canvas, flags=cv2.INTER_LINEAR,
                                        borderMode=cv2.BORDER_REFLECT)
 
     bend = None
@@ -78,8 +84,10 @@ def shutter_blur(picture: np.ndarray, homographies: np.ndarray, index: int, frac
     shutter was open, each sample where the camera's motion put the picture at that moment.
 
     The motion at the frame is the mean of the step from the previous frame and to the next (one of them at
-    the shot's ends); 2ⁿ samples come from n warps, each averaging the last result with itself moved by twice
-    the step before, so a 16-sample blur costs 5 warps, not 16. Things moving only sideways blur only sideways.
+    the shot's ends). 2ⁿ samples come from n passes, each averaging the last result with itself moved twice as
+    far as the pass before. Where the whole frame moves alike (pans, tilts, shake: the frame's corners travel
+    within a pixel of its centre) a pass is a whole-pixel shift, a few ms at 1080p; where a roll or a zoom makes
+    the corners travel differently, each pass is a warp by the motion itself. Sideways motion blurs sideways only.
     """
     frames = len(homographies)
     here = homographies[index]
@@ -92,10 +100,14 @@ def shutter_blur(picture: np.ndarray, homographies: np.ndarray, index: int, frac
         return picture
     velocity = np.mean(steps, axis=0)
     height, width = picture.shape[:2]
-    reach = fraction * _travel(velocity, width, height)
+    travel = _travels(velocity, width, height) * fraction      # px over the open shutter: corners, then centre
+    reach = float(np.max(np.hypot(*travel.T)))
     if reach < _SPACING:
         return picture
-    passes = min(_PASSES, math.ceil(math.log2(reach / _SPACING)))
+    passes = math.ceil(math.log2(reach / _SPACING))
+    if float(np.max(np.hypot(*(travel[:4] - travel[4]).T))) <= _ALIKE:
+        return _shift_blur(picture, travel[4], min(passes, _SHIFT_PASSES))
+    passes = min(passes, _PASSES)
     samples = 2**passes
     step = np.eye(3) + velocity * (fraction / samples)
     blurred = picture
@@ -108,6 +120,36 @@ def shutter_blur(picture: np.ndarray, homographies: np.ndarray, index: int, frac
     start = np.eye(3) + velocity * (-fraction / 2 + fraction / (2 * samples))
     return cv2.warpPerspective(blurred, start, (width, height), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                borderMode=cv2.BORDER_REFLECT)
+
+
+def _shift_blur(picture: np.ndarray, travel: np.ndarray, passes: int) -> np.ndarray:
+    """The shutter's 2^passes samples of a frame that moves as a whole by ``travel`` (px): whole-pixel shifts, one
+    average a pass, the first also centring the samples on the frame's moment (they span −½…+½ the travel)."""
+    samples = 2**passes
+    start = -travel * (samples - 1) / (2 * samples)
+    blurred = picture
+    for level in range(passes):
+        step = travel * (2**level / samples)
+        first = np.rint(start) if level == 0 else np.zeros(2)
+        blurred = _average_shifted(blurred, first, np.rint(step + (start if level == 0 else 0)))
+    return blurred
+
+
+def _average_shifted(picture: np.ndarray, one: np.ndarray, two: np.ndarray) -> np.ndarray:
+    """``(picture[q + one] + picture[q + two]) / 2`` for whole-pixel offsets (x, y); the picture itself in the strips
+    at the frame's edge where either offset reads outside."""
+    height, width = picture.shape[:2]
+    (ax, ay), (bx, by) = (int(v) for v in one), (int(v) for v in two)
+    top, bottom = max(0, -ay, -by), height - max(0, ay, by)
+    left, right = max(0, -ax, -bx), width - max(0, ax, bx)
+    if top >= bottom or left >= right:
+        return picture
+    out = np.empty_like(picture)
+    cv2.addWeighted(picture[top + ay: bottom + ay, left + ax: right + ax], 0.5,
+                    picture[top + by: bottom + by, left + bx: right + bx], 0.5, 0.0, dst=out[top:bottom, left:right])
+    out[:top], out[bottom:] = picture[:top], picture[bottom:]
+    out[top:bottom, :left], out[top:bottom, right:] = picture[top:bottom, :left], picture[top:bottom, right:]
+    return out
 
 
 def pinned(frames: Callable[[int], np.ndarray], homographies: np.ndarray, *,
@@ -164,13 +206,17 @@ def _step(here: np.ndarray, there: np.ndarray) -> np.ndarray:
     return step / step[2, 2]
 
 
-def _travel(velocity: np.ndarray, width: int, height: int) -> float:
-    """How far, in px per frame, the fastest of the frame's corners and centre moves under ``I + velocity``."""
+def _travels(velocity: np.ndarray, width: int, height: int) -> np.ndarray:
+    """How far (x, y px per frame) the frame's four corners and then its centre move under ``I + velocity``."""
     points = np.array([[0, 0, 1], [width - 1, 0, 1], [0, height - 1, 1], [width - 1, height - 1, 1],
                        [(width - 1) / 2, (height - 1) / 2, 1]], np.float64)
     moved = points @ (np.eye(3) + velocity).T
-    moved = moved[:, :2] / moved[:, 2:3]
-    return float(np.max(np.hypot(*(moved - points[:, :2]).T)))
+    return moved[:, :2] / moved[:, 2:3] - points[:, :2]
+
+
+def _travel(velocity: np.ndarray, width: int, height: int) -> float:
+    """How far, in px per frame, the fastest of the frame's corners and centre moves under ``I + velocity``."""
+    return float(np.max(np.hypot(*_travels(velocity, width, height).T)))
 
 
 def _lens_margin(lens: Lens | None, width: int, height: int) -> tuple[int, int]:

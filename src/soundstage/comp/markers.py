@@ -21,25 +21,32 @@ _HUE = 30.0              # degrees of hue within which a colour is the screen's 
 
 
 def clear_markers(matte: np.ndarray, plate: np.ndarray, screen: ScreenColour) -> np.ndarray:
-    """``matte`` (H×W uint8) with the screen's tracking markers keyed out; ``plate`` is the picture it keys."""
+    """``matte`` (H×W uint8) with the screen's tracking markers keyed out; ``plate`` is the picture it keys.
+
+    The patches are found on a half-size mask (any matte in a 2×2 block counts, so nothing that touches the actor
+    at full size comes apart), then settled at full size inside each small patch's box: ~4× cheaper at 1080p.
+    """
     height, width = matte.shape
     largest = max(12, round(MARKER_SIZE * min(height, width)))
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((matte > 0).view(np.uint8), connectivity=8)
-    small = ((stats[:, cv2.CC_STAT_WIDTH] <= largest) & (stats[:, cv2.CC_STAT_HEIGHT] <= largest))
-    small[0] = False                                   # label 0 is the open screen itself
-    if count < 2 or not small.any():
-        return matte
-    ys, xs = np.nonzero(small[labels])
-    owner = labels[ys, xs]
-    colours = plate[ys, xs].astype(np.float64)
-    sizes = np.bincount(owner, minlength=count).astype(np.float64)
-    sums = np.stack([np.bincount(owner, colours[:, c], minlength=count) for c in range(3)], axis=1)
-    mean = sums.astype(np.float64) / np.maximum(sizes, 1)[:, None]
-    marker = small & _marker_coloured(mean, screen)
-    if not marker.any():
-        return matte
-    cleared = matte.copy()
-    cleared[marker[labels]] = 0
+    solid = cv2.threshold(matte, 0, 255, cv2.THRESH_BINARY)[1]      # 255, so a 2×2 mean of one pixel stays > 0
+    even = cv2.copyMakeBorder(solid, 0, height % 2, 0, width % 2, cv2.BORDER_CONSTANT, value=0)
+    half = cv2.resize(even, ((width + 1) // 2, (height + 1) // 2), interpolation=cv2.INTER_AREA)   # 2×2 means
+    _, labels, stats, _ = cv2.connectedComponentsWithStats((half > 0).view(np.uint8), connectivity=8,
+                                                           ltype=cv2.CV_16U)
+    reach = largest // 2 + 1
+    small = np.flatnonzero((stats[1:, cv2.CC_STAT_WIDTH] <= reach) & (stats[1:, cv2.CC_STAT_HEIGHT] <= reach)) + 1
+    cleared = matte
+    for label in small:
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        box = (slice(2 * y, min(height, 2 * (y + h))), slice(2 * x, min(width, 2 * (x + w))))
+        mine = cv2.resize((labels[y: y + h, x: x + w] == label).view(np.uint8), None, fx=2, fy=2,
+                          interpolation=cv2.INTER_NEAREST)[: box[0].stop - box[0].start, : box[1].stop - box[1].start]
+        inside = (mine > 0) & (matte[box] > 0)
+        if not inside.any() or not _marker_coloured(plate[box][inside].mean(axis=0)[None], screen)[0]:
+            continue
+        if cleared is matte:
+            cleared = matte.copy()
+        cleared[box][inside] = 0
     return cleared
 
 
