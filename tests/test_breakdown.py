@@ -48,7 +48,7 @@ def test_example_breakdown(example: Project) -> None:
     assert dragon.category == "vfx"
     assert {"fire", "dragon"} <= {e.name for e in rooftops.elements}
     assert {"rain", "magic", "dragon"} <= {e.name for e in cliff.elements}
-    assert [s.id for s in result.shots] == ["1-1", "2-1", "3-1", "3-2", "4-1"]
+    assert [s.id for s in result.shots] == ["1-1", "2-1", "2-2", "3-1", "3-2", "4-1"]
     assert result.shots[3].plate is None and result.shots[3].duration == 3.0
     assert result.shots[2].screen == "blue" and result.shots[2].elements == ["fire"]
     # one set per location and time, shared by both rooftop shots
