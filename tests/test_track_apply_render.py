@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from soundstage.comp.camera import overscan_size
-from soundstage.errors import ProjectError
+from soundstage.errors import PreflightError, ProjectError
 from soundstage.media import read_frames
+from soundstage.pipeline import render_project
 from soundstage.pipeline.breakdown import breakdown_project
 from soundstage.pipeline.shot import render_shot
 from soundstage.project import Project
@@ -77,3 +78,12 @@ def test_a_lens_that_cannot_be_inverted_names_the_shot(tmp_path: Path) -> None:
     message = str(caught.value)
     assert "shots.toml" in message and "shot 1-1" in message and "cannot be inverted" in message
     assert "\n" not in message
+
+
+def test_a_bad_lens_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    project = make_project(tmp_path, settings_extra=UNSIGNED, shot_extra="camera = { lens = { k1 = -1.5 } }\n")
+    with pytest.raises(PreflightError) as caught:
+        render_project(project)
+    [problem] = caught.value.problems
+    assert problem.shot == "1-1" and "cannot be inverted" in str(problem)
+    assert not any(project.root.rglob("*.png")), "no take was made"

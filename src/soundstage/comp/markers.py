@@ -24,7 +24,7 @@ def clear_markers(matte: np.ndarray, plate: np.ndarray, screen: ScreenColour) ->
     """``matte`` (H×W uint8) with the screen's tracking markers keyed out; ``plate`` is the picture it keys.
 
     The patches are found on a half-size mask (any matte in a 2×2 block counts, so nothing that touches the actor
-    at full size comes apart), then settled at full size inside each small patch's box: ~4× cheaper at 1080p.
+    at full size comes apart), then measured and cleared at full size: ~4× cheaper at 1080p.
     """
     height, width = matte.shape
     largest = max(12, round(MARKER_SIZE * min(height, width)))
@@ -34,19 +34,25 @@ def clear_markers(matte: np.ndarray, plate: np.ndarray, screen: ScreenColour) ->
     _, labels, stats, _ = cv2.connectedComponentsWithStats((half > 0).view(np.uint8), connectivity=8,
                                                            ltype=cv2.CV_16U)
     reach = largest // 2 + 1
-    small = np.flatnonzero((stats[1:, cv2.CC_STAT_WIDTH] <= reach) & (stats[1:, cv2.CC_STAT_HEIGHT] <= reach)) + 1
-    cleared = matte
-    for label in small:
-        x, y, w, h = (int(v) for v in stats[label, :4])
-        box = (slice(2 * y, min(height, 2 * (y + h))), slice(2 * x, min(width, 2 * (x + w))))
-        mine = cv2.resize((labels[y: y + h, x: x + w] == label).view(np.uint8), None, fx=2, fy=2,
-                          interpolation=cv2.INTER_NEAREST)[: box[0].stop - box[0].start, : box[1].stop - box[1].start]
-        inside = (mine > 0) & (matte[box] > 0)
-        if not inside.any() or not _marker_coloured(plate[box][inside].mean(axis=0)[None], screen)[0]:
-            continue
-        if cleared is matte:
-            cleared = matte.copy()
-        cleared[box][inside] = 0
+    small = (stats[:, cv2.CC_STAT_WIDTH] <= reach) & (stats[:, cv2.CC_STAT_HEIGHT] <= reach)
+    small[0] = False                                    # label 0 is the open screen
+    if not small.any():
+        return matte
+    # back at full size: each pixel of matte takes its 2×2 block's patch; the small patches' colours measured
+    full = cv2.resize(labels, (2 * labels.shape[1], 2 * labels.shape[0]), interpolation=cv2.INTER_NEAREST)
+    full = full[:height, :width]
+    ys, xs = np.nonzero(small[full] & (matte > 0))
+    owner = full[ys, xs]
+    colours = plate[ys, xs].astype(np.float64)
+    count = len(small)
+    sizes = np.maximum(np.bincount(owner, minlength=count), 1).astype(np.float64)
+    mean = np.stack([np.bincount(owner, colours[:, c], minlength=count) for c in range(3)], axis=1) / sizes[:, None]
+    marker = small & _marker_coloured(mean, screen)
+    if not marker.any():
+        return matte
+    cleared = matte.copy()
+    gone = marker[owner]
+    cleared[ys[gone], xs[gone]] = 0
     return cleared
 
 

@@ -143,12 +143,12 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     takes = [layer for layer in takes if layer.role != AssetKind.SOUND]    # the picture's layers
     first = next(plates) if plates is not None else None
     payload = mark_payload(key) if settings.provenance.watermark else None
-    plate_lens = _plate_lens(project, shot, first)
+    bend = plate_lens(project, shot, first.shape[1], first.shape[0]) if first is not None else None
     follow = lens = None
-    if plate_lens is not None or track is not None:
+    if bend is not None or track is not None:
         plate_size = (first.shape[1], first.shape[0]) if first is not None else (width, height)
         to_frame = _plate_to_frame(plate_size, (width, height), settings.plates.size)
-        lens = plate_lens.moved(to_frame, width, height) if plate_lens is not None else None
+        lens = bend.moved(to_frame, width, height) if bend is not None else None
         if track is not None:
             follow = to_frame @ np.asarray(track.homographies, np.float64) @ np.linalg.inv(to_frame)
     elements = _elements(layers, shot, width, height)
@@ -164,7 +164,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         mark=functools.partial(embed, payload=payload, key=mark_key(project)) if payload is not None else None,
     )
     if track is not None and "clean_plate" in comp.key_options:    # keyed at the plate's own size
-        comp.clean_plates = followed(comp.key_options["clean_plate"], track.homographies, lens=plate_lens)
+        comp.clean_plates = followed(comp.key_options["clean_plate"], track.homographies, lens=bend)
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
@@ -283,12 +283,13 @@ def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: i
     return rig if lens is None or lens.straight else lambda index: lens.distort(rig(index))
 
 
-def _plate_lens(project: Project, shot: Shot, plate: np.ndarray | None) -> Lens | None:
-    """The shot's lens on the plate's own frame (its intrinsics default from the plate's size)."""
-    if shot.camera.lens is None or plate is None:
+def plate_lens(project: Project, shot: Shot, width: int, height: int) -> Lens | None:
+    """The shot's lens on its plate's own ``width`` × ``height`` frame (intrinsics default from that size);
+    one that cannot be inverted is refused naming shots.toml and the shot."""
+    if shot.camera.lens is None:
         return None
     try:
-        return Lens.for_frame(plate.shape[1], plate.shape[0], **shot.camera.lens.model_dump())
+        return Lens.for_frame(width, height, **shot.camera.lens.model_dump())
     except ProjectError as exc:
         raise ProjectError(exc.message, path=project.shots_file, shot=shot.id, hint=exc.hint) from None
 
