@@ -168,7 +168,7 @@ def test_example_report_from_the_command_line(example: Project) -> None:
     assert "<li>" not in box(pass_, "wardrobe")                  # not looked for: left for the AD
 
     shotlist = (reports / "shotlist.html").read_text("utf-8")
-    assert len(re.findall(r'<tr data-shot="', shotlist)) == 5
+    assert len(re.findall(r'<tr data-shot="', shotlist)) == 6
     assert 'data-category="effects" style="--c: #1e88e5' in shotlist      # fire is a special effect
     assert 'data-category="vfx" style="--c: #00897b' in shotlist          # magic a visual effect
     look_at(reports / "breakdown.html", "breakdown-example.png", height=1800)

@@ -131,7 +131,8 @@ def test_selection_names_who_approved_which_take_and_when(example: Project, tmp_
     assert script["file"] == "moonlit-hanok.fountain" and script["title"] == "Moonlit Hanok"
     assert script["author"] == "The soundstage contributors" and script["scenes"] == 4
     assert [p["plate"] for p in data["human"]["performances"]] == [
-        "plates/pass_walk.mp4", "plates/desert_look.mp4", "plates/rooftop_blue.mp4", "plates/cliff_turn.mp4"]
+        "plates/pass_walk.mp4", "plates/desert_look.mp4", "plates/handheld_look.mp4", "plates/rooftop_blue.mp4",
+        "plates/cliff_turn.mp4"]
 
     registration = data["registration"]
     assert all(p["human_creative_contribution"] is False and p["note"] == PROMPT_NOTE

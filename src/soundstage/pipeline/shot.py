@@ -112,7 +112,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     complete, then signed; the record is written last, so a shot with a record is a finished one.
 
     With the plate's ``track`` the set, the elements behind the actors and the clean plate follow the solved
-    camera, the set blurred by the shot's shutter; a shot's lens bends the set and elements like the plate.
+    camera, the set blurred by the shot's shutter; the shot's lens bends the set and those elements like the plate.
     """
     started = time.perf_counter()
     settings = project.settings
@@ -152,8 +152,9 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         if track is not None:
             follow = to_frame @ np.asarray(track.homographies, np.float64) @ np.linalg.inv(to_frame)
     elements = _elements(layers, shot, width, height)
-    if follow is not None:      # what plays behind the actors sits in the set; rain and fog fall in front of the lens
-        elements = [e if e.front else dataclasses.replace(e, frame=pinned(e.frame, follow, lens=lens))
+    if follow is not None or lens is not None:   # what plays behind the actors is in the set; rain falls in front
+        pins = follow if follow is not None else np.repeat(np.eye(3)[None], frames, axis=0)
+        elements = [e if e.front else dataclasses.replace(e, frame=pinned(e.frame, pins, lens=lens))
                     for e in elements]
     comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warnings.append,
