@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from soundstage.comp.camera import overscan_size
+from soundstage.comp.lens import Lens
 from soundstage.errors import PreflightError, ProjectError
 from soundstage.media import read_frames
 from soundstage.pipeline import render_project
@@ -87,3 +88,26 @@ def test_a_bad_lens_is_refused_before_anything_is_made(tmp_path: Path) -> None:
     [problem] = caught.value.problems
     assert problem.shot == "1-1" and "cannot be inverted" in str(problem)
     assert not any(project.root.rglob("*.png")), "no take was made"
+
+
+def test_the_example_handheld_plate_moves_as_its_true_camera_says() -> None:
+    """The example's handheld plate against its truth: a tracking marker lands where the true H and the shot's
+    lens put it, on the first, middle and last frames (so the set, on the same H and lens, stays with her)."""
+    folder = Path(__file__).resolve().parents[1] / "examples" / "moonlit-hanok"
+    rows = np.loadtxt(folder / "plates" / "handheld_look_camera.csv", delimiter=",", skiprows=1)
+    truth = rows[:, 1:10].reshape(-1, 3, 3)
+    lens = Lens.for_frame(1280, 720, k1=-0.06, k2=0.01)          # shot 2-2's camera.lens in shots.toml
+    assert "lens = { k1 = -0.06, k2 = 0.01 }" in (folder / "shots.toml").read_text()
+    dot = np.array([285.0, 135.0])                                 # a dark marker on frame 0, in straight px
+    frames = list(read_frames(folder / "plates" / "handheld_look.mp4"))
+    assert len(frames) == len(truth) == 60
+    for index in (0, 30, 59):
+        h = truth[index]
+        seen = h @ [*dot, 1.0]
+        expected = lens.distort_points((seen[:2] / seen[2])[None])[0]
+        x0, y0 = np.rint(expected).astype(int) - 14
+        patch = frames[index][y0: y0 + 29, x0: x0 + 29, 1].astype(float)
+        weight = np.clip(np.median(patch) - patch - 20, 0, None)      # darker than the screen around it
+        ys, xs = np.mgrid[0:29, 0:29]
+        found = np.array([(weight * xs).sum(), (weight * ys).sum()]) / weight.sum() + [x0, y0]
+        assert np.hypot(*(found - expected)) < 0.5, (index, found, expected)
