@@ -271,3 +271,37 @@ def test_markers_leave_the_matte_without_specks_or_holes_and_the_actor_whole(odd
     assert cleared[~near_actor].max() == 0, "no speck of any marker is left"
     assert np.array_equal(cleared[near_actor], matte[near_actor]), "the actor's matte is untouched"
     assert cleared[actor].min() == 255, "no hole in the actor"
+
+
+def test_a_clean_plate_that_follows_the_camera_keys_a_moving_screen_clean() -> None:
+    """A screen lit in hard bands, panned 6 px a frame: the clean plate of frame 0, moved by the track, still
+    matches the screen on frame 5; left where it was, it keys the bands' edges in as specks."""
+    from soundstage.comp.shot import ShotComp
+
+    wide = np.zeros((H, W + 60, 3), np.uint8)
+    for x in range(W + 60):
+        band = (x // 12) % 2                                           # bands of light 12 px wide
+        wide[:, x] = (40 + 20 * band, 130 + 70 * band, 50 + 20 * band)
+    pan = np.array([np.array([[1, 0, -6.0 * i], [0, 1, 0], [0, 0, 1]]) for i in range(6)])
+
+    def plate(index: int) -> np.ndarray:
+        picture = np.ascontiguousarray(wide[:, 6 * index: 6 * index + W])
+        picture[30:80, 70:100] = (200, 70, 60)                        # she stays in frame as the camera pans
+        return picture
+
+    clean = np.ascontiguousarray(wide[:, :W])
+    black = np.zeros((H, W, 3), np.uint8)
+
+    def comped(follow: bool) -> np.ndarray:
+        comp = ShotComp.prepare(width=W, height=H, frames=6, background=lambda index: black, first_plate=plate(0),
+                                screen="green", key_options={"clean_plate": clean})
+        comp.grain = None
+        if follow:
+            comp.clean_plates = followed(clean, pan)
+        return comp.frame(5, plate(5))
+
+    screen_part = (slice(5, 25), slice(5, 60))
+    followed_left = comped(follow=True)[screen_part].astype(int).sum()
+    unmoved_left = comped(follow=False)[screen_part].astype(int).sum()
+    assert followed_left < 50, "the open screen keys to the set"
+    assert unmoved_left > 500, "an unmoved clean plate leaves the bands' edges in"
