@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -58,7 +59,7 @@ def copy_example(folder: Path, *, sign: bool, watermark: bool, small: bool) -> P
         text = text.replace("resolution = [1280, 720]", "resolution = [320, 180]").replace(
             'size = "refuse"', 'size = "fit"').replace("shot_duration = 4.0", "shot_duration = 0.5")
         shots = folder / "shots.toml"
-        shots.write_text(shots.read_text().replace("duration = 3.0", "duration = 0.5"))
+        shots.write_text(re.sub(r"^duration = [0-9.]+", "duration = 0.5", shots.read_text(), flags=re.MULTILINE))
     if not (sign and watermark):
         text += f"\n[provenance]\nsign = {str(sign).lower()}\nwatermark = {str(watermark).lower()}\n"
     settings.write_text(text)

@@ -673,6 +673,40 @@ def report_disclosure(
         out.print(f"wrote {path}", highlight=False)
 
 
+lens_app = typer.Typer(help="The camera's lens: its distortion, solved from a checkerboard.", no_args_is_help=True)
+app.add_typer(lens_app, name="lens")
+
+
+@lens_app.command("calibrate")
+@reports_errors
+def lens_calibrate(
+    plate: Annotated[Path, typer.Argument(metavar="PLATE", help="A clip (or still) of a checkerboard.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Also write the lens to this TOML file "
+                                                "(never over an existing one).")] = None,
+    board: Annotated[str, typer.Option(help="The board's inner corners, columns x rows.")] = "9x6",
+) -> None:
+    """Solve the lens's k1 k2 p1 p2 (and the intrinsics they go with) from a checkerboard plate, and print them
+    as a shot's camera lens in shots.toml takes them."""
+    from soundstage.comp.lens import calibrate_plate
+
+    size = board.lower().split("x")
+    if len(size) != 2 or not all(part.isdigit() and int(part) > 2 for part in size):
+        raise ProjectError(f"--board must be columns x rows of inner corners, like 9x6, not {board!r}")
+    if output is not None and output.exists():
+        raise ProjectError("already exists; the lens is never written over a file", path=output,
+                           hint="remove it or give another -o")
+    found = calibrate_plate(plate, (int(size[0]), int(size[1])))
+    summary = (f"{board} board on {len(found.found)} of {len(found.tried)} frames of {plate.name}; "
+               f"RMS reprojection error {found.rms:.3f} px")
+    out.print(f"# {summary}", highlight=False)
+    out.print(found.toml(), highlight=False)
+    if output is not None:
+        table = "".join(f"{name} = {value!r}\n" for name, value in found.settings.items())
+        write_text(output, f"# soundstage lens calibrate: {summary}\n# in shots.toml: camera = {{ {found.toml()} }}\n"
+                           f"[lens]\n{table}")
+        out.print(f"wrote {output}", highlight=False)
+
+
 keys_app = typer.Typer(help="The project's signing identity for C2PA manifests.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 

@@ -477,10 +477,11 @@ def timecode_samples(timecode: str) -> int:
 # ----------------------------------------------------------------------------------------------- the plates
 
 
-def _screen_light(spec: PlateSpec) -> np.ndarray:
-    """The screen's brightness across the frame (H×W float32): a broad gradient, a hot spot, a vignette."""
-    yy, xx = np.mgrid[0:HEIGHT, 0:WIDTH].astype(np.float32)
-    u, v = xx / WIDTH, yy / HEIGHT
+def _screen_light(spec: PlateSpec, size: tuple[int, int] = (WIDTH, HEIGHT), origin: Point = (0, 0)) -> np.ndarray:
+    """The screen's brightness across the frame (H×W float32): a broad gradient, a hot spot, a vignette. ``size``
+    and ``origin`` (where the frame's top-left sits) light a larger stretch of the same screen."""
+    yy, xx = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
+    u, v = (xx - origin[0]) / WIDTH, (yy - origin[1]) / HEIGHT
     left, right = spec.gradient
     light = left + (right - left) * u
     hx, hy, gain = spec.hot_spot
@@ -557,6 +558,98 @@ def shoot_plate(spec: PlateSpec, photo: np.ndarray, matte: np.ndarray, sound: So
     return out.stat().st_size, first_alpha
 
 
+# ------------------------------------------------------------------------------------------ the handheld plate
+# A pick-up shot of her look-out, shot handheld: the operator pans slowly right, the camera shakes in the hand
+# (a few pixels, a fraction of a degree of roll) and zooms in slowly; the lens has a little barrel distortion,
+# and the screen carries tracking markers (dark-green dots and light crosses) under uneven light. The camera's
+# true path is written next to the plate, so a track of it can be checked against the truth.
+
+HANDHELD = PlateSpec("handheld_look", "green", _look, gradient=(0.7, 1.16), hot_spot=(0.62, 0.28, 0.4),
+                     vignette=0.3, seed=15, timecode="11:00:20:00")
+HANDHELD_SECONDS = 2.5
+HANDHELD_LENS = {"k1": -0.06, "k2": 0.01}      # Brown–Conrady, intrinsics from the frame (soundstage's default)
+HANDHELD_SHUTTER = 180.0                        # degrees: the plate's motion blur
+HANDHELD_SAMPLES = 5                            # sub-frame renders averaged over the open shutter
+MARGIN = 240                                    # px of screen beyond frame 0's edges that the move can reveal
+MARKER_STEP = 150                               # px between tracking markers on the screen
+
+
+def handheld_camera(t: float) -> np.ndarray:
+    """The true camera at ``t`` s: frame 0's straight (undistorted) pixels → this moment's. A pan to the right
+    (the screen slides left), hand shake as a few incommensurate sines, a slow zoom in, a little roll."""
+    def shake(t: float) -> tuple[float, float, float]:
+        x = 2.2 * math.sin(2 * math.pi * 3.1 * t) + 1.1 * math.sin(2 * math.pi * 7.3 * t + 1.0)
+        y = 1.8 * math.sin(2 * math.pi * 2.3 * t + 0.5) + 0.9 * math.sin(2 * math.pi * 6.1 * t + 2.0)
+        roll = 0.25 * math.sin(2 * math.pi * 1.7 * t + 0.3)
+        return x, y, roll
+
+    x, y, roll = (now - then for now, then in zip(shake(t), shake(0.0), strict=True))   # frame 0 is the identity
+    pan = -34.0 * t                                # px/s
+    zoom = 1.0 + 0.035 * t / HANDHELD_SECONDS
+    centre = ((WIDTH - 1) / 2, (HEIGHT - 1) / 2)
+    turn = cv2.getRotationMatrix2D(centre, roll, zoom)
+    turn[:, 2] += (pan + x, y)
+    return np.vstack([turn, [0, 0, 1]])
+
+
+def _marked_backing(spec: PlateSpec) -> np.ndarray:
+    """The screen behind her over the whole stretch the move can see: lit unevenly, with tracking markers."""
+    size = (WIDTH + 2 * MARGIN, HEIGHT + 2 * MARGIN)
+    backing = _screen_light(spec, size, (MARGIN, MARGIN))[..., None] * np.array(SCREENS[spec.screen], np.float32)
+    dark = tuple(float(c) * 0.45 for c in SCREENS[spec.screen])
+    for row, y in enumerate(range(MARKER_STEP // 2, size[1], MARKER_STEP)):
+        for column, x in enumerate(range(MARKER_STEP // 2 + (row % 2) * MARKER_STEP // 2, size[0], MARKER_STEP)):
+            if (row + column) % 2:
+                cv2.circle(backing, (x, y), 7, dark, -1, cv2.LINE_AA)
+            else:
+                cv2.line(backing, (x - 10, y), (x + 10, y), (205, 210, 205), 3, cv2.LINE_AA)
+                cv2.line(backing, (x, y - 10), (x, y + 10), (205, 210, 205), 3, cv2.LINE_AA)
+    return backing
+
+
+def shoot_handheld(photo: np.ndarray, matte: np.ndarray, out: Path, truth: Path) -> int:
+    """Render and encode the handheld plate (room tone only: a pick-up without a slate) and write its true camera
+    as ``frame,h00..h22,confidence`` (the track CSV's columns); return the plate's size in bytes."""
+    from soundstage.comp.lens import Lens
+
+    spec = HANDHELD
+    frames = round(FPS * HANDHELD_SECONDS)
+    premult, alpha = _subject_layers(photo, matte, spec)
+    backing = _marked_backing(spec)
+    world = (WIDTH + 2 * MARGIN, HEIGHT + 2 * MARGIN)
+    lens = Lens.for_frame(WIDTH, HEIGHT, **HANDHELD_LENS)
+    ys, xs = np.mgrid[0:HEIGHT, 0:WIDTH]
+    straight = lens.undistort_points(np.stack([xs.ravel(), ys.ravel()], axis=1)).T     # each lensed pixel, straight
+    points = np.vstack([straight, np.ones(straight.shape[1])])
+    offset = np.array([[1, 0, MARGIN], [0, 1, MARGIN], [0, 0, 1]], np.float64)
+    sound = Sound(np.ascontiguousarray(room_tone(spec.seed * 10 + 1, samples_at(frames / FPS),
+                                                 ROOM_TONE_RMS["camera"]), np.float32))
+    rows = []
+    with _camera_file(out, spec.timecode, sound) as write:
+        for index in range(frames):
+            picture = np.zeros((HEIGHT, WIDTH, 3), np.float32)
+            for sample in range(HANDHELD_SAMPLES):
+                t = (index + (sample / (HANDHELD_SAMPLES - 1) - 0.5) * HANDHELD_SHUTTER / 360) / FPS
+                place = (offset @ np.vstack([_frame_matrix(spec, max(t, 0.0)), [0, 0, 1]]))[:2]
+                a = cv2.warpAffine(alpha, place, world, flags=cv2.INTER_LINEAR, borderValue=0)
+                fg = cv2.warpAffine(premult, place, world, flags=cv2.INTER_LINEAR, borderValue=0)
+                scene = fg + (1.0 - a)[..., None] * backing
+                seen = (offset @ np.linalg.inv(handheld_camera(t))) @ points
+                map_x = (seen[0] / seen[2]).reshape(HEIGHT, WIDTH).astype(np.float32)
+                map_y = (seen[1] / seen[2]).reshape(HEIGHT, WIDTH).astype(np.float32)
+                picture += cv2.remap(scene, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            picture /= HANDHELD_SAMPLES
+            rng = np.random.default_rng([spec.seed, index])
+            grain = rng.normal(0.0, spec.noise, (HEIGHT, WIDTH, 1)).astype(np.float32)
+            grain = grain + rng.normal(0.0, spec.noise * 0.5, (HEIGHT, WIDTH, 3)).astype(np.float32)
+            write(np.clip(picture + grain + 0.5, 0, 255).astype(np.uint8))
+            h = handheld_camera(index / FPS)
+            rows.append(",".join([str(index), *(f"{v:.9g}" for v in (h / h[2, 2]).ravel()), "1"]))
+    with atomic_path(truth) as tmp:
+        tmp.write_text("frame,h00,h01,h02,h10,h11,h12,h20,h21,h22,confidence\n" + "\n".join(rows) + "\n")
+    return out.stat().st_size
+
+
 @contextmanager
 def _camera_file(path: Path, timecode: str, sound: Sound) -> Iterator[Callable[[np.ndarray], None]]:
     """H.264 (PyAV, libx264, yuv420p) plus the camera's sound as AAC, with a start timecode (MP4 ``tmcd``); the
@@ -626,6 +719,13 @@ def main(argv: list[str] | None = None) -> int:
 
     photo = _photo()
     matte = load_or_pull_matte(photo, args.repull)
+    if not args.only or HANDHELD.name in args.only:
+        started = time.perf_counter()
+        size = shoot_handheld(photo, matte, HERE / f"{HANDHELD.name}.mp4", HERE / f"{HANDHELD.name}_camera.csv")
+        print(f"{HANDHELD.name}.mp4: {size / 1e6:.2f} MB, {round(FPS * HANDHELD_SECONDS)} frames, handheld, true "
+              f"camera in {HANDHELD.name}_camera.csv, {time.perf_counter() - started:.1f} s")
+        if args.only == [HANDHELD.name]:
+            return 0
     scenes = plate_scenes()
     for name in LOG_PLATES:
         if not args.only or name in args.only:

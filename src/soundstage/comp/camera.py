@@ -234,7 +234,7 @@ class CameraRig:
     def _prepare_parallax(self, depth: np.ndarray) -> None:
         set_h, set_w = self.set_image.shape[:2]
         p = self.move.parallax
-        self._reference = _affine((0.5, 0.5, 1 / OVERSCAN), set_w, set_h, self.width, self.height)
+        self._reference = self._reference_affine()
         self._splat_grid = _Grid(_SPLAT, self.width, self.height)
         self._map_grid = _Grid(_MAP, self.width, self.height)
         sharp = _snap_steps(depth)
@@ -266,6 +266,11 @@ class CameraRig:
         self._depth8 = np.clip(sharp * 255 + 0.5, 0, 255).astype(np.uint8)
         self._k_table = (1.0 - p * np.arange(256, dtype=np.float32) / 255).astype(np.float32).reshape(1, 256)
 
+    def _reference_affine(self) -> tuple[float, float, float, float]:
+        """Output pixel → set pixel where every depth agrees: the widest, centred framing (see ``_affine``)."""
+        set_h, set_w = self.set_image.shape[:2]
+        return _affine((0.5, 0.5, 1 / OVERSCAN), set_w, set_h, self.width, self.height)
+
     def _reach(self, set_w: int, set_h: int, margin: float) -> tuple[float, float, float, float]:
         """The part of the set any depth's window covers over the move (x0, x1, y0, y1), ``margin`` wider."""
         ax0, bx0, ay0, by0 = self._reference
@@ -290,10 +295,16 @@ class CameraRig:
         # Every depth sees a window between the reference and the flat move's: set = ref + k·(flat − ref).
         grid = self._map_grid
         qx, qy = grid.xs()[None, :], grid.ys()[:, None]
-        base_x, span_x = ax0 * qx + bx0, dax * qx + dbx
-        base_y, span_y = ay0 * qy + by0, day * qy + dby
+        return self._parallax_remap((dax, dbx, day, dby), ax0 * qx + bx0, dax * qx + dbx, ay0 * qy + by0,
+                                    day * qy + dby)
+
+    def _parallax_remap(self, move: tuple[float, float, float, float], base_x: np.ndarray, span_x: np.ndarray,
+                        base_y: np.ndarray, span_y: np.ndarray) -> np.ndarray:
+        """The frame whose map-grid pixels see the set at ``base + k·span`` (k by the depth each one sees);
+        ``move`` is the flat move's affine part less the reference's, which places the coarse depth splat."""
+        grid = self._map_grid
         ny, nx = grid.shape
-        depth = self._resolve(self._seen_depth(dax, dbx, day, dby), (nx, ny), base_x, span_x, base_y, span_y)
+        depth = self._resolve(self._seen_depth(*move), (nx, ny), base_x, span_x, base_y, span_y)
         k = cv2.LUT(depth, self._k_table)
         maps = np.empty((ny, nx, 2), np.float32)
         np.multiply(k, span_x, out=maps[..., 0])

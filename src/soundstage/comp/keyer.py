@@ -346,9 +346,11 @@ def key(
         diff = _steady(diff, diff_before, noise)
     light: np.ndarray | None = None
     light_small: np.ndarray | None = None
+    clean_others: np.ndarray | None = None
     if clean_plate is not None:
         clean = list(cv2.split(clean_plate))
-        light = _clean_light(_difference(clean, k, _others(clean, a, b, balance)), reference)
+        clean_others = _others(clean, a, b, balance)
+        light = _clean_light(_difference(clean, k, clean_others), reference)
     elif even_screen:
         light_small = _screen_light(diff, reference)
         if folds:
@@ -367,7 +369,7 @@ def key(
         _luma_detail(clear, plate, diff, light_small if light_small is not None else light, 255.0 * gain,
                      reference, _SUBSAMPLING[layout])
     if subject_difference:
-        _bound_by_others(clear, others, light, 255.0 * behind, reference)
+        _bound_by_others(clear, others, light, 255.0 * behind, reference, clean_others)
     matte = cv2.LUT(clear, _levels(min(detail_black, clip_black), clip_white))
     if detail_black < clip_black:
         # Open screen is crushed at clip_black on a 5×5 average (noise cancels there), while next to anything
@@ -522,7 +524,7 @@ def _steady(diff: np.ndarray, before: np.ndarray, noise: float) -> np.ndarray:
 
 
 def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | None, screen_others: float,
-                     reference: float) -> None:
+                     reference: float, clean_others: np.ndarray | None = None) -> None:
     """Cap the transparency where the other channels stand above the screen's own (``clear`` in place).
 
     Why: a pixel that is α·subject + (1 − α)·screen has its other channels at α·S + (1 − α)·L, with L the
@@ -531,10 +533,13 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
     hair that the screen's bounce turned green, glass, a chrome reflection of the screen, green-tinted blonde:
     the colour difference calls them part screen, but their red (on green) is far brighter than any screen's,
     so they cannot be. Spill adds little to the other channels; sensor noise lifts them by a few levels, kept
-    below ``clip_black`` by the margin.
+    below ``clip_black`` by the margin. With a clean plate, the screen's own other channels there are the level
+    (a screen lit in coloured bands does not keep them in proportion to its key channel).
     """
     margin = _OTHERS_MARGIN
-    if light is None:
+    if clean_others is not None:
+        floor = cv2.subtract(others, cv2.add(clean_others, np.full_like(clean_others, margin)))
+    elif light is None:
         floor = cv2.subtract(others, np.full_like(others, min(255, round(screen_others + margin))))
     else:
         level = cv2.convertScaleAbs(light, alpha=screen_others / reference, beta=margin)

@@ -28,6 +28,7 @@ from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.light import Relight, interactive_light, light_wrap, motion_blur
+from soundstage.comp.markers import clear_markers
 from soundstage.comp.over import BlendMode, blend, over
 from soundstage.comp.placement import Placed, Placement, place
 from soundstage.comp.shadow import Shadow, light_position
@@ -59,6 +60,7 @@ class Element:
     placement: Placement | None = None              # None: as generated, from the shot's first frame
     light: bool = False                             # a bright element (fire, magic) that lights the actors
     wrap: bool = False      # the set's light wraps its edges, as the plate's (a keyed creature, not fire's own light)
+    pin: Callable[[np.ndarray, int], np.ndarray] | None = None   # pinned to the set: moves with the solved camera
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class ShotComp:
     shadow: Shadow | None = None
     relight: Relight | None = None
     managed: ShotColour | None = None                # set: the comp runs in the working space, float32 (OCIO)
+    clean_plates: Callable[[int], np.ndarray] | None = None   # the clean plate per frame, as a moving camera sees it
 
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
@@ -208,7 +211,10 @@ class ShotComp:
                 steady = previous if previous is not None and previous.shape == plate.shape else None
                 if steady is not None and managed is not None:
                     steady = managed.keyable(steady)
-                fg, matte = key(keyable, self.screen, **self.key_options, previous=steady)
+                options = self.key_options if self.clean_plates is None else \
+                    {**self.key_options, "clean_plate": self.clean_plates(index)}
+                fg, matte = key(keyable, self.screen, **options, previous=steady)
+                matte = clear_markers(matte, keyable, self.screen)
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
@@ -304,15 +310,20 @@ class ShotComp:
             if index < start:
                 shown.append(None)
                 continue
-            rgba = element.frame(index - start)
-            if placed is not None:
-                rgba = placed.apply(rgba, index)
+            rgba = self._moved(element, placed, index, start)
             if self.look.motion_blur > 0 and index > start:
-                previous = element.frame(index - start - 1)
-                previous = placed.apply(previous, index - 1) if placed is not None else previous
-                rgba = motion_blur(rgba, previous, shutter=self.look.motion_blur)
+                rgba = motion_blur(rgba, self._moved(element, placed, index - 1, start), shutter=self.look.motion_blur)
             shown.append(rgba)
         return shown
+
+    @staticmethod
+    def _moved(element: Element, placed: Placed | None, index: int, start: int) -> np.ndarray:
+        """Element frame ``index`` where it plays: placed in the frame of the plate's first frame, then moved with
+        the camera if it is pinned to the set."""
+        rgba = element.frame(index - start)
+        if placed is not None:
+            rgba = placed.apply(rgba, index)
+        return element.pin(rgba, index) if element.pin is not None else rgba
 
     def _light_actor(self, fg: np.ndarray, matte: np.ndarray, shown: list[np.ndarray | None]) -> np.ndarray:
         """The set's key and fill on the actor, and the bright elements' light on him, before he is laid over

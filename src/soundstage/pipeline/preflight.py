@@ -24,9 +24,9 @@ from soundstage.comp import ScreenColour
 from soundstage.comp.keyer import Screen, screen_share
 from soundstage.engines import AssetKind
 from soundstage.engines.base import makes_element
-from soundstage.errors import EngineError, MediaError, PreflightError, SoundstageError
+from soundstage.errors import EngineError, MediaError, PreflightError, ProjectError, SoundstageError
 from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
-from soundstage.pipeline.shot import plate_problems, screen_of, shot_colour, shot_frames
+from soundstage.pipeline.shot import plate_lens, plate_problems, screen_of, shot_colour, shot_frames
 from soundstage.pipeline.sound import mix_of_shot
 from soundstage.pipeline.takes import Generation, Order, aspect_differs
 from soundstage.project import Project
@@ -83,6 +83,10 @@ def _plate(project: Project, shot: Shot, known: dict[str, Any]) -> list[Soundsta
     except MediaError as exc:       # named as shots.toml names it, with the shot
         return [MediaError(exc.message, path=shot.plate, shot=shot.id, hint=exc.hint)]
     problems: list[SoundstageError] = list(plate_problems(project, shot, survey.info))
+    try:
+        plate_lens(project, shot, survey.info.width, survey.info.height)
+    except ProjectError as exc:
+        problems.append(exc)
     screen = _screen(shot, survey)
     return problems + ([screen] if screen else [])
 

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import cv2
 import numpy as np
@@ -27,13 +27,15 @@ from soundstage.comp import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.camera import CameraMove
 from soundstage.comp.colour import ShotColour, comp_space, plate_tag_warning
 from soundstage.comp.depth import estimate_depth
+from soundstage.comp.follow import followed, pinned, tracked_background
 from soundstage.comp.grade import Cdl, Lut3D
+from soundstage.comp.lens import Lens
 from soundstage.comp.light import defocus
 from soundstage.comp.matte import Roto
 from soundstage.comp.placement import Placement
 from soundstage.comp.shot import Element, Look, ShotComp
 from soundstage.edit.labels import shot_label_key, with_mark
-from soundstage.errors import ColourError, MediaError
+from soundstage.errors import ColourError, MediaError, ProjectError
 from soundstage.keys import content_key, file_digest
 from soundstage.media import (
     STILL_SUFFIXES,
@@ -68,6 +70,9 @@ from soundstage.records.shot import (
 from soundstage.records.source import AssetKind
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
+
+if TYPE_CHECKING:
+    from soundstage.comp.track import Track
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
 RENDER_CODE = f"{__version__}/render-8"   # 8: elements placed, shadows, interactive light, relight; BT.709; [colour]
@@ -110,12 +115,15 @@ def shot_outputs(project: Project, shot: Shot) -> list[Path]:
 
 
 def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], takes: list[LayerRecord], key: str,
-                progress: Callable[[int, int], None]) -> list[str]:
+                progress: Callable[[int, int], None], track: Track | None = None) -> list[str]:
     """Key, comp and encode the shot from its takes' files (``layers``: slot → files); returns its warnings.
 
     ``takes`` are the layers' takes as the record names them and ``key`` the shot's render key, from which its
     watermark is made. Every output is written to a temporary beside it and renamed into place when
     complete, then signed; the record is written last, so a shot with a record is a finished one.
+
+    With the plate's ``track`` the set, the elements behind the actors and the clean plate follow the solved
+    camera, the set blurred by the shot's shutter; the shot's lens bends the set and those elements like the plate.
     """
     started = time.perf_counter()
     settings = project.settings
@@ -151,8 +159,18 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     if managed is not None and plate is not None:
         said = plate_tag_warning(managed.space, managed.plate_space, file_colour(plate))
         warnings += [f"plate {shot.plate}: {said}"] if said else []
+    bend = plate_lens(project, shot, first.shape[1], first.shape[0]) if first is not None else None
+    follow = lens = None
+    if bend is not None or track is not None:
+        plate_size = (first.shape[1], first.shape[0]) if first is not None else (width, height)
+        to_frame = _plate_to_frame(plate_size, (width, height), settings.plates.size)
+        lens = bend.moved(to_frame, width, height) if bend is not None else None
+        if track is not None:
+            follow = to_frame @ np.asarray(track.homographies, np.float64) @ np.linalg.inv(to_frame)
     comp = _shot_comp(project, shot, layers, first, _look(shot, lut), clean_plate, warnings.append, mark=mark,
-                      managed=managed)
+                      managed=managed, follow=follow, lens=lens)
+    if track is not None and "clean_plate" in comp.key_options:    # keyed at the plate's own size
+        comp.clean_plates = followed(comp.key_options["clean_plate"], track.homographies, lens=bend)
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
@@ -199,15 +217,21 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
 
 def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], first: np.ndarray | None, look: Look,
                clean_plate: Path | None, warn: Callable[[str], None], mark: Any = None,
-               managed: ShotColour | None = None) -> ShotComp:
-    """The shot's comp, prepared on its first plate frame with ``look``."""
+               managed: ShotColour | None = None, follow: np.ndarray | None = None,
+               lens: Lens | None = None) -> ShotComp:
+    """The shot's comp, prepared on its first plate frame with ``look``: on the plate's solved camera
+    (``follow``: homographies in frame px) and bent by its ``lens``, where it has them."""
     settings = project.settings
     width, height = settings.resolution
     frames = shot_frames(project, shot)
+    elements = _elements(layers, shot, width, height, settings.fps)
+    if follow is not None or lens is not None:   # what plays behind the actors is in the set; rain falls in front
+        pin = pinned(follow if follow is not None else np.repeat(np.eye(3)[None], frames, axis=0), lens=lens)
+        elements = [e if e.front else dataclasses.replace(e, pin=pin) for e in elements]
     return ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
-        background=_background(layers, shot, frames, width, height),
-        elements=_elements(layers, shot, width, height, settings.fps), look=look, depth=_placement_depth(layers, shot),
+        background=_background(layers, shot, frames, width, height, follow=follow, lens=lens),
+        elements=elements, look=look, depth=_placement_depth(layers, shot),
         first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark, managed=managed)
 
@@ -340,16 +364,50 @@ def _placement_depth(layers: dict[str, list[Path]], shot: Shot) -> np.ndarray | 
     return estimate_depth(read_image(layers[set_slot(shot.set)][0])[..., :3])
 
 
-def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: int, height: int,
-                ) -> Callable[[int], np.ndarray]:
-    """The set as the camera sees it, frame by frame (defocused and moved as the shot asks)."""
+def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: int, height: int, *,
+                follow: np.ndarray | None = None, lens: Lens | None = None) -> Callable[[int], np.ndarray]:
+    """The set as the camera sees it, frame by frame (defocused and moved as the shot asks): on the plate's
+    solved camera (``follow``: homographies in frame px) if it was tracked, bent by the plate's ``lens``."""
     still = read_image(layers[set_slot(shot.set)][0])[..., :3]
     camera = CameraMove(shot.camera.move, shot.camera.amount, shot.camera.parallax)
     depth = estimate_depth(still) if shot.camera.parallax > 0 or shot.comp.defocus > 0 else None
     if depth is not None and shot.comp.defocus > 0:
         still = defocus(still, depth, focus=shot.comp.focus, amount=shot.comp.defocus)
-    return camera.prepare(still, width, height, depth=depth if shot.camera.parallax > 0 else None,
-                          frames=frames, shutter=shot.comp.motion_blur)
+    if follow is not None:
+        return tracked_background(still, follow, width, height, depth=depth, parallax=shot.camera.parallax,
+                                  lens=lens, shutter=shot.camera.shutter)
+    rig = camera.prepare(still, width, height, depth=depth if shot.camera.parallax > 0 else None,
+                         frames=frames, shutter=shot.comp.motion_blur)
+    return rig if lens is None or lens.straight else lambda index: lens.distort(rig(index))
+
+
+def plate_lens(project: Project, shot: Shot, width: int, height: int) -> Lens | None:
+    """The shot's lens on its plate's own ``width`` × ``height`` frame (intrinsics default from that size);
+    one that cannot be inverted is refused naming shots.toml and the shot."""
+    if shot.camera.lens is None:
+        return None
+    try:
+        return Lens.for_frame(width, height, **shot.camera.lens.model_dump())
+    except ProjectError as exc:
+        raise ProjectError(exc.message, path=project.shots_file, shot=shot.id, hint=exc.hint) from None
+
+
+def _plate_to_frame(plate: tuple[int, int], frame: tuple[int, int], mode: str) -> np.ndarray:
+    """Plate px → frame px as ``conform_size`` places a plate of another size (fit: scaled in; fill: cropped)."""
+    (pw, ph), (width, height) = plate, frame
+    if (pw, ph) == (width, height):
+        return np.eye(3)
+    if mode == "fit":
+        scale = min(width / pw, height / ph)
+        new_w, new_h = min(width, max(1, round(pw * scale))), min(height, max(1, round(ph * scale)))
+        sx, sy, left, top = new_w / pw, new_h / ph, float((width - new_w) // 2), float((height - new_h) // 2)
+    else:
+        scale = max(width / pw, height / ph)
+        crop_w, crop_h = min(pw, max(1, round(width / scale))), min(ph, max(1, round(height / scale)))
+        sx, sy = width / crop_w, height / crop_h
+        left, top = -((pw - crop_w) // 2) * sx, -((ph - crop_h) // 2) * sy
+    # pixel centres: x' + ½ = (x + ½)·sx + left
+    return np.array([[sx, 0, left + 0.5 * sx - 0.5], [0, sy, top + 0.5 * sy - 0.5], [0, 0, 1]], np.float64)
 
 
 def _elements(layers: dict[str, list[Path]], shot: Shot, width: int, height: int, fps: float) -> list[Element]:

@@ -13,12 +13,32 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
+class Lens(BaseModel):
+    """A shot's ``camera.lens = {…}``: OpenCV's Brown–Conrady distortion; fx/fy/cx/cy default from the frame."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    k1: float = Field(0.0, ge=-2, le=2, description="radial distortion, r²; < 0 barrel, > 0 pincushion")
+    k2: float = Field(0.0, ge=-2, le=2, description="radial distortion, r⁴")
+    p1: float = Field(0.0, ge=-0.1, le=0.1, description="tangential distortion (decentred elements)")
+    p2: float = Field(0.0, ge=-0.1, le=0.1, description="tangential distortion (decentred elements)")
+    fx: float | None = Field(None, gt=0, description="focal length in px; default: the frame's longer side")
+    fy: float | None = Field(None, gt=0, description="focal length in px, vertically; default: fx")
+    cx: float | None = Field(None, description="optical centre in px; default: the frame's centre")
+    cy: float | None = Field(None, description="optical centre in px; default: the frame's centre")
+
+
 class Camera(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     move: Literal["static", "push-in", "pull-out", "pan-left", "pan-right", "tilt-up", "tilt-down"] = "static"
     amount: float = Field(0.08, ge=0, le=0.5, description="fraction of the frame the move travels")
     parallax: float = Field(0.0, ge=0, le=1, description="0: the set moves as one card; 1: near layers move most")
+    track: str = Field("off", pattern=r"^(off|auto|translation|similarity|homography|.+\.(csv|chan|CSV|CHAN))$",
+                       description="follow the plate's camera: off, auto, a model, or a .csv/.chan inside the project")
+    locked: bool = Field(False, description="render as locked-off when the plate has nothing to track")
+    shutter: float = Field(180.0, gt=0, le=360, description="shutter angle in degrees: the set's motion blur")
+    lens: Lens | None = Field(None, description="the plate's lens distortion, matched on the set")
 
 
 Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
