@@ -324,6 +324,35 @@ def key_command(
             out.print(f"signed {_count(range(signed), 'file')} as {folder.name}", highlight=False)
 
 
+@app.command("track")
+@reports_errors
+def track_command(
+    source: Annotated[Path, typer.Argument(metavar="PLATE", help="A clip whose camera moves.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="track.csv (one homography per frame) or "
+                                         "track.chan (Nuke's camera).")],
+    model: Annotated[str, typer.Option(help="auto, translation, similarity or homography.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the rows, model, reason, unsolved frames and "
+                                          "jumps as JSON.")] = False,
+) -> None:
+    """Solve the plate's camera per frame (the actor keyed out), for the set to follow or to finish elsewhere."""
+    from soundstage.pipeline.track import TRACK_MODES, export, jump_warning, track_json, track_source, unsolved_warning
+
+    if model not in TRACK_MODES[1:]:
+        raise ProjectError(f"--model must be {', '.join(TRACK_MODES[1:-1])} or {TRACK_MODES[-1]}, not {model!r}")
+    if output.suffix.lower() not in (".csv", ".chan"):
+        raise MediaError("a track is written as .csv or .chan", path=output,
+                         hint=f"e.g. -o {output.with_suffix('.csv').name}")
+    track, info = track_source(source, model=model)
+    export(track, output, info)
+    for line in (unsolved_warning(track, source), jump_warning(track, source)):
+        if line:
+            err.print(Text.assemble(("warning:", "yellow"), f" {line}"))
+    if as_json:
+        out.print(json.dumps(track_json(track)), highlight=False)
+    else:
+        out.print(f"tracked {_count(range(track.frames), 'frame')} → {output} ({track.reason})", highlight=False)
+
+
 @app.command()
 @reports_errors
 def plan(
