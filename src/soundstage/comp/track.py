@@ -157,7 +157,8 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
 
     - ``frames``: the plate (H×W×3 or H×W, uint8), read once, in order; only the keyframe is kept.
     - ``mattes``: the actor's matte per frame (H×W, uint8 0..255 or float 0..1; 255 = actor), or a callable
-      ``(index, frame) -> matte`` (e.g. the shot's key); dilated by ``mask_grow`` px (default 1% of the width).
+      ``(index, frame) -> matte`` (e.g. the shot's key); dilated by ``mask_grow`` px (default 1% of the width, at least
+      LK's half window, so no window sees the actor).
     - ``model``: "auto", "translation", "similarity" or "homography".
     - ``undistort``: maps plate points (N×2) to the lens's undistorted pixels; the homographies then live there.
     """
@@ -167,11 +168,12 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
     key: _Keyframe | None = None
     solved: list[np.ndarray] = []     # per frame, frame 0 -> i in the plate's own (distorted) px: to predict
     size: tuple[int, int] | None = None
+    kept = 0                          # inliers of the last frame matched to this keyframe
     for index, (frame, matte) in enumerate(zip(frames, _mattes(mattes), strict=False)):
         gray = _gray(frame, index)
         if size is None:
             size = gray.shape
-            grow = mask_grow if mask_grow is not None else max(3, round(gray.shape[1] / 100))
+            grow = mask_grow if mask_grow is not None else max(_LK["winSize"][0] // 2 + 2, round(gray.shape[1] / 100))
             solver = _Solver(model if model != "auto" else "homography", grow, max_points, undistort)
         elif gray.shape != size:
             raise MediaError(f"frame {index} is {gray.shape[1]}x{gray.shape[0]}, the plate's first is "
@@ -188,41 +190,63 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
         if key is None:
             points = solver.detect(gray, matte)
             if index == 0 and len(points) >= _MIN_POINTS:
-                key = _Keyframe(0, gray, points, np.eye(3))
+                key, kept = _Keyframe(0, gray, points, np.eye(3)), 0
                 solver.frames.append(_Frame(0, solver.straight(points), solver.straight(points)))
             else:
                 solver.frames.append(_Frame(0, np.empty((0, 2)), np.empty((0, 2)), solved=False))
             solved.append(np.eye(3))
             continue
         last = solved[-1]
-        guess = last @ np.linalg.inv(key.to_first)
+        still = last @ np.linalg.inv(key.to_first)
+        guesses = [still]
         if len(solved) >= 2 and solver.frames[-1].solved and solver.frames[-2].solved:
-            guess = last @ np.linalg.inv(solved[-2]) @ guess    # the camera keeps its pace: a better start
-        # coarse: the keyframe warped by the predicted camera, followed with LK's pyramid (loosely checked);
-        # fine: warped again by this frame's own fit, so LK only has sub-pixel residuals left to find, free of
-        # the bias of a window that is rotated or scaled against the frame
-        fit = None
-        for params, back, threshold in ((_LK, 4 * _BACK, 3 * _RANSAC), (_REFINE, _BACK, _RANSAC)):
-            ref, seen = solver.follow(key, gray, guess if fit is None else fit[0], matte, params, back)
-            better = _fit_homography(ref, seen, threshold) if len(ref) >= _MIN_POINTS else None
-            if better is None:
+            guesses.insert(0, last @ np.linalg.inv(solved[-2]) @ still)   # the camera keeps its pace; or it stops
+        # a small plate first gets fewer pyramid levels (a window on a tiny level sees half the frame, actor and
+        # all), then the full pyramid; the first match that keeps most of what the last frame had is taken
+        small = max(1, min(_LK["maxLevel"], int(math.log2(min(gray.shape) / 45))))
+        levels = sorted({small, _LK["maxLevel"]})
+        fit, ref, seen = None, np.empty((0, 2)), np.empty((0, 2))
+        for guess in guesses:
+            for level in levels:
+                tried = _match(solver, key, gray, guess, matte, level)
+                if tried[0] is not None and (fit is None or tried[0][1].sum() > fit[1].sum()):
+                    fit, ref, seen = tried
+                if fit is not None and fit[1].sum() >= 0.7 * (kept or len(key.points)):
+                    break
+            if fit is not None and fit[1].sum() >= 0.7 * (kept or len(key.points)):
                 break
-            fit = better
         if fit is None:
             solver.frames.append(_Frame(key.index, np.empty((0, 2)), np.empty((0, 2)), solved=False))
             solved.append(last)
             continue
         h_key, inliers = fit
+        kept = int(inliers.sum())
         solver.frames.append(_Frame(key.index, solver.straight(ref[inliers]), solver.straight(seen[inliers])))
         here = h_key @ key.to_first
         solved.append(here / here[2, 2])
         if inliers.sum() < max(_MIN_POINTS * 2, _REKEY * len(key.points)):
             fresh = solver.detect(gray, matte)
             if len(fresh) >= _MIN_POINTS:
-                key = _Keyframe(index, gray, fresh, solved[-1])
+                key, kept = _Keyframe(index, gray, fresh, solved[-1]), 0
     if solver is None:
         raise MediaError("the plate has no frames")
     return _finish(solver, model, size)
+
+
+def _match(solver: _Solver, key: _Keyframe, gray: np.ndarray, guess: np.ndarray, matte: np.ndarray | None,
+           level: int) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray, np.ndarray]:
+    """The keyframe matched into ``gray`` from ``guess``: coarse, the keyframe warped by the guess and followed with
+    LK's pyramid (loosely checked); fine, warped again by this frame's own fit, so LK only has sub-pixel residuals
+    left to find, free of the bias of a window that is rotated or scaled against the frame."""
+    fit, ref, seen = None, np.empty((0, 2)), np.empty((0, 2))
+    for params, back, threshold in ((_LK, 4 * _BACK, 3 * _RANSAC), (_REFINE, _BACK, _RANSAC)):
+        params = {**params, "maxLevel": level} if params is _LK else params
+        found = solver.follow(key, gray, guess if fit is None else fit[0], matte, params, back)
+        better = _fit_homography(*found, threshold) if len(found[0]) >= _MIN_POINTS else None
+        if better is None:
+            break
+        fit, (ref, seen) = better, found
+    return fit, ref, seen
 
 
 def _fit_homography(ref: np.ndarray, seen: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray] | None:
@@ -325,7 +349,8 @@ def _choose(frames: list[_Frame]) -> tuple[str, str]:
 
 
 def _jumps(homographies: np.ndarray, unsolved: list[int], size: tuple[int, int]) -> tuple[int, ...]:
-    """Frames whose camera leaps far beyond the shot's own pace (corner motion > 6× its median, and > 2% width)."""
+    """Frames whose camera leaps far beyond the shot's own pace: corner motion over 4× its median and over the
+    median plus 3% of the width."""
     if len(homographies) < 3:
         return ()
     h, w = size
@@ -335,7 +360,7 @@ def _jumps(homographies: np.ndarray, unsolved: list[int], size: tuple[int, int])
     lost = set(unsolved)
     moving = [s for i, s in enumerate(step, start=1) if i not in lost]
     pace = float(np.median(moving)) if moving else 0.0
-    return tuple(i for i, s in enumerate(step, start=1) if i not in lost and s > max(6 * pace, 0.02 * w))
+    return tuple(i for i, s in enumerate(step, start=1) if i not in lost and s > max(4 * pace, pace + 0.03 * w))
 
 
 def _mattes(mattes: object) -> Iterator[np.ndarray | None]:

@@ -36,9 +36,21 @@ def frame_list(frames: Sequence[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
+def actor_only(matte: np.ndarray) -> np.ndarray:
+    """The key's matte without its specks: the screen's tracking markers are not screen-coloured, so the key
+    holds them, but they are what the tracker must see. Blobs smaller than (width / 50)² go; the actor stays."""
+    import cv2
+
+    solid = (matte > 127).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
+    keep = np.zeros(count, bool)
+    keep[1:] = stats[1:, cv2.CC_STAT_AREA] >= (matte.shape[1] / 50) ** 2
+    return np.where(keep[labels], np.uint8(255), np.uint8(0))
+
+
 def actor_mattes(screen: str = "auto") -> Callable[[int, np.ndarray], np.ndarray | None]:
-    """The plate's own key, as the tracker's actor mattes: the screen measured once, on the first frame. A plate
-    with no backing screen has no matte (the whole frame may be tracked)."""
+    """The plate's own key, as the tracker's actor mattes (markers left out, see :func:`actor_only`): the screen
+    measured once, on the first frame. A plate with no backing screen has no matte (all of it is tracked)."""
     from soundstage.comp import key, measure_chroma, measure_screen
 
     measured: dict[str, object] = {}
@@ -54,7 +66,7 @@ def actor_mattes(screen: str = "auto") -> Callable[[int, np.ndarray], np.ndarray
             return None
         _, alpha = key(frame[..., :3], measured["screen"], despill=None, refine=0,  # type: ignore[arg-type]
                        chroma=measured["chroma"])  # type: ignore[arg-type]
-        return alpha
+        return actor_only(alpha)
 
     return matte
 
