@@ -364,6 +364,7 @@ def plan(
     """What a render would generate and what it would cost, before anything is spent."""
     from soundstage.pipeline import Generation, breakdown_project
     from soundstage.pipeline.preflight import preflight
+    from soundstage.pipeline.track import plan_lines, shot_track_take
 
     project = Project.load(project_dir)
     generation = Generation(project, engine_override=engine)
@@ -371,6 +372,8 @@ def plan(
     orders = generation.orders(breakdown, shot or None)
     problems = preflight(project, [s for s in breakdown.shots if not shot or s.id in shot], generation, orders)
     planned = generation.plan([] if problems else orders)
+    tracks = [] if problems else [t for s in breakdown.shots if not shot or s.id in shot
+                                  if (t := shot_track_take(project, s)) is not None]
     budget = project.settings.budget
     spent = generation.store.spent_usd()
     new_usd = sum(p.estimate.price.usd for p in planned if p.estimate and not p.estimate.cached)
@@ -384,7 +387,9 @@ def plan(
                  "error": p.error or None} for p in planned]
         sys.stdout.write(json.dumps({"takes": rows, "new_usd": new_usd, "spent_usd": spent,
                                      "budget": {"limit": budget.limit, "currency": budget.currency},
-                                     "problems": _problem_rows(problems)}, indent=2) + "\n")
+                                     "problems": _problem_rows(problems),
+                                     "tracks": [{"shot": t.shot, "track": t.mode, "cached": t.cached}
+                                                for t in tracks]}, indent=2) + "\n")
         if problems:
             raise typer.Exit(2)
         return
@@ -402,6 +407,8 @@ def plan(
                       f"{quote.quantity:g} {quote.unit}", "—" if cached else budget.show(p.estimate.price.usd),
                       Text("in store", "dim") if cached else "new")
     out.print(table)
+    for line in plan_lines(tracks):
+        out.print(line, highlight=False)
     _say_shared(generation, planned)
     left = budget.limit - budget.to_currency(spent)
     line = (f"would spend {budget.show(new_usd)}; spent so far {budget.show(spent)}; "

@@ -22,11 +22,12 @@ from soundstage.comp import ScreenColour
 from soundstage.comp.keyer import Screen, screen_share
 from soundstage.engines import AssetKind
 from soundstage.engines.base import makes_element
-from soundstage.errors import EngineError, MediaError, PreflightError, SoundstageError
+from soundstage.errors import EngineError, MediaError, PreflightError, ProjectError, SoundstageError
 from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
 from soundstage.pipeline.shot import plate_problems, screen_of, shot_frames
 from soundstage.pipeline.sound import mix_of_shot
 from soundstage.pipeline.takes import Generation, Order
+from soundstage.pipeline.track import check_mode
 from soundstage.project import Project
 from soundstage.script.breakdown import Shot, element_table
 
@@ -56,6 +57,7 @@ def preflight(project: Project, shots: Sequence[Shot], generation: Generation, o
     for shot in shots:
         problems += _plate(project, shot, known)
         problems += _sound(project, shot, known)
+        problems += _track(project, shot)
     if known != kept:
         with contextlib.suppress(OSError):      # only a saving: a full or read-only disk costs the next run time
             project.state_dir.mkdir(parents=True, exist_ok=True)
@@ -82,6 +84,20 @@ def _plate(project: Project, shot: Shot, known: dict[str, Any]) -> list[Soundsta
     problems: list[SoundstageError] = list(plate_problems(project, shot, survey.info))
     screen = _screen(shot, survey)
     return problems + ([screen] if screen else [])
+
+
+def _track(project: Project, shot: Shot) -> list[SoundstageError]:
+    """A tracked camera needs a plate to track, or a track file inside the project that is there."""
+    if shot.camera.track == "off":
+        return []
+    if not shot.plate:
+        return [ProjectError("camera.track needs a plate whose camera moves", path=project.shots_file, shot=shot.id,
+                             hint="give the shot a plate, or set camera.track = 'off'")]
+    try:
+        check_mode(shot.camera.track, project.root, shot.id)
+    except SoundstageError as exc:
+        return [exc]
+    return []
 
 
 def _sound(project: Project, shot: Shot, known: dict[str, Any]) -> list[SoundstageError]:

@@ -28,6 +28,7 @@ from soundstage.comp.grade import Lut3D
 from soundstage.comp.light import defocus
 from soundstage.comp.matte import Roto
 from soundstage.comp.shot import Element, Look, ShotComp
+from soundstage.comp.track import Track
 from soundstage.edit.labels import shot_label_key, with_mark
 from soundstage.errors import MediaError
 from soundstage.keys import content_key, file_digest
@@ -45,6 +46,7 @@ from soundstage.media import (
 )
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
+from soundstage.pipeline.track import shot_track, track_file
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_shot, sign_shot_stems
 from soundstage.provenance.record import mark_key, mark_payload
@@ -81,7 +83,7 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
     width, height = settings.resolution
     files = [_shot_file(project, relative, key) for relative, key in
              ((shot.plate, "plate"), (shot.key.clean_plate, "key.clean_plate"), (shot.comp.lut, "comp.lut"),
-              (shot.sound.wav, "sound.wav"))]
+              (shot.sound.wav, "sound.wav"), (track_file(shot.camera.track), "camera.track"))]
     return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine", "lines"}),
                        shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
                        settings.fps, width, height, settings.plates.model_dump(),
@@ -98,12 +100,14 @@ def shot_outputs(project: Project, shot: Shot) -> list[Path]:
 
 
 def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], takes: list[LayerRecord], key: str,
-                progress: Callable[[int, int], None]) -> list[str]:
+                progress: Callable[[int, int], None], *, track: Track | None = None) -> list[str]:
     """Key, comp and encode the shot from its takes' files (``layers``: slot → files); returns its warnings.
 
     ``takes`` are the layers' takes as the record names them and ``key`` the shot's render key, from which its
     watermark is made. Every output is written to a temporary beside it and renamed into place when
-    complete, then signed; the record is written last, so a shot with a record is a finished one.
+    complete, then signed; the record is written last, so a shot with a record is a finished one. ``track`` is the
+    plate's solved camera; when not given and ``camera.track`` asks for one, it comes from the shot's track take
+    (solved and stored there the first time).
     """
     started = time.perf_counter()
     settings = project.settings
@@ -128,6 +132,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
             warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
         plates = _plate_frames(plate, info, frames, settings.fps, shot)
+        if track is None:       # the set follows it (camera.track); None: not tracked, or locked off
+            track = shot_track(project, shot, warn=warnings.append)
     sound = mix_of_shot(project, shot, frames, plate=plate, info=info, takes=layers, records=takes)
     warnings += sound.warnings
     mix = sound.mix.samples

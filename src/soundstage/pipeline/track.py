@@ -19,6 +19,8 @@ from soundstage.comp.trackfile import read_track, rows, write_track
 from soundstage.errors import MediaError, ProjectError
 from soundstage.keys import content_key, file_digest
 from soundstage.media import PlateInfo, probe_plate, read_frames
+from soundstage.project import Project
+from soundstage.script.breakdown import Shot
 
 TRACK_MODES = ("off", "auto", *MODELS)
 TRACK_FILES = (".csv", ".chan")
@@ -133,6 +135,11 @@ class TrackTake:
         return self.path.is_file()
 
 
+def track_file(mode: str) -> str | None:
+    """``camera.track`` when it names a file (for the shot's key: the file's content is what it depends on)."""
+    return None if mode in TRACK_MODES else mode
+
+
 def check_mode(mode: str, project_root: Path, shot: str | None = None) -> str:
     """``camera.track`` as given: a mode, or a .csv/.chan inside the project that exists."""
     if mode in TRACK_MODES:
@@ -189,3 +196,24 @@ def plan_lines(takes: Sequence[TrackTake]) -> Iterator[str]:
     for take in takes:
         state = "cached" if take.cached else "to solve"
         yield f"track {take.shot}: {take.mode}, {state}"
+
+
+def shot_track_take(project: Project, shot: Shot) -> TrackTake | None:
+    """The track take of a shot whose camera is tracked (``camera.track``), else None."""
+    if shot.camera.track == "off" or not shot.plate:
+        return None
+    plate = project.inside(shot.plate, source=project.shots_file, key="plate")
+    mode = check_mode(shot.camera.track, project.root, shot.id)
+    if not plate.is_file():
+        return None
+    return track_take(project.state_dir, shot.id, plate, mode, project.root)
+
+
+def shot_track(project: Project, shot: Shot, warn: Callable[[str], None] | None = None) -> Track | None:
+    """The shot's solved camera, from its take (solved and stored the first time), or None when it is not
+    tracked or is locked off for want of anything to track."""
+    take = shot_track_take(project, shot)
+    if take is None:
+        return None
+    plate = project.inside(shot.plate or "", source=project.shots_file, key="plate")
+    return load_or_solve(take, plate, locked=shot.camera.locked, warn=warn)

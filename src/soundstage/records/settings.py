@@ -19,6 +19,9 @@ class Camera(BaseModel):
     move: Literal["static", "push-in", "pull-out", "pan-left", "pan-right", "tilt-up", "tilt-down"] = "static"
     amount: float = Field(0.08, ge=0, le=0.5, description="fraction of the frame the move travels")
     parallax: float = Field(0.0, ge=0, le=1, description="0: the set moves as one card; 1: near layers move most")
+    track: str = Field("off", pattern=r"^(off|auto|translation|similarity|homography|.+\.(csv|chan|CSV|CHAN))$",
+                       description="follow the plate's camera: off, auto, a model, or a .csv/.chan inside the project")
+    locked: bool = Field(False, description="render as locked-off when the plate has nothing to track")
 
 
 Point = tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]]
