@@ -212,3 +212,67 @@ def test_track_command_refuses_in_one_line(tmp_path: Path) -> None:
     assert model.returncode == 2 and "--model must be auto, translation, similarity or homography" in model.stderr
     suffix = soundstage("track", clip, "-o", tmp_path / "t.txt")
     assert suffix.returncode == 2 and "a track is written as .csv or .chan" in suffix.stderr
+
+
+# --- a shot's track take ---------------------------------------------------------------------------------------
+
+def _tracked_film(root: Path, pictures: list[np.ndarray], camera: str) -> tuple[object, object]:
+    from soundstage.pipeline import breakdown_project
+    from soundstage.project import Project
+    from tiny_film import make_tiny, shots_toml
+
+    make_tiny(root)
+    with VideoWriter(root / "plates" / "actor.mp4", width=192, height=108, fps=12, crf=12) as writer:
+        for picture in pictures:
+            writer.write(picture)
+    (root / "shots.toml").write_text(shots_toml().replace('elements = []', f'elements = []\ncamera = {camera}', 1))
+    project = Project.load(root)
+    return project, next(s for s in breakdown_project(project).shots if s.id == "1-1")
+
+
+def test_a_shots_track_is_solved_once_cached_and_shown_in_plan(tmp_path: Path) -> None:
+    from soundstage.pipeline.track import plan_lines, shot_track, shot_track_take
+
+    pictures, truth, _ = bench.render(bench.PLATES[7], 12, 192, 108)
+    project, shot = _tracked_film(tmp_path / "film", pictures, '{ track = "auto" }')
+    take = shot_track_take(project, shot)
+    assert take is not None and list(plan_lines([take])) == ["track 1-1: auto, to solve"]
+    told: list[str] = []
+    track = shot_track(project, shot, warn=told.append)
+    assert track is not None and told == [] and take.cached
+    assert take.path.parent == project.state_dir / "tracks"
+    assert bench.errors(track.homographies, truth, 192, 108)["rms"] < 1.0     # a 192×108 plate: few markers
+    planned = soundstage("plan", tmp_path / "film", "--json")
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads(planned.stdout)["tracks"] == [{"shot": "1-1", "track": "auto", "cached": True}]
+    again = shot_track(project, shot)                  # read back from the take, not solved again
+    assert again is not None and np.allclose(again.homographies, track.homographies)
+
+
+def test_a_flat_plate_is_refused_unless_the_shot_is_locked_off(tmp_path: Path) -> None:
+    from soundstage.pipeline.track import shot_track
+
+    flat = [np.full((108, 192, 3), (40, 170, 60), np.uint8)] * 12
+    project, shot = _tracked_film(tmp_path / "film", flat, '{ track = "auto" }')
+    with pytest.raises(MediaError) as caught:
+        shot_track(project, shot)
+    said = str(caught.value)
+    assert "shot 1-1" in said and "nothing to track in frames 0-11" in said and "camera.locked = true" in said
+    project, shot = _tracked_film(tmp_path / "locked", flat, '{ track = "auto", locked = true }')
+    told: list[str] = []
+    assert shot_track(project, shot, warn=told.append) is None
+    assert told == ["shot 1-1: nothing to track in frames 0-11: no markers or texture on the screen; "
+                    "rendered locked-off (camera.locked)"]
+
+
+def test_a_track_file_outside_the_project_or_missing_is_a_preflight_problem(tmp_path: Path) -> None:
+    from soundstage.pipeline.track import check_mode
+
+    root = tmp_path / "film"
+    root.mkdir()
+    (root / "cam.chan").write_text("1 0 0 0 0 0 0 40\n")
+    assert check_mode("cam.chan", root) == "cam.chan" and check_mode("auto", root) == "auto"
+    with pytest.raises(Exception, match="outside the project"):
+        check_mode("../cam.chan", root)
+    with pytest.raises(Exception, match="does not exist"):
+        check_mode("gone.csv", root)
