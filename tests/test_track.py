@@ -276,3 +276,14 @@ def test_a_track_file_outside_the_project_or_missing_is_a_preflight_problem(tmp_
         check_mode("../cam.chan", root)
     with pytest.raises(Exception, match="does not exist"):
         check_mode("gone.csv", root)
+
+
+def test_the_keys_specks_are_markers_not_the_actor() -> None:
+    from soundstage.pipeline.track import actor_only
+
+    matte = np.zeros((180, 320), np.uint8)
+    matte[40:170, 100:160] = 255                     # the actor
+    for x in range(10, 320, 30):                     # markers the key holds, as it holds anything off-screen
+        matte[10:14, x:x + 4] = 255
+    kept = actor_only(matte)
+    assert (kept[40:170, 100:160] == 255).all() and kept[:20].max() == 0

@@ -97,14 +97,14 @@ class _Solver:
     undistort: Callable[[np.ndarray], np.ndarray] | None
     frames: list[_Frame] = field(default_factory=list)
 
-    def detect(self, gray: np.ndarray, matte: np.ndarray | None) -> np.ndarray:
+    def detect(self, gray: np.ndarray, actor: np.ndarray | None) -> np.ndarray:
         """Corners away from the actor (and away from the edge, where LK's window would fall off)."""
         h, w = gray.shape
         mask = np.zeros_like(gray)
         edge = 12
         mask[edge:h - edge, edge:w - edge] = 255
-        if matte is not None:
-            mask[self.grown(matte)] = 0
+        if actor is not None:
+            mask[actor] = 0
         spacing = max(6, round(min(h, w) / 60))
         found = cv2.goodFeaturesToTrack(gray, self.max_points, 0.01, spacing, mask=mask, blockSize=7)
         if found is None:
@@ -114,14 +114,21 @@ class _Solver:
         return found.reshape(-1, 2)
 
     def grown(self, matte: np.ndarray) -> np.ndarray:
-        """The actor, grown by ``mask_grow`` px: a boolean mask of where no feature may be."""
+        """The actor, grown by ``mask_grow`` px: a boolean mask of where no feature may be. Grown by a distance
+        transform on a 4×-coarser grid (any actor in a cell makes it actor): an elliptical 39-px dilation costs
+        ~130 ms at 1080p, this a few."""
         actor = (np.asarray(matte) > (127 if matte.dtype == np.uint8 else 0.5)).astype(np.uint8)
-        if self.mask_grow > 0:
-            size = 2 * self.mask_grow + 1
-            actor = cv2.dilate(actor, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-        return actor.astype(bool)
+        if self.mask_grow <= 0:
+            return actor.astype(bool)
+        h, w = actor.shape
+        step = 4 if self.mask_grow >= 8 and min(h, w) >= 64 else 1
+        coarse = cv2.resize(actor * 255, (-(-w // step), -(-h // step)), interpolation=cv2.INTER_AREA) if step > 1 \
+            else actor
+        far = cv2.distanceTransform((coarse == 0).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+        near = ((far <= self.mask_grow / step + 1) * np.uint8(1))
+        return cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool) if step > 1 else near.astype(bool)
 
-    def follow(self, key: _Keyframe, gray: np.ndarray, guess: np.ndarray, matte: np.ndarray | None,
+    def follow(self, key: _Keyframe, gray: np.ndarray, guess: np.ndarray, actor: np.ndarray | None,
                params: dict, back_limit: float) -> tuple[np.ndarray, np.ndarray]:
         """The keyframe's points in ``gray``, followed from the keyframe warped by ``guess`` (keyframe -> frame)."""
         h, w = gray.shape
@@ -137,8 +144,7 @@ class _Solver:
         ahead, back = ahead.reshape(-1, 2), back.reshape(-1, 2)
         good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & (np.linalg.norm(back - start, axis=1) < back_limit)
         good &= _inside(ahead, w, h, 4)
-        if matte is not None and good.any():
-            actor = self.grown(matte)
+        if actor is not None and good.any():
             xs = np.clip(np.round(ahead[:, 0]).astype(int), 0, w - 1)
             ys = np.clip(np.round(ahead[:, 1]).astype(int), 0, h - 1)
             good &= ~actor[ys, xs]
@@ -157,8 +163,8 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
 
     - ``frames``: the plate (H×W×3 or H×W, uint8), read once, in order; only the keyframe is kept.
     - ``mattes``: the actor's matte per frame (H×W, uint8 0..255 or float 0..1; 255 = actor), or a callable
-      ``(index, frame) -> matte`` (e.g. the shot's key); dilated by ``mask_grow`` px (default 1% of the width, at least
-      LK's half window, so no window sees the actor).
+      ``(index, frame) -> matte`` (e.g. the shot's key); grown by ``mask_grow`` px (default 1% of the width, at
+      least LK's half window, so no window sees the actor).
     - ``model``: "auto", "translation", "similarity" or "homography".
     - ``undistort``: maps plate points (N×2) to the lens's undistorted pixels; the homographies then live there.
     """
@@ -185,7 +191,7 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
             if matte.shape[:2] != size:
                 raise MediaError(f"the matte of frame {index} is {matte.shape[1]}x{matte.shape[0]}, the plate is "
                                  f"{size[1]}x{size[0]}")
-            matte = matte[..., 0] if matte.ndim == 3 else matte
+            matte = solver.grown(matte[..., 0] if matte.ndim == 3 else matte)
         assert solver is not None
         if key is None:
             points = solver.detect(gray, matte)

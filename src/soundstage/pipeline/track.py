@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from soundstage.comp.track import MODELS, Track, track_plate
@@ -41,8 +42,6 @@ def frame_list(frames: Sequence[int]) -> str:
 def actor_only(matte: np.ndarray) -> np.ndarray:
     """The key's matte without its specks: the screen's tracking markers are not screen-coloured, so the key
     holds them, but they are what the tracker must see. Blobs smaller than (width / 50)² go; the actor stays."""
-    import cv2
-
     solid = (matte > 127).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(solid, connectivity=8)
     keep = np.zeros(count, bool)
@@ -58,16 +57,22 @@ def actor_mattes(screen: str = "auto") -> Callable[[int, np.ndarray], np.ndarray
     measured: dict[str, object] = {}
 
     def matte(index: int, frame: np.ndarray) -> np.ndarray | None:
+        # keyed at about 480 px wide: the tracker only needs to know where the actor is (it grows the matte)
+        height, width = frame.shape[:2]
+        step = max(1, width // 480)
+        small = cv2.resize(frame[..., :3], (width // step, height // step), interpolation=cv2.INTER_AREA)
         if not measured:
             try:
-                measured["screen"] = measure_screen(frame[..., :3], screen)  # type: ignore[arg-type]
-                measured["chroma"] = measure_chroma(frame[..., :3])
+                measured["screen"] = measure_screen(small, screen)  # type: ignore[arg-type]
+                measured["chroma"] = measure_chroma(small)
             except MediaError:
                 measured["screen"] = None
         if measured["screen"] is None:
             return None
-        _, alpha = key(frame[..., :3], measured["screen"], despill=None, refine=0,  # type: ignore[arg-type]
+        _, alpha = key(small, measured["screen"], despill=None, refine=0,  # type: ignore[arg-type]
                        chroma=measured["chroma"])  # type: ignore[arg-type]
+        if step > 1:
+            alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
         return actor_only(alpha)
 
     return matte
