@@ -287,3 +287,20 @@ def test_the_keys_specks_are_markers_not_the_actor() -> None:
         matte[10:14, x:x + 4] = 255
     kept = actor_only(matte)
     assert (kept[40:170, 100:160] == 255).all() and kept[:20].max() == 0
+
+
+def test_a_cached_track_keeps_its_unsolved_frames_and_jumps_for_the_shot_record(tmp_path: Path) -> None:
+    from soundstage.records.shot import ShotRecord
+
+    pictures, _, _ = plate("pan-right", frames=10)
+    flat = np.full_like(pictures[0], (40, 170, 60))
+    leap = [*pictures[:4], flat, *(np.roll(p, 25, axis=1) for p in pictures[5:])]
+    track = track_plate(leap)
+    assert track.unsolved == (4,) and track.jumps == (5,)
+    write_track(tmp_path / "t.csv", track)
+    back = read_track(tmp_path / "t.csv", width=W, height=H)
+    assert (back.unsolved, back.jumps) == (track.unsolved, track.jumps)
+    record = ShotRecord("1-1", "1", 10, 24.0, W, H, "plates/a.mp4", 1.0, 0.0, 0.0, (), None,
+                        track_unsolved=back.unsolved, track_jumps=back.jumps)
+    again = ShotRecord.from_dict(json.loads(record.to_json()))
+    assert again == record and again.track_jumps == (5,)

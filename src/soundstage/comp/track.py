@@ -326,7 +326,7 @@ def _finish(solver: _Solver, model: str, size: tuple[int, int]) -> Track:
         residual = np.linalg.norm(project(h_key, ref) - seen, axis=1)
         rms = float(np.sqrt(np.mean(residual**2)))
         confidence[i] = min(1.0, len(ref) / 60) / (1.0 + (rms / 0.5) ** 2)
-    return Track(homographies, confidence, model, reason, tuple(unsolved), _jumps(homographies, unsolved, size))
+    return Track(homographies, confidence, model, reason, tuple(unsolved), find_jumps(homographies, unsolved, size))
 
 
 def _choose(frames: list[_Frame]) -> tuple[str, str]:
@@ -354,14 +354,14 @@ def _choose(frames: list[_Frame]) -> tuple[str, str]:
     return best, f"{best}: lowest BIC over {total} point matches (RMS residual {said})"
 
 
-def _jumps(homographies: np.ndarray, unsolved: list[int], size: tuple[int, int]) -> tuple[int, ...]:
+def find_jumps(homographies: np.ndarray, unsolved: Iterable[int], size: tuple[int, int]) -> tuple[int, ...]:
     """Frames whose camera leaps far beyond the shot's own pace: corner motion over 4× its median and over the
     median plus 3% of the width."""
     if len(homographies) < 3:
         return ()
     h, w = size
     corners = np.array([[0, 0], [w, 0], [0, h], [w, h]], np.float64)
-    where = np.stack([project(h, corners) for h in homographies])
+    where = np.stack([project(m, corners) for m in homographies])
     step = np.abs(np.diff(where, axis=0)).max(axis=(1, 2))
     lost = set(unsolved)
     moving = [s for i, s in enumerate(step, start=1) if i not in lost]

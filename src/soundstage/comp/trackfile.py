@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from soundstage.atomic import write_text
-from soundstage.comp.track import Track, fit_model
+from soundstage.comp.track import Track, find_jumps, fit_model
 from soundstage.errors import MediaError
 
 HEADER = ("frame", "h00", "h01", "h02", "h10", "h11", "h12", "h20", "h21", "h22", "confidence")
@@ -83,7 +83,7 @@ def read_track(path: str | Path, *, width: int | None = None, height: int | None
         raise MediaError("is empty: a header line is expected", path=path, line=1)
     header = [cell.strip().lower() for cell in lines[0]]
     if tuple(header) == HEADER:
-        return _read_homographies(path, lines)
+        return _read_homographies(path, lines, (height, width) if width and height else None)
     if header[0] != "frame" or len(header) < 3 or len(header) % 2 != 1:
         raise MediaError(f"the header must be {','.join(HEADER)} or frame then x,y per point", path=path, line=1)
     return _read_points(path, lines)
@@ -112,7 +112,8 @@ def _body(lines: list[list[str]]) -> list[tuple[int, list[str]]]:
     return [(n, cells) for n, cells in enumerate(lines[1:], start=2) if any(c.strip() for c in cells)]
 
 
-def _read_homographies(path: Path, lines: list[list[str]]) -> Track:
+def _read_homographies(path: Path, lines: list[list[str]], size: tuple[int, int] | None) -> Track:
+    """The CSV as written: a frame of confidence 0 was not solved; jumps are found again (given the plate size)."""
     frames, confidence, last = [], [], None
     for n, cells in _body(lines):
         if len(cells) != len(HEADER):
@@ -131,7 +132,10 @@ def _read_homographies(path: Path, lines: list[list[str]]) -> Track:
         confidence.append(c)
     if not frames:
         raise MediaError("has no frames", path=path, line=2)
-    return Track(np.array(frames), np.array(confidence), "homography", f"read from {path.name}", (), ())
+    unsolved = tuple(i for i, c in enumerate(confidence) if c == 0)
+    homographies = np.array(frames)
+    jumps = find_jumps(homographies, unsolved, size) if size else ()
+    return Track(homographies, np.array(confidence), "homography", f"read from {path.name}", unsolved, jumps)
 
 
 def _read_points(path: Path, lines: list[list[str]]) -> Track:

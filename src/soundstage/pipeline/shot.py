@@ -170,6 +170,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
                             watermark=payload.hex() if payload is not None else None, key=key,
                             render_seconds=round(time.perf_counter() - started, 3),
                             rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), sound=tuple(sound.records),
+                            track_unsolved=track.unsolved if track else (), track_jumps=track.jumps if track else (),
                             **shares)
         if signer is not None:
             sign_shot([(_published(w), _published(path)) for w, path in zip(written, outputs, strict=True)],
