@@ -304,3 +304,13 @@ def test_a_cached_track_keeps_its_unsolved_frames_and_jumps_for_the_shot_record(
                         track_unsolved=back.unsolved, track_jumps=back.jumps)
     again = ShotRecord.from_dict(json.loads(record.to_json()))
     assert again == record and again.track_jumps == (5,)
+
+
+def test_with_a_lens_model_the_camera_is_solved_in_undistorted_pixels() -> None:
+    pictures, truth, _ = plate("pan-tilt-roll", frames=4)
+    scale = np.diag([2.0, 2.0, 1.0])            # a stand-in "undistortion": every pixel twice as far out
+    track = track_plate(pictures, undistort=lambda points: points * 2.0)
+    grid = np.array([[20, 20], [300, 20], [300, 160], [20, 160], [160, 90.0]]) * 2.0
+    for mine, true in zip(track.homographies, truth, strict=True):
+        expected = scale @ true @ np.linalg.inv(scale)
+        assert np.abs(project(mine, grid) - project(expected, grid)).max() < 0.1    # undistorted px (2× here)
