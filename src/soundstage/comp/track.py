@@ -38,6 +38,7 @@ _REFINE = {"winSize": (15, 15), "maxLevel": 1,
            "criteria": (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 40, 0.001)}
 _BACK = 0.4               # px: forward-backward error above this drops the point
 _RANSAC = 1.0             # px: MAGSAC's inlier threshold
+_COARSE = 120            # points followed in the coarse pass (enough for a homography to warp by)
 _MIN_POINTS = 12          # fewer inliers than this: the frame is unsolved
 _REKEY = 0.5              # a new keyframe when fewer than this share of its points is still usable
 _NOISE = 0.15             # px: the residual floor assumed for the BIC (sub-pixel LK noise on a clean plate)
@@ -129,20 +130,25 @@ class _Solver:
         return cv2.resize(near, (w, h), interpolation=cv2.INTER_NEAREST).astype(bool) if step > 1 else near.astype(bool)
 
     def follow(self, key: _Keyframe, gray: np.ndarray, guess: np.ndarray, actor: np.ndarray | None,
-               params: dict, back_limit: float) -> tuple[np.ndarray, np.ndarray]:
-        """The keyframe's points in ``gray``, followed from the keyframe warped by ``guess`` (keyframe -> frame)."""
+               params: dict, back_limit: float | None, most: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The keyframe's points in ``gray``, followed from the keyframe warped by ``guess`` (keyframe -> frame):
+        at most ``most`` of them, spread over the keyframe's list; checked backward when ``back_limit`` is given."""
         h, w = gray.shape
         warped = cv2.warpPerspective(key.gray, guess, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        start = project(guess, key.points).astype(np.float32)
+        points = key.points if most is None else key.points[::max(1, -(-len(key.points) // most))]
+        start = project(guess, points).astype(np.float32)
         inside = _inside(start, w, h, 12)
-        ref, start = key.points[inside], start[inside]
+        ref, start = points[inside], start[inside]
         if len(start) == 0:
             return ref, start
         ahead, ok, _ = cv2.calcOpticalFlowPyrLK(warped, gray, start.reshape(-1, 1, 2), None, **params)
-        back, ok_back, _ = cv2.calcOpticalFlowPyrLK(gray, warped, ahead, start.reshape(-1, 1, 2).copy(),
-                                                    flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **params)
-        ahead, back = ahead.reshape(-1, 2), back.reshape(-1, 2)
-        good = (ok.ravel() == 1) & (ok_back.ravel() == 1) & (np.linalg.norm(back - start, axis=1) < back_limit)
+        ahead = ahead.reshape(-1, 2)
+        good = ok.ravel() == 1
+        if back_limit is not None:
+            back, ok_back, _ = cv2.calcOpticalFlowPyrLK(gray, warped, ahead.reshape(-1, 1, 2),
+                                                        start.reshape(-1, 1, 2).copy(),
+                                                        flags=cv2.OPTFLOW_USE_INITIAL_FLOW, **params)
+            good &= (ok_back.ravel() == 1) & (np.linalg.norm(back.reshape(-1, 2) - start, axis=1) < back_limit)
         good &= _inside(ahead, w, h, 4)
         if actor is not None and good.any():
             xs = np.clip(np.round(ahead[:, 0]).astype(int), 0, w - 1)
@@ -241,13 +247,14 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
 
 def _match(solver: _Solver, key: _Keyframe, gray: np.ndarray, guess: np.ndarray, matte: np.ndarray | None,
            level: int) -> tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray, np.ndarray]:
-    """The keyframe matched into ``gray`` from ``guess``: coarse, the keyframe warped by the guess and followed with
-    LK's pyramid (loosely checked); fine, warped again by this frame's own fit, so LK only has sub-pixel residuals
-    left to find, free of the bias of a window that is rotated or scaled against the frame."""
+    """The keyframe matched into ``gray`` from ``guess``: coarse, the keyframe warped by the guess and some of its
+    points followed with LK's pyramid (MAGSAC sorts them, loosely); fine, warped again by this frame's own fit, so
+    LK only has sub-pixel residuals left to find, free of the bias of a window that is rotated or scaled against
+    the frame, every point checked forward and backward."""
     fit, ref, seen = None, np.empty((0, 2)), np.empty((0, 2))
-    for params, back, threshold in ((_LK, 4 * _BACK, 3 * _RANSAC), (_REFINE, _BACK, _RANSAC)):
+    for params, back, threshold, most in ((_LK, None, 3 * _RANSAC, _COARSE), (_REFINE, _BACK, _RANSAC, None)):
         params = {**params, "maxLevel": level} if params is _LK else params
-        found = solver.follow(key, gray, guess if fit is None else fit[0], matte, params, back)
+        found = solver.follow(key, gray, guess if fit is None else fit[0], matte, params, back, most)
         better = _fit_homography(*found, threshold) if len(found[0]) >= _MIN_POINTS else None
         if better is None:
             break
