@@ -314,3 +314,17 @@ def test_with_a_lens_model_the_camera_is_solved_in_undistorted_pixels() -> None:
     for mine, true in zip(track.homographies, truth, strict=True):
         expected = scale @ true @ np.linalg.inv(scale)
         assert np.abs(project(mine, grid) - project(expected, grid)).max() < 0.1    # undistorted px (2× here)
+
+
+def test_a_plate_file_is_tracked_with_its_own_key_keeping_the_actor_out(tmp_path: Path) -> None:
+    from soundstage.pipeline.track import actor_mattes, track_source
+
+    pictures, truth, mattes = plate("handheld-actor")
+    assert mattes is not None
+    keyed = actor_mattes()(0, pictures[0])
+    assert keyed is not None
+    actor = mattes[0] > 127
+    assert (keyed[actor] == 255).mean() > 0.99 and (keyed[~actor] == 255).mean() < 0.01   # the actor, no markers
+    track, info = track_source(_clip(tmp_path / "actor.mp4", pictures))
+    assert (info.width, info.height) == (W, H) and track.unsolved == ()
+    assert error(track, truth)["rms"] < 0.3
