@@ -328,3 +328,11 @@ def test_a_plate_file_is_tracked_with_its_own_key_keeping_the_actor_out(tmp_path
     track, info = track_source(_clip(tmp_path / "actor.mp4", pictures))
     assert (info.width, info.height) == (W, H) and track.unsolved == ()
     assert error(track, truth)["rms"] < 0.3
+
+
+def test_a_markerless_screen_has_nothing_to_track_even_in_its_grain() -> None:
+    rng = np.random.default_rng(5)
+    light = np.linspace(0.8, 1.0, W, dtype=np.float32)[None, :, None]
+    screens = [np.clip(np.array([40, 170, 60], np.float32) * light + rng.normal(0, 1.8, (H, W, 3)), 0, 255)
+               .astype(np.uint8) for _ in range(4)]
+    assert track_plate(screens).unsolved == (0, 1, 2, 3)      # sensor noise is not texture: no camera from it

@@ -39,6 +39,7 @@ _REFINE = {"winSize": (15, 15), "maxLevel": 1,
 _BACK = 0.4               # px: forward-backward error above this drops the point
 _RANSAC = 1.0             # px: MAGSAC's inlier threshold
 _COARSE = 120            # points followed in the coarse pass (enough for a homography to warp by)
+_CONTRAST = 30.0          # a corner must be this many times the frame's median corner strength (its grain)
 _MIN_POINTS = 12          # fewer inliers than this: the frame is unsolved
 _REKEY = 0.5              # a new keyframe when fewer than this share of its points is still usable
 _NOISE = 0.15             # px: the residual floor assumed for the BIC (sub-pixel LK noise on a clean plate)
@@ -110,7 +111,15 @@ class _Solver:
         found = cv2.goodFeaturesToTrack(gray, self.max_points, 0.01, spacing, mask=mask, blockSize=7)
         if found is None:
             return np.empty((0, 2), np.float32)
-        found = cv2.cornerSubPix(gray, found.astype(np.float32), (5, 5), (-1, -1),
+        # a corner must stand well above the screen's own grain: the median corner strength of the frame is its
+        # noise (most of a screen is flat), and corners of sensor noise reach ~4× that; LK cannot hold them
+        strength = cv2.cornerMinEigenVal(gray, 7, 3)
+        floor = _CONTRAST * float(np.median(strength[mask > 0])) if (mask > 0).any() else 0.0
+        found = found.reshape(-1, 2)
+        found = found[strength[found[:, 1].astype(int), found[:, 0].astype(int)] > floor]
+        if len(found) == 0:
+            return np.empty((0, 2), np.float32)
+        found = cv2.cornerSubPix(gray, found.reshape(-1, 1, 2).astype(np.float32), (5, 5), (-1, -1),
                                  (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01))
         return found.reshape(-1, 2)
 
