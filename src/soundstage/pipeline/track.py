@@ -28,6 +28,10 @@ TRACK_FILES = (".csv", ".chan")
 TRACK_CODE = "track-1"     # bump when the solver's output changes, so old track takes are not reused
 
 
+class NothingToTrack(MediaError):
+    """A plate with no markers or texture to follow in any frame: its camera cannot be solved."""
+
+
 def frame_list(frames: Sequence[int]) -> str:
     """Frames as a crew reads them: ``0-3, 7, 9-10``."""
     spans: list[list[int]] = []
@@ -87,8 +91,9 @@ def track_source(source: Path, *, model: str = "auto", screen: str = "auto",
     track = track_plate(read_frames(source, prefetch=4), model=model, mattes=actor_mattes(screen),
                         undistort=undistort)
     if len(track.unsolved) == track.frames:
-        raise MediaError(f"nothing to track in frames {frame_list(track.unsolved)}: no markers or texture on the "
-                         "screen", path=source, hint="put tracking markers on the screen, or lock the camera off")
+        raise NothingToTrack(f"nothing to track in frames {frame_list(track.unsolved)}: no markers or texture on "
+                             "the screen", path=source,
+                             hint="put tracking markers on the screen, or lock the camera off")
     return track, info
 
 
@@ -180,12 +185,10 @@ def load_or_solve(take: TrackTake, plate: Path, *, locked: bool = False,
         return read_track(take.path, width=info.width, height=info.height)
     try:
         track, info = track_source(plate, model=take.mode)
-    except MediaError as exc:
-        if not exc.message.startswith("nothing to track") or not locked:
-            if exc.message.startswith("nothing to track"):
-                raise MediaError(exc.message, path=plate, shot=take.shot,
+    except NothingToTrack as exc:
+        if not locked:
+            raise NothingToTrack(exc.message, path=plate, shot=take.shot,
                                  hint="set camera.locked = true in shots.toml to render it locked-off") from None
-            raise
         if warn is not None:
             warn(f"shot {take.shot}: {exc.message}; rendered locked-off (camera.locked)")
         return None
