@@ -250,15 +250,20 @@ def test_a_shots_track_is_solved_once_cached_and_shown_in_plan(tmp_path: Path) -
 
 
 def test_a_flat_plate_is_refused_unless_the_shot_is_locked_off(tmp_path: Path) -> None:
-    from soundstage.pipeline.track import shot_track
+    from soundstage.pipeline.track import first_frame_problem, shot_track
 
     flat = [np.full((108, 192, 3), (40, 170, 60), np.uint8)] * 12
     project, shot = _tracked_film(tmp_path / "film", flat, '{ track = "auto" }')
+    before = first_frame_problem(project, shot)          # preflight: refused before anything is generated
+    assert before is not None and "shot 1-1" in str(before) and "camera.locked = true" in str(before)
+    planned = soundstage("plan", tmp_path / "film")
+    assert planned.returncode == 2 and "nothing to track in frame 0" in planned.stderr, planned.stderr
     with pytest.raises(MediaError) as caught:
         shot_track(project, shot)
     said = str(caught.value)
     assert "shot 1-1" in said and "nothing to track in frames 0-11" in said and "camera.locked = true" in said
     project, shot = _tracked_film(tmp_path / "locked", flat, '{ track = "auto", locked = true }')
+    assert first_frame_problem(project, shot) is None
     told: list[str] = []
     assert shot_track(project, shot, warn=told.append) is None
     assert told == ["shot 1-1: nothing to track in frames 0-11: no markers or texture on the screen; "

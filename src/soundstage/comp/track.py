@@ -194,7 +194,7 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
         gray = _gray(frame, index)
         if size is None:
             size = gray.shape
-            grow = mask_grow if mask_grow is not None else max(_LK["winSize"][0] // 2 + 2, round(gray.shape[1] / 100))
+            grow = mask_grow if mask_grow is not None else _grow(gray.shape[1])
             solver = _Solver(model if model != "auto" else "homography", grow, max_points, undistort)
         elif gray.shape != size:
             raise MediaError(f"frame {index} is {gray.shape[1]}x{gray.shape[0]}, the plate's first is "
@@ -252,6 +252,15 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
     if solver is None:
         raise MediaError("the plate has no frames")
     return _finish(solver, model, size)
+
+
+def trackable(frame: np.ndarray, matte: np.ndarray | None = None) -> bool:
+    """Whether a plate's first frame has enough corners off the actor for :func:`track_plate` to start: a plate
+    whose first frame has none cannot be tracked at all (every frame is matched back to it)."""
+    gray = _gray(frame, 0)
+    solver = _Solver("homography", _grow(gray.shape[1]), 400, None)
+    actor = None if matte is None else solver.grown(matte[..., 0] if matte.ndim == 3 else matte)
+    return len(solver.detect(gray, actor)) >= _MIN_POINTS
 
 
 def _match(solver: _Solver, key: _Keyframe, gray: np.ndarray, guess: np.ndarray, matte: np.ndarray | None,
@@ -406,6 +415,11 @@ def _gray(frame: np.ndarray, index: int) -> np.ndarray:
         top = 65535.0 if picture.dtype == np.uint16 else 1.0
         picture = np.clip(picture.astype(np.float32) / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(picture)
+
+
+def _grow(width: int) -> int:
+    """How far the actor's matte is grown: 1% of the width, at least LK's half window (no window sees the actor)."""
+    return max(_LK["winSize"][0] // 2 + 2, round(width / 100))
 
 
 def _inside(points: np.ndarray, w: int, h: int, edge: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
 from soundstage.pipeline.shot import plate_problems, screen_of, shot_frames
 from soundstage.pipeline.sound import mix_of_shot
 from soundstage.pipeline.takes import Generation, Order
-from soundstage.pipeline.track import check_mode
+from soundstage.pipeline.track import check_mode, first_frame_problem
 from soundstage.project import Project
 from soundstage.script.breakdown import Shot, element_table
 
@@ -97,7 +97,11 @@ def _track(project: Project, shot: Shot) -> list[SoundstageError]:
         check_mode(shot.camera.track, project.root, shot.id)
     except SoundstageError as exc:
         return [exc]
-    return []
+    try:
+        problem = first_frame_problem(project, shot)
+    except MediaError:
+        return []                   # the picture's check has said what is wrong with the plate
+    return [problem] if problem else []
 
 
 def _sound(project: Project, shot: Shot, known: dict[str, Any]) -> list[SoundstageError]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from soundstage.comp.track import MODELS, Track, track_plate
+from soundstage.comp.track import MODELS, Track, track_plate, trackable
 from soundstage.comp.trackfile import read_track, rows, write_track
 from soundstage.errors import MediaError, ProjectError
 from soundstage.keys import content_key, file_digest
@@ -215,6 +215,25 @@ def shot_track_take(project: Project, shot: Shot) -> TrackTake | None:
     if not plate.is_file():
         return None
     return track_take(project.state_dir, shot.id, plate, mode, project.root)
+
+
+def first_frame_problem(project: Project, shot: Shot) -> NothingToTrack | None:
+    """Before a render: a tracked shot (not locked off, not yet solved) whose plate's first frame has nothing
+    to track can never be tracked, since every frame is matched back to it."""
+    take = shot_track_take(project, shot)
+    if take is None or take.cached or take.mode not in TRACK_MODES or shot.camera.locked:
+        return None
+    plate = project.inside(shot.plate or "", source=project.shots_file, key="plate")
+    frames = read_frames(plate)
+    try:
+        first = next(frames)
+    finally:
+        frames.close()
+    if trackable(first, actor_mattes()(0, first)):
+        return None
+    return NothingToTrack("nothing to track in frame 0 (every frame is matched back to it): no markers or texture "
+                          "on the screen", path=shot.plate, shot=shot.id,
+                          hint="set camera.locked = true in shots.toml to render it locked-off")
 
 
 def shot_track(project: Project, shot: Shot, warn: Callable[[str], None] | None = None) -> Track | None:
