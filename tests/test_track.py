@@ -16,7 +16,7 @@ import pytest
 from soundstage.comp.track import Track, project, track_plate
 from soundstage.comp.trackfile import HEADER, read_track, write_track
 from soundstage.errors import MediaError
-from soundstage.media import VideoWriter
+from soundstage.media import VideoWriter, write_png
 from soundstage.pipeline.track import frame_list
 from test_cli import soundstage
 
@@ -212,6 +212,10 @@ def test_track_command_refuses_in_one_line(tmp_path: Path) -> None:
     assert model.returncode == 2 and "--model must be auto, translation, similarity or homography" in model.stderr
     suffix = soundstage("track", clip, "-o", tmp_path / "t.txt")
     assert suffix.returncode == 2 and "a track is written as .csv or .chan" in suffix.stderr
+    write_png(tmp_path / "still.png", flat)
+    still = soundstage("track", tmp_path / "still.png", "-o", tmp_path / "t.csv")
+    assert still.returncode == 2
+    assert still.stderr.strip() == f"error: {tmp_path / 'still.png'}: is a still: a camera move needs a clip"
 
 
 # --- a shot's track take ---------------------------------------------------------------------------------------
