@@ -253,6 +253,20 @@ def test_a_shots_track_is_solved_once_cached_and_shown_in_plan(tmp_path: Path) -
     assert again is not None and np.allclose(again.homographies, track.homographies)
 
 
+def test_a_tracked_shot_renders_and_its_record_names_the_tracks_frames(tmp_path: Path) -> None:
+    from soundstage.pipeline import render_project
+    from soundstage.records.shot import read_shot_record
+
+    pictures, _, _ = bench.render(bench.PLATES[7], 12, 192, 108)
+    pictures[5] = np.full_like(pictures[5], (40, 170, 60))          # a frame with nothing to track
+    project, _ = _tracked_film(tmp_path / "film", pictures, '{ track = "auto" }')
+    report = render_project(project)
+    assert not report.failed, report.failed
+    assert len(list((project.state_dir / "tracks").glob("*-auto.csv"))) == 1
+    record = read_shot_record(project, "1-1")
+    assert record is not None and 5 in record.track_unsolved
+
+
 def test_a_flat_plate_is_refused_unless_the_shot_is_locked_off(tmp_path: Path) -> None:
     from soundstage.pipeline.track import first_frame_problem, shot_track
 
