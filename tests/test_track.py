@@ -359,3 +359,15 @@ def test_a_markerless_screen_has_nothing_to_track_even_in_its_grain() -> None:
     screens = [np.clip(np.array([40, 170, 60], np.float32) * light + rng.normal(0, 1.8, (H, W, 3)), 0, 255)
                .astype(np.uint8) for _ in range(4)]
     assert track_plate(screens).unsolved == (0, 1, 2, 3)      # sensor noise is not texture: no camera from it
+
+
+def test_a_camera_track_setting_that_is_neither_a_mode_nor_a_file_is_refused_in_one_line(tmp_path: Path) -> None:
+    from tiny_film import make_tiny, shots_toml
+
+    make_tiny(tmp_path / "film")
+    (tmp_path / "film" / "shots.toml").write_text(
+        shots_toml().replace("elements = []", 'elements = []\ncamera = { track = "wobble" }', 1))
+    planned = soundstage("plan", tmp_path / "film")
+    assert planned.returncode == 2
+    assert planned.stderr.strip().endswith("shot 1-1: camera.track: must be off, auto, translation, similarity, "
+                                           "homography, or a .csv or .chan file inside the project, not 'wobble'")

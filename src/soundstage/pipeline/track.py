@@ -15,15 +15,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from soundstage.comp.track import MODELS, Track, track_plate, trackable
+from soundstage.comp.track import Track, track_plate, trackable
 from soundstage.comp.trackfile import read_track, rows, write_track
 from soundstage.errors import MediaError, ProjectError
 from soundstage.keys import content_key, file_digest
 from soundstage.media import PlateInfo, probe_plate, read_frames
 from soundstage.project import Project
+from soundstage.records.settings import TRACK_MODES
 from soundstage.script.breakdown import Shot
 
-TRACK_MODES = ("off", "auto", *MODELS)
 TRACK_FILES = (".csv", ".chan")
 TRACK_CODE = "track-1"     # bump when the solver's output changes, so old track takes are not reused
 
