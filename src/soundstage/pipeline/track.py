@@ -75,9 +75,8 @@ def actor_mattes(screen: str = "auto") -> Callable[[int, np.ndarray], np.ndarray
             return None
         _, alpha = key(small, measured["screen"], despill=None, refine=0,  # type: ignore[arg-type]
                        chroma=measured["chroma"])  # type: ignore[arg-type]
-        if step > 1:
-            alpha = cv2.resize(alpha, (width, height), interpolation=cv2.INTER_LINEAR)
-        return actor_only(alpha)
+        actor = actor_only(alpha)       # on the small matte: a full-size labelling costs ~20 ms a 1080p frame
+        return cv2.resize(actor, (width, height), interpolation=cv2.INTER_LINEAR) if step > 1 else actor
 
     return matte
 
