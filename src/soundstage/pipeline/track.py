@@ -165,25 +165,28 @@ def check_mode(mode: str, project_root: Path, shot: str | None = None) -> str:
     return mode
 
 
-def track_take(cache: Path, shot: str, plate: Path, mode: str, project_root: Path) -> TrackTake | None:
-    """The track take of a shot's plate (None when its camera is not tracked)."""
+def track_take(cache: Path, shot: str, plate: Path, mode: str, project_root: Path, lens: object = None,
+               ) -> TrackTake | None:
+    """The track take of a shot's plate (None when its camera is not tracked), keyed by the plate's content, the
+    mode and the lens model the plate is undistorted with (``lens``: anything JSON-able, e.g. its settings)."""
     if mode == "off":
         return None
     if mode not in TRACK_MODES:
         return TrackTake(shot, (project_root / mode).resolve(), mode)
-    name = content_key(TRACK_CODE, file_digest(plate), mode)[:24]
+    name = content_key(TRACK_CODE, file_digest(plate), mode, lens)[:24]
     return TrackTake(shot, cache / "tracks" / f"{name}-{mode}.csv", mode)
 
 
 def load_or_solve(take: TrackTake, plate: Path, *, locked: bool = False,
-                  warn: Callable[[str], None] | None = None) -> Track | None:
+                  warn: Callable[[str], None] | None = None,
+                  undistort: Callable[[np.ndarray], np.ndarray] | None = None) -> Track | None:
     """The shot's track: read from its take, or solved once and stored there. A plate with nothing to track is
     refused unless the shot is locked off (``camera.locked = true``): then it is rendered as locked-off (None)."""
     info = probe_plate(plate)
     if take.cached:
         return read_track(take.path, width=info.width, height=info.height)
     try:
-        track, info = track_source(plate, model=take.mode)
+        track, info = track_source(plate, model=take.mode, undistort=undistort)
     except NothingToTrack as exc:
         if not locked:
             raise NothingToTrack(exc.message, path=plate, shot=take.shot,
@@ -213,7 +216,9 @@ def shot_track_take(project: Project, shot: Shot) -> TrackTake | None:
     mode = check_mode(shot.camera.track, project.root, shot.id)
     if not plate.is_file():
         return None
-    return track_take(project.state_dir, shot.id, plate, mode, project.root)
+    lens = getattr(shot.camera, "lens", None)       # the lens model (issue 18's comp/lens.py), when there is one
+    lens = lens.model_dump() if hasattr(lens, "model_dump") else lens
+    return track_take(project.state_dir, shot.id, plate, mode, project.root, lens)
 
 
 def first_frame_problem(project: Project, shot: Shot) -> NothingToTrack | None:
@@ -235,11 +240,13 @@ def first_frame_problem(project: Project, shot: Shot) -> NothingToTrack | None:
                           hint="set camera.locked = true in shots.toml to render it locked-off")
 
 
-def shot_track(project: Project, shot: Shot, warn: Callable[[str], None] | None = None) -> Track | None:
+def shot_track(project: Project, shot: Shot, warn: Callable[[str], None] | None = None,
+               undistort: Callable[[np.ndarray], np.ndarray] | None = None) -> Track | None:
     """The shot's solved camera, from its take (solved and stored the first time), or None when it is not
-    tracked or is locked off for want of anything to track."""
+    tracked or is locked off for want of anything to track. With ``undistort`` (the shot's lens model, plate
+    points to undistorted points) the homographies live in undistorted pixels."""
     take = shot_track_take(project, shot)
     if take is None:
         return None
     plate = project.inside(shot.plate or "", source=project.shots_file, key="plate")
-    return load_or_solve(take, plate, locked=shot.camera.locked, warn=warn)
+    return load_or_solve(take, plate, locked=shot.camera.locked, warn=warn, undistort=undistort)
