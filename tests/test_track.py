@@ -371,3 +371,18 @@ def test_a_camera_track_setting_that_is_neither_a_mode_nor_a_file_is_refused_in_
     assert planned.returncode == 2
     assert planned.stderr.strip().endswith("shot 1-1: camera.track: must be off, auto, translation, similarity, "
                                            "homography, or a .csv or .chan file inside the project, not 'wobble'")
+
+
+def test_a_shot_can_take_its_camera_from_a_chan_file_in_the_project(tmp_path: Path) -> None:
+    from soundstage.pipeline.track import plan_lines, shot_track, shot_track_take
+
+    truth = np.array(bench.PLATES[4].camera(12, 192, 108, 0))
+    pictures, _, _ = bench.render(bench.PLATES[4], 12, 192, 108)
+    project, shot = _tracked_film(tmp_path / "film", pictures, '{ track = "cam/shot.chan" }')
+    (tmp_path / "film" / "cam").mkdir()
+    write_track(tmp_path / "film" / "cam" / "shot.chan", Track(truth, np.ones(12), "homography", "", (), ()),
+                width=192, height=108, focal_mm=1.2 * 24.89)
+    take = shot_track_take(project, shot)
+    assert take is not None and list(plan_lines([take])) == ["track 1-1: cam/shot.chan, cached"]
+    track = shot_track(project, shot)
+    assert track is not None and np.abs(track.homographies - truth).max() < 1e-6
