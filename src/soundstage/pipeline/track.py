@@ -8,6 +8,7 @@ reads it back instead of solving again, and ``soundstage plan`` says which shots
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from soundstage.comp.track import Track, track_plate, trackable
 from soundstage.comp.trackfile import read_track, rows, write_track
 from soundstage.errors import MediaError, ProjectError
 from soundstage.keys import content_key, file_digest
-from soundstage.media import PlateInfo, probe_plate, read_frames
+from soundstage.media import PlateInfo, ahead, probe_plate, read_frames
 from soundstage.project import Project
 from soundstage.records.settings import TRACK_MODES
 from soundstage.script.breakdown import Shot
@@ -87,8 +88,21 @@ def track_source(source: Path, *, model: str = "auto", screen: str = "auto",
     info = probe_plate(source)
     if info.still:
         raise MediaError("is a still: a camera move needs a clip", path=source)
-    track = track_plate(read_frames(source, prefetch=4), model=model, mattes=actor_mattes(screen),
-                        undistort=undistort)
+    keyed: dict[int, np.ndarray | None] = {}
+
+    def keyed_frames() -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        matte = actor_mattes(screen)
+        for index, frame in enumerate(read_frames(source)):
+            yield frame, matte(index, frame)
+
+    def frames() -> Iterator[np.ndarray]:
+        # decoded and keyed in a thread of their own, a few frames ahead, while the solve works on the last
+        with contextlib.closing(ahead(keyed_frames, 4)) as pairs:
+            for index, (frame, matte) in enumerate(pairs):
+                keyed[index] = matte
+                yield frame
+
+    track = track_plate(frames(), model=model, mattes=lambda index, _: keyed.pop(index), undistort=undistort)
     if len(track.unsolved) == track.frames:
         raise NothingToTrack(f"nothing to track in frames {frame_list(track.unsolved)}: no markers or texture on "
                              "the screen", path=source,
