@@ -4,7 +4,6 @@ a bad lens in shots.toml is one line naming the shot. Checked on the encoded mov
 from __future__ import annotations
 
 from pathlib import Path
-from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 
 from soundstage.comp.camera import overscan_size
 from soundstage.comp.lens import Lens
+from soundstage.comp.track import Track
 from soundstage.errors import PreflightError, ProjectError
 from soundstage.media import read_frames
 from soundstage.pipeline import render_project
@@ -34,7 +34,8 @@ def render_tracked(root: Path, camera: str, homographies: np.ndarray | None) -> 
     still[:, sw // 2 - 1: sw // 2 + 1] = 230
     still[sh // 2 - 36: sh // 2 - 34, :] = 230        # above the actor's head, on open screen
     cv2.imwrite(str(root / "set.png"), still)
-    track = SimpleNamespace(homographies=homographies) if homographies is not None else None
+    track = None if homographies is None else Track(homographies, np.ones(len(homographies)), "homography", "given",
+                                                    (), ())
     render_shot(project, shot, {set_slot(shot.set): [root / "set.png"]}, [], "key", lambda done, total: None,
                 track=track)
     return project, [frame.astype(int) for frame in read_frames(project.out_dir / "shots" / "1-1.mp4")]

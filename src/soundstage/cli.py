@@ -334,6 +334,35 @@ def key_command(
             out.print(f"signed {_count(range(signed), 'file')} as {folder.name}", highlight=False)
 
 
+@app.command("track")
+@reports_errors
+def track_command(
+    source: Annotated[Path, typer.Argument(metavar="PLATE", help="A clip whose camera moves.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="track.csv (one homography per frame) or "
+                                         "track.chan (Nuke's camera).")],
+    model: Annotated[str, typer.Option(help="auto, translation, similarity or homography.")] = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Also print the rows, model, reason, unsolved frames and "
+                                          "jumps as JSON.")] = False,
+) -> None:
+    """Solve the plate's camera per frame (the actor keyed out), for the set to follow or to finish elsewhere."""
+    from soundstage.pipeline.track import TRACK_MODES, export, jump_warning, track_json, track_source, unsolved_warning
+
+    if model not in TRACK_MODES[1:]:
+        raise ProjectError(f"--model must be {', '.join(TRACK_MODES[1:-1])} or {TRACK_MODES[-1]}, not {model!r}")
+    if output.suffix.lower() not in (".csv", ".chan"):
+        raise MediaError("a track is written as .csv or .chan", path=output,
+                         hint=f"e.g. -o {output.with_suffix('.csv').name}")
+    track, info = track_source(source, model=model)
+    export(track, output, info)
+    for line in (unsolved_warning(track, source), jump_warning(track, source)):
+        if line:
+            err.print(Text.assemble(("warning:", "yellow"), f" {line}"))
+    if as_json:
+        out.print(json.dumps(track_json(track)), highlight=False)
+    else:
+        out.print(f"tracked {_count(range(track.frames), 'frame')} → {output} ({track.reason})", highlight=False)
+
+
 @app.command()
 @reports_errors
 def plan(
@@ -345,6 +374,7 @@ def plan(
     """What a render would generate and what it would cost, before anything is spent."""
     from soundstage.pipeline import Generation, breakdown_project
     from soundstage.pipeline.preflight import preflight
+    from soundstage.pipeline.track import plan_lines, shot_track_take
 
     project = Project.load(project_dir)
     generation = Generation(project, engine_override=engine)
@@ -352,6 +382,8 @@ def plan(
     orders = generation.orders(breakdown, shot or None)
     problems = preflight(project, [s for s in breakdown.shots if not shot or s.id in shot], generation, orders)
     planned = generation.plan([] if problems else orders)
+    tracks = [] if problems else [t for s in breakdown.shots if not shot or s.id in shot
+                                  if (t := shot_track_take(project, s)) is not None]
     budget = project.settings.budget
     spent = generation.store.spent_usd()
     new_usd = sum(p.estimate.price.usd for p in planned if p.estimate and not p.estimate.cached)
@@ -366,7 +398,9 @@ def plan(
                  "conditioning": p.conditioning.as_json() if p.conditioning else None} for p in planned]
         sys.stdout.write(json.dumps({"takes": rows, "new_usd": new_usd, "spent_usd": spent,
                                      "budget": {"limit": budget.limit, "currency": budget.currency},
-                                     "problems": _problem_rows(problems)}, indent=2) + "\n")
+                                     "problems": _problem_rows(problems),
+                                     "tracks": [{"shot": t.shot, "track": t.mode, "cached": t.cached}
+                                                for t in tracks]}, indent=2) + "\n")
         if problems:
             raise typer.Exit(2)
         return
@@ -385,6 +419,8 @@ def plan(
                       Text("in store", "dim") if cached else "new")
     out.print(table)
     _say_conditioning(planned)
+    for line in plan_lines(tracks):
+        out.print(line, highlight=False)
     _say_shared(generation, planned)
     left = budget.limit - budget.to_currency(spent)
     line = (f"would spend {budget.show(new_usd)}; spent so far {budget.show(spent)}; "

@@ -29,6 +29,7 @@ from soundstage.media import PlateInfo, probe_plate, read_frames, read_image
 from soundstage.pipeline.shot import plate_lens, plate_problems, screen_of, shot_colour, shot_frames
 from soundstage.pipeline.sound import mix_of_shot
 from soundstage.pipeline.takes import Generation, Order, aspect_differs
+from soundstage.pipeline.track import check_mode, first_frame_problem
 from soundstage.project import Project
 from soundstage.script.breakdown import Shot, element_table
 
@@ -59,6 +60,7 @@ def preflight(project: Project, shots: Sequence[Shot], generation: Generation, o
         problems += _plate(project, shot, known)
         problems += _colour(project, shot)
         problems += _sound(project, shot, known)
+        problems += _track(project, shot)
     if known != kept:
         with contextlib.suppress(OSError):      # only a saving: a full or read-only disk costs the next run time
             project.state_dir.mkdir(parents=True, exist_ok=True)
@@ -98,6 +100,24 @@ def _colour(project: Project, shot: Shot) -> list[SoundstageError]:
     except SoundstageError as exc:
         return [exc]
     return []
+
+
+def _track(project: Project, shot: Shot) -> list[SoundstageError]:
+    """A tracked camera needs a plate to track, or a track file inside the project that is there."""
+    if shot.camera.track == "off":
+        return []
+    if not shot.plate:
+        return [ProjectError("camera.track needs a plate whose camera moves", path=project.shots_file, shot=shot.id,
+                             hint="give the shot a plate, or set camera.track = 'off'")]
+    try:
+        check_mode(shot.camera.track, project.root, shot.id)
+    except SoundstageError as exc:
+        return [exc]
+    try:
+        problem = first_frame_problem(project, shot)
+    except MediaError:
+        return []                   # the picture's check has said what is wrong with the plate
+    return [problem] if problem else []
 
 
 def _sound(project: Project, shot: Shot, known: dict[str, Any]) -> list[SoundstageError]:

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -34,6 +34,7 @@ from soundstage.comp.light import defocus
 from soundstage.comp.matte import Roto
 from soundstage.comp.placement import Placement
 from soundstage.comp.shot import Element, Look, ShotComp
+from soundstage.comp.track import Track
 from soundstage.edit.labels import shot_label_key, with_mark
 from soundstage.errors import ColourError, MediaError, ProjectError
 from soundstage.keys import content_key, file_digest
@@ -53,6 +54,7 @@ from soundstage.media.exr import ExrSpace
 from soundstage.media.probe import file_colour
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
+from soundstage.pipeline.track import shot_track, track_file
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_shot, sign_shot_stems
 from soundstage.provenance.record import mark_key, mark_payload
@@ -70,9 +72,6 @@ from soundstage.records.shot import (
 from soundstage.records.source import AssetKind
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
-
-if TYPE_CHECKING:
-    from soundstage.comp.track import Track
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
 RENDER_CODE = f"{__version__}/render-8"   # 8: elements placed, shadows, interactive light, relight; BT.709; [colour]
@@ -96,7 +95,8 @@ def shot_key(project: Project, shot: Shot, take_keys: dict[str, str]) -> str:
     width, height = settings.resolution
     files = [_shot_file(project, relative, key) for relative, key in
              ((shot.plate, "plate"), (shot.key.clean_plate, "key.clean_plate"), (shot.comp.lut, "comp.lut"),
-              (shot.sound.wav, "sound.wav"), (shot.comp.cdl, "comp.cdl"))]
+              (shot.sound.wav, "sound.wav"), (shot.comp.cdl, "comp.cdl"),
+              (track_file(shot.camera.track), "camera.track"))]
     colour = settings.colour.model_dump() if settings.colour is not None else None
     return content_key(RENDER_CODE, "shot", shot.model_dump(exclude={"prompt", "seed", "engine", "lines"}),
                        shot.seed if shot.comp.grain == "match" else None, sorted(take_keys.items()),
@@ -115,15 +115,17 @@ def shot_outputs(project: Project, shot: Shot) -> list[Path]:
 
 
 def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], takes: list[LayerRecord], key: str,
-                progress: Callable[[int, int], None], track: Track | None = None) -> list[str]:
+                progress: Callable[[int, int], None], *, track: Track | None = None) -> list[str]:
     """Key, comp and encode the shot from its takes' files (``layers``: slot → files); returns its warnings.
 
     ``takes`` are the layers' takes as the record names them and ``key`` the shot's render key, from which its
     watermark is made. Every output is written to a temporary beside it and renamed into place when
     complete, then signed; the record is written last, so a shot with a record is a finished one.
 
-    With the plate's ``track`` the set, the elements behind the actors and the clean plate follow the solved
-    camera, the set blurred by the shot's shutter; the shot's lens bends the set and those elements like the plate.
+    With the plate's ``track`` (its solved camera; when not given and ``camera.track`` asks for one, it comes from
+    the shot's track take, solved and stored there the first time) the set, the elements behind the actors and the
+    clean plate follow the camera, the set blurred by the shot's shutter; the shot's lens bends the set and those
+    elements like the plate.
     """
     started = time.perf_counter()
     settings = project.settings
@@ -148,6 +150,10 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
             warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
         plates = _plate_frames(plate, info, frames, settings.fps, shot)
+        if track is None:       # the set follows it (camera.track); None: not tracked, or locked off
+            plate_bend = plate_lens(project, shot, info.width, info.height)   # solved in undistorted pixels
+            track = shot_track(project, shot, warn=warnings.append,
+                               undistort=plate_bend.undistort_points if plate_bend is not None else None)
     sound = mix_of_shot(project, shot, frames, plate=plate, info=info, takes=layers, records=takes)
     warnings += sound.warnings
     mix = sound.mix.samples
@@ -195,6 +201,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
                             watermark=payload.hex() if payload is not None else None, key=key,
                             render_seconds=round(time.perf_counter() - started, 3),
                             rendered_at=datetime.now(UTC).isoformat(timespec="seconds"), sound=tuple(sound.records),
+                            track_unsolved=track.unsolved if track else (), track_jumps=track.jumps if track else (),
                             **shares)
         if signer is not None:
             sign_shot([(_published(w), _published(path)) for w, path in zip(written, outputs, strict=True)],

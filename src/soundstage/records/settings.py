@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+TRACK_MODES = ("off", "auto", "translation", "similarity", "homography")
+
 
 class Lens(BaseModel):
     """A shot's ``camera.lens = {…}``: OpenCV's Brown–Conrady distortion; fx/fy/cx/cy default from the frame."""
@@ -34,9 +36,16 @@ class Camera(BaseModel):
     move: Literal["static", "push-in", "pull-out", "pan-left", "pan-right", "tilt-up", "tilt-down"] = "static"
     amount: float = Field(0.08, ge=0, le=0.5, description="fraction of the frame the move travels")
     parallax: float = Field(0.0, ge=0, le=1, description="0: the set moves as one card; 1: near layers move most")
-    track: str = Field("off", pattern=r"^(off|auto|translation|similarity|homography|.+\.(csv|chan|CSV|CHAN))$",
-                       description="follow the plate's camera: off, auto, a model, or a .csv/.chan inside the project")
+    track: str = Field("off", description="follow the plate's camera: off, auto, a model, or a .csv/.chan inside "
+                       "the project")
     locked: bool = Field(False, description="render as locked-off when the plate has nothing to track")
+
+    @field_validator("track")
+    @classmethod
+    def _track_mode(cls, value: str) -> str:
+        if value in TRACK_MODES or value.lower().endswith((".csv", ".chan")):
+            return value
+        raise ValueError(f"must be {', '.join(TRACK_MODES)}, or a .csv or .chan file inside the project, not {value!r}")
     shutter: float = Field(180.0, gt=0, le=360, description="shutter angle in degrees: the set's motion blur")
     lens: Lens | None = Field(None, description="the plate's lens distortion, matched on the set")
 

@@ -146,6 +146,8 @@ class ShotRecord:
     rendered_at: str = ""
     key: str = ""                # the shot's render key (what the pixels were made from)
     sound: tuple[SoundRecord, ...] = ()   # its sound's layers; () for a record made before sound
+    track_unsolved: tuple[int, ...] = ()  # frames of the plate's track that could not be solved (held)
+    track_jumps: tuple[int, ...] = ()     # frames where the plate's track jumps
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, ensure_ascii=False)
@@ -157,6 +159,8 @@ class ShotRecord:
         values["layers"] = tuple(LayerRecord(**layer) for layer in raw.get("layers", []))
         values["sound"] = tuple(SoundRecord(**{**layer, "notes": tuple(layer.get("notes", ()))})
                                 for layer in raw.get("sound", []))
+        for name in ("track_unsolved", "track_jumps"):
+            values[name] = tuple(raw.get(name, ()))
         return cls(**values)
 
 
