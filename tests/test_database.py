@@ -37,7 +37,7 @@ from soundstage.pipeline.ledger import LEGACY_FILE, Ledger
 from soundstage.project import DATABASE_ENV, Project
 
 TABLES = {"alembic_version", "approvals", "crew", "jobs", "logins", "notes", "plate_changes", "renders",
-          "sign_in_places", "sign_in_tries", "spend", "takes"}
+          "review_events", "sign_in_places", "sign_in_tries", "spend", "takes"}
 OLD_TABLES = [TakeRecord.__table__, Approval.__table__, Spend.__table__]   # what soundstage 0.1 created
 
 

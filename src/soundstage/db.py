@@ -42,7 +42,7 @@ from soundstage.errors import ProjectError, install_hint
 from soundstage.project import DB_FILE
 
 # The newest migration in soundstage/migrations/versions; a database already there is opened without Alembic.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 
 def now() -> datetime:
@@ -51,7 +51,7 @@ def now() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class TakeRecord(Base):
@@ -126,6 +126,24 @@ class Note(Base):
     body: Mapped[str] = mapped_column(String)
     author: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=now)
+    frame: Mapped[int | None] = mapped_column(Integer, nullable=True)     # 0 = the shot's first frame
+    drawing: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)   # vector strokes on that frame
+
+
+class ReviewEvent(Base):
+    """One change of a shot's status or a slot's approval, by whom and when. Only ever added to: the approvals
+    table says what holds now, this says how it came to."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)   # a slot (approvals) or a shot ("shot/3-1")
+    kind: Mapped[str] = mapped_column(String(20))                   # approved, unapproved, status
+    take_id: Mapped[int | None] = mapped_column(ForeignKey("takes.id"), nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    by: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Job(Base):
@@ -363,4 +381,4 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 __all__ = ["DB_FILE", "SCHEMA_HEAD", "Approval", "Base", "CrewMember", "Job", "Login", "Note", "PlateChange",
-           "RenderRecord", "SignInPlace", "SignInTries", "Spend", "TakeRecord", "open_database"]
+           "RenderRecord", "ReviewEvent", "SignInPlace", "SignInTries", "Spend", "TakeRecord", "open_database"]

@@ -300,23 +300,33 @@ def drop_frame(rate: Fraction) -> bool:
 
 def start_time(project: Project) -> opentime.RationalTime:
     """``[edit] start_timecode`` as a time at the project's rate; refused if it is no frame at that rate."""
-    text = project.settings.edit.start_timecode
-    rate = frame_rate(project)
-    hours, minutes, seconds, frame = (int(part) for part in re.split(r"[:;]", text))
+    try:
+        return parse_timecode(project.settings.edit.start_timecode, frame_rate(project))
+    except ValueError as exc:
+        raise _bad_timecode(project, str(exc)) from None
+
+
+def parse_timecode(text: str, rate: Fraction) -> opentime.RationalTime:
+    """A timecode label as a time at ``rate``: drop-frame at 29.97 and 59.94 (either separator), else non-drop.
+    Raises ValueError saying why the label names no frame at that rate."""
+    match = re.fullmatch(r"(\d\d):(\d\d):(\d\d)[:;.](\d\d)", text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a timecode like 01:00:06:13")
+    hours, minutes, seconds, frame = (int(part) for part in match.groups())
     nominal = round(rate)
+    if minutes > 59 or seconds > 59:
+        raise ValueError(f"{text!r} has more than 59 minutes or seconds")
     if frame >= nominal:
-        raise _bad_timecode(project, f"{text!r} has frame {frame}, but {float(rate):g} fps counts frames 00 to "
-                                     f"{nominal - 1:02d}")
+        raise ValueError(f"{text!r} has frame {frame}, but {float(rate):g} fps counts frames 00 to {nominal - 1:02d}")
     if not drop_frame(rate):
         if ";" in text:
-            raise _bad_timecode(project, f"{text!r} is drop-frame, but {float(rate):g} fps counts non-drop; "
-                                         "write it with ':'")
+            raise ValueError(f"{text!r} is drop-frame, but {float(rate):g} fps counts non-drop; write it with ':'")
         return opentime.RationalTime(((hours * 60 + minutes) * 60 + seconds) * nominal + frame, float(rate))
     label = text[:8] + ";" + text[9:]      # at 29.97 and 59.94 it is drop-frame, whichever separator was typed
     time = opentime.from_timecode(label, float(rate))
     if timecode(time) != label:
-        raise _bad_timecode(project, f"{text!r} is a label drop-frame timecode skips (frames 00 and 01 of every "
-                                     "minute but each tenth)")
+        raise ValueError(f"{text!r} is a label drop-frame timecode skips (frames 00 and 01 of every minute but "
+                         "each tenth)")
     return time
 
 

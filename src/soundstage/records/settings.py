@@ -294,13 +294,33 @@ class LabelSettings(BaseModel):
     font: str | None = Field(None, description="a .ttf/.otf/.ttc inside the project, e.g. one with Hangul")
 
 
+# A shot's review statuses, in the order a shot moves through them; [review] statuses renames them.
+SHOT_STATUSES = ("waiting", "wip", "review", "retake", "approved", "final")
+
+
 class ReviewSettings(BaseModel):
-    """The review copy of the cut, ``out/cut_review.mp4``: burn-ins on a separate file, the cut stays clean."""
+    """The review copy of the cut, ``out/cut_review.mp4`` (burn-ins on a separate file, the cut stays clean), and
+    how the review app counts frames and names a shot's statuses."""
 
     model_config = ConfigDict(extra="forbid")
 
     burn_in: bool = Field(False, description="write out/cut_review.mp4 with shot, takes and record timecode "
                                              "([edit] start_timecode) burnt in; also soundstage render --burn-in")
+    first_frame: int = Field(0, ge=0, le=10_000_000, description="the number a shot's first frame has in the review "
+                                                                 "app and in notes (1001 for VFX work)")
+    statuses: dict[str, str] = Field(default_factory=dict, description="a shot status as this crew names it, e.g. "
+                                                                       "wip = \"in progress\"; the statuses are "
+                                                                       "waiting, wip, review, retake, approved, final")
+
+    @field_validator("statuses")
+    @classmethod
+    def _known_statuses(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(SHOT_STATUSES))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not a status; the statuses are {', '.join(SHOT_STATUSES)}")
+        if any(not name.strip() or len(name) > 40 for name in value.values()):
+            raise ValueError("a status's name is 1 to 40 characters")
+        return value
 
 
 class ProvenanceSettings(BaseModel):

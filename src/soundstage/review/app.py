@@ -39,7 +39,9 @@ from soundstage.records.shot import read_shot_record
 from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
+from soundstage.review.notes import note_frame, read_drawing, shot_clocks, write_note
 from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
+from soundstage.review.statuses import action_for, checked_status, status_names
 from soundstage.review.thumbs import thumbnail
 
 SESSION_COOKIE = "soundstage_session"
@@ -48,6 +50,7 @@ PLATE_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", *sorted(STILL_SUFFIXES))
 FORM_LIMIT = 256 * 1024                    # a note or a prompt; only plate uploads are larger
 MAX_ID = 2**31 - 1
 SAID = {"approved": "Approved. The next render uses this take.", "noted": "Note added.",
+        "status": "Status changed.",
         "plate": "Plate replaced (the old one is kept in plates/previous/). Render the shot to use it.",
         "plate-conformed": "Plate replaced (the old one is kept in plates/previous/). Its size or rate is not the "
                            "project's: renders conform it as [plates] says. Render the shot to use it.",
@@ -85,7 +88,8 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     upload_limit = int(max_upload_mb * 1024 * 1024)
     cache = project.state_dir / "review" / "thumbs"
     templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-    templates.env.globals.update(roles=ROLES, show_money=project.settings.budget.show, title=project.settings.title)
+    templates.env.globals.update(roles=ROLES, show_money=project.settings.budget.show, title=project.settings.title,
+                                 statuses=status_names(project), first_frame=project.settings.review.first_frame)
     templates.env.filters["when"] = _when
     templates.env.filters["pct"] = lambda share: f"{100 * float(share):.0f}%"
     templates.env.filters["url"] = lambda text: quote(str(text), safe="/")
@@ -240,7 +244,8 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                   job: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
         view = _shot(shot_id)
         following = board.get(job) if job else None
-        return page(request, "shot.html", member, view=view, job=following)
+        clock = shot_clocks(project, dailies.breakdown())[shot_id]
+        return page(request, "shot.html", member, view=view, job=following, clock=clock)
 
     @app.get("/compare", response_class=HTMLResponse, tags=["pages"])
     def compare_page(request: Request, member: Reader, a: Annotated[int, Query(ge=1, le=MAX_ID)],
@@ -336,7 +341,14 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.get("/api/shots/{shot_id}", tags=["api"])
     def shot_api(shot_id: ShotId, member: Reader) -> dict[str, Any]:
         view = _shot(shot_id)
-        return _shot_summary(view) | {"notes": [_note(n) for n in view.notes], "slots": [
+        clocks = shot_clocks(project, dailies.breakdown())
+        clock = clocks[shot_id]
+        history = dailies.generation().store.history(shot_subject(shot_id))
+        return _shot_summary(view) | {"notes": [_note(n, clocks) for n in view.notes], "clock": {
+            "first_frame": clock.number(0), "frames": clock.frames, "fps": float(clock.rate),
+            "start": clock.timecode(0), "drop_frame": ";" in clock.timecode(0)}, "history": [
+            {"subject": e.subject, "kind": e.kind, "status": e.status, "take_id": e.take_id, "version": e.version,
+             "by": e.by, "at": e.at.isoformat(timespec="seconds")} for e in history], "slots": [
             {"slot": s.slot, "role": s.role, "prompt": s.prompt, "engine": s.engine,
              "takes": [_take_summary(t) for t in s.takes]} for s in view.slots]}
 
@@ -388,10 +400,12 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.post("/shots/{shot_id}/notes", tags=["actions"])
     def add_note(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("note"))],
                  body: Annotated[str, Form(max_length=4000)],
-                 take: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None) -> Response:
-        """A note on the shot, or with ``take`` on one of its takes."""
+                 take: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+                 frame: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
+                 drawing: Annotated[str, Form(max_length=200_000)] = "") -> Response:
+        """A note on the shot, or with ``take`` on one of its takes; on a ``frame`` (numbered as the players
+        show it), with a ``drawing`` there (JSON strokes, see review.notes.read_drawing)."""
         view = _shot(shot_id)
-        store = dailies.generation().store
         if take is None:
             subject, version = shot_subject(shot_id), None
         else:
@@ -399,8 +413,23 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
             if found is None:
                 raise Refused(404, f"shot {shot_id} has no take {take}")
             subject, version = found.take.slot, found.take.version
-        note = store.add_note(subject, body, by=member.name, version=version)
-        return _done(request, shot_id, "noted", {"note": note.id})
+        note, _clock = write_note(dailies.generation(), dailies.breakdown(), subject, body, by=member.name,
+                                  version=version, frame=frame, drawing=read_drawing(drawing) if drawing else None)
+        return _done(request, shot_id, "noted", {"note": note.id, "frame": frame})
+
+    @app.post("/shots/{shot_id}/status", tags=["actions"])
+    def change_status(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("read"))],
+                      status: Annotated[str, Form(max_length=40)]) -> Response:
+        """Move the shot to a review status; approved and final are for those who approve, the rest for those
+        who write notes. Kept in the shot's history with who and when."""
+        _shot(shot_id)
+        checked_status(status)
+        action = action_for(status)
+        if not member.may(action):
+            raise Refused(403, f"a {member.role} may not set a shot {status}; ask a "
+                               f"{' or '.join(r for r, can in ROLES.items() if action in can)}")
+        dailies.generation().store.set_status(shot_subject(shot_id), status, by=member.name)
+        return _done(request, shot_id, "status", {"status": status})
 
     @app.post("/shots/{shot_id}/regenerate", tags=["actions"])
     def regenerate(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("generate"))],
@@ -498,6 +527,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         record = view.record
         return {"id": view.shot.id, "scene": view.shot.scene, "heading": view.heading,
                 "duration": view.shot.duration, "plate": view.shot.plate, "movie": view.movie, "status": status,
+                "review": view.review,
                 "tone": tone, "approved": view.approved_count, "slots": len(view.slots),
                 "ai_share": getattr(record, "ai_share", None)}
 
@@ -510,9 +540,11 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                 "approved_at": view.approved_at.isoformat(timespec="seconds") if view.approved_at else None,
                 "files": view.files}
 
-    def _note(note: Any) -> dict[str, Any]:
+    def _note(note: Any, clocks: dict[str, Any]) -> dict[str, Any]:
+        frame, label = note_frame(note, clocks, project.settings.review.first_frame)
         return {"id": note.id, "subject": note.subject, "by": note.author, "body": note.body,
-                "at": note.created_at.isoformat(timespec="seconds")}
+                "at": note.created_at.isoformat(timespec="seconds"), "frame": frame, "timecode": label,
+                "drawing": note.drawing}
 
     return app
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from soundstage.db import Approval, Note
+from soundstage.db import Approval, Note, ReviewEvent
 from soundstage.errors import ProjectError
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.project import Project
@@ -78,6 +78,7 @@ class ShotView:
     rendered_at: datetime | None
     notes: list[Note]
     record: Any = None                # the ShotRecord, when the render wrote one
+    review: str = "waiting"           # the review status the crew gave it (review.statuses)
 
     @property
     def approved_count(self) -> int:
@@ -189,7 +190,10 @@ class Dailies:
         with self.sessions() as session:
             approvals = {a.slot: a for a in session.scalars(select(Approval))}
             notes = list(session.scalars(select(Note).order_by(Note.id)))
-        return {"approvals": approvals, "notes": notes}
+            statuses = {subject: status for subject, status in session.execute(
+                select(ReviewEvent.subject, ReviewEvent.status).where(ReviewEvent.kind == "status")
+                .order_by(ReviewEvent.id))}
+        return {"approvals": approvals, "notes": notes, "statuses": statuses}
 
     def _shot(self, breakdown: Breakdown, shot: Shot, generation: Generation, context: dict[str, Any]) -> ShotView:
         store = generation.store
@@ -208,7 +212,8 @@ class Dailies:
         record = read_shot_record(self.project, shot.id) if movie.is_file() else None
         scene = next((s for s in breakdown.scenes if s.id == shot.scene), None)
         return ShotView(shot, _heading(scene) if scene else shot.scene, slots,
-                        self.relative(movie) if movie.is_file() else None, rendered_at, notes, record)
+                        self.relative(movie) if movie.is_file() else None, rendered_at, notes, record,
+                        context["statuses"].get(subject) or "waiting")
 
     def _take(self, take: Take, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
         approval = context["approvals"].get(take.slot)
