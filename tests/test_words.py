@@ -25,7 +25,7 @@ PAGES = {"cost": [TEMPLATES / "cost.html", TEMPLATES / "base.html", SRC / "repor
 
 
 def test_the_words_files_are_the_ones_the_code_reads() -> None:
-    assert [f.stem for f in FILES] == ["breakdown", "cost", "disclosure", "labels", "page"]
+    assert [f.stem for f in FILES] == ["breakdown", "cost", "disclosure", "labels", "page", "review"]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import opentimelineio as otio
@@ -33,6 +34,7 @@ from soundstage.errors import ProjectError
 from soundstage.media import probe
 from soundstage.media.video import as_rate
 from soundstage.project import Project, find_key_line
+from soundstage.records import subject_shot
 from soundstage.records.settings import STEMS
 from soundstage.records.shot import ShotRecord, SoundRecord, read_shot_record, shot_stem_path
 
@@ -92,8 +94,10 @@ def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timel
     sound = [otio.schema.Track(name=stem, kind=otio.schema.TrackKind.Audio) for stem in STEMS]
     frames = 0
     ai_frames = cost = 0.0
+    notes = frame_notes(project)
     for shot_id in shot_ids:
         clip, record = _shot_clip(project, shot_id, rate)
+        clip.markers.extend(_note_marker(note, clip) for note in notes.get(shot_id, ()))
         track.append(clip)
         for stem, audio in zip(STEMS, sound, strict=True):
             audio.append(_stem_clip(project, record, stem, clip))
@@ -150,6 +154,39 @@ def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> tuple[otio.sch
                                  "comments": [f"SOUNDSTAGE SHOT {shot_id} SCENE {record.scene} "
                                               f"AI {record.ai_share:.0%}"]}
     return clip, record
+
+
+def frame_notes(project: Project) -> dict[str, list[Any]]:
+    """The crew's notes on a frame, by the shot they are about (a note on a set's frame is in no shot)."""
+    from sqlalchemy import select
+
+    from soundstage.db import Note, open_database
+
+    if isinstance(project.database, Path) and not project.database.is_file():
+        return {}
+    found: dict[str, list[Any]] = {}
+    with open_database(project.database)() as session:
+        for note in session.scalars(select(Note).where(Note.frame.is_not(None)).order_by(Note.id)):
+            shot = subject_shot(note.subject)
+            if shot is not None:
+                found.setdefault(shot, []).append(note)
+    return found
+
+
+def _note_marker(note: Any, clip: otio.schema.Clip) -> otio.schema.Marker:
+    """A frame note as a marker on its shot's clip, at the frame in the clip's own time (OTIO's convention; the
+    EDL writes it as a ``* LOC:`` locator). A note on a frame past the shot's end (re-timed since) sits on its
+    last frame."""
+    duration = clip.source_range.duration
+    frame = min(int(note.frame), int(duration.value) - 1)
+    at = opentime.TimeRange(clip.source_range.start_time + opentime.RationalTime(frame, duration.rate),
+                            opentime.RationalTime(0, duration.rate))
+    text = " ".join((f"{note.author}: {note.body}" if note.author else note.body).split())
+    marker = otio.schema.Marker(name=text[:200], marked_range=at, color=otio.schema.MarkerColor.RED)
+    marker.metadata[NAMESPACE] = {"note": note.id, "subject": note.subject, "by": note.author, "body": note.body,
+                                  "frame": frame, "drawing": bool(note.drawing),
+                                  "at": note.created_at.isoformat(timespec="seconds")}
+    return marker
 
 
 def _stem_clip(project: Project, record: ShotRecord, stem: str, picture: otio.schema.Clip

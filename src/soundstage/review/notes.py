@@ -21,7 +21,7 @@ from soundstage.edit.timeline import frame_rate, parse_timecode, start_time, tim
 from soundstage.errors import ProjectError
 from soundstage.pipeline.shot import shot_frames
 from soundstage.project import Project
-from soundstage.records import shot_subject
+from soundstage.records import shot_subject, subject_shot
 from soundstage.script.breakdown import Breakdown
 
 
@@ -77,12 +77,6 @@ def shot_clocks(project: Project, breakdown: Breakdown) -> dict[str, ShotClock]:
         clocks[shot.id] = ShotClock(shot.id, at, frames, rate, start, first)
         at += frames
     return clocks
-
-
-def subject_shot(subject: str) -> str | None:
-    """The shot a note's subject belongs to (``shot/3-1``, ``shot/3-1/element/fire`` → 3-1); None for a set."""
-    parts = subject.split("/")
-    return parts[1] if len(parts) >= 2 and f"{parts[0]}/{parts[1]}" == shot_subject(parts[1]) else None
 
 
 def check_subject(generation: Any, breakdown: Breakdown, subject: str) -> None:
@@ -175,5 +169,4 @@ def note_frame(note: Note, clocks: dict[str, ShotClock], first_frame: int) -> tu
     return clock.number(note.frame), clock.timecode(note.frame)
 
 
-__all__ = ["TOOLS", "ShotClock", "check_subject", "note_frame", "read_drawing", "shot_clocks", "subject_shot",
-           "write_note"]
+__all__ = ["TOOLS", "ShotClock", "check_subject", "note_frame", "read_drawing", "shot_clocks", "write_note"]
