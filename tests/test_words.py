@@ -51,6 +51,18 @@ def test_every_label_a_report_page_writes_has_korean_words(report: str) -> None:
     assert labels_used and sorted(labels_used - set(words_of(report))) == []
 
 
+def test_every_label_the_review_app_writes_has_korean_words() -> None:
+    folder = SRC / "review" / "templates"
+    used: set[str] = set()
+    for path in sorted(folder.glob("*.html")):
+        text = path.read_text("utf-8")
+        used |= set(re.findall(r'\bt\("([^"]+)"\)', text)) | set(re.findall(r"\bt\('([^']+)'\)", text))
+    assert used and sorted(used - set(words_of("review"))) == []
+    from soundstage.review.app import SAID
+
+    assert sorted(set(SAID.values()) - set(words_of("review"))) == []
+
+
 def test_no_report_module_holds_words() -> None:
     """Hangul in a report's code is a word table that belongs in soundstage/words."""
     modules = sorted((SRC / "reports").glob("*.py"))

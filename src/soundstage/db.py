@@ -198,6 +198,7 @@ class CrewMember(Base):
     role: Mapped[str] = mapped_column(String(20))                   # director, producer, artist, viewer
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")   # the app's words
 
 
 class Login(Base):

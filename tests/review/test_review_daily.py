@@ -101,3 +101,17 @@ def test_the_shot_page_shows_frames_and_timecode(crew: dict[str, Member], film: 
     assert 'data-fps="12.0"' in page and 'data-start="01:00:00:00"' in page and 'data-first-frame="0"' in page
     assert "the hand, brighter" in page and "01:00:00:05" in page
     assert 'name="status"' not in page                 # a viewer sees the status, without the form
+
+
+def test_each_member_reads_the_app_in_their_language(crew: dict[str, Member], film: Project) -> None:
+    pat, anna = crew["pat"], crew["anna"]
+    assert pat.post("/me/language", data={"language": "ko"}).status_code == 403        # no CSRF token
+    assert pat.post("/me/language", data={"language": "fr", "csrf": pat.csrf}).status_code == 400
+    assert pat.post("/me/language", data={"language": "ko", "csrf": pat.csrf}).json()["language"] == "ko"
+    korean = pat.get("/shots/2-1", headers=HTML).text
+    assert '<html lang="ko">' in korean and "노트 추가" in korean and "검토 대기" in korean   # its status: review
+    assert "Add note" not in korean and "pending review" not in korean
+    assert "12월" in korean or "월 " in korean                                  # the render's date, Korean style
+    english = anna.get("/shots/2-1", headers=HTML).text                   # anna still reads English
+    assert '<html lang="en">' in english and "Add note" in english and "pending review" in english
+    assert pat.post("/me/language", data={"language": "en", "csrf": pat.csrf}).status_code == 200

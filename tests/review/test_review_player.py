@@ -154,3 +154,32 @@ def test_a_status_is_changed_in_the_browser(server: tuple[str, Project], browser
     viewer = _signed_in(browser, url, "vic")
     viewer.goto("/shots/2-1")
     expect(viewer.locator(".status-form")).to_have_count(0)
+
+
+def test_the_interface_switches_to_korean(server: tuple[str, Project], browser: Any, tmp_path: Path) -> None:
+    url, _project = server
+    camera = Camera(tmp_path)
+    page = _signed_in(browser, url, "pat")
+    page.goto("/shots/1-1")
+    page.click('.language button[value="ko"]')
+    page.wait_for_url(f"{url}/shots/1-1")
+    expect(page.locator("html")).to_have_attribute("lang", "ko")
+    expect(page.locator("nav a").first).to_have_text("영화")
+    expect(page.locator("#notes h2")).to_have_text("노트")
+    expect(page.locator(".note-form button")).to_have_text("노트 추가")
+    camera.snap(page, "korean")
+    page.goto("/")
+    expect(page.locator("nav a").first).to_have_text("영화")          # kept for the member, on every page
+    page.click('.language button[value="en"]')
+    expect(page.locator("nav a").first).to_have_text("Film")
+
+
+def test_the_players_timecode_counts_drop_frame_as_the_cut_does(server: tuple[str, Project], browser: Any) -> None:
+    page = _signed_in(browser, server[0])
+    page.goto("/shots/1-1")
+    labels = page.evaluate("() => { const ntsc = 30000 / 1001; const at = timecodeClock('00:00:59;28', ntsc);"
+                           "const hour = timecodeClock('01:00:00;00', ntsc);"
+                           "return [at(0), at(1), at(2), hour(1800), hour(17982), hour(17981),"
+                           "timecodeClock('00:59:59:23', 24000 / 1001)(1)]; }")
+    assert labels == ["00:00:59;28", "00:00:59;29", "00:01:00;02", "01:01:00;02", "01:10:00;00", "01:09:59;29",
+                      "01:00:00:00"]

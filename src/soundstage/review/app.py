@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from soundstage.db import open_database
@@ -36,6 +37,7 @@ from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
 from soundstage.records import shot_subject
 from soundstage.records.shot import read_shot_record
+from soundstage.reports.page import translator
 from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
@@ -43,6 +45,7 @@ from soundstage.review.notes import note_frame, read_drawing, shot_clocks, write
 from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
 from soundstage.review.statuses import action_for, checked_status, status_names
 from soundstage.review.thumbs import thumbnail
+from soundstage.words import LANGUAGES, words_of
 
 SESSION_COOKIE = "soundstage_session"
 LOGIN_COOKIE = "soundstage_login"         # the signed-out browser's CSRF token, for the sign-in form
@@ -89,8 +92,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     cache = project.state_dir / "review" / "thumbs"
     templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
     templates.env.globals.update(roles=ROLES, show_money=project.settings.budget.show, title=project.settings.title,
-                                 statuses=status_names(project), first_frame=project.settings.review.first_frame)
+                                 first_frame=project.settings.review.first_frame, languages=LANGUAGES)
     templates.env.filters["when"] = _when
+    words = words_of("review")
+    statuses = {language: status_names(project, language) for language in LANGUAGES}
     templates.env.filters["pct"] = lambda share: f"{100 * float(share):.0f}%"
     templates.env.filters["url"] = lambda text: quote(str(text), safe="/")
 
@@ -126,8 +131,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     def page(request: Request, template: str, member: Member | None, status: int = 200,
              **context: Any) -> HTMLResponse:
         said = SAID.get(request.query_params.get("said", ""))
-        return templates.TemplateResponse(request, template, {"member": member, "said": said, **context},
-                                          status_code=status)
+        language = member.language if member else "en"
+        return templates.TemplateResponse(request, template, {
+            "member": member, "said": said, "t": translator(language, words), "language": language,
+            "statuses": statuses[language], **context}, status_code=status)
 
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, _exc: SignInNeeded) -> Response:
@@ -221,13 +228,24 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         response.delete_cookie(SESSION_COOKIE)
         return response
 
+    @app.post("/me/language", tags=["people"])
+    def change_language(request: Request, member: Annotated[Member, Depends(may("read"))],
+                        language: Annotated[str, Form(max_length=5)],
+                        next: Annotated[str, Form(max_length=500)] = "/") -> Response:
+        """The words the app shows this crew member from now on: en or ko."""
+        crew.speak(member.name, language)
+        if wants_html(request):
+            return RedirectResponse(_local(next), status_code=303)
+        return JSONResponse({"done": "language", "language": language})
+
     @app.get("/openapi.json", include_in_schema=False)
     def api_description(member: Reader) -> dict[str, Any]:
         return app.openapi()
 
     @app.get("/api/me", tags=["people"])
     def me(member: Reader) -> dict[str, Any]:
-        return {"name": member.name, "role": member.role, "may": sorted(ROLES[member.role]), "csrf": member.csrf}
+        return {"name": member.name, "role": member.role, "may": sorted(ROLES[member.role]), "csrf": member.csrf,
+                "language": member.language}
 
     # ------------------------------------------------------------------------------------------ pages
 
@@ -554,8 +572,14 @@ def _local(target: str) -> str:
     return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%d %b %H:%M") if moment else ""
+@pass_context
+def _when(context: Any, moment: datetime | None) -> str:
+    """A moment as the reader's language writes a date: ``07 Dec 23:01``, ``12월 7일 23:01``."""
+    if moment is None:
+        return ""
+    words, language = words_of("review"), context.get("language", "en")
+    return words.text("date", language).format(day=str(moment.day), time=f"{moment:%H:%M}",
+                                               month=words.text(f"month_{moment.month}", language))
 
 
 class _BodyLimit:

@@ -1,4 +1,4 @@
-"""Notes on a frame (with a drawing), and the history of approvals and shot statuses."""
+"""Notes on a frame (with a drawing), the history of approvals and shot statuses, each member's language."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -13,6 +13,8 @@ def upgrade() -> None:
     with op.batch_alter_table("notes") as notes:
         notes.add_column(sa.Column("frame", sa.Integer, nullable=True))
         notes.add_column(sa.Column("drawing", sa.JSON, nullable=True))
+    with op.batch_alter_table("crew") as crew:
+        crew.add_column(sa.Column("language", sa.String(5), nullable=False, server_default="en"))
     op.create_table(
         "review_events",
         sa.Column("id", sa.Integer, primary_key=True),
