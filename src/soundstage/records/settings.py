@@ -298,6 +298,47 @@ class LabelSettings(BaseModel):
 SHOT_STATUSES = ("waiting", "wip", "review", "retake", "approved", "final")
 
 
+# What the review app tells people about: a new take made, a shot approved or sent back, a name @mentioned.
+NOTICES = ("take", "approved", "retake", "mention")
+
+
+class Webhook(BaseModel):
+    """A URL the review app posts its notices to: plain JSON, or Slack's incoming-webhook shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://", description="where notices are POSTed")
+    format: Literal["json", "slack"] = Field("json", description="json: soundstage's own fields; slack: {text}")
+    events: tuple[str, ...] = Field(NOTICES, description="which notices: take, approved, retake, mention")
+
+
+class MailSettings(BaseModel):
+    """E-mail over SMTP for the review app's notices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1, description="the SMTP server")
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = Field(min_length=3, description="the From address")
+    to: tuple[str, ...] = Field((), description="who hears of every notice")
+    people: dict[str, str] = Field(default_factory=dict, description="crew name → e-mail, for @mentions")
+    starttls: bool = Field(False, description="upgrade the connection with STARTTLS")
+    user: str | None = Field(None, description="SMTP user; the password is read from $SOUNDSTAGE_SMTP_PASSWORD")
+    events: tuple[str, ...] = Field(NOTICES, description="which notices: take, approved, retake, mention")
+
+
+class NotifySettings(BaseModel):
+    """Who hears what happens in the review app. Sent in the background: a receiver that fails never holds up
+    the crew's action; it is logged and tried again ``tries`` times in all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhooks: tuple[Webhook, ...] = ()
+    email: MailSettings | None = None
+    tries: int = Field(3, ge=1, le=10, description="attempts per notice and receiver, a second apart, doubling")
+    timeout: float = Field(5.0, gt=0, le=60, description="seconds one attempt may take")
+
+
 class ReviewSettings(BaseModel):
     """The review copy of the cut, ``out/cut_review.mp4`` (burn-ins on a separate file, the cut stays clean), and
     how the review app counts frames and names a shot's statuses."""
@@ -311,6 +352,9 @@ class ReviewSettings(BaseModel):
     statuses: dict[str, str] = Field(default_factory=dict, description="a shot status as this crew names it, e.g. "
                                                                        "wip = \"in progress\"; the statuses are "
                                                                        "waiting, wip, review, retake, approved, final")
+
+    notify: NotifySettings = Field(NotifySettings(), description="webhooks and e-mail on takes, approvals, "
+                                                                 "retakes and @mentions")
 
     @field_validator("statuses")
     @classmethod

@@ -42,6 +42,7 @@ from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, sam
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
 from soundstage.review.notes import note_frame, read_drawing, shot_clocks, write_note
+from soundstage.review.notify import Notifier, mentions
 from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
 from soundstage.review.statuses import action_for, checked_status, status_names
 from soundstage.review.thumbs import thumbnail
@@ -81,13 +82,18 @@ class Refused(Exception):
 
 
 def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: bool = False,
-             throttle: Throttle | None = None) -> FastAPI:
+             throttle: Throttle | None = None, notifier: Notifier | None = None) -> FastAPI:
     """The app for one project. ``max_upload_mb`` caps a plate upload; ``secure_cookies`` for HTTPS;
-    ``throttle`` says how wrong passwords slow the next try."""
+    ``throttle`` says how wrong passwords slow the next try; ``notifier`` sends its notices (by default as
+    ``[review.notify]`` says)."""
     sessions = open_database(project.database)
     dailies = Dailies(project, sessions)
     crew = Crew(sessions, throttle=throttle)
     board = JobBoard(project, sessions)
+    notifier = notifier or Notifier(project.settings.review.notify, project.settings.title)
+    board.take_ready = lambda job, take: notifier.tell(
+        "take", f"{job.by or 'someone'} made {take.slot} {take.label} for shot {job.shot}", shot=job.shot,
+        slot=take.slot, take=take.label, by=job.by)
     upload_limit = int(max_upload_mb * 1024 * 1024)
     cache = project.state_dir / "review" / "thumbs"
     templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -103,13 +109,14 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         board.close()
+        notifier.close()
 
     # The API's description is for the signed-in only (/openapi.json, below); the /docs and /redoc pages are
     # not served: they load their scripts from a CDN, which the page policy (and an offline studio) refuses.
     app = FastAPI(title=f"soundstage review: {project.settings.title}", version="1", lifespan=lifespan,
                   description="Browse, compare, approve and regenerate the takes of a soundstage project.",
                   openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.project, app.state.board, app.state.crew = project, board, crew
+    app.state.project, app.state.board, app.state.crew, app.state.notifier = project, board, crew, notifier
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(_BodyLimit, limit=FORM_LIMIT, uploads=upload_limit + 64 * 1024)
 
@@ -413,6 +420,8 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         view = _take(take_id)
         store = dailies.generation().store
         store.approve(view.take.slot, view.take.version, by=member.name)
+        notifier.tell("approved", f"{member.name} approved {view.take.slot} {view.take.label}", by=member.name,
+                      shot=shot or None, slot=view.take.slot, take=view.take.label)
         return _done(request, shot, "approved", {"approved": view.take.label, "slot": view.take.slot})
 
     @app.post("/shots/{shot_id}/notes", tags=["actions"])
@@ -433,6 +442,12 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
             subject, version = found.take.slot, found.take.version
         note, _clock = write_note(dailies.generation(), dailies.breakdown(), subject, body, by=member.name,
                                   version=version, frame=frame, drawing=read_drawing(drawing) if drawing else None)
+        crew_names = {m.name for m in crew.members()}
+        named = tuple(name for name in mentions(body) if name in crew_names)
+        if named:
+            notifier.tell("mention", f"{member.name} mentioned {', '.join('@' + n for n in named)} on shot "
+                                     f"{shot_id}: {note.body}", mentioned=named, shot=shot_id, note=note.id,
+                          by=member.name)
         return _done(request, shot_id, "noted", {"note": note.id, "frame": frame})
 
     @app.post("/shots/{shot_id}/status", tags=["actions"])
@@ -447,6 +462,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
             raise Refused(403, f"a {member.role} may not set a shot {status}; ask a "
                                f"{' or '.join(r for r, can in ROLES.items() if action in can)}")
         dailies.generation().store.set_status(shot_subject(shot_id), status, by=member.name)
+        if status in ("retake", "approved"):
+            said = "sent shot {shot} back for a retake" if status == "retake" else "approved shot {shot}"
+            notifier.tell(status, f"{member.name} {said.format(shot=shot_id)}", shot=shot_id, by=member.name,
+                          status=status)
         return _done(request, shot_id, "status", {"status": status})
 
     @app.post("/shots/{shot_id}/regenerate", tags=["actions"])
