@@ -115,3 +115,14 @@ def test_each_member_reads_the_app_in_their_language(crew: dict[str, Member], fi
     english = anna.get("/shots/2-1", headers=HTML).text                   # anna still reads English
     assert '<html lang="en">' in english and "Add note" in english and "pending review" in english
     assert pat.post("/me/language", data={"language": "en", "csrf": pat.csrf}).status_code == 200
+
+
+def test_an_element_take_has_a_telling_thumbnail_and_a_strip(crew: dict[str, Member], film: Project,
+                                                             app: FastAPI) -> None:
+    take = take_ids(film, RAIN)["v001"]
+    for path in (f"/thumbs/takes/{take}.jpg", f"/thumbs/takes/{take}/strip.jpg"):
+        answer = crew["vic"].get(path)
+        assert answer.status_code == 200 and answer.content[:2] == b"\xff\xd8", path     # a JPEG
+        assert Member(app).get(path).status_code == 401                                 # signed out
+    page = crew["vic"].get("/shots/2-1", headers=HTML).text
+    assert f'data-strip="/thumbs/takes/{take}/strip.jpg"' in page

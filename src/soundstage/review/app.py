@@ -45,7 +45,7 @@ from soundstage.review.notes import note_frame, read_drawing, shot_clocks, write
 from soundstage.review.notify import Notifier, mentions
 from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
 from soundstage.review.statuses import action_for, checked_status, status_names
-from soundstage.review.thumbs import thumbnail
+from soundstage.review.thumbs import STRIP_CELLS, sequence_thumbnail, strip, thumbnail
 from soundstage.words import LANGUAGES, words_of
 
 SESSION_COOKIE = "soundstage_session"
@@ -98,7 +98,8 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     cache = project.state_dir / "review" / "thumbs"
     templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
     templates.env.globals.update(roles=ROLES, show_money=project.settings.budget.show, title=project.settings.title,
-                                 first_frame=project.settings.review.first_frame, languages=LANGUAGES)
+                                 first_frame=project.settings.review.first_frame, languages=LANGUAGES,
+                                 strip_cells=STRIP_CELLS)
     templates.env.filters["when"] = _when
     words = words_of("review")
     statuses = {language: status_names(project, language) for language in LANGUAGES}
@@ -344,12 +345,21 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
 
     @app.get("/thumbs/takes/{take_id}.jpg", tags=["files"])
     def take_thumb(take_id: TakeId, member: Reader) -> Response:
+        """A take's still: a frame sequence by its frame of peak alpha coverage."""
         view = _take(take_id)
-        return _thumb(project.root / view.files[0])
+        files = [project.root / f for f in view.files]
+        return _thumb(lambda: sequence_thumbnail(files, cache) if len(files) > 1 else thumbnail(files[0], cache))
 
-    def _thumb(source: Path) -> Response:
+    @app.get("/thumbs/takes/{take_id}/strip.jpg", tags=["files"])
+    def take_strip(take_id: TakeId, member: Reader) -> Response:
+        """A frame sequence's hover-scrub strip: a few frames side by side."""
+        view = _take(take_id)
+        return _thumb(lambda: strip([project.root / f for f in view.files], cache))
+
+    def _thumb(source: Path | Callable[[], Path]) -> Response:
         try:
-            return FileResponse(thumbnail(source, cache), headers={"Cache-Control": "private, max-age=300"})
+            made = source() if callable(source) else thumbnail(source, cache)
+            return FileResponse(made, headers={"Cache-Control": "private, max-age=300"})
         except (MediaError, OSError):
             return FileResponse(STATIC / "unrendered.svg")
 

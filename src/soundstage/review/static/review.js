@@ -282,3 +282,21 @@ function shotPlayer() {
 }
 
 document.addEventListener("DOMContentLoaded", shotPlayer);
+
+// A frame sequence's thumbnail scrubs on hover: its strip of frames, one cell shown where the pointer is.
+function hoverStrips() {
+  for (const image of document.querySelectorAll("img.thumb[data-strip]")) {
+    const still = image.src, cells = Number(image.dataset.cells);
+    image.addEventListener("pointermove", (event) => {
+      const box = image.getBoundingClientRect();
+      const cell = Math.min(cells - 1, Math.max(0, Math.floor(cells * (event.clientX - box.left) / box.width)));
+      if (!image.src.endsWith(image.dataset.strip)) image.src = image.dataset.strip;
+      image.style.objectFit = "cover";
+      image.style.objectPosition = `${cells > 1 ? (100 * cell) / (cells - 1) : 0}% 0`;
+      image.dataset.cell = String(cell);
+    });
+    image.addEventListener("pointerleave", () => { image.src = still; image.style.objectFit = ""; image.style.objectPosition = ""; });
+  }
+}
+
+document.addEventListener("DOMContentLoaded", hoverStrips);
