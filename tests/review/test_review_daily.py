@@ -126,3 +126,8 @@ def test_an_element_take_has_a_telling_thumbnail_and_a_strip(crew: dict[str, Mem
         assert Member(app).get(path).status_code == 401                                 # signed out
     page = crew["vic"].get("/shots/2-1", headers=HTML).text
     assert f'data-strip="/thumbs/takes/{take}/strip.jpg"' in page
+
+
+def test_the_cut_lists_each_shot_at_its_record_timecode(crew: dict[str, Member], film: Project) -> None:
+    page = crew["vic"].get("/cut", headers=HTML).text
+    assert '<span class="dim tc">01:00:00:00</span>' in page and '<span class="dim tc">01:00:01:00</span>' in page

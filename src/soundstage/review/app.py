@@ -285,11 +285,11 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.get("/cut", response_class=HTMLResponse, tags=["pages"])
     def cut_page(request: Request, member: Reader) -> Response:
         cut, record = dailies.cut()
-        fps = project.settings.fps
-        starts, at = [], 0.0
-        for shot in dailies.breakdown().shots:
-            starts.append((shot, at))
-            at += max(1, round(shot.duration * fps)) / fps
+        breakdown = dailies.breakdown()
+        clocks = shot_clocks(project, breakdown)
+        # (shot, seconds into the cut for the player, the record timecode the editor sees there)
+        starts = [(shot, clocks[shot.id].start / project.settings.fps, clocks[shot.id].timecode(0))
+                  for shot in breakdown.shots]
         return page(request, "cut.html", member, cut=cut, record=record, starts=starts)
 
     @app.get("/reports", response_class=HTMLResponse, tags=["pages"])
