@@ -253,6 +253,33 @@ class PlateChange(Base):
     replaced_at: Mapped[datetime] = mapped_column(default=now)
 
 
+class Playlist(Base):
+    """Shot versions gathered for one review session (dailies), played in order."""
+
+    __tablename__ = "playlists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    made_by: Mapped[str] = mapped_column(String(100), default="")
+    made_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PlaylistItem(Base):
+    """One shot of a playlist, at the render it had when added (its movie's hash), with the crew's note on it."""
+
+    __tablename__ = "playlist_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlists.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    shot: Mapped[str] = mapped_column(String(200))
+    movie: Mapped[str] = mapped_column(String(400))                 # relative to the project
+    version: Mapped[str] = mapped_column(String(64))                # the movie's SHA-256 when it was added
+    note: Mapped[str] = mapped_column(String, default="")
+    added_by: Mapped[str] = mapped_column(String(100), default="")
+    added_at: Mapped[datetime] = mapped_column(default=now)
+
+
 def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
     """Open the project database, creating or migrating it. A path means SQLite in WAL mode; a URL (a studio's
     PostgreSQL, ``postgresql+psycopg://…``) is used as given."""
@@ -382,4 +409,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 __all__ = ["DB_FILE", "SCHEMA_HEAD", "Approval", "Base", "CrewMember", "Job", "Login", "Note", "PlateChange",
-           "RenderRecord", "ReviewEvent", "SignInPlace", "SignInTries", "Spend", "TakeRecord", "open_database"]
+           "Playlist", "PlaylistItem", "RenderRecord", "ReviewEvent", "SignInPlace", "SignInTries", "Spend",
+           "TakeRecord", "open_database"]

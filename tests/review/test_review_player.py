@@ -183,3 +183,26 @@ def test_the_players_timecode_counts_drop_frame_as_the_cut_does(server: tuple[st
                            "timecodeClock('00:59:59:23', 24000 / 1001)(1)]; }")
     assert labels == ["00:00:59;28", "00:00:59;29", "00:01:00;02", "01:01:00;02", "01:10:00;00", "01:09:59;29",
                       "01:00:00:00"]
+
+
+def test_a_playlist_plays_through_in_order(server: tuple[str, Project], browser: Any, tmp_path: Path) -> None:
+    url, _project = server
+    camera = Camera(tmp_path)
+    page = _signed_in(browser, url)
+    page.goto("/playlists")
+    page.fill("input[name=name]", "Dailies 8 Dec")
+    page.click("text=New playlist")
+    for shot in ("2-1", "1-1"):
+        page.select_option(".add-shot select", shot)
+        page.click(".add-shot button")
+        page.wait_for_load_state()
+    expect(page.locator("#playlist-items li")).to_have_count(2)
+    page.fill('#playlist-items li[data-index="0"] input[name=note]', "rain thinner")
+    page.click('#playlist-items li[data-index="0"] button')
+    page.wait_for_load_state()
+    expect(page.locator('#playlist-items li[data-index="0"] input[name=note]')).to_have_value("rain thinner")
+    page.evaluate("() => { const v = document.getElementById('dailies'); v.playbackRate = 4; v.play(); }")
+    expect(page.locator("#dailies")).to_have_attribute("data-playing", "1", timeout=20_000)   # on to the second
+    expect(page.locator('#playlist-items li[data-index="1"]')).to_have_class("card playing")
+    assert page.evaluate("() => document.getElementById('dailies').src").endswith("/files/out/shots/1-1.mp4")
+    camera.snap(page, "playlist-playing")

@@ -44,6 +44,7 @@ from soundstage.review.jobs import Busy, JobBoard
 from soundstage.review.notes import note_frame, read_drawing, shot_clocks, write_note
 from soundstage.review.notify import Notifier, mentions
 from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
+from soundstage.review.playlists import Playlists, playlist_otio
 from soundstage.review.statuses import action_for, checked_status, status_names
 from soundstage.review.thumbs import STRIP_CELLS, sequence_thumbnail, strip, thumbnail
 from soundstage.words import LANGUAGES, words_of
@@ -90,6 +91,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     dailies = Dailies(project, sessions)
     crew = Crew(sessions, throttle=throttle)
     board = JobBoard(project, sessions)
+    playlists = Playlists(project, sessions)
     notifier = notifier or Notifier(project.settings.review.notify, project.settings.title)
     board.take_ready = lambda job, take: notifier.tell(
         "take", f"{job.by or 'someone'} made {take.slot} {take.label} for shot {job.shot}", shot=job.shot,
@@ -322,6 +324,67 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                 record = read_shot_record(project, Path(path).stem)
         return page(request, "provenance.html", member, files=files, path=path, verdict=verdict, record=record,
                     problem=problem, status=200 if problem is None else 404)
+
+    # ------------------------------------------------------------------------------------------ playlists
+
+    PlaylistId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+    @app.get("/playlists", response_class=HTMLResponse, tags=["pages"])
+    def playlists_page(request: Request, member: Reader) -> Response:
+        return page(request, "playlists.html", member, playlists=playlists.all(), playlist=None)
+
+    @app.get("/playlists/{playlist_id}.otio", tags=["files"])
+    def playlist_timeline(playlist_id: PlaylistId, member: Reader) -> Response:
+        """The playlist for the editor: its shots in order, each note a marker."""
+        _playlist(playlist_id)
+        return Response(playlist_otio(playlists, playlist_id), media_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="playlist-{playlist_id}.otio"'})
+
+    @app.get("/playlists/{playlist_id}", response_class=HTMLResponse, tags=["pages"])
+    def playlist_page(request: Request, playlist_id: PlaylistId, member: Reader) -> Response:
+        view = _playlist(playlist_id)
+        return page(request, "playlists.html", member, playlists=playlists.all(), playlist=view,
+                    since={item.id: playlists.rendered_since(item) for item in view.items},
+                    shots=[s.id for s in dailies.breakdown().shots])
+
+    @app.post("/playlists", tags=["actions"])
+    def make_playlist(request: Request, member: Annotated[Member, Depends(may("note"))],
+                      name: Annotated[str, Form(max_length=200)]) -> Response:
+        made = playlists.make(name, member.name)
+        if wants_html(request):
+            return RedirectResponse(f"/playlists/{made.id}", status_code=303)
+        return JSONResponse({"done": "playlist", "playlist": made.id})
+
+    @app.post("/playlists/{playlist_id}/items", tags=["actions"])
+    def add_to_playlist(request: Request, playlist_id: PlaylistId, member: Annotated[Member, Depends(may("note"))],
+                        shot: Annotated[str, Form(max_length=200)],
+                        note: Annotated[str, Form(max_length=4000)] = "") -> Response:
+        """The shot as rendered now, at the end of the playlist."""
+        _playlist(playlist_id)
+        _shot(shot)
+        item = playlists.add(playlist_id, shot, member.name, note)
+        if wants_html(request):
+            return RedirectResponse(f"/playlists/{playlist_id}", status_code=303)
+        return JSONResponse({"done": "added", "item": item.id, "position": item.position})
+
+    @app.post("/playlists/{playlist_id}/items/{item_id}/note", tags=["actions"])
+    def note_playlist_item(request: Request, playlist_id: PlaylistId, item_id: PlaylistId,
+                           member: Annotated[Member, Depends(may("note"))],
+                           note: Annotated[str, Form(max_length=4000)]) -> Response:
+        _playlist(playlist_id)
+        try:
+            playlists.note(playlist_id, item_id, note)
+        except ProjectError as exc:
+            raise Refused(404, exc.message) from None
+        if wants_html(request):
+            return RedirectResponse(f"/playlists/{playlist_id}", status_code=303)
+        return JSONResponse({"done": "noted", "item": item_id})
+
+    def _playlist(playlist_id: int) -> Any:
+        try:
+            return playlists.get(playlist_id)
+        except ProjectError as exc:
+            raise Refused(404, exc.message) from None
 
     # ------------------------------------------------------------------------------------------ files
 

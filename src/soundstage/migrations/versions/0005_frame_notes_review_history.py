@@ -1,4 +1,5 @@
-"""Notes on a frame (with a drawing), the history of approvals and shot statuses, each member's language."""
+"""Notes on a frame (with a drawing), the history of approvals and shot statuses, each member's language, and
+playlists for dailies."""
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,6 +26,26 @@ def upgrade() -> None:
         sa.Column("status", sa.String(40), nullable=True),
         sa.Column("by", sa.String(100), nullable=False),
         sa.Column("at", sa.DateTime, nullable=False),
+    )
+    op.create_table(
+        "playlists",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("made_by", sa.String(100), nullable=False),
+        sa.Column("made_at", sa.DateTime, nullable=False),
+    )
+    op.create_table(
+        "playlist_items",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("playlist_id", sa.Integer, sa.ForeignKey("playlists.id", ondelete="CASCADE"), nullable=False,
+                  index=True),
+        sa.Column("position", sa.Integer, nullable=False),
+        sa.Column("shot", sa.String(200), nullable=False),
+        sa.Column("movie", sa.String(400), nullable=False),
+        sa.Column("version", sa.String(64), nullable=False),
+        sa.Column("note", sa.String, nullable=False),
+        sa.Column("added_by", sa.String(100), nullable=False),
+        sa.Column("added_at", sa.DateTime, nullable=False),
     )
     # Approvals given before the history existed are its first entries.
     op.execute("INSERT INTO review_events (subject, kind, take_id, version, status, by, at) "

@@ -300,3 +300,24 @@ function hoverStrips() {
 }
 
 document.addEventListener("DOMContentLoaded", hoverStrips);
+
+// A playlist plays through: each item in order, the one playing marked; a click on an item plays it.
+function playThrough() {
+  const video = document.getElementById("dailies");
+  if (!video || !video.dataset.items) return;
+  const movies = video.dataset.items.split("|");
+  const items = Array.from(document.querySelectorAll("#playlist-items li"));
+  let at = 0;
+  const load = (index, play) => {
+    at = index;
+    video.src = "/files/" + movies[index];
+    video.dataset.playing = String(index);
+    items.forEach((item, i) => item.classList.toggle("playing", i === index));
+    if (play) video.play().catch(() => {});
+  };
+  video.addEventListener("ended", () => { if (at + 1 < movies.length) load(at + 1, true); });
+  items.forEach((item, i) => item.querySelector("strong").addEventListener("click", () => load(i, true)));
+  load(0, false);
+}
+
+document.addEventListener("DOMContentLoaded", playThrough);
