@@ -20,6 +20,7 @@ from soundstage.records import Slot, shot_subject
 from soundstage.records.shot import read_cut_record, read_shot_record
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, Shot
+from soundstage.takes import set_slot
 from soundstage.takes.store import as_take
 
 # Folders whose files the app may serve; everything else in the project (the database, the signing keys) never.
@@ -122,11 +123,19 @@ class Dailies:
     def film(self) -> list[SceneView]:
         breakdown = self.breakdown()
         generation = self.generation()
-        context = self._context(generation)
+        context = self._context(generation, light=True)
+        # The film's orders once (as the render makes them), dealt to the shots: asking per shot is quadratic.
+        orders = generation.orders(breakdown)
+        sets = {order.slot: order for order in orders if Slot.parse(order.slot).shot is None}
+        own: dict[str, list[Any]] = {}
+        for order in orders:
+            if (shot_id := Slot.parse(order.slot).shot) is not None:
+                own.setdefault(shot_id, []).append(order)
         scenes = []
         for scene in breakdown.scenes:
-            shots = [self._shot(breakdown, shot, generation, context) for shot in breakdown.shots
-                     if shot.scene == scene.id]
+            shots = [self._shot(breakdown, shot, generation, context,
+                                [sets[slot] for slot in [set_slot(shot.set)] if slot in sets] + own.get(shot.id, []))
+                     for shot in breakdown.shots if shot.scene == scene.id]
             if shots:
                 scenes.append(SceneView(scene.id, _heading(scene), shots))
         return scenes
@@ -191,9 +200,11 @@ class Dailies:
 
     # ------------------------------------------------------------------------------------------ inside
 
-    def _context(self, generation: Generation | None, slots: list[str] | None = None) -> dict[str, Any]:
+    def _context(self, generation: Generation | None, slots: list[str] | None = None, *,
+                 light: bool = False) -> dict[str, Any]:
         """What a page reads from the database, in a few queries: the approvals, notes and statuses, and (with
-        ``generation``) the takes of ``slots`` (every slot if None), by slot, in version order."""
+        ``generation``) the takes of ``slots`` (every slot if None), by slot, in version order. ``light`` (the
+        film page): of each slot only the takes its status needs, the used and the approved one."""
         with self.sessions() as session:
             approvals = {a.slot: a for a in session.scalars(select(Approval))}
             notes = list(session.scalars(select(Note).order_by(Note.id)))
@@ -202,9 +213,20 @@ class Dailies:
                 .order_by(ReviewEvent.id))}
             takes: dict[str, list[Take]] = {}
             if generation is not None:
+                wanted = None
+                if light:        # which takes each slot shows, from a few columns; then only those read whole
+                    heads: dict[str, list[Any]] = {}
+                    for head in session.execute(select(TakeRecord.id, TakeRecord.slot, TakeRecord.design)
+                                                .order_by(TakeRecord.slot, TakeRecord.version)):
+                        heads.setdefault(head.slot, []).append(head)
+                    wanted = {a.take_id for a in approvals.values()} | {
+                        newest[head.design].id for made in heads.values()
+                        for newest in [{h.design: h for h in made}] for head in made}
                 query = select(TakeRecord).order_by(TakeRecord.slot, TakeRecord.version)
                 if slots is not None:
                     query = query.where(TakeRecord.slot.in_(slots))
+                if wanted is not None:
+                    query = query.where(TakeRecord.id.in_(wanted))
                 for row in session.scalars(query):
                     takes.setdefault(row.slot, []).append(as_take(row))
         by_subject: dict[str, list[Note]] = {}
