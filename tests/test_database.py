@@ -36,8 +36,8 @@ from soundstage.errors import ProjectError
 from soundstage.pipeline.ledger import LEGACY_FILE, Ledger
 from soundstage.project import DATABASE_ENV, Project
 
-TABLES = {"alembic_version", "approvals", "crew", "jobs", "logins", "notes", "plate_changes", "renders",
-          "sign_in_places", "sign_in_tries", "spend", "takes"}
+TABLES = {"alembic_version", "approvals", "crew", "jobs", "logins", "notes", "plate_changes", "playlist_items",
+          "playlists", "renders", "review_events", "sign_in_places", "sign_in_tries", "spend", "takes"}
 OLD_TABLES = [TakeRecord.__table__, Approval.__table__, Spend.__table__]   # what soundstage 0.1 created
 
 

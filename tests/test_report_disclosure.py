@@ -325,6 +325,21 @@ def test_approvals_given_after_the_render(example: Project, tmp_path: Path) -> N
     assert "render again" in warning
 
 
+def test_the_disclosure_reads_who_approved_the_take_used_from_the_history(example: Project, tmp_path: Path) -> None:
+    """Approved again by someone else, then replaced by another take: the take the cut shows was last chosen by
+    the second person, and the history, not the render's record, says so."""
+    root = tmp_path / "history"
+    shutil.copytree(example.root, root)
+    store = Generation(Project.load(root)).store
+    store.approve(ROOFTOPS, 1, by="Han Ye-jin")
+    store.approve(ROOFTOPS, 2, by="Lee Do-hyun")
+    data = disclosure_json(Project.load(root), tmp_path / "reports")
+    rooftops = {s["slot"]: s for s in data["human"]["selection"]}[ROOFTOPS]
+    assert (rooftops["chosen"], rooftops["approved_by"], rooftops["approved_now"]) == ("v001", "Han Ye-jin", "v002")
+    assert [(e.version, e.by) for e in store.history(ROOFTOPS)] == [
+        (1, "Kim Ji-woo"), (1, "Han Ye-jin"), (2, "Lee Do-hyun")]
+
+
 def test_a_tampered_cut_is_reported_as_such(example: Project, tmp_path: Path) -> None:
     root = tmp_path / "tampered"
     shutil.copytree(example.root, root)

@@ -7,6 +7,7 @@ the code under test), across an hour boundary at 23.976 and a drop-frame minute 
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from soundstage.cli import app
 from soundstage.edit import CutExport, export_cut
 from soundstage.errors import ProjectError
 from soundstage.media import probe
-from soundstage.pipeline import breakdown_project, render_project
+from soundstage.pipeline import Generation, breakdown_project, render_project
 from soundstage.project import Project
 from soundstage.records.shot import read_shot_record
+from soundstage.review.notes import write_note
 from tiny_film import FPS, green_plate, make_tiny
 
 SHOTS = ["1-1", "2-1"]       # the tiny film's cut order
@@ -246,3 +248,44 @@ def test_the_closing_label_card_is_the_last_clip(tmp_path: Path) -> None:
         if fmt == "otio":
             assert clips[-1].name == "AI label card" and clips[-1].source_range.start_time.value == shots
             assert clips[-1].media_reference.target_url.endswith("/out/cut.mp4")
+
+
+# A note on frame 3 of 1-1 (given by its record timecode) and on frame 7 of 2-1, as the editor reads them.
+NOTED = {25: ("01:00:00:03", "01:00:01:07"), 23.976: ("01:00:00:02", "01:00:01:06"),
+         29.97: ("00:01:00;03", "00:01:01;07")}     # 00:01:00;00 and ;01 do not exist
+
+
+def test_frame_notes_are_markers_in_the_otio_and_locators_in_the_edl(film: tuple[Project, Case],
+                                                                    tmp_path: Path) -> None:
+    project, case = film
+    shutil.copytree(project.root, tmp_path / "noted")
+    noted = Project.load(tmp_path / "noted")
+    generation, breakdown = Generation(noted), breakdown_project(noted, lock=False)
+    first, second = NOTED[case.fps]
+    note, _ = write_note(generation, breakdown, "shot/1-1", "the hand\nbrighter", by="pat", tc=first)
+    assert note.frame == 3
+    write_note(generation, breakdown, "shot/2-1/element/rain", "rain too thin", by="anna", frame=7)
+    write_note(generation, breakdown, "shot/2-1", "no frame, no marker", by="anna")
+
+    timeline = otio.adapters.read_from_file(str(export(noted, "otio").path))
+    clips = list(timeline.video_tracks()[0].find_clips())
+    marked = [(clip.name, marker.name, marker.marked_range.start_time.to_frames(),
+               opentime.to_timecode(timeline.global_start_time + clip.range_in_parent().start_time
+                                    + marker.marked_range.start_time - clip.source_range.start_time,
+                                    case.rate, case.drop))
+              for clip in clips for marker in clip.markers]
+    assert marked == [("1-1", "pat: the hand brighter", 3, first), ("2-1", "anna: rain too thin", 7, second)]
+    assert clips[1].markers[0].metadata["soundstage"]["subject"] == "shot/2-1/element/rain"
+
+    text = export(noted, "edl").path.read_text()
+    source = "00:00:00;07" if case.drop else "00:00:00:07"
+    assert f"* LOC: {source} RED     ANNA: RAIN TOO THIN" in text.splitlines()
+    if case.drop:     # OTIO's EDL reader passes over a drop-frame locator (its pattern wants ':'): read by hand
+        located = [opentime.from_timecode(label, case.rate).to_frames()
+                   for label in re.findall(r"^\* LOC: (\S+) ", text, re.MULTILINE)]
+        assert located == [3, 7]
+        return
+    read = otio.adapters.read_from_string(text, adapter_name="cmx_3600", rate=case.rate)
+    clips = list(read.video_tracks()[0].find_clips())
+    assert [(clip.name, [m.marked_range.start_time.to_frames() for m in clip.markers]) for clip in clips] == [
+        ("1-1", [3]), ("2-1", [7])]

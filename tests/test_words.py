@@ -25,7 +25,7 @@ PAGES = {"cost": [TEMPLATES / "cost.html", TEMPLATES / "base.html", SRC / "repor
 
 
 def test_the_words_files_are_the_ones_the_code_reads() -> None:
-    assert [f.stem for f in FILES] == ["breakdown", "cost", "disclosure", "labels", "page"]
+    assert [f.stem for f in FILES] == ["breakdown", "cost", "disclosure", "labels", "page", "review"]
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -49,6 +49,18 @@ def test_every_label_a_report_page_writes_has_korean_words(report: str) -> None:
         text = path.read_text("utf-8")
         labels_used |= set(re.findall(r'\bt\("([^"]+)"\)', text)) | set(re.findall(r"\bt\('([^']+)'\)", text))
     assert labels_used and sorted(labels_used - set(words_of(report))) == []
+
+
+def test_every_label_the_review_app_writes_has_korean_words() -> None:
+    folder = SRC / "review" / "templates"
+    used: set[str] = set()
+    for path in sorted(folder.glob("*.html")):
+        text = path.read_text("utf-8")
+        used |= set(re.findall(r'\bt\("([^"]+)"\)', text)) | set(re.findall(r"\bt\('([^']+)'\)", text))
+    assert used and sorted(used - set(words_of("review"))) == []
+    from soundstage.review.app import SAID
+
+    assert sorted(set(SAID.values()) - set(words_of("review"))) == []
 
 
 def test_no_report_module_holds_words() -> None:

@@ -575,12 +575,14 @@ def approve(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
     slot: Annotated[str, typer.Argument(help="The slot, as `soundstage takes` lists it, e.g. set/sea-cliff-dusk.")],
     take: Annotated[str, typer.Argument(help="The take: v002 or 2.")],
+    by: Annotated[str, typer.Option(help="Who approves it (kept in the history and the disclosure report).")] = "",
 ) -> None:
     """Approve one take of a slot: renders use it from now on, whatever is generated later."""
     from soundstage.pipeline import Generation
 
-    approved = Generation(Project.load(project_dir)).store.approve(slot, _take_number(take))
-    out.print(f"approved {slot} {approved.label} ({approved.engine} · {approved.model})", highlight=False)
+    approved = Generation(Project.load(project_dir)).store.approve(slot, _take_number(take), by=by.strip())
+    out.print(f"approved {slot} {approved.label} ({approved.engine} · {approved.model})"
+              + (f" by {by.strip()}" if by.strip() else ""), highlight=False)
 
 
 @app.command()
@@ -591,14 +593,23 @@ def note(
     text: Annotated[str, typer.Argument(help="The note.")],
     take: Annotated[str | None, typer.Option(help="On one take of the slot: v002.")] = None,
     by: Annotated[str, typer.Option(help="Who says so.")] = "",
+    frame: Annotated[int | None, typer.Option(help="On this frame of the shot, numbered from [review] "
+                                                   "first_frame.")] = None,
+    tc: Annotated[str | None, typer.Option(help="On the frame at this record timecode of the cut: "
+                                                "01:00:06:13.")] = None,
 ) -> None:
-    """Leave a note on a shot, a slot or one take. Notes are kept; `soundstage notes` lists them."""
-    from soundstage.pipeline import Generation
+    """Leave a note on a shot, a slot or one take, on a frame if given. Notes are kept; `soundstage notes` lists
+    them."""
+    from soundstage.pipeline import Generation, breakdown_project
+    from soundstage.review.notes import note_frame, write_note
 
-    store = Generation(Project.load(project_dir)).store
+    project = Project.load(project_dir)
     version = None if take is None else _take_number(take)
-    written = store.add_note(_subject(subject), text, by=by, version=version)
-    out.print(f"noted on {written.subject}" + (f" {take}" if take else ""), highlight=False)
+    written, clock = write_note(Generation(project), breakdown_project(project), _subject(subject), text, by=by,
+                                version=version, frame=frame, tc=tc)
+    number, label = note_frame(written, {clock.shot: clock} if clock else {}, project.settings.review.first_frame)
+    at = "" if number is None else f" at frame {number}" + (f" ({label})" if label else "")
+    out.print(f"noted on {written.subject}" + (f" {take}" if take else "") + at, highlight=False)
 
 
 @app.command()
@@ -609,19 +620,26 @@ def notes(
     as_json: AsJson = False,
 ) -> None:
     """The notes on a shot or slot (and on everything under it), oldest first."""
-    from soundstage.pipeline import Generation
+    from soundstage.pipeline import Generation, breakdown_project
+    from soundstage.review.notes import note_frame, shot_clocks
 
-    store = Generation(Project.load(project_dir)).store
+    project = Project.load(project_dir)
+    store = Generation(project).store
     found = store.notes(_subject(subject) if subject else "")
     labels = {take.id: take.label for take in store.takes()} if found else {}
+    clocks = shot_clocks(project, breakdown_project(project)) if any(n.frame is not None for n in found) else {}
     rows: list[dict[str, Any]] = [
         {"subject": n.subject, "take": labels.get(n.take_id) if n.take_id else None, "by": n.author,
-         "at": n.created_at.isoformat(timespec="seconds"), "note": n.body} for n in found]
+         "at": n.created_at.isoformat(timespec="seconds"), "note": n.body,
+         **dict(zip(("frame", "timecode"), note_frame(n, clocks, project.settings.review.first_frame),
+                    strict=True))} for n in found]
     if as_json:
         sys.stdout.write(json.dumps({"notes": rows}, indent=2, ensure_ascii=False) + "\n")
         return
     for row in rows:
-        where = row["subject"] + (f" {row['take']}" if row["take"] else "")
+        where = row["subject"] + (f" {row['take']}" if row["take"] else "") + \
+            (f" @{row['frame']}" + (f" {row['timecode']}" if row["timecode"] else "") if row["frame"] is not None
+             else "")
         who = f" ({row['by']})" if row["by"] else ""
         out.print(f"{row['at'][:16].replace('T', ' ')}  {where}{who}: {row['note']}",
                   highlight=False)

@@ -42,7 +42,7 @@ from soundstage.errors import ProjectError, install_hint
 from soundstage.project import DB_FILE
 
 # The newest migration in soundstage/migrations/versions; a database already there is opened without Alembic.
-SCHEMA_HEAD = "0004"
+SCHEMA_HEAD = "0005"
 
 
 def now() -> datetime:
@@ -51,7 +51,7 @@ def now() -> datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class TakeRecord(Base):
@@ -126,6 +126,24 @@ class Note(Base):
     body: Mapped[str] = mapped_column(String)
     author: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=now)
+    frame: Mapped[int | None] = mapped_column(Integer, nullable=True)     # 0 = the shot's first frame
+    drawing: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)   # vector strokes on that frame
+
+
+class ReviewEvent(Base):
+    """One change of a shot's status or a slot's approval, by whom and when. Only ever added to: the approvals
+    table says what holds now, this says how it came to."""
+
+    __tablename__ = "review_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True)   # a slot (approvals) or a shot ("shot/3-1")
+    kind: Mapped[str] = mapped_column(String(20))                   # approved, unapproved, status
+    take_id: Mapped[int | None] = mapped_column(ForeignKey("takes.id"), nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    by: Mapped[str] = mapped_column(String(100), default="")
+    at: Mapped[datetime] = mapped_column(default=now)
 
 
 class Job(Base):
@@ -180,6 +198,7 @@ class CrewMember(Base):
     role: Mapped[str] = mapped_column(String(20))                   # director, producer, artist, viewer
     password_hash: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=now)
+    language: Mapped[str] = mapped_column(String(5), default="en", server_default="en")   # the app's words
 
 
 class Login(Base):
@@ -232,6 +251,33 @@ class PlateChange(Base):
     kept_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     replaced_by: Mapped[str] = mapped_column(String(100))
     replaced_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class Playlist(Base):
+    """Shot versions gathered for one review session (dailies), played in order."""
+
+    __tablename__ = "playlists"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    made_by: Mapped[str] = mapped_column(String(100), default="")
+    made_at: Mapped[datetime] = mapped_column(default=now)
+
+
+class PlaylistItem(Base):
+    """One shot of a playlist, at the render it had when added (its movie's hash), with the crew's note on it."""
+
+    __tablename__ = "playlist_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlists.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    shot: Mapped[str] = mapped_column(String(200))
+    movie: Mapped[str] = mapped_column(String(400))                 # relative to the project
+    version: Mapped[str] = mapped_column(String(64))                # the movie's SHA-256 when it was added
+    note: Mapped[str] = mapped_column(String, default="")
+    added_by: Mapped[str] = mapped_column(String(100), default="")
+    added_at: Mapped[datetime] = mapped_column(default=now)
 
 
 def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
@@ -363,4 +409,5 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 __all__ = ["DB_FILE", "SCHEMA_HEAD", "Approval", "Base", "CrewMember", "Job", "Login", "Note", "PlateChange",
-           "RenderRecord", "SignInPlace", "SignInTries", "Spend", "TakeRecord", "open_database"]
+           "Playlist", "PlaylistItem", "RenderRecord", "ReviewEvent", "SignInPlace", "SignInTries", "Spend",
+           "TakeRecord", "open_database"]

@@ -143,7 +143,8 @@ def _replay(sessions: Any, state_dir: Path, versions: dict[tuple[str, int], int]
                 version = item.get("version")
                 take_id = None if version is None else versions.get((item["subject"], int(version)))
                 notes.append(Note(subject=item["subject"], take_id=take_id, body=item["body"],
-                                  author=item.get("by", ""), created_at=_naive(item["at"])))
+                                  author=item.get("by", ""), created_at=_naive(item["at"]),
+                                  frame=item.get("frame"), drawing=item.get("drawing")))
             elif kind == "job":
                 jobs[int(item["id"])] = item
         except (KeyError, TypeError, ValueError):

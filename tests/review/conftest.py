@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from soundstage.db import Approval, CrewMember, Login, Note, Spend, TakeRecord, open_database
+from soundstage.db import Approval, CrewMember, Login, Note, ReviewEvent, Spend, TakeRecord, open_database
 from soundstage.pipeline import render_project
 from soundstage.project import Project
 
@@ -87,7 +87,9 @@ def books(project: Project) -> dict[str, Any]:
             "takes": sorted((t.id, t.slot, t.version, t.seed, t.prompt) for t in session.scalars(select(TakeRecord))),
             "approvals": sorted((a.slot, a.take_id, a.approved_by, a.approved_at)
                                 for a in session.scalars(select(Approval))),
-            "notes": sorted((n.id, n.subject, n.body, n.author) for n in session.scalars(select(Note))),
+            "notes": sorted((n.id, n.subject, n.body, n.author, n.frame, str(n.drawing))
+                            for n in session.scalars(select(Note))),
+            "history": sorted((e.id, e.subject, e.kind, e.status, e.by) for e in session.scalars(select(ReviewEvent))),
             "spend": sorted((s.id, s.usd, s.status) for s in session.scalars(select(Spend))),
             "crew": sorted((m.name, m.role, m.password_hash) for m in session.scalars(select(CrewMember))),
             "logins": len(list(session.scalars(select(Login)))),

@@ -23,6 +23,7 @@ from soundstage.review.auth import Crew
 from tiny_film import green_plate
 
 RAIN = "shot/2-1/element/rain"
+DRAWING = '[{"tool": "circle", "colour": "#ff3b30", "points": [[0.5, 0.5], [0.6, 0.6]]}]'
 
 
 def _login_form(client: TestClient) -> str:
@@ -84,7 +85,8 @@ def test_signed_out_requests_are_refused(app: FastAPI, film: Project) -> None:
 
 @pytest.mark.parametrize("who, action", [
     ("vic", "approve"), ("art", "approve"), ("vic", "note"), ("vic", "regenerate"), ("pat", "regenerate"),
-    ("vic", "render"), ("vic", "upload"), ("pat", "upload"),
+    ("vic", "render"), ("vic", "upload"), ("pat", "upload"), ("vic", "status"), ("art", "status-final"),
+    ("vic", "drawing"),
 ])
 def test_each_role_may_do_only_its_own_work(crew: dict[str, Member], film: Project, who: str, action: str) -> None:
     before = books(film)
@@ -95,7 +97,8 @@ def test_each_role_may_do_only_its_own_work(crew: dict[str, Member], film: Proje
     assert books(film) == before
 
 
-@pytest.mark.parametrize("action", ["approve", "note", "regenerate", "render", "upload", "logout"])
+@pytest.mark.parametrize("action", ["approve", "note", "regenerate", "render", "upload", "logout", "status",
+                                    "drawing"])
 @pytest.mark.parametrize("token", ["", "forged", "other"])
 def test_every_form_needs_the_sessions_csrf_token(crew: dict[str, Member], app: FastAPI, film: Project,
                                                   action: str, token: str) -> None:
@@ -242,6 +245,10 @@ def _act(client: TestClient, film: Project, action: str, token: str):  # type: i
         return client.post("/shots/1-1/plate", data=data, files={"plate": ("actor.mp4", b"not a movie")})
     if action == "logout":
         return client.post("/logout", data=data)
+    if action.startswith("status"):
+        return client.post("/shots/2-1/status", data=data | {"status": action.partition("-")[2] or "retake"})
+    if action == "drawing":
+        return client.post("/shots/2-1/notes", data=data | {"body": "here", "frame": "2", "drawing": DRAWING})
     raise AssertionError(action)
 
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import opentimelineio as otio
@@ -33,6 +34,7 @@ from soundstage.errors import ProjectError
 from soundstage.media import probe
 from soundstage.media.video import as_rate
 from soundstage.project import Project, find_key_line
+from soundstage.records import subject_shot
 from soundstage.records.settings import STEMS
 from soundstage.records.shot import ShotRecord, SoundRecord, read_shot_record, shot_stem_path
 
@@ -92,8 +94,10 @@ def cut_timeline(project: Project, shot_ids: Sequence[str]) -> otio.schema.Timel
     sound = [otio.schema.Track(name=stem, kind=otio.schema.TrackKind.Audio) for stem in STEMS]
     frames = 0
     ai_frames = cost = 0.0
+    notes = frame_notes(project)
     for shot_id in shot_ids:
         clip, record = _shot_clip(project, shot_id, rate)
+        clip.markers.extend(_note_marker(note, clip) for note in notes.get(shot_id, ()))
         track.append(clip)
         for stem, audio in zip(STEMS, sound, strict=True):
             audio.append(_stem_clip(project, record, stem, clip))
@@ -150,6 +154,39 @@ def _shot_clip(project: Project, shot_id: str, rate: Fraction) -> tuple[otio.sch
                                  "comments": [f"SOUNDSTAGE SHOT {shot_id} SCENE {record.scene} "
                                               f"AI {record.ai_share:.0%}"]}
     return clip, record
+
+
+def frame_notes(project: Project) -> dict[str, list[Any]]:
+    """The crew's notes on a frame, by the shot they are about (a note on a set's frame is in no shot)."""
+    from sqlalchemy import select
+
+    from soundstage.db import Note, open_database
+
+    if isinstance(project.database, Path) and not project.database.is_file():
+        return {}
+    found: dict[str, list[Any]] = {}
+    with open_database(project.database)() as session:
+        for note in session.scalars(select(Note).where(Note.frame.is_not(None)).order_by(Note.id)):
+            shot = subject_shot(note.subject)
+            if shot is not None:
+                found.setdefault(shot, []).append(note)
+    return found
+
+
+def _note_marker(note: Any, clip: otio.schema.Clip) -> otio.schema.Marker:
+    """A frame note as a marker on its shot's clip, at the frame in the clip's own time (OTIO's convention; the
+    EDL writes it as a ``* LOC:`` locator). A note on a frame past the shot's end (re-timed since) sits on its
+    last frame."""
+    duration = clip.source_range.duration
+    frame = min(int(note.frame), int(duration.value) - 1)
+    at = opentime.TimeRange(clip.source_range.start_time + opentime.RationalTime(frame, duration.rate),
+                            opentime.RationalTime(0, duration.rate))
+    text = " ".join((f"{note.author}: {note.body}" if note.author else note.body).split())
+    marker = otio.schema.Marker(name=text[:200], marked_range=at, color=otio.schema.MarkerColor.RED)
+    marker.metadata[NAMESPACE] = {"note": note.id, "subject": note.subject, "by": note.author, "body": note.body,
+                                  "frame": frame, "drawing": bool(note.drawing),
+                                  "at": note.created_at.isoformat(timespec="seconds")}
+    return marker
 
 
 def _stem_clip(project: Project, record: ShotRecord, stem: str, picture: otio.schema.Clip
@@ -300,23 +337,33 @@ def drop_frame(rate: Fraction) -> bool:
 
 def start_time(project: Project) -> opentime.RationalTime:
     """``[edit] start_timecode`` as a time at the project's rate; refused if it is no frame at that rate."""
-    text = project.settings.edit.start_timecode
-    rate = frame_rate(project)
-    hours, minutes, seconds, frame = (int(part) for part in re.split(r"[:;]", text))
+    try:
+        return parse_timecode(project.settings.edit.start_timecode, frame_rate(project))
+    except ValueError as exc:
+        raise _bad_timecode(project, str(exc)) from None
+
+
+def parse_timecode(text: str, rate: Fraction) -> opentime.RationalTime:
+    """A timecode label as a time at ``rate``: drop-frame at 29.97 and 59.94 (either separator), else non-drop.
+    Raises ValueError saying why the label names no frame at that rate."""
+    match = re.fullmatch(r"(\d\d):(\d\d):(\d\d)[:;.](\d\d)", text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a timecode like 01:00:06:13")
+    hours, minutes, seconds, frame = (int(part) for part in match.groups())
     nominal = round(rate)
+    if minutes > 59 or seconds > 59:
+        raise ValueError(f"{text!r} has more than 59 minutes or seconds")
     if frame >= nominal:
-        raise _bad_timecode(project, f"{text!r} has frame {frame}, but {float(rate):g} fps counts frames 00 to "
-                                     f"{nominal - 1:02d}")
+        raise ValueError(f"{text!r} has frame {frame}, but {float(rate):g} fps counts frames 00 to {nominal - 1:02d}")
     if not drop_frame(rate):
         if ";" in text:
-            raise _bad_timecode(project, f"{text!r} is drop-frame, but {float(rate):g} fps counts non-drop; "
-                                         "write it with ':'")
+            raise ValueError(f"{text!r} is drop-frame, but {float(rate):g} fps counts non-drop; write it with ':'")
         return opentime.RationalTime(((hours * 60 + minutes) * 60 + seconds) * nominal + frame, float(rate))
     label = text[:8] + ";" + text[9:]      # at 29.97 and 59.94 it is drop-frame, whichever separator was typed
     time = opentime.from_timecode(label, float(rate))
     if timecode(time) != label:
-        raise _bad_timecode(project, f"{text!r} is a label drop-frame timecode skips (frames 00 and 01 of every "
-                                     "minute but each tenth)")
+        raise ValueError(f"{text!r} is a label drop-frame timecode skips (frames 00 and 01 of every minute but "
+                         "each tenth)")
     return time
 
 

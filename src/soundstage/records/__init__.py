@@ -4,7 +4,7 @@ The ground floor: it imports nothing of soundstage's stages (no database, no pro
 stage can name these nouns without pulling in another.
 """
 
-from soundstage.records.slot import Slot, shot_subject
+from soundstage.records.slot import Slot, shot_subject, subject_shot
 from soundstage.records.source import AssetKind, SourceType, is_ai
 
-__all__ = ["AssetKind", "Slot", "SourceType", "is_ai", "shot_subject"]
+__all__ = ["AssetKind", "Slot", "SourceType", "is_ai", "shot_subject", "subject_shot"]

@@ -369,13 +369,77 @@ class LabelSettings(BaseModel):
     font: str | None = Field(None, description="a .ttf/.otf/.ttc inside the project, e.g. one with Hangul")
 
 
+# A shot's review statuses, in the order a shot moves through them; [review] statuses renames them.
+SHOT_STATUSES = ("waiting", "wip", "review", "retake", "approved", "final")
+
+
+# What the review app tells people about: a new take made, a shot approved or sent back, a name @mentioned.
+NOTICES = ("take", "approved", "retake", "mention")
+
+
+class Webhook(BaseModel):
+    """A URL the review app posts its notices to: plain JSON, or Slack's incoming-webhook shape."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://", description="where notices are POSTed")
+    format: Literal["json", "slack"] = Field("json", description="json: soundstage's own fields; slack: {text}")
+    events: tuple[str, ...] = Field(NOTICES, description="which notices: take, approved, retake, mention")
+
+
+class MailSettings(BaseModel):
+    """E-mail over SMTP for the review app's notices."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(min_length=1, description="the SMTP server")
+    port: int = Field(25, ge=1, le=65535)
+    sender: str = Field(min_length=3, description="the From address")
+    to: tuple[str, ...] = Field((), description="who hears of every notice")
+    people: dict[str, str] = Field(default_factory=dict, description="crew name → e-mail, for @mentions")
+    starttls: bool = Field(False, description="upgrade the connection with STARTTLS")
+    user: str | None = Field(None, description="SMTP user; the password is read from $SOUNDSTAGE_SMTP_PASSWORD")
+    events: tuple[str, ...] = Field(NOTICES, description="which notices: take, approved, retake, mention")
+
+
+class NotifySettings(BaseModel):
+    """Who hears what happens in the review app. Sent in the background: a receiver that fails never holds up
+    the crew's action; it is logged and tried again ``tries`` times in all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    webhooks: tuple[Webhook, ...] = ()
+    email: MailSettings | None = None
+    tries: int = Field(3, ge=1, le=10, description="attempts per notice and receiver, a second apart, doubling")
+    timeout: float = Field(5.0, gt=0, le=60, description="seconds one attempt may take")
+
+
 class ReviewSettings(BaseModel):
-    """The review copy of the cut, ``out/cut_review.mp4``: burn-ins on a separate file, the cut stays clean."""
+    """The review copy of the cut, ``out/cut_review.mp4`` (burn-ins on a separate file, the cut stays clean), and
+    how the review app counts frames and names a shot's statuses."""
 
     model_config = ConfigDict(extra="forbid")
 
     burn_in: bool = Field(False, description="write out/cut_review.mp4 with shot, takes and record timecode "
                                              "([edit] start_timecode) burnt in; also soundstage render --burn-in")
+    first_frame: int = Field(0, ge=0, le=10_000_000, description="the number a shot's first frame has in the review "
+                                                                 "app and in notes (1001 for VFX work)")
+    statuses: dict[str, str] = Field(default_factory=dict, description="a shot status as this crew names it, e.g. "
+                                                                       "wip = \"in progress\"; the statuses are "
+                                                                       "waiting, wip, review, retake, approved, final")
+
+    notify: NotifySettings = Field(NotifySettings(), description="webhooks and e-mail on takes, approvals, "
+                                                                 "retakes and @mentions")
+
+    @field_validator("statuses")
+    @classmethod
+    def _known_statuses(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(SHOT_STATUSES))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)}: not a status; the statuses are {', '.join(SHOT_STATUSES)}")
+        if any(not name.strip() or len(name) > 40 for name in value.values()):
+            raise ValueError("a status's name is 1 to 40 characters")
+        return value
 
 
 class ProvenanceSettings(BaseModel):

@@ -116,3 +116,9 @@ class Slot:
 def shot_subject(shot_id: str) -> str:
     """A shot as notes name it (``shot/3-1``): the prefix of all the shot's own slots."""
     return f"{_SHOT}/{shot_id}"
+
+
+def subject_shot(subject: str) -> str | None:
+    """The shot a note's subject is about (``shot/3-1``, ``shot/3-1/element/fire`` → 3-1); None for a set's."""
+    parts = subject.split("/")
+    return parts[1] if len(parts) >= 2 and parts[0] == _SHOT and parts[1] else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from soundstage.records.source import is_ai
@@ -79,15 +80,21 @@ class TakeFile:
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> TakeFile:
         """A take.json as read from disk; a key a newer soundstage added is ignored, a missing one defaulted."""
-        known = {f.name for f in fields(cls)}
+        known = _field_names(cls)
         values = {k: v for k, v in raw.items() if k in known}
         if "files" in raw:
             values["files"] = tuple(raw["files"])
         price = raw.get("price")
-        price_fields = {f.name for f in fields(TakePrice)}
+        price_fields = _field_names(TakePrice)
         values["price"] = TakePrice(**{k: v for k, v in price.items() if k in price_fields}) \
             if isinstance(price, dict) else None
         return cls(**values)
+
+
+@cache
+def _field_names(cls: type) -> frozenset[str]:
+    """A dataclass's field names, read once (a review page reads thousands of take.json records)."""
+    return frozenset(f.name for f in fields(cls))
 
 
 @dataclass(frozen=True)

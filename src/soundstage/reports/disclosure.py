@@ -268,6 +268,12 @@ def disclosure(project: Project, read: ProjectBreakdown | None = None) -> Disclo
     store = TakeStore(project.state_dir, prices=PriceTable.load(project.root), budget=project.settings.budget,
                       database=open_database(project.database))
     approvals = store.approvals()
+    approved_takes: dict[tuple[str, int | None], Any] = {}     # the newest approval of each take, from the history
+    for event in store.history():
+        if event.kind == "approved":
+            approved_takes[(event.subject, event.take_id)] = event
+        elif event.kind == "unapproved":
+            approved_takes.pop((event.subject, event.take_id), None)
     plan = {entry.id: entry for entry in read.plan.entries}
     warnings: list[tuple[str, dict[str, str]]] = []
     orphans = ", ".join(sorted(p.stem for p in (project.out_dir / "shots").glob("*.json") if p.stem not in records))
@@ -276,11 +282,11 @@ def disclosure(project: Project, read: ProjectBreakdown | None = None) -> Disclo
     warnings += [(sentence, values) for _, sentence, values in omitted]
 
     def approval(layer: LayerRecord) -> tuple[str | None, str | None]:
-        """Who approved the take the shot shows: the store's word when it is still this take (an approval given
-        after the render changes no pixel), else the record's."""
-        now = approvals.get(layer.slot)
-        if now is not None and now.take_id == layer.take_id:
-            return now.approved_by or "unnamed", now.approved_at.isoformat(timespec="seconds")
+        """Who approved the take the shot shows: the history's newest approval of this take (one given after the
+        render changes no pixel; one since replaced still chose these pixels), else the record's."""
+        event = approved_takes.get((layer.slot, layer.take_id))
+        if event is not None:
+            return event.by or "unnamed", event.at.isoformat(timespec="seconds")
         return layer.approved_by, layer.approved_at
 
     shots = []

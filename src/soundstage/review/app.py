@@ -27,6 +27,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from soundstage.db import open_database
@@ -36,11 +37,17 @@ from soundstage.pipeline.ledger import Ledger
 from soundstage.project import Project
 from soundstage.records import shot_subject
 from soundstage.records.shot import read_shot_record
+from soundstage.reports.page import translator
 from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, same_token
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
+from soundstage.review.notes import note_frame, read_drawing, shot_clocks, write_note
+from soundstage.review.notify import Notifier, mentions
 from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
-from soundstage.review.thumbs import thumbnail
+from soundstage.review.playlists import Playlists, playlist_otio
+from soundstage.review.statuses import action_for, checked_status, status_names
+from soundstage.review.thumbs import STRIP_CELLS, sequence_thumbnail, strip, thumbnail
+from soundstage.words import LANGUAGES, words_of
 
 SESSION_COOKIE = "soundstage_session"
 LOGIN_COOKIE = "soundstage_login"         # the signed-out browser's CSRF token, for the sign-in form
@@ -48,6 +55,7 @@ PLATE_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", *sorted(STILL_SUFFIXES))
 FORM_LIMIT = 256 * 1024                    # a note or a prompt; only plate uploads are larger
 MAX_ID = 2**31 - 1
 SAID = {"approved": "Approved. The next render uses this take.", "noted": "Note added.",
+        "status": "Status changed.",
         "plate": "Plate replaced (the old one is kept in plates/previous/). Render the shot to use it.",
         "plate-conformed": "Plate replaced (the old one is kept in plates/previous/). Its size or rate is not the "
                            "project's: renders conform it as [plates] says. Render the shot to use it.",
@@ -75,18 +83,28 @@ class Refused(Exception):
 
 
 def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: bool = False,
-             throttle: Throttle | None = None) -> FastAPI:
+             throttle: Throttle | None = None, notifier: Notifier | None = None) -> FastAPI:
     """The app for one project. ``max_upload_mb`` caps a plate upload; ``secure_cookies`` for HTTPS;
-    ``throttle`` says how wrong passwords slow the next try."""
+    ``throttle`` says how wrong passwords slow the next try; ``notifier`` sends its notices (by default as
+    ``[review.notify]`` says)."""
     sessions = open_database(project.database)
     dailies = Dailies(project, sessions)
     crew = Crew(sessions, throttle=throttle)
     board = JobBoard(project, sessions)
+    playlists = Playlists(project, sessions)
+    notifier = notifier or Notifier(project.settings.review.notify, project.settings.title)
+    board.take_ready = lambda job, take: notifier.tell(
+        "take", f"{job.by or 'someone'} made {take.slot} {take.label} for shot {job.shot}", shot=job.shot,
+        slot=take.slot, take=take.label, by=job.by)
     upload_limit = int(max_upload_mb * 1024 * 1024)
     cache = project.state_dir / "review" / "thumbs"
     templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-    templates.env.globals.update(roles=ROLES, show_money=project.settings.budget.show, title=project.settings.title)
+    templates.env.globals.update(roles=ROLES, show_money=project.settings.budget.show, title=project.settings.title,
+                                 first_frame=project.settings.review.first_frame, languages=LANGUAGES,
+                                 strip_cells=STRIP_CELLS)
     templates.env.filters["when"] = _when
+    words = words_of("review")
+    statuses = {language: status_names(project, language) for language in LANGUAGES}
     templates.env.filters["pct"] = lambda share: f"{100 * float(share):.0f}%"
     templates.env.filters["url"] = lambda text: quote(str(text), safe="/")
 
@@ -94,13 +112,14 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         board.close()
+        notifier.close()
 
     # The API's description is for the signed-in only (/openapi.json, below); the /docs and /redoc pages are
     # not served: they load their scripts from a CDN, which the page policy (and an offline studio) refuses.
     app = FastAPI(title=f"soundstage review: {project.settings.title}", version="1", lifespan=lifespan,
                   description="Browse, compare, approve and regenerate the takes of a soundstage project.",
                   openapi_url=None, docs_url=None, redoc_url=None)
-    app.state.project, app.state.board, app.state.crew = project, board, crew
+    app.state.project, app.state.board, app.state.crew, app.state.notifier = project, board, crew, notifier
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(_BodyLimit, limit=FORM_LIMIT, uploads=upload_limit + 64 * 1024)
 
@@ -122,8 +141,10 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     def page(request: Request, template: str, member: Member | None, status: int = 200,
              **context: Any) -> HTMLResponse:
         said = SAID.get(request.query_params.get("said", ""))
-        return templates.TemplateResponse(request, template, {"member": member, "said": said, **context},
-                                          status_code=status)
+        language = member.language if member else "en"
+        return templates.TemplateResponse(request, template, {
+            "member": member, "said": said, "t": translator(language, words), "language": language,
+            "statuses": statuses[language], **context}, status_code=status)
 
     @app.exception_handler(SignInNeeded)
     async def sign_in_needed(request: Request, _exc: SignInNeeded) -> Response:
@@ -217,13 +238,24 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         response.delete_cookie(SESSION_COOKIE)
         return response
 
+    @app.post("/me/language", tags=["people"])
+    def change_language(request: Request, member: Annotated[Member, Depends(may("read"))],
+                        language: Annotated[str, Form(max_length=5)],
+                        next: Annotated[str, Form(max_length=500)] = "/") -> Response:
+        """The words the app shows this crew member from now on: en or ko."""
+        crew.speak(member.name, language)
+        if wants_html(request):
+            return RedirectResponse(_local(next), status_code=303)
+        return JSONResponse({"done": "language", "language": language})
+
     @app.get("/openapi.json", include_in_schema=False)
     def api_description(member: Reader) -> dict[str, Any]:
         return app.openapi()
 
     @app.get("/api/me", tags=["people"])
     def me(member: Reader) -> dict[str, Any]:
-        return {"name": member.name, "role": member.role, "may": sorted(ROLES[member.role]), "csrf": member.csrf}
+        return {"name": member.name, "role": member.role, "may": sorted(ROLES[member.role]), "csrf": member.csrf,
+                "language": member.language}
 
     # ------------------------------------------------------------------------------------------ pages
 
@@ -240,7 +272,8 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                   job: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None) -> Response:
         view = _shot(shot_id)
         following = board.get(job) if job else None
-        return page(request, "shot.html", member, view=view, job=following)
+        clock = shot_clocks(project, dailies.breakdown())[shot_id]
+        return page(request, "shot.html", member, view=view, job=following, clock=clock)
 
     @app.get("/compare", response_class=HTMLResponse, tags=["pages"])
     def compare_page(request: Request, member: Reader, a: Annotated[int, Query(ge=1, le=MAX_ID)],
@@ -254,11 +287,11 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.get("/cut", response_class=HTMLResponse, tags=["pages"])
     def cut_page(request: Request, member: Reader) -> Response:
         cut, record = dailies.cut()
-        fps = project.settings.fps
-        starts, at = [], 0.0
-        for shot in dailies.breakdown().shots:
-            starts.append((shot, at))
-            at += max(1, round(shot.duration * fps)) / fps
+        breakdown = dailies.breakdown()
+        clocks = shot_clocks(project, breakdown)
+        # (shot, seconds into the cut for the player, the record timecode the editor sees there)
+        starts = [(shot, clocks[shot.id].start / project.settings.fps, clocks[shot.id].timecode(0))
+                  for shot in breakdown.shots]
         return page(request, "cut.html", member, cut=cut, record=record, starts=starts)
 
     @app.get("/reports", response_class=HTMLResponse, tags=["pages"])
@@ -292,6 +325,67 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         return page(request, "provenance.html", member, files=files, path=path, verdict=verdict, record=record,
                     problem=problem, status=200 if problem is None else 404)
 
+    # ------------------------------------------------------------------------------------------ playlists
+
+    PlaylistId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+    @app.get("/playlists", response_class=HTMLResponse, tags=["pages"])
+    def playlists_page(request: Request, member: Reader) -> Response:
+        return page(request, "playlists.html", member, playlists=playlists.all(), playlist=None)
+
+    @app.get("/playlists/{playlist_id}.otio", tags=["files"])
+    def playlist_timeline(playlist_id: PlaylistId, member: Reader) -> Response:
+        """The playlist for the editor: its shots in order, each note a marker."""
+        _playlist(playlist_id)
+        return Response(playlist_otio(playlists, playlist_id), media_type="application/json", headers={
+            "Content-Disposition": f'attachment; filename="playlist-{playlist_id}.otio"'})
+
+    @app.get("/playlists/{playlist_id}", response_class=HTMLResponse, tags=["pages"])
+    def playlist_page(request: Request, playlist_id: PlaylistId, member: Reader) -> Response:
+        view = _playlist(playlist_id)
+        return page(request, "playlists.html", member, playlists=playlists.all(), playlist=view,
+                    since={item.id: playlists.rendered_since(item) for item in view.items},
+                    shots=[s.id for s in dailies.breakdown().shots])
+
+    @app.post("/playlists", tags=["actions"])
+    def make_playlist(request: Request, member: Annotated[Member, Depends(may("note"))],
+                      name: Annotated[str, Form(max_length=200)]) -> Response:
+        made = playlists.make(name, member.name)
+        if wants_html(request):
+            return RedirectResponse(f"/playlists/{made.id}", status_code=303)
+        return JSONResponse({"done": "playlist", "playlist": made.id})
+
+    @app.post("/playlists/{playlist_id}/items", tags=["actions"])
+    def add_to_playlist(request: Request, playlist_id: PlaylistId, member: Annotated[Member, Depends(may("note"))],
+                        shot: Annotated[str, Form(max_length=200)],
+                        note: Annotated[str, Form(max_length=4000)] = "") -> Response:
+        """The shot as rendered now, at the end of the playlist."""
+        _playlist(playlist_id)
+        _shot(shot)
+        item = playlists.add(playlist_id, shot, member.name, note)
+        if wants_html(request):
+            return RedirectResponse(f"/playlists/{playlist_id}", status_code=303)
+        return JSONResponse({"done": "added", "item": item.id, "position": item.position})
+
+    @app.post("/playlists/{playlist_id}/items/{item_id}/note", tags=["actions"])
+    def note_playlist_item(request: Request, playlist_id: PlaylistId, item_id: PlaylistId,
+                           member: Annotated[Member, Depends(may("note"))],
+                           note: Annotated[str, Form(max_length=4000)]) -> Response:
+        _playlist(playlist_id)
+        try:
+            playlists.note(playlist_id, item_id, note)
+        except ProjectError as exc:
+            raise Refused(404, exc.message) from None
+        if wants_html(request):
+            return RedirectResponse(f"/playlists/{playlist_id}", status_code=303)
+        return JSONResponse({"done": "noted", "item": item_id})
+
+    def _playlist(playlist_id: int) -> Any:
+        try:
+            return playlists.get(playlist_id)
+        except ProjectError as exc:
+            raise Refused(404, exc.message) from None
+
     # ------------------------------------------------------------------------------------------ files
 
     @app.get("/files/{path:path}", tags=["files"])
@@ -314,12 +408,21 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
 
     @app.get("/thumbs/takes/{take_id}.jpg", tags=["files"])
     def take_thumb(take_id: TakeId, member: Reader) -> Response:
+        """A take's still: a frame sequence by its frame of peak alpha coverage."""
         view = _take(take_id)
-        return _thumb(project.root / view.files[0])
+        files = [project.root / f for f in view.files]
+        return _thumb(lambda: sequence_thumbnail(files, cache) if len(files) > 1 else thumbnail(files[0], cache))
 
-    def _thumb(source: Path) -> Response:
+    @app.get("/thumbs/takes/{take_id}/strip.jpg", tags=["files"])
+    def take_strip(take_id: TakeId, member: Reader) -> Response:
+        """A frame sequence's hover-scrub strip: a few frames side by side."""
+        view = _take(take_id)
+        return _thumb(lambda: strip([project.root / f for f in view.files], cache))
+
+    def _thumb(source: Path | Callable[[], Path]) -> Response:
         try:
-            return FileResponse(thumbnail(source, cache), headers={"Cache-Control": "private, max-age=300"})
+            made = source() if callable(source) else thumbnail(source, cache)
+            return FileResponse(made, headers={"Cache-Control": "private, max-age=300"})
         except (MediaError, OSError):
             return FileResponse(STATIC / "unrendered.svg")
 
@@ -336,7 +439,14 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     @app.get("/api/shots/{shot_id}", tags=["api"])
     def shot_api(shot_id: ShotId, member: Reader) -> dict[str, Any]:
         view = _shot(shot_id)
-        return _shot_summary(view) | {"notes": [_note(n) for n in view.notes], "slots": [
+        clocks = shot_clocks(project, dailies.breakdown())
+        clock = clocks[shot_id]
+        history = dailies.generation().store.history(shot_subject(shot_id))
+        return _shot_summary(view) | {"notes": [_note(n, clocks) for n in view.notes], "clock": {
+            "first_frame": clock.number(0), "frames": clock.frames, "fps": float(clock.rate),
+            "start": clock.timecode(0), "drop_frame": ";" in clock.timecode(0)}, "history": [
+            {"subject": e.subject, "kind": e.kind, "status": e.status, "take_id": e.take_id, "version": e.version,
+             "by": e.by, "at": e.at.isoformat(timespec="seconds")} for e in history], "slots": [
             {"slot": s.slot, "role": s.role, "prompt": s.prompt, "engine": s.engine,
              "takes": [_take_summary(t) for t in s.takes]} for s in view.slots]}
 
@@ -383,15 +493,19 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         view = _take(take_id)
         store = dailies.generation().store
         store.approve(view.take.slot, view.take.version, by=member.name)
+        notifier.tell("approved", f"{member.name} approved {view.take.slot} {view.take.label}", by=member.name,
+                      shot=shot or None, slot=view.take.slot, take=view.take.label)
         return _done(request, shot, "approved", {"approved": view.take.label, "slot": view.take.slot})
 
     @app.post("/shots/{shot_id}/notes", tags=["actions"])
     def add_note(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("note"))],
                  body: Annotated[str, Form(max_length=4000)],
-                 take: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None) -> Response:
-        """A note on the shot, or with ``take`` on one of its takes."""
+                 take: Annotated[int | None, Form(ge=1, le=MAX_ID)] = None,
+                 frame: Annotated[int | None, Form(ge=0, le=MAX_ID)] = None,
+                 drawing: Annotated[str, Form(max_length=200_000)] = "") -> Response:
+        """A note on the shot, or with ``take`` on one of its takes; on a ``frame`` (numbered as the players
+        show it), with a ``drawing`` there (JSON strokes, see review.notes.read_drawing)."""
         view = _shot(shot_id)
-        store = dailies.generation().store
         if take is None:
             subject, version = shot_subject(shot_id), None
         else:
@@ -399,8 +513,33 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
             if found is None:
                 raise Refused(404, f"shot {shot_id} has no take {take}")
             subject, version = found.take.slot, found.take.version
-        note = store.add_note(subject, body, by=member.name, version=version)
-        return _done(request, shot_id, "noted", {"note": note.id})
+        note, _clock = write_note(dailies.generation(), dailies.breakdown(), subject, body, by=member.name,
+                                  version=version, frame=frame, drawing=read_drawing(drawing) if drawing else None)
+        crew_names = {m.name for m in crew.members()}
+        named = tuple(name for name in mentions(body) if name in crew_names)
+        if named:
+            notifier.tell("mention", f"{member.name} mentioned {', '.join('@' + n for n in named)} on shot "
+                                     f"{shot_id}: {note.body}", mentioned=named, shot=shot_id, note=note.id,
+                          by=member.name)
+        return _done(request, shot_id, "noted", {"note": note.id, "frame": frame})
+
+    @app.post("/shots/{shot_id}/status", tags=["actions"])
+    def change_status(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("read"))],
+                      status: Annotated[str, Form(max_length=40)]) -> Response:
+        """Move the shot to a review status; approved and final are for those who approve, the rest for those
+        who write notes. Kept in the shot's history with who and when."""
+        _shot(shot_id)
+        checked_status(status)
+        action = action_for(status)
+        if not member.may(action):
+            raise Refused(403, f"a {member.role} may not set a shot {status}; ask a "
+                               f"{' or '.join(r for r, can in ROLES.items() if action in can)}")
+        dailies.generation().store.set_status(shot_subject(shot_id), status, by=member.name)
+        if status in ("retake", "approved"):
+            said = "sent shot {shot} back for a retake" if status == "retake" else "approved shot {shot}"
+            notifier.tell(status, f"{member.name} {said.format(shot=shot_id)}", shot=shot_id, by=member.name,
+                          status=status)
+        return _done(request, shot_id, "status", {"status": status})
 
     @app.post("/shots/{shot_id}/regenerate", tags=["actions"])
     def regenerate(request: Request, shot_id: ShotId, member: Annotated[Member, Depends(may("generate"))],
@@ -498,6 +637,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         record = view.record
         return {"id": view.shot.id, "scene": view.shot.scene, "heading": view.heading,
                 "duration": view.shot.duration, "plate": view.shot.plate, "movie": view.movie, "status": status,
+                "review": view.review,
                 "tone": tone, "approved": view.approved_count, "slots": len(view.slots),
                 "ai_share": getattr(record, "ai_share", None)}
 
@@ -510,9 +650,11 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
                 "approved_at": view.approved_at.isoformat(timespec="seconds") if view.approved_at else None,
                 "files": view.files}
 
-    def _note(note: Any) -> dict[str, Any]:
+    def _note(note: Any, clocks: dict[str, Any]) -> dict[str, Any]:
+        frame, label = note_frame(note, clocks, project.settings.review.first_frame)
         return {"id": note.id, "subject": note.subject, "by": note.author, "body": note.body,
-                "at": note.created_at.isoformat(timespec="seconds")}
+                "at": note.created_at.isoformat(timespec="seconds"), "frame": frame, "timecode": label,
+                "drawing": note.drawing}
 
     return app
 
@@ -522,8 +664,14 @@ def _local(target: str) -> str:
     return target if target.startswith("/") and not target.startswith(("//", "/\\")) else "/"
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%d %b %H:%M") if moment else ""
+@pass_context
+def _when(context: Any, moment: datetime | None) -> str:
+    """A moment as the reader's language writes a date: ``07 Dec 23:01``, ``12월 7일 23:01``."""
+    if moment is None:
+        return ""
+    words, language = words_of("review"), context.get("language", "en")
+    return words.text("date", language).format(day=str(moment.day), time=f"{moment:%H:%M}",
+                                               month=words.text(f"month_{moment.month}", language))
 
 
 class _BodyLimit:

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.db import CrewMember, Login, SignInPlace, SignInTries, now
 from soundstage.errors import ProjectError, SoundstageError
+from soundstage.words import LANGUAGES
 
 # What each role may do beyond reading. Directors and producers approve (the human selection the disclosure
 # report cites); artists generate; a director also asks for new takes, as in the daily review.
@@ -77,6 +78,7 @@ class Member:
     name: str
     role: str
     csrf: str
+    language: str = "en"             # the words the app shows them: en or ko
 
     def may(self, action: str) -> bool:
         return action in ROLES.get(self.role, frozenset())
@@ -171,7 +173,17 @@ class Crew:
             if login is None or login.expires_at < now():
                 return None
             member = session.get(CrewMember, login.name)
-            return Member(member.name, member.role, _csrf(token)) if member else None
+            return Member(member.name, member.role, _csrf(token), member.language) if member else None
+
+    def speak(self, name: str, language: str) -> None:
+        """The language the app shows ``name`` from now on."""
+        if language not in LANGUAGES:
+            raise ProjectError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+        with self._sessions.begin() as session:
+            member = session.get(CrewMember, name)
+            if member is None:
+                raise ProjectError(f"no user {name!r}")
+            member.language = language
 
     def sign_out(self, token: str | None) -> None:
         if token:

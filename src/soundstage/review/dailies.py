@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from soundstage.db import Approval, Note
+from soundstage.db import Approval, Note, ReviewEvent, TakeRecord
 from soundstage.errors import ProjectError
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.project import Project
@@ -20,6 +20,8 @@ from soundstage.records import Slot, shot_subject
 from soundstage.records.shot import read_cut_record, read_shot_record
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, Shot
+from soundstage.takes import set_slot
+from soundstage.takes.store import as_take
 
 # Folders whose files the app may serve; everything else in the project (the database, the signing keys) never.
 SERVED = ("out", "plates", "refs", ".soundstage/takes")
@@ -78,6 +80,7 @@ class ShotView:
     rendered_at: datetime | None
     notes: list[Note]
     record: Any = None                # the ShotRecord, when the render wrote one
+    review: str = "waiting"           # the review status the crew gave it (review.statuses)
 
     @property
     def approved_count(self) -> int:
@@ -120,11 +123,19 @@ class Dailies:
     def film(self) -> list[SceneView]:
         breakdown = self.breakdown()
         generation = self.generation()
-        context = self._context()
+        context = self._context(generation, light=True)
+        # The film's orders once (as the render makes them), dealt to the shots: asking per shot is quadratic.
+        orders = generation.orders(breakdown)
+        sets = {order.slot: order for order in orders if Slot.parse(order.slot).shot is None}
+        own: dict[str, list[Any]] = {}
+        for order in orders:
+            if (shot_id := Slot.parse(order.slot).shot) is not None:
+                own.setdefault(shot_id, []).append(order)
         scenes = []
         for scene in breakdown.scenes:
-            shots = [self._shot(breakdown, shot, generation, context) for shot in breakdown.shots
-                     if shot.scene == scene.id]
+            shots = [self._shot(breakdown, shot, generation, context,
+                                [sets[slot] for slot in [set_slot(shot.set)] if slot in sets] + own.get(shot.id, []))
+                     for shot in breakdown.shots if shot.scene == scene.id]
             if shots:
                 scenes.append(SceneView(scene.id, _heading(scene), shots))
         return scenes
@@ -134,12 +145,14 @@ class Dailies:
         shot = next((s for s in breakdown.shots if s.id == shot_id), None)
         if shot is None:
             raise ProjectError(f"no shot {shot_id!r}")
-        return self._shot(breakdown, shot, self.generation(), self._context())
+        generation = self.generation()
+        orders = generation.orders(breakdown, [shot.id])
+        return self._shot(breakdown, shot, generation, self._context(generation, [o.slot for o in orders]), orders)
 
     def take(self, take_id: int) -> TakeView:
         store = self.generation().store
         take = store.get(take_id)
-        context = self._context()
+        context = self._context(None, [take.slot])
         return self._take(take, store, context, used=None)
 
     def cut(self) -> tuple[str | None, Any]:
@@ -181,22 +194,58 @@ class Dailies:
         return path
 
     def relative(self, path: Path) -> str:
+        if path.is_absolute() and ".." not in path.parts and path.is_relative_to(self.project.root):
+            return path.relative_to(self.project.root).as_posix()     # the usual case, without a resolve() per file
         return path.resolve().relative_to(self.project.root).as_posix()
 
     # ------------------------------------------------------------------------------------------ inside
 
-    def _context(self) -> dict[str, Any]:
+    def _context(self, generation: Generation | None, slots: list[str] | None = None, *,
+                 light: bool = False) -> dict[str, Any]:
+        """What a page reads from the database, in a few queries: the approvals, notes and statuses, and (with
+        ``generation``) the takes of ``slots`` (every slot if None), by slot, in version order. ``light`` (the
+        film page): of each slot only the takes its status needs, the used and the approved one."""
         with self.sessions() as session:
             approvals = {a.slot: a for a in session.scalars(select(Approval))}
             notes = list(session.scalars(select(Note).order_by(Note.id)))
-        return {"approvals": approvals, "notes": notes}
+            statuses = {subject: status for subject, status in session.execute(
+                select(ReviewEvent.subject, ReviewEvent.status).where(ReviewEvent.kind == "status")
+                .order_by(ReviewEvent.id))}
+            takes: dict[str, list[Take]] = {}
+            if generation is not None:
+                wanted = None
+                if light:        # which takes each slot shows, from a few columns; then only those read whole
+                    heads: dict[str, list[Any]] = {}
+                    for head in session.execute(select(TakeRecord.id, TakeRecord.slot, TakeRecord.design)
+                                                .order_by(TakeRecord.slot, TakeRecord.version)):
+                        heads.setdefault(head.slot, []).append(head)
+                    wanted = {a.take_id for a in approvals.values()} | {
+                        newest[head.design].id for made in heads.values()
+                        for newest in [{h.design: h for h in made}] for head in made}
+                query = select(TakeRecord).order_by(TakeRecord.slot, TakeRecord.version)
+                if slots is not None:
+                    query = query.where(TakeRecord.slot.in_(slots))
+                if wanted is not None:
+                    query = query.where(TakeRecord.id.in_(wanted))
+                for row in session.scalars(query):
+                    takes.setdefault(row.slot, []).append(as_take(row))
+        by_subject: dict[str, list[Note]] = {}
+        by_take: dict[int, list[Note]] = {}
+        for note in notes:
+            by_subject.setdefault(note.subject, []).append(note)
+            if note.take_id is not None:
+                by_take.setdefault(note.take_id, []).append(note)
+        return {"approvals": approvals, "notes": by_subject, "take_notes": by_take, "statuses": statuses,
+                "takes": takes}
 
-    def _shot(self, breakdown: Breakdown, shot: Shot, generation: Generation, context: dict[str, Any]) -> ShotView:
+    def _shot(self, breakdown: Breakdown, shot: Shot, generation: Generation, context: dict[str, Any],
+              orders: list[Any] | None = None) -> ShotView:
         store = generation.store
         slots = []
-        for order in generation.orders(breakdown, [shot.id]):
-            used = generation.chosen(order.slot, order.design)
-            takes = [self._take(t, store, context, used=used.id if used else None) for t in store.takes(order.slot)]
+        for order in orders if orders is not None else generation.orders(breakdown, [shot.id]):
+            made = context["takes"].get(order.slot, [])
+            used = _chosen(made, context["approvals"].get(order.slot), order.design)
+            takes = [self._take(t, store, context, used=used.id if used else None) for t in made]
             slot = Slot.parse(order.slot)
             slots.append(SlotView(order.slot, slot.role, slot.name, takes, order.request.prompt, order.request.seed,
                                   order.engine))
@@ -204,11 +253,12 @@ class Dailies:
         rendered_at = datetime.fromtimestamp(movie.stat().st_mtime, UTC).replace(tzinfo=None) \
             if movie.is_file() else None
         subject = shot_subject(shot.id)
-        notes = [n for n in context["notes"] if n.subject == subject]
+        notes = context["notes"].get(subject, [])
         record = read_shot_record(self.project, shot.id) if movie.is_file() else None
         scene = next((s for s in breakdown.scenes if s.id == shot.scene), None)
         return ShotView(shot, _heading(scene) if scene else shot.scene, slots,
-                        self.relative(movie) if movie.is_file() else None, rendered_at, notes, record)
+                        self.relative(movie) if movie.is_file() else None, rendered_at, notes, record,
+                        context["statuses"].get(subject) or "waiting")
 
     def _take(self, take: Take, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
         approval = context["approvals"].get(take.slot)
@@ -217,7 +267,14 @@ class Dailies:
         return TakeView(take, files, approved=approved, used=used == take.id,
                         approved_by=approval.approved_by if approved else "",
                         approved_at=approval.approved_at if approved else None,
-                        notes=[n for n in context["notes"] if n.take_id == take.id])
+                        notes=context["take_notes"].get(take.id, []))
+
+
+def _chosen(takes: list[Take], approval: Approval | None, design: str) -> Take | None:
+    """The take the render uses (as ``TakeStore.chosen`` says): the approved one, else the newest of the design."""
+    if approval is not None:
+        return next((t for t in takes if t.id == approval.take_id), None)
+    return next((t for t in reversed(takes) if t.design == design), None)
 
 
 def _heading(scene: Any) -> str:

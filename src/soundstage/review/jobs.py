@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from soundstage.errors import BudgetError, ProjectError, SoundstageError
 from soundstage.pipeline import Generation, StepResult, breakdown_project, render_project
 from soundstage.project import Project
+from soundstage.records.take import Take
 
 State = Literal["queued", "running", "done", "refused", "failed"]
 MAX_WAITING = 20          # more queued jobs than this are refused: a stuck button must not queue hours of work
@@ -86,6 +87,7 @@ class JobBoard:
         self.project = project
         self.sessions = sessions
         self._jobs: dict[int, ReviewJob] = {}
+        self.take_ready: Callable[[ReviewJob, Take], None] | None = None    # told of each new take made
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._queue: queue.Queue[tuple[ReviewJob, Callable[[ReviewJob], None]] | None] = queue.Queue()
@@ -112,6 +114,8 @@ class JobBoard:
             job.tell(message=f"generating {slot} with {order.engine}", step=f"take {slot}", done=0, total=1)
             take, made = generation.make(replace(order, request=request))
             job.take_id = take.id
+            if made and self.take_ready is not None:
+                self.take_ready(job, take)
             said = (f"made {take.label}" if made else f"{take.label} was already in the store") + \
                 f" ({take.engine} · {take.model}, {self.project.settings.budget.show(take.cost_usd if made else 0)})"
             job.tell(message=said, step=f"take {slot}", done=1, total=1, take=take.label)

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage import __version__, journal
 from soundstage.atomic import write_text
-from soundstage.db import DB_FILE, Approval, Note, Spend, TakeRecord, now, open_database
+from soundstage.db import DB_FILE, Approval, Note, ReviewEvent, Spend, TakeRecord, now, open_database
 from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
 from soundstage.errors import BudgetError, EngineTimeout, ProjectError
 from soundstage.keys import content_key, file_digest
@@ -211,13 +211,17 @@ class TakeStore:
                 raise ProjectError(f"slot {slot} has no take v{version:03d}"
                                    + (f" (it has {have})" if have else " (it has no takes yet)"))
             approval = session.merge(Approval(slot=slot, take_id=take.id, approved_by=by, approved_at=now()))
+            session.add(ReviewEvent(subject=slot, kind="approved", take_id=take.id, version=version, by=by,
+                                    at=approval.approved_at))
             approved = as_take(take)
         journal.append(self.state_dir, "approval", slot=slot, version=version, by=by, at=approval.approved_at)
         return approved
 
-    def add_note(self, subject: str, body: str, *, by: str = "", version: int | None = None) -> Note:
-        """A note on a shot (``shot/3-1``) or a slot, or with ``version`` on one of the slot's takes. Kept for
-        good: a later note answers an earlier one, it never replaces it."""
+    def add_note(self, subject: str, body: str, *, by: str = "", version: int | None = None,
+                 frame: int | None = None, drawing: list[Any] | None = None) -> Note:
+        """A note on a shot (``shot/3-1``) or a slot, or with ``version`` on one of the slot's takes; on a
+        ``frame`` (0 = the shot's first), with a ``drawing`` there. Kept for good: a later note answers an
+        earlier one, it never replaces it."""
         if not body.strip():
             raise ProjectError("a note needs some text")
         with self._sessions.begin() as session:
@@ -227,11 +231,12 @@ class TakeStore:
                                                                      TakeRecord.version == version))
                 if take_id is None:
                     raise ProjectError(f"slot {subject} has no take v{version:03d}")
-            note = Note(subject=subject, take_id=take_id, body=body.strip(), author=by, created_at=now())
+            note = Note(subject=subject, take_id=take_id, body=body.strip(), author=by, created_at=now(),
+                        frame=frame, drawing=drawing)
             session.add(note)
             session.flush()
         journal.append(self.state_dir, "note", subject=subject, version=version, body=note.body, by=by,
-                       at=note.created_at)
+                       at=note.created_at, frame=frame, drawing=drawing)
         return note
 
     def notes(self, subject: str = "") -> list[Note]:
@@ -242,12 +247,29 @@ class TakeStore:
                 query = query.where((Note.subject == subject) | Note.subject.startswith(subject + "/"))
             return list(session.scalars(query))
 
-    def unapprove(self, slot: str) -> None:
+    def unapprove(self, slot: str, by: str = "") -> None:
         with self._sessions.begin() as session:
             approval = session.get(Approval, slot)
             if approval is not None:
                 session.delete(approval)
+                session.add(ReviewEvent(subject=slot, kind="unapproved", take_id=approval.take_id, by=by, at=now()))
         journal.append(self.state_dir, "unapproval", slot=slot, at=now())
+
+    def history(self, subject: str = "") -> list[ReviewEvent]:
+        """Every approval, withdrawal and status change of ``subject`` and everything under it, oldest first."""
+        with self._sessions() as session:
+            query = select(ReviewEvent).order_by(ReviewEvent.id)
+            if subject:
+                query = query.where((ReviewEvent.subject == subject) | ReviewEvent.subject.startswith(subject + "/"))
+            return list(session.scalars(query))
+
+    def set_status(self, shot_subject: str, status: str, by: str = "") -> ReviewEvent:
+        """A shot's review status from now on (waiting, wip, review, retake, approved, final), kept in history."""
+        with self._sessions.begin() as session:
+            event = ReviewEvent(subject=shot_subject, kind="status", status=status, by=by, at=now())
+            session.add(event)
+            session.flush()
+        return event
 
     # ------------------------------------------------------------------------------------------ inside
 
