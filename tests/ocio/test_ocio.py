@@ -169,3 +169,24 @@ def test_a_log_plate_is_keyed_in_its_video_rendition(space: CompSpace) -> None:
     assert working[25, 45].min() > 4.0, "the lamp keeps its light through the key, clipped by no video curve"
     assert np.abs(display[27, 45].astype(int) - shot.space.to_display(shot.plate(log[27:28, 45:46]))[0, 0]).max() <= 3
     assert np.abs(display[2, 2].astype(int) - space.to_display(space.from_generated(sky[:1, :1]))[0, 0]).max() <= 2
+
+
+def test_a_faint_white_edge_of_an_element_stays_faint_in_a_managed_comp(space: CompSpace) -> None:
+    """Smoke's outer edge is nearly transparent but its straight colour is near white. The inverse view sends
+    display white to a scene value of ~100, so taken straight it lit up as a bright fringe around the smoke
+    (seen in the example's shot 3-2); taken premultiplied it adds what its alpha says."""
+    from soundstage.comp.shot import Element, ShotComp
+
+    night = np.full((36, 64, 3), 12, np.uint8)
+    smoke = np.zeros((36, 64, 4), np.uint8)
+    smoke[..., :3] = 250
+    smoke[:, 32:, 3] = 4                                   # a faint edge: 4 of 255
+    comp = ShotComp.prepare(width=64, height=36, frames=1, background=lambda i: night,
+                            elements=[Element("smoke", lambda i: smoke)],
+                            managed=ShotColour.open(space, plate_space="Rec.709"))
+    comp.grain = None
+    display, _, _ = comp.comp_frame(0)
+    base = int(space.to_display(space.from_generated(night[:1, :1]))[0, 0].max())   # the night on this display
+    assert int(display[18, 10].max()) == base, "no smoke, no change"
+    # its light, not its code: on the 2.4-gamma display a few light-levels over black are ~10 code values
+    assert int(display[18, 50].max()) <= base + 12, "a 4/255 white edge adds a little light over the night"

@@ -341,13 +341,23 @@ class ShotComp:
         for number, (element, rgba) in enumerate(zip(self.elements, shown, strict=True), start=1):
             if element.front != front or rgba is None:
                 continue
-            colour = rgba[..., :3] if self.managed is None else self.managed.space.from_generated(rgba[..., :3])
+            colour = rgba[..., :3] if self.managed is None else _into_working(self.managed, rgba)
             if element.wrap and self.look.light_wrap > 0:
                 colour = light_wrap(colour, rgba[..., 3], picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
             picture = blend(colour, rgba[..., 3], picture, element.mode)
             cover.place(number, rgba[..., 3])
         return picture
+
+
+def _into_working(managed: ShotColour, rgba: np.ndarray) -> np.ndarray:
+    """A generated element's straight colour in the working space, taken through the inverse view
+    premultiplied: the inverse of a view's tone curve sends display white to a scene value of ~100, so the faint
+    edge of smoke, whose straight colour is near white, would light up as a bright fringe."""
+    alpha = rgba[..., 3:4].astype(np.float32) * np.float32(1 / 255)
+    premultiplied = np.rint(rgba[..., :3] * alpha).astype(np.uint8)
+    scene = managed.space.from_generated(premultiplied)
+    return np.divide(scene, alpha, out=np.zeros_like(scene), where=alpha > 0)
 
 
 COVERAGE_STEP = 8     # every 8th pixel each way: 32,400 samples of a 1080p frame
