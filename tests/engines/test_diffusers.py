@@ -389,3 +389,171 @@ def test_load_engine_builds_it_from_the_project_table_and_refuses_unknown_keys(
         load_engine("diffusers", {"model": "tiny-sd", "device": "tpu"}, root=models["root"])
     with pytest.raises(ProjectError, match=r"engines\.diffusers\.model"):
         load_engine("diffusers", {}, root=models["root"])
+
+
+# -- IP-Adapter and inpainting -------------------------------------------------------------------------------
+
+
+def _ip_adapter(folder: Path, unet: UNet2DConditionModel) -> None:
+    """A random IP-Adapter for ``unet`` in the layout ``load_ip_adapter`` reads: the weights (``image_proj.*``,
+    ``ip_adapter.<n>.to_k_ip/to_v_ip``, numbered 1, 3, 5... over the cross-attention layers) and a CLIP image
+    encoder in ``image_encoder/``."""
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(1)
+    CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2, image_size=32,
+        patch_size=4, projection_dim=32)).save_pretrained(folder / "image_encoder")
+    cross, channels = unet.config.cross_attention_dim, unet.config.block_out_channels
+    weights = {"image_proj.proj.weight": torch.randn(4 * cross, 32) * 0.3,
+               "image_proj.proj.bias": torch.zeros(4 * cross),
+               "image_proj.norm.weight": torch.ones(cross), "image_proj.norm.bias": torch.zeros(cross)}
+    key = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        block = int(name.split(".")[1]) if not name.startswith("mid_block") else -1
+        hidden = (channels[-1] if block < 0 else
+                  list(reversed(channels))[block] if name.startswith("up_blocks") else channels[block])
+        for part in ("to_k_ip", "to_v_ip"):
+            weights[f"ip_adapter.{key}.{part}.weight"] = torch.randn(hidden, cross) * 0.5
+        key += 2
+    save_file(weights, folder / "ip-adapter.safetensors")
+
+
+@pytest.fixture(scope="session")
+def steered(models: dict[str, Path]) -> DiffusersEngine:
+    """The tiny text-to-image model with a random IP-Adapter beside it, as a project would configure it."""
+    folder = models["root"] / "adapters" / "ip"
+    if not folder.is_dir():
+        _ip_adapter(folder, UNet2DConditionModel.from_pretrained(models["image"], subfolder="unet"))
+    options = DiffusersOptions(model="tiny-sd", device="cpu", steps=2, ip_adapter="adapters/ip",
+                               ip_adapter_weight_name="ip-adapter.safetensors", ip_adapter_scale=1.0)
+    return DiffusersEngine(options, root=models["root"])
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """The keyword arguments of every text-to-image pipeline call (the real call still runs)."""
+    seen: list[dict[str, Any]] = []
+    real = StableDiffusionPipeline.__call__
+
+    def recorded(pipe: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs)
+        return real(pipe, *args, **kwargs)
+
+    monkeypatch.setattr(StableDiffusionPipeline, "__call__", recorded)
+    return seen
+
+
+def _flat(folder: Path, name: str, colour: tuple[int, int, int]) -> tuple[Path, np.ndarray]:
+    pixels = np.zeros((48, 48, 3), np.uint8)
+    pixels[:] = colour
+    pixels[12:36, 12:36] = 255 - np.array(colour, np.uint8)     # a shape, for the image encoder to see
+    write_png(folder / name, pixels)
+    return folder / name, pixels
+
+
+def test_a_subject_reference_is_sent_to_the_ip_adapter_and_steers_the_pixels(
+        steered: DiffusersEngine, calls: list[dict[str, Any]], tmp_path: Path) -> None:
+    red, red_pixels = _flat(tmp_path, "red.png", (200, 30, 20))
+    blue, _ = _flat(tmp_path, "blue.png", (20, 40, 210))
+    got = steered.generate(request(seed=4, references=(Reference(red, "subject"),)), tmp_path / "red")
+    (sent,) = calls
+    (images,) = sent["ip_adapter_image"]                      # one adapter, one picture
+    assert len(images) == 1 and np.array_equal(np.asarray(images[0]), red_pixels)
+    p = got.parameters
+    assert p["mode"] == "text-to-image"
+    assert p["ip_adapter"] == {"path": str(steered.root / "adapters" / "ip"), "scale": 1.0,
+                               "weight_name": "ip-adapter.safetensors", "images": [str(red)]}
+    from_red = read_image(got.files[0]).astype(int)
+    from_blue = pixels(steered, request(seed=4, references=(Reference(blue, "subject"),)), tmp_path / "blue")
+    again = pixels(steered, request(seed=4, references=(Reference(red, "subject"),)), tmp_path / "again")
+    assert np.abs(from_red - from_blue).mean() > 2              # the reference, not the seed, made it differ
+    assert np.array_equal(from_red, again)
+
+
+def test_without_a_reference_the_loaded_ip_adapter_stays_out_of_the_picture(
+        steered: DiffusersEngine, engine: DiffusersEngine, calls: list[dict[str, Any]], tmp_path: Path) -> None:
+    plain = pixels(engine, request(seed=6), tmp_path / "plain").astype(int)
+    got = steered.generate(request(seed=6), tmp_path / "steered")
+    assert "ip_adapter_image" not in calls[-1] and got.parameters["ip_adapter"] is None
+    assert np.abs(read_image(got.files[0]).astype(int) - plain).max() <= 1
+
+
+def test_a_set_reference_is_drawn_from_while_subject_and_style_steer_through_the_ip_adapter(
+        steered: DiffusersEngine, tmp_path: Path) -> None:
+    subject, _ = _flat(tmp_path, "subject.png", (200, 30, 20))
+    style, _ = _flat(tmp_path, "style.png", (30, 200, 20))
+    location, _ = _flat(tmp_path, "set.png", (90, 90, 90))
+    refs = (Reference(location, "set"), Reference(style, "style"), Reference(subject, "subject"))
+    got = steered.generate(request(seed=2, references=refs), tmp_path / "out")
+    p = got.parameters
+    assert p["mode"] == "image-to-image" and p["reference"] == str(location)
+    assert p["ip_adapter"]["images"] == [str(subject), str(style)]
+
+
+def test_a_still_element_takes_its_cast_member_through_the_ip_adapter(
+        steered: DiffusersEngine, tmp_path: Path) -> None:
+    red, _ = _flat(tmp_path, "red.png", (200, 30, 20))
+    blue, _ = _flat(tmp_path, "blue.png", (20, 40, 210))
+
+    def creature(sheet: Path, out: str) -> Any:
+        return steered.generate(request(AssetKind.ELEMENT, element="ghost", duration=0.125, fps=8,
+                                        seed=3, references=(Reference(sheet, "subject"),)), tmp_path / out)
+
+    got = creature(red, "red")
+    assert got.parameters["ip_adapter"]["images"] == [str(red)]
+    first = read_image(got.files[0]).astype(int)
+    assert np.abs(first - read_image(creature(blue, "blue").files[0])).mean() > 1
+
+
+def test_subject_references_are_refused_before_anything_is_spent_without_an_ip_adapter(
+        engine: DiffusersEngine, steered: DiffusersEngine, tmp_path: Path) -> None:
+    sheet, _ = _flat(tmp_path, "sheet.png", (200, 30, 20))
+    for kind, extra in ((AssetKind.SET, {}), (AssetKind.ELEMENT, {"element": "dragon", "duration": 0.5, "fps": 8})):
+        assert "references:subject" not in engine.honours_for(kind).uses
+        with pytest.raises(EngineError, match="cannot take references:subject") as caught:
+            engine.quote(request(kind, references=(Reference(sheet, "subject"),), **extra))
+        assert "ip_adapter" in str(caught.value)
+    assert {"references:subject", "references:style", "first_frame"} <= steered.honours_for(AssetKind.SET).uses
+    assert "references:subject" in steered.honours_for(AssetKind.ELEMENT).uses
+    # A video model makes the element, and it takes no IP-Adapter; nor does a moving background.
+    moving = DiffusersEngine(steered.options.model_copy(update={"video_model": "tiny-video"}), root=steered.root)
+    assert moving.honours_for(AssetKind.ELEMENT).uses == frozenset()
+    assert moving.honours_for(AssetKind.BACKGROUND).uses == frozenset()
+
+
+def test_missing_ip_adapter_weights_say_where_they_were_looked_for(models: dict[str, Path], tmp_path: Path) -> None:
+    options = DiffusersOptions(model="tiny-sd", device="cpu", steps=2, ip_adapter="adapters/nowhere")
+    engine = DiffusersEngine(options, root=models["root"])
+    with pytest.raises(EngineError, match="IP-Adapter weights are not on this machine") as caught:
+        engine.generate(request(), tmp_path)
+    assert caught.value.path == models["root"] / "adapters" / "nowhere" / "ip-adapter_sd15.safetensors"
+
+
+def test_a_first_frame_with_alpha_is_inpainted_where_transparent_and_kept_where_opaque(
+        engine: DiffusersEngine, tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    plate = np.dstack([rng.integers(60, 200, (64, 64, 3)), np.full((64, 64), 255)]).astype(np.uint8)
+    plate[:, 32:, 3] = 0                                        # the right half is cut out, to be painted
+    plate[:, 32:, :3] = 0
+    write_png(tmp_path / "plate.png", plate)
+    got = engine.generate(request(seed=9, first_frame=tmp_path / "plate.png"), tmp_path / "out")
+    p = got.parameters
+    assert p["mode"] == "inpaint" and p["pipeline"] == "StableDiffusionInpaintPipeline"
+    assert p["reference"] == str(tmp_path / "plate.png") and p["painted"] == 0.5
+    out = read_image(got.files[0]).astype(int)
+    assert np.abs(out[:, :32] - plate[:, :32, :3]).max() <= 1    # kept exactly
+    assert np.abs(out[:, 32:] - plate[:, 32:, :3]).mean() > 20   # painted: not the black that was cut out
+    assert out[:, 32:].std() > 1.0
+
+
+def test_an_opaque_first_frame_is_drawn_from_image_to_image(engine: DiffusersEngine, tmp_path: Path) -> None:
+    start, _ = _flat(tmp_path, "start.png", (200, 30, 20))
+    got = engine.generate(request(seed=3, first_frame=start), tmp_path / "out")
+    assert got.parameters["mode"] == "image-to-image" and got.parameters["reference"] == str(start)
+    location, _ = _flat(tmp_path, "set.png", (90, 90, 90))
+    with pytest.raises(EngineError, match="from one picture"):        # no IP-Adapter to take the set
+        engine.quote(request(first_frame=start, references=(Reference(location, "set"),)))

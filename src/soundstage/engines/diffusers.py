@@ -6,7 +6,12 @@ that says where we looked, never a multi-gigabyte download in the middle of a sh
 
 A text-to-image model draws best near the size and shape it was trained on, so a set is drawn there and then
 brought to the frame: a frame wider (or taller) than the model can draw is *extended* by inpainting its
-margins, never stretched. Elements have no alpha from a diffusion model, so they are drawn on black and the
+margins, never stretched. A set is drawn image-to-image from one picture: the location's set (or, with no
+IP-Adapter, a style image), or a ``first_frame``. A first frame with alpha is *inpainted*: its transparent
+pixels are painted and its opaque ones laid back exactly (a plate with a hole cut where the set goes). Where
+``ip_adapter`` names an IP-Adapter folder and the pipeline takes one, subject and style references steer the
+drawing through it (a cast member's sheet for a set or a still element); without one, a subject reference is
+refused before anything is spent. Elements have no alpha from a diffusion model, so they are drawn on black and the
 matte is pulled from luminance, which is right for light-emitting elements (fire, sparks, magic). The crop
 and resize to the frame, the matte and the retiming of a video model's frames are the ones every AI engine
 uses, from :mod:`soundstage.engines.frames`.
@@ -75,6 +80,8 @@ MAX_ASPECT = 2.0
 #: Aspect differences below this are cropped away rather than inpainted (a few pixels are not worth a pass).
 ASPECT_TOLERANCE = 0.02
 BLACK_BACKGROUND = "on a pure black background"
+#: Subject and style pictures one IP-Adapter call takes together (it embeds each and attends to them all).
+MAX_STEERING = 3
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _GET_IT = ("soundstage never downloads weights: on a machine with internet run `hf download {model}` (or "
            "`pipeline.save_pretrained(folder)`) and copy the folder or the Hugging Face cache here")
@@ -93,6 +100,9 @@ class DiffusersOptions(EngineOptions):
     native_size: int | None = Field(None, ge=8, le=8192)  # the model's trained size; None: from its config
     video_frames: int | None = Field(None, ge=1, le=1000)  # frames asked of the video model; None: its default
     video_fps: float = Field(8.0, gt=0, le=240)          # the rate the video model's frames are meant to play at
+    ip_adapter: str | None = None                        # an IP-Adapter folder: its weights and image_encoder/
+    ip_adapter_weight_name: str = "ip-adapter_sd15.safetensors"   # the weights file in that folder
+    ip_adapter_scale: float = Field(0.6, ge=0, le=2)     # how hard subject and style references steer
 
 
 class DiffusersEngine:
@@ -140,7 +150,7 @@ class DiffusersEngine:
                 megapixels += canvas[0] * canvas[1] / 1e6
         rate = CPU_SECONDS_PER_STEP_MEGAPIXEL if device == "cpu" else GPU_SECONDS_PER_STEP_MEGAPIXEL
         seconds = self.options.steps * megapixels * rate
-        if self._start(request) is not None:
+        if self._mode(request) == "image-to-image":
             seconds *= self.options.strength
         return Quote(self.name, self.options.model, _unit(device), round(seconds, 3))
 
@@ -184,20 +194,36 @@ class DiffusersEngine:
         prompt, negative = request.full_prompt, request.negative_prompt
         params: dict[str, Any] = {**self._identity("image"), "prompt": prompt, "negative_prompt": negative,
                                   "generated_size": [gw, gh]}
-        reference = self._start(request)
-        if reference is not None:
+        start, steer = self._sources(request)
+        images = [_read_picture(path) for path in steer]
+        params["ip_adapter"] = self._adapter_record(steer)
+        mode = self._mode(request)
+        if mode == "inpaint":
+            assert start is not None
+            picture = fit_to_frame(_read_picture(start, keep_alpha=True), gw, gh)
+            rgb, keep = picture[..., :3], picture[..., 3:]
+            inpaint = self._derived("inpaint", AutoPipelineForInpainting)
+            mask = Image.fromarray(_to_uint8(1.0 - keep[..., 0]))
+            painted = fit_to_frame(self._run(inpaint, prompt, negative, request.seed, steer=images,
+                                             image=_pil(rgb), mask_image=mask, width=gw, height=gh,
+                                             strength=1.0), gw, gh)
+            drawn = (painted * (1.0 - keep) + rgb * keep).astype(np.float32)   # what was kept stays exact
+            params.update(mode="inpaint", reference=str(start), strength=1.0, pipeline=type(inpaint).__name__,
+                          painted=round(float((keep < 0.5).mean()), 4))
+        elif mode == "image-to-image":
+            assert start is not None
             if int(self.options.steps * self.options.strength) < 1:
                 raise EngineError(
                     f"diffusers engine: {self.options.steps} steps at strength {self.options.strength} leave no "
                     "image-to-image step to run", hint="raise steps or strength so that steps × strength ≥ 1")
-            start = fit_to_frame(_read_reference(reference), gw, gh)
+            picture = fit_to_frame(_read_picture(start), gw, gh)
             img2img = self._derived("img2img", AutoPipelineForImage2Image)
-            drawn = self._run(img2img, prompt, negative, request.seed, image=_pil(start),
+            drawn = self._run(img2img, prompt, negative, request.seed, steer=images, image=_pil(picture),
                               strength=self.options.strength)
-            params.update(mode="image-to-image", reference=str(reference), strength=self.options.strength,
+            params.update(mode="image-to-image", reference=str(start), strength=self.options.strength,
                           pipeline=type(img2img).__name__)
         else:
-            drawn = self._run(pipe, prompt, negative, request.seed, width=gw, height=gh)
+            drawn = self._run(pipe, prompt, negative, request.seed, steer=images, width=gw, height=gh)
             params.update(mode="text-to-image", strength=None)
         drawn = fit_to_frame(drawn, gw, gh)
         canvas_w, canvas_h = _canvas_size(request.width, request.height, gw, gh, step)
@@ -258,10 +284,13 @@ class DiffusersEngine:
         else:
             pipe = self._pipe("image")
             gw, gh = _drawn_size(request.width, request.height, self._native(pipe), 8 * _scale_factor(pipe))
-            still = fit_to_frame(self._run(pipe, prompt, negative, request.seed, width=gw, height=gh), gw, gh)
+            _, steer = self._sources(request)
+            images = [_read_picture(path) for path in steer]
+            still = fit_to_frame(self._run(pipe, prompt, negative, request.seed, steer=images, width=gw, height=gh),
+                                 gw, gh)
             drawn_frames = [still]
             params.update(self._identity("image"), generated_size=[gw, gh], animated=False,
-                          repeated="one still, repeated for every frame")
+                          repeated="one still, repeated for every frame", ip_adapter=self._adapter_record(steer))
         # Drawn on black, so the margins a wider frame needs are black too: alpha 0 there, nothing to inpaint.
         padded = _pad_black(drawn_frames[0], width, height)
         params["extension"] = ({"method": "black", "canvas_size": [padded.shape[1], padded.shape[0]]}
@@ -332,22 +361,73 @@ class DiffusersEngine:
             raise EngineError("diffusers engine: a moving request needs a positive duration and fps")
         refused, _ = dropped(request, self.honours_for(request.kind))
         if refused:
+            hint = ("use the google engine for moving frames and extension" if self._takes_adapter() else
+                    "set engines.diffusers.ip_adapter to an IP-Adapter folder for subject references, or use the "
+                    "google engine for moving frames and extension")
             raise EngineError(f"diffusers engine cannot take {', '.join(refused)} for a {request.kind.value}",
-                              hint="use the google engine for frames, extension and cast references")
+                              hint=hint)
+        self._sources(request)
 
     def honours_for(self, kind: AssetKind) -> Honours:
-        """A set is drawn image-to-image from one reference (the location's set, or a style image); the
-        moving pipelines here are text-to-video, and take no frame."""
+        """A set is drawn from one picture (a first frame, else the location's set or, with no IP-Adapter, a
+        style image); with an IP-Adapter, subject and style references steer a set or a still element. The
+        moving pipelines here are text-to-video: they take no frame and no IP-Adapter."""
+        adapter = self._takes_adapter()
+        steer = {"references:subject", "references:style"} if adapter else set()
         if kind == AssetKind.SET:
-            return Honours(frozenset({"references:set", "references:style"}), max_references=1)
+            uses = {"first_frame", "references:set", "references:style", *steer}
+            return Honours(frozenset(uses), max_references=MAX_STEERING + 1 if adapter else 1)
+        if kind == AssetKind.ELEMENT and adapter and not self.options.video_model:
+            return Honours(frozenset(steer), max_references=MAX_STEERING)
         return Honours()
 
-    def _start(self, request: AssetRequest) -> Path | None:
-        """The image a set is drawn from, image-to-image; None: from words alone."""
-        if request.kind != AssetKind.SET:
+    def _sources(self, request: AssetRequest) -> tuple[Path | None, tuple[Path, ...]]:
+        """(the picture a set is drawn from, or None: from words; the pictures that steer through the
+        IP-Adapter). The first frame, else the first set reference (a style one too with no IP-Adapter), is
+        drawn from; every other kept reference steers."""
+        kept = list(kept_references(request, self.honours_for(request.kind)))
+        start = request.first_frame if request.kind == AssetKind.SET else None
+        adapter = self._takes_adapter()
+        if start is None and request.kind == AssetKind.SET:
+            first = next((r for r in kept if r.role == "set" or (r.role == "style" and not adapter)), None)
+            if first is not None:
+                kept.remove(first)
+                start = Path(first.path)
+        if kept and not adapter:
+            raise EngineError(f"diffusers engine draws a {request.kind.value} from one picture: the first frame "
+                              f"{request.first_frame} and the reference {kept[0].path} were both given",
+                              hint="set engines.diffusers.ip_adapter to steer by the reference too, or leave one out")
+        return start, tuple(Path(r.path) for r in kept)
+
+    def _mode(self, request: AssetRequest) -> Literal["text-to-image", "image-to-image", "inpaint"]:
+        """How a set is drawn: a first frame with transparent pixels is inpainted there, any other picture is
+        drawn from image-to-image; elements and backgrounds are drawn from words."""
+        start, _ = self._sources(request)
+        if start is None or request.kind != AssetKind.SET:
+            return "text-to-image"
+        if start == request.first_frame and _read_picture(start, keep_alpha=True)[..., 3].min() < 1.0:
+            return "inpaint"
+        return "image-to-image"
+
+    def _takes_adapter(self) -> bool:
+        """Whether subject and style references can steer: an IP-Adapter is set and the image pipeline's class
+        loads one (read from ``model_index.json``, nothing loaded)."""
+        if not self.options.ip_adapter:
+            return False
+        try:
+            folder = self._locate(self.options.model)
+        except EngineError:
+            return True         # the missing model is said where it is quoted
+        name = _read_json(folder / "model_index.json").get("_class_name")
+        return hasattr(getattr(diffusers, str(name), None), "load_ip_adapter")
+
+    def _adapter_record(self, steer: tuple[Path, ...]) -> dict[str, Any] | None:
+        """What a take records of the IP-Adapter: which weights, how hard, and the pictures it was given."""
+        if not steer:
             return None
-        kept = kept_references(request, self.honours_for(request.kind))
-        return Path(kept[0].path) if kept else None
+        return {"path": str(self._inside(self.options.ip_adapter or "")),
+                "weight_name": self.options.ip_adapter_weight_name, "scale": self.options.ip_adapter_scale,
+                "images": [str(path) for path in steer]}
 
     def _device(self) -> str:
         wanted = self.options.device
@@ -405,10 +485,46 @@ class DiffusersEngine:
                               hint=_GET_IT.format(model=model)) from None
         pipe = pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
+        if role == "image" and self._takes_adapter():
+            self._load_adapter(pipe)           # before any image-to-image or inpainting form shares the UNet
         self._load_seconds += time.perf_counter() - start
         self._pipes[role] = pipe
         self._pipes[f"{role}:identity"] = _identity(model, folder, pipe)
         return pipe
+
+    def _inside(self, path: str) -> Path:
+        folder = Path(path).expanduser()
+        return folder if folder.is_absolute() else self.root / folder
+
+    def _load_adapter(self, pipe: Any) -> None:
+        """Load the IP-Adapter named by the options into ``pipe``, from its folder only (never a download)."""
+        folder = self._inside(self.options.ip_adapter or "")
+        weights = folder / self.options.ip_adapter_weight_name
+        if not weights.is_file():
+            raise EngineError(f"diffusers IP-Adapter weights are not on this machine: looked for {weights}",
+                              path=weights, hint=_GET_IT.format(model="h94/IP-Adapter"))
+        try:
+            pipe.load_ip_adapter(str(folder), subfolder="", weight_name=self.options.ip_adapter_weight_name,
+                                 local_files_only=True)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise EngineError(f"diffusers IP-Adapter {weights} could not be loaded into {type(pipe).__name__}: "
+                              f"{reason}", path=weights,
+                              hint="the IP-Adapter must be made for this model, with its image_encoder/ beside it"
+                              ) from None
+
+    def _steering(self, pipe: Any, images: list[Array]) -> dict[str, Any]:
+        """The IP-Adapter's arguments for one call: the pictures at the options' scale, or, with none, an empty
+        embedding at scale 0, which the adapter's attention skips (a loaded adapter must be given something)."""
+        if getattr(getattr(pipe, "unet", None), "encoder_hid_proj", None) is None:
+            return {}
+        if images:
+            pipe.set_ip_adapter_scale(self.options.ip_adapter_scale)
+            return {"ip_adapter_image": [[_pil(image) for image in images]]}
+        pipe.set_ip_adapter_scale(0.0)
+        guided = 2 if self.options.guidance > 1 else 1
+        width = pipe.image_encoder.config.projection_dim
+        return {"ip_adapter_image_embeds": [torch.zeros(guided, 1, width, device=pipe.device, dtype=pipe.dtype)]}
 
     def _derived(self, role: str, auto: Any) -> Any:
         """The image-to-image or inpainting form of the loaded model: the same weights, no second load."""
@@ -437,11 +553,14 @@ class DiffusersEngine:
     def _generator(self, seed: int) -> torch.Generator:
         return torch.Generator(device=self._device()).manual_seed(seed)
 
-    def _run(self, pipe: Any, prompt: str, negative: str, seed: int, **kwargs: Any) -> Array:
-        """One still from ``pipe`` as float RGB in [0, 1]; a safety checker's veto is a refusal."""
+    def _run(self, pipe: Any, prompt: str, negative: str, seed: int, steer: list[Array] | None = None,
+             **kwargs: Any) -> Array:
+        """One still from ``pipe`` as float RGB in [0, 1], steered by ``steer`` through the IP-Adapter where one
+        is loaded; a safety checker's veto is a refusal."""
         result = self._call(pipe, prompt=prompt, negative_prompt=negative or None,
                             num_inference_steps=self.options.steps, guidance_scale=self.options.guidance,
-                            generator=self._generator(seed), output_type="np", **kwargs)
+                            generator=self._generator(seed), output_type="np", **self._steering(pipe, steer or []),
+                            **kwargs)
         flagged = getattr(result, "nsfw_content_detected", None)
         if flagged and any(flagged):
             raise EngineRefused(f"diffusers model {self.options.model!r}: its safety checker blanked the image",
@@ -552,12 +671,19 @@ def _identity(model: str, folder: Path, pipe: Any) -> dict[str, Any]:
             "scheduler": type(scheduler).__name__ if scheduler is not None else None}
 
 
-def _read_reference(path: Path) -> Array:
+def _read_picture(path: Path, *, keep_alpha: bool = False) -> Array:
+    """A reference or first frame as float in [0, 1]: RGB, or with ``keep_alpha`` RGBA (opaque where it has no
+    alpha)."""
     try:
         image = read_image(path)
     except MediaError as exc:
         raise EngineError(f"diffusers engine cannot use the reference image: {exc.message}", path=path) from None
-    return image[..., :3].astype(np.float32) / 255.0
+    picture = image.astype(np.float32) / 255.0
+    if not keep_alpha:
+        return picture[..., :3]
+    if picture.shape[2] == 4:
+        return picture
+    return np.dstack([picture[..., :3], np.ones(picture.shape[:2], np.float32)])
 
 
 def _as_float(image: Any) -> Array:
