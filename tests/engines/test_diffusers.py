@@ -488,10 +488,12 @@ def test_a_set_reference_is_drawn_from_while_subject_and_style_steer_through_the
     style, _ = _flat(tmp_path, "style.png", (30, 200, 20))
     location, _ = _flat(tmp_path, "set.png", (90, 90, 90))
     refs = (Reference(location, "set"), Reference(style, "style"), Reference(subject, "subject"))
-    got = steered.generate(request(seed=2, references=refs), tmp_path / "out")
+    got = steered.generate(request(seed=2, width=96, references=refs), tmp_path / "out")
     p = got.parameters
     assert p["mode"] == "image-to-image" and p["reference"] == str(location)
     assert p["ip_adapter"]["images"] == [str(subject), str(style)]
+    assert p["extension"]["method"] == "inpaint"     # the margins are painted with the adapter loaded, unsteered
+    assert read_image(got.files[0]).shape == (64, 96, 3)
 
 
 def test_a_still_element_takes_its_cast_member_through_the_ip_adapter(
@@ -548,6 +550,19 @@ def test_a_first_frame_with_alpha_is_inpainted_where_transparent_and_kept_where_
     assert np.abs(out[:, :32] - plate[:, :32, :3]).max() <= 1    # kept exactly
     assert np.abs(out[:, 32:] - plate[:, 32:, :3]).mean() > 20   # painted: not the black that was cut out
     assert out[:, 32:].std() > 1.0
+    # A wider first frame is painted whole at its own shape, never cropped to the model's and extended.
+    wide = np.dstack([rng.integers(60, 200, (64, 128, 3)), np.full((64, 128), 255)]).astype(np.uint8)
+    wide[20:44, 50:80, 3] = 0
+    write_png(tmp_path / "wide.png", wide)
+    wanted = request(width=128, height=64, seed=9, first_frame=tmp_path / "wide.png")
+    # priced as one pass over the whole frame: 2 steps × 128×64 pixels × 15 s per step-megapixel
+    assert engine.quote(wanted).quantity == pytest.approx(2 * 128 * 64 / 1e6 * 15, abs=1e-3)
+    got = engine.generate(wanted, tmp_path / "w")
+    assert got.parameters["generated_size"] == [128, 64] and got.parameters["extension"] is None
+    out = read_image(got.files[0]).astype(int)
+    kept = wide[..., 3] == 255
+    assert np.abs(out[kept] - wide[..., :3][kept]).max() <= 1
+    assert np.abs(out[~kept] - wide[..., :3][~kept]).mean() > 10
 
 
 def test_an_opaque_first_frame_is_drawn_from_image_to_image(engine: DiffusersEngine, tmp_path: Path) -> None:

@@ -146,7 +146,9 @@ class DiffusersEngine:
             megapixels *= self.options.video_frames or 16
         elif request.kind == AssetKind.SET:
             canvas = _canvas_size(request.width, request.height, gw, gh, step)
-            if canvas != (gw, gh):
+            if self._mode(request) == "inpaint":       # painted whole at the frame's shape
+                megapixels = canvas[0] * canvas[1] / 1e6
+            elif canvas != (gw, gh):
                 megapixels += canvas[0] * canvas[1] / 1e6
         rate = CPU_SECONDS_PER_STEP_MEGAPIXEL if device == "cpu" else GPU_SECONDS_PER_STEP_MEGAPIXEL
         seconds = self.options.steps * megapixels * rate
@@ -191,13 +193,15 @@ class DiffusersEngine:
         pipe = self._pipe("image")
         step = 8 * _scale_factor(pipe)
         gw, gh = _drawn_size(request.width, request.height, self._native(pipe), step)
+        mode = self._mode(request)
+        if mode == "inpaint":   # the first frame already has the frame's shape: painted whole, never extended
+            gw, gh = _canvas_size(request.width, request.height, gw, gh, step)
         prompt, negative = request.full_prompt, request.negative_prompt
         params: dict[str, Any] = {**self._identity("image"), "prompt": prompt, "negative_prompt": negative,
                                   "generated_size": [gw, gh]}
         start, steer = self._sources(request)
         images = [_read_picture(path) for path in steer]
         params["ip_adapter"] = self._adapter_record(steer)
-        mode = self._mode(request)
         if mode == "inpaint":
             assert start is not None
             picture = fit_to_frame(_read_picture(start, keep_alpha=True), gw, gh)
