@@ -478,7 +478,8 @@ def test_without_a_reference_the_loaded_ip_adapter_stays_out_of_the_picture(
         steered: DiffusersEngine, engine: DiffusersEngine, calls: list[dict[str, Any]], tmp_path: Path) -> None:
     plain = pixels(engine, request(seed=6), tmp_path / "plain").astype(int)
     got = steered.generate(request(seed=6), tmp_path / "steered")
-    assert "ip_adapter_image" not in calls[-1] and got.parameters["ip_adapter"] is None
+    ((blank,),) = calls[-1]["ip_adapter_image"]               # a loaded adapter is given black, at scale 0
+    assert np.asarray(blank).max() == 0 and got.parameters["ip_adapter"] is None
     assert np.abs(read_image(got.files[0]).astype(int) - plain).max() <= 1
 
 
@@ -533,6 +534,21 @@ def test_missing_ip_adapter_weights_say_where_they_were_looked_for(models: dict[
     with pytest.raises(EngineError, match="IP-Adapter weights are not on this machine") as caught:
         engine.generate(request(), tmp_path)
     assert caught.value.path == models["root"] / "adapters" / "nowhere" / "ip-adapter_sd15.safetensors"
+
+
+def test_an_ip_adapter_made_for_another_model_is_one_clear_error(
+        models: dict[str, Path], steered: DiffusersEngine, tmp_path: Path) -> None:
+    from safetensors.torch import load_file, save_file
+
+    wrong = tmp_path / "wrong"
+    shutil.copytree(steered.root / "adapters" / "ip", wrong)
+    found = load_file(wrong / "ip-adapter.safetensors")
+    weights = {k: v[:, :16].contiguous() if "to_k_ip" in k else v for k, v in found.items()}
+    save_file(weights, wrong / "ip-adapter.safetensors")       # keys of another cross-attention width
+    options = steered.options.model_copy(update={"ip_adapter": str(wrong)})
+    with pytest.raises(EngineError, match="could not be loaded into StableDiffusionPipeline") as caught:
+        DiffusersEngine(options, root=models["root"]).generate(request(), tmp_path / "out")
+    assert caught.value.path == wrong / "ip-adapter.safetensors"
 
 
 def test_a_first_frame_with_alpha_is_inpainted_where_transparent_and_kept_where_opaque(

@@ -518,17 +518,14 @@ class DiffusersEngine:
                               ) from None
 
     def _steering(self, pipe: Any, images: list[Array]) -> dict[str, Any]:
-        """The IP-Adapter's arguments for one call: the pictures at the options' scale, or, with none, an empty
-        embedding at scale 0, which the adapter's attention skips (a loaded adapter must be given something)."""
+        """The IP-Adapter's arguments for one call: the pictures at the options' scale, or, with none, a black
+        picture at scale 0, which the adapter's attention skips (a loaded adapter must be given something, and a
+        picture suits every kind of adapter, where an empty embedding has each kind's own shape)."""
         if getattr(getattr(pipe, "unet", None), "encoder_hid_proj", None) is None:
             return {}
-        if images:
-            pipe.set_ip_adapter_scale(self.options.ip_adapter_scale)
-            return {"ip_adapter_image": [[_pil(image) for image in images]]}
-        pipe.set_ip_adapter_scale(0.0)
-        guided = 2 if self.options.guidance > 1 else 1
-        width = pipe.image_encoder.config.projection_dim
-        return {"ip_adapter_image_embeds": [torch.zeros(guided, 1, width, device=pipe.device, dtype=pipe.dtype)]}
+        pipe.set_ip_adapter_scale(self.options.ip_adapter_scale if images else 0.0)
+        pictures = images or [np.zeros((64, 64, 3), np.float32)]
+        return {"ip_adapter_image": [[_pil(image) for image in pictures]]}
 
     def _derived(self, role: str, auto: Any) -> Any:
         """The image-to-image or inpainting form of the loaded model: the same weights, no second load."""
