@@ -11,8 +11,8 @@ IP-Adapter, a style image), or a ``first_frame``. A first frame with alpha is *i
 pixels are painted and its opaque ones laid back exactly (a plate with a hole cut where the set goes). Where
 ``ip_adapter`` names an IP-Adapter folder and the pipeline takes one, subject and style references steer the
 drawing through it (a cast member's sheet for a set or a still element); without one, a subject reference is
-refused before anything is spent. Elements have no alpha from a diffusion model, so they are drawn on black and the
-matte is pulled from luminance, which is right for light-emitting elements (fire, sparks, magic). The crop
+refused before anything is spent. Elements have no alpha from a diffusion model, so they are drawn on black
+and the matte is pulled from luminance, which is right for light-emitting elements (fire, sparks, magic). The crop
 and resize to the frame, the matte and the retiming of a video model's frames are the ones every AI engine
 uses, from :mod:`soundstage.engines.frames`.
 
@@ -80,7 +80,8 @@ MAX_ASPECT = 2.0
 #: Aspect differences below this are cropped away rather than inpainted (a few pixels are not worth a pass).
 ASPECT_TOLERANCE = 0.02
 BLACK_BACKGROUND = "on a pure black background"
-#: Subject and style pictures one IP-Adapter call takes together (it embeds each and attends to them all).
+#: Subject and style pictures one IP-Adapter call is given together (it embeds each and attends to them all);
+#: a set may take one more picture, its set reference, to be drawn from.
 MAX_STEERING = 3
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _GET_IT = ("soundstage never downloads weights: on a machine with internet run `hf download {model}` (or "
