@@ -137,10 +137,10 @@ def test_selection_names_who_approved_which_take_and_when(example: Project, tmp_
     registration = data["registration"]
     assert all(p["human_creative_contribution"] is False and p["note"] == PROMPT_NOTE
                for p in registration["prompts"])
-    assert ("The selection of takes: for 1 of 16 slots a named person approved the take, from 17 takes generated"
+    assert ("The selection of takes: for 1 of 17 slots a named person approved the take, from 18 takes generated"
             in registration["human_parts_claimed"])
     assert "For 1 of them a named person approved the take used." in registration["process"]
-    assert "For 15 slots the take used is the newest of its design, approved by no one." in registration["process"]
+    assert "For 16 slots the take used is the newest of its design, approved by no one." in registration["process"]
     assert "1-1 → 2-1 → 2-2 → 3-1 → 3-2 → 4-1" in registration["process"]
 
     deliverable = data["deliverable"]
