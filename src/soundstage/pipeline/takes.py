@@ -143,7 +143,9 @@ class Generation:
 
     def orders(self, breakdown: Breakdown, shots: Iterable[str] | None = None) -> list[Order]:
         """Sets first (the order they appear in), then each shot's own takes."""
-        wanted = [s for s in breakdown.shots if shots is None or s.id in set(shots)]
+        chosen = None if shots is None else set(shots)
+        wanted = [s for s in breakdown.shots if chosen is None or s.id in chosen]
+        wanted_ids = {s.id for s in wanted}     # by id: comparing shots (pydantic models) per shot is quadratic
         designs = {d.id: d for d in breakdown.sets}
         settings = self.project.settings
         width, height = overscan_size(*settings.resolution)
@@ -158,7 +160,7 @@ class Generation:
                                      seed=self._seed(settings.seed)),
                 shots=tuple(s.id for s in wanted if s.set == set_id),
                 reference=None if reference == set_slot(set_id) else reference,
-                others=tuple(s.id for s in breakdown.shots if s.set == set_id and s not in wanted),
+                others=tuple(s.id for s in breakdown.shots if s.set == set_id and s.id not in wanted_ids),
             ))
         orders += self._sheet_orders(wanted)
         sheets = self._approved_sheets()
