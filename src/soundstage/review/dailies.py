@@ -9,12 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.db import Approval, Note, ReviewEvent, TakeRecord
 from soundstage.errors import ProjectError
-from soundstage.pipeline import Generation, breakdown_project
+from soundstage.pipeline import Generation, ProjectBreakdown, read_breakdown
+from soundstage.pipeline.breakdown import breakdown_key, check_breakdown
 from soundstage.project import Project
 from soundstage.records import Slot, shot_subject
 from soundstage.records.shot import read_cut_record, read_shot_record
@@ -113,12 +114,21 @@ class Dailies:
     def __init__(self, project: Project, sessions: sessionmaker[Session]) -> None:
         self.project = project
         self.sessions = sessions
+        self._breakdown: tuple[str, ProjectBreakdown] | None = None
+        self._made: dict[tuple[int, str, str], tuple[Take, list[str]]] = {}   # takes read whole, by id, slot, key
 
     def generation(self) -> Generation:
         return Generation(self.project, database=self.sessions)
 
     def breakdown(self) -> Breakdown:
-        return breakdown_project(self.project, lock=False)
+        """The film's breakdown, made again only when what it is made from changed (``breakdown_key``): every
+        page asks for it, and reading and planning 500 shots is most of a page's time."""
+        key = breakdown_key(self.project)
+        if self._breakdown is not None and self._breakdown[0] == key:
+            check_breakdown(self.project, self._breakdown[1])     # a plate deleted since is refused as before
+        else:
+            self._breakdown = (key, read_breakdown(self.project, lock=False))
+        return self._breakdown[1].breakdown
 
     def film(self) -> list[SceneView]:
         breakdown = self.breakdown()
@@ -157,7 +167,7 @@ class Dailies:
 
     def cut(self) -> tuple[str | None, Any]:
         path = self.project.out_dir / "cut.mp4"
-        record = read_cut_record(self.project, [shot.id for shot in breakdown_project(self.project).shots]) \
+        record = read_cut_record(self.project, [shot.id for shot in self.breakdown().shots]) \
             if path.is_file() else None
         return (self.relative(path) if path.is_file() else None), record
 
@@ -213,22 +223,22 @@ class Dailies:
                 .order_by(ReviewEvent.id))}
             takes: dict[str, list[Take]] = {}
             if generation is not None:
-                wanted = None
-                if light:        # which takes each slot shows, from a few columns; then only those read whole
-                    heads: dict[str, list[Any]] = {}
-                    for head in session.execute(select(TakeRecord.id, TakeRecord.slot, TakeRecord.design)
-                                                .order_by(TakeRecord.slot, TakeRecord.version)):
-                        heads.setdefault(head.slot, []).append(head)
-                    wanted = {a.take_id for a in approvals.values()} | {
-                        newest[head.design].id for made in heads.values()
-                        for newest in [{h.design: h for h in made}] for head in made}
-                query = select(TakeRecord).order_by(TakeRecord.slot, TakeRecord.version)
+                query = select(TakeRecord.id, TakeRecord.slot, TakeRecord.key).order_by(TakeRecord.slot,
+                                                                                        TakeRecord.version)
                 if slots is not None:
                     query = query.where(TakeRecord.slot.in_(slots))
-                if wanted is not None:
-                    query = query.where(TakeRecord.id.in_(wanted))
-                for row in session.scalars(query):
-                    takes.setdefault(row.slot, []).append(as_take(row))
+                if light:        # of each slot the takes its status needs: the approved one, the newest of each design
+                    newest = select(TakeRecord.slot, TakeRecord.design, func.max(TakeRecord.version).label("version")) \
+                        .group_by(TakeRecord.slot, TakeRecord.design).subquery()
+                    heads = select(TakeRecord.id).join(newest, (TakeRecord.slot == newest.c.slot)
+                                                       & (TakeRecord.design == newest.c.design)
+                                                       & (TakeRecord.version == newest.c.version))
+                    query = query.where(TakeRecord.id.in_(heads) | TakeRecord.id.in_(select(Approval.take_id)))
+                rows = session.execute(query).all()
+                unread = [row.id for row in rows if (row.id, row.slot, row.key) not in self._made]
+                self._read_takes(session, generation.store, unread)
+                for row in rows:
+                    takes.setdefault(row.slot, []).append(self._made[row.id, row.slot, row.key][0])
         by_subject: dict[str, list[Note]] = {}
         by_take: dict[int, list[Note]] = {}
         for note in notes:
@@ -260,10 +270,21 @@ class Dailies:
                         self.relative(movie) if movie.is_file() else None, rendered_at, notes, record,
                         context["statuses"].get(subject) or "waiting")
 
+    def _read_takes(self, session: Session, store: Any, ids: list[int]) -> None:
+        """Read whole the takes of ``ids`` (their take.json parsed, their files named) into the kept ones.
+
+        A take is never rewritten, so it is read once for the life of the app, not per page; kept by id, slot and
+        key, so a database rebuilt under the app (``soundstage db rebuild``) never shows another take's record."""
+        for start in range(0, len(ids), 500):
+            for row in session.scalars(select(TakeRecord).where(TakeRecord.id.in_(ids[start:start + 500]))):
+                take = as_take(row)
+                self._made[row.id, row.slot, row.key] = (take, [self.relative(p) for p in store.files(take)])
+
     def _take(self, take: Take, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
         approval = context["approvals"].get(take.slot)
         approved = approval is not None and approval.take_id == take.id
-        files = [self.relative(p) for p in store.files(take)]
+        kept = self._made.get((take.id, take.slot, take.key))
+        files = list(kept[1]) if kept and kept[0] is take else [self.relative(p) for p in store.files(take)]
         return TakeView(take, files, approved=approved, used=used == take.id,
                         approved_by=approval.approved_by if approved else "",
                         approved_at=approval.approved_at if approved else None,
