@@ -67,8 +67,9 @@ class Order:
     others: tuple[str, ...] = ()      # shots left out of this run that use it too (a set's other shots)
     chain: tuple[float, ...] = ()     # a long clip made by extension: each part's length, the last the whole
 
-    @property
+    @cached_property
     def design(self) -> str:
+        """Worked out once an order: a page of 500 shots asks for it per slot."""
         return design_key(self.engine, self.request)
 
 

@@ -18,6 +18,7 @@ from soundstage.pipeline import Generation, ProjectBreakdown, read_breakdown
 from soundstage.pipeline.breakdown import breakdown_key, check_breakdown
 from soundstage.project import Project
 from soundstage.records import Slot, shot_subject
+from soundstage.records.cast import sheet_slot
 from soundstage.records.shot import read_cut_record, read_shot_record
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, Shot
@@ -115,27 +116,32 @@ class Dailies:
         self.project = project
         self.sessions = sessions
         self._breakdown: tuple[str, ProjectBreakdown] | None = None
+        self._film_orders: tuple[Any, list[Any]] | None = None
         self._made: dict[tuple[int, str, str], tuple[Take, list[str]]] = {}   # takes read whole, by id, slot, key
 
     def generation(self) -> Generation:
         return Generation(self.project, database=self.sessions)
 
     def breakdown(self) -> Breakdown:
-        """The film's breakdown, made again only when what it is made from changed (``breakdown_key``): every
-        page asks for it, and reading and planning 500 shots is most of a page's time."""
+        return self._kept()[1].breakdown
+
+    def _kept(self) -> tuple[str, ProjectBreakdown]:
+        """The film's breakdown and its key, made again only when what it is made from changed
+        (``breakdown_key``): every page asks for it, and reading and planning 500 shots was most of a page's time."""
         key = breakdown_key(self.project)
         if self._breakdown is not None and self._breakdown[0] == key:
             check_breakdown(self.project, self._breakdown[1])     # a plate deleted since is refused as before
         else:
             self._breakdown = (key, read_breakdown(self.project, lock=False))
-        return self._breakdown[1].breakdown
+        return self._breakdown
 
     def film(self) -> list[SceneView]:
-        breakdown = self.breakdown()
+        key, made = self._kept()
+        breakdown = made.breakdown
         generation = self.generation()
         context = self._context(generation, light=True)
         # The film's orders once (as the render makes them), dealt to the shots: asking per shot is quadratic.
-        orders = generation.orders(breakdown)
+        orders = self._orders(key, breakdown, generation, context["approvals"])
         sets = {order.slot: order for order in orders if Slot.parse(order.slot).shot is None}
         own: dict[str, list[Any]] = {}
         for order in orders:
@@ -149,6 +155,15 @@ class Dailies:
             if shots:
                 scenes.append(SceneView(scene.id, _heading(scene), shots))
         return scenes
+
+    def _orders(self, key: str, breakdown: Breakdown, generation: Generation,
+                approvals: dict[str, Approval]) -> list[Any]:
+        """The film's orders, kept while the breakdown and the approved model sheets (which steer a cast member's
+        orders) are the same."""
+        sheets = [(slot, approvals[slot].take_id) for slot in map(sheet_slot, generation.cast) if slot in approvals]
+        if self._film_orders is None or self._film_orders[0] != (key, sheets):
+            self._film_orders = ((key, sheets), generation.orders(breakdown))
+        return self._film_orders[1]
 
     def shot(self, shot_id: str) -> ShotView:
         breakdown = self.breakdown()
@@ -260,14 +275,14 @@ class Dailies:
             slots.append(SlotView(order.slot, slot.role, slot.name, takes, order.request.prompt, order.request.seed,
                                   order.engine))
         movie = self.project.out_dir / "shots" / f"{shot.id}.mp4"
-        rendered_at = datetime.fromtimestamp(movie.stat().st_mtime, UTC).replace(tzinfo=None) \
-            if movie.is_file() else None
+        rendered = movie.is_file()       # asked once: a film page asks it of every shot
+        rendered_at = datetime.fromtimestamp(movie.stat().st_mtime, UTC).replace(tzinfo=None) if rendered else None
         subject = shot_subject(shot.id)
         notes = context["notes"].get(subject, [])
-        record = read_shot_record(self.project, shot.id) if movie.is_file() else None
+        record = read_shot_record(self.project, shot.id) if rendered else None
         scene = next((s for s in breakdown.scenes if s.id == shot.scene), None)
         return ShotView(shot, _heading(scene) if scene else shot.scene, slots,
-                        self.relative(movie) if movie.is_file() else None, rendered_at, notes, record,
+                        self.relative(movie) if rendered else None, rendered_at, notes, record,
                         context["statuses"].get(subject) or "waiting")
 
     def _read_takes(self, session: Session, store: Any, ids: list[int]) -> None:
