@@ -61,6 +61,30 @@ def test_every_label_the_review_app_writes_has_korean_words() -> None:
     from soundstage.review.app import SAID
 
     assert sorted(set(SAID.values()) - set(words_of("review"))) == []
+    # Written through t() from a variable: a shot's state, a slot's role, the take facts' sources.
+    from soundstage.records.source import AssetKind
+
+    told = {"not rendered", "needs a render", "approved", "sheet", *(kind.value for kind in AssetKind)}
+    assert sorted(told - set(words_of("review"))) == []
+    # The language switch names each language in its own words, and the money's forms are named too.
+    assert {f"language {code}" for code in LANGUAGES} | {"money USD", "money KRW"} <= set(
+        words_of("review").by_name("ko"))
+
+
+# What a review page may show outside t(): the product's name, AI, and commands in <code>.
+UNTRANSLATED = {"soundstage", "review", "AI"}
+
+
+@pytest.mark.parametrize("path", sorted((SRC / "review" / "templates").glob("*.html")), ids=lambda p: p.name)
+def test_a_review_page_writes_no_english_outside_t(path: Path) -> None:
+    """Every word a review template shows (text, a title, a label read aloud) goes through t() or word(), so the
+    Korean interface is Korean throughout: the take facts, the slot lines, the tables, every page."""
+    text = re.sub(r"\{#.*?#\}|<code>.*?</code>", " ", path.read_text("utf-8"), flags=re.S)
+    text = re.sub(r"\{%.*?%\}|\{\{.*?\}\}", " ", text, flags=re.S)
+    shown = re.findall(r'\b(?:title|aria-label|placeholder|alt)="([^"]*)"', text)
+    shown += re.sub(r"<[^>]*>", "\n", re.sub(r"<script.*?</script>", " ", text, flags=re.S)).split("\n")
+    english = sorted({word for line in shown for word in re.findall(r"[A-Za-z][A-Za-z']+", line)} - UNTRANSLATED)
+    assert english == []
 
 
 def test_no_report_module_holds_words() -> None:

@@ -4,10 +4,12 @@ approval and status kept as history, and one project's drawings never shown by a
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from conftest import HTML, Member, books, rendered_film, sign_in, take_ids
 from soundstage.project import Project
@@ -115,6 +117,38 @@ def test_each_member_reads_the_app_in_their_language(crew: dict[str, Member], fi
     english = anna.get("/shots/2-1", headers=HTML).text                   # anna still reads English
     assert '<html lang="en">' in english and "Add note" in english and "pending review" in english
     assert pat.post("/me/language", data={"language": "en", "csrf": pat.csrf}).status_code == 200
+
+
+def test_every_page_reads_korean_to_a_korean_reader(crew: dict[str, Member], film: Project, app: FastAPI) -> None:
+    pat = crew["pat"]
+    assert pat.post("/me/language", data={"language": "ko", "csrf": pat.csrf}).status_code == 200
+    shot = pat.get("/shots/2-1", headers=HTML).text
+    for said in ("<dt>엔진</dt>", "<dt>시드</dt>", "<dt>비용</dt><dd>$0.00</dd>", "절차적 생성", "테이크 1개.",
+                 "미승인: 렌더는", "<th>레이어</th>", "슬롯 ", "카메라"):
+        assert said in shot, said
+    assert re.search(r"<dt>생성</dt><dd>\d+월 \d+일 \d\d:\d\d</dd>", shot)     # the take's date, Korean style
+    assert 'lang="ko" title="한국어">한국어</button>' in shot and 'lang="en" title="영어">English</button>' in shot
+    rain = take_ids(film, RAIN)["v001"]
+    pages = {"/": "씬 2개", "/reports": "렌더 실행", "/provenance": "보기", "/cut": "편집본",
+             f"/compare?a={rain}&b={rain}&mode=wipe": "와이프 위치"}
+    for path, said in pages.items():
+        page = pat.get(path, headers=HTML)
+        assert page.status_code == 200 and said in page.text, path
+    with TestClient(app) as stranger:        # before signing in, the browser's language
+        assert "비밀번호" in stranger.get("/login", headers=HTML | {"accept-language": "ko-KR,ko;q=0.9"}).text
+        assert "Password" in stranger.get("/login", headers=HTML | {"accept-language": "en-GB"}).text
+    assert pat.post("/me/language", data={"language": "en", "csrf": pat.csrf}).status_code == 200
+
+
+def test_money_reads_as_the_reader_counts_it() -> None:
+    from soundstage.records.settings import Budget
+    from soundstage.review.app import _money
+
+    won = _money(Budget(currency="KRW", usd_rate=1400.0, limit=500_000))
+    dollars = _money(Budget(currency="USD", limit=50))
+    assert won({"language": "ko"}, 0.5) == "700원" and won({"language": "en"}, 0.5) == "₩700"
+    assert won({"language": "ko"}, 1_234_567, converted=True) == "1,234,567원"
+    assert dollars({"language": "ko"}, 0.04) == "$0.04" and dollars({"language": "en"}, 1234.5) == "$1,234.50"
 
 
 def test_an_element_take_has_a_telling_thumbnail_and_a_strip(crew: dict[str, Member], film: Project,

@@ -33,7 +33,7 @@ def test_the_shot_page_shows_plate_comp_takes_and_their_facts(crew: dict[str, Me
     page = crew["vic"].get("/shots/2-1", headers=HTML).text
     assert 'src="/files/out/shots/2-1.mp4"' in page
     assert "Fully generated: no live-action plate." in page
-    for fact in ("procedural · soundstage-procedural", "0.00 USD", "seed", "rain"):
+    for fact in ("procedural · soundstage-procedural", "$0.00", "seed", "rain"):
         assert fact in page
     assert "Approve" not in page and "Generate" not in page        # a viewer only reads
     shot = crew["vic"].get("/shots/1-1", headers=HTML).text

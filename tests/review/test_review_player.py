@@ -167,9 +167,12 @@ def test_the_interface_switches_to_korean(server: tuple[str, Project], browser: 
     expect(page.locator("nav a").first).to_have_text("영화")
     expect(page.locator("#notes h2")).to_have_text("노트")
     expect(page.locator(".note-form button")).to_have_text("노트 추가")
+    expect(page.locator(".facts dt").first).to_have_text("엔진")            # the take facts too
     camera.snap(page, "korean")
     page.goto("/")
     expect(page.locator("nav a").first).to_have_text("영화")          # kept for the member, on every page
+    expect(page.locator(".head .dim").first).to_contain_text("씬 2개")
+    camera.snap(page, "korean-film")
     page.click('.language button[value="en"]')
     expect(page.locator("nav a").first).to_have_text("Film")
 

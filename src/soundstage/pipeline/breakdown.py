@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,22 +42,8 @@ def read_breakdown(project: Project, *, lock: bool = True) -> ProjectBreakdown:
     """``breakdown_project``, keeping the screenplay and the shot plan it read."""
     screenplay = read_screenplay(project.screenplay_path)
     plan = read_shot_plan(project.shots_file)
-    missing = [problem for index, entry in enumerate(plan.entries)
-               for key, relative in (("plate", entry.plate), ("clean_plate", entry.key.clean_plate),
-                                     ("lut", entry.comp.lut))
-               if relative and (problem := _check_file(project, relative, project.shots_file, key,
-                                                       plan.line_of(index, key), entry.id))]
-    if project.settings.comp.lut:
-        missing += filter(None, [_check_file(project, project.settings.comp.lut, project.settings_path, "lut",
-                                             None, None)])
     cast = read_cast(project)
-    known = {member.name for member in cast}
-    missing += [ProjectError(f"cast member {name!r} is not in {CAST_DIR}/", path=project.shots_file,
-                             line=plan.line_of(index, "cast"), shot=entry.id,
-                             hint=f"add {CAST_DIR}/{name}/ with its reference images, or fix the name")
-                for index, entry in enumerate(plan.entries) for name in entry.cast or () if name not in known]
-    if missing:     # every one at once, not one a run
-        raise missing[0] if len(missing) == 1 else PreflightError(missing)
+    _refuse_missing(project, plan, cast)
     lock_path = project.state_dir / SCENE_LOCK
     locked = _read_lock(lock_path)
     s = project.settings
@@ -70,6 +57,47 @@ def read_breakdown(project: Project, *, lock: bool = True) -> ProjectBreakdown:
         entries += [{"id": old, "fingerprint": fp, "omitted": True} for old, fp in locked if old in result.omitted]
         write_text(lock_path, json.dumps(entries, indent=1, ensure_ascii=False))
     return ProjectBreakdown(result, screenplay, plan, cast)
+
+
+def breakdown_key(project: Project) -> str:
+    """What a breakdown is made from: the bytes of the screenplay, ``shots.toml`` and the scene lock, the names,
+    sizes and times of ``cast/``'s files, and the settings. The same key gives the same breakdown, so a long-lived
+    reader (the review app) breaks the film down again only when one of them changed."""
+    digest = hashlib.sha256(project.settings.model_dump_json().encode("utf-8"))
+    for path in (project.screenplay_path, project.shots_file, project.state_dir / SCENE_LOCK):
+        digest.update(f"\0{path.name}\0".encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    folder = project.root / CAST_DIR
+    if folder.is_dir():
+        for path in sorted(folder.rglob("*")):
+            stat = path.stat()
+            digest.update(f"\0{path.relative_to(folder).as_posix()}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()
+
+
+def check_breakdown(project: Project, made: ProjectBreakdown) -> None:
+    """Refuse a kept breakdown whose files are gone since: a plate, a clean plate or a LUT it names."""
+    _refuse_missing(project, made.plan, made.cast)
+
+
+def _refuse_missing(project: Project, plan: ShotPlan, cast: tuple[CastMember, ...]) -> None:
+    """Every file ``shots.toml`` and the settings name that does not exist, and every unknown cast name, at once."""
+    missing = [problem for index, entry in enumerate(plan.entries)
+               for key, relative in (("plate", entry.plate), ("clean_plate", entry.key.clean_plate),
+                                     ("lut", entry.comp.lut))
+               if relative and (problem := _check_file(project, relative, project.shots_file, key,
+                                                       plan.line_of(index, key), entry.id))]
+    if project.settings.comp.lut:
+        missing += filter(None, [_check_file(project, project.settings.comp.lut, project.settings_path, "lut",
+                                             None, None)])
+    known = {member.name for member in cast}
+    missing += [ProjectError(f"cast member {name!r} is not in {CAST_DIR}/", path=project.shots_file,
+                             line=plan.line_of(index, "cast"), shot=entry.id,
+                             hint=f"add {CAST_DIR}/{name}/ with its reference images, or fix the name")
+                for index, entry in enumerate(plan.entries) for name in entry.cast or () if name not in known]
+    if missing:     # every one at once, not one a run
+        raise missing[0] if len(missing) == 1 else PreflightError(missing)
 
 
 def _check_file(project: Project, relative: str, source: Path, key: str, line: int | None,

@@ -67,8 +67,9 @@ class Order:
     others: tuple[str, ...] = ()      # shots left out of this run that use it too (a set's other shots)
     chain: tuple[float, ...] = ()     # a long clip made by extension: each part's length, the last the whole
 
-    @property
+    @cached_property
     def design(self) -> str:
+        """Worked out once an order: a page of 500 shots asks for it per slot."""
         return design_key(self.engine, self.request)
 
 
@@ -143,7 +144,9 @@ class Generation:
 
     def orders(self, breakdown: Breakdown, shots: Iterable[str] | None = None) -> list[Order]:
         """Sets first (the order they appear in), then each shot's own takes."""
-        wanted = [s for s in breakdown.shots if shots is None or s.id in set(shots)]
+        chosen = None if shots is None else set(shots)
+        wanted = [s for s in breakdown.shots if chosen is None or s.id in chosen]
+        wanted_ids = {s.id for s in wanted}     # by id: comparing shots (pydantic models) per shot is quadratic
         designs = {d.id: d for d in breakdown.sets}
         settings = self.project.settings
         width, height = overscan_size(*settings.resolution)
@@ -158,7 +161,7 @@ class Generation:
                                      seed=self._seed(settings.seed)),
                 shots=tuple(s.id for s in wanted if s.set == set_id),
                 reference=None if reference == set_slot(set_id) else reference,
-                others=tuple(s.id for s in breakdown.shots if s.set == set_id and s not in wanted),
+                others=tuple(s.id for s in breakdown.shots if s.set == set_id and s.id not in wanted_ids),
             ))
         orders += self._sheet_orders(wanted)
         sheets = self._approved_sheets()

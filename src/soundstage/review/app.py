@@ -99,7 +99,8 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     upload_limit = int(max_upload_mb * 1024 * 1024)
     cache = project.state_dir / "review" / "thumbs"
     templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-    templates.env.globals.update(roles=ROLES, show_money=project.settings.budget.show, title=project.settings.title,
+    money = _money(project.settings.budget)
+    templates.env.globals.update(roles=ROLES, show_money=money, word=_word, title=project.settings.title,
                                  first_frame=project.settings.review.first_frame, languages=LANGUAGES,
                                  strip_cells=STRIP_CELLS)
     templates.env.filters["when"] = _when
@@ -141,7 +142,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     def page(request: Request, template: str, member: Member | None, status: int = 200,
              **context: Any) -> HTMLResponse:
         said = SAID.get(request.query_params.get("said", ""))
-        language = member.language if member else "en"
+        language = member.language if member else _spoken(request)
         return templates.TemplateResponse(request, template, {
             "member": member, "said": said, "t": translator(language, words), "language": language,
             "statuses": statuses[language], **context}, status_code=status)
@@ -672,6 +673,34 @@ def _when(context: Any, moment: datetime | None) -> str:
     words, language = words_of("review"), context.get("language", "en")
     return words.text("date", language).format(day=str(moment.day), time=f"{moment:%H:%M}",
                                                month=words.text(f"month_{moment.month}", language))
+
+
+@pass_context
+def _word(context: Any, name: str, language: str | None = None) -> str:
+    """A named text of the review words, in ``language`` (the reader's if None)."""
+    return words_of("review").text(name, language or context.get("language", "en"))
+
+
+def _money(budget: Any) -> Callable[..., str]:
+    """``show_money(amount)``: money as the reader's language writes it, ``$0.04``, ``₩1,234`` or ``1,234원`` (no
+    decimals in won), from the budget's ``show`` (the number and its currency, as the reports write it)."""
+
+    @pass_context
+    def show(context: Any, amount: float, *, converted: bool = False) -> str:
+        number, currency = budget.show(amount, converted=converted).rsplit(" ", 1)
+        form = words_of("review").by_name(context.get("language", "en")).get(f"money {currency}")
+        return form.format(amount=number) if form else f"{number} {currency}"
+
+    return show
+
+
+def _spoken(request: Request) -> str:
+    """Before sign-in, the language the browser asks for first of those the app speaks (else English)."""
+    for part in request.headers.get("accept-language", "").split(","):
+        code = part.split(";")[0].strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return "en"
 
 
 class _BodyLimit:

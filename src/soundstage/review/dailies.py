@@ -9,14 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.db import Approval, Note, ReviewEvent, TakeRecord
 from soundstage.errors import ProjectError
-from soundstage.pipeline import Generation, breakdown_project
+from soundstage.pipeline import Generation, ProjectBreakdown, read_breakdown
+from soundstage.pipeline.breakdown import breakdown_key, check_breakdown
 from soundstage.project import Project
 from soundstage.records import Slot, shot_subject
+from soundstage.records.cast import sheet_slot
 from soundstage.records.shot import read_cut_record, read_shot_record
 from soundstage.records.take import Take
 from soundstage.script.breakdown import Breakdown, Shot
@@ -113,19 +115,33 @@ class Dailies:
     def __init__(self, project: Project, sessions: sessionmaker[Session]) -> None:
         self.project = project
         self.sessions = sessions
+        self._breakdown: tuple[str, ProjectBreakdown] | None = None
+        self._film_orders: tuple[Any, list[Any]] | None = None
+        self._made: dict[tuple[int, str, str], tuple[Take, list[str]]] = {}   # takes read whole, by id, slot, key
 
     def generation(self) -> Generation:
         return Generation(self.project, database=self.sessions)
 
     def breakdown(self) -> Breakdown:
-        return breakdown_project(self.project, lock=False)
+        return self._kept()[1].breakdown
+
+    def _kept(self) -> tuple[str, ProjectBreakdown]:
+        """The film's breakdown and its key, made again only when what it is made from changed
+        (``breakdown_key``): every page asks for it, and reading and planning 500 shots was most of a page's time."""
+        key = breakdown_key(self.project)
+        if self._breakdown is not None and self._breakdown[0] == key:
+            check_breakdown(self.project, self._breakdown[1])     # a plate deleted since is refused as before
+        else:
+            self._breakdown = (key, read_breakdown(self.project, lock=False))
+        return self._breakdown
 
     def film(self) -> list[SceneView]:
-        breakdown = self.breakdown()
+        key, made = self._kept()
+        breakdown = made.breakdown
         generation = self.generation()
         context = self._context(generation, light=True)
         # The film's orders once (as the render makes them), dealt to the shots: asking per shot is quadratic.
-        orders = generation.orders(breakdown)
+        orders = self._orders(key, breakdown, generation, context["approvals"])
         sets = {order.slot: order for order in orders if Slot.parse(order.slot).shot is None}
         own: dict[str, list[Any]] = {}
         for order in orders:
@@ -139,6 +155,15 @@ class Dailies:
             if shots:
                 scenes.append(SceneView(scene.id, _heading(scene), shots))
         return scenes
+
+    def _orders(self, key: str, breakdown: Breakdown, generation: Generation,
+                approvals: dict[str, Approval]) -> list[Any]:
+        """The film's orders, kept while the breakdown and the approved model sheets (which steer a cast member's
+        orders) are the same."""
+        sheets = [(slot, approvals[slot].take_id) for slot in map(sheet_slot, generation.cast) if slot in approvals]
+        if self._film_orders is None or self._film_orders[0] != (key, sheets):
+            self._film_orders = ((key, sheets), generation.orders(breakdown))
+        return self._film_orders[1]
 
     def shot(self, shot_id: str) -> ShotView:
         breakdown = self.breakdown()
@@ -157,7 +182,7 @@ class Dailies:
 
     def cut(self) -> tuple[str | None, Any]:
         path = self.project.out_dir / "cut.mp4"
-        record = read_cut_record(self.project, [shot.id for shot in breakdown_project(self.project).shots]) \
+        record = read_cut_record(self.project, [shot.id for shot in self.breakdown().shots]) \
             if path.is_file() else None
         return (self.relative(path) if path.is_file() else None), record
 
@@ -213,22 +238,22 @@ class Dailies:
                 .order_by(ReviewEvent.id))}
             takes: dict[str, list[Take]] = {}
             if generation is not None:
-                wanted = None
-                if light:        # which takes each slot shows, from a few columns; then only those read whole
-                    heads: dict[str, list[Any]] = {}
-                    for head in session.execute(select(TakeRecord.id, TakeRecord.slot, TakeRecord.design)
-                                                .order_by(TakeRecord.slot, TakeRecord.version)):
-                        heads.setdefault(head.slot, []).append(head)
-                    wanted = {a.take_id for a in approvals.values()} | {
-                        newest[head.design].id for made in heads.values()
-                        for newest in [{h.design: h for h in made}] for head in made}
-                query = select(TakeRecord).order_by(TakeRecord.slot, TakeRecord.version)
+                query = select(TakeRecord.id, TakeRecord.slot, TakeRecord.key).order_by(TakeRecord.slot,
+                                                                                        TakeRecord.version)
                 if slots is not None:
                     query = query.where(TakeRecord.slot.in_(slots))
-                if wanted is not None:
-                    query = query.where(TakeRecord.id.in_(wanted))
-                for row in session.scalars(query):
-                    takes.setdefault(row.slot, []).append(as_take(row))
+                if light:        # of each slot the takes its status needs: the approved one, the newest of each design
+                    newest = select(TakeRecord.slot, TakeRecord.design, func.max(TakeRecord.version).label("version")) \
+                        .group_by(TakeRecord.slot, TakeRecord.design).subquery()
+                    heads = select(TakeRecord.id).join(newest, (TakeRecord.slot == newest.c.slot)
+                                                       & (TakeRecord.design == newest.c.design)
+                                                       & (TakeRecord.version == newest.c.version))
+                    query = query.where(TakeRecord.id.in_(heads) | TakeRecord.id.in_(select(Approval.take_id)))
+                rows = session.execute(query).all()
+                unread = [row.id for row in rows if (row.id, row.slot, row.key) not in self._made]
+                self._read_takes(session, generation.store, unread)
+                for row in rows:
+                    takes.setdefault(row.slot, []).append(self._made[row.id, row.slot, row.key][0])
         by_subject: dict[str, list[Note]] = {}
         by_take: dict[int, list[Note]] = {}
         for note in notes:
@@ -250,20 +275,31 @@ class Dailies:
             slots.append(SlotView(order.slot, slot.role, slot.name, takes, order.request.prompt, order.request.seed,
                                   order.engine))
         movie = self.project.out_dir / "shots" / f"{shot.id}.mp4"
-        rendered_at = datetime.fromtimestamp(movie.stat().st_mtime, UTC).replace(tzinfo=None) \
-            if movie.is_file() else None
+        rendered = movie.is_file()       # asked once: a film page asks it of every shot
+        rendered_at = datetime.fromtimestamp(movie.stat().st_mtime, UTC).replace(tzinfo=None) if rendered else None
         subject = shot_subject(shot.id)
         notes = context["notes"].get(subject, [])
-        record = read_shot_record(self.project, shot.id) if movie.is_file() else None
+        record = read_shot_record(self.project, shot.id) if rendered else None
         scene = next((s for s in breakdown.scenes if s.id == shot.scene), None)
         return ShotView(shot, _heading(scene) if scene else shot.scene, slots,
-                        self.relative(movie) if movie.is_file() else None, rendered_at, notes, record,
+                        self.relative(movie) if rendered else None, rendered_at, notes, record,
                         context["statuses"].get(subject) or "waiting")
+
+    def _read_takes(self, session: Session, store: Any, ids: list[int]) -> None:
+        """Read whole the takes of ``ids`` (their take.json parsed, their files named) into the kept ones.
+
+        A take is never rewritten, so it is read once for the life of the app, not per page; kept by id, slot and
+        key, so a database rebuilt under the app (``soundstage db rebuild``) never shows another take's record."""
+        for start in range(0, len(ids), 500):
+            for row in session.scalars(select(TakeRecord).where(TakeRecord.id.in_(ids[start:start + 500]))):
+                take = as_take(row)
+                self._made[row.id, row.slot, row.key] = (take, [self.relative(p) for p in store.files(take)])
 
     def _take(self, take: Take, store: Any, context: dict[str, Any], used: int | None) -> TakeView:
         approval = context["approvals"].get(take.slot)
         approved = approval is not None and approval.take_id == take.id
-        files = [self.relative(p) for p in store.files(take)]
+        kept = self._made.get((take.id, take.slot, take.key))
+        files = list(kept[1]) if kept and kept[0] is take else [self.relative(p) for p in store.files(take)]
         return TakeView(take, files, approved=approved, used=used == take.id,
                         approved_by=approval.approved_by if approved else "",
                         approved_at=approval.approved_at if approved else None,
