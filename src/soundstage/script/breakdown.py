@@ -280,6 +280,8 @@ def element_orders(texts: Iterable[str]) -> dict[str, Literal["front", "behind"]
     "[[VFX: fire in front of the forge]]" → fire: front. The first sentence that says wins."""
     orders: dict[str, Literal["front", "behind"]] = {}
     for text in texts:
+        if _order_matcher().search(text) is None:     # no sentence of it can say: most texts, split for nothing
+            continue
         for sentence in re.split(r"(?<=[.!?。])\s+|\n+", text):
             said = _order_matcher().search(sentence)
             if said is None:
