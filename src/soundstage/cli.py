@@ -21,9 +21,8 @@ from soundstage.project import Project
 from soundstage.records import shot_subject
 from soundstage.script.breakdown import Breakdown, break_down
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:     # Text is imported where it is used, so ruff flags a use that forgot to (F821)
     from rich.console import Console
-    from rich.text import Text
 
 app = typer.Typer(help="soundstage: from screenplay to finished, labelled cut.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -159,16 +158,16 @@ def _print_breakdown(result: Breakdown, terminal: bool) -> None:
     if terminal:
         from rich.text import Text
 
-        def dim(word: str) -> str | Text:
+        def dim(word: str) -> Any:
             return Text(word, "dim")
 
-        def listed(items: list[tuple[str, str]]) -> str | Text:
+        def listed(items: list[tuple[str, str]]) -> Any:
             return Text(", ").join(Text.assemble(f"{name} ", (category, "dim")) for name, category in items)
     else:
-        def dim(word: str) -> str | Text:
+        def dim(word: str) -> Any:
             return word
 
-        def listed(items: list[tuple[str, str]]) -> str | Text:
+        def listed(items: list[tuple[str, str]]) -> Any:
             return ", ".join(f"{name} {category}" for name, category in items)
 
     scenes = [(scene.id, " ".join(filter(None, (scene.int_ext, scene.location, "-", scene.time_original or ""))),
@@ -193,7 +192,7 @@ def _print_breakdown(result: Breakdown, terminal: bool) -> None:
         out.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
 
 
-def _print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str | Text]], terminal: bool,
+def _print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], terminal: bool,
                  **column: Any) -> None:
     """A Rich table at a ``terminal``; elsewhere (a pipe, a file) one line a row in aligned columns, which grep
     and cut can read and which costs nothing to lay out (Rich takes ~0.6 ms a row: 0.25 s for a feature)."""
