@@ -48,6 +48,22 @@ def test_breakdown_of_a_file_loads_no_render_stage(tmp_path: Path) -> None:
     assert code == 0 and json.loads(printed)["scenes"][0]["location"] == "HANOK ROOFTOPS"
 
 
+def test_breakdown_in_a_pipe_and_as_json_loads_no_rich_layout(tmp_path: Path) -> None:
+    """Rich's console, text and tables are ~30 ms of imports that a piped or ``--json`` breakdown never uses;
+    at a terminal (here forced) it still draws, and an error still prints its one red line."""
+    script = tmp_path / "short.fountain"
+    script.write_text("INT. HANOK ROOFTOPS - NIGHT\n\nMIN-JI runs through the smoke.\n", "utf-8")
+    layout = {"rich.console", "rich.text", "rich.table"}
+    for args in ((str(script),), ("--json", str(script))):
+        code, printed, modules = _breakdown(*args)
+        assert code == 0 and "HANOK ROOFTOPS" in printed
+        assert not layout & modules, args
+    code, drawn, modules = _breakdown(str(script), FORCE_COLOR="1")
+    assert code == 0 and "┏" in drawn and layout <= modules
+    code, _, _ = _breakdown(str(tmp_path / "missing.fountain"))
+    assert code == 2
+
+
 def _printed_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 

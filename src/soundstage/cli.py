@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence, Sized
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich import box
 from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from soundstage import __version__
 from soundstage.atomic import write_text
@@ -24,13 +21,34 @@ from soundstage.project import Project
 from soundstage.records import shot_subject
 from soundstage.script.breakdown import Breakdown, break_down
 
+if TYPE_CHECKING:     # Text is imported where it is used, so ruff flags a use that forgot to (F821)
+    from rich.console import Console
+
 app = typer.Typer(help="soundstage: from screenplay to finished, labelled cut.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
 # One message, one line: scripts grep them. Markup is off: every string printed, table cells included, is shown
 # as written, so a heading, prompt or path with brackets in it can never be taken for styling (or crash Rich).
 # Soundstage's own colours are given as styles, never as markup: Text.assemble(("warning:", "yellow"), " ", ...).
-out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
-err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
+
+
+class _Console:
+    """A Rich console made at its first use: Rich is ~30 ms of imports that a piped breakdown never needs."""
+
+    def __init__(self, stderr: bool = False) -> None:
+        self._stderr = stderr
+
+    @functools.cached_property
+    def console(self) -> Console:
+        from rich.console import Console
+
+        return Console(stderr=self._stderr, soft_wrap=True, markup=False, emoji=False, highlight=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+out = _Console()
+err = _Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,10 +61,14 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except PreflightError as exc:    # every problem on its own line, then what it means
+            from rich.text import Text
+
             for line in [*map(str, exc.problems), exc.summary()]:
                 err.print(Text.assemble(("error:", "bold red"), f" {line}"))
             raise typer.Exit(2) from None
         except SoundstageError as exc:
+            from rich.text import Text
+
             err.print(Text.assemble(("error:", "bold red"), f" {exc}"))
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
@@ -69,6 +91,8 @@ def new(folder: Annotated[Path, typer.Argument(help="The project folder to creat
         title: Annotated[str | None, typer.Option(help="The film's title (default: from the folder).")] = None,
         ) -> None:
     """Create a project folder with settings, a screenplay, a shot plan and empty plates/ and refs/."""
+    from rich.text import Text
+
     if folder.exists() and any(folder.iterdir()):
         raise ProjectError("already exists and is not empty; nothing was written", path=folder)
     name = title or folder.resolve().name.replace("-", " ").replace("_", " ").title()
@@ -102,7 +126,18 @@ def breakdown(
     if as_json:
         sys.stdout.write(result.to_json() + "\n")
     else:
-        _print_breakdown(_clipped(result) if out.is_terminal else result)
+        terminal = _at_terminal()
+        _print_breakdown(_clipped(result) if terminal else result, terminal)
+
+
+def _at_terminal() -> bool:
+    """Whether stdout is a terminal as Rich decides it (TTY_COMPATIBLE and FORCE_COLOR can say yes to a pipe),
+    asked of Rich only where it may say yes: piped, the breakdown never imports Rich."""
+    try:
+        maybe = sys.stdout.isatty() or "TTY_COMPATIBLE" in os.environ or "FORCE_COLOR" in os.environ
+    except (AttributeError, ValueError):    # no stdout, or a closed one: Rich says no too
+        return False
+    return maybe and bool(out.is_terminal)
 
 
 TABLE_ROWS = 1000     # Rich lays a table out at ~0.6 ms a row: 50,000 scenes took a minute to print
@@ -118,17 +153,38 @@ def _clipped(result: Breakdown) -> Breakdown:
                                      "warnings": [*result.warnings, note]})
 
 
-def _print_breakdown(result: Breakdown) -> None:
+def _print_breakdown(result: Breakdown, terminal: bool) -> None:
+    """Rich tables at a ``terminal``; elsewhere plain lines, their dim words written plain, and no Rich."""
+    if terminal:
+        from rich.text import Text
+
+        def dim(word: str) -> Any:
+            return Text(word, "dim")
+
+        def listed(items: list[tuple[str, str]]) -> Any:
+            return Text(", ").join(Text.assemble(f"{name} ", (category, "dim")) for name, category in items)
+    else:
+        def dim(word: str) -> Any:
+            return word
+
+        def listed(items: list[tuple[str, str]]) -> Any:
+            return ", ".join(f"{name} {category}" for name, category in items)
+
     scenes = [(scene.id, " ".join(filter(None, (scene.int_ext, scene.location, "-", scene.time_original or ""))),
                str(scene.line), str(scene.eighths),
                ", ".join(scene.characters + [f"({n})" for n in scene.non_speaking]),
-               Text(", ").join(Text.assemble(f"{e.name} ", (e.category, "dim")) for e in scene.elements))
+               listed([(e.name, e.category) for e in scene.elements]))
               for scene in result.scenes]
     _print_table(f"{result.title}: {_count(result.scenes, 'scene')}",
-                 ("scene", "heading", "line", "8ths", "characters", "elements"), scenes)
-    shots = [(shot.id, shot.plate or Text("none", "dim"), f"{shot.duration:g}", shot.camera.move, shot.prompt)
+                 ("scene", "heading", "line", "8ths", "characters", "elements"), scenes, terminal)
+    shots = [(shot.id, shot.plate or dim("none"), f"{shot.duration:g}", shot.camera.move, shot.prompt)
              for shot in result.shots]
-    _print_table(_count(result.shots, "shot"), ("shot", "plate", "sec", "camera", "prompt"), shots, overflow="fold")
+    _print_table(_count(result.shots, "shot"), ("shot", "plate", "sec", "camera", "prompt"), shots, terminal,
+                 overflow="fold")
+    if not result.omitted and not result.warnings:
+        return
+    from rich.text import Text
+
     for scene_id in result.omitted:
         out.print(Text.assemble(("OMITTED", "yellow"), f" scene {scene_id}: gone from the screenplay; its number stays "
                                  "reserved"))
@@ -136,10 +192,13 @@ def _print_breakdown(result: Breakdown) -> None:
         out.print(Text.assemble(("warning:", "yellow"), f" {warning}"))
 
 
-def _print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str | Text]], **column: Any) -> None:
-    """A Rich table at a terminal; elsewhere (a pipe, a file) one line a row in aligned columns, which grep and
-    cut can read and which costs nothing to lay out (Rich takes ~0.6 ms a row: 0.25 s for a feature)."""
-    if out.is_terminal:
+def _print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], terminal: bool,
+                 **column: Any) -> None:
+    """A Rich table at a ``terminal``; elsewhere (a pipe, a file) one line a row in aligned columns, which grep
+    and cut can read and which costs nothing to lay out (Rich takes ~0.6 ms a row: 0.25 s for a feature)."""
+    if terminal:
+        from rich.table import Table
+
         table = Table(title=title, title_justify="left")
         for name in columns:
             table.add_column(name, **column)
@@ -153,7 +212,7 @@ def _print_table(title: str, columns: Sequence[str], rows: Sequence[Sequence[str
     for *first, last in lines:
         padded = (cell + " " * (width - cell_len(cell)) for cell, width in zip(first, widths, strict=True))
         text.append("  ".join([*padded, last]))
-    out.file.write("\n".join(text) + "\n")
+    sys.stdout.write("\n".join(text) + "\n")
 
 
 Jobs = Annotated[int | None, typer.Option("--jobs", "-j", min=1, max=256,
@@ -204,11 +263,13 @@ def comp(
 
 def _render(project: Project, shots: list[str] | None, as_json: bool, wait: bool, jobs: int | None,
             executor: str | None, address: str | None) -> None:
+    from rich.text import Text
+
     from soundstage.monitor import RenderBars
     from soundstage.pipeline import render_project
 
     try:
-        with RenderBars(err, enabled=not as_json and err.is_terminal) as bars:
+        with RenderBars(err.console, enabled=not as_json and err.is_terminal) as bars:
             report = render_project(project, shots=shots, progress=bars, wait=wait, jobs=jobs, executor=executor,
                                     address=address)
     except PreflightError as exc:
@@ -318,7 +379,7 @@ def key_command(
         raise ProjectError(f"--refine must be between {low} and {high} px, not {refine}")
     options = KeySettings(despill=despill, refine=refine).keyer_arguments()   # type: ignore[arg-type]
     with Progress(TextColumn("keying"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal) as bars:
+                  TimeRemainingColumn(), console=err.console, transient=True, disable=not err.is_terminal) as bars:
         task = bars.add_task("key", total=None)
         count = key_file(source, output, screen=screen, options=options,  # type: ignore[arg-type]
                          progress=lambda done, total: bars.update(task, completed=done, total=total or None),
@@ -345,6 +406,8 @@ def track_command(
                                           "jumps as JSON.")] = False,
 ) -> None:
     """Solve the plate's camera per frame (the actor keyed out), for the set to follow or to finish elsewhere."""
+    from rich.text import Text
+
     from soundstage.pipeline.track import TRACK_MODES, export, jump_warning, track_json, track_source, unsolved_warning
 
     if model not in TRACK_MODES[1:]:
@@ -372,6 +435,9 @@ def plan(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """What a render would generate and what it would cost, before anything is spent."""
+    from rich.table import Table
+    from rich.text import Text
+
     from soundstage.pipeline import Generation, breakdown_project
     from soundstage.pipeline.preflight import preflight
     from soundstage.pipeline.track import plan_lines, shot_track_take
@@ -475,6 +541,7 @@ def generate(
 ) -> None:
     """Generate the sets, backgrounds and elements a render needs, as takes. Takes already made are reused."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.text import Text
 
     from soundstage.pipeline import Generation, breakdown_project
     from soundstage.pipeline.preflight import check
@@ -485,7 +552,7 @@ def generate(
     orders = generation.orders(breakdown, shot or None)
     check(project, [s for s in breakdown.shots if not shot or s.id in shot], generation, orders)
     with Progress(TextColumn("{task.description}", markup=False), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err, transient=True,
+                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(), console=err.console, transient=True,
                   disable=as_json or not err.is_terminal) as bars:
         task = bars.add_task("generating", total=len(orders))
 
@@ -533,6 +600,9 @@ def takes(
     as_json: Annotated[bool, typer.Option("--json", help="Print the takes as JSON.")] = False,
 ) -> None:
     """Every take of a shot's slots (its set, background and elements): which is approved, which the render uses."""
+    from rich.table import Table
+    from rich.text import Text
+
     from soundstage.pipeline import Generation, breakdown_project
 
     project = Project.load(project_dir)
@@ -655,6 +725,10 @@ def jobs(
     as_json: AsJson = False,
 ) -> None:
     """The latest render runs: when, how, what they built and cost, and how they ended."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
     from soundstage.db import open_database
     from soundstage.pipeline.ledger import Ledger
 
@@ -890,6 +964,8 @@ def _trace(file: Path, project_folder: Path | None, as_json: bool) -> None:
 
 
 def _print_verdict(verdict: Any, trusted_with: Path | None) -> None:
+    from rich.text import Text
+
     if verdict.state == "none":
         out.print(f"{verdict.path}: no C2PA manifest (re-encoded? try --watermark)", highlight=False)
         return
@@ -953,6 +1029,8 @@ def serve(
     = False,
 ) -> None:
     """The review app: the crew browses, compares, approves and regenerates takes in a browser."""
+    from rich.text import Text
+
     _review_needed()
     import uvicorn
 

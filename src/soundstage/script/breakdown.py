@@ -249,10 +249,11 @@ _PARTICLES = "이가을를은는에의도로와과"
 
 def _word_end(word: str) -> str:
     """What must follow ``word`` (after the word itself): a word's end; a one-syllable Korean word may take a
-    particle and must then end."""
+    particle and must then end. Hangul has no case, so its classes are compiled outside the matcher's ``(?i:)``:
+    case-folded, re walks all 11,172 syllables of each class (~5 ms of every breakdown)."""
     if not re.search(f"[{_HANGUL}]", word):
         return r"\b"
-    return rf"(?:[{_PARTICLES}])?(?![{_HANGUL}])" if len(word) == 1 else ""
+    return rf"(?-i:[{_PARTICLES}]?(?![{_HANGUL}]))" if len(word) == 1 else ""
 
 
 def find_elements(text: str, line: int) -> list[ElementRef]:
@@ -279,6 +280,8 @@ def element_orders(texts: Iterable[str]) -> dict[str, Literal["front", "behind"]
     "[[VFX: fire in front of the forge]]" → fire: front. The first sentence that says wins."""
     orders: dict[str, Literal["front", "behind"]] = {}
     for text in texts:
+        if _order_matcher().search(text) is None:     # no sentence of it can say: most texts, split for nothing
+            continue
         for sentence in re.split(r"(?<=[.!?。])\s+|\n+", text):
             said = _order_matcher().search(sentence)
             if said is None:
