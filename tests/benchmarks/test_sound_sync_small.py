@@ -68,20 +68,27 @@ def movie(path: Path, frames: int, flashes: list[int], claps: list[float] | None
 # ------------------------------------------------------------------------------------------- the example plates
 
 
+SLATED = ("cliff_turn", "desert_look", "pass_walk", "rooftop_blue")   # shot with a slate: a flash and its clap
+
+
 def test_every_example_plate_has_sound_a_timecode_and_its_clap_on_its_flash() -> None:
+    """Every plate carries AAC sound and a timecode; the four slated ones a flash on frame 2 with its clap on it.
+    (The handheld and the LogC4 plates of issues 18 and 23 are shot without a slate: room tone, no flash.)"""
     plates = sorted(PLATES.glob("*.mp4"))
-    assert len(plates) == 4
+    assert [p.stem for p in plates] == ["cliff_turn", "desert_look", "desert_look_logc4", "handheld_look",
+                                        "pass_walk", "rooftop_blue"]
     codes = set()
     for plate in plates:
         with av.open(str(plate)) as container:
             audio = container.streams.audio[0]
             assert (audio.codec_context.name, audio.rate, audio.channels) == ("aac", 48_000, 2), plate.name
             codes.add(container.streams.video[0].metadata["timecode"])
-        times, lumas = sound_sync.frame_lumas(plate)
-        assert sound_sync.find_flashes(times, lumas) == [pytest.approx(2 / FPS)], plate.name   # frame 2, only
-    assert codes == {"10:00:00:00", "11:00:00:00", "12:00:00:00", "13:00:00:00"}
-    rows = sound_sync.plates(PLATES)
-    assert [row.item for row in rows] == [plate.stem for plate in plates]
+        if plate.stem in SLATED:
+            times, lumas = sound_sync.frame_lumas(plate)
+            assert sound_sync.find_flashes(times, lumas) == [pytest.approx(2 / FPS)], plate.name   # frame 2, only
+    assert codes == {"10:00:00:00", "11:00:00:00", "11:00:20:00", "12:00:00:00", "13:00:00:00"}
+    rows = [row for row in sound_sync.plates(PLATES) if row.item in SLATED]
+    assert [row.item for row in rows] == list(SLATED)
     for row in rows:
         assert row.offset_ms is not None and abs(row.offset_ms) <= 0.1, row     # the detector's own error
 
