@@ -17,6 +17,7 @@ shots), ``shot/<id>/background``, ``shot/<id>/element/<name>`` and ``shot/<id>/s
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -36,6 +37,7 @@ from soundstage.db import DB_FILE, Approval, Note, ReviewEvent, Spend, TakeRecor
 from soundstage.engines import AssetRequest, Engine, HTTPOptions, Quote
 from soundstage.errors import BudgetError, EngineTimeout, ProjectError
 from soundstage.keys import content_key, file_digest
+from soundstage.media import STILL_SUFFIXES, read_image
 from soundstage.project import shown_in
 from soundstage.provenance.credentials import sign_take
 from soundstage.provenance.signer import SigningIdentity
@@ -390,7 +392,7 @@ def take_key(engine: Engine, quote: Quote, request: AssetRequest) -> str:
     # other roles and the frames key as their role and digest.
     steering = [file_digest(Path(r.path)) if r.role == "set" else [r.role, file_digest(Path(r.path))]
                 for r in request.references]
-    steering += [[name, file_digest(Path(path))] for name in _CONDITIONING_FILES
+    steering += [[name, _shown_digest(Path(path))] for name in _CONDITIONING_FILES
                  if (path := getattr(request, name)) is not None]
     return content_key("take", engine.name, quote.model, options, fields, steering)
 
@@ -425,6 +427,19 @@ def _request_record(request: AssetRequest, project_root: Path) -> dict[str, Any]
 
 
 _CONDITIONING_FILES = ("first_frame", "last_frame", "extend")    # the files a request carries besides references
+
+
+def _shown_digest(path: Path, _memo: dict[tuple[str, int, int], str] = {}) -> str:  # noqa: B006 - a memo by design
+    """What a still shows (its pixels), else the file's bytes. A take's files carry a C2PA manifest with new
+    bytes at every signing, so a set still made again would key its moving background as another take."""
+    if path.suffix.lower() not in STILL_SUFFIXES:
+        return file_digest(path)
+    stat = path.stat()
+    memo_key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if memo_key not in _memo:
+        pixels = read_image(path)
+        _memo[memo_key] = content_key("pixels", pixels.shape, hashlib.sha256(pixels.tobytes()).hexdigest())
+    return _memo[memo_key]
 
 
 def _inputs(request: AssetRequest) -> list[tuple[Path, str]]:
