@@ -7,6 +7,7 @@ Skipped without Debian's /usr/bin/chromium or the playwright package, unless SOU
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -42,11 +43,18 @@ if sync_playwright is None or not CHROMIUM.is_file():
 @pytest.fixture(scope="module")
 def server(app: FastAPI, film: Project) -> Iterator[str]:
     """The app on a real port, as ``soundstage serve`` runs it; a second take of shot 2-1's slots to compare."""
-    import uvicorn
-
     generation = Generation(film, seed_override=8)       # what `soundstage generate --shot 2-1 --seed 8` does
     outcomes = generation.generate(generation.orders(breakdown_project(film), ["2-1"]))
     assert not [o.error for o in outcomes if o.error]
+    with served(app) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def served(app: FastAPI) -> Iterator[str]:
+    """The app on a free port of 127.0.0.1, in a thread of this process: its URL, until the block ends."""
+    import uvicorn
+
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -57,9 +65,11 @@ def server(app: FastAPI, film: Project) -> Iterator[str]:
     while not running.started:
         assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        running.should_exit = True
+        thread.join(10)
 
 
 @pytest.fixture(scope="module")

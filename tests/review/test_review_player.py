@@ -4,15 +4,12 @@ shot's status. Screenshots go to the test's folder and /tmp/review-shots/ for a 
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from test_review_browser import CHROMIUM, FLAGS, Camera, expect, sync_playwright
+from test_review_browser import CHROMIUM, FLAGS, Camera, expect, served, sync_playwright
 
 from conftest import CREW, PASSWORD
 from soundstage.db import open_database
@@ -28,7 +25,6 @@ FPS = 23.976
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Project]]:
     """The tiny film at 23.976 fps, shot 1-1 two seconds (48 frames), rendered and served on a real port."""
-    import uvicorn
 
     root = tmp_path_factory.mktemp("player") / "film"
     make_tiny(root, seconds=2.0)
@@ -43,19 +39,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Proj
     for name, role in CREW.items():
         crew.add(name, role, PASSWORD)
     app = make_app(project)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    running = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", project
-    running.should_exit = True
-    thread.join(10)
+    with served(app) as url:
+        yield url, project
     app.state.board.close()
 
 
