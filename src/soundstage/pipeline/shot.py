@@ -142,6 +142,7 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
 
     plates = None
     info = None
+    bend = None                 # the plate's lens, on its own frame
     if plate is not None:
         info = probe_plate(plate)
         for problem in plate_problems(project, shot, info):
@@ -150,10 +151,10 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
             warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
         plates = _plate_frames(plate, info, frames, settings.fps, shot)
+        bend = plate_lens(project, shot, info.width, info.height)
         if track is None:       # the set follows it (camera.track); None: not tracked, or locked off
-            plate_bend = plate_lens(project, shot, info.width, info.height)   # solved in undistorted pixels
-            track = shot_track(project, shot, warn=warnings.append,
-                               undistort=plate_bend.undistort_points if plate_bend is not None else None)
+            track = shot_track(project, shot, warn=warnings.append,    # solved in undistorted pixels
+                               undistort=bend.undistort_points if bend is not None else None)
     sound = mix_of_shot(project, shot, frames, plate=plate, info=info, takes=layers, records=takes)
     warnings += sound.warnings
     mix = sound.mix.samples
@@ -165,10 +166,9 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     if managed is not None and plate is not None:
         said = plate_tag_warning(managed.space, managed.plate_space, file_colour(plate))
         warnings += [f"plate {shot.plate}: {said}"] if said else []
-    bend = plate_lens(project, shot, first.shape[1], first.shape[0]) if first is not None else None
     follow = lens = None
     if bend is not None or track is not None:
-        plate_size = (first.shape[1], first.shape[0]) if first is not None else (width, height)
+        plate_size = (info.width, info.height) if info is not None else (width, height)
         to_frame = _plate_to_frame(plate_size, (width, height), settings.plates.size)
         lens = bend.moved(to_frame, width, height) if bend is not None else None
         if track is not None:
