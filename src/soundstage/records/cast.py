@@ -26,7 +26,7 @@ HUMAN_MADE: frozenset[str] = frozenset({"drawing", "photo"})   # a person's work
 class CastFile(BaseModel):
     """``cast/<name>/cast.toml``: who the cast member is, by every name the script may call it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     ko: str | None = Field(None, description="the Korean name, e.g. 용 (found with its particles: 용이, 용을…)")
     en: str | None = Field(None, description="the English name, e.g. dragon (found as a whole word)")

@@ -18,7 +18,7 @@ TRACK_MODES = ("off", "auto", "translation", "similarity", "homography")
 class Lens(BaseModel):
     """A shot's ``camera.lens = {…}``: OpenCV's Brown–Conrady distortion; fx/fy/cx/cy default from the frame."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     k1: float = Field(0.0, ge=-2, le=2, description="radial distortion, r²; < 0 barrel, > 0 pincushion")
     k2: float = Field(0.0, ge=-2, le=2, description="radial distortion, r⁴")
@@ -31,7 +31,7 @@ class Lens(BaseModel):
 
 
 class Camera(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     move: Literal["static", "push-in", "pull-out", "pan-left", "pan-right", "tilt-up", "tilt-down"] = "static"
     amount: float = Field(0.08, ge=0, le=0.5, description="fraction of the frame the move travels")
@@ -57,7 +57,7 @@ Shape = Annotated[list[Point], Field(min_length=3)]
 class KeySettings(BaseModel):
     """A shot's ``key = {…}``: how its plate is keyed. Defaults suit a well-lit screen."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     screen_colour: tuple[int, int, int] | None = Field(None, description="RGB 0..255; default: measured")
     clean_plate: str | None = Field(None, description="the empty screen from the same set-up (image or clip)")
@@ -98,7 +98,7 @@ BlendMode = Literal["over", "screen", "add"]
 class CompSettings(BaseModel):
     """How a shot's layers sit together: ``[comp]`` in soundstage.toml for the film, ``comp = {…}`` per shot."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     match_colour: float = Field(0.0, ge=0, le=1, description="move the actors' colour toward the set's")
     light_wrap: float = Field(0.0, ge=0, le=1, description="the set's light bleeding onto the actors' edges")
@@ -127,7 +127,7 @@ STEMS = ("dialogue", "effects", "ambience")   # the mix's stems, in the order de
 class ShotSound(BaseModel):
     """A shot's ``sound = {…}``: where its production sound comes from, and the gain of each of its layers."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     production: bool = Field(True, description="keep the plate's own sound (false: the shot plays without it)")
     wav: str | None = Field(None, description="a sound recorder's file for this plate (double-system), inside "
@@ -150,7 +150,7 @@ class ElementPlacement(BaseModel):
     What is left out comes from the script's notes ("fire in front of the forge") and the comp's defaults
     (rain fills the frame; anything else keeps off the actor's face)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1)
     at: Point | None = Field(None, description="the element's centre, frame fractions, x right and y down")
@@ -166,7 +166,7 @@ class ElementPlacement(BaseModel):
 class ShotEntry(BaseModel):
     """One ``[[shot]]`` of ``shots.toml``: anything left out comes from the screenplay and the settings."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str = Field(min_length=1)
     scene: str = Field(min_length=1)
@@ -230,7 +230,7 @@ def bounds(model: type[BaseModel], name: str) -> tuple[Any, Any]:
 class Look(BaseModel):
     """The style bible: added to every prompt so the whole film looks like one film."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     era: str = ""
     palette: str = ""
@@ -243,7 +243,7 @@ class Look(BaseModel):
 
 
 class Budget(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     limit: float = Field(0.0, ge=0, description="0 means no generation that costs money is allowed")
     currency: Literal["USD", "KRW"] = "USD"
@@ -271,7 +271,7 @@ class PlateSettings(BaseModel):
     """What to do with a plate that does not match the project. Never a stretch; a size is fitted (the whole
     picture, bars around, said once in the render's warnings) unless told to refuse; a rate is refused."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     size: Literal["refuse", "fit", "fill"] = Field(
         "fit", description="fit: scale inside the frame, bars around; fill: scale to cover, crop the overhang")
@@ -282,7 +282,7 @@ class PlateSettings(BaseModel):
 
 
 class RenderSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     deliver: list[Literal["prores", "png", "exr"]] = Field(
         default_factory=list, description="finishing masters written beside each shot's H.264 review movie")
@@ -297,7 +297,7 @@ class RenderSettings(BaseModel):
 class EditSettings(BaseModel):
     """How the cut is handed to an editor (``soundstage cut``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     start_timecode: str = Field("01:00:00:00", description="record timecode of the cut's first frame, HH:MM:SS:FF "
                                                            "(drop-frame at 29.97 and 59.94 fps)")
@@ -317,7 +317,7 @@ class DatabaseSettings(BaseModel):
     ``SOUNDSTAGE_DATABASE_URL`` overrides ``url``, so a password never has to be written in the project.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     url: str | None = Field(None, description="e.g. postgresql+psycopg://render@db.studio/film (a shared server)")
 
@@ -331,7 +331,7 @@ def _sheet_colour(value: str) -> str:
 class BreakdownSheetSettings(BaseModel):
     """``[reports.breakdown]``: the breakdown sheets' category colours, over the industry's (cast red, …)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     colours: dict[str, Annotated[str, AfterValidator(_sheet_colour)]] = Field(
         default_factory=dict, description='category → #rrggbb, e.g. vfx = "#00897b"; unset: the industry colour')
@@ -340,13 +340,13 @@ class BreakdownSheetSettings(BaseModel):
 class ReportSettings(BaseModel):
     """How the reports read: their language, and the currency amounts are shown in (with the rate's date)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     language: Literal["en", "ko"] = Field("en", description="the labels of every report: English or Korean")
     currency: Literal["USD", "KRW"] | None = Field(None, description="default: the budget's currency")
     usd_rate: float | None = Field(None, gt=0, description="one US dollar in `currency`; default: the budget's")
     rate_date: str | None = Field(None, description="when usd_rate was read, printed beside it, e.g. 2026-11-30")
-    breakdown: BreakdownSheetSettings = BreakdownSheetSettings()
+    breakdown: BreakdownSheetSettings = Field(default_factory=BreakdownSheetSettings)
 
 
 class LabelSettings(BaseModel):
@@ -358,7 +358,7 @@ class LabelSettings(BaseModel):
     to disclose. Which one a film may use is for a person with counsel to decide, so the safe one is default.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     policy: Literal["realistic", "artistic", "none"] = "realistic"
     language: Literal["en", "ko"] | None = Field(None, description="the label's text; default: [reports] language")
@@ -380,7 +380,7 @@ NOTICES = ("take", "approved", "retake", "mention")
 class Webhook(BaseModel):
     """A URL the review app posts its notices to: plain JSON, or Slack's incoming-webhook shape."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     url: str = Field(pattern=r"^https?://", description="where notices are POSTed")
     format: Literal["json", "slack"] = Field("json", description="json: soundstage's own fields; slack: {text}")
@@ -390,7 +390,7 @@ class Webhook(BaseModel):
 class MailSettings(BaseModel):
     """E-mail over SMTP for the review app's notices."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     host: str = Field(min_length=1, description="the SMTP server")
     port: int = Field(25, ge=1, le=65535)
@@ -406,7 +406,7 @@ class NotifySettings(BaseModel):
     """Who hears what happens in the review app. Sent in the background: a receiver that fails never holds up
     the crew's action; it is logged and tried again ``tries`` times in all."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     webhooks: tuple[Webhook, ...] = ()
     email: MailSettings | None = None
@@ -418,7 +418,7 @@ class ReviewSettings(BaseModel):
     """The review copy of the cut, ``out/cut_review.mp4`` (burn-ins on a separate file, the cut stays clean), and
     how the review app counts frames and names a shot's statuses."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     burn_in: bool = Field(False, description="write out/cut_review.mp4 with shot, takes and record timecode "
                                              "([edit] start_timecode) burnt in; also soundstage render --burn-in")
@@ -428,8 +428,8 @@ class ReviewSettings(BaseModel):
                                                                        "wip = \"in progress\"; the statuses are "
                                                                        "waiting, wip, review, retake, approved, final")
 
-    notify: NotifySettings = Field(NotifySettings(), description="webhooks and e-mail on takes, approvals, "
-                                                                 "retakes and @mentions")
+    notify: NotifySettings = Field(default_factory=NotifySettings,
+                                   description="webhooks and e-mail on takes, approvals, retakes and @mentions")
 
     @field_validator("statuses")
     @classmethod
@@ -449,7 +449,7 @@ class ProvenanceSettings(BaseModel):
     a studio writes that takes the bytes to sign and returns the signature, so the key never leaves its KMS.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     sign: bool = Field(True, description="false: write files without C2PA manifests")
     watermark: bool = Field(True, description="false: no invisible watermark on generated pixels")
@@ -486,7 +486,7 @@ class SoundSettings(BaseModel):
     ``-24 LKFS`` (ATSC A/85) or ``-27 dialogue-gated`` (Netflix: measured over the dialogue only).
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     target: str = Field("-23 LUFS", description="-23 LUFS (EBU R128), -24 LKFS (ATSC A/85), -27 dialogue-gated")
     true_peak: float = Field(-1.0, ge=-9, le=0, description="ceiling, dBTP (4× oversampled), after normalising")
@@ -529,7 +529,7 @@ class ColourSettings(BaseModel):
     their declared encoding, generated pictures enter through the inverse view, and EXR masters keep float.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     config: str = Field("ocio://studio-config-latest", description="an OCIO config: built in (ocio://…) or a "
                                                                    ".ocio file inside the project")
@@ -554,7 +554,7 @@ class ColourSettings(BaseModel):
 class SubtitleSettings(BaseModel):
     """``[subtitles]``: the cut's subtitles (out/cut.srt, out/cut.vtt), timed to the speech in each shot."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     language: Literal["auto", "ko", "en"] = Field(
         "auto", description="whose line length and reading speed rule; auto: Korean when most of the dialogue is "
@@ -565,7 +565,7 @@ class SubtitleSettings(BaseModel):
 class Settings(BaseModel):
     """``soundstage.toml``. Unknown keys are refused, so a typo never silently falls back to a default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     title: str = Field(min_length=1)
     screenplay: str = Field(min_length=1, description="path of the .fountain or .fdx file, inside the project")
@@ -574,19 +574,19 @@ class Settings(BaseModel):
     engine: str = "procedural"
     seed: int = Field(1, ge=0)
     shot_duration: float = Field(4.0, gt=0, le=600, description="seconds, for shots that do not say")
-    look: Look = Look()
-    budget: Budget = Budget()
-    comp: CompSettings = CompSettings()
-    plates: PlateSettings = PlateSettings()
-    render: RenderSettings = RenderSettings()
-    database: DatabaseSettings = DatabaseSettings()
-    provenance: ProvenanceSettings = ProvenanceSettings()
-    edit: EditSettings = EditSettings()
-    reports: ReportSettings = ReportSettings()
-    labels: LabelSettings = LabelSettings()
-    review: ReviewSettings = ReviewSettings()
-    sound: SoundSettings = SoundSettings()
-    subtitles: SubtitleSettings = SubtitleSettings()
+    look: Look = Field(default_factory=Look)
+    budget: Budget = Field(default_factory=Budget)
+    comp: CompSettings = Field(default_factory=CompSettings)
+    plates: PlateSettings = Field(default_factory=PlateSettings)
+    render: RenderSettings = Field(default_factory=RenderSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    provenance: ProvenanceSettings = Field(default_factory=ProvenanceSettings)
+    edit: EditSettings = Field(default_factory=EditSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    labels: LabelSettings = Field(default_factory=LabelSettings)
+    review: ReviewSettings = Field(default_factory=ReviewSettings)
+    sound: SoundSettings = Field(default_factory=SoundSettings)
+    subtitles: SubtitleSettings = Field(default_factory=SubtitleSettings)
     colour: ColourSettings | None = Field(None, description="[colour]: comp in a scene-linear working space")
     engines: dict[str, dict[str, Any]] = Field(default_factory=dict,
                                                description="[engines.<name>] tables, checked by each engine")

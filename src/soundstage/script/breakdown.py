@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from soundstage.errors import ProjectError, ScreenplayError
 from soundstage.records.cast import CastMember
@@ -48,8 +48,14 @@ FULL_WIDTH = 61
 
 # ---------------------------------------------------------------------------------------------- the contract
 
+# Built into validators on first use, not at import: the breakdown makes its records with model_construct, so a
+# plain `soundstage breakdown` never builds them (~40 ms of every run); --json builds them to write them.
+_CONTRACT = ConfigDict(defer_build=True)
+
 
 class ElementRef(BaseModel):
+    model_config = _CONTRACT
+
     category: str
     name: str
     line: int
@@ -57,6 +63,8 @@ class ElementRef(BaseModel):
 
 class Line(BaseModel):
     """One spoken line: what a subtitle shows. V.O. and O.S. lines are heard, so they are subtitled too."""
+
+    model_config = _CONTRACT
 
     character: str
     text: str                             # whitespace folded to single spaces: subtitles wrap it again
@@ -66,6 +74,8 @@ class Line(BaseModel):
 
 
 class Scene(BaseModel):
+    model_config = _CONTRACT
+
     id: str
     number: str
     int_ext: str | None
@@ -84,6 +94,8 @@ class Scene(BaseModel):
 
 
 class Shot(BaseModel):
+    model_config = _CONTRACT
+
     id: str
     scene: str
     set: str
@@ -93,7 +105,7 @@ class Shot(BaseModel):
     elements: list[str] = []                        # generated cast members among them, by their cast name
     placements: list[ElementPlacement] = []         # one per element, in order: where and in what order it plays
     cast: list[str] = []                            # cast members in it (cast/<name>), sorted
-    camera: Camera = Camera()
+    camera: Camera = Field(default_factory=Camera)
     screen: Literal["auto", "green", "blue"] = "auto"
     plate_space: str | None = None                  # the plate's encoding; None: [plates] space
     seed: int
@@ -101,14 +113,16 @@ class Shot(BaseModel):
     background: Literal["still", "moving"] = "still"
     first_frame: str | None = None                  # the moving background's first frame, as shots.toml names it
     last_frame: str | None = None                   # and its last
-    key: KeySettings = KeySettings()
-    comp: CompSettings = CompSettings()
-    sound: ShotSound = ShotSound()
+    key: KeySettings = Field(default_factory=KeySettings)
+    comp: CompSettings = Field(default_factory=CompSettings)
+    sound: ShotSound = Field(default_factory=ShotSound)
     lines: list[int] = []                           # the scene's lines it plays, numbered from 1
 
 
 class SetDesign(BaseModel):
     """One generated environment, shared by every shot at its location and time, for continuity."""
+
+    model_config = _CONTRACT
 
     id: str
     location: str
@@ -117,6 +131,8 @@ class SetDesign(BaseModel):
 
 
 class Breakdown(BaseModel):
+    model_config = _CONTRACT
+
     title: str
     scenes: list[Scene]
     sets: list[SetDesign]
