@@ -1113,20 +1113,27 @@ def db_rebuild(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
     force: Annotated[bool, typer.Option("--force", help="Rebuild a database that is not damaged.")] = False,
 ) -> None:
-    """Move a damaged project database aside and rebuild it: takes from the take folders; approvals, notes and
-    jobs from the journal."""
+    """Move a damaged project database aside and rebuild it: takes from the take folders; approvals, notes,
+    drawings, statuses and their history, the crew, playlists, plate uploads and jobs from the journal."""
+    from rich.text import Text
+
     from soundstage.recovery import rebuild_database
 
     rebuilt = rebuild_database(Project.load(project_dir), force=force)
     if rebuilt.damaged is not None:
         out.print(f"moved the damaged database to {rebuilt.damaged} (kept, not deleted)", markup=False,
                   highlight=False)
+    for problem in rebuilt.problems:
+        err.print(Text.assemble(("warning:", "yellow"), f" {problem}"))
     out.print(f"rebuilt {_count(range(rebuilt.takes), 'take')}, {_count(range(rebuilt.approvals), 'approval')}, "
-              f"{_count(range(rebuilt.notes), 'note')}, {_count(range(rebuilt.jobs), 'job')}"
+              f"{_count(range(rebuilt.notes), 'note')}, {_count(range(rebuilt.jobs), 'job')}, "
+              f"{_count(range(rebuilt.history), 'change')} of approval or status, "
+              f"{_count(range(rebuilt.crew), 'crew member')}, {_count(range(rebuilt.playlists), 'playlist')}, "
+              f"{_count(range(rebuilt.plate_changes), 'plate change')}"
               + (f"; {rebuilt.skipped} unreadable entries skipped" if rebuilt.skipped else ""), markup=False,
               highlight=False)
-    out.print("not rebuilt: the render ledger (the next render re-renders once) and review sign-ins "
-              f"(soundstage user add {project_dir} …)", markup=False, highlight=False)
+    out.print("not rebuilt: the render ledger (the next render re-renders once) and review sign-in sessions "
+              "(the crew signs in again)", markup=False, highlight=False)
 
 
 def _subject(name: str) -> str:
