@@ -18,7 +18,7 @@ from soundstage import __version__
 from soundstage.atomic import write_text
 from soundstage.errors import MediaError, PreflightError, ProjectError, SoundstageError, install_hint
 from soundstage.project import Project
-from soundstage.records import shot_subject
+from soundstage.records import shot_subject, subject_shot
 from soundstage.script.breakdown import Breakdown, break_down
 
 if TYPE_CHECKING:     # Text is imported where it is used, so ruff flags a use that forgot to (F821)
@@ -647,12 +647,40 @@ def approve(
     take: Annotated[str, typer.Argument(help="The take: v002 or 2.")],
     by: Annotated[str, typer.Option(help="Who approves it (kept in the history and the disclosure report).")] = "",
 ) -> None:
-    """Approve one take of a slot: renders use it from now on, whatever is generated later."""
+    """Approve one take of a slot: renders use it from now on, whatever is generated later. Tells [review.notify]."""
     from soundstage.pipeline import Generation
+    from soundstage.review.notify import told
 
-    approved = Generation(Project.load(project_dir)).store.approve(slot, _take_number(take), by=by.strip())
-    out.print(f"approved {slot} {approved.label} ({approved.engine} · {approved.model})"
-              + (f" by {by.strip()}" if by.strip() else ""), highlight=False)
+    project = Project.load(project_dir)
+    with told(project.settings.review.notify, project.settings.title) as notifier:
+        approved = Generation(project).store.approve(slot, _take_number(take), by=by.strip())
+        out.print(f"approved {slot} {approved.label} ({approved.engine} · {approved.model})"
+                  + (f" by {by.strip()}" if by.strip() else ""), highlight=False)
+        notifier.approved(by.strip(), slot, approved.label, shot=subject_shot(slot))
+
+
+@app.command()
+@reports_errors
+def status(
+    project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
+    shot: Annotated[str, typer.Argument(help="The shot, e.g. 3-1.")],
+    to: Annotated[str, typer.Argument(metavar="STATUS", help="waiting, wip, review, retake, approved or final.")],
+    by: Annotated[str, typer.Option(help="Who says so (kept in the shot's history).")] = "",
+) -> None:
+    """Move a shot to a review status, kept in its history with who and when. Tells [review.notify] of an
+    approval or a retake."""
+    from soundstage.pipeline import Generation, breakdown_project
+    from soundstage.review.notes import check_subject
+    from soundstage.review.notify import told
+    from soundstage.review.statuses import checked_status
+
+    project = Project.load(project_dir)
+    generation = Generation(project)
+    check_subject(generation, breakdown_project(project), shot_subject(shot))
+    with told(project.settings.review.notify, project.settings.title) as notifier:
+        generation.store.set_status(shot_subject(shot), checked_status(to), by=by.strip())
+        out.print(f"shot {shot} is {to}" + (f" ({by.strip()})" if by.strip() else ""), highlight=False)
+        notifier.status(by.strip(), shot, to)
 
 
 @app.command()
@@ -669,17 +697,24 @@ def note(
                                                 "01:00:06:13.")] = None,
 ) -> None:
     """Leave a note on a shot, a slot or one take, on a frame if given. Notes are kept; `soundstage notes` lists
-    them."""
+    them. A crew member @mentioned is told ([review.notify])."""
+    from soundstage.db import open_database
     from soundstage.pipeline import Generation, breakdown_project
     from soundstage.review.notes import note_frame, write_note
+    from soundstage.review.notify import crew_names, told
 
     project = Project.load(project_dir)
     version = None if take is None else _take_number(take)
-    written, clock = write_note(Generation(project), breakdown_project(project), _subject(subject), text, by=by,
-                                version=version, frame=frame, tc=tc)
-    number, label = note_frame(written, {clock.shot: clock} if clock else {}, project.settings.review.first_frame)
-    at = "" if number is None else f" at frame {number}" + (f" ({label})" if label else "")
-    out.print(f"noted on {written.subject}" + (f" {take}" if take else "") + at, highlight=False)
+    with told(project.settings.review.notify, project.settings.title) as notifier:
+        written, clock = write_note(Generation(project), breakdown_project(project), _subject(subject), text, by=by,
+                                    version=version, frame=frame, tc=tc)
+        number, label = note_frame(written, {clock.shot: clock} if clock else {},
+                                   project.settings.review.first_frame)
+        at = "" if number is None else f" at frame {number}" + (f" ({label})" if label else "")
+        out.print(f"noted on {written.subject}" + (f" {take}" if take else "") + at, highlight=False)
+        if "@" in written.body:
+            notifier.mention(by, subject_shot(written.subject) or written.subject, written.body, written.id,
+                             crew_names(open_database(project.database)))
 
 
 @app.command()
@@ -1113,20 +1148,27 @@ def db_rebuild(
     project_dir: Annotated[Path, typer.Argument(metavar="PROJECT", help="The project folder.")],
     force: Annotated[bool, typer.Option("--force", help="Rebuild a database that is not damaged.")] = False,
 ) -> None:
-    """Move a damaged project database aside and rebuild it: takes from the take folders; approvals, notes and
-    jobs from the journal."""
+    """Move a damaged project database aside and rebuild it: takes from the take folders; approvals, notes,
+    drawings, statuses and their history, the crew, playlists, plate uploads and jobs from the journal."""
+    from rich.text import Text
+
     from soundstage.recovery import rebuild_database
 
     rebuilt = rebuild_database(Project.load(project_dir), force=force)
     if rebuilt.damaged is not None:
         out.print(f"moved the damaged database to {rebuilt.damaged} (kept, not deleted)", markup=False,
                   highlight=False)
+    for problem in rebuilt.problems:
+        err.print(Text.assemble(("warning:", "yellow"), f" {problem}"))
     out.print(f"rebuilt {_count(range(rebuilt.takes), 'take')}, {_count(range(rebuilt.approvals), 'approval')}, "
-              f"{_count(range(rebuilt.notes), 'note')}, {_count(range(rebuilt.jobs), 'job')}"
+              f"{_count(range(rebuilt.notes), 'note')}, {_count(range(rebuilt.jobs), 'job')}, "
+              f"{_count(range(rebuilt.history), 'change')} of approval or status, "
+              f"{_count(range(rebuilt.crew), 'crew member')}, {_count(range(rebuilt.playlists), 'playlist')}, "
+              f"{_count(range(rebuilt.plate_changes), 'plate change')}"
               + (f"; {rebuilt.skipped} unreadable entries skipped" if rebuilt.skipped else ""), markup=False,
               highlight=False)
-    out.print("not rebuilt: the render ledger (the next render re-renders once) and review sign-ins "
-              f"(soundstage user add {project_dir} …)", markup=False, highlight=False)
+    out.print("not rebuilt: the render ledger (the next render re-renders once) and review sign-in sessions "
+              "(the crew signs in again)", markup=False, highlight=False)
 
 
 def _subject(name: str) -> str:

@@ -39,6 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from soundstage.errors import ProjectError, install_hint
+from soundstage.journal import JOURNAL_FILE
 from soundstage.project import DB_FILE
 
 # The newest migration in soundstage/migrations/versions; a database already there is opened without Alembic.
@@ -311,16 +312,29 @@ def open_database(url_or_path: str | Path) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def row_fields(row: Base) -> dict[str, Any]:
+    """A row's columns by name: how the journal keeps a row whose last line is its state (a job, a crew member)."""
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def journal_folder(sessions: sessionmaker[Session]) -> Path | None:
+    """The folder of a SQLite project database, where its journal is kept; None on a database server (which
+    its own backups restore, not ``soundstage db rebuild``)."""
+    url = sessions.kw["bind"].url
+    return Path(url.database).parent if url.get_backend_name() == "sqlite" and url.database else None
+
+
 def _private(path: Path) -> None:
     """The database holds password hashes: make it 0600 from its first byte (SQLite gives its -wal and -shm
-    files the database's mode), and close one an older soundstage left 0644."""
+    files the database's mode), and close one an older soundstage left 0644; its journal, which holds them too."""
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
     except OSError as exc:
         raise ProjectError(f"cannot make the project database: {exc.strerror}", path=path) from None
-    for made in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    for made in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                 path.with_name(JOURNAL_FILE)):
         with contextlib.suppress(OSError):      # not there, or someone else's: theirs to close
             if made.stat().st_mode & 0o077:
                 made.chmod(0o600)
@@ -410,4 +424,4 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 __all__ = ["DB_FILE", "SCHEMA_HEAD", "Approval", "Base", "CrewMember", "Job", "Login", "Note", "PlateChange",
            "Playlist", "PlaylistItem", "RenderRecord", "ReviewEvent", "SignInPlace", "SignInTries", "Spend",
-           "TakeRecord", "open_database"]
+           "TakeRecord", "journal_folder", "open_database", "row_fields"]

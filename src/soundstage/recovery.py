@@ -6,23 +6,40 @@ A SQLite file damaged in the middle (a disk fault, a copy cut short) is refused 
 - the damaged file (with its ``-wal`` and ``-shm``) is moved aside under a new name, never deleted;
 - takes come back from the take folders (``.soundstage/takes/*/take.json``: slot, key, engine, prompt,
   seed, cost), numbered per slot in the order they were made; their cost is entered as money spent;
-- approvals, notes and jobs come back from the journal (:mod:`soundstage.journal`).
+- what the crew did comes back from the journal (:mod:`soundstage.journal`), replayed in order: approvals and
+  their history (who, when, re-approvals and withdrawals), notes with their frames and drawings, shot
+  statuses and their history, the crew (role, password hash, language), playlists with their items and
+  notes, plate uploads, and jobs. A line of the journal that cannot be used is named by file and line, and
+  the rest replayed. The same journal gives the same database, however often it is rebuilt.
 
-What is not rebuilt: the render ledger (the next render re-renders once, then caches again) and the crew's
-sign-ins for the review app (``soundstage user add`` again).
+What is not rebuilt: the render ledger (the next render re-renders once, then caches again) and the review
+app's sign-in sessions (the crew signs in again).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from soundstage import journal
-from soundstage.db import Approval, Job, Note, Spend, TakeRecord, now, open_database
+from soundstage.db import (
+    Approval,
+    Base,
+    CrewMember,
+    Job,
+    Note,
+    PlateChange,
+    Playlist,
+    PlaylistItem,
+    ReviewEvent,
+    Spend,
+    TakeRecord,
+    open_database,
+)
 from soundstage.errors import ProjectError
 from soundstage.project import Project
 from soundstage.records.take import TakeFile
@@ -39,12 +56,18 @@ class Rebuilt:
     notes: int
     jobs: int
     skipped: int                  # take.json files or journal lines that could not be used
+    history: int = 0              # changes of approval and status, with who and when
+    crew: int = 0
+    playlists: int = 0
+    plate_changes: int = 0
+    problems: tuple[str, ...] = ()   # each one skipped, one line naming its file (and line)
 
 
 def rebuild_database(project: Project, *, force: bool = False) -> Rebuilt:
     """Move the project's SQLite database aside and build a new one from the take folders and the journal.
 
-    A database that is not damaged is kept unless ``force``: rebuilding loses the render ledger and sign-ins."""
+    A database that is not damaged is kept unless ``force``: rebuilding loses the render ledger and sign-in
+    sessions."""
     database = project.database
     if not isinstance(database, Path):
         raise ProjectError("the project uses a database server; rebuild works on the project's own SQLite file",
@@ -56,10 +79,12 @@ def rebuild_database(project: Project, *, force: bool = False) -> Rebuilt:
             pass                            # damaged (or unreadable): rebuild it
         else:
             raise ProjectError("the project database is not damaged; nothing to rebuild", path=database,
-                               hint="rebuild anyway with --force (the render ledger and sign-ins are not rebuilt)")
+                               hint="rebuild anyway with --force (the render ledger and sign-in sessions are not "
+                                    "rebuilt)")
     damaged = _move_aside(database)
     sessions = open_database(database)
-    takes, skipped = _take_rows(project.state_dir)
+    journalled = list(journal.lines(project.state_dir))
+    takes, unread = _take_rows(project.state_dir, journalled)
     versions: dict[tuple[str, int], int] = {}
     with sessions.begin() as session:
         for row in takes:
@@ -71,8 +96,11 @@ def rebuild_database(project: Project, *, force: bool = False) -> Rebuilt:
                                   usd=row.cost_usd, status="settled", created_at=row.created_at))
         session.flush()
         versions = {(row.slot, row.version): row.id for row in takes}
-    approvals, notes, jobs, unusable = _replay(sessions, project.state_dir, versions)
-    return Rebuilt(damaged, len(takes), approvals, notes, jobs, skipped + unusable)
+    book = _replay(sessions, project.state_dir, versions, journalled)
+    problems = (*unread, *book.problems)
+    return Rebuilt(damaged, len(takes), len(book.approvals), len(book.notes), len(book.rows["job"]), len(problems),
+                   history=len(book.history), crew=len(book.rows["crew"]), playlists=len(book.rows["playlist"]),
+                   plate_changes=len(book.rows["plate_change"]), problems=problems)
 
 
 def _move_aside(database: Path) -> Path | None:
@@ -94,79 +122,172 @@ def _move_aside(database: Path) -> Path | None:
     raise ProjectError("cannot find a free name to move the damaged database aside", path=database)
 
 
-def _take_rows(state_dir: Path) -> tuple[list[TakeRecord], int]:
-    """A row for each take folder, numbered per slot in the order the takes were made."""
-    found: list[tuple[TakeFile, dict[str, Any], str]] = []
-    skipped = 0
+def _take_rows(state_dir: Path, journalled: list[tuple[int, dict[str, Any] | None]]
+               ) -> tuple[list[TakeRecord], list[str]]:
+    """A row for each take of each slot: numbered (id, version, time) as the journal's ``take`` lines say, so
+    a take keeps its number and its page's address; a folder the journal does not number (made before takes were
+    journalled) after those of its slot, in the order the takes were made. And what could not be used, one line
+    each."""
+    found: dict[str, tuple[TakeFile, dict[str, Any], str]] = {}
+    problems: list[str] = []
     for path in sorted((state_dir / TAKES_DIR).glob(f"*/{TAKE_FILE}")):
         if path.parent.name.startswith("."):
             continue                        # a half take of a killed run
         try:
             record = json.loads(path.read_text("utf-8"))
-            found.append((TakeFile.from_dict(record), record, path.parent.relative_to(state_dir).as_posix()))
+            made = TakeFile.from_dict(record)
+            found[str(made.key)] = (made, record, path.parent.relative_to(state_dir).as_posix())
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            skipped += 1
-    rows: list[TakeRecord] = []
-    numbers: dict[str, int] = {}
-    for take, record, folder in sorted(found, key=lambda item: (str(item[0].created_at), str(item[0].key))):
-        slot = str(take.slot)
+            problems.append(f"{path}: not a readable take record; skipped")
+    rows: dict[tuple[str, str], TakeRecord] = {}
+    where = state_dir / journal.JOURNAL_FILE
+    for number, item in journalled:
+        if item is None or item.get("entry") != "take":
+            continue
         try:
-            row = take_row(slot, numbers.get(slot, 0) + 1, str(take.key), str(take.design), record, folder)
+            slot, key, version, take_id = str(item["slot"]), str(item["key"]), int(item["version"]), int(item["id"])
+            if key not in found:
+                problems.append(f"{where}:{number}: take {slot} v{version:03d} has no take folder; skipped")
+                continue
+            made, record, folder = found[key]
+            row = take_row(slot, version, key, str(made.design), record, folder, served=bool(item.get("served")))
+            row.id, row.created_at = take_id, _naive(item["at"])
+        except (KeyError, TypeError, ValueError) as exc:
+            problems.append(f"{where}:{number}: take entry unusable: {exc}; skipped")
+            continue
+        rows[(slot, key)] = row
+    numbers: dict[str, int] = {}
+    for row in rows.values():
+        numbers[row.slot] = max(numbers.get(row.slot, 0), row.version)
+    numbered = {key for _, key in rows}
+    for made, record, folder in sorted((entry for key, entry in found.items() if key not in numbered),
+                                       key=lambda entry: (str(entry[0].created_at), str(entry[0].key))):
+        slot = str(made.slot)
+        try:
+            row = take_row(slot, numbers.get(slot, 0) + 1, str(made.key), str(made.design), record, folder)
+            row.created_at = _naive(str(made.created_at))
         except (KeyError, TypeError, ValueError):
-            skipped += 1
+            problems.append(f"{state_dir / folder / TAKE_FILE}: not a take this soundstage can number; skipped")
             continue
         numbers[slot] = row.version
-        row.created_at = _naive(str(take.created_at))
-        rows.append(row)
-    return rows, skipped
+        rows[(slot, str(made.key))] = row
+    return list(rows.values()), problems
 
 
-def _replay(sessions: Any, state_dir: Path, versions: dict[tuple[str, int], int]) -> tuple[int, int, int, int]:
-    """Approvals, notes and jobs from the journal; (approvals, notes, jobs, entries that could not be used)."""
-    approvals: dict[str, Approval | None] = {}
-    notes: list[Note] = []
-    jobs: dict[int, dict[str, Any]] = {}
-    unusable = 0
-    for item in journal.entries(state_dir):
+# Rows the journal keeps whole, by their columns: the last line of a key is the row's state.
+_ROWS: dict[str, type[Base]] = {"crew": CrewMember, "playlist": Playlist, "playlist_item": PlaylistItem,
+                                "plate_change": PlateChange, "job": Job}
+
+
+@dataclass
+class _Replayed:
+    """What the journal says holds, built up line by line before one transaction writes it."""
+
+    approvals: dict[str, Approval] = field(default_factory=dict)
+    notes: dict[int, Note] = field(default_factory=dict)
+    history: list[ReviewEvent] = field(default_factory=list)
+    rows: dict[str, dict[Any, tuple[int, dict[str, Any]]]] = field(default_factory=lambda: {k: {} for k in _ROWS})
+    problems: list[str] = field(default_factory=list)
+
+
+def _replay(sessions: Any, state_dir: Path, versions: dict[tuple[str, int], int],
+            journalled: list[tuple[int, dict[str, Any] | None]]) -> _Replayed:
+    """Replay the journal in order: approvals and their history, notes with their frames and drawings, statuses,
+    the crew and their languages, playlists, plate changes and jobs. A line that cannot be used is named (file
+    and line) in ``problems`` and the rest replayed."""
+    book = _Replayed()
+    where = state_dir / journal.JOURNAL_FILE
+    for number, item in journalled:
+        if item is None:
+            book.problems.append(f"{where}:{number}: not a journal entry (torn by a crash or edited); skipped")
+            continue
         try:
-            kind = item["entry"]
-            if kind == "approval":
-                take_id = versions.get((item["slot"], int(item["version"])))
-                if take_id is None:
-                    unusable += 1
-                    continue
-                approvals[item["slot"]] = Approval(slot=item["slot"], take_id=take_id, approved_by=item.get("by", ""),
-                                                   approved_at=_naive(item["at"]))
-            elif kind == "unapproval":
-                approvals[item["slot"]] = None
-            elif kind == "note":
-                version = item.get("version")
-                take_id = None if version is None else versions.get((item["subject"], int(version)))
-                notes.append(Note(subject=item["subject"], take_id=take_id, body=item["body"],
-                                  author=item.get("by", ""), created_at=_naive(item["at"]),
-                                  frame=item.get("frame"), drawing=item.get("drawing")))
-            elif kind == "job":
-                jobs[int(item["id"])] = item
-        except (KeyError, TypeError, ValueError):
-            unusable += 1
-    kept = [approval for approval in approvals.values() if approval is not None]
+            problem = _enter(book, number, item, versions)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            problem = f"its {exc.args[0] if isinstance(exc, KeyError) else 'fields'} "\
+                      f"{'is missing' if isinstance(exc, KeyError) else 'do not read: ' + str(exc)}"
+        if problem is not None:
+            book.problems.append(f"{where}:{number}: {item.get('entry')} entry unusable: {problem}; skipped")
+    crew = book.rows["crew"]
+    for key, (number, fields) in list(book.rows["playlist_item"].items()):
+        if fields.get("playlist_id") not in book.rows["playlist"]:
+            del book.rows["playlist_item"][key]
+            book.problems.append(f"{where}:{number}: playlist_item entry unusable: its playlist "
+                                 f"{fields.get('playlist_id')} is not in the journal; skipped")
     with sessions.begin() as session:
-        session.add_all(kept)
-        session.add_all(notes)
-        for fields in jobs.values():
-            columns = {column.key for column in Job.__table__.columns}
-            row = {key: value for key, value in fields.items() if key in columns}
-            for stamp in ("started_at", "finished_at"):
-                if row.get(stamp):
-                    row[stamp] = _naive(row[stamp])
-            session.add(Job(**row))
-    return len(kept), len(notes), len(jobs), unusable
+        session.add_all(_row(CrewMember, fields) for _, fields in crew.values())
+        session.add_all(book.approvals.values())
+        session.add_all(book.notes.values())
+        session.add_all(book.history)
+        for kind in ("job", "playlist", "playlist_item", "plate_change"):
+            session.add_all(_row(_ROWS[kind], fields) for _, fields in book.rows[kind].values())
+    return book
+
+
+def _enter(book: _Replayed, number: int, item: dict[str, Any], versions: dict[tuple[str, int], int]) -> str | None:
+    """Take one journal entry into ``book``; what is wrong with it, if it cannot be used."""
+    kind = item["entry"]
+    if kind == "approval":
+        version = int(item["version"])
+        take_id = versions.get((item["slot"], version))
+        if take_id is None:
+            return f"{item['slot']} v{version:03d} is not in the take folders"
+        at = _naive(item["at"])
+        book.approvals[item["slot"]] = Approval(slot=item["slot"], take_id=take_id, approved_by=item.get("by", ""),
+                                                approved_at=at)
+        book.history.append(ReviewEvent(subject=item["slot"], kind="approved", take_id=take_id, version=version,
+                                        by=item.get("by", ""), at=at))
+    elif kind == "unapproval":
+        withdrawn = book.approvals.pop(item["slot"], None)
+        if withdrawn is not None:
+            book.history.append(ReviewEvent(subject=item["slot"], kind="unapproved", take_id=withdrawn.take_id,
+                                            by=item.get("by", ""), at=_naive(item["at"])))
+    elif kind == "status":
+        book.history.append(ReviewEvent(subject=item["subject"], kind="status", status=str(item["status"]),
+                                        by=item.get("by", ""), at=_naive(item["at"])))
+    elif kind == "note":
+        version = item.get("version")
+        take_id = None if version is None else versions.get((item["subject"], int(version)))
+        note_id = int(item.get("id") or 0)
+        if note_id < 1 or note_id in book.notes:    # written before notes kept their number: the next one
+            note_id = max(book.notes, default=0) + 1
+        book.notes[note_id] = Note(id=note_id, subject=item["subject"], take_id=take_id, body=str(item["body"]),
+                                  author=item.get("by", ""), created_at=_naive(item["at"]),
+                                  frame=item.get("frame"), drawing=item.get("drawing"))
+    elif kind == "take":
+        pass                                # numbered with the take folders (see _take_rows)
+    elif kind == "crew_removed":
+        book.rows["crew"].pop(item["name"], None)
+    elif kind in _ROWS:
+        model = _ROWS[kind]
+        key = tuple(item[column.key] for column in model.__table__.primary_key.columns)
+        book.rows[kind][key[0] if len(key) == 1 else key] = (number, item)
+    else:
+        return "not a kind this soundstage knows"
+    return None
+
+
+def _row(model: type[Base], fields: dict[str, Any]) -> Base:
+    """A row from its journalled columns: unknown keys left out, times read back as the database keeps them."""
+    row: dict[str, Any] = {}
+    for column in model.__table__.columns:
+        if column.key in fields:
+            value = fields[column.key]
+            if isinstance(value, str) and _is_time(column):
+                value = _naive(value)
+            row[column.key] = value
+    return model(**row)
+
+
+def _is_time(column: Any) -> bool:
+    try:
+        return column.type.python_type is datetime
+    except NotImplementedError:
+        return False
 
 
 def _naive(stamp: str) -> datetime:
-    """A stored time (ISO, with or without a zone) as the database keeps it: UTC without a zone."""
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
-        return now()
+    """A stored time (ISO, with or without a zone) as the database keeps it: UTC without a zone. Raises
+    ValueError on one that does not read (never "now": rebuilding twice must give the same database)."""
+    moment = datetime.fromisoformat(stamp)
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment

@@ -21,6 +21,7 @@ from soundstage.project import Project
 from soundstage.records.settings import MailSettings, NotifySettings, Webhook
 from soundstage.review import make_app
 from soundstage.review.notify import Notifier, mentions
+from test_cli import soundstage
 
 aiosmtpd = pytest.importorskip("aiosmtpd.controller")
 RAIN = "shot/2-1/element/rain"
@@ -144,3 +145,58 @@ def test_a_retake_and_a_mention_are_told(noticed: tuple[FastAPI, Notifier],
 
 def test_mentions_are_names_not_addresses() -> None:
     assert mentions("@anna and @art. see x@y.z, @anna again") == ("anna", "art")
+
+
+def test_the_command_line_tells_what_the_app_tells(film: Project, receivers: tuple[Receiver, Mailbox, int]) -> None:
+    """`soundstage approve`, `status` and `note` with an @mention send the app's notices, as [review.notify] in
+    soundstage.toml says; a receiver that is down is tried, logged as given up, and the action stands."""
+    receiver, mailbox, port = receivers
+    settings = film.settings_path
+    kept = settings.read_text("utf-8")
+    dead = f"http://127.0.0.1:{_free_port()}/nobody"
+    settings.write_text(kept + f"""
+[review.notify]
+tries = 2
+[[review.notify.webhooks]]
+url = "{receiver.url('/cli')}"
+[[review.notify.webhooks]]
+url = "{receiver.url('/cli-slack')}"
+format = "slack"
+[[review.notify.webhooks]]
+url = "{dead}"
+[review.notify.email]
+host = "127.0.0.1"
+port = {port}
+sender = "review@tiny.film"
+to = ["pat@tiny.film"]
+people = {{ art = "art@tiny.film" }}
+""", "utf-8")
+    before_mail = len(mailbox.messages)
+    try:
+        approved = soundstage("approve", film.root, RAIN, "v001", "--by", "pat")
+        assert approved.returncode == 0, approved.stderr
+        assert f"approved {RAIN} v001" in approved.stdout
+        assert "failed 2 times, given up" in approved.stderr.splitlines()[-1] and "/nobody" in approved.stderr
+        retake = soundstage("status", film.root, "2-1", "retake", "--by", "pat")
+        assert retake.returncode == 0 and "shot 2-1 is retake" in retake.stdout, retake.stderr
+        noted = soundstage("note", film.root, "2-1", "@art softer edge, @nobody", "--by", "pat", "--frame", "3")
+        assert noted.returncode == 0, noted.stderr
+        refused = soundstage("status", film.root, "2-1", "done", "--by", "pat")
+        assert refused.returncode != 0 and "'done' is not a status" in refused.stderr
+    finally:
+        settings.write_text(kept, "utf-8")
+    assert receiver.posts["/cli"] == [                  # the shapes the app sends (see the tests above)
+        {"event": "approved", "text": f"pat approved {RAIN} v001", "project": "Tiny", "by": "pat", "shot": "2-1",
+         "slot": RAIN, "take": "v001"},
+        {"event": "retake", "text": "pat sent shot 2-1 back for a retake", "project": "Tiny", "shot": "2-1",
+         "by": "pat", "status": "retake"},
+        {"event": "mention", "text": "pat mentioned @art on shot 2-1: @art softer edge, @nobody", "project": "Tiny",
+         "shot": "2-1", "note": receiver.posts["/cli"][2]["note"], "by": "pat", "mentioned": ["art"]}]
+    assert [post["text"] for post in receiver.posts["/cli-slack"]] == [
+        f"[Tiny] pat approved {RAIN} v001", "[Tiny] pat sent shot 2-1 back for a retake",
+        "[Tiny] pat mentioned @art on shot 2-1: @art softer edge, @nobody"]
+    mails = mailbox.messages[before_mail:]
+    assert [(to, mail["Subject"]) for to, mail in mails] == [
+        (("pat@tiny.film",), f"[Tiny] pat approved {RAIN} v001"),
+        (("pat@tiny.film",), "[Tiny] pat sent shot 2-1 back for a retake"),
+        (("art@tiny.film",), "[Tiny] pat mentioned @art on shot 2-1: @art softer edge, @nobody")]

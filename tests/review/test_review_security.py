@@ -118,6 +118,7 @@ def test_every_form_needs_the_sessions_csrf_token(crew: dict[str, Member], app: 
     "/files/.soundstage/soundstage.db", "/files/.soundstage/keys/signing.key", "/files/soundstage.toml",
     "/files/%2Fetc%2Fpasswd", "/files/out/%00cut.mp4", "/files/out/" + "x" * 5000, "/files/out/escape/passwd",
     "/files/.soundstage/takes/../soundstage.db", "/thumbs/shots/..%2F..%2Fsoundstage.jpg",
+    "/files/.soundstage/journal.jsonl", "/files/.soundstage/takes/..%2Fjournal.jsonl",     # it holds password hashes
 ])
 def test_no_file_outside_the_served_folders_is_served(crew: dict[str, Member], film: Project, path: str) -> None:
     escape = film.out_dir / "escape"
@@ -126,6 +127,7 @@ def test_no_file_outside_the_served_folders_is_served(crew: dict[str, Member], f
     answer = crew["anna"].get(path)
     assert answer.status_code in (404, 422), (path, answer.status_code)
     assert b"root:" not in answer.content and b"SQLite" not in answer.content and b"PRIVATE" not in answer.content
+    assert b"argon2" not in answer.content
 
 
 @pytest.mark.parametrize("path", ["../../etc/passwd", "/etc/passwd", ".soundstage/soundstage.db",

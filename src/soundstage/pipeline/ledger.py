@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage import journal
-from soundstage.db import Job, RenderRecord, now
+from soundstage.db import Job, RenderRecord, now, row_fields
 
 LEGACY_FILE = "renders.json"     # the ledger before it moved into the database
 
@@ -57,7 +57,7 @@ class Ledger:
                       status="running", built=0, cached=0, failed=0, cost_usd=0.0, seconds=0.0, steps={})
             session.add(job)
             session.flush()
-            fields = _fields(job)
+            fields = row_fields(job)
         journal.append(self.root / ".soundstage", "job", **fields)
         return int(fields["id"])
 
@@ -70,7 +70,7 @@ class Ledger:
             job.status, job.finished_at, job.cost_usd, job.seconds = status, now(), cost_usd, seconds
             job.built, job.cached, job.failed = counts["built"], counts["cached"], counts["failed"]
             job.steps = {"steps": steps}
-            fields = _fields(job)
+            fields = row_fields(job)
         journal.append(self.root / ".soundstage", "job", **fields)
 
     def jobs(self, limit: int = 20) -> list[Job]:
@@ -101,7 +101,3 @@ class Ledger:
             self._keys.update(adopted)
         path.replace(path.with_name(LEGACY_FILE + ".adopted"))
 
-
-def _fields(job: Job) -> dict[str, Any]:
-    """A job's columns, as the journal keeps it (the last line of a job id is its state)."""
-    return {column.key: getattr(job, column.key) for column in Job.__table__.columns}

@@ -42,7 +42,7 @@ from soundstage.review.auth import ROLES, Crew, Member, Throttle, Throttled, sam
 from soundstage.review.dailies import Dailies, ShotView
 from soundstage.review.jobs import Busy, JobBoard
 from soundstage.review.notes import note_frame, read_drawing, shot_clocks, write_note
-from soundstage.review.notify import Notifier, mentions
+from soundstage.review.notify import Notifier
 from soundstage.review.plates import Mismatch, NotAPlate, TooLarge, replace_plate
 from soundstage.review.playlists import Playlists, playlist_otio
 from soundstage.review.statuses import action_for, checked_status, status_names
@@ -494,8 +494,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
         view = _take(take_id)
         store = dailies.generation().store
         store.approve(view.take.slot, view.take.version, by=member.name)
-        notifier.tell("approved", f"{member.name} approved {view.take.slot} {view.take.label}", by=member.name,
-                      shot=shot or None, slot=view.take.slot, take=view.take.label)
+        notifier.approved(member.name, view.take.slot, view.take.label, shot=shot or None)
         return _done(request, shot, "approved", {"approved": view.take.label, "slot": view.take.slot})
 
     @app.post("/shots/{shot_id}/notes", tags=["actions"])
@@ -516,12 +515,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
             subject, version = found.take.slot, found.take.version
         note, _clock = write_note(dailies.generation(), dailies.breakdown(), subject, body, by=member.name,
                                   version=version, frame=frame, drawing=read_drawing(drawing) if drawing else None)
-        crew_names = {m.name for m in crew.members()}
-        named = tuple(name for name in mentions(body) if name in crew_names)
-        if named:
-            notifier.tell("mention", f"{member.name} mentioned {', '.join('@' + n for n in named)} on shot "
-                                     f"{shot_id}: {note.body}", mentioned=named, shot=shot_id, note=note.id,
-                          by=member.name)
+        notifier.mention(member.name, shot_id, note.body, note.id, (m.name for m in crew.members()))
         return _done(request, shot_id, "noted", {"note": note.id, "frame": frame})
 
     @app.post("/shots/{shot_id}/status", tags=["actions"])
@@ -536,10 +530,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
             raise Refused(403, f"a {member.role} may not set a shot {status}; ask a "
                                f"{' or '.join(r for r, can in ROLES.items() if action in can)}")
         dailies.generation().store.set_status(shot_subject(shot_id), status, by=member.name)
-        if status in ("retake", "approved"):
-            said = "sent shot {shot} back for a retake" if status == "retake" else "approved shot {shot}"
-            notifier.tell(status, f"{member.name} {said.format(shot=shot_id)}", shot=shot_id, by=member.name,
-                          status=status)
+        notifier.status(member.name, shot_id, status)
         return _done(request, shot_id, "status", {"status": status})
 
     @app.post("/shots/{shot_id}/regenerate", tags=["actions"])

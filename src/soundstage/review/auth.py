@@ -26,7 +26,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from soundstage.db import CrewMember, Login, SignInPlace, SignInTries, now
+from soundstage import journal
+from soundstage.db import CrewMember, Login, SignInPlace, SignInTries, journal_folder, now, row_fields
 from soundstage.errors import ProjectError, SoundstageError
 from soundstage.words import LANGUAGES
 
@@ -85,10 +86,12 @@ class Member:
 
 
 class Crew:
-    """The project's crew list and sign-ins, in the project database."""
+    """The project's crew list and sign-ins, in the project database. Who is on the crew, with their role, password
+    hash and language, is journalled beside it (a rebuilt database keeps them); sign-ins are not."""
 
     def __init__(self, sessions: sessionmaker[Session], *, throttle: Throttle | None = None) -> None:
         self._sessions = sessions
+        self._journal = journal_folder(sessions)
         self.throttle = throttle or Throttle()
 
     def add(self, name: str, role: str, password: str) -> None:
@@ -102,7 +105,10 @@ class Crew:
             if session.get(CrewMember, name) is not None:
                 raise ProjectError(f"user {name!r} already exists",
                                    hint="remove them first with 'soundstage user remove'")
-            session.add(CrewMember(name=name, role=role, password_hash=_hasher.hash(password)))
+            member = CrewMember(name=name, role=role, password_hash=_hasher.hash(password), created_at=now(),
+                                language="en")
+            session.add(member)
+        self._write_down("crew", row_fields(member))
 
     def remove(self, name: str) -> None:
         with self._sessions.begin() as session:
@@ -111,6 +117,7 @@ class Crew:
                 raise ProjectError(f"no user {name!r}")
             session.execute(delete(Login).where(Login.name == name))
             session.delete(member)
+        self._write_down("crew_removed", {"name": name, "at": now()})
 
     def members(self) -> list[CrewMember]:
         with self._sessions() as session:
@@ -184,11 +191,18 @@ class Crew:
             if member is None:
                 raise ProjectError(f"no user {name!r}")
             member.language = language
+            fields = row_fields(member)
+        self._write_down("crew", fields)
 
     def sign_out(self, token: str | None) -> None:
         if token:
             with self._sessions.begin() as session:
                 session.execute(delete(Login).where(Login.token_hash == _digest(token)))
+
+    def _write_down(self, entry: str, fields: dict[str, object]) -> None:
+        """Journal a change of the crew (the last ``crew`` line of a name is its state)."""
+        if self._journal is not None:
+            journal.append(self._journal, entry, **fields)
 
 
 def same_token(given: str | None, expected: str) -> bool:

@@ -9,6 +9,7 @@ twice as long each time, ``tries`` times in all; then it is logged as given up.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -17,12 +18,16 @@ import smtplib
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from soundstage.db import CrewMember
 from soundstage.records.settings import MailSettings, NotifySettings, Webhook
 
 log = logging.getLogger("soundstage.review.notify")
@@ -72,6 +77,28 @@ class Notifier:
             if to:
                 self._submit(f"e-mail to {', '.join(to)}", lambda: _mail(mail, notice, to, self.settings.timeout))
 
+    def approved(self, by: str, slot: str, take: str, shot: str | None = None) -> None:
+        """``by`` approved ``take`` (v002) of ``slot``, from the app or the command line."""
+        self.tell("approved", f"{by or 'someone'} approved {slot} {take}", by=by, shot=shot, slot=slot, take=take)
+
+    def status(self, by: str, shot: str, status: str) -> None:
+        """A shot's new status; told only when it is approved or sent back for a retake."""
+        if status in ("retake", "approved"):
+            said = f"sent shot {shot} back for a retake" if status == "retake" else f"approved shot {shot}"
+            self.tell(status, f"{by or 'someone'} {said}", shot=shot, by=by, status=status)
+
+    def mention(self, by: str, subject: str, body: str, note: int, crew: Iterable[str]) -> tuple[str, ...]:
+        """Tell the crew members a note @mentions (names not on the ``crew`` are not told); returns them.
+        ``subject`` is the shot's id (2-1) or, for a note on a set, its slot."""
+        known = set(crew)
+        named = tuple(name for name in mentions(body) if name in known)
+        if named:
+            where = subject if "/" in subject else f"shot {subject}"
+            self.tell("mention", f"{by or 'someone'} mentioned {', '.join('@' + n for n in named)} on {where}: "
+                                 f"{body}", mentioned=named, shot=subject if "/" not in subject else None,
+                      note=note, by=by)
+        return named
+
     def drain(self, timeout: float | None = None) -> None:
         """Wait for the notices still on their way (tests; a server shutting down)."""
         with self._lock:
@@ -106,6 +133,25 @@ class Notifier:
         return False
 
 
+def crew_names(sessions: sessionmaker[Session]) -> list[str]:
+    """Who is on the crew, by sign-in name: the names a note's @mentions may reach."""
+    with sessions() as session:
+        return list(session.scalars(select(CrewMember.name)))
+
+
+@contextlib.contextmanager
+def told(settings: NotifySettings, project: str) -> Iterator[Notifier]:
+    """A notifier for one command-line action. Its notices go out only once the action is done (an action that
+    fails tells nobody); the command then waits for them, each tried and logged as ``settings`` say, before it
+    ends: a process that exits at once would take its notices with it."""
+    notifier = Notifier(settings, project)
+    try:
+        yield notifier
+        notifier.drain()
+    finally:
+        notifier.close()
+
+
 def _post(hook: Webhook, notice: Notice, timeout: float) -> None:
     body = {"text": f"[{notice.project}] {notice.text}"} if hook.format == "slack" else notice.as_json()
     request = urllib.request.Request(hook.url, data=json.dumps(body, ensure_ascii=False).encode(), method="POST",
@@ -129,4 +175,4 @@ def _mail(settings: MailSettings, notice: Notice, to: tuple[str, ...], timeout: 
         smtp.send_message(message)
 
 
-__all__ = ["Notice", "Notifier", "mentions"]
+__all__ = ["Notice", "Notifier", "crew_names", "mentions", "told"]

@@ -25,8 +25,9 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from soundstage import journal
 from soundstage.atomic import atomic_path, copy_new
-from soundstage.db import PlateChange
+from soundstage.db import PlateChange, now, row_fields
 from soundstage.errors import MediaError
 from soundstage.keys import file_digest
 from soundstage.media import STILL_SUFFIXES
@@ -72,9 +73,11 @@ def replace_plate(project: Project, sessions: sessionmaker[Session], shot: Shot,
             kept = copy_new(target, _previous_names(target))
     change = PlateChange(shot=shot.id, plate=target.relative_to(project.root).as_posix(), sha256=sha256, size=size,
                          kept=kept.relative_to(project.root).as_posix() if kept else None,
-                         kept_sha256=kept_sha256, replaced_by=by)
+                         kept_sha256=kept_sha256, replaced_by=by, replaced_at=now())
     with sessions.begin() as session:
         session.add(change)
+        session.flush()
+    journal.append(project.state_dir, "plate_change", **row_fields(change))
     return Replaced(change, info, warnings)
 
 

@@ -15,7 +15,8 @@ from opentimelineio import opentime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from soundstage.db import Playlist, PlaylistItem, now
+from soundstage import journal
+from soundstage.db import Playlist, PlaylistItem, now, row_fields
 from soundstage.edit.timeline import NAMESPACE, frame_rate, start_time
 from soundstage.errors import ProjectError
 from soundstage.media import probe
@@ -29,7 +30,7 @@ class PlaylistView:
 
 
 class Playlists:
-    """The project's playlists, in its database."""
+    """The project's playlists, in its database, and journalled (the last line of an item is its state)."""
 
     def __init__(self, project: Project, sessions: sessionmaker[Session]) -> None:
         self.project, self.sessions = project, sessions
@@ -41,7 +42,8 @@ class Playlists:
             playlist = Playlist(name=name.strip(), made_by=by, made_at=now())
             session.add(playlist)
             session.flush()
-            return playlist
+        journal.append(self.project.state_dir, "playlist", **row_fields(playlist))
+        return playlist
 
     def all(self) -> list[Playlist]:
         with self.sessions() as session:
@@ -71,7 +73,8 @@ class Playlists:
                                 note=note.strip(), added_by=by, added_at=now())
             session.add(item)
             session.flush()
-            return item
+        journal.append(self.project.state_dir, "playlist_item", **row_fields(item))
+        return item
 
     def note(self, playlist_id: int, item_id: int, text: str) -> PlaylistItem:
         """The session's note on one item (what was said as it played), replacing the item's earlier one."""
@@ -80,7 +83,8 @@ class Playlists:
             if item is None or item.playlist_id != playlist_id:
                 raise ProjectError(f"playlist {playlist_id} has no item {item_id}")
             item.note = text.strip()
-            return item
+        journal.append(self.project.state_dir, "playlist_item", **row_fields(item))
+        return item
 
     def rendered_since(self, item: PlaylistItem) -> bool:
         movie = self.project.root / item.movie

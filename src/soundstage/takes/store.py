@@ -237,7 +237,7 @@ class TakeStore:
                         frame=frame, drawing=drawing)
             session.add(note)
             session.flush()
-        journal.append(self.state_dir, "note", subject=subject, version=version, body=note.body, by=by,
+        journal.append(self.state_dir, "note", id=note.id, subject=subject, version=version, body=note.body, by=by,
                        at=note.created_at, frame=frame, drawing=drawing)
         return note
 
@@ -250,12 +250,13 @@ class TakeStore:
             return list(session.scalars(query))
 
     def unapprove(self, slot: str, by: str = "") -> None:
+        at = now()
         with self._sessions.begin() as session:
             approval = session.get(Approval, slot)
             if approval is not None:
                 session.delete(approval)
-                session.add(ReviewEvent(subject=slot, kind="unapproved", take_id=approval.take_id, by=by, at=now()))
-        journal.append(self.state_dir, "unapproval", slot=slot, at=now())
+                session.add(ReviewEvent(subject=slot, kind="unapproved", take_id=approval.take_id, by=by, at=at))
+        journal.append(self.state_dir, "unapproval", slot=slot, by=by, at=at)
 
     def history(self, subject: str = "") -> list[ReviewEvent]:
         """Every approval, withdrawal and status change of ``subject`` and everything under it, oldest first."""
@@ -271,6 +272,7 @@ class TakeStore:
             event = ReviewEvent(subject=shot_subject, kind="status", status=status, by=by, at=now())
             session.add(event)
             session.flush()
+        journal.append(self.state_dir, "status", subject=shot_subject, status=status, by=by, at=event.at)
         return event
 
     # ------------------------------------------------------------------------------------------ inside
@@ -297,9 +299,14 @@ class TakeStore:
             version = (session.scalar(select(func.max(TakeRecord.version)).where(TakeRecord.slot == slot)) or 0) + 1
             take = take_row(slot, version, estimate.key, estimate.design, record,
                             self._final_folder(estimate.key).relative_to(self.state_dir).as_posix(), served=served)
+            take.created_at = now()
             session.add(take)
             session.flush()
-            return as_take(take)
+            numbered = as_take(take)
+        # The take's folder holds how it was made; this keeps its number, in this slot, as the crew knows it.
+        journal.append(self.state_dir, "take", id=numbered.id, slot=slot, version=version, key=estimate.key,
+                       served=served, at=numbered.created_at)
+        return numbered
 
     def _reserve(self, estimate: Estimate) -> int | None:
         """Hold the quoted price against the budget, or refuse before anything is sent."""

@@ -244,8 +244,22 @@ function shotPlayer() {
     if (link) link.addEventListener("click", () => { stop(); seek(s.frame - first); });
   }
   if (canvas && master) {
-    const fit = () => { canvas.width = master.clientWidth; canvas.height = master.clientHeight; show(); };
+    // The ink lies over the picture, not over the video's box: the box is 16:9 and shows a 2.39:1 or 4:3 shot
+    // inside it (object-fit: contain), so strokes are kept from 0 to 1 across the picture itself.
+    const fit = () => {
+      const boxW = master.clientWidth, boxH = master.clientHeight;
+      const ratio = master.videoWidth && master.videoHeight ? master.videoWidth / master.videoHeight : boxW / boxH;
+      const width = Math.min(boxW, boxH * ratio), height = Math.min(boxH, boxW / ratio);
+      canvas.style.left = `${master.offsetLeft + (boxW - width) / 2}px`;
+      canvas.style.top = `${master.offsetTop + (boxH - height) / 2}px`;
+      canvas.style.width = `${width}px`;
+      canvas.style.height = `${height}px`;
+      canvas.width = Math.round(width);
+      canvas.height = Math.round(height);
+      show();
+    };
     new ResizeObserver(fit).observe(master);
+    master.addEventListener("loadedmetadata", fit);
     const where = (event) => {
       const box = canvas.getBoundingClientRect();
       return [Math.min(Math.max((event.clientX - box.left) / box.width, 0), 1),
