@@ -538,13 +538,16 @@ def generate(
     engine: Annotated[str | None, typer.Option(help="Use another engine than the project's.")] = None,
     seed: Annotated[int | None, typer.Option(help="Another seed: a new take of the same design.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print each take as JSON.")] = False,
+    by: Annotated[str, typer.Option(help="Who makes them (named in the notices).")] = "",
 ) -> None:
-    """Generate the sets, backgrounds and elements a render needs, as takes. Takes already made are reused."""
+    """Generate the sets, backgrounds and elements a render needs, as takes. Takes already made are reused.
+    Tells [review.notify] of each take made."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.text import Text
 
     from soundstage.pipeline import Generation, breakdown_project
     from soundstage.pipeline.preflight import check
+    from soundstage.review.notify import told
 
     project = Project.load(project_dir)
     generation = Generation(project, engine_override=engine, seed_override=seed)
@@ -561,7 +564,11 @@ def generate(
 
         if not as_json:
             _say_shared(generation, generation.plan([o for o in orders if generation.affected(o)]))
-        outcomes = generation.generate(orders, progress)
+        with told(project.settings.review.notify, project.settings.title) as notifier:
+            outcomes = generation.generate(orders, progress)
+            for o in outcomes:
+                if o.made and o.take:
+                    notifier.take_ready(by.strip(), o.order.slot, o.take.label, shot=subject_shot(o.order.slot))
     for line in generation.warnings:
         err.print(Text.assemble(("warning", "yellow"), f" {line}"))
     budget = project.settings.budget

@@ -200,3 +200,32 @@ people = {{ art = "art@tiny.film" }}
         (("pat@tiny.film",), f"[Tiny] pat approved {RAIN} v001"),
         (("pat@tiny.film",), "[Tiny] pat sent shot 2-1 back for a retake"),
         (("art@tiny.film",), "[Tiny] pat mentioned @art on shot 2-1: @art softer edge, @nobody")]
+
+
+def test_generate_tells_of_each_take_it_makes(film: Project, receivers: tuple[Receiver, Mailbox, int]) -> None:
+    """`soundstage generate` tells "take" receivers of each take it makes, as the app's jobs do; a take found in
+    the store is not news and is not told."""
+    receiver, _, _ = receivers
+    settings = film.settings_path
+    kept = settings.read_text("utf-8")
+    settings.write_text(kept + f"""
+[review.notify]
+tries = 2
+[[review.notify.webhooks]]
+url = "{receiver.url('/made')}"
+events = ["take"]
+""", "utf-8")
+    try:
+        made = soundstage("generate", film.root, "--shot", "2-1", "--seed", "77", "--json")
+        assert made.returncode == 0, made.stderr
+        again = soundstage("generate", film.root, "--shot", "2-1", "--seed", "77", "--json")
+        assert again.returncode == 0, again.stderr
+    finally:
+        settings.write_text(kept, "utf-8")
+    rows = [row for row in json.loads(made.stdout)["takes"] if row["status"] == "made"]
+    assert rows and all(row["status"] == "in store" for row in json.loads(again.stdout)["takes"])
+    told = receiver.posts["/made"]
+    assert sorted((n["event"], n["slot"], n["take"]) for n in told) == sorted(
+        ("take", row["slot"], row["take"]) for row in rows)
+    rain = next(n for n in told if n["slot"] == RAIN)
+    assert rain["text"] == f"someone made {RAIN} {rain['take']} for shot 2-1" and rain["shot"] == "2-1"

@@ -93,9 +93,7 @@ def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: 
     board = JobBoard(project, sessions)
     playlists = Playlists(project, sessions)
     notifier = notifier or Notifier(project.settings.review.notify, project.settings.title)
-    board.take_ready = lambda job, take: notifier.tell(
-        "take", f"{job.by or 'someone'} made {take.slot} {take.label} for shot {job.shot}", shot=job.shot,
-        slot=take.slot, take=take.label, by=job.by)
+    board.take_ready = lambda job, take: notifier.take_ready(job.by, take.slot, take.label, shot=job.shot)
     upload_limit = int(max_upload_mb * 1024 * 1024)
     cache = project.state_dir / "review" / "thumbs"
     templates = Jinja2Templates(directory=Path(__file__).parent / "templates")

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -69,13 +70,18 @@ class Notifier:
         notice = Notice(event, text, self.project, fields, mentioned)
         for hook in self.settings.webhooks:
             if event in hook.events:
-                self._submit(f"webhook {hook.url}", lambda hook=hook: _post(hook, notice, self.settings.timeout))
+                self._submit(f"webhook {hook.url}", partial(_post, hook, notice, self.settings.timeout))
         mail = self.settings.email
         if mail is not None and event in mail.events:
             to = tuple(mail.people[name] for name in mentioned if name in mail.people) if event == "mention" \
                 else mail.to
             if to:
                 self._submit(f"e-mail to {', '.join(to)}", lambda: _mail(mail, notice, to, self.settings.timeout))
+
+    def take_ready(self, by: str, slot: str, take: str, shot: str | None = None) -> None:
+        """A new take (v003) of ``slot``, made by a job of the app or by ``soundstage generate``."""
+        self.tell("take", f"{by or 'someone'} made {slot} {take}" + (f" for shot {shot}" if shot else ""),
+                  shot=shot, slot=slot, take=take, by=by)
 
     def approved(self, by: str, slot: str, take: str, shot: str | None = None) -> None:
         """``by`` approved ``take`` (v002) of ``slot``, from the app or the command line."""
