@@ -30,7 +30,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from soundstage.comp.matte import Roto, refine_edges, shrink_grow, soften
+from soundstage.comp.matte import Roto, colour_line, refine_edges, shrink_grow, soften
 from soundstage.errors import MediaError
 
 Screen = Literal["green", "blue"]
@@ -63,12 +63,13 @@ _CHROMA_SPREAD = 0.18
 _HOLE_BLOCK = 4              # holes are found on blocks of 4×4 pixels (two halvings)
 _NOISY = 0.06                # the screen's noise (σ of its colour difference) above which the plate is denoised
 _DENOISE_WINDOW = 3          # px: the guided filter's window
-_DENOISE_EPS = 0.5           # the guided filter's regularisation, in σ of the noise: luma flatter than this is noise
+_DENOISE_EPS = 2.0           # the guided filter's regularisation, in σ of the noise: colour flatter than this is noise
 _STEADY = 1.5                # σ of the noise: a 3×3 mean change below this between two frames is noise
 _STEADY_NOISE = 0.03         # of the screen's difference: below this noise the previous plate is not needed
 _STEADY_FLOOR = 3            # levels: the least change between two frames that counts as motion
 _FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
 _FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range (at the search's size) is below this
+_FOLD_NOISE = 1.5            # σ of the noise allowed on top of that range: on a dim screen noise is most of it
 _BRIGHTEST = 9               # px: the window in which the subject's brightest colour bounds its edge
 _FOLD_QUARTER = 720          # px tall: from this frame height on, folds are looked for at a quarter size
 _FOLD_CLEAR = 7              # px at the fold search's size: folds are followed only this far from anything half solid
@@ -287,7 +288,7 @@ def key(
     - ``folds``: follow the screen's light into its folds and creases (``_follow_folds``), so a wrinkled
       backdrop's darker folds key clear instead of as a faint veil.
     - ``denoise``: when the screen's own noise is large against its colour difference (a dim, noisy screen),
-      smooth the colour difference where the plate's luma is flat before keying (``screen_noise``, ``_denoise``).
+      smooth the colour difference where the plate's colour is flat before keying (``screen_noise``, ``_denoise``).
     - ``previous``: the plate of the frame before (H×W×3 uint8), for a video key that does not flicker: where
       the two frames' colour difference agrees to within the noise (nothing moved), the two are averaged, so
       sensor noise in hair and on the screen's edge halves in power; where anything moved, this frame's own
@@ -354,7 +355,7 @@ def key(
     elif even_screen:
         light_small = _screen_light(diff, reference)
         if folds:
-            light_small = _follow_folds(diff, light_small, reference)
+            light_small = _follow_folds(diff, light_small, reference, noise)
         light = cv2.resize(light_small, (width, height), interpolation=cv2.INTER_LINEAR)
     if subject_difference:
         _against_the_subject(diff, planes[k], others, light, reference, 255.0 * behind)
@@ -448,12 +449,13 @@ def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray
     flat[at] = np.clip(np.maximum(solved, flat[at]) + 0.5, 0, 255).astype(np.uint8)
 
 
-def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -> np.ndarray:
+def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float, noise: float = 0.0) -> np.ndarray:
     """The screen's light at half (HD: quarter) size, following the folds the 8×-block estimate smooths over (float32).
 
     A fold in a cloth screen is screen, only darker: smooth, and at least ``_FOLD_DEPTH`` of the light around it.
     Hair, fur, mesh or a subject's edge in front of the screen is not smooth on a few pixels. So where the colour
-    difference is smooth (its 3×3 range under ``_FOLD_SPREAD`` of the screen's difference) and
+    difference is smooth (its 3×3 range under ``_FOLD_SPREAD`` of the screen's difference, plus ``_FOLD_NOISE`` σ of
+    the sensor noise, which on a dim screen is most of that range) and
     no darker than that, the light is read from the plate itself. A smooth, see-through subject lighter than
     that (thin smoke) keys as screen; a veil or glass denser than 1 − ``_FOLD_DEPTH`` does not.
     """
@@ -462,7 +464,7 @@ def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -
         half = cv2.resize(half, (max(1, half.shape[1] // 2), max(1, half.shape[0] // 2)), interpolation=cv2.INTER_AREA)
     square = np.ones((3, 3), np.uint8)
     spread = cv2.subtract(cv2.dilate(half, square), cv2.erode(half, square))
-    smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference)))
+    smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference + _FOLD_NOISE * noise)))
     level = half.astype(np.float32)     # not a 3×3 mean: at a fold's darkest line that would stand above it
     light = cv2.resize(light_small, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_LINEAR)
     fold = cv2.bitwise_and(smooth, cv2.compare(level, light * np.float32(_FOLD_DEPTH), cv2.CMP_GE))
@@ -489,25 +491,33 @@ def screen_noise(diff: np.ndarray, reference: float) -> float:
 
 
 def _denoise(diff: np.ndarray, plate: np.ndarray, noise: float) -> np.ndarray:
-    """The colour difference smoothed where the plate's luma is flat and kept where luma has an edge (uint8).
+    """The colour difference smoothed where the plate is flat and kept where its colour has an edge (uint8).
 
-    A guided filter (He et al.) with luma as the guide: in a small window (``_DENOISE_WINDOW``) the difference is
-    fit as a linear function of luma, regularised by the noise, so open screen and flat subject average out
-    while an edge that luma also shows (hair against the screen) stays sharp. Only dim, noisy plates take it.
+    A guided filter (He et al.) with the plate's RGB as the guide: in a small window (``_DENOISE_WINDOW``) the
+    difference is fit as a linear function of the three channels, regularised by the noise, so open screen and
+    flat subject average out while an edge that the colour shows stays sharp. A colour guide and not luma: red
+    hair on a dim green screen is as bright as the screen, so luma alone does not see the strand and the filter
+    would smear it. Only dim, noisy plates take it.
     """
-    grey = cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    source = diff.astype(np.float32)
     size = (_DENOISE_WINDOW, _DENOISE_WINDOW)
 
     def box(image: np.ndarray) -> np.ndarray:
         return cv2.boxFilter(image, -1, size, borderType=cv2.BORDER_REPLICATE)
 
-    mean_i, mean_p = box(grey), box(source)
-    variance = box(grey * grey) - mean_i * mean_i
-    covariance = box(grey * source) - mean_i * mean_p
-    slope = covariance / (variance + np.float32((_DENOISE_EPS * noise) ** 2))
-    offset = mean_p - slope * mean_i
-    return np.clip(box(slope) * grey + box(offset) + 0.5, 0, 255).astype(np.uint8)
+    guide = [plane.astype(np.float32) for plane in cv2.split(plate)]
+    source = diff.astype(np.float32)
+    means = [box(plane) for plane in guide]
+    mean_p = box(source)
+    eps = np.float32((_DENOISE_EPS * noise) ** 2)
+
+    def covariance(i: int, j: int) -> np.ndarray:
+        return box(guide[i] * guide[j]) - means[i] * means[j] + (eps if i == j else 0)
+
+    slopes = colour_line(tuple(covariance(i, j) for i, j in ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))),
+                         tuple(box(plane * source) - mean * mean_p for plane, mean in zip(guide, means, strict=True)))
+    offset = mean_p - sum(slope * mean for slope, mean in zip(slopes, means, strict=True))
+    out = box(offset) + sum(box(slope) * plane for slope, plane in zip(slopes, guide, strict=True))
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def _steady(diff: np.ndarray, before: np.ndarray, noise: float) -> np.ndarray:
