@@ -62,7 +62,7 @@ _DETAIL_SHARE = 2.0          # a pixel holds at most this many times its fair sh
 _CHROMA_SPREAD = 0.18
 _HOLE_BLOCK = 4              # holes are found on blocks of 4×4 pixels (two halvings)
 _NOISY = 0.06                # the screen's noise (σ of its colour difference) above which the plate is denoised
-_DENOISE_WINDOW = 3          # px: the guided filter's window
+_DENOISE_WINDOW = 3          # px at half size: the guided filter's window
 _DENOISE_EPS = 2.0           # the guided filter's regularisation, in σ of the noise: colour flatter than this is noise
 _STEADY = 1.5                # σ of the noise: a 3×3 mean change below this between two frames is noise
 _STEADY_NOISE = 0.03         # of the screen's difference: below this noise the previous plate is not needed
@@ -504,11 +504,14 @@ def _denoise(diff: np.ndarray, plate: np.ndarray, noise: float) -> np.ndarray:
     def box(image: np.ndarray) -> np.ndarray:
         return cv2.boxFilter(image, -1, size, borderType=cv2.BORDER_REPLICATE)
 
-    guide = [plane.astype(np.float32) for plane in cv2.split(plate)]
-    source = diff.astype(np.float32)
+    # The fit runs at half size (the fast guided filter, He & Sun 2015), where a 2×2 mean halves the noise.
+    full = [plane.astype(np.float32) for plane in cv2.split(plate)]
+    half = (max(1, plate.shape[1] // 2), max(1, plate.shape[0] // 2))
+    guide = [cv2.resize(plane, half, interpolation=cv2.INTER_AREA) for plane in full]
+    source = cv2.resize(diff, half, interpolation=cv2.INTER_AREA).astype(np.float32)
     means = [box(plane) for plane in guide]
     mean_p = box(source)
-    eps = np.float32((_DENOISE_EPS * noise) ** 2)
+    eps = np.float32((_DENOISE_EPS * noise / 2) ** 2)
 
     def covariance(i: int, j: int) -> np.ndarray:
         return box(guide[i] * guide[j]) - means[i] * means[j] + (eps if i == j else 0)
@@ -516,7 +519,9 @@ def _denoise(diff: np.ndarray, plate: np.ndarray, noise: float) -> np.ndarray:
     slopes = colour_line(tuple(covariance(i, j) for i, j in ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))),
                          tuple(box(plane * source) - mean * mean_p for plane, mean in zip(guide, means, strict=True)))
     offset = mean_p - sum(slope * mean for slope, mean in zip(slopes, means, strict=True))
-    out = box(offset) + sum(box(slope) * plane for slope, plane in zip(slopes, guide, strict=True))
+    maps = [box(offset)] + [box(slope) for slope in slopes]
+    maps = [cv2.resize(m, (plate.shape[1], plate.shape[0]), interpolation=cv2.INTER_LINEAR) for m in maps]
+    out = maps[0] + sum(m * plane for m, plane in zip(maps[1:], full, strict=True))
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
