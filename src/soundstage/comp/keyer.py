@@ -74,6 +74,7 @@ _BRIGHTEST = 9               # px: the window in which the subject's brightest c
 _FOLD_QUARTER = 720          # px tall: from this frame height on, folds are looked for at a quarter size
 _FOLD_CLEAR = 7              # px at the fold search's size: folds are followed only this far from anything half solid
 _OTHERS_MARGIN = 12.0        # levels of sensor noise the others' bound allows
+_SPAN_FLOOR = 1.1             # of the screen's difference: the least a subject's others stand above the screen's
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -544,7 +545,9 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
 
     Why: a pixel that is α·subject + (1 − α)·screen has its other channels at α·S + (1 − α)·L, with L the
     screen's level there and S the subject's, so α ≥ (P − L) / (S − L); S is taken as the brightest others
-    level within ``_BRIGHTEST`` px (a strand's own colour is the brightest of its blend with the screen). White fur or
+    level within ``_BRIGHTEST`` px (a strand's own colour is the brightest of its blend with the screen), and at
+    least ``_SPAN_FLOOR`` of the screen's own difference above the screen: smoke or glass has no solid pixel, its
+    brightest is itself a blend, and a span read from it would key the whole plume far too solid. White fur or
     hair that the screen's bounce turned green, glass, a chrome reflection of the screen, green-tinted blonde:
     the colour difference calls them part screen, but their red (on green) is far brighter than any screen's,
     so they cannot be. Spill adds little to the other channels; sensor noise lifts them by a few levels, kept
@@ -561,7 +564,8 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
         floor = cv2.subtract(others, level)
     # opacity ≥ floor / (S − L), S the brightest subject nearby (its others level, at most 255)
     brightest = cv2.dilate(others, np.ones((_BRIGHTEST, _BRIGHTEST), np.uint8))
-    span = cv2.max(cv2.subtract(brightest, np.full_like(others, round(screen_others))), np.full_like(others, 64))
+    least = np.full_like(others, round(min(255.0, _SPAN_FLOOR * reference)))
+    span = cv2.max(cv2.subtract(brightest, np.full_like(others, round(screen_others))), least)
     cv2.min(clear, cv2.bitwise_not(cv2.divide(floor, span, scale=255.0)), dst=clear)
 
 
