@@ -51,6 +51,7 @@ _GATE = (0.33, 0.67)         # the open-screen gate ramps from/to these shares o
 _SUBJECT_WINDOW = 9          # px: where the subject's own colours are measured around an edge pixel
 _SUBJECT_SHARE = 0.5          # of the window solid: a broad area, not hair beside skin
 _SUBJECT_BELOW = 8          # a pixel whose key channel is this far below the others is solid subject
+_STRAND_TELLS = 16           # levels: a channel this far from the screen's tells a strand from it
 _BLOCK = 8                   # the screen's light is measured on blocks of 8×8 pixels
 _SUBSAMPLING = {"full": (1, 1), "422": (2, 1), "420": (2, 2)}   # chroma's (horizontal, vertical) factors
 _DETAIL_RADIUS = 1           # the luma fit's window: 3×3 cells of 2×2 chroma samples (12×12 px on 4:2:0)
@@ -285,7 +286,8 @@ def key(
       screen nowhere (a navy patch on blue, a screen reflection in a visor); turn it off for a sheer veil or
       lace held against the screen, where such a region really is see-through.
     - ``subject_difference``: solve the pixels where the subject meets the screen against the subject's own
-      colour difference, not zero (``_against_the_subject``): orange, red and skin edges would key too solid.
+      colour difference, not zero (``_against_the_subject``, and ``_against_the_strands`` for hair and wicker,
+      which have no broad solid area beside them): orange, red and skin edges would key too solid.
     - ``folds``: follow the screen's light into its folds and creases (``_follow_folds``), so a wrinkled
       backdrop's darker folds key clear instead of as a faint veil.
     - ``denoise``: when the screen's own noise is large against its colour difference (a dim, noisy screen),
@@ -359,7 +361,10 @@ def key(
             light_small = _follow_folds(diff, light_small, reference, noise)
         light = cv2.resize(light_small, (width, height), interpolation=cv2.INTER_LINEAR)
     if subject_difference:
-        _against_the_subject(diff, planes[k], others, light, reference, 255.0 * behind)
+        below = cv2.subtract(others, planes[k])            # −D where the key channel is below the others
+        _against_the_subject(diff, below, others, light, reference, 255.0 * behind)
+        if not noisy:
+            _against_the_strands(diff, below, planes[k], others, light, reference, (255.0 * rgb[k], 255.0 * behind))
 
     # transparency = 255 · gain · diff / (the screen's diff here): 255 on the screen, 0 on the subject (uint8).
     if light is not None:
@@ -396,7 +401,56 @@ def key(
     return cv2.bitwise_and(foreground, foreground, mask=matte), matte
 
 
-def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray, light: np.ndarray | None,
+def _against_the_strands(diff: np.ndarray, below: np.ndarray, keyed: np.ndarray, others: np.ndarray,
+                         light: np.ndarray | None, reference: float, screen: tuple[float, float]) -> None:
+    """Re-solve the edge of thin structure against its own colours (``diff`` in place).
+
+    Why: blonde hair or wicker on blue, red hair on green, has a strongly negative colour difference S, so a
+    pixel that is half strand and half screen has D = ½·S + ½·L near 0 and keys all but solid: strands and
+    bands come out fat. ``_against_the_subject`` solves this beside a broad solid area; a strand has none. Its
+    deepest pixel (the most negative D within 3×3) is the best guess of the strand's colour there, so
+    transparency = (D − S) / (L − S). A real mix agrees in every channel: the key channel and the others must
+    each lie between the strand's and the screen's and give the same share, so the least of the three answers
+    is taken (a dark rim beside bright skin is no mix of skin and screen: its key channel is below both). Only
+    pixels that show the screen themselves or beside them move, only toward transparent; not on noisy plates,
+    where the deepest of a few pixels is deep noise. ``screen``: the screen's key and others levels (0..255).
+    """
+    width = diff.shape[1]
+    deepest = cv2.dilate(below, np.ones((3, 3), np.uint8))
+    moves = cv2.bitwise_and(cv2.inRange(deepest, _SUBJECT_BELOW, 255), cv2.compare(deepest, below, cv2.CMP_GT))
+    cv2.bitwise_and(moves, cv2.dilate(cv2.inRange(diff, 1, 255), np.ones((3, 3), np.uint8)), dst=moves)
+    moves[0], moves[-1], moves[:, 0], moves[:, -1] = 0, 0, 0, 0      # every pixel that moves has 8 neighbours
+    points = cv2.findNonZero(moves)
+    if points is None:
+        return
+    points = points.reshape(-1, 2)
+    at = points[:, 1] * width + points[:, 0]
+    around = at[:, None] + np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    flat_below = below.reshape(-1)
+    strand = np.take_along_axis(around, np.argmax(flat_below[around], axis=1)[:, None], axis=1)[:, 0]
+    flat = diff.reshape(-1)
+    scale = light.reshape(-1)[at] / np.float32(reference) if light is not None else np.float32(1.0)
+    screen_here = scale * np.float32(reference)                                              # L
+    subject_below = flat_below[strand].astype(np.float32)                                   # −S
+    own = flat[at].astype(np.float32) - flat_below[at]                                      # D
+    solved = (own + subject_below) / (screen_here + subject_below)
+    for plane, level, needed in ((keyed, screen[0], False), (others, screen[1], True)):
+        subject, here = plane.reshape(-1)[strand].astype(np.float32), plane.reshape(-1)[at].astype(np.float32)
+        behind = scale * np.float32(level)
+        span = subject - behind
+        telling = np.abs(span) > _STRAND_TELLS
+        share = (subject - here) / np.where(telling, span, 1.0)
+        # spill mimics a mix in the key channel and so in D: the others must confirm it, or nothing moves
+        solved = np.where(telling, np.minimum(solved, share), 0.0 if needed else solved)
+        # and a mix lies between the two in every channel: a dark rim beside bright skin is below both
+        between = (here >= np.minimum(subject, behind) - _STRAND_TELLS) & (here <= np.maximum(subject, behind)
+                                                                            + _STRAND_TELLS)
+        solved = np.where(between, solved, 0.0)
+    solved = screen_here * np.clip(solved, 0.0, 1.0)
+    flat[at] = np.clip(np.maximum(solved, flat[at]) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _against_the_subject(diff: np.ndarray, below: np.ndarray, others: np.ndarray, light: np.ndarray | None,
                          reference: float, screen_others: float) -> None:
     """Re-solve the edge against the subject's own colours (``diff`` in place).
 
@@ -409,7 +463,6 @@ def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray
     the screen's, while spill leaves them where they were. The smaller of the two answers is taken, and only
     pixels within two pixels of open screen, beside a broad solid area, move, and only toward transparent.
     """
-    below = cv2.subtract(others, keyed)                  # −D where the key channel is below the others
     core = cv2.inRange(below, _SUBJECT_BELOW, 255)
     screen = cv2.inRange(diff, int(0.5 * reference), 255)
     edge = cv2.bitwise_and(cv2.dilate(screen, np.ones((5, 5), np.uint8)), cv2.bitwise_not(screen))
