@@ -76,6 +76,7 @@ _FOLD_QUARTER = 720          # px tall: from this frame height on, folds are loo
 _FOLD_CLEAR = 7              # px at the fold search's size: folds are followed only this far from anything half solid
 _OTHERS_MARGIN = 12.0        # levels of sensor noise the others' bound allows
 _SPAN_FLOOR = 1.1             # of the screen's difference: the least a subject's others stand above the screen's
+_SPAN_LEAST = 64               # levels, and at least this: a white veil on a dim screen stands this far above it
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -599,8 +600,9 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
     Why: a pixel that is α·subject + (1 − α)·screen has its other channels at α·S + (1 − α)·L, with L the
     screen's level there and S the subject's, so α ≥ (P − L) / (S − L); S is taken as the brightest others
     level within ``_BRIGHTEST`` px (a strand's own colour is the brightest of its blend with the screen), and at
-    least ``_SPAN_FLOOR`` of the screen's own difference above the screen: smoke or glass has no solid pixel, its
-    brightest is itself a blend, and a span read from it would key the whole plume far too solid. White fur or
+    least ``_SPAN_FLOOR`` of the screen's own difference (and ``_SPAN_LEAST`` levels) above the screen: smoke, glass
+    or a veil has no solid pixel, its brightest is itself a blend, and a span read from it would key the whole
+    plume far too solid. White fur or
     hair that the screen's bounce turned green, glass, a chrome reflection of the screen, green-tinted blonde:
     the colour difference calls them part screen, but their red (on green) is far brighter than any screen's,
     so they cannot be. Spill adds little to the other channels; sensor noise lifts them by a few levels, kept
@@ -617,7 +619,7 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
         floor = cv2.subtract(others, level)
     # opacity ≥ floor / (S − L), S the brightest subject nearby (its others level, at most 255)
     brightest = cv2.dilate(others, np.ones((_BRIGHTEST, _BRIGHTEST), np.uint8))
-    least = np.full_like(others, round(min(255.0, _SPAN_FLOOR * reference)))
+    least = np.full_like(others, round(min(255.0, max(_SPAN_LEAST, _SPAN_FLOOR * reference))))
     span = cv2.max(cv2.subtract(brightest, np.full_like(others, round(screen_others))), least)
     cv2.min(clear, cv2.bitwise_not(cv2.divide(floor, span, scale=255.0)), dst=clear)
 
