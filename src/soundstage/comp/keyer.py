@@ -416,15 +416,20 @@ def _against_the_strands(diff: np.ndarray, below: np.ndarray, keyed: np.ndarray,
     pixels that show the screen themselves or beside them move, only toward transparent; not on noisy plates,
     where the deepest of a few pixels is deep noise. ``screen``: the screen's key and others levels (0..255).
     """
-    width = diff.shape[1]
-    deepest = cv2.dilate(below, np.ones((3, 3), np.uint8))
-    moves = cv2.bitwise_and(cv2.inRange(deepest, _SUBJECT_BELOW, 255), cv2.compare(deepest, below, cv2.CMP_GT))
-    cv2.bitwise_and(moves, cv2.dilate(cv2.inRange(diff, 1, 255), np.ones((3, 3), np.uint8)), dst=moves)
-    moves[0], moves[-1], moves[:, 0], moves[:, -1] = 0, 0, 0, 0      # every pixel that moves has 8 neighbours
-    points = cv2.findNonZero(moves)
+    height, width = diff.shape
+    x, y, w, h = cv2.boundingRect(cv2.inRange(below, _SUBJECT_BELOW, 255))    # the work stays in the subject's box
+    if w == 0:
+        return
+    x0, y0, x1, y1 = max(1, x - 1), max(1, y - 1), min(width - 1, x + w + 1), min(height - 1, y + h + 1)
+    square = np.ones((3, 3), np.uint8)
+    box = slice(y0 - 1, y1 + 1), slice(x0 - 1, x1 + 1)     # one pixel wider: every pixel that moves has 8 neighbours
+    deepest = cv2.dilate(below[box], square)
+    shows_screen = cv2.dilate(cv2.inRange(diff[box], 1, 255), square)
+    moves = cv2.bitwise_and(cv2.inRange(deepest, _SUBJECT_BELOW, 255), shows_screen)
+    points = cv2.findNonZero(moves[1:-1, 1:-1])
     if points is None:
         return
-    points = points.reshape(-1, 2)
+    points = points.reshape(-1, 2) + np.array([x0, y0])
     at = points[:, 1] * width + points[:, 0]
     around = at[:, None] + np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
     flat_below = below.reshape(-1)
