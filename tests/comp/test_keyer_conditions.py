@@ -232,3 +232,80 @@ def test_a_previous_plate_of_another_size_is_refused_in_one_line() -> None:
     plate = shoot(alpha, fg, GREEN)
     with pytest.raises(MediaError, match=r"the previous plate is 64×48 but the plate is 128×96"):
         key(plate, measure_screen(plate), previous=plate[::2, ::2].copy())
+
+
+def test_the_folds_of_a_dim_noisy_screen_key_clear() -> None:
+    """On a dim screen with σ 6 noise the folds' 3×3 range is mostly noise: they must still be followed."""
+    alpha = drawn([("disc", (64, 60, 22), 0)])
+    plate = shoot(alpha, (110, 82, 66), GREEN, light=folds(), noise=6.0, level=0.45, seed=5)
+    _, matte = key(plate, measure_screen(plate))
+    far = cv2.erode((alpha == 0).astype(np.uint8), np.ones((15, 15), np.uint8)) > 0
+    # measured: open screen SAD 0.00 following the folds through the noise, 0.26 when the noise hid them
+    assert sad(matte, alpha, far) < 0.1, sad(matte, alpha, far)
+
+
+def test_hair_as_bright_as_a_dim_screen_is_not_smeared_by_the_denoise() -> None:
+    """Red hair on a dim green screen has the screen's luma: a luma-guided denoise cannot see the strands and
+    blurs them; a colour guide keeps them."""
+    alpha, fg = hair((150, 62, 30), seed=9)
+    plate = shoot(alpha, fg * 0.55, GREEN, noise=6.0, level=0.45, seed=4)
+    _, matte = key(plate, measure_screen(plate))
+    soft = (alpha > 0) & (alpha < 1)
+    # measured: SAD 0.36 (soft edge 0.26) with the colour guide; 0.63 (0.38) with luma before, 0.70 (0.43) with
+    # luma at today's regularisation
+    assert sad(matte, alpha) < 0.5 and sad(matte, alpha, soft) < 0.34, (sad(matte, alpha), sad(matte, alpha, soft))
+
+
+@pytest.mark.parametrize("screen", [GREEN, BLUE])
+def test_grey_smoke_is_not_keyed_too_solid(screen: tuple[int, int, int]) -> None:
+    """A plume of smoke has no solid pixel: its brightest is itself a blend with the screen, so the others' bound
+    must not read the subject's own level from it."""
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    alpha = 0.7 * np.exp(-((xx - 64) / 22) ** 2 - ((yy - 48) / 30) ** 2)
+    plate = shoot(alpha, (180, 180, 180), screen, seed=3)
+    _, matte = key(plate, measure_screen(plate))
+    # measured: SAD 0.75 (green), 0.52 (blue); 1.25 both when the span was a fixed 64 levels
+    assert sad(matte, alpha) < 0.9, sad(matte, alpha)
+
+
+def weave() -> np.ndarray:
+    """A woven basket's α: bands 3.2 px wide crossing at a slant, screen in the holes between them."""
+    shapes: list[tuple[str, tuple, float]] = [("line", ((20 + 14 * i, 8), (30 + 14 * i, 88)), 3.2) for i in range(7)]
+    shapes += [("line", ((14, 12 + 12 * j), (114, 16 + 12 * j)), 3.2) for j in range(7)]
+    return drawn(shapes)
+
+
+@pytest.mark.parametrize(("subject", "screen"), [("blonde", BLUE), ("red", GREEN), ("weave", BLUE)])
+def test_thin_strands_far_from_the_screens_colour_do_not_key_fat(subject: str, screen: tuple[int, int, int]) -> None:
+    """Blonde hair or wicker on blue, red hair on green: a strand's own colour difference is far below zero, so
+    a pixel half strand, half screen keys all but solid unless it is solved against the strand's own colour."""
+    if subject == "weave":
+        alpha, fg = weave(), np.array((185, 140, 80), np.float32)
+    else:
+        alpha, fg = hair((222, 190, 130) if subject == "blonde" else (150, 62, 30), seed=12)
+    plate = shoot(alpha, fg, screen, seed=2)
+    _, matte = key(plate, measure_screen(plate))
+    soft = (alpha > 0) & (alpha < 1)
+    bias = float((matte[soft] / 255.0 - alpha[soft]).mean())
+    # measured: soft-edge bias +0.06 / +0.06 / +0.02 and SAD 0.13 / 0.15 / 0.08; solved against zero, bias
+    # +0.14 / +0.11 / +0.15 and SAD 0.25 / 0.25 / 0.31
+    assert abs(bias) < 0.1, bias
+    assert sad(matte, alpha) < 0.2, sad(matte, alpha)
+
+
+@pytest.mark.parametrize(("screen", "bound"), [(GREEN, 0.6), (BLUE, 0.46)])
+def test_a_sheer_veil_on_a_dim_screen_stays_sheer(screen: tuple[int, int, int], bound: float) -> None:
+    """A white veil (α ~0.42) hanging from a face onto a dim, noisy screen: nothing in it is solid, so the others'
+    bound must not take a blend of it for the veil's own colour."""
+    yy, xx = np.mgrid[0:H, 0:W].astype(np.float32)
+    face = drawn([("disc", (64, 40, 14), 0)])
+    drape = cv2.GaussianBlur(((np.abs(xx - 64) < 20 + 14 * yy / H) & (yy > 20)).astype(np.float32), (0, 0), 1.0)
+    sheer = (0.42 + 0.08 * np.sin(xx * 1.3) * np.sin(yy * 1.1)) * drape
+    alpha = face + sheer * (1 - face)
+    fg = (np.array([205, 150, 120], np.float32) * (face * (1 - sheer))[..., None]
+          + np.array([225, 225, 230], np.float32) * sheer[..., None]) / np.maximum(alpha, 1e-6)[..., None]
+    plate = shoot(alpha, fg * 0.45, screen, light=folds(), noise=6.0, level=0.45, seed=3)
+    _, matte = key(plate, measure_screen(plate))
+    # measured: SAD 0.53 (green), 0.41 (blue); with the span read as 1.1 × a dim screen's difference alone, 1.20
+    # and 0.65 (the keyer before this round: 0.72 and 0.51)
+    assert sad(matte, alpha) < bound, sad(matte, alpha)

@@ -30,7 +30,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from soundstage.comp.matte import Roto, refine_edges, shrink_grow, soften
+from soundstage.comp.matte import Roto, colour_line, refine_edges, shrink_grow, soften
 from soundstage.errors import MediaError
 
 Screen = Literal["green", "blue"]
@@ -51,6 +51,7 @@ _GATE = (0.33, 0.67)         # the open-screen gate ramps from/to these shares o
 _SUBJECT_WINDOW = 9          # px: where the subject's own colours are measured around an edge pixel
 _SUBJECT_SHARE = 0.5          # of the window solid: a broad area, not hair beside skin
 _SUBJECT_BELOW = 8          # a pixel whose key channel is this far below the others is solid subject
+_STRAND_TELLS = 16           # levels: a channel this far from the screen's tells a strand from it
 _BLOCK = 8                   # the screen's light is measured on blocks of 8×8 pixels
 _SUBSAMPLING = {"full": (1, 1), "422": (2, 1), "420": (2, 2)}   # chroma's (horizontal, vertical) factors
 _DETAIL_RADIUS = 1           # the luma fit's window: 3×3 cells of 2×2 chroma samples (12×12 px on 4:2:0)
@@ -62,17 +63,20 @@ _DETAIL_SHARE = 2.0          # a pixel holds at most this many times its fair sh
 _CHROMA_SPREAD = 0.18
 _HOLE_BLOCK = 4              # holes are found on blocks of 4×4 pixels (two halvings)
 _NOISY = 0.06                # the screen's noise (σ of its colour difference) above which the plate is denoised
-_DENOISE_WINDOW = 3          # px: the guided filter's window
-_DENOISE_EPS = 0.5           # the guided filter's regularisation, in σ of the noise: luma flatter than this is noise
+_DENOISE_WINDOW = 3          # px at half size: the guided filter's window
+_DENOISE_EPS = 2.0           # the guided filter's regularisation, in σ of the noise: colour flatter than this is noise
 _STEADY = 1.5                # σ of the noise: a 3×3 mean change below this between two frames is noise
 _STEADY_NOISE = 0.03         # of the screen's difference: below this noise the previous plate is not needed
 _STEADY_FLOOR = 3            # levels: the least change between two frames that counts as motion
 _FOLD_DEPTH = 0.6            # a fold is at least this share of the screen's light around it
 _FOLD_SPREAD = 0.16          # of the screen's difference: a fold's 3×3 range (at the search's size) is below this
+_FOLD_NOISE = 1.5            # σ of the noise allowed on top of that range: on a dim screen noise is most of it
 _BRIGHTEST = 9               # px: the window in which the subject's brightest colour bounds its edge
 _FOLD_QUARTER = 720          # px tall: from this frame height on, folds are looked for at a quarter size
 _FOLD_CLEAR = 7              # px at the fold search's size: folds are followed only this far from anything half solid
 _OTHERS_MARGIN = 12.0        # levels of sensor noise the others' bound allows
+_SPAN_FLOOR = 1.1             # of the screen's difference: the least a subject's others stand above the screen's
+_SPAN_LEAST = 64               # levels, and at least this: a white veil on a dim screen stands this far above it
 _OPEN_LEVEL = 8              # a block is open screen when its mean matte is at most this (of 255)
 
 
@@ -283,11 +287,12 @@ def key(
       screen nowhere (a navy patch on blue, a screen reflection in a visor); turn it off for a sheer veil or
       lace held against the screen, where such a region really is see-through.
     - ``subject_difference``: solve the pixels where the subject meets the screen against the subject's own
-      colour difference, not zero (``_against_the_subject``): orange, red and skin edges would key too solid.
+      colour difference, not zero (``_against_the_subject``, and ``_against_the_strands`` for hair and wicker,
+      which have no broad solid area beside them): orange, red and skin edges would key too solid.
     - ``folds``: follow the screen's light into its folds and creases (``_follow_folds``), so a wrinkled
       backdrop's darker folds key clear instead of as a faint veil.
     - ``denoise``: when the screen's own noise is large against its colour difference (a dim, noisy screen),
-      smooth the colour difference where the plate's luma is flat before keying (``screen_noise``, ``_denoise``).
+      smooth the colour difference where the plate's colour is flat before keying (``screen_noise``, ``_denoise``).
     - ``previous``: the plate of the frame before (H×W×3 uint8), for a video key that does not flicker: where
       the two frames' colour difference agrees to within the noise (nothing moved), the two are averaged, so
       sensor noise in hair and on the screen's edge halves in power; where anything moved, this frame's own
@@ -354,10 +359,13 @@ def key(
     elif even_screen:
         light_small = _screen_light(diff, reference)
         if folds:
-            light_small = _follow_folds(diff, light_small, reference)
+            light_small = _follow_folds(diff, light_small, reference, noise)
         light = cv2.resize(light_small, (width, height), interpolation=cv2.INTER_LINEAR)
     if subject_difference:
-        _against_the_subject(diff, planes[k], others, light, reference, 255.0 * behind)
+        below = cv2.subtract(others, planes[k])            # −D where the key channel is below the others
+        _against_the_subject(diff, below, others, light, reference, 255.0 * behind)
+        if not noisy:
+            _against_the_strands(diff, below, planes[k], others, light, reference, (255.0 * rgb[k], 255.0 * behind))
 
     # transparency = 255 · gain · diff / (the screen's diff here): 255 on the screen, 0 on the subject (uint8).
     if light is not None:
@@ -394,7 +402,61 @@ def key(
     return cv2.bitwise_and(foreground, foreground, mask=matte), matte
 
 
-def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray, light: np.ndarray | None,
+def _against_the_strands(diff: np.ndarray, below: np.ndarray, keyed: np.ndarray, others: np.ndarray,
+                         light: np.ndarray | None, reference: float, screen: tuple[float, float]) -> None:
+    """Re-solve the edge of thin structure against its own colours (``diff`` in place).
+
+    Why: blonde hair or wicker on blue, red hair on green, has a strongly negative colour difference S, so a
+    pixel that is half strand and half screen has D = ½·S + ½·L near 0 and keys all but solid: strands and
+    bands come out fat. ``_against_the_subject`` solves this beside a broad solid area; a strand has none. Its
+    deepest pixel (the most negative D within 3×3) is the best guess of the strand's colour there, so
+    transparency = (D − S) / (L − S). A real mix agrees in every channel: the key channel and the others must
+    each lie between the strand's and the screen's and give the same share, so the least of the three answers
+    is taken (a dark rim beside bright skin is no mix of skin and screen: its key channel is below both). Only
+    pixels that show the screen themselves or beside them move, only toward transparent; not on noisy plates,
+    where the deepest of a few pixels is deep noise. ``screen``: the screen's key and others levels (0..255).
+    """
+    height, width = diff.shape
+    x, y, w, h = cv2.boundingRect(cv2.inRange(below, _SUBJECT_BELOW, 255))    # the work stays in the subject's box
+    if w == 0:
+        return
+    x0, y0, x1, y1 = max(1, x - 1), max(1, y - 1), min(width - 1, x + w + 1), min(height - 1, y + h + 1)
+    square = np.ones((3, 3), np.uint8)
+    box = slice(y0 - 1, y1 + 1), slice(x0 - 1, x1 + 1)     # one pixel wider: every pixel that moves has 8 neighbours
+    deepest = cv2.dilate(below[box], square)
+    shows_screen = cv2.dilate(cv2.inRange(diff[box], 1, 255), square)
+    moves = cv2.bitwise_and(cv2.inRange(deepest, _SUBJECT_BELOW, 255), shows_screen)
+    points = cv2.findNonZero(moves[1:-1, 1:-1])
+    if points is None:
+        return
+    points = points.reshape(-1, 2) + np.array([x0, y0])
+    at = points[:, 1] * width + points[:, 0]
+    around = at[:, None] + np.array([dy * width + dx for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    flat_below = below.reshape(-1)
+    strand = np.take_along_axis(around, np.argmax(flat_below[around], axis=1)[:, None], axis=1)[:, 0]
+    flat = diff.reshape(-1)
+    scale = light.reshape(-1)[at] / np.float32(reference) if light is not None else np.float32(1.0)
+    screen_here = scale * np.float32(reference)                                              # L
+    subject_below = flat_below[strand].astype(np.float32)                                   # −S
+    own = flat[at].astype(np.float32) - flat_below[at]                                      # D
+    solved = (own + subject_below) / (screen_here + subject_below)
+    for plane, level, needed in ((keyed, screen[0], False), (others, screen[1], True)):
+        subject, here = plane.reshape(-1)[strand].astype(np.float32), plane.reshape(-1)[at].astype(np.float32)
+        behind = scale * np.float32(level)
+        span = subject - behind
+        telling = np.abs(span) > _STRAND_TELLS
+        share = (subject - here) / np.where(telling, span, 1.0)
+        # spill mimics a mix in the key channel and so in D: the others must confirm it, or nothing moves
+        solved = np.where(telling, np.minimum(solved, share), 0.0 if needed else solved)
+        # and a mix lies between the two in every channel: a dark rim beside bright skin is below both
+        between = (here >= np.minimum(subject, behind) - _STRAND_TELLS) & (here <= np.maximum(subject, behind)
+                                                                            + _STRAND_TELLS)
+        solved = np.where(between, solved, 0.0)
+    solved = screen_here * np.clip(solved, 0.0, 1.0)
+    flat[at] = np.clip(np.maximum(solved, flat[at]) + 0.5, 0, 255).astype(np.uint8)
+
+
+def _against_the_subject(diff: np.ndarray, below: np.ndarray, others: np.ndarray, light: np.ndarray | None,
                          reference: float, screen_others: float) -> None:
     """Re-solve the edge against the subject's own colours (``diff`` in place).
 
@@ -407,7 +469,6 @@ def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray
     the screen's, while spill leaves them where they were. The smaller of the two answers is taken, and only
     pixels within two pixels of open screen, beside a broad solid area, move, and only toward transparent.
     """
-    below = cv2.subtract(others, keyed)                  # −D where the key channel is below the others
     core = cv2.inRange(below, _SUBJECT_BELOW, 255)
     screen = cv2.inRange(diff, int(0.5 * reference), 255)
     edge = cv2.bitwise_and(cv2.dilate(screen, np.ones((5, 5), np.uint8)), cv2.bitwise_not(screen))
@@ -448,12 +509,13 @@ def _against_the_subject(diff: np.ndarray, keyed: np.ndarray, others: np.ndarray
     flat[at] = np.clip(np.maximum(solved, flat[at]) + 0.5, 0, 255).astype(np.uint8)
 
 
-def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -> np.ndarray:
+def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float, noise: float = 0.0) -> np.ndarray:
     """The screen's light at half (HD: quarter) size, following the folds the 8×-block estimate smooths over (float32).
 
     A fold in a cloth screen is screen, only darker: smooth, and at least ``_FOLD_DEPTH`` of the light around it.
     Hair, fur, mesh or a subject's edge in front of the screen is not smooth on a few pixels. So where the colour
-    difference is smooth (its 3×3 range under ``_FOLD_SPREAD`` of the screen's difference) and
+    difference is smooth (its 3×3 range under ``_FOLD_SPREAD`` of the screen's difference, plus ``_FOLD_NOISE`` σ of
+    the sensor noise, which on a dim screen is most of that range) and
     no darker than that, the light is read from the plate itself. A smooth, see-through subject lighter than
     that (thin smoke) keys as screen; a veil or glass denser than 1 − ``_FOLD_DEPTH`` does not.
     """
@@ -462,7 +524,7 @@ def _follow_folds(diff: np.ndarray, light_small: np.ndarray, reference: float) -
         half = cv2.resize(half, (max(1, half.shape[1] // 2), max(1, half.shape[0] // 2)), interpolation=cv2.INTER_AREA)
     square = np.ones((3, 3), np.uint8)
     spread = cv2.subtract(cv2.dilate(half, square), cv2.erode(half, square))
-    smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference)))
+    smooth = cv2.inRange(spread, 0, max(2, round(_FOLD_SPREAD * reference + _FOLD_NOISE * noise)))
     level = half.astype(np.float32)     # not a 3×3 mean: at a fold's darkest line that would stand above it
     light = cv2.resize(light_small, (half.shape[1], half.shape[0]), interpolation=cv2.INTER_LINEAR)
     fold = cv2.bitwise_and(smooth, cv2.compare(level, light * np.float32(_FOLD_DEPTH), cv2.CMP_GE))
@@ -489,25 +551,38 @@ def screen_noise(diff: np.ndarray, reference: float) -> float:
 
 
 def _denoise(diff: np.ndarray, plate: np.ndarray, noise: float) -> np.ndarray:
-    """The colour difference smoothed where the plate's luma is flat and kept where luma has an edge (uint8).
+    """The colour difference smoothed where the plate is flat and kept where its colour has an edge (uint8).
 
-    A guided filter (He et al.) with luma as the guide: in a small window (``_DENOISE_WINDOW``) the difference is
-    fit as a linear function of luma, regularised by the noise, so open screen and flat subject average out
-    while an edge that luma also shows (hair against the screen) stays sharp. Only dim, noisy plates take it.
+    A guided filter (He et al.) with the plate's RGB as the guide: in a small window (``_DENOISE_WINDOW``) the
+    difference is fit as a linear function of the three channels, regularised by the noise, so open screen and
+    flat subject average out while an edge that the colour shows stays sharp. A colour guide and not luma: red
+    hair on a dim green screen is as bright as the screen, so luma alone does not see the strand and the filter
+    would smear it. Only dim, noisy plates take it.
     """
-    grey = cv2.cvtColor(plate, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    source = diff.astype(np.float32)
     size = (_DENOISE_WINDOW, _DENOISE_WINDOW)
 
     def box(image: np.ndarray) -> np.ndarray:
         return cv2.boxFilter(image, -1, size, borderType=cv2.BORDER_REPLICATE)
 
-    mean_i, mean_p = box(grey), box(source)
-    variance = box(grey * grey) - mean_i * mean_i
-    covariance = box(grey * source) - mean_i * mean_p
-    slope = covariance / (variance + np.float32((_DENOISE_EPS * noise) ** 2))
-    offset = mean_p - slope * mean_i
-    return np.clip(box(slope) * grey + box(offset) + 0.5, 0, 255).astype(np.uint8)
+    # The fit runs at half size (the fast guided filter, He & Sun 2015), where a 2×2 mean halves the noise.
+    full = [plane.astype(np.float32) for plane in cv2.split(plate)]
+    half = (max(1, plate.shape[1] // 2), max(1, plate.shape[0] // 2))
+    guide = [cv2.resize(plane, half, interpolation=cv2.INTER_AREA) for plane in full]
+    source = cv2.resize(diff, half, interpolation=cv2.INTER_AREA).astype(np.float32)
+    means = [box(plane) for plane in guide]
+    mean_p = box(source)
+    eps = np.float32((_DENOISE_EPS * noise / 2) ** 2)
+
+    def covariance(i: int, j: int) -> np.ndarray:
+        return box(guide[i] * guide[j]) - means[i] * means[j] + (eps if i == j else 0)
+
+    slopes = colour_line(tuple(covariance(i, j) for i, j in ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))),
+                         tuple(box(plane * source) - mean * mean_p for plane, mean in zip(guide, means, strict=True)))
+    offset = mean_p - sum(slope * mean for slope, mean in zip(slopes, means, strict=True))
+    maps = [box(offset)] + [box(slope) for slope in slopes]
+    maps = [cv2.resize(m, (plate.shape[1], plate.shape[0]), interpolation=cv2.INTER_LINEAR) for m in maps]
+    out = maps[0] + sum(m * plane for m, plane in zip(maps[1:], full, strict=True))
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def _steady(diff: np.ndarray, before: np.ndarray, noise: float) -> np.ndarray:
@@ -529,7 +604,10 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
 
     Why: a pixel that is α·subject + (1 − α)·screen has its other channels at α·S + (1 − α)·L, with L the
     screen's level there and S the subject's, so α ≥ (P − L) / (S − L); S is taken as the brightest others
-    level within ``_BRIGHTEST`` px (a strand's own colour is the brightest of its blend with the screen). White fur or
+    level within ``_BRIGHTEST`` px (a strand's own colour is the brightest of its blend with the screen), and at
+    least ``_SPAN_FLOOR`` of the screen's own difference (and ``_SPAN_LEAST`` levels) above the screen: smoke, glass
+    or a veil has no solid pixel, its brightest is itself a blend, and a span read from it would key the whole
+    plume far too solid. White fur or
     hair that the screen's bounce turned green, glass, a chrome reflection of the screen, green-tinted blonde:
     the colour difference calls them part screen, but their red (on green) is far brighter than any screen's,
     so they cannot be. Spill adds little to the other channels; sensor noise lifts them by a few levels, kept
@@ -546,7 +624,8 @@ def _bound_by_others(clear: np.ndarray, others: np.ndarray, light: np.ndarray | 
         floor = cv2.subtract(others, level)
     # opacity ≥ floor / (S − L), S the brightest subject nearby (its others level, at most 255)
     brightest = cv2.dilate(others, np.ones((_BRIGHTEST, _BRIGHTEST), np.uint8))
-    span = cv2.max(cv2.subtract(brightest, np.full_like(others, round(screen_others))), np.full_like(others, 64))
+    least = np.full_like(others, round(min(255.0, max(_SPAN_LEAST, _SPAN_FLOOR * reference))))
+    span = cv2.max(cv2.subtract(brightest, np.full_like(others, round(screen_others))), least)
     cv2.min(clear, cv2.bitwise_not(cv2.divide(floor, span, scale=255.0)), dst=clear)
 
 

@@ -82,6 +82,22 @@ def soften(matte: np.ndarray, pixels: float) -> np.ndarray:
     return cv2.GaussianBlur(matte, (0, 0), pixels) if pixels > 0 else matte
 
 
+def colour_line(covariance: tuple[np.ndarray, ...], towards: tuple[np.ndarray, np.ndarray, np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The slopes of a signal on R, G and B per pixel (the colour-line fit of the guided filter, He et al.).
+
+    ``covariance`` is the guide's symmetric 3×3 covariance per pixel, already regularised (rr, rg, rb, gg, gb,
+    bb); ``towards`` the guide's covariance with the signal (r, g, b). Inverted in closed form.
+    """
+    rr, rg, rb, gg, gb, bb = covariance
+    cr, cg, cb = towards
+    i00, i01, i02 = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
+    i11, i12, i22 = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
+    det = rr * i00 + rg * i01 + rb * i02
+    return ((i00 * cr + i01 * cg + i02 * cb) / det, (i01 * cr + i11 * cg + i12 * cb) / det,
+            (i02 * cr + i12 * cg + i22 * cb) / det)
+
+
 def refine_edges(plate: np.ndarray, matte: np.ndarray, *, radius: int = 2, eps: float = 1e-3) -> np.ndarray:
     """Re-fit the soft edge to the plate's own detail: the matte as a local linear function of colour.
 
@@ -123,13 +139,7 @@ def refine_edges(plate: np.ndarray, matte: np.ndarray, *, radius: int = 2, eps: 
     rr, rg, rb = moment(0, 0) - mr * mr + e, moment(0, 1) - mr * mg, moment(0, 2) - mr * mb
     gg, gb, bb = moment(1, 1) - mg * mg + e, moment(1, 2) - mg * mb, moment(2, 2) - mb * mb + e
     cr, cg, cb = moment(0, 3) - mr * mp, moment(1, 3) - mg * mp, moment(2, 3) - mb * mp
-    # The guide's 3×3 covariance per pixel, regularised by eps, inverted in closed form (symmetric).
-    i00, i01, i02 = gg * bb - gb * gb, gb * rb - rg * bb, rg * gb - gg * rb
-    i11, i12, i22 = rr * bb - rb * rb, rb * rg - rr * gb, rr * gg - rg * rg
-    det = rr * i00 + rg * i01 + rb * i02
-    ar = (i00 * cr + i01 * cg + i02 * cb) / det
-    ag = (i01 * cr + i11 * cg + i12 * cb) / det
-    ab = (i02 * cr + i12 * cg + i22 * cb) / det
+    ar, ag, ab = colour_line((rr, rg, rb, gg, gb, bb), (cr, cg, cb))
     r, g, b = (plane.reshape(-1)[at].astype(np.float32) * np.float32(1 / 255) for plane in planes[:3])
     fitted = mp + ar * (r - mr) + ag * (g - mg) + ab * (b - mb)
 
