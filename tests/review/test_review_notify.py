@@ -229,3 +229,26 @@ events = ["take"]
         ("take", row["slot"], row["take"]) for row in rows)
     rain = next(n for n in told if n["slot"] == RAIN)
     assert rain["text"] == f"someone made {RAIN} {rain['take']} for shot 2-1" and rain["shot"] == "2-1"
+
+
+def test_a_korean_crew_is_told_in_korean(receivers: tuple[Receiver, Mailbox, int]) -> None:
+    """`[review.notify] language = "ko"`: every notice's line is read from the review words in Korean, the same
+    fields beside it; English stays the default."""
+    receiver, _, _ = receivers
+    settings = NotifySettings(webhooks=(Webhook(url=receiver.url("/ko")),), language="ko")
+    notifier = Notifier(settings, "달빛 한옥", pause=0.01)
+    try:
+        notifier.take_ready("민지", RAIN, "v002", shot="2-1")
+        notifier.approved("", RAIN, "v002", shot="2-1")
+        notifier.status("민지", "2-1", "retake")
+        notifier.mention("민지", "2-1", "@art 비를 가늘게", 7, ["art"])
+        notifier.drain(60)
+    finally:
+        notifier.close()
+    assert [post["text"] for post in receiver.posts["/ko"]] == [
+        f"새 테이크: 샷 2-1 {RAIN} v002 · 민지",
+        f"승인: {RAIN} v002 · 누군가",
+        "재작업 요청: 샷 2-1 · 민지",
+        "@art 언급: 샷 2-1 · 민지 — @art 비를 가늘게"]
+    assert receiver.posts["/ko"][0]["slot"] == RAIN and receiver.posts["/ko"][0]["project"] == "달빛 한옥"
+    assert NotifySettings().language == "en"

@@ -412,6 +412,7 @@ class NotifySettings(BaseModel):
     email: MailSettings | None = None
     tries: int = Field(3, ge=1, le=10, description="attempts per notice and receiver, a second apart, doubling")
     timeout: float = Field(5.0, gt=0, le=60, description="seconds one attempt may take")
+    language: Literal["en", "ko"] = Field("en", description="the notices' words: English or Korean")
 
 
 class ReviewSettings(BaseModel):

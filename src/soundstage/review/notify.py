@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from soundstage.db import CrewMember
 from soundstage.records.settings import MailSettings, NotifySettings, Webhook
+from soundstage.words import words_of
 
 log = logging.getLogger("soundstage.review.notify")
 MENTION = re.compile(r"(?<![\w.])@([A-Za-z0-9][A-Za-z0-9._-]{0,99})")
@@ -80,18 +81,19 @@ class Notifier:
 
     def take_ready(self, by: str, slot: str, take: str, shot: str | None = None) -> None:
         """A new take (v003) of ``slot``, made by a job of the app or by ``soundstage generate``."""
-        self.tell("take", f"{by or 'someone'} made {slot} {take}" + (f" for shot {shot}" if shot else ""),
-                  shot=shot, slot=slot, take=take, by=by)
+        said = self._said("notice take for shot" if shot else "notice take", by, slot=slot, take=take, shot=shot)
+        self.tell("take", said, shot=shot, slot=slot, take=take, by=by)
 
     def approved(self, by: str, slot: str, take: str, shot: str | None = None) -> None:
         """``by`` approved ``take`` (v002) of ``slot``, from the app or the command line."""
-        self.tell("approved", f"{by or 'someone'} approved {slot} {take}", by=by, shot=shot, slot=slot, take=take)
+        self.tell("approved", self._said("notice approved", by, slot=slot, take=take), by=by, shot=shot, slot=slot,
+                  take=take)
 
     def status(self, by: str, shot: str, status: str) -> None:
         """A shot's new status; told only when it is approved or sent back for a retake."""
         if status in ("retake", "approved"):
-            said = f"sent shot {shot} back for a retake" if status == "retake" else f"approved shot {shot}"
-            self.tell(status, f"{by or 'someone'} {said}", shot=shot, by=by, status=status)
+            said = self._said("notice retake" if status == "retake" else "notice approved shot", by, shot=shot)
+            self.tell(status, said, shot=shot, by=by, status=status)
 
     def mention(self, by: str, subject: str, body: str, note: int, crew: Iterable[str]) -> tuple[str, ...]:
         """Tell the crew members a note @mentions (names not on the ``crew`` are not told); returns them.
@@ -99,11 +101,16 @@ class Notifier:
         known = set(crew)
         named = tuple(name for name in mentions(body) if name in known)
         if named:
-            where = subject if "/" in subject else f"shot {subject}"
-            self.tell("mention", f"{by or 'someone'} mentioned {', '.join('@' + n for n in named)} on {where}: "
-                                 f"{body}", mentioned=named, shot=subject if "/" not in subject else None,
-                      note=note, by=by)
+            where = subject if "/" in subject else self._said("notice on shot", by, shot=subject)
+            self.tell("mention", self._said("notice mention", by, names=", ".join("@" + n for n in named),
+                                            where=where, body=body),
+                      mentioned=named, shot=subject if "/" not in subject else None, note=note, by=by)
         return named
+
+    def _said(self, name: str, by: str, **fields: Any) -> str:
+        """The notice's line in ``[review.notify] language``, from the review words."""
+        words, language = words_of("review"), self.settings.language
+        return words.text(name, language).format(by=by or words.text("someone", language), **fields)
 
     def drain(self, timeout: float | None = None) -> None:
         """Wait for the notices still on their way (tests; a server shutting down)."""
