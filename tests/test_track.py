@@ -386,3 +386,32 @@ def test_a_shot_can_take_its_camera_from_a_chan_file_in_the_project(tmp_path: Pa
     assert take is not None and list(plan_lines([take])) == ["track 1-1: cam/shot.chan, cached"]
     track = shot_track(project, shot)
     assert track is not None and np.abs(track.homographies - truth).max() < 1e-6
+
+
+def test_a_first_render_decodes_its_plate_once_and_matches_a_re_render_from_the_cached_track(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from soundstage.media import read_frames
+    from soundstage.pipeline import render_project
+    from soundstage.pipeline import shot as shot_stage
+    from soundstage.records.shot import record_path
+
+    pictures, _, _ = bench.render(bench.PLATES[7], 12, 192, 108)
+    project, _ = _tracked_film(tmp_path / "film", pictures, '{ track = "auto" }')
+    opened: list[Path] = []
+
+    def counted(path: Path, **options: int) -> object:
+        opened.append(Path(path).name)
+        return read_frames(path, **options)
+
+    monkeypatch.setattr(shot_stage, "read_frames", counted)
+    assert not render_project(project, shots=["1-1"]).failed
+    assert "actor.mp4" not in opened, "the comp took the frames the solve decoded"
+    movie = project.out_dir / "shots" / "1-1.mp4"
+    first = [frame.astype(int) for frame in read_frames(movie)]
+    movie.unlink()
+    record_path(project, "1-1").unlink()
+    assert not render_project(project, shots=["1-1"]).failed      # the track read back from its take
+    assert "actor.mp4" in opened
+    again = [frame.astype(int) for frame in read_frames(movie)]
+    assert len(first) == len(again) == 12
+    assert max(np.abs(a - b).max() for a, b in zip(first, again, strict=True)) == 0

@@ -200,9 +200,9 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
     """Solve the plate's camera per frame; ``h`` maps plate px of frame 0 to plate px of frame i.
 
     - ``frames``: the plate (H×W×3 or H×W, uint8), read once, in order; only the keyframe is kept.
-    - ``mattes``: the actor's matte per frame (H×W, uint8 0..255 or float 0..1; 255 = actor), or a callable
-      ``(index, frame) -> matte`` (e.g. the shot's key); grown by ``mask_grow`` px (default 1% of the width, at
-      least LK's half window, so no window sees the actor).
+    - ``mattes``: the actor's matte per frame (H×W, uint8 0..255 or float 0..1; 255 = actor; or H/n×W/n, a rough
+      key on a proxy), or a callable ``(index, frame) -> matte`` (e.g. the shot's key); grown by ``mask_grow`` px
+      (default 1% of the width, at least LK's half window, so no window sees the actor).
     - ``model``: "auto", "translation", "similarity" or "homography".
     - ``undistort``: maps plate points (N×2) to the lens's undistorted pixels; the homographies then live there.
     - ``step``: the solve runs on frames shrunk by this (default :func:`solve_step`: about 960 px wide); the
@@ -228,9 +228,9 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
             matte = mattes(index, frame)
         if matte is not None:
             matte = np.asarray(matte)
-            if matte.shape[:2] != size:
+            if matte.shape[:2] != size and matte.shape[:2] != _fraction(size, matte.shape[1]):
                 raise MediaError(f"the matte of frame {index} is {matte.shape[1]}x{matte.shape[0]}, the plate is "
-                                 f"{size[1]}x{size[0]}")
+                                 f"{size[1]}x{size[0]} (a matte is that, or a whole fraction of it)")
         assert solver is not None
         gray = solver.shrunk(gray)
         if matte is not None:
@@ -452,6 +452,12 @@ def _gray(frame: np.ndarray, index: int) -> np.ndarray:
         top = 65535.0 if picture.dtype == np.uint16 else 1.0
         picture = np.clip(picture.astype(np.float32) / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(picture)
+
+
+def _fraction(size: tuple[int, int], width: int) -> tuple[int, int]:
+    """``size`` (h, w) shrunk by the whole factor that makes it about ``width`` wide."""
+    step = max(1, round(size[1] / max(1, width)))
+    return size[0] // step, size[1] // step
 
 
 def _grow(width: int) -> int:

@@ -54,7 +54,7 @@ from soundstage.media.exr import ExrSpace
 from soundstage.media.probe import file_colour
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
-from soundstage.pipeline.track import shot_track, track_file
+from soundstage.pipeline.track import keeps_frames, shot_track, track_file
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_shot, sign_shot_stems
 from soundstage.provenance.record import mark_key, mark_payload
@@ -150,11 +150,13 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         if (info.width, info.height) != (width, height):   # conformed, as [plates] size allows: said once
             warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
-        plates = _plate_frames(plate, info, frames, settings.fps, shot)
         bend = plate_lens(project, shot, info.width, info.height)
+        decoded: list[np.ndarray] = []      # a first solve's decode, handed to the comp: the plate is read once
         if track is None:       # the set follows it (camera.track); None: not tracked, or locked off
             track = shot_track(project, shot, warn=warnings.append,    # solved in undistorted pixels
-                               undistort=bend.undistort_points if bend is not None else None)
+                               undistort=bend.undistort_points if bend is not None else None,
+                               keep=decoded if keeps_frames(info) else None)
+        plates = _plate_frames(plate, info, frames, settings.fps, shot, decoded=decoded)
     sound = mix_of_shot(project, shot, frames, plate=plate, info=info, takes=layers, records=takes)
     warnings += sound.warnings
     mix = sound.mix.samples
@@ -485,6 +487,13 @@ def _moving_frames(video: Path, frames: int, width: int, height: int) -> Iterato
         yield last
 
 
+def _handed_over(frames: list[np.ndarray]) -> Iterator[np.ndarray]:
+    """``frames`` in order, each let go of as it is taken (a shot's decoded plate is ~6 MB a 1080p frame)."""
+    frames.reverse()
+    while frames:
+        yield frames.pop()
+
+
 def plate_problems(project: Project, shot: Shot, info: PlateInfo) -> list[MediaError]:
     """Everything that keeps the plate from filling the shot under ``[plates]``, each naming the plate (as
     shots.toml writes it) and the shot and saying what to do. A still has no rate: it is held for the shot."""
@@ -515,16 +524,18 @@ def plate_problems(project: Project, shot: Shot, info: PlateInfo) -> list[MediaE
     return problems
 
 
-def _plate_frames(plate: Path, info: PlateInfo, frames: int, fps: float, shot: Shot) -> Iterator[np.ndarray]:
+def _plate_frames(plate: Path, info: PlateInfo, frames: int, fps: float, shot: Shot,
+                  decoded: list[np.ndarray] | None = None) -> Iterator[np.ndarray]:
     """The plate's frames at the project's rate, at their own size (the comp conforms them after the key, so
-    letterbox bars are transparent); a still is held for the whole shot. ``plate_problems`` is asked first."""
+    letterbox bars are transparent); a still is held for the whole shot. ``plate_problems`` is asked first.
+    ``decoded``: the plate's frames already decoded (by its solve), taken from there as they go, not read again."""
     if info.still:
         picture = read_image(plate)[..., :3]
         for _ in range(frames):
             yield picture.copy()      # each frame its own, as a clip's are
         return
     rate = float(info.fps or fps)
-    pictures: Iterator[np.ndarray] = read_frames(plate, prefetch=4)
+    pictures: Iterator[np.ndarray] = _handed_over(decoded) if decoded else read_frames(plate, prefetch=4)
     if abs(rate - fps) > 0.01:
         pictures = conform_rate(pictures, rate, fps)
     count = 0
