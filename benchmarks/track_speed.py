@@ -41,12 +41,12 @@ from soundstage.comp.track import track_plate
 from soundstage.comp.trackfile import read_track, write_track
 from soundstage.media import Background, VideoWriter
 from soundstage.pipeline.track import track_source
-from track_accuracy import PLATES, render
+from track_accuracy import PLATES, errors, render
 
 
 def run(frames: int = 48, width: int = 1920, height: int = 1080, repeat: int = 1) -> dict[str, object]:
     plate = next(p for p in PLATES if p.name == "handheld-actor")
-    pictures, _, mattes = render(plate, frames, width, height)
+    pictures, truth, mattes = render(plate, frames, width, height)
     with tempfile.TemporaryDirectory() as folder:
         clip = Path(folder) / "plate.mp4"
         with VideoWriter(clip, width=width, height=height, fps=24, crf=18) as writer:
@@ -79,7 +79,9 @@ def run(frames: int = 48, width: int = 1920, height: int = 1080, repeat: int = 1
         start = time.perf_counter()
         read_track(Path(folder) / "track.csv")
         cached = time.perf_counter() - start
+    accuracy = errors(track.homographies, truth, width, height)     # the file's track (luma, rough key) vs truth
     return {"frames": frames, "width": width, "height": height, "repeat": repeat,
+            "file_track_rms_px": accuracy["rms"], "file_track_max_px": accuracy["max"],
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "added_first_render_pct_each": [round(100 * r, 1) for r in ratios],
             "added_first_render_cpu_pct_each": [round(100 * r, 1) for r in cpu_ratios],
