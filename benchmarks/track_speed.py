@@ -86,6 +86,7 @@ def run(frames: int = 48, width: int = 1920, height: int = 1080, repeat: int = 1
             "added_first_render_pct_each": [round(100 * r, 1) for r in ratios],
             "added_first_render_cpu_pct_each": [round(100 * r, 1) for r in cpu_ratios],
             "added_first_render_pct_median": round(100 * statistics.median(ratios), 1),
+            "added_first_render_cpu_pct_median": round(100 * statistics.median(cpu_ratios), 1),
             "solve_fps": round(frames / solve, 1), "track_file_fps": round(frames / from_file, 1),
             "comp_fps_tracking_off": round(frames / comp, 2),
             "comp_fps_tracking_on_first": round(frames / first, 2),

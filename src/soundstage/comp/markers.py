@@ -93,11 +93,12 @@ def _clear_touching(matte: np.ndarray, plate: np.ndarray, screen: ScreenColour, 
     ys, xs = np.nonzero(held & (core == 0))
     if len(ys) == 0:
         return matte
-    colours = plate[2 * (ys + y0), 2 * (xs + x0), :3].astype(np.float64)
-    shades = _classes(colours, screen)
+    colours = plate[2 * (ys + y0), 2 * (xs + x0), :3].astype(np.float32)
+    codes = _classes(colours, screen)
+    shades = codes & 3
     # open screen: not held, or the screen-hued fringe where anything meets it (a marker's own soft edge too)
     open_screen = ~held
-    fringe = (shades == 0) & _screen_hued(colours, screen)
+    fringe = shades == _FRINGE
     open_screen[ys[fringe], xs[fringe]] = True
     found_y, found_x, found_colour, found_backing = [], [], [], []
     for shade in (1, 2):
@@ -116,7 +117,7 @@ def _clear_touching(matte: np.ndarray, plate: np.ndarray, screen: ScreenColour, 
         border = np.bincount(owner, minlength=count).astype(np.float64)
         opened = np.bincount(owner, open_screen[rim].astype(np.float64), minlength=count)
         label = labels[ys[mine], xs[mine]]
-        sure = np.bincount(label, _unmistakable(colours[mine], screen, shade), minlength=count)
+        sure = np.bincount(label, (codes[mine] & _SURE) > 0, minlength=count)
         marker = tiny & (opened >= _OPEN * np.maximum(border, 1.0)) & (sure >= 2)
         if not marker.any():
             continue
@@ -160,27 +161,30 @@ def _clear_touching(matte: np.ndarray, plate: np.ndarray, screen: ScreenColour, 
     return out
 
 
+_FRINGE, _SURE = 3, 4      # the codes of _classes beside the shades 1 (light) and 2 (dark)
+
+
 def _classes(colours: np.ndarray, screen: ScreenColour) -> np.ndarray:
-    """Per colour (N×3, 0..255): 1 a light marker's (grey or white, truly grey: ``_GREY``; lighter than the screen),
-    2 a dark marker's (grey, black or the screen's own hue, darker than the screen), 0 anything else (the actor's
-    own colours, and the light fringe where anything meets the screen)."""
-    top, bottom = colours.max(axis=1), colours.min(axis=1)
-    grey = (top - bottom) < _GREY * np.maximum(top, 1.0)
-    coloured = _marker_coloured(colours, screen)
-    luma = colours @ np.array([0.299, 0.587, 0.114])
-    lighter = luma > float(np.dot(np.asarray(screen.rgb) * 255, (0.299, 0.587, 0.114)))
-    return np.where(grey & lighter, np.uint8(1), np.where(coloured & ~lighter, np.uint8(2), np.uint8(0)))
-
-
-def _unmistakable(colours: np.ndarray, screen: ScreenColour, shade: int) -> np.ndarray:
-    """Per colour (N×3): a marker's own, not an edge's mix: a light one truly grey (``_GREY`` / 2) and well above the
-    screen's luma, a dark one well below it (by ``_STEP``)."""
-    luma = colours @ np.array([0.299, 0.587, 0.114])
+    """Per colour (N×3, 0..255), a code: 1 a light marker's (truly grey: ``_GREY``; lighter than the screen), 2 a
+    dark marker's (grey, black or the screen's own hue, darker than the screen), ``_FRINGE`` the screen's hue but
+    not grey (the screen, or anything mixed with it at an edge), 0 anything else (the actor's own colours); plus
+    ``_SURE`` for a marker's colour that no edge's mix has: a light one grey within ``_GREY`` / 2 and ``_STEP``
+    above the screen's luma, a dark one ``_STEP`` below it. Each test is made once, column by column."""
+    colours = np.asarray(colours, np.float32)
+    top, bottom = _spread(colours)
+    spread = top - bottom
+    floor = np.maximum(top, 1.0)
+    hued = _screen_hue(colours, screen)
+    neutral = spread < _NEUTRAL * floor
+    luma = _luma(colours)
     screen_luma = float(np.dot(np.asarray(screen.rgb) * 255, (0.299, 0.587, 0.114)))
-    if shade == 2:
-        return luma < screen_luma - _STEP
-    top, bottom = colours.max(axis=1), colours.min(axis=1)
-    return ((top - bottom) < _GREY / 2 * np.maximum(top, 1.0)) & (luma > screen_luma + _STEP)
+    lighter = luma > screen_luma
+    light = (spread < _GREY * floor) & lighter
+    dark = (neutral | hued) & ~lighter
+    code = np.where(light, np.uint8(1), np.where(dark, np.uint8(2), np.where(hued & ~neutral, np.uint8(_FRINGE),
+                                                                               np.uint8(0))))
+    sure = np.where(light, (spread < _GREY / 2 * floor) & (luma > screen_luma + _STEP), luma < screen_luma - _STEP)
+    return code | np.where(sure & (light | dark), np.uint8(_SURE), np.uint8(0))
 
 
 def _marker_coloured(colours: np.ndarray, screen: ScreenColour) -> np.ndarray:
@@ -188,14 +192,20 @@ def _marker_coloured(colours: np.ndarray, screen: ScreenColour) -> np.ndarray:
     return _neutral(colours) | _screen_hue(colours, screen)
 
 
-def _screen_hued(colours: np.ndarray, screen: ScreenColour) -> np.ndarray:
-    """Per colour (N×3, 0..255): the screen's hue and not grey (the screen, or something mixed with it)."""
-    return _screen_hue(colours, screen) & ~_neutral(colours)
-
-
 def _neutral(colours: np.ndarray) -> np.ndarray:
-    top, bottom = colours.max(axis=1), colours.min(axis=1)
+    top, bottom = _spread(colours)
     return (top - bottom) < _NEUTRAL * np.maximum(top, 1.0)
+
+
+def _spread(colours: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per colour (N×3): its largest and smallest channel (column by column: a reduction along a 3-long axis is
+    ~10× slower in NumPy)."""
+    r, g, b = colours[:, 0], colours[:, 1], colours[:, 2]
+    return np.maximum(np.maximum(r, g), b), np.minimum(np.minimum(r, g), b)
+
+
+def _luma(colours: np.ndarray) -> np.ndarray:
+    return 0.299 * colours[:, 0] + 0.587 * colours[:, 1] + 0.114 * colours[:, 2]
 
 
 def _screen_hue(colours: np.ndarray, screen: ScreenColour) -> np.ndarray:
