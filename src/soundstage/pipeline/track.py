@@ -26,7 +26,7 @@ from soundstage.records.settings import TRACK_MODES
 from soundstage.script.breakdown import Shot
 
 TRACK_FILES = (".csv", ".chan")
-TRACK_CODE = "track-1"     # bump when the solver's output changes, so old track takes are not reused
+TRACK_CODE = "track-2"     # bump when the solver's output changes, so old track takes are not reused (2: half size)
 
 
 class NothingToTrack(MediaError):
