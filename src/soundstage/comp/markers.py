@@ -118,7 +118,7 @@ def _clear_touching(matte: np.ndarray, plate: np.ndarray, screen: ScreenColour, 
         opened = np.bincount(owner, open_screen[rim].astype(np.float64), minlength=count)
         label = labels[ys[mine], xs[mine]]
         sure = np.bincount(label, (codes[mine] & _SURE) > 0, minlength=count)
-        marker = tiny & (opened >= _OPEN * np.maximum(border, 1.0)) & (sure >= 2)
+        marker = tiny & (opened >= _OPEN * np.maximum(border, 1.0)) & (sure >= 1)
         if not marker.any():
             continue
         sizes = np.maximum(np.bincount(label, minlength=count), 1)
@@ -168,7 +168,7 @@ def _classes(colours: np.ndarray, screen: ScreenColour) -> np.ndarray:
     """Per colour (N×3, 0..255), a code: 1 a light marker's (truly grey: ``_GREY``; lighter than the screen), 2 a
     dark marker's (grey, black or the screen's own hue, darker than the screen), ``_FRINGE`` the screen's hue but
     not grey (the screen, or anything mixed with it at an edge), 0 anything else (the actor's own colours); plus
-    ``_SURE`` for a marker's colour that no edge's mix has: a light one grey within ``_GREY`` / 2 and ``_STEP``
+    ``_SURE`` for a marker's colour that no edge's mix has: a light one grey within 0.7 ``_GREY`` and ``_STEP``
     above the screen's luma, a dark one ``_STEP`` below it. Each test is made once, column by column."""
     colours = np.asarray(colours, np.float32)
     top, bottom = _spread(colours)
@@ -183,7 +183,7 @@ def _classes(colours: np.ndarray, screen: ScreenColour) -> np.ndarray:
     dark = (neutral | hued) & ~lighter
     code = np.where(light, np.uint8(1), np.where(dark, np.uint8(2), np.where(hued & ~neutral, np.uint8(_FRINGE),
                                                                                np.uint8(0))))
-    sure = np.where(light, (spread < _GREY / 2 * floor) & (luma > screen_luma + _STEP), luma < screen_luma - _STEP)
+    sure = np.where(light, (spread < _GREY * 0.7 * floor) & (luma > screen_luma + _STEP), luma < screen_luma - _STEP)
     return code | np.where(sure & (light | dark), np.uint8(_SURE), np.uint8(0))
 
 
