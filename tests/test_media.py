@@ -99,3 +99,26 @@ def test_an_image_passed_off_as_a_movie_is_refused_in_one_line(tmp_path: Path) -
     fake.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect/></svg>')
     with pytest.raises(MediaError, match=r"no usable video stream|not a readable video|no video stream"):
         probe(fake)
+
+
+def test_proxies_give_the_luma_a_small_rgb_and_keep_the_frames_read_frames_gives(tmp_path: Path) -> None:
+    from soundstage.media import read_proxies
+
+    path = tmp_path / "clip.mp4"
+    ramp = np.linspace(0, 255, 96, dtype=np.float32)
+    with VideoWriter(path, width=96, height=54, fps=24, crf=12) as writer:
+        for shift in range(3):
+            picture = np.zeros((54, 96, 3), np.uint8)
+            picture[..., 0] = np.roll(ramp, 8 * shift).astype(np.uint8)[None]
+            picture[..., 1] = 120
+            writer.write(picture)
+    kept: list[np.ndarray] = []
+    views = list(read_proxies(path, 32, keep=kept))
+    frames = list(read_frames(path))
+    assert len(views) == len(kept) == len(frames) == 3
+    for (luma, proxy), picture, full in zip(views, kept, frames, strict=True):
+        assert np.array_equal(picture, full), "kept frames are what read_frames gives"
+        assert luma.shape == (54, 96) and luma.dtype == np.uint8
+        assert proxy.shape == (18, 32, 3)               # 96 / 3: a whole fraction, about 32 wide
+        grey = full.astype(float) @ [0.2126, 0.7152, 0.0722]
+        assert np.corrcoef(luma.ravel(), grey.ravel())[0, 1] > 0.99

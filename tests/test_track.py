@@ -135,6 +135,21 @@ def test_chan_round_trip_is_exact_for_a_nodal_camera_with_the_assumed_lens(tmp_p
     assert np.abs(back.homographies - truth).max() < 1e-6
 
 
+def test_chan_columns_are_frame_translate_rotate_and_the_vertical_fov_in_degrees(tmp_path: Path) -> None:
+    """The 8th column is the vertical field of view in degrees ("FRAME TX TY TZ RX RY RZ VFOV", Foundry's
+    nukescripts.import_boujou; Blender's chan add-on writes degrees(camera.angle_y)), not a focal length."""
+    track = Track(np.repeat(np.eye(3)[None], 2, axis=0), np.ones(2), "homography", "still", (), ())
+    write_track(tmp_path / "t.chan", track, width=1920, height=1080)            # 35 mm on Super 35 (24.89 mm)
+    cells = (tmp_path / "t.chan").read_text().splitlines()[0].split("\t")
+    assert cells[:4] == ["1", "0", "0", "0"] and [float(v) for v in cells[4:7]] == [0.0, 0.0, 0.0]
+    focal_px = 35.0 / 24.89 * 1920
+    assert abs(float(cells[7]) - np.degrees(2 * np.arctan(540 / focal_px))) < 1e-6      # ~22.6°, not 35 (mm)
+    (tmp_path / "wide.chan").write_text("1 0 0 0 0 0 0 60\n2 0 0 0 0 0 0 30\n")     # a 2× zoom in, by the FOV
+    zoom = read_track(tmp_path / "wide.chan", width=1920, height=1080).homographies[1]
+    expected = np.tan(np.radians(30)) / np.tan(np.radians(15))
+    assert abs(zoom[0, 0] - expected) < 1e-9 and abs(zoom[1, 1] - expected) < 1e-9
+
+
 def test_a_2d_point_track_gives_the_camera(tmp_path: Path) -> None:
     truth = bench.PLATES[4].camera(5, W, H, 0)
     points = np.array([[40, 30], [280, 25], [300, 160], [30, 150.0]])
@@ -386,3 +401,32 @@ def test_a_shot_can_take_its_camera_from_a_chan_file_in_the_project(tmp_path: Pa
     assert take is not None and list(plan_lines([take])) == ["track 1-1: cam/shot.chan, cached"]
     track = shot_track(project, shot)
     assert track is not None and np.abs(track.homographies - truth).max() < 1e-6
+
+
+def test_a_first_render_decodes_its_plate_once_and_matches_a_re_render_from_the_cached_track(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from soundstage.media import read_frames
+    from soundstage.pipeline import render_project
+    from soundstage.pipeline import shot as shot_stage
+    from soundstage.records.shot import record_path
+
+    pictures, _, _ = bench.render(bench.PLATES[7], 12, 192, 108)
+    project, _ = _tracked_film(tmp_path / "film", pictures, '{ track = "auto" }')
+    opened: list[Path] = []
+
+    def counted(path: Path, **options: int) -> object:
+        opened.append(Path(path).name)
+        return read_frames(path, **options)
+
+    monkeypatch.setattr(shot_stage, "read_frames", counted)
+    assert not render_project(project, shots=["1-1"]).failed
+    assert "actor.mp4" not in opened, "the comp took the frames the solve decoded"
+    movie = project.out_dir / "shots" / "1-1.mp4"
+    first = [frame.astype(int) for frame in read_frames(movie)]
+    movie.unlink()
+    record_path(project, "1-1").unlink()
+    assert not render_project(project, shots=["1-1"]).failed      # the track read back from its take
+    assert "actor.mp4" in opened
+    again = [frame.astype(int) for frame in read_frames(movie)]
+    assert len(first) == len(again) == 12
+    assert max(np.abs(a - b).max() for a, b in zip(first, again, strict=True)) == 0

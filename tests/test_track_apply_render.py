@@ -112,3 +112,32 @@ def test_the_example_handheld_plate_moves_as_its_true_camera_says() -> None:
         ys, xs = np.mgrid[0:29, 0:29]
         found = np.array([(weight * xs).sum(), (weight * ys).sum()]) / weight.sum() + [x0, y0]
         assert np.hypot(*(found - expected)) < 0.5, (index, found, expected)
+
+
+def test_the_compare_movie_follows_the_track_like_the_render(tmp_path: Path) -> None:
+    """``soundstage comp --compare``: both halves are comped on the shot's solved camera (here its track file),
+    so the set's line moves with the plate's pan there as in the render."""
+    from soundstage.comp.trackfile import write_track
+    from soundstage.pipeline.shot import compare_shot
+
+    root = tmp_path / "film"
+    pan = np.array([[[1, 0, 2.0 * i], [0, 1, 0], [0, 0, 1]] for i in range(FPS)], np.float64)
+    (root / "cam").mkdir(parents=True)
+    write_track(root / "cam" / "pan.csv", Track(pan, np.ones(FPS), "translation", "given", (), ()))
+    extra = "camera = { track = 'cam/pan.csv', shutter = 90 }\ncomp = { grain = 'none' }\n"
+    project = make_project(root, settings_extra=UNSIGNED, shot_extra=extra)
+    shot = breakdown_project(project).shots[0]
+    sw, sh = overscan_size(W, H)
+    still = np.full((sh, sw, 3), 30, np.uint8)
+    still[:, sw // 2 - 1: sw // 2 + 1] = 230
+    cv2.imwrite(str(root / "set.png"), still)
+    compare_shot(project, shot, {set_slot(shot.set): [root / "set.png"]}, root / "compare.mp4")
+    movie = [frame.astype(int) for frame in read_frames(root / "compare.mp4")]
+    half = movie[0].shape[1] // 2
+
+    def x_of_line(frame: np.ndarray) -> float:      # above the actor, in the right (integrated) half
+        weight = np.clip(frame[10:15, half:, 1].mean(axis=0) - 80, 0, None)
+        return float((weight * np.arange(half)).sum() / weight.sum())
+
+    moved = x_of_line(movie[-1]) - x_of_line(movie[0])
+    assert abs(moved - (FPS - 1)) < 1.0, moved          # 2 px a frame at full size: 1 px a frame at half

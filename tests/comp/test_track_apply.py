@@ -310,3 +310,36 @@ def test_a_clean_plate_that_follows_the_camera_keys_a_moving_screen_clean() -> N
     unmoved_left = comped(follow=False)[screen_part].astype(int).sum()
     assert followed_left < 50, "the open screen keys to the set"
     assert unmoved_left > 500, "an unmoved clean plate leaves the bands' edges in"
+
+
+def test_markers_touching_the_actor_leave_the_matte_and_the_actor_keeps_every_alpha() -> None:
+    """A light cross whose arm touches her dark hair, and a dark dot against her costume: each is keyed out on
+    the screen's side, and not one of her pixels changes alpha (the hair, as dark and grey as a dot, stays)."""
+    ramp = np.linspace(0.8, 1.0, W, dtype=np.float32)[None, :, None]
+    plate = np.ascontiguousarray(np.broadcast_to(np.array([40, 180, 55], np.float32) * ramp, (H, W, 3))
+                                 ).astype(np.uint8)
+    actor = np.zeros((H, W), bool)
+    actor[40:90, 60:95] = True                     # her costume
+    plate[40:90, 60:95] = (190, 90, 70)
+    hair = np.zeros((H, W), bool)
+    hair[22:40, 64:91] = True                      # her dark hair on top
+    actor |= hair
+    plate[hair] = (34, 30, 28)
+    markers = np.zeros((H, W), np.uint8)
+    cv2.line(markers, (92, 30), (102, 30), 255, 2)  # a light cross, its left arm on her hair's edge
+    cv2.line(markers, (97, 25), (97, 35), 255, 2)
+    cv2.circle(markers, (97, 62), 3, 255, -1)       # a dark dot against her costume's side
+    cross, dot = markers.astype(bool) & (np.arange(W) < 103)[None, :] & (np.arange(H) < 40)[:, None], \
+        markers.astype(bool) & (np.arange(H) >= 40)[:, None]
+    plate[cross & ~actor] = (235, 240, 235)
+    plate[dot & ~actor] = (20, 70, 25)
+    assert (cv2.dilate(hair.astype(np.uint8), np.ones((3, 3))).astype(bool) & cross & ~actor).any()
+    assert (cv2.dilate(actor.astype(np.uint8), np.ones((3, 3))).astype(bool) & dot & ~actor).any()
+    screen = measure_screen(plate, "green")
+    _, matte = key(plate, screen)
+    on_screen = (cross | dot) & ~actor
+    assert matte[on_screen].min() > 100, "the keyer alone keeps them (the test has teeth)"
+    cleared = clear_markers(matte, plate, screen)
+    assert cleared[on_screen].max() <= 8, "no part of either marker is left on the screen's side"
+    assert np.array_equal(cleared[actor], matte[actor]), "not one of her pixels changes alpha"
+    assert cleared[actor].min() == 255

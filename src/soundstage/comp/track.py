@@ -43,6 +43,8 @@ _CONTRAST = 30.0          # a corner must be this many times the frame's median 
 _MIN_POINTS = 12          # fewer inliers than this: the frame is unsolved
 _REKEY = 0.5              # a new keyframe when fewer than this share of its points is still usable
 _NOISE = 0.15             # px: the residual floor assumed for the BIC (sub-pixel LK noise on a clean plate)
+_SOLVE_WIDTH = 960        # px: a wider plate is solved on frames shrunk by 2 (4 at 4K): LK, the warps and the
+                          # corners cost a quarter, and LK's sub-pixel fit still meets 0.3 px RMS at full size
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,10 @@ class _Keyframe:
 @dataclass
 class _Solver:
     model_fit: str
-    mask_grow: int
+    mask_grow: int                    # px of the solve's frames
     max_points: int
     undistort: Callable[[np.ndarray], np.ndarray] | None
+    step: int = 1                     # the solve's frames are the plate's shrunk by this
     frames: list[_Frame] = field(default_factory=list)
 
     def detect(self, gray: np.ndarray, actor: np.ndarray | None) -> np.ndarray:
@@ -123,14 +126,16 @@ class _Solver:
                                  (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 30, 0.01))
         return found.reshape(-1, 2)
 
-    def grown(self, matte: np.ndarray) -> np.ndarray:
-        """The actor, grown by ``mask_grow`` px: a boolean mask of where no feature may be. Grown by a distance
-        transform on a 4×-coarser grid (any actor in a cell makes it actor): an elliptical 39-px dilation costs
-        ~130 ms at 1080p, this a few."""
+    def grown(self, matte: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """The actor, grown by ``mask_grow`` px, at the solve's ``size`` (h, w): a boolean mask of where no feature
+        may be. Grown by a distance transform on a 4×-coarser grid (any actor in a cell makes it actor): an
+        elliptical 39-px dilation costs ~130 ms at 1080p, this a few."""
         actor = (np.asarray(matte) > (127 if matte.dtype == np.uint8 else 0.5)).astype(np.uint8)
+        h, w = size
+        if actor.shape != size:     # the plate's matte on the solve's shrunk frames: any actor in a block is actor
+            actor = (cv2.resize(actor * 255, (w, h), interpolation=cv2.INTER_AREA) > 0).astype(np.uint8)
         if self.mask_grow <= 0:
             return actor.astype(bool)
-        h, w = actor.shape
         step = 4 if self.mask_grow >= 8 and min(h, w) >= 64 else 1
         coarse = cv2.resize(actor * 255, (-(-w // step), -(-h // step)), interpolation=cv2.INTER_AREA) if step > 1 \
             else actor
@@ -166,22 +171,42 @@ class _Solver:
         return ref[good], ahead[good]
 
     def straight(self, points: np.ndarray) -> np.ndarray:
-        """Points with the lens undone (when a lens model is given): the plane is flat only there."""
+        """Points of the solve's frames in the plate's own px, with the lens undone (when a lens model is given):
+        the plane is flat only there. A pixel of a frame shrunk by ``step`` is centred on its block's centre."""
+        points = np.asarray(points, np.float64) * self.step + (self.step - 1) / 2
         return np.asarray(self.undistort(points), np.float64) if self.undistort is not None else points
+
+    def shrunk(self, gray: np.ndarray) -> np.ndarray:
+        """The frame the solve runs on: ``gray`` shrunk by ``step`` (whole blocks averaged)."""
+        if self.step == 1:
+            return gray
+        h, w = gray.shape[0] // self.step, gray.shape[1] // self.step
+        return cv2.resize(gray[:h * self.step, :w * self.step], (w, h), interpolation=cv2.INTER_AREA)
+
+
+def solve_step(width: int) -> int:
+    """How much a plate ``width`` px wide is shrunk for the solve: by 2 from 1920, by 4 from 3840 (see
+    ``_SOLVE_WIDTH``)."""
+    step = 1
+    while width // (2 * step) >= _SOLVE_WIDTH:
+        step *= 2
+    return step
 
 
 def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
                 mattes: Iterable[np.ndarray | None] | Callable[[int, np.ndarray], np.ndarray | None] | None = None,
                 undistort: Callable[[np.ndarray], np.ndarray] | None = None,
-                mask_grow: int | None = None, max_points: int = 400) -> Track:
+                mask_grow: int | None = None, max_points: int = 400, step: int | None = None) -> Track:
     """Solve the plate's camera per frame; ``h`` maps plate px of frame 0 to plate px of frame i.
 
     - ``frames``: the plate (H×W×3 or H×W, uint8), read once, in order; only the keyframe is kept.
-    - ``mattes``: the actor's matte per frame (H×W, uint8 0..255 or float 0..1; 255 = actor), or a callable
-      ``(index, frame) -> matte`` (e.g. the shot's key); grown by ``mask_grow`` px (default 1% of the width, at
-      least LK's half window, so no window sees the actor).
+    - ``mattes``: the actor's matte per frame (H×W, uint8 0..255 or float 0..1; 255 = actor; or H/n×W/n, a rough
+      key on a proxy), or a callable ``(index, frame) -> matte`` (e.g. the shot's key); grown by ``mask_grow`` px
+      (default 1% of the width, at least LK's half window, so no window sees the actor).
     - ``model``: "auto", "translation", "similarity" or "homography".
     - ``undistort``: maps plate points (N×2) to the lens's undistorted pixels; the homographies then live there.
+    - ``step``: the solve runs on frames shrunk by this (default :func:`solve_step`: about 960 px wide); the
+      homographies are in the plate's own pixels whatever it is.
     """
     if model != "auto" and model not in MODELS:
         raise ValueError(f"unknown track model {model!r}: use auto, {', '.join(MODELS)}")
@@ -194,8 +219,8 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
         gray = _gray(frame, index)
         if size is None:
             size = gray.shape
-            grow = mask_grow if mask_grow is not None else _grow(gray.shape[1])
-            solver = _Solver(model if model != "auto" else "homography", grow, max_points, undistort)
+            solver = _solver(gray.shape[1], model if model != "auto" else "homography", max_points, undistort,
+                             step, mask_grow)
         elif gray.shape != size:
             raise MediaError(f"frame {index} is {gray.shape[1]}x{gray.shape[0]}, the plate's first is "
                              f"{size[1]}x{size[0]}")
@@ -203,11 +228,13 @@ def track_plate(frames: Iterable[np.ndarray], *, model: str = "auto",
             matte = mattes(index, frame)
         if matte is not None:
             matte = np.asarray(matte)
-            if matte.shape[:2] != size:
+            if matte.shape[:2] != size and matte.shape[:2] != _fraction(size, matte.shape[1]):
                 raise MediaError(f"the matte of frame {index} is {matte.shape[1]}x{matte.shape[0]}, the plate is "
-                                 f"{size[1]}x{size[0]}")
-            matte = solver.grown(matte[..., 0] if matte.ndim == 3 else matte)
+                                 f"{size[1]}x{size[0]} (a matte is that, or a whole fraction of it)")
         assert solver is not None
+        gray = solver.shrunk(gray)
+        if matte is not None:
+            matte = solver.grown(matte[..., 0] if matte.ndim == 3 else matte, gray.shape)
         if key is None:
             points = solver.detect(gray, matte)
             if index == 0 and len(points) >= _MIN_POINTS:
@@ -258,9 +285,19 @@ def trackable(frame: np.ndarray, matte: np.ndarray | None = None) -> bool:
     """Whether a plate's first frame has enough corners off the actor for :func:`track_plate` to start: a plate
     whose first frame has none cannot be tracked at all (every frame is matched back to it)."""
     gray = _gray(frame, 0)
-    solver = _Solver("homography", _grow(gray.shape[1]), 400, None)
-    actor = None if matte is None else solver.grown(matte[..., 0] if matte.ndim == 3 else matte)
+    solver = _solver(gray.shape[1], "homography", 400, None)
+    gray = solver.shrunk(gray)
+    actor = None if matte is None else solver.grown(matte[..., 0] if matte.ndim == 3 else matte, gray.shape)
     return len(solver.detect(gray, actor)) >= _MIN_POINTS
+
+
+def _solver(width: int, model: str, max_points: int, undistort: Callable[[np.ndarray], np.ndarray] | None,
+            step: int | None = None, mask_grow: int | None = None) -> _Solver:
+    """A solver for a plate ``width`` px wide: on frames shrunk by ``step``, the actor grown by ``mask_grow``
+    plate px (default :func:`_grow` of the solve's width)."""
+    step = solve_step(width) if step is None else max(1, int(step))
+    grow = _grow(width // step) if mask_grow is None else round(mask_grow / step)
+    return _Solver(model, grow, max_points, undistort, step)
 
 
 def _match(solver: _Solver, key: _Keyframe, gray: np.ndarray, guess: np.ndarray, matte: np.ndarray | None,
@@ -415,6 +452,12 @@ def _gray(frame: np.ndarray, index: int) -> np.ndarray:
         top = 65535.0 if picture.dtype == np.uint16 else 1.0
         picture = np.clip(picture.astype(np.float32) / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
     return np.ascontiguousarray(picture)
+
+
+def _fraction(size: tuple[int, int], width: int) -> tuple[int, int]:
+    """``size`` (h, w) shrunk by the whole factor that makes it about ``width`` wide."""
+    step = max(1, round(size[1] / max(1, width)))
+    return size[0] // step, size[1] // step
 
 
 def _grow(width: int) -> int:

@@ -14,6 +14,7 @@ from soundstage.media.video import (
     frame_sample,
     probe,
     read_frames,
+    read_proxies,
     read_rgba_frames,
 )
 from soundstage.media.writers import FrameWriter, open_writer
@@ -40,6 +41,7 @@ __all__ = [
     "read_exr",
     "read_frames",
     "read_image",
+    "read_proxies",
     "read_rgba_frames",
     "read_sequence",
     "srgb_to_linear",

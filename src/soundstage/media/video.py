@@ -10,14 +10,14 @@ as each frame is written (AAC in the .mp4, 24-bit PCM in the .mov).
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import av
 import numpy as np
@@ -152,7 +152,42 @@ def read_rgba_frames(path: str | Path, *, prefetch: int = 0) -> Iterator[np.ndar
     return _frames(Path(path), "rgba", prefetch)
 
 
-def _frames(path: Path, pixels: Literal["rgb24", "rgba"], prefetch: int) -> Iterator[np.ndarray]:
+def read_proxies(path: str | Path, width: int, *, prefetch: int = 0,
+                 keep: list[np.ndarray] | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield every frame's luma at full size (H×W uint8) and an RGB proxy of it about ``width`` px wide (a whole
+    fraction of the frame, aspect kept): what a tracker and its rough key need, at a fraction of the cost of a
+    full-size RGB decode (the luma is the decoder's own plane; the proxy is scaled and converted in one pass).
+
+    ``keep``: each frame as :func:`read_frames` gives it is appended there too, so a later pass over the same
+    plate (the comp after its track) need not decode it again."""
+    def views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray]:
+        step = max(1, frame.width // max(1, width))
+        proxy = frame.reformat(width=frame.width // step, height=frame.height // step, format="rgb24")
+        if keep is not None:
+            keep.append(frame.to_ndarray(format="rgb24"))
+        return _luma(frame), proxy.to_ndarray()
+
+    return cast(Iterator[tuple[np.ndarray, np.ndarray]], _frames(Path(path), views, prefetch))
+
+
+# 8-bit pixel formats whose first plane is the luma, as it is
+_LUMA_FIRST = frozenset({"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "nv21", "gray"})
+
+
+def _luma(frame: av.VideoFrame) -> np.ndarray:
+    """The frame's luma (H×W uint8): its own Y plane where it has an 8-bit one (swscale's gray costs as much as the
+    decode), else converted."""
+    if frame.format.name not in _LUMA_FIRST:
+        return frame.to_ndarray(format="gray")
+    plane = frame.planes[0]
+    rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+    return rows[:, : plane.width].copy()
+
+
+_Pixels = Literal["rgb24", "rgba"] | Callable[[av.VideoFrame], Any]   # a format, or what to make of each frame
+
+
+def _frames(path: Path, pixels: _Pixels, prefetch: int) -> Iterator[Any]:
     if prefetch < 0:
         raise ValueError(f"prefetch must be 0 or more, not {prefetch}")
     if prefetch:
@@ -160,7 +195,7 @@ def _frames(path: Path, pixels: Literal["rgb24", "rgba"], prefetch: int) -> Iter
     return _decode(path, pixels)
 
 
-def _decode(path: Path, pixels: Literal["rgb24", "rgba"]) -> Iterator[np.ndarray]:
+def _decode(path: Path, pixels: _Pixels) -> Iterator[Any]:
     with _open(path) as container:
         stream = _video_stream(container, path)
         stream.thread_type = "AUTO"            # frame + slice threads, one per core
@@ -168,7 +203,8 @@ def _decode(path: Path, pixels: Literal["rgb24", "rgba"]) -> Iterator[np.ndarray
         index = 0
         try:
             for frame in container.decode(stream):
-                yield _rgba(frame) if pixels == "rgba" else frame.to_ndarray(format="rgb24")
+                yield pixels(frame) if callable(pixels) else \
+                    _rgba(frame) if pixels == "rgba" else frame.to_ndarray(format="rgb24")
                 index += 1
         except av.error.FFmpegError as exc:
             raise MediaError(f"damaged at frame {index} ({_reason(exc)})", path=path) from None

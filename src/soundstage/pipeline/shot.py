@@ -54,7 +54,7 @@ from soundstage.media.exr import ExrSpace
 from soundstage.media.probe import file_colour
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
-from soundstage.pipeline.track import shot_track, track_file
+from soundstage.pipeline.track import keeps_frames, shot_track, track_file
 from soundstage.project import Project
 from soundstage.provenance.credentials import sign_shot, sign_shot_stems
 from soundstage.provenance.record import mark_key, mark_payload
@@ -150,11 +150,13 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         if (info.width, info.height) != (width, height):   # conformed, as [plates] size allows: said once
             warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
-        plates = _plate_frames(plate, info, frames, settings.fps, shot)
         bend = plate_lens(project, shot, info.width, info.height)
+        decoded: list[np.ndarray] = []      # a first solve's decode, handed to the comp: the plate is read once
         if track is None:       # the set follows it (camera.track); None: not tracked, or locked off
             track = shot_track(project, shot, warn=warnings.append,    # solved in undistorted pixels
-                               undistort=bend.undistort_points if bend is not None else None)
+                               undistort=bend.undistort_points if bend is not None else None,
+                               keep=decoded if keeps_frames(info) else None)
+        plates = _plate_frames(plate, info, frames, settings.fps, shot, decoded=decoded)
     sound = mix_of_shot(project, shot, frames, plate=plate, info=info, takes=layers, records=takes)
     warnings += sound.warnings
     mix = sound.mix.samples
@@ -166,17 +168,10 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     if managed is not None and plate is not None:
         said = plate_tag_warning(managed.space, managed.plate_space, file_colour(plate))
         warnings += [f"plate {shot.plate}: {said}"] if said else []
-    follow = lens = None
-    if bend is not None or track is not None:
-        plate_size = (info.width, info.height) if info is not None else (width, height)
-        to_frame = _plate_to_frame(plate_size, (width, height), settings.plates.size)
-        lens = bend.moved(to_frame, width, height) if bend is not None else None
-        if track is not None:
-            follow = to_frame @ np.asarray(track.homographies, np.float64) @ np.linalg.inv(to_frame)
+    follow, lens = _on_frame(project, info, bend, track)
     comp = _shot_comp(project, shot, layers, first, _look(shot, lut), clean_plate, warnings.append, mark=mark,
                       managed=managed, follow=follow, lens=lens)
-    if track is not None and "clean_plate" in comp.key_options:    # keyed at the plate's own size
-        comp.clean_plates = followed(comp.key_options["clean_plate"], track.homographies, lens=bend)
+    _follow_clean_plate(comp, track, bend)
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
     pictures = itertools.chain([first], plates) if plates is not None and first is not None else None
@@ -222,6 +217,27 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
     return warnings
 
 
+def _on_frame(project: Project, info: PlateInfo | None, bend: Lens | None, track: Track | None,
+              ) -> tuple[np.ndarray | None, Lens | None]:
+    """The plate's solved camera and lens on the project's frame (as ``conform_size`` places the plate): the
+    homographies in frame px (None: not tracked) and the lens (None: none given)."""
+    if bend is None and track is None:
+        return None, None
+    width, height = project.settings.resolution
+    plate_size = (info.width, info.height) if info is not None else (width, height)
+    to_frame = _plate_to_frame(plate_size, (width, height), project.settings.plates.size)
+    lens = bend.moved(to_frame, width, height) if bend is not None else None
+    follow = to_frame @ np.asarray(track.homographies, np.float64) @ np.linalg.inv(to_frame) \
+        if track is not None else None
+    return follow, lens
+
+
+def _follow_clean_plate(comp: ShotComp, track: Track | None, bend: Lens | None) -> None:
+    """The shot's clean plate moved by the camera, frame by frame (keyed at the plate's own size)."""
+    if track is not None and "clean_plate" in comp.key_options:
+        comp.clean_plates = followed(comp.key_options["clean_plate"], track.homographies, lens=bend)
+
+
 def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], first: np.ndarray | None, look: Look,
                clean_plate: Path | None, warn: Callable[[str], None], mark: Any = None,
                managed: ShotColour | None = None, follow: np.ndarray | None = None,
@@ -246,7 +262,8 @@ def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], firs
 def compare_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], path: Path) -> list[str]:
     """Write ``path``: the shot's comp without its integration (left) beside it with (right), each at half size,
     so a crew sees what the colour match, light wrap, shadows, interactive light and relight buy. Elements
-    are placed alike in both; the grade and grain are kept. Returns the comp's warnings.
+    are placed alike in both; the grade and grain are kept; both follow the plate's camera and lens as the render
+    does (its track take). Returns the comp's warnings.
     """
     settings = project.settings
     width, height = settings.resolution
@@ -254,15 +271,22 @@ def compare_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], pa
     plate = _shot_file(project, shot.plate, "plate")
     clean_plate = _shot_file(project, shot.key.clean_plate, "key.clean_plate")
     lut = _shot_file(project, shot.comp.lut, "comp.lut")
-    plates = _plate_frames(plate, probe_plate(plate), frames, settings.fps, shot) if plate is not None else None
-    first = next(plates) if plates is not None else None
     warnings: list[str] = []
+    info = probe_plate(plate) if plate is not None else None
+    bend = plate_lens(project, shot, info.width, info.height) if info is not None else None
+    track = shot_track(project, shot, warn=warnings.append,    # on the plate's camera, as the render is
+                       undistort=bend.undistort_points if bend is not None else None) if plate is not None else None
+    follow, lens = _on_frame(project, info, bend, track)
+    plates = _plate_frames(plate, info, frames, settings.fps, shot) if plate is not None and info is not None else None
+    first = next(plates) if plates is not None else None
     look = _look(shot, lut)
     plain = dataclasses.replace(look, match_colour=0.0, light_wrap=0.0, shadow=0.0, contact=0.0,
                                 interactive_light=0.0, relight=0.0)
     managed = shot_colour(project, shot)
-    sides = [_shot_comp(project, shot, layers, first, chosen, clean_plate, warnings.append, managed=managed)
-             for chosen in (plain, look)]
+    sides = [_shot_comp(project, shot, layers, first, chosen, clean_plate, warnings.append, managed=managed,
+                        follow=follow, lens=lens) for chosen in (plain, look)]
+    for side in sides:
+        _follow_clean_plate(side, track, bend)
     half = (width // 4 * 2, height // 4 * 2)
     moving = layers.get(background_slot(shot.id))
     backgrounds = _moving_frames(moving[0], frames, width, height) if moving else None
@@ -485,6 +509,13 @@ def _moving_frames(video: Path, frames: int, width: int, height: int) -> Iterato
         yield last
 
 
+def _handed_over(frames: list[np.ndarray]) -> Iterator[np.ndarray]:
+    """``frames`` in order, each let go of as it is taken (a shot's decoded plate is ~6 MB a 1080p frame)."""
+    frames.reverse()
+    while frames:
+        yield frames.pop()
+
+
 def plate_problems(project: Project, shot: Shot, info: PlateInfo) -> list[MediaError]:
     """Everything that keeps the plate from filling the shot under ``[plates]``, each naming the plate (as
     shots.toml writes it) and the shot and saying what to do. A still has no rate: it is held for the shot."""
@@ -515,16 +546,18 @@ def plate_problems(project: Project, shot: Shot, info: PlateInfo) -> list[MediaE
     return problems
 
 
-def _plate_frames(plate: Path, info: PlateInfo, frames: int, fps: float, shot: Shot) -> Iterator[np.ndarray]:
+def _plate_frames(plate: Path, info: PlateInfo, frames: int, fps: float, shot: Shot,
+                  decoded: list[np.ndarray] | None = None) -> Iterator[np.ndarray]:
     """The plate's frames at the project's rate, at their own size (the comp conforms them after the key, so
-    letterbox bars are transparent); a still is held for the whole shot. ``plate_problems`` is asked first."""
+    letterbox bars are transparent); a still is held for the whole shot. ``plate_problems`` is asked first.
+    ``decoded``: the plate's frames already decoded (by its solve), taken from there as they go, not read again."""
     if info.still:
         picture = read_image(plate)[..., :3]
         for _ in range(frames):
             yield picture.copy()      # each frame its own, as a clip's are
         return
     rate = float(info.fps or fps)
-    pictures: Iterator[np.ndarray] = read_frames(plate, prefetch=4)
+    pictures: Iterator[np.ndarray] = _handed_over(decoded) if decoded else read_frames(plate, prefetch=4)
     if abs(rate - fps) > 0.01:
         pictures = conform_rate(pictures, rate, fps)
     count = 0

@@ -20,13 +20,13 @@ from soundstage.comp.track import Track, track_plate, trackable
 from soundstage.comp.trackfile import read_track, rows, write_track
 from soundstage.errors import MediaError, ProjectError
 from soundstage.keys import content_key, file_digest
-from soundstage.media import PlateInfo, ahead, probe_plate, read_frames
+from soundstage.media import PlateInfo, ahead, probe_plate, read_frames, read_proxies
 from soundstage.project import Project
 from soundstage.records.settings import TRACK_MODES
 from soundstage.script.breakdown import Shot
 
 TRACK_FILES = (".csv", ".chan")
-TRACK_CODE = "track-1"     # bump when the solver's output changes, so old track takes are not reused
+TRACK_CODE = "track-2"     # bump when the solver's output changes, so old track takes are not reused (2: half size)
 
 
 class NothingToTrack(MediaError):
@@ -54,18 +54,41 @@ def actor_only(matte: np.ndarray) -> np.ndarray:
     return np.where(keep[labels], np.uint8(255), np.uint8(0))
 
 
+PROXY_WIDTH = 320     # px: the rough key that keeps the actor out of the solve is pulled about this wide
+KEEP_BYTES = 1 << 30  # a plate whose decoded frames fit in this is decoded once for its track and comp
+
+
+def keeps_frames(info: PlateInfo) -> bool:
+    """Whether a plate's decoded frames (RGB) are small enough to be kept from its solve for its comp: a first
+    render then decodes it once (~11 ms a 1080p frame). 1 GiB: ~170 frames of 1080p, ~40 of 4K."""
+    return not info.still and bool(info.frames) and info.frames * info.width * info.height * 3 <= KEEP_BYTES
+
+
 def actor_mattes(screen: str = "auto") -> Callable[[int, np.ndarray], np.ndarray | None]:
     """The plate's own key, as the tracker's actor mattes (markers left out, see :func:`actor_only`): the screen
     measured once, on the first frame. A plate with no backing screen has no matte (all of it is tracked)."""
+    rough = proxy_mattes(screen)
+
+    def matte(index: int, frame: np.ndarray) -> np.ndarray | None:
+        # keyed on a proxy PROXY_WIDTH px wide: the tracker only needs to know where the actor is (it grows the matte)
+        height, width = frame.shape[:2]
+        step = max(1, width // PROXY_WIDTH)
+        small = cv2.resize(frame[..., :3], (width // step, height // step), interpolation=cv2.INTER_AREA)
+        actor = rough(small)
+        return cv2.resize(actor, (width, height), interpolation=cv2.INTER_LINEAR) if step > 1 and actor is not None \
+            else actor
+
+    return matte
+
+
+def proxy_mattes(screen: str = "auto") -> Callable[[np.ndarray], np.ndarray | None]:
+    """The actor's matte from a small proxy of each frame (H×W×3), at the proxy's size: a rough key, the screen
+    measured once on the first proxy, specks dropped (:func:`actor_only`); None for a plate with no screen."""
     from soundstage.comp import key, measure_chroma, measure_screen
 
     measured: dict[str, object] = {}
 
-    def matte(index: int, frame: np.ndarray) -> np.ndarray | None:
-        # keyed at about 480 px wide: the tracker only needs to know where the actor is (it grows the matte)
-        height, width = frame.shape[:2]
-        step = max(1, width // 480)
-        small = cv2.resize(frame[..., :3], (width // step, height // step), interpolation=cv2.INTER_AREA)
+    def matte(small: np.ndarray) -> np.ndarray | None:
         if not measured:
             try:
                 measured["screen"] = measure_screen(small, screen)  # type: ignore[arg-type]
@@ -76,24 +99,26 @@ def actor_mattes(screen: str = "auto") -> Callable[[int, np.ndarray], np.ndarray
             return None
         _, alpha = key(small, measured["screen"], despill=None, refine=0,  # type: ignore[arg-type]
                        chroma=measured["chroma"])  # type: ignore[arg-type]
-        actor = actor_only(alpha)       # on the small matte: a full-size labelling costs ~20 ms a 1080p frame
-        return cv2.resize(actor, (width, height), interpolation=cv2.INTER_LINEAR) if step > 1 else actor
+        return actor_only(alpha)       # on the small matte: a full-size labelling costs ~20 ms a 1080p frame
 
     return matte
 
 
 def track_source(source: Path, *, model: str = "auto", screen: str = "auto",
-                 undistort: Callable[[np.ndarray], np.ndarray] | None = None) -> tuple[Track, PlateInfo]:
-    """Solve a plate file's camera (the actor keyed out). Refuses a still, and a plate with nothing to track."""
+                 undistort: Callable[[np.ndarray], np.ndarray] | None = None,
+                 keep: list[np.ndarray] | None = None) -> tuple[Track, PlateInfo]:
+    """Solve a plate file's camera (the actor keyed out). Refuses a still, and a plate with nothing to track.
+    ``keep``: every decoded frame (RGB, as ``read_frames`` gives it) is appended there, for the comp to reuse."""
     info = probe_plate(source)
     if info.still:
         raise MediaError("is a still: a camera move needs a clip", path=source)
     keyed: dict[int, np.ndarray | None] = {}
 
     def keyed_frames() -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-        matte = actor_mattes(screen)
-        for index, frame in enumerate(read_frames(source)):
-            yield frame, matte(index, frame)
+        # the solve needs only the luma, and its rough key a proxy: no full-size RGB frame is made
+        matte = proxy_mattes(screen)
+        for luma, proxy in read_proxies(source, PROXY_WIDTH, keep=keep):
+            yield luma, matte(proxy)
 
     def frames() -> Iterator[np.ndarray]:
         # decoded and keyed in a thread of their own, a few frames ahead, while the solve works on the last
@@ -193,14 +218,16 @@ def track_take(cache: Path, shot: str, plate: Path, mode: str, project_root: Pat
 
 def load_or_solve(take: TrackTake, plate: Path, *, locked: bool = False,
                   warn: Callable[[str], None] | None = None,
-                  undistort: Callable[[np.ndarray], np.ndarray] | None = None) -> Track | None:
+                  undistort: Callable[[np.ndarray], np.ndarray] | None = None,
+                  keep: list[np.ndarray] | None = None) -> Track | None:
     """The shot's track: read from its take, or solved once and stored there. A plate with nothing to track is
-    refused unless the shot is locked off (``camera.locked = true``): then it is rendered as locked-off (None)."""
+    refused unless the shot is locked off (``camera.locked = true``): then it is rendered as locked-off (None).
+    ``keep``: when solved, the plate's decoded frames are appended there (see :func:`track_source`)."""
     info = probe_plate(plate)
     if take.cached:
         return read_track(take.path, width=info.width, height=info.height)
     try:
-        track, info = track_source(plate, model=take.mode, undistort=undistort)
+        track, info = track_source(plate, model=take.mode, undistort=undistort, keep=keep)
     except NothingToTrack as exc:
         if not locked:
             raise NothingToTrack(exc.message, path=plate, shot=take.shot,
@@ -254,12 +281,14 @@ def first_frame_problem(project: Project, shot: Shot) -> NothingToTrack | None:
 
 
 def shot_track(project: Project, shot: Shot, warn: Callable[[str], None] | None = None,
-               undistort: Callable[[np.ndarray], np.ndarray] | None = None) -> Track | None:
+               undistort: Callable[[np.ndarray], np.ndarray] | None = None,
+               keep: list[np.ndarray] | None = None) -> Track | None:
     """The shot's solved camera, from its take (solved and stored the first time), or None when it is not
     tracked or is locked off for want of anything to track. With ``undistort`` (the shot's lens model, plate
-    points to undistorted points) the homographies live in undistorted pixels."""
+    points to undistorted points) the homographies live in undistorted pixels. ``keep``: when it is solved now,
+    the plate's decoded frames are appended there, so the comp that follows reads them instead of the file."""
     take = shot_track_take(project, shot)
     if take is None:
         return None
     plate = project.inside(shot.plate or "", source=project.shots_file, key="plate")
-    return load_or_solve(take, plate, locked=shot.camera.locked, warn=warn, undistort=undistort)
+    return load_or_solve(take, plate, locked=shot.camera.locked, warn=warn, undistort=undistort, keep=keep)
