@@ -343,3 +343,35 @@ def test_markers_touching_the_actor_leave_the_matte_and_the_actor_keeps_every_al
     assert cleared[on_screen].max() <= 8, "no part of either marker is left on the screen's side"
     assert np.array_equal(cleared[actor], matte[actor]), "not one of her pixels changes alpha"
     assert cleared[actor].min() == 255
+
+
+def test_markers_are_cleared_where_the_shot_says_and_by_default_only_on_a_tracked_camera() -> None:
+    """The comp keys markers out only when asked (``markers``): a locked-off shot's screen has none, and a dark
+    speck at the actor's rim can pass for one. The pipeline asks where the camera is tracked, or as
+    ``key.markers`` says."""
+    from soundstage.comp.shot import ShotComp
+    from soundstage.pipeline.shot import clears_markers
+    from soundstage.records.settings import Camera, KeySettings
+    from soundstage.script.breakdown import Shot
+
+    plate, actor = marked_plate()
+    black = np.zeros((H, W, 3), np.uint8)
+
+    def comped(markers: bool) -> np.ndarray:
+        comp = ShotComp.prepare(width=W, height=H, frames=1, background=lambda index: black, first_plate=plate,
+                                screen="green")
+        comp.grain, comp.markers = None, markers
+        return comp.frame(0, plate)
+
+    off_actor = ~cv2.dilate(actor.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert comped(markers=False)[off_actor].max() > 100, "asked not to, the comp keeps the markers"
+    assert comped(markers=True)[off_actor].max() < 8, "asked to, it keys them out"
+
+    def shot(**fields: object) -> Shot:
+        return Shot.model_construct(**{"id": "1-1", "scene": "1", "set": "s", "prompt": "", "duration": 1.0,
+                                       "seed": 0, **fields})
+
+    assert not clears_markers(shot())
+    assert clears_markers(shot(camera=Camera(track="auto")))
+    assert clears_markers(shot(key=KeySettings(markers=True)))
+    assert not clears_markers(shot(camera=Camera(track="auto"), key=KeySettings(markers=False)))

@@ -110,6 +110,7 @@ class ShotComp:
     relight: Relight | None = None
     managed: ShotColour | None = None                # set: the comp runs in the working space, float32 (OCIO)
     clean_plates: Callable[[int], np.ndarray] | None = None   # the clean plate per frame, as a moving camera sees it
+    markers: bool = True                             # key out the screen's tracking markers (comp.markers)
 
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
@@ -214,7 +215,8 @@ class ShotComp:
                 options = self.key_options if self.clean_plates is None else \
                     {**self.key_options, "clean_plate": self.clean_plates(index)}
                 fg, matte = key(keyable, self.screen, **options, previous=steady)
-                matte = clear_markers(matte, keyable, self.screen)
+                if self.markers:
+                    matte = clear_markers(matte, keyable, self.screen)
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])

@@ -251,12 +251,21 @@ def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], firs
     if follow is not None or lens is not None:   # what plays behind the actors is in the set; rain falls in front
         pin = pinned(follow if follow is not None else np.repeat(np.eye(3)[None], frames, axis=0), lens=lens)
         elements = [e if e.front else dataclasses.replace(e, pin=pin) for e in elements]
-    return ShotComp.prepare(
+    comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
         background=_background(layers, shot, frames, width, height, follow=follow, lens=lens),
         elements=elements, look=look, depth=_placement_depth(layers, shot),
         first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark, managed=managed)
+    comp.markers = clears_markers(shot)
+    return comp
+
+
+def clears_markers(shot: Shot) -> bool:
+    """Whether the shot's plate is cleared of tracking markers: as ``key.markers`` says, else where its camera is
+    tracked. A locked-off screen has none, and a small dark patch at the actor's rim (a headset's edge) can pass
+    for one, so an untracked shot keeps every speck of its matte."""
+    return shot.key.markers if shot.key.markers is not None else shot.camera.track != "off"
 
 
 def compare_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], path: Path) -> list[str]:

@@ -76,6 +76,8 @@ class KeySettings(BaseModel):
     garbage: list[Shape] = Field(default_factory=list, description="shapes always keyed out")
     core: list[Shape] = Field(default_factory=list, description="shapes always kept solid")
     feather: float = Field(2.0, ge=0, le=50, description="px of softness on the roto shapes")
+    markers: bool | None = Field(None, description="key out the screen's tracking markers; default: where the "
+                                                   "camera is tracked (camera.track)")
 
     @model_validator(mode="after")
     def _levels_in_order(self) -> KeySettings:
