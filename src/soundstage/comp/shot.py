@@ -224,11 +224,11 @@ class ShotComp:
                 if self.shadow is not None:
                     picture = self.shadow.apply(picture, matte)
                 if managed is not None:
-                    fg = managed.keyed(fg, plate, keyable)
+                    fg = managed.keyed(fg, plate, keyable, matte)
                 if self.look.light_wrap > 0:
                     fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
-                picture = blend(fg, matte, picture) if managed is not None else over(fg, matte, picture)
+                picture = blend(fg, matte, picture, out=picture) if managed is not None else over(fg, matte, picture)
                 cover.place(self._plate_layer, matte)
         picture = self._layer(picture, index, shown, front=True, cover=cover)
         working = None
@@ -345,7 +345,8 @@ class ShotComp:
             if element.wrap and self.look.light_wrap > 0:
                 colour = light_wrap(colour, rgba[..., 3], picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
-            picture = blend(colour, rgba[..., 3], picture, element.mode)
+            picture = blend(colour, rgba[..., 3], picture, element.mode,
+                            out=picture if self.managed is not None else None)
             cover.place(number, rgba[..., 3])
         return picture
 
