@@ -341,6 +341,7 @@ def comp_space(config: str = DEFAULT_CONFIG, working: str = "ACEScg", display: s
 _CCT_LOG = (255.0 / (17.52 * float(np.log(2.0))), 9.72 * 255.0 / 17.52)
 _CCT_LINEAR = (10.5402377416545 * 255.0, 0.0729055341958355 * 255.0)
 VIDEO = "Camera Rec.709"        # the encoding a log plate is keyed in
+_KEPT_RENDITIONS = 6            # a render's frames in flight (2 × its threads) and one
 _CCT_TABLE = acescct_to_linear(np.arange(256, dtype=np.float32) / 255.0).reshape(256, 1, 1).repeat(3, axis=2)
 
 
@@ -362,6 +363,8 @@ class ShotColour:
     cdl: Cdl | None = None
     cdl_space: str = "ACEScct"
     lut_space: str | None = None        # None: the film LUT takes the review display's code, after the view
+    _renditions: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, space: CompSpace, *, plate_space: str, cdl: Cdl | None = None, cdl_space: str = "ACEScct",
@@ -375,8 +378,21 @@ class ShotColour:
         return self.space.decode(self.plate_space)(code)
 
     def keyable(self, code: np.ndarray) -> np.ndarray:
-        """The plate as the keyer takes it: as it is when video-encoded, else its Rec.709 rendition."""
-        return code if self.space.is_video(self.plate_space) else self.space.to_video(code, self.plate_space)
+        """The plate as the keyer takes it: as it is when video-encoded, else its Rec.709 rendition.
+
+        The last few renditions are kept by plate (the very array): each frame is keyed with the plate
+        before it, so without them every log plate frame would be converted twice."""
+        if self.space.is_video(self.plate_space):
+            return code
+        with self._lock:
+            for seen, rendition in self._renditions:
+                if seen is code:
+                    return rendition
+        rendition = self.space.to_video(code, self.plate_space)
+        with self._lock:
+            self._renditions.append((code, rendition))
+            del self._renditions[:-_KEPT_RENDITIONS]
+        return rendition
 
     def keyed(self, fg: np.ndarray, plate: np.ndarray | None = None, rendition: np.ndarray | None = None,
               matte: np.ndarray | None = None) -> np.ndarray:
