@@ -52,6 +52,7 @@ from soundstage.media import (
 )
 from soundstage.media.exr import ExrSpace
 from soundstage.media.probe import file_colour
+from soundstage.media.video import assumed_matrix
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
 from soundstage.pipeline.track import shot_track, track_file
@@ -147,6 +148,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         info = probe_plate(plate)
         for problem in plate_problems(project, shot, info):
             raise problem
+        guessed = None if info.still else assumed_matrix(plate)
+        warnings += [f"plate {shot.plate}: {guessed}"] if guessed else []
         if (info.width, info.height) != (width, height):   # conformed, as [plates] size allows: said once
             warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
