@@ -204,6 +204,7 @@ class CompSpace:
     _from_ap1: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32), repr=False)
     _decodes: dict[str, Decode] = field(default_factory=dict, repr=False)
     _luts: dict[str, Lut3D] = field(default_factory=dict, repr=False)
+    _slopes: dict[str, float] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -269,6 +270,21 @@ class CompSpace:
         cpu = _processor(self.config, _ocio().ColorSpaceTransform(name, VIDEO))
         return self._lut(f"video {name}", lambda: apply_ocio(cpu, _sample_grid(CUBE_SIZE))).apply(
             np.ascontiguousarray(code))
+
+    def marked(self, working: np.ndarray, shown: np.ndarray, marked: np.ndarray) -> np.ndarray:
+        """The working frame with the watermark its display frame got (``marked`` − ``shown``, in display
+        levels) as a change of exposure, at the view's slope around mid grey: the EXR master, seen through the
+        view as any viewer shows it, carries the mark the review movie does (a new array)."""
+        delta = cv2.subtract(marked[..., 1], shown[..., 1], dtype=cv2.CV_32F)
+        gain = cv2.exp(cv2.multiply(delta, float(np.log(2.0)) / self._levels_per_stop()))
+        return cv2.multiply(np.ascontiguousarray(working, np.float32), cv2.merge((gain, gain, gain)))
+
+    def _levels_per_stop(self) -> float:
+        if "stop" not in self._slopes:      # the same number whichever thread makes it first
+            grey = np.array([[[0.18] * 3, [0.36] * 3]], np.float32) @ self._from_ap1.T
+            levels = self.to_display(np.ascontiguousarray(grey, np.float32)).astype(np.float32)[0, :, 1]
+            self._slopes["stop"] = max(float(levels[1] - levels[0]), 1.0)
+        return self._slopes["stop"]
 
     def is_video(self, space: str) -> bool:
         """Whether ``space`` is a video or display encoding (keyable as it is), not a camera log or linear."""

@@ -238,7 +238,10 @@ class ShotComp:
         elif self.look.lut is not None:
             picture = self.look.lut.apply(picture)
         if self.mark is not None:
-            picture = self.mark(picture, where=cover.generated(self._plate_layer))
+            marked = self.mark(picture, where=cover.generated(self._plate_layer))
+            if managed is not None and working is not None:     # the EXR master carries it too
+                working = managed.space.marked(working, picture, marked)
+            picture = marked
         return picture, working, cover.shares()
 
     def render(self, writers: Sequence[FrameSink], *, plates: Iterator[np.ndarray] | None = None,
