@@ -51,3 +51,46 @@ def test_the_exr_master_of_a_managed_comp_carries_the_watermark(space: CompSpace
     assert detect(shown, KEY).payload == PAYLOAD
     plain = ShotComp.prepare(width=width, height=height, frames=1, background=lambda i: backdrop, managed=shot)
     assert detect([space.to_display(plain.comp_frame(0)[1])], KEY).payload is None
+
+
+def test_a_take_enters_the_working_space_through_its_own_space(space: CompSpace) -> None:
+    """The same 8-bit grey as a generated sRGB still (through the inverse view), as a Rec.709 video take
+    (the camera curve) and as an element made by an engine in linear Rec.709: each as its space says."""
+    from soundstage.comp.shot import Element
+
+    width, height = 32, 18
+    grey = np.full((height, width, 3), 128, np.uint8)
+    shot = ShotColour.open(space, plate_space="Rec.709")
+    generated = ShotComp.prepare(width=width, height=height, frames=1, background=lambda i: grey, managed=shot)
+    video = ShotComp.prepare(width=width, height=height, frames=1, background=lambda i: grey, managed=shot)
+    video.set_space = "Rec.709"
+    as_made, as_video = generated.comp_frame(0)[1][5, 5], video.comp_frame(0)[1][5, 5]
+    want = space.convert(np.full((1, 3), 128 / 255, np.float32), "Camera Rec.709", "ACEScg")[0]
+    assert np.allclose(as_video, want, rtol=2e-3, atol=1e-4)
+    assert not np.allclose(as_made, want, rtol=0.05)
+    # an element in linear Rec.709 (an engine's EXR, here its float pixels), opaque over the set
+    linear = np.dstack([np.full((height, width, 3), 0.5, np.float32), np.ones((height, width), np.float32)])
+    element = Element("glow", lambda i: linear, space="Linear Rec.709 (sRGB)")
+    comp = ShotComp.prepare(width=width, height=height, frames=1, background=lambda i: grey, managed=shot,
+                            elements=[element])
+    got = comp.comp_frame(0)[1][5, 5]
+    assert np.allclose(got, space.convert(np.full((1, 3), 0.5, np.float32), "Linear Rec.709 (sRGB)", "ACEScg")[0],
+                       rtol=2e-3)
+
+
+def test_a_takes_recorded_space_is_read_from_its_take_json(tmp_path: Path) -> None:
+    from soundstage.pipeline.shot import take_space
+    from soundstage.records.take import TakeFile
+
+    def take(folder: str, space: str) -> list[Path]:
+        made = tmp_path / folder / "frames"
+        made.mkdir(parents=True)
+        record = TakeFile(slot="set:lab", key="k", design="d", kind="set", engine="e", model="m", engine_version="1",
+                          source_type="trainedAlgorithmicMedia", request={}, files=("frames/0001.png",),
+                          cost_usd=0.0, seconds=1.0, created_at="2026-12-08T00:00:00+00:00", colour_space=space)
+        (tmp_path / folder / "take.json").write_text(record.to_json())
+        return [made / "0001.png"]
+
+    assert take_space(take("engine", "ACEScg")) == "ACEScg"
+    assert take_space(take("web", "sRGB - Display")) is None        # the default: [colour] generated holds
+    assert take_space(take("old", "")) is None

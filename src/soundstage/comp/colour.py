@@ -251,10 +251,29 @@ class CompSpace:
                 self._decodes[name] = Decode(*(found or (None, None)), cpu)
             return self._decodes[name]
 
-    def from_generated(self, code: np.ndarray) -> np.ndarray:
-        """A generated display-referred picture (H×W×3 uint8) → working float32, through the inverse view."""
-        cct = self._lut("inverse", self._inverse_cube).apply(np.ascontiguousarray(code))
+    def from_generated(self, code: np.ndarray, display: str | None = None) -> np.ndarray:
+        """A generated display-referred picture (H×W×3 uint8) → working float32, through the inverse view
+        (of ``display``; None: the display generated pictures are made for)."""
+        display = display or self.generated_display
+        cct = self._lut(f"inverse {display}", lambda: self._inverse_cube(display)).apply(np.ascontiguousarray(code))
         return self._from_cct_code(cct)
+
+    def from_take(self, pixels: np.ndarray, space: str | None = None) -> np.ndarray:
+        """A take's picture → working float32 through the space the take recorded: a display's (an image
+        model's sRGB) through the inverse of the view; a scene or video encoding (an engine's linear EXR, a
+        Rec.709 video) by its own decode; float pixels already in the working space as they are. None: made
+        for the generated display."""
+        if space is None:
+            return self.from_generated(pixels)
+        name = self.name(space, "take colour space")
+        if name in self._displays() and self.view in self.config.getViews(name) and pixels.dtype == np.uint8:
+            return self.from_generated(pixels, name)
+        if name == self.working and pixels.dtype == np.float32:
+            return pixels
+        return self.decode(name)(np.ascontiguousarray(pixels))
+
+    def _displays(self) -> frozenset[str]:
+        return frozenset(str(d) for d in self.config.getDisplays())
 
     # ---------------------------------------------------------------------------------------- out
 
@@ -338,9 +357,9 @@ class CompSpace:
         cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=self.display, view=self.view))
         return apply_ocio(cpu, _sample_grid(CUBE_SIZE))
 
-    def _inverse_cube(self) -> np.ndarray:
+    def _inverse_cube(self, display: str) -> np.ndarray:
         ocio = _ocio()
-        cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=self.generated_display,
+        cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=display,
                                                                 view=self.view,
                                                                 direction=ocio.TRANSFORM_DIR_INVERSE))
         return apply_ocio(cpu, _sample_grid(CUBE_SIZE))

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import itertools
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -71,11 +72,13 @@ from soundstage.records.shot import (
     write_shot_record,
 )
 from soundstage.records.source import AssetKind
+from soundstage.records.take import TakeFile
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
+from soundstage.takes.store import GENERATED_SPACE, TAKE_FILE
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-8"   # 8: elements placed, shadows, interactive light, relight; BT.709; [colour]
+RENDER_CODE = f"{__version__}/render-9"   # 9: takes through their own colour space; untagged HD plates BT.709
 
 # Elements that fall between the camera and the actors; everything else plays behind them (unless placed).
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -238,12 +241,38 @@ def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], firs
     if follow is not None or lens is not None:   # what plays behind the actors is in the set; rain falls in front
         pin = pinned(follow if follow is not None else np.repeat(np.eye(3)[None], frames, axis=0), lens=lens)
         elements = [e if e.front else dataclasses.replace(e, pin=pin) for e in elements]
-    return ShotComp.prepare(
+    comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
         background=_background(layers, shot, frames, width, height, follow=follow, lens=lens),
         elements=elements, look=look, depth=_placement_depth(layers, shot),
         first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark, managed=managed)
+    if managed is not None:     # each take enters the working space through the space it recorded
+        colour = managed.space
+
+        def checked(files: list[Path]) -> str | None:
+            space = take_space(files)
+            try:
+                return None if space is None else colour.name(space, "take colour space")
+            except ColourError as exc:
+                raise ColourError(exc.message, path=files[0], shot=shot.id, hint="the take's take.json says it") \
+                    from None
+
+        comp.set_space = checked(layers.get(background_slot(shot.id)) or layers[set_slot(shot.set)])
+        comp.elements = tuple(dataclasses.replace(e, space=checked(layers[element_slot(shot.id, e.name)]))
+                              for e in comp.elements)
+    return comp
+
+
+def take_space(files: list[Path]) -> str | None:
+    """The colour space a take recorded in the take.json beside its files; None where it is the generated
+    default (an engine that said nothing: the project's ``[colour] generated`` display holds) or unrecorded."""
+    for folder in files[0].parents[:3]:
+        record = folder / TAKE_FILE
+        if record.is_file():
+            said = TakeFile.from_dict(json.loads(record.read_text("utf-8"))).colour_space
+            return None if said in ("", GENERATED_SPACE) else said
+    return None
 
 
 def compare_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], path: Path) -> list[str]:
