@@ -94,3 +94,25 @@ def test_a_takes_recorded_space_is_read_from_its_take_json(tmp_path: Path) -> No
     assert take_space(take("engine", "ACEScg")) == "ACEScg"
     assert take_space(take("web", "sRGB - Display")) is None        # the default: [colour] generated holds
     assert take_space(take("old", "")) is None
+
+
+def test_a_defocused_highlight_keeps_its_light_in_a_managed_comp(space: CompSpace) -> None:
+    """A small white light on a dark generated set, thrown far out of focus: blurred in linear light its
+    energy (display white is some +7 stops of scene light) spreads into a bright bokeh disc; blurred on
+    display code values, as the 8-bit path does, into a dim grey one."""
+    from soundstage.comp.colour import defocused
+    from soundstage.comp.light import defocus
+
+    height, width = 180, 320
+    still = np.full((height, width, 3), 12, np.uint8)
+    still[88:92, 158:162] = 255
+    depth = np.ones((height, width), np.float32)
+    on_display = defocus(still, depth, focus=0.0, amount=1.0)
+    in_linear = defocused(space, still, depth, focus=0.0, amount=1.0)
+    assert in_linear.dtype == np.uint8 and in_linear.shape == still.shape
+    centre = (slice(86, 94), slice(156, 164))
+    assert on_display[centre].mean() < 90                 # the dim grey disc
+    assert in_linear[centre].mean() > 200                 # the bright bokeh disc
+    # the disc is wider than the light, and the dark set away from it is left as it was (a level or two)
+    assert in_linear[90, 160 + 5].mean() > 150
+    assert np.abs(in_linear[:40].astype(int) - still[:40]).max() <= 2

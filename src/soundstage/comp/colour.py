@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from soundstage.comp.grade import Cdl, Lut3D
+from soundstage.comp.light import defocus
 from soundstage.errors import ColourError
 
 DEFAULT_CONFIG = "ocio://studio-config-latest"   # ACES 2 studio config built into OCIO 2.4+: has the camera logs
@@ -277,9 +278,20 @@ class CompSpace:
 
     # ---------------------------------------------------------------------------------------- out
 
-    def to_display(self, working: np.ndarray) -> np.ndarray:
-        """Working float32 H×W×3 → the review display's 8-bit code values, through the view."""
-        return self._lut("view", self._view_cube).apply(self._cct_code(working))
+    def to_display(self, working: np.ndarray, display: str | None = None) -> np.ndarray:
+        """Working float32 H×W×3 → 8-bit code values of ``display`` (None: the review display's), through
+        the view."""
+        display = display or self.display
+        return self._lut(f"view {display}", lambda: self._view_cube(display)).apply(self._cct_code(working))
+
+    def to_take(self, working: np.ndarray, space: str | None = None) -> np.ndarray:
+        """Working float32 → 8-bit code values in a take's ``space``: the inverse of :meth:`from_take` (a
+        display's through the view; a scene or video encoding exactly, by OCIO)."""
+        name = self.generated_display if space is None else self.name(space, "take colour space")
+        if name in self._displays() and self.view in self.config.getViews(name):
+            return self.to_display(working, name)
+        code = self.convert(working, self.working, name)
+        return np.rint(np.clip(code, 0.0, 1.0) * 255.0).astype(np.uint8)
 
     def to_video(self, code: np.ndarray, space: str) -> np.ndarray:
         """``space``'s 8-bit code (a camera log) → 8-bit ``Camera Rec.709`` code (the BT.709 camera curve, no
@@ -352,9 +364,9 @@ class CompSpace:
                 self._luts[which] = Lut3D(make(), title=which)
             return self._luts[which]
 
-    def _view_cube(self) -> np.ndarray:
+    def _view_cube(self, display: str) -> np.ndarray:
         ocio = _ocio()
-        cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=self.display, view=self.view))
+        cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=display, view=self.view))
         return apply_ocio(cpu, _sample_grid(CUBE_SIZE))
 
     def _inverse_cube(self, display: str) -> np.ndarray:
@@ -476,6 +488,16 @@ class ShotColour:
             return lut.apply(self.space._cct_code(working))
         code = self.space.convert(working, self.space.working, self.lut_space)
         return lut.apply(np.rint(np.clip(code, 0.0, 1.0) * 255.0).astype(np.uint8))
+
+
+def defocused(space: CompSpace, still: np.ndarray, depth: np.ndarray, *, focus: float, amount: float,
+              take_space: str | None = None) -> np.ndarray:
+    """A set's still (8-bit, in its take's space) defocused in scene-linear light, and back in its own
+    encoding: a lens spreads light, so a small bright lamp becomes a bright bokeh disc, where averaging display
+    code values makes a dim grey one. Once per shot, before the camera move, like ``light.defocus``."""
+    linear = space.from_take(np.ascontiguousarray(still), take_space)
+    blurred = defocus(linear, depth, focus=focus, amount=amount)
+    return still if blurred is linear else space.to_take(blurred, take_space)
 
 
 HDR_TRANSFERS = {"smpte2084": "PQ", "arib_std_b67": "HLG"}

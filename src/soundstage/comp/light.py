@@ -43,7 +43,8 @@ def _check_matte(matte: np.ndarray, shape: tuple[int, ...], what: str = "matte")
 
 
 def defocus(set_rgb: np.ndarray, depth: np.ndarray, *, focus: float, amount: float) -> np.ndarray:
-    """Lens blur of a still set by depth: sharp at depth ``focus``, softer the farther from it (H×W×3 uint8).
+    """Lens blur of a still set by depth: sharp at depth ``focus``, softer the farther from it (H×W×3 uint8,
+    or float32 scene-linear light, which is what a lens blurs: see ``comp.colour.defocused``).
 
     ``depth`` is 0 = near … 1 = far, linear in disparity (see :mod:`soundstage.comp.depth`), so the circle
     of confusion is simply proportional to |depth − focus|; ``amount`` 1 makes it 2.5% of the picture's
@@ -52,7 +53,9 @@ def defocus(set_rgb: np.ndarray, depth: np.ndarray, *, focus: float, amount: flo
     not bleed a halo into the soft background behind it. Run it once per shot, before the camera move
     (~0.5 s for a 1080p shot's 2304×1296 set: five blur levels in float32).
     """
-    _check_rgb(set_rgb, "the set")
+    linear = set_rgb.dtype == np.float32
+    if not linear:
+        _check_rgb(set_rgb, "the set")
     if depth.ndim != 2 or depth.shape != set_rgb.shape[:2]:
         raise MediaError(f"depth must be H×W like the set ({set_rgb.shape[1]}×{set_rgb.shape[0]}), got {depth.shape}")
     if not 0.0 <= focus <= 1.0:
@@ -77,7 +80,7 @@ def defocus(set_rgb: np.ndarray, depth: np.ndarray, *, focus: float, amount: flo
             continue
         level = picture if radius < 0.5 else _disc_blur(picture, coc >= radius - spacing, radius)
         result += level * share[..., None]
-    return np.clip(result + 0.5, 0, 255).astype(np.uint8)
+    return result if linear else np.clip(result + 0.5, 0, 255).astype(np.uint8)
 
 
 def _disc_blur(picture: np.ndarray, gather: np.ndarray, radius: float) -> np.ndarray:

@@ -26,7 +26,7 @@ from soundstage import __version__
 from soundstage.atomic import PARTIAL
 from soundstage.comp import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.camera import CameraMove
-from soundstage.comp.colour import ShotColour, comp_space, plate_tag_warning
+from soundstage.comp.colour import ShotColour, comp_space, defocused, plate_tag_warning
 from soundstage.comp.depth import estimate_depth
 from soundstage.comp.follow import followed, pinned, tracked_background
 from soundstage.comp.grade import Cdl, Lut3D
@@ -241,12 +241,7 @@ def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], firs
     if follow is not None or lens is not None:   # what plays behind the actors is in the set; rain falls in front
         pin = pinned(follow if follow is not None else np.repeat(np.eye(3)[None], frames, axis=0), lens=lens)
         elements = [e if e.front else dataclasses.replace(e, pin=pin) for e in elements]
-    comp = ShotComp.prepare(
-        width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
-        background=_background(layers, shot, frames, width, height, follow=follow, lens=lens),
-        elements=elements, look=look, depth=_placement_depth(layers, shot),
-        first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
-        settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark, managed=managed)
+    set_space = still_space = None
     if managed is not None:     # each take enters the working space through the space it recorded
         colour = managed.space
 
@@ -258,9 +253,18 @@ def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], firs
                 raise ColourError(exc.message, path=files[0], shot=shot.id, hint="the take's take.json says it") \
                     from None
 
-        comp.set_space = checked(layers.get(background_slot(shot.id)) or layers[set_slot(shot.set)])
-        comp.elements = tuple(dataclasses.replace(e, space=checked(layers[element_slot(shot.id, e.name)]))
-                              for e in comp.elements)
+        still_space = checked(layers[set_slot(shot.set)])
+        moving = layers.get(background_slot(shot.id))      # a moving background plays in place of the still
+        set_space = checked(moving) if moving else still_space
+        elements = [dataclasses.replace(e, space=checked(layers[element_slot(shot.id, e.name)])) for e in elements]
+    comp = ShotComp.prepare(
+        width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
+        background=_background(layers, shot, frames, width, height, follow=follow, lens=lens, managed=managed,
+                               space=still_space),
+        elements=elements, look=look, depth=_placement_depth(layers, shot),
+        first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
+        settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark, managed=managed)
+    comp.set_space = set_space
     return comp
 
 
@@ -404,14 +408,17 @@ def _placement_depth(layers: dict[str, list[Path]], shot: Shot) -> np.ndarray | 
 
 
 def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: int, height: int, *,
-                follow: np.ndarray | None = None, lens: Lens | None = None) -> Callable[[int], np.ndarray]:
+                follow: np.ndarray | None = None, lens: Lens | None = None, managed: ShotColour | None = None,
+                space: str | None = None) -> Callable[[int], np.ndarray]:
     """The set as the camera sees it, frame by frame (defocused and moved as the shot asks): on the plate's
-    solved camera (``follow``: homographies in frame px) if it was tracked, bent by the plate's ``lens``."""
+    solved camera (``follow``: homographies in frame px) if it was tracked, bent by the plate's ``lens``.
+    Colour-managed, the defocus runs in scene-linear light (the set's take in its recorded ``space``)."""
     still = read_image(layers[set_slot(shot.set)][0])[..., :3]
     camera = CameraMove(shot.camera.move, shot.camera.amount, shot.camera.parallax)
     depth = estimate_depth(still) if shot.camera.parallax > 0 or shot.comp.defocus > 0 else None
     if depth is not None and shot.comp.defocus > 0:
-        still = defocus(still, depth, focus=shot.comp.focus, amount=shot.comp.defocus)
+        still = defocus(still, depth, focus=shot.comp.focus, amount=shot.comp.defocus) if managed is None else \
+            defocused(managed.space, still, depth, focus=shot.comp.focus, amount=shot.comp.defocus, take_space=space)
     if follow is not None:
         return tracked_background(still, follow, width, height, depth=depth, parallax=shot.camera.parallax,
                                   lens=lens, shutter=shot.camera.shutter)
