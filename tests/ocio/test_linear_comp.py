@@ -116,3 +116,41 @@ def test_a_defocused_highlight_keeps_its_light_in_a_managed_comp(space: CompSpac
     # the disc is wider than the light, and the dark set away from it is left as it was (a level or two)
     assert in_linear[90, 160 + 5].mean() > 150
     assert np.abs(in_linear[:40].astype(int) - still[:40]).max() <= 2
+
+
+@pytest.mark.parametrize("mode", ["over", "screen", "add"])
+def test_float_blends_in_the_alphas_box_match_the_whole_frame_formula(mode: str) -> None:
+    """The float blend works only in the box around the alpha (and in place with ``out``): the same numbers
+    as the whole-frame formula, light over 1.0 kept, the inputs left alone without ``out``."""
+    from soundstage.comp.over import blend_linear
+
+    rng = np.random.default_rng(3)
+    fg = rng.uniform(0, 4, (36, 64, 3)).astype(np.float32)
+    bg = rng.uniform(0, 2, (36, 64, 3)).astype(np.float32)
+    alpha = np.zeros((36, 64), np.uint8)
+    alpha[10:20, 30:50] = rng.integers(0, 256, (10, 20), dtype=np.uint8)
+    a = alpha[..., None].astype(np.float32) / 255
+    light = fg * a
+    want = {"over": fg * a + bg * (1 - a), "add": bg + light, "screen": bg + light * np.maximum(1 - bg, 0)}[mode]
+    kept = bg.copy()
+    assert np.allclose(blend_linear(fg, alpha, bg, mode), want, atol=1e-4)
+    assert np.array_equal(bg, kept)
+    target = bg.copy()
+    assert blend_linear(fg, alpha, target, mode, out=target) is target
+    assert np.allclose(target, want, atol=1e-4)
+
+
+def test_the_acescct_shaper_and_the_keyed_box_match_their_formulas(space: CompSpace) -> None:
+    from soundstage.comp.colour import VIDEO, acescct
+
+    rng = np.random.default_rng(1)
+    values = np.concatenate([np.exp2(rng.uniform(-20, 10, 3000)), rng.uniform(-0.05, 0.02, 3000)])
+    linear = values.astype(np.float32).reshape(-1, 1, 3)
+    code = space._cct_code(linear)
+    assert np.abs(code.astype(int) - np.rint(np.clip(acescct(linear), 0, 1) * 255)).max() <= 1
+    shot = ShotColour.open(space, plate_space="ARRI LogC4")
+    fg = rng.integers(0, 256, (36, 64, 3), dtype=np.uint8)
+    matte = np.zeros((36, 64), np.uint8)
+    matte[5:30, 20:40] = 255
+    boxed = shot.keyed(fg, matte=matte)
+    assert np.allclose(boxed[5:30, 20:40], space.decode(VIDEO)(fg)[5:30, 20:40]) and not boxed[:5].any()
