@@ -154,3 +154,38 @@ def test_the_acescct_shaper_and_the_keyed_box_match_their_formulas(space: CompSp
     matte[5:30, 20:40] = 255
     boxed = shot.keyed(fg, matte=matte)
     assert np.allclose(boxed[5:30, 20:40], space.decode(VIDEO)(fg)[5:30, 20:40]) and not boxed[:5].any()
+
+
+def test_an_elements_motion_blur_keeps_its_light_in_a_managed_comp(space: CompSpace) -> None:
+    """An opaque dark element with a small white lamp in it, moving 16 px a frame: smeared in linear light the
+    lamp's light stays bright along its streak; smeared on display code values it greys out."""
+    from soundstage.comp.colour import motion_blurred
+    from soundstage.comp.light import motion_blur
+
+    height, width = 72, 128
+
+    def frame(x: int) -> np.ndarray:
+        rgba = np.zeros((height, width, 4), np.uint8)
+        rgba[20:52, x:x + 48] = (20, 20, 20, 255)
+        rgba[34:38, x + 22:x + 26] = (255, 255, 255, 255)
+        return rgba
+
+    now, before = frame(48), frame(32)
+    on_display = motion_blur(now, before, shutter=1.0)
+    in_linear = motion_blurred(space, now, before, shutter=1.0)
+    assert in_linear.dtype == np.uint8 and in_linear.shape == now.shape
+    streak = (slice(35, 37), slice(66, 78))      # along the lamp's path, around where it is now
+    assert on_display[streak][..., :3].mean() < 90
+    assert in_linear[streak][..., :3].mean() > 150
+    # the same coverage either way (to the 8-bit path's rounding in its repeated remaps)
+    assert np.abs(in_linear[..., 3].astype(int) - on_display[..., 3]).max() <= 5
+    assert np.abs(in_linear[24:30, 60:90, :3].astype(int) - 20).max() <= 3   # the dark body stays dark
+    # and so in a managed shot's comp: the streak, seen through the view, is bright
+    from soundstage.comp.shot import Element, Look
+
+    shot = ShotColour.open(space, plate_space="Rec.709")
+    dark = np.full((height, width, 3), 10, np.uint8)
+    comp = ShotComp.prepare(width=width, height=height, frames=2, background=lambda i: dark, managed=shot,
+                            elements=[Element("lamp", lambda i: frame(32 + 16 * i))],
+                            look=Look(motion_blur=1.0, grain=False))
+    assert comp.comp_frame(1)[0][streak].mean() > 150

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from soundstage.comp.grade import Cdl, Lut3D
-from soundstage.comp.light import defocus
+from soundstage.comp.light import defocus, motion_blur
 from soundstage.errors import ColourError
 
 DEFAULT_CONFIG = "ocio://studio-config-latest"   # ACES 2 studio config built into OCIO 2.4+: has the camera logs
@@ -498,6 +498,41 @@ def defocused(space: CompSpace, still: np.ndarray, depth: np.ndarray, *, focus: 
     linear = space.from_take(np.ascontiguousarray(still), take_space)
     blurred = defocus(linear, depth, focus=focus, amount=amount)
     return still if blurred is linear else space.to_take(blurred, take_space)
+
+
+def motion_blurred(space: CompSpace, rgba: np.ndarray, previous: np.ndarray, *, shutter: float,
+                   take_space: str | None = None) -> np.ndarray:
+    """An element's motion blur (``light.motion_blur``) integrated in scene-linear light, 8-bit straight RGBA in
+    its take's space in and out: a shutter adds up light, so a lamp's streak stays as bright as the lamp, where
+    averaging display code values greys it out. Taken in premultiplied, as a managed comp takes elements."""
+    def linear(frame: np.ndarray) -> np.ndarray:      # converted only where the element is (alpha > 0)
+        alpha = frame[..., 3:4].astype(np.float32) * np.float32(1 / 255)
+        out = np.zeros(frame.shape, np.float32)
+        out[..., 3:] = alpha
+        box = _box(frame[..., 3])
+        if box is not None:
+            code = np.rint(frame[box][..., :3] * alpha[box]).astype(np.uint8)
+            scene = space.from_take(code, take_space)
+            np.divide(scene, alpha[box], out=out[box][..., :3], where=alpha[box] > 0)
+        return out
+
+    now = linear(rgba)
+    blurred = motion_blur(now, linear(previous), shutter=shutter)
+    if blurred is now:
+        return rgba
+    alpha = np.rint(np.clip(blurred[..., 3], 0.0, 1.0) * 255).astype(np.uint8)
+    out = np.zeros(rgba.shape, np.uint8)
+    out[..., 3] = alpha
+    box = _box(alpha)
+    if box is not None:
+        out[box][..., :3] = space.to_take(np.ascontiguousarray(blurred[box][..., :3]), take_space)
+    return out
+
+
+def _box(alpha: np.ndarray) -> tuple[slice, slice] | None:
+    """Rows and columns around the non-zero alpha; None when there is none."""
+    x, y, w, h = cv2.boundingRect(alpha)
+    return (slice(y, y + h), slice(x, x + w)) if w and h else None
 
 
 HDR_TRANSFERS = {"smpte2084": "PQ", "arib_std_b67": "HLG"}

@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 import cv2
 import numpy as np
 
-from soundstage.comp.colour import ShotColour
+from soundstage.comp.colour import ShotColour, motion_blurred
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
@@ -317,7 +317,10 @@ class ShotComp:
                 continue
             rgba = self._moved(element, placed, index, start)
             if self.look.motion_blur > 0 and index > start:
-                rgba = motion_blur(rgba, self._moved(element, placed, index - 1, start), shutter=self.look.motion_blur)
+                before = self._moved(element, placed, index - 1, start)
+                rgba = motion_blur(rgba, before, shutter=self.look.motion_blur) if self.managed is None or \
+                    rgba.dtype != np.uint8 else motion_blurred(self.managed.space, rgba, before,
+                                                               shutter=self.look.motion_blur, take_space=element.space)
             shown.append(rgba)
         return shown
 
