@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -121,16 +122,32 @@ def _median_ms(run: Any, repeat: int) -> float:
     return statistics.median(times) * 1000
 
 
-def _alternating_ms(first: Any, second: Any, repeat: int) -> tuple[float, float]:
-    """Medians of two runs taken in turns, so a shared machine's load weighs on both alike."""
+def _alternating_ms(first: Any, second: Any, repeat: int) -> tuple[float, float, float, float]:
+    """Medians of two runs taken in turns, so a shared machine's load weighs on both alike: wall ms of each,
+    then CPU ms of each (all of this process's threads: OpenCV's own pool works on one frame too)."""
     first(), second()
     times: tuple[list[float], list[float]] = ([], [])
+    cpu: tuple[list[float], list[float]] = ([], [])
     for _ in range(repeat):
-        for run, kept in ((first, times[0]), (second, times[1])):
-            started = time.perf_counter()
+        for run, kept, spent in ((first, times[0], cpu[0]), (second, times[1], cpu[1])):
+            started, used = time.perf_counter(), time.process_time()
             run()
             kept.append(time.perf_counter() - started)
-    return statistics.median(times[0]) * 1000, statistics.median(times[1]) * 1000
+            spent.append(time.process_time() - used)
+    return tuple(statistics.median(t) * 1000 for t in (*times, *cpu))  # type: ignore[return-value]
+
+
+def _as_rendered(comp: ShotComp, plate: np.ndarray) -> Any:
+    """One frame comped as a render comps it: a plate array of its own (decoded fresh), keyed with the frame
+    before (the previous call's plate), so nothing a comp keeps per plate is found again by accident."""
+    frames = [plate.copy()]
+
+    def run() -> None:
+        frames.append(plate.copy())
+        del frames[:-2]
+        comp.comp_frame(0, frames[-1], previous=frames[-2])
+
+    return run
 
 
 def cost(*, width: int = 1920, height: int = 1080, repeat: int = 8) -> dict[str, Any]:
@@ -148,8 +165,8 @@ def cost(*, width: int = 1920, height: int = 1080, repeat: int = 8) -> dict[str,
     plain = ShotComp.prepare(**common, first_plate=plate)
     managed = ShotComp.prepare(**common, first_plate=recorded,
                                managed=ShotColour.open(space, plate_space="ARRI LogC4"))
-    eight, float_ms = _alternating_ms(lambda: plain.comp_frame(0, plate), lambda: managed.comp_frame(0, recorded),
-                                      repeat)
+    eight, float_ms, eight_cpu, float_cpu = _alternating_ms(_as_rendered(plain, plate), _as_rendered(managed, recorded),
+                                                            repeat)
     frame = av.VideoFrame.from_ndarray(backdrop, format="rgb24")
     bt601 = _median_ms(lambda: cv2.cvtColor(backdrop, cv2.COLOR_RGB2YUV_I420), repeat)
     bt709 = _median_ms(lambda: frame.reformat(format="yuv420p", **REC709_FRAME), repeat)
@@ -157,7 +174,9 @@ def cost(*, width: int = 1920, height: int = 1080, repeat: int = 8) -> dict[str,
     target = np.empty_like(source)
     copy = _median_ms(lambda: np.copyto(target, source), max(repeat, 20))
     return {"size": f"{width}x{height}", "repeat": repeat, "comp_8bit_ms": eight, "comp_float_ms": float_ms,
-            "ratio": float_ms / eight, "fps_8bit": 1000 / eight, "fps_float": 1000 / float_ms,
+            "ratio": float_ms / eight, "cpu_8bit_ms": eight_cpu, "cpu_float_ms": float_cpu,
+            "cpu_ratio": float_cpu / eight_cpu, "load": os.getloadavg()[0],
+            "fps_8bit": 1000 / eight, "fps_float": 1000 / float_ms,
             "yuv_bt601_ms": bt601, "yuv_bt709_ms": bt709, "float_pass_ms": copy,
             "float_pass_gbps": 2 * source.nbytes / copy / 1e6, "float_comp_in_passes": float_ms / copy}
 

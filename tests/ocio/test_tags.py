@@ -97,3 +97,42 @@ def test_probe_prints_a_files_tags(tmp_path: Path) -> None:
     assert f"{path}: primaries: bt709" in result.output and f"{path}: matrix: itu709" in result.output
     missing = CliRunner().invoke(app, ["probe", str(tmp_path / "none.mp4")])
     assert missing.exit_code == 2 and "no such file" in missing.output
+
+
+def _untagged_h264(path: Path, rgb: np.ndarray, matrix: str) -> None:
+    """An H.264 as a phone or an old encoder writes it: Y'CbCr made by ``matrix``, no colour tags at all."""
+    from av.video.reformatter import ColorRange, Colorspace
+
+    with av.open(str(path), mode="w") as container:
+        stream = container.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = rgb.shape[1], rgb.shape[0], "yuv420p"
+        stream.options = {"crf": "1"}
+        for _ in range(2):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+                format="yuv420p", dst_colorspace=getattr(Colorspace, matrix), dst_color_range=ColorRange.MPEG)
+            frame.colorspace, frame.color_range = 2, 0       # unspecified: nothing says which matrix
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+@pytest.mark.parametrize(("height", "matrix"), [(720, "ITU709"), (360, "ITU601")])
+def test_untagged_h264_plate_is_decoded_as_players_do(tmp_path: Path, height: int, matrix: str) -> None:
+    """Untagged, an HD plate is BT.709 and an SD one BT.601 (what players assume); a saturated red and
+    green tell the two matrices apart by some 20 levels."""
+    from soundstage.media import read_frames
+
+    rgb = np.zeros((height, 64 * height // 36 // 2 * 2, 3), np.uint8)
+    rgb[:, : rgb.shape[1] // 2] = (220, 30, 40)
+    rgb[:, rgb.shape[1] // 2:] = (40, 200, 60)
+    path = tmp_path / f"untagged_{height}.mp4"
+    _untagged_h264(path, rgb, matrix)
+    assert colour_tags(path).matrix.startswith("unknown")
+    back = next(iter(read_frames(path)))
+    inner = (slice(8, -8), np.r_[8: rgb.shape[1] // 2 - 8, rgb.shape[1] // 2 + 8: rgb.shape[1] - 8])
+    assert np.abs(back[inner].astype(int) - rgb[inner]).max() <= 3
+    from soundstage.media.video import assumed_matrix
+
+    said = assumed_matrix(path)
+    assert (said is not None) == (height >= 720)
+    if said:
+        assert "BT.709" in said

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import sys
 import threading
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,6 +28,7 @@ import cv2
 import numpy as np
 
 from soundstage.comp.grade import Cdl, Lut3D
+from soundstage.comp.light import defocus, motion_blur
 from soundstage.errors import ColourError
 
 DEFAULT_CONFIG = "ocio://studio-config-latest"   # ACES 2 studio config built into OCIO 2.4+: has the camera logs
@@ -205,6 +205,7 @@ class CompSpace:
     _from_ap1: np.ndarray = field(default_factory=lambda: np.eye(3, dtype=np.float32), repr=False)
     _decodes: dict[str, Decode] = field(default_factory=dict, repr=False)
     _luts: dict[str, Lut3D] = field(default_factory=dict, repr=False)
+    _slopes: dict[str, float] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -251,16 +252,46 @@ class CompSpace:
                 self._decodes[name] = Decode(*(found or (None, None)), cpu)
             return self._decodes[name]
 
-    def from_generated(self, code: np.ndarray) -> np.ndarray:
-        """A generated display-referred picture (H×W×3 uint8) → working float32, through the inverse view."""
-        cct = self._lut("inverse", self._inverse_cube).apply(np.ascontiguousarray(code))
+    def from_generated(self, code: np.ndarray, display: str | None = None) -> np.ndarray:
+        """A generated display-referred picture (H×W×3 uint8) → working float32, through the inverse view
+        (of ``display``; None: the display generated pictures are made for)."""
+        display = display or self.generated_display
+        cct = self._lut(f"inverse {display}", lambda: self._inverse_cube(display)).apply(np.ascontiguousarray(code))
         return self._from_cct_code(cct)
+
+    def from_take(self, pixels: np.ndarray, space: str | None = None) -> np.ndarray:
+        """A take's picture → working float32 through the space the take recorded: a display's (an image
+        model's sRGB) through the inverse of the view; a scene or video encoding (an engine's linear EXR, a
+        Rec.709 video) by its own decode; float pixels already in the working space as they are. None: made
+        for the generated display."""
+        if space is None:
+            return self.from_generated(pixels)
+        name = self.name(space, "take colour space")
+        if name in self._displays() and self.view in self.config.getViews(name) and pixels.dtype == np.uint8:
+            return self.from_generated(pixels, name)
+        if name == self.working and pixels.dtype == np.float32:
+            return pixels
+        return self.decode(name)(np.ascontiguousarray(pixels))
+
+    def _displays(self) -> frozenset[str]:
+        return frozenset(str(d) for d in self.config.getDisplays())
 
     # ---------------------------------------------------------------------------------------- out
 
-    def to_display(self, working: np.ndarray) -> np.ndarray:
-        """Working float32 H×W×3 → the review display's 8-bit code values, through the view."""
-        return self._lut("view", self._view_cube).apply(self._cct_code(working))
+    def to_display(self, working: np.ndarray, display: str | None = None) -> np.ndarray:
+        """Working float32 H×W×3 → 8-bit code values of ``display`` (None: the review display's), through
+        the view."""
+        display = display or self.display
+        return self._lut(f"view {display}", lambda: self._view_cube(display)).apply(self._cct_code(working))
+
+    def to_take(self, working: np.ndarray, space: str | None = None) -> np.ndarray:
+        """Working float32 → 8-bit code values in a take's ``space``: the inverse of :meth:`from_take` (a
+        display's through the view; a scene or video encoding exactly, by OCIO)."""
+        name = self.generated_display if space is None else self.name(space, "take colour space")
+        if name in self._displays() and self.view in self.config.getViews(name):
+            return self.to_display(working, name)
+        code = self.convert(working, self.working, name)
+        return np.rint(np.clip(code, 0.0, 1.0) * 255.0).astype(np.uint8)
 
     def to_video(self, code: np.ndarray, space: str) -> np.ndarray:
         """``space``'s 8-bit code (a camera log) → 8-bit ``Camera Rec.709`` code (the BT.709 camera curve, no
@@ -270,6 +301,21 @@ class CompSpace:
         cpu = _processor(self.config, _ocio().ColorSpaceTransform(name, VIDEO))
         return self._lut(f"video {name}", lambda: apply_ocio(cpu, _sample_grid(CUBE_SIZE))).apply(
             np.ascontiguousarray(code))
+
+    def marked(self, working: np.ndarray, shown: np.ndarray, marked: np.ndarray) -> np.ndarray:
+        """The working frame with the watermark its display frame got (``marked`` − ``shown``, in display
+        levels) as a change of exposure, at the view's slope around mid grey: the EXR master, seen through the
+        view as any viewer shows it, carries the mark the review movie does (a new array)."""
+        delta = cv2.subtract(marked[..., 1], shown[..., 1], dtype=cv2.CV_32F)
+        gain = cv2.exp(cv2.multiply(delta, float(np.log(2.0)) / self._levels_per_stop()))
+        return cv2.multiply(np.ascontiguousarray(working, np.float32), cv2.merge((gain, gain, gain)))
+
+    def _levels_per_stop(self) -> float:
+        if "stop" not in self._slopes:      # the same number whichever thread makes it first
+            grey = np.array([[[0.18] * 3, [0.36] * 3]], np.float32) @ self._from_ap1.T
+            levels = self.to_display(np.ascontiguousarray(grey, np.float32)).astype(np.float32)[0, :, 1]
+            self._slopes["stop"] = max(float(levels[1] - levels[0]), 1.0)
+        return self._slopes["stop"]
 
     def is_video(self, space: str) -> bool:
         """Whether ``space`` is a video or display encoding (keyable as it is), not a camera log or linear."""
@@ -294,14 +340,17 @@ class CompSpace:
     # ---------------------------------------------------------------------------------------- the cubes
 
     def _cct_code(self, working: np.ndarray) -> np.ndarray:
-        """Working → 8-bit ACEScct codes, by one lookup of each value's top 16 bits (sign, exponent and 7 bits
-        of mantissa: steps of 1/128 of a stop's doubling, far finer than an 8-bit ACEScct code's 0.07 stop);
-        ~4× fewer passes over the frame than computing the log."""
+        """Working → 8-bit ACEScct codes, exact by formula in five OpenCV passes (threaded, rounded once):
+        the log segment of the values held at the break, and the straight segment, the lower of the two (the
+        straight one is tangent to the log at the break and above it elsewhere, the log one flat below it)."""
         ap1 = np.ascontiguousarray(working, np.float32)
         if not np.array_equal(self._to_ap1, np.eye(3, dtype=np.float32)):
             ap1 = cv2.transform(ap1, self._to_ap1)
-        high = ap1.view(np.uint16)[..., 1::2] if _LITTLE_ENDIAN else ap1.view(np.uint16)[..., 0::2]
-        return _CCT_OF_BITS[high]
+        held = cv2.max(ap1, (_ACESCCT_BREAK,) * 4)     # a bare number would hold red alone
+        cv2.log(held, dst=held)
+        logged = cv2.addWeighted(held, _CCT_LOG[0], held, 0.0, _CCT_LOG[1], dtype=cv2.CV_8U)
+        straight = cv2.addWeighted(ap1, _CCT_LINEAR[0], ap1, 0.0, _CCT_LINEAR[1], dtype=cv2.CV_8U)
+        return cv2.min(logged, straight, dst=logged)
 
     def _from_cct_code(self, code: np.ndarray) -> np.ndarray:
         linear = cv2.LUT(code, _CCT_TABLE)
@@ -315,14 +364,14 @@ class CompSpace:
                 self._luts[which] = Lut3D(make(), title=which)
             return self._luts[which]
 
-    def _view_cube(self) -> np.ndarray:
+    def _view_cube(self, display: str) -> np.ndarray:
         ocio = _ocio()
-        cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=self.display, view=self.view))
+        cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=display, view=self.view))
         return apply_ocio(cpu, _sample_grid(CUBE_SIZE))
 
-    def _inverse_cube(self) -> np.ndarray:
+    def _inverse_cube(self, display: str) -> np.ndarray:
         ocio = _ocio()
-        cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=self.generated_display,
+        cpu = _processor(self.config, ocio.DisplayViewTransform(src="ACEScct", display=display,
                                                                 view=self.view,
                                                                 direction=ocio.TRANSFORM_DIR_INVERSE))
         return apply_ocio(cpu, _sample_grid(CUBE_SIZE))
@@ -335,18 +384,11 @@ def comp_space(config: str = DEFAULT_CONFIG, working: str = "ACEScg", display: s
     return CompSpace.open(config, working=working, display=display, view=view, generated_display=generated)
 
 
-def _code_of_bits(curve: Any) -> np.ndarray:
-    """The 8-bit code ``curve`` gives every float32 whose top 16 bits are the index (taken at the bin's middle)."""
-    bits = (np.arange(65536, dtype=np.uint32) << 16) | 0x8000
-    values = np.nan_to_num(bits.view(np.float32), nan=0.0, posinf=1e30, neginf=-1e30).astype(np.float32)
-    with np.errstate(invalid="ignore", over="ignore"):
-        code = np.rint(np.clip(np.nan_to_num(curve(values)), 0.0, 1.0) * 255.0)
-    return code.astype(np.uint8)
-
-
-_LITTLE_ENDIAN = sys.byteorder == "little"
-_CCT_OF_BITS = _code_of_bits(acescct)
+# ACEScct × 255 as a·ln(x) + b above the break, c·x + d below it
+_CCT_LOG = (255.0 / (17.52 * float(np.log(2.0))), 9.72 * 255.0 / 17.52)
+_CCT_LINEAR = (10.5402377416545 * 255.0, 0.0729055341958355 * 255.0)
 VIDEO = "Camera Rec.709"        # the encoding a log plate is keyed in
+_KEPT_RENDITIONS = 6            # a render's frames in flight (2 × its threads) and one
 _CCT_TABLE = acescct_to_linear(np.arange(256, dtype=np.float32) / 255.0).reshape(256, 1, 1).repeat(3, axis=2)
 
 
@@ -368,6 +410,8 @@ class ShotColour:
     cdl: Cdl | None = None
     cdl_space: str = "ACEScct"
     lut_space: str | None = None        # None: the film LUT takes the review display's code, after the view
+    _renditions: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def open(cls, space: CompSpace, *, plate_space: str, cdl: Cdl | None = None, cdl_space: str = "ACEScct",
@@ -381,21 +425,47 @@ class ShotColour:
         return self.space.decode(self.plate_space)(code)
 
     def keyable(self, code: np.ndarray) -> np.ndarray:
-        """The plate as the keyer takes it: as it is when video-encoded, else its Rec.709 rendition."""
-        return code if self.space.is_video(self.plate_space) else self.space.to_video(code, self.plate_space)
+        """The plate as the keyer takes it: as it is when video-encoded, else its Rec.709 rendition.
+
+        The last few renditions are kept by plate (the very array): each frame is keyed with the plate
+        before it, so without them every log plate frame would be converted twice."""
+        if self.space.is_video(self.plate_space):
+            return code
+        with self._lock:
+            for seen, rendition in self._renditions:
+                if seen is code:
+                    return rendition
+        rendition = self.space.to_video(code, self.plate_space)
+        with self._lock:
+            self._renditions.append((code, rendition))
+            del self._renditions[:-_KEPT_RENDITIONS]
+        return rendition
 
     def keyed(self, fg: np.ndarray, plate: np.ndarray | None = None, rendition: np.ndarray | None = None,
-              ) -> np.ndarray:
+              matte: np.ndarray | None = None) -> np.ndarray:
         """A keyed foreground (in :meth:`keyable`'s encoding) → working float32. Where the video rendition
         clipped (a log plate's light above what Rec.709 holds), the plate's own decoded value is taken, so
-        highlights over 1.0 survive the key."""
+        highlights over 1.0 survive the key. With its ``matte``, only the box around the subject is converted
+        (the rest, which nothing shows, is 0): an actor is a part of the frame, each float pass a big one."""
+        box: tuple[slice, ...] = (slice(None), slice(None))
+        if matte is not None and matte.shape == fg.shape[:2]:
+            x, y, w, h = cv2.boundingRect(matte)
+            box = (slice(y, y + h), slice(x, x + w))
+        part = np.ascontiguousarray(fg[box])
         if self.space.is_video(self.plate_space):
-            return self.plate(fg)
-        out = self.space.decode(VIDEO)(fg)
-        if plate is not None and rendition is not None and plate.shape == fg.shape == rendition.shape:
-            hot = cv2.inRange(rendition, (0, 0, 0), (254, 254, 254)) == 0
-            if hot.any():
-                out[hot] = self.plate(np.ascontiguousarray(plate[hot]).reshape(-1, 1, 3)).reshape(-1, 3)
+            decoded = self.plate(part)
+        else:
+            decoded = self.space.decode(VIDEO)(part)
+            if plate is not None and rendition is not None and plate.shape == fg.shape == rendition.shape:
+                clipped = rendition[box]
+                hot = cv2.inRange(clipped, (0, 0, 0), (254, 254, 254))
+                if cv2.countNonZero(hot) < hot.size:
+                    hot = hot == 0
+                    decoded[hot] = self.plate(np.ascontiguousarray(plate[box][hot]).reshape(-1, 1, 3)).reshape(-1, 3)
+        if decoded.shape[:2] == fg.shape[:2]:
+            return decoded
+        out = np.zeros(fg.shape, np.float32)
+        out[box] = decoded
         return out
 
     def grade(self, working: np.ndarray) -> np.ndarray:
@@ -418,6 +488,51 @@ class ShotColour:
             return lut.apply(self.space._cct_code(working))
         code = self.space.convert(working, self.space.working, self.lut_space)
         return lut.apply(np.rint(np.clip(code, 0.0, 1.0) * 255.0).astype(np.uint8))
+
+
+def defocused(space: CompSpace, still: np.ndarray, depth: np.ndarray, *, focus: float, amount: float,
+              take_space: str | None = None) -> np.ndarray:
+    """A set's still (8-bit, in its take's space) defocused in scene-linear light, and back in its own
+    encoding: a lens spreads light, so a small bright lamp becomes a bright bokeh disc, where averaging display
+    code values makes a dim grey one. Once per shot, before the camera move, like ``light.defocus``."""
+    linear = space.from_take(np.ascontiguousarray(still), take_space)
+    blurred = defocus(linear, depth, focus=focus, amount=amount)
+    return still if blurred is linear else space.to_take(blurred, take_space)
+
+
+def motion_blurred(space: CompSpace, rgba: np.ndarray, previous: np.ndarray, *, shutter: float,
+                   take_space: str | None = None) -> np.ndarray:
+    """An element's motion blur (``light.motion_blur``) integrated in scene-linear light, 8-bit straight RGBA in
+    its take's space in and out: a shutter adds up light, so a lamp's streak stays as bright as the lamp, where
+    averaging display code values greys it out. Taken in premultiplied, as a managed comp takes elements."""
+    def linear(frame: np.ndarray) -> np.ndarray:      # converted only where the element is (alpha > 0)
+        alpha = frame[..., 3:4].astype(np.float32) * np.float32(1 / 255)
+        out = np.zeros(frame.shape, np.float32)
+        out[..., 3:] = alpha
+        box = _box(frame[..., 3])
+        if box is not None:
+            code = np.rint(frame[box][..., :3] * alpha[box]).astype(np.uint8)
+            scene = space.from_take(code, take_space)
+            np.divide(scene, alpha[box], out=out[box][..., :3], where=alpha[box] > 0)
+        return out
+
+    now = linear(rgba)
+    blurred = motion_blur(now, linear(previous), shutter=shutter)
+    if blurred is now:
+        return rgba
+    alpha = np.rint(np.clip(blurred[..., 3], 0.0, 1.0) * 255).astype(np.uint8)
+    out = np.zeros(rgba.shape, np.uint8)
+    out[..., 3] = alpha
+    box = _box(alpha)
+    if box is not None:
+        out[box][..., :3] = space.to_take(np.ascontiguousarray(blurred[box][..., :3]), take_space)
+    return out
+
+
+def _box(alpha: np.ndarray) -> tuple[slice, slice] | None:
+    """Rows and columns around the non-zero alpha; None when there is none."""
+    x, y, w, h = cv2.boundingRect(alpha)
+    return (slice(y, y + h), slice(x, x + w)) if w and h else None
 
 
 HDR_TRANSFERS = {"smpte2084": "PQ", "arib_std_b67": "HLG"}

@@ -43,7 +43,8 @@ def _check_matte(matte: np.ndarray, shape: tuple[int, ...], what: str = "matte")
 
 
 def defocus(set_rgb: np.ndarray, depth: np.ndarray, *, focus: float, amount: float) -> np.ndarray:
-    """Lens blur of a still set by depth: sharp at depth ``focus``, softer the farther from it (H×W×3 uint8).
+    """Lens blur of a still set by depth: sharp at depth ``focus``, softer the farther from it (H×W×3 uint8,
+    or float32 scene-linear light, which is what a lens blurs: see ``comp.colour.defocused``).
 
     ``depth`` is 0 = near … 1 = far, linear in disparity (see :mod:`soundstage.comp.depth`), so the circle
     of confusion is simply proportional to |depth − focus|; ``amount`` 1 makes it 2.5% of the picture's
@@ -52,7 +53,9 @@ def defocus(set_rgb: np.ndarray, depth: np.ndarray, *, focus: float, amount: flo
     not bleed a halo into the soft background behind it. Run it once per shot, before the camera move
     (~0.5 s for a 1080p shot's 2304×1296 set: five blur levels in float32).
     """
-    _check_rgb(set_rgb, "the set")
+    linear = set_rgb.dtype == np.float32
+    if not linear:
+        _check_rgb(set_rgb, "the set")
     if depth.ndim != 2 or depth.shape != set_rgb.shape[:2]:
         raise MediaError(f"depth must be H×W like the set ({set_rgb.shape[1]}×{set_rgb.shape[0]}), got {depth.shape}")
     if not 0.0 <= focus <= 1.0:
@@ -77,7 +80,7 @@ def defocus(set_rgb: np.ndarray, depth: np.ndarray, *, focus: float, amount: flo
             continue
         level = picture if radius < 0.5 else _disc_blur(picture, coc >= radius - spacing, radius)
         result += level * share[..., None]
-    return np.clip(result + 0.5, 0, 255).astype(np.uint8)
+    return result if linear else np.clip(result + 0.5, 0, 255).astype(np.uint8)
 
 
 def _disc_blur(picture: np.ndarray, gather: np.ndarray, radius: float) -> np.ndarray:
@@ -196,11 +199,14 @@ def motion_blur(rgba: np.ndarray, previous_rgba: np.ndarray, *, shutter: float =
     doubling (one ``cv2.remap`` per doubling) in premultiplied space, so colour does not darken at the
     smeared edges and the total light is kept. Smears of 16 pixels or more are gathered at half size (they
     hide that detail anyway), and only the box the element and its smear cover is touched. Straight RGBA
-    in, straight RGBA out.
+    in, straight RGBA out: uint8, or float32 (colour in linear light, alpha 0..1), which is what a shutter
+    integrates (see ``comp.colour.motion_blurred``); the motion is measured on 8-bit copies either way.
     """
+    floating = rgba.dtype == np.float32
     for image, what in ((rgba, "element frame"), (previous_rgba, "previous element frame")):
-        if image.ndim != 3 or image.shape[2] != 4 or image.dtype != np.uint8:
-            raise MediaError(f"{what} must be H×W×4 uint8 straight RGBA, got {image.shape} {image.dtype}")
+        if image.ndim != 3 or image.shape[2] != 4 or image.dtype != rgba.dtype or image.dtype not in (np.uint8,
+                                                                                                      np.float32):
+            raise MediaError(f"{what} must be H×W×4 uint8 (or float32) straight RGBA, got {image.shape} {image.dtype}")
     if rgba.shape != previous_rgba.shape:
         raise MediaError(f"element frames differ in size: {rgba.shape[1]}×{rgba.shape[0]} and "
                          f"{previous_rgba.shape[1]}×{previous_rgba.shape[0]}")
@@ -209,7 +215,8 @@ def motion_blur(rgba: np.ndarray, previous_rgba: np.ndarray, *, shutter: float =
     if shutter == 0:
         return rgba
     height, width = rgba.shape[:2]
-    velocity = _element_motion(rgba, previous_rgba)
+    velocity = _element_motion(_eight_bit(rgba), _eight_bit(previous_rgba)) if floating else \
+        _element_motion(rgba, previous_rgba)
     if velocity is None:
         return rgba
     flow, weight = velocity
@@ -242,7 +249,9 @@ def motion_blur(rgba: np.ndarray, previous_rgba: np.ndarray, *, shutter: float =
         motion = motion * np.float32(1.0 / shrink)
     grid = _pixel_grid(box_w, box_h)
 
-    premultiplied = cv2.cvtColor(rgba[y0:y1, x0:x1], cv2.COLOR_RGBA2mRGBA)
+    part = rgba[y0:y1, x0:x1]
+    premultiplied = part * np.concatenate([part[..., 3:], part[..., 3:], part[..., 3:], np.ones_like(part[..., 3:])],
+                                          axis=2) if floating else cv2.cvtColor(part, cv2.COLOR_RGBA2mRGBA)
     if shrink > 1:
         premultiplied = cv2.resize(premultiplied, (box_w, box_h), interpolation=cv2.INTER_AREA)
 
@@ -262,8 +271,19 @@ def motion_blur(rgba: np.ndarray, previous_rgba: np.ndarray, *, shutter: float =
     if shrink > 1:
         blurred = cv2.resize(blurred, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     result = rgba.copy()
-    result[y0:y1, x0:x1] = cv2.cvtColor(blurred, cv2.COLOR_mRGBA2RGBA)
+    if floating:
+        alpha = blurred[..., 3:]
+        result[y0:y1, x0:x1, :3] = np.divide(blurred[..., :3], alpha, out=np.zeros_like(blurred[..., :3]),
+                                             where=alpha > 1e-6)
+        result[y0:y1, x0:x1, 3] = alpha[..., 0]
+    else:
+        result[y0:y1, x0:x1] = cv2.cvtColor(blurred, cv2.COLOR_mRGBA2RGBA)
     return result
+
+
+def _eight_bit(rgba: np.ndarray) -> np.ndarray:
+    """A float frame's 8-bit stand-in for measuring motion: alpha, and colour clipped at 1."""
+    return np.rint(np.clip(rgba, 0.0, 1.0) * 255).astype(np.uint8)
 
 
 @functools.lru_cache(maxsize=4)

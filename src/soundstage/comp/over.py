@@ -94,30 +94,54 @@ def screen(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray) -> np.ndar
     return cv2.add(bg, cv2.multiply(_light(fg, matte), cv2.bitwise_not(bg), scale=1.0 / 255.0))
 
 
-def blend_linear(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, mode: BlendMode = "over") -> np.ndarray:
+def blend_linear(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, mode: BlendMode = "over", *,
+                 out: np.ndarray | None = None) -> np.ndarray:
     """The blend modes on scene-linear float32 layers (a colour-managed comp), nothing clipped: light over 1.0
     stays. ``alpha`` is H×W uint8 or float 0..1, straight. ``screen`` holds the background's light at 1.0
-    where it is brighter, where screen's formula is undefined."""
+    where it is brighter, where screen's formula is undefined.
+
+    Only the box around the element's alpha is computed (outside it every mode leaves the background): a
+    keyed actor or a fire is a fraction of the frame, and a float frame pass is ~8× an 8-bit one. ``out``
+    (float32, the background's size; may be ``bg_rgb`` itself) takes the result in place, sparing a frame
+    copy; without it the background is copied.
+    """
     fg, matte, bg = (np.asarray(fg_rgb, np.float32), np.asarray(alpha), np.asarray(bg_rgb, np.float32))
     if fg.shape != bg.shape or matte.shape[:2] != fg.shape[:2]:
         raise ValueError(f"{mode} needs foreground, alpha and background of one size, got {fg.shape}, "
                          f"{matte.shape} and {bg.shape}")
-    a = (matte.astype(np.float32) * (1 / 255) if matte.dtype == np.uint8 else matte.astype(np.float32))
-    a = np.ascontiguousarray(a.reshape(a.shape[:2]))
+    if mode not in BLEND_MODES:
+        raise ValueError(f"blend mode must be one of {', '.join(BLEND_MODES)}, not {mode!r}")
+    matte = np.ascontiguousarray(matte.reshape(matte.shape[:2]))
+    target = bg.copy() if out is None else out
+    if target is not bg:
+        if target.shape != bg.shape or target.dtype != np.float32:
+            raise ValueError(f"out must be float32 {bg.shape}, got {target.dtype} {target.shape}")
+        np.copyto(target, bg)
+    x, y, w, h = cv2.boundingRect(matte if matte.dtype == np.uint8 else (matte > 0).astype(np.uint8))
+    if w == 0 or h == 0:
+        return target
+    box = (slice(y, y + h), slice(x, x + w))
+    a = cv2.multiply(matte[box], 1 / 255, dtype=cv2.CV_32F) if matte.dtype == np.uint8 else \
+        np.ascontiguousarray(matte[box], np.float32)
+    under, over_ = target[box], fg[box]
     if mode == "over":        # fg·α + bg·(1 − α) in one OpenCV pass: ~7× numpy's broadcast temporaries
-        return cv2.blendLinear(np.ascontiguousarray(fg), np.ascontiguousarray(bg), a, 1.0 - a)
-    light = fg * a[..., None]
-    if mode == "add":
-        return bg + light
+        cv2.blendLinear(over_, under, a, cv2.subtract(1.0, a), dst=under)    # per pixel: safe in place
+        return target
+    light = over_ * a[..., None]
     if mode == "screen":
-        return bg + light * np.maximum(1.0 - bg, 0.0)
-    raise ValueError(f"blend mode must be one of {', '.join(BLEND_MODES)}, not {mode!r}")
+        light *= np.maximum(1.0 - under, 0.0)
+    under += light
+    return target
 
 
-def blend(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, mode: BlendMode = "over") -> np.ndarray:
-    """Lay an element on the background with the given blend ``mode`` ("over", "screen" or "add")."""
+def blend(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, mode: BlendMode = "over", *,
+          out: np.ndarray | None = None) -> np.ndarray:
+    """Lay an element on the background with the given blend ``mode`` ("over", "screen" or "add"); float32
+    layers may be blended into ``out`` in place (see ``blend_linear``)."""
     if fg_rgb.dtype == np.float32 and bg_rgb.dtype == np.float32:
-        return blend_linear(fg_rgb, alpha, bg_rgb, mode)
+        return blend_linear(fg_rgb, alpha, bg_rgb, mode, out=out)
+    if out is not None:
+        raise ValueError("out is for float32 layers; 8-bit blends return a new frame")
     if mode == "over":
         return over(fg_rgb, alpha, bg_rgb)
     if mode == "screen":

@@ -23,7 +23,7 @@ from typing import Any, Literal, Protocol
 import cv2
 import numpy as np
 
-from soundstage.comp.colour import ShotColour
+from soundstage.comp.colour import ShotColour, motion_blurred
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
@@ -61,6 +61,7 @@ class Element:
     light: bool = False                             # a bright element (fire, magic) that lights the actors
     wrap: bool = False      # the set's light wraps its edges, as the plate's (a keyed creature, not fire's own light)
     pin: Callable[[np.ndarray, int], np.ndarray] | None = None   # pinned to the set: moves with the solved camera
+    space: str | None = None        # the colour space its take recorded; None: made for the generated display
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,7 @@ class ShotComp:
     managed: ShotColour | None = None                # set: the comp runs in the working space, float32 (OCIO)
     clean_plates: Callable[[int], np.ndarray] | None = None   # the clean plate per frame, as a moving camera sees it
     markers: bool = True                             # key out the screen's tracking markers (comp.markers)
+    set_space: str | None = None      # the colour space the set's take recorded; None: made for the generated display
 
     @classmethod
     def prepare(cls, *, width: int, height: int, frames: int, background: Callable[[int], np.ndarray],
@@ -198,7 +200,7 @@ class ShotComp:
         if self.grain is not None:
             picture = self.grain.add(picture, index, self.seed)
         if managed is not None:
-            picture = managed.space.from_generated(picture)
+            picture = managed.space.from_take(picture, self.set_space)
         shown = self._placed_frames(index)
         picture = self._layer(picture, index, shown, front=False, cover=cover)
         if plate is not None:
@@ -226,11 +228,11 @@ class ShotComp:
                 if self.shadow is not None:
                     picture = self.shadow.apply(picture, matte)
                 if managed is not None:
-                    fg = managed.keyed(fg, plate, keyable)
+                    fg = managed.keyed(fg, plate, keyable, matte)
                 if self.look.light_wrap > 0:
                     fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
-                picture = blend(fg, matte, picture) if managed is not None else over(fg, matte, picture)
+                picture = blend(fg, matte, picture, out=picture) if managed is not None else over(fg, matte, picture)
                 cover.place(self._plate_layer, matte)
         picture = self._layer(picture, index, shown, front=True, cover=cover)
         working = None
@@ -240,7 +242,10 @@ class ShotComp:
         elif self.look.lut is not None:
             picture = self.look.lut.apply(picture)
         if self.mark is not None:
-            picture = self.mark(picture, where=cover.generated(self._plate_layer))
+            marked = self.mark(picture, where=cover.generated(self._plate_layer))
+            if managed is not None and working is not None:     # the EXR master carries it too
+                working = managed.space.marked(working, picture, marked)
+            picture = marked
         return picture, working, cover.shares()
 
     def render(self, writers: Sequence[FrameSink], *, plates: Iterator[np.ndarray] | None = None,
@@ -314,7 +319,10 @@ class ShotComp:
                 continue
             rgba = self._moved(element, placed, index, start)
             if self.look.motion_blur > 0 and index > start:
-                rgba = motion_blur(rgba, self._moved(element, placed, index - 1, start), shutter=self.look.motion_blur)
+                before = self._moved(element, placed, index - 1, start)
+                rgba = motion_blur(rgba, before, shutter=self.look.motion_blur) if self.managed is None or \
+                    rgba.dtype != np.uint8 else motion_blurred(self.managed.space, rgba, before,
+                                                               shutter=self.look.motion_blur, take_space=element.space)
             shown.append(rgba)
         return shown
 
@@ -343,23 +351,28 @@ class ShotComp:
         for number, (element, rgba) in enumerate(zip(self.elements, shown, strict=True), start=1):
             if element.front != front or rgba is None:
                 continue
-            colour = rgba[..., :3] if self.managed is None else _into_working(self.managed, rgba)
+            colour, alpha = (rgba[..., :3], rgba[..., 3]) if self.managed is None else \
+                _into_working(self.managed, rgba, element.space)
             if element.wrap and self.look.light_wrap > 0:
-                colour = light_wrap(colour, rgba[..., 3], picture, radius=max(2, self.width // 96),
+                colour = light_wrap(colour, alpha, picture, radius=max(2, self.width // 96),
                                     strength=self.look.light_wrap)
-            picture = blend(colour, rgba[..., 3], picture, element.mode)
-            cover.place(number, rgba[..., 3])
+            picture = blend(colour, alpha, picture, element.mode, out=picture if self.managed is not None else None)
+            cover.place(number, alpha)
         return picture
 
 
-def _into_working(managed: ShotColour, rgba: np.ndarray) -> np.ndarray:
-    """A generated element's straight colour in the working space, taken through the inverse view
-    premultiplied: the inverse of a view's tone curve sends display white to a scene value of ~100, so the faint
-    edge of smoke, whose straight colour is near white, would light up as a bright fringe."""
+def _into_working(managed: ShotColour, rgba: np.ndarray, space: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A generated element's straight colour in the working space, through its take's ``space``, and its alpha
+    (8-bit). Taken premultiplied: the inverse of a view's tone curve sends display white to a scene value of
+    ~100, so the faint edge of smoke, whose straight colour is near white, would light up as a bright fringe.
+    Float pixels (an engine's EXR) are converted as they are."""
+    if rgba.dtype != np.uint8:
+        matte = np.rint(np.clip(rgba[..., 3], 0.0, 1.0) * 255).astype(np.uint8)
+        return managed.space.from_take(np.ascontiguousarray(rgba[..., :3], np.float32), space), matte
     alpha = rgba[..., 3:4].astype(np.float32) * np.float32(1 / 255)
     premultiplied = np.rint(rgba[..., :3] * alpha).astype(np.uint8)
-    scene = managed.space.from_generated(premultiplied)
-    return np.divide(scene, alpha, out=np.zeros_like(scene), where=alpha > 0)
+    scene = managed.space.from_take(premultiplied, space)
+    return np.divide(scene, alpha, out=np.zeros_like(scene), where=alpha > 0), rgba[..., 3]
 
 
 COVERAGE_STEP = 8     # every 8th pixel each way: 32,400 samples of a 1080p frame

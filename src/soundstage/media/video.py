@@ -160,11 +160,11 @@ def read_proxies(path: str | Path, width: int, *, prefetch: int = 0,
 
     ``keep``: each frame as :func:`read_frames` gives it is appended there too, so a later pass over the same
     plate (the comp after its track) need not decode it again."""
-    def views(frame: av.VideoFrame) -> tuple[np.ndarray, np.ndarray]:
+    def views(frame: av.VideoFrame, matrix: dict[str, Colorspace]) -> tuple[np.ndarray, np.ndarray]:
         step = max(1, frame.width // max(1, width))
-        proxy = frame.reformat(width=frame.width // step, height=frame.height // step, format="rgb24")
+        proxy = frame.reformat(width=frame.width // step, height=frame.height // step, format="rgb24", **matrix)
         if keep is not None:
-            keep.append(frame.to_ndarray(format="rgb24"))
+            keep.append(frame.to_ndarray(format="rgb24", **matrix))
         return _luma(frame), proxy.to_ndarray()
 
     return cast(Iterator[tuple[np.ndarray, np.ndarray]], _frames(Path(path), views, prefetch))
@@ -184,7 +184,8 @@ def _luma(frame: av.VideoFrame) -> np.ndarray:
     return rows[:, : plane.width].copy()
 
 
-_Pixels = Literal["rgb24", "rgba"] | Callable[[av.VideoFrame], Any]   # a format, or what to make of each frame
+# a format, or what to make of each frame (given the matrix its Y'CbCr is read by: {} for its own)
+_Pixels = Literal["rgb24", "rgba"] | Callable[[av.VideoFrame, dict[str, Colorspace]], Any]
 
 
 def _frames(path: Path, pixels: _Pixels, prefetch: int) -> Iterator[Any]:
@@ -201,10 +202,13 @@ def _decode(path: Path, pixels: _Pixels) -> Iterator[Any]:
         stream.thread_type = "AUTO"            # frame + slice threads, one per core
         expected = stream.frames
         index = 0
+        matrix: dict[str, Colorspace] = {}
         try:
             for frame in container.decode(stream):
-                yield pixels(frame) if callable(pixels) else \
-                    _rgba(frame) if pixels == "rgba" else frame.to_ndarray(format="rgb24")
+                if index == 0 and _untagged_hd(frame):
+                    matrix = {"src_colorspace": Colorspace.ITU709}
+                yield pixels(frame, matrix) if callable(pixels) else \
+                    _rgba(frame, **matrix) if pixels == "rgba" else frame.to_ndarray(format="rgb24", **matrix)
                 index += 1
         except av.error.FFmpegError as exc:
             raise MediaError(f"damaged at frame {index} ({_reason(exc)})", path=path) from None
@@ -215,8 +219,8 @@ def _decode(path: Path, pixels: _Pixels) -> Iterator[Any]:
                              path=path)
 
 
-def _rgba(frame: av.VideoFrame) -> np.ndarray:
-    rgba = frame.to_ndarray(format="rgba")
+def _rgba(frame: av.VideoFrame, **matrix: Colorspace) -> np.ndarray:
+    rgba = frame.to_ndarray(format="rgba", **matrix)
     components = frame.format.components
     if len(components) == 4 and components[3].is_alpha and components[3].bits > 8 and len(frame.planes) == 4:
         plane = frame.planes[3]
@@ -246,6 +250,31 @@ def check_frame(frame: np.ndarray, width: int, height: int, alpha: bool) -> np.n
         raise ValueError("frame has alpha but this writer keeps none: comp it over a background first, "
                          "or write ProRes 4444 or a PNG/EXR sequence")
     return np.ascontiguousarray(frame)
+
+
+HD_LINES = 720      # from here up, a Y'CbCr movie that names no matrix is BT.709, as players take it
+
+
+def _untagged_hd(frame: av.VideoFrame) -> bool:
+    """Y'CbCr that names no matrix, at HD: FFmpeg would turn it to RGB by BT.601 (its default, right for SD
+    only), where every player uses BT.709, so the plate's colours would shift against the review."""
+    return frame.colorspace == 2 and frame.height >= HD_LINES and not frame.format.is_rgb \
+        and frame.format.name not in ("gray", "pal8")
+
+
+def assumed_matrix(path: str | Path) -> str | None:
+    """One line when ``path`` is an HD Y'CbCr movie with no matrix tag (decoded as BT.709, SD stays BT.601),
+    to be said once per plate; None when its tags say or it is SD, RGB or a still."""
+    path = Path(path)
+    with _open(path) as container:
+        stream = _video_stream(container, path)
+        try:
+            frame = next(container.decode(stream), None)
+        except av.error.FFmpegError as exc:
+            raise MediaError(f"no frame decodes ({_reason(exc)})", path=path) from None
+    if frame is None or not _untagged_hd(frame):
+        return None
+    return f"names no colour matrix; decoded as BT.709, as players do for HD ({frame.height} lines)"
 
 
 # How a review or master movie's pixels are turned into Y'CbCr, and so what its stream says it is: BT.709

@@ -11,6 +11,7 @@ import contextlib
 import dataclasses
 import functools
 import itertools
+import json
 import shutil
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from soundstage import __version__
 from soundstage.atomic import PARTIAL
 from soundstage.comp import ScreenColour, key, measure_chroma, measure_screen
 from soundstage.comp.camera import CameraMove
-from soundstage.comp.colour import ShotColour, comp_space, plate_tag_warning
+from soundstage.comp.colour import ShotColour, comp_space, defocused, plate_tag_warning
 from soundstage.comp.depth import estimate_depth
 from soundstage.comp.follow import followed, pinned, tracked_background
 from soundstage.comp.grade import Cdl, Lut3D
@@ -52,6 +53,7 @@ from soundstage.media import (
 )
 from soundstage.media.exr import ExrSpace
 from soundstage.media.probe import file_colour
+from soundstage.media.video import assumed_matrix
 from soundstage.pipeline.sound import mix_of_shot, write_shot_stems
 from soundstage.pipeline.storage import publish
 from soundstage.pipeline.track import keeps_frames, shot_track, track_file
@@ -70,11 +72,14 @@ from soundstage.records.shot import (
     write_shot_record,
 )
 from soundstage.records.source import AssetKind
+from soundstage.records.take import TakeFile
 from soundstage.script.breakdown import Shot
 from soundstage.takes import background_slot, element_slot, set_slot
+from soundstage.takes.store import GENERATED_SPACE, TAKE_FILE
 
 # Bump when a change to the render code changes its pixels, so old renders are not reused.
-RENDER_CODE = f"{__version__}/render-8"   # 8: elements placed, shadows, interactive light, relight; BT.709; [colour]
+RENDER_CODE = f"{__version__}/render-9"   # 9: takes through their own colour space; untagged HD plates BT.709;
+#                                             markers touching the actor; markers only where tracked
 
 # Elements that fall between the camera and the actors; everything else plays behind them (unless placed).
 FRONT_ELEMENTS = frozenset({"rain", "snow", "fog", "sparks"})
@@ -147,6 +152,8 @@ def render_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], tak
         info = probe_plate(plate)
         for problem in plate_problems(project, shot, info):
             raise problem
+        guessed = None if info.still else assumed_matrix(plate)
+        warnings += [f"plate {shot.plate}: {guessed}"] if guessed else []
         if (info.width, info.height) != (width, height):   # conformed, as [plates] size allows: said once
             warnings.append(f"plate {shot.plate} is {info.width}×{info.height}; scaled to {settings.plates.size} the "
                             f"{width}×{height} frame, aspect kept ([plates] size = '{settings.plates.size}')")
@@ -251,13 +258,31 @@ def _shot_comp(project: Project, shot: Shot, layers: dict[str, list[Path]], firs
     if follow is not None or lens is not None:   # what plays behind the actors is in the set; rain falls in front
         pin = pinned(follow if follow is not None else np.repeat(np.eye(3)[None], frames, axis=0), lens=lens)
         elements = [e if e.front else dataclasses.replace(e, pin=pin) for e in elements]
+    set_space = still_space = None
+    if managed is not None:     # each take enters the working space through the space it recorded
+        colour = managed.space
+
+        def checked(files: list[Path]) -> str | None:
+            space = take_space(files)
+            try:
+                return None if space is None else colour.name(space, "take colour space")
+            except ColourError as exc:
+                raise ColourError(exc.message, path=files[0], shot=shot.id, hint="the take's take.json says it") \
+                    from None
+
+        still_space = checked(layers[set_slot(shot.set)])
+        moving = layers.get(background_slot(shot.id))      # a moving background plays in place of the still
+        set_space = checked(moving) if moving else still_space
+        elements = [dataclasses.replace(e, space=checked(layers[element_slot(shot.id, e.name)])) for e in elements]
     comp = ShotComp.prepare(
         width=width, height=height, frames=frames, seed=shot.seed, warn=warn,
-        background=_background(layers, shot, frames, width, height, follow=follow, lens=lens),
+        background=_background(layers, shot, frames, width, height, follow=follow, lens=lens, managed=managed,
+                               space=still_space),
         elements=elements, look=look, depth=_placement_depth(layers, shot),
         first_plate=first, screen=screen_of(shot), plate_fit=None if settings.plates.size == "refuse" else
         settings.plates.size, key_options=_key_options(shot, first, clean_plate), mark=mark, managed=managed)
     comp.markers = clears_markers(shot)
+    comp.set_space = set_space
     return comp
 
 
@@ -266,6 +291,17 @@ def clears_markers(shot: Shot) -> bool:
     tracked. A locked-off screen has none, and a small dark patch at the actor's rim (a headset's edge) can pass
     for one, so an untracked shot keeps every speck of its matte."""
     return shot.key.markers if shot.key.markers is not None else shot.camera.track != "off"
+
+
+def take_space(files: list[Path]) -> str | None:
+    """The colour space a take recorded in the take.json beside its files; None where it is the generated
+    default (an engine that said nothing: the project's ``[colour] generated`` display holds) or unrecorded."""
+    for folder in files[0].parents[:3]:
+        record = folder / TAKE_FILE
+        if record.is_file():
+            said = TakeFile.from_dict(json.loads(record.read_text("utf-8"))).colour_space
+            return None if said in ("", GENERATED_SPACE) else said
+    return None
 
 
 def compare_shot(project: Project, shot: Shot, layers: dict[str, list[Path]], path: Path) -> list[str]:
@@ -405,14 +441,17 @@ def _placement_depth(layers: dict[str, list[Path]], shot: Shot) -> np.ndarray | 
 
 
 def _background(layers: dict[str, list[Path]], shot: Shot, frames: int, width: int, height: int, *,
-                follow: np.ndarray | None = None, lens: Lens | None = None) -> Callable[[int], np.ndarray]:
+                follow: np.ndarray | None = None, lens: Lens | None = None, managed: ShotColour | None = None,
+                space: str | None = None) -> Callable[[int], np.ndarray]:
     """The set as the camera sees it, frame by frame (defocused and moved as the shot asks): on the plate's
-    solved camera (``follow``: homographies in frame px) if it was tracked, bent by the plate's ``lens``."""
+    solved camera (``follow``: homographies in frame px) if it was tracked, bent by the plate's ``lens``.
+    Colour-managed, the defocus runs in scene-linear light (the set's take in its recorded ``space``)."""
     still = read_image(layers[set_slot(shot.set)][0])[..., :3]
     camera = CameraMove(shot.camera.move, shot.camera.amount, shot.camera.parallax)
     depth = estimate_depth(still) if shot.camera.parallax > 0 or shot.comp.defocus > 0 else None
     if depth is not None and shot.comp.defocus > 0:
-        still = defocus(still, depth, focus=shot.comp.focus, amount=shot.comp.defocus)
+        still = defocus(still, depth, focus=shot.comp.focus, amount=shot.comp.defocus) if managed is None else \
+            defocused(managed.space, still, depth, focus=shot.comp.focus, amount=shot.comp.defocus, take_space=space)
     if follow is not None:
         return tracked_background(still, follow, width, height, depth=depth, parallax=shot.camera.parallax,
                                   lens=lens, shutter=shot.camera.shutter)
