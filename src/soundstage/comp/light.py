@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from soundstage.comp.placement import Box, content_box
 from soundstage.errors import MediaError
 
 _MAX_BLUR = 0.025         # defocus amount 1: a blur radius of 2.5% of the picture's height at the far end
@@ -145,9 +146,13 @@ def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, rad
     height, width = matte.shape
     shrink = 4 if radius >= 16 else 2 if radius >= 6 else 1
     cols, rows = max(1, width // shrink), max(1, height // shrink)
-    whole_w, whole_h = cols * shrink, rows * shrink                  # whole cells: exact block averages
-    small_matte = _shrink(matte[:whole_h, :whole_w], shrink)
     sigma = max(radius / (2.0 * shrink), 0.5)
+    # The matte is shrunk and its inverse blurred over the actor's box and the blur's reach round it only:
+    # beyond, the inverse is all 255 and its blur 255, as on the whole frame (the blur's kernel is 3σ wide).
+    shrunk = shrink_matte(matte, shrink, pad=math.ceil(3 * sigma) + 2)
+    if shrunk is None:
+        return fg_rgb
+    small_matte, (mx0, my0) = shrunk
     outside = cv2.GaussianBlur(cv2.bitwise_not(small_matte), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     # Only where there is subject and the outside's light reaches: the box around the matte's edge.
     reach = cv2.bitwise_and(cv2.threshold(outside, 1, 255, cv2.THRESH_BINARY)[1],
@@ -155,25 +160,42 @@ def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, rad
     bx, by, bw, bh = cv2.boundingRect(reach)
     if bw == 0 or bh == 0:
         return fg_rgb
+    bx, by = bx + mx0, by + my0          # in cells of the whole frame (the subject is ≥ pad cells inside the box)
     sx0, sy0, sx1, sy1 = max(0, bx - 1), max(0, by - 1), min(cols, bx + bw + 1), min(rows, by + bh + 1)
+    outside = outside[sy0 - my0:sy1 - my0, sx0 - mx0:sx1 - mx0]
     # The background's light, blurred, on the box and the blur's reach around it only.
     margin = math.ceil(3 * sigma) + 1
     lx0, ly0, lx1, ly1 = max(0, sx0 - margin), max(0, sy0 - margin), min(cols, sx1 + margin), min(rows, sy1 + margin)
     small_bg = _shrink(bg_rgb[ly0 * shrink : ly1 * shrink, lx0 * shrink : lx1 * shrink], shrink)
     light = cv2.GaussianBlur(small_bg, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     light = light[sy0 - ly0 : sy1 - ly0, sx0 - lx0 : sx1 - lx0]
-    weight = cv2.cvtColor(outside[sy0:sy1, sx0:sx1], cv2.COLOR_GRAY2RGB)
+    weight = cv2.cvtColor(outside, cv2.COLOR_GRAY2RGB)
     wrap = cv2.multiply(light, weight.astype(light.dtype), scale=min(strength, 4.0) / 255.0)
     x0, y0, x1, y1 = sx0 * shrink, sy0 * shrink, sx1 * shrink, sy1 * shrink
     if shrink > 1:
         wrap = cv2.resize(wrap, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     region = fg_rgb[y0:y1, x0:x1]
-    # Screen: fg + wrap − fg·wrap, never past white; in linear light, light adds (no white to stop at).
+    # Screen: fg + wrap·(1 − fg), never past white (fg + wrap first would clip at white, then take fg·wrap off
+    # and darken a bright edge); in linear light, light adds (no white to stop at).
     screened = cv2.add(region, wrap) if linear else \
-        cv2.subtract(cv2.add(region, wrap), cv2.multiply(region, wrap, scale=1.0 / 255.0))
+        cv2.add(region, cv2.multiply(wrap, cv2.bitwise_not(region), scale=1.0 / 255.0))
     result = fg_rgb.copy()
     cv2.copyTo(screened, matte[y0:y1, x0:x1], result[y0:y1, x0:x1])
     return result
+
+
+def shrink_matte(matte: np.ndarray, factor: int, *, pad: int = 0) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The matte's ``factor`` × ``factor`` block averages over its non-zero box grown by ``pad`` cells, and the
+    box's first cell (column, row); None for an empty matte. Cells are whole (the frame's last partial ones
+    are left out), so each is the exact average a whole-frame shrink gives it, at the cost of the box alone."""
+    cols, rows = matte.shape[1] // factor, matte.shape[0] // factor
+    actor = content_box(matte[:rows * factor, :cols * factor], threshold=0)
+    if actor is None or not cols or not rows:
+        return None
+    x0, y0 = max(0, actor[0] // factor - pad), max(0, actor[1] // factor - pad)
+    x1 = min(cols, -(-(actor[0] + actor[2]) // factor) + pad)
+    y1 = min(rows, -(-(actor[1] + actor[3]) // factor) + pad)
+    return _shrink(matte[y0 * factor:y1 * factor, x0 * factor:x1 * factor], factor), (x0, y0)
 
 
 def _shrink(image: np.ndarray, factor: int) -> np.ndarray:
@@ -330,10 +352,23 @@ def interactive_light(fg_rgb: np.ndarray, alpha: np.ndarray, element_rgba: np.nd
     matte = _check_matte(alpha, fg_rgb.shape)
     if strength <= 0:
         return fg_rgb
-    height, width = matte.shape
-    x, y, w, h = cv2.boundingRect(cv2.threshold(matte, 0, 255, cv2.THRESH_BINARY)[1])
-    if not w or not h:
+    box = content_box(matte, threshold=0)
+    if box is None:
         return fg_rgb
+    x, y, w, h = box
+    region = fg_rgb[y:y + h, x:x + w].copy()
+    if not light_box(region, box, element_rgba, strength=strength, reach=reach):
+        return fg_rgb
+    result = fg_rgb.copy()
+    result[y:y + h, x:x + w] = region       # outside the matte too: the ``over`` that follows shows none of it
+    return result
+
+
+def light_box(region: np.ndarray, box: Box, element_rgba: np.ndarray, *, strength: float,
+              reach: float = _LIGHT_REACH) -> bool:
+    """``interactive_light`` in place on ``region``, the foreground inside ``box`` (x, y, w, h) of the frame
+    (contiguous uint8): the comp lights the actor's box only, with no whole-frame copy. False: no light fell."""
+    height, width = element_rgba.shape[:2]
     small_w = max(16, width // _LIGHT_SHRINK)
     small_size = (small_w, max(1, round(height * small_w / width)))
     # Shrunk first (every 4th pixel, then averaged), premultiplied after: the light is a wide blur, and what
@@ -342,22 +377,21 @@ def interactive_light(fg_rgb: np.ndarray, alpha: np.ndarray, element_rgba: np.nd
                                                                     interpolation=cv2.INTER_NEAREST)
     element = cv2.cvtColor(cv2.resize(sampled, small_size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGBA2mRGBA)
     sigma = max(1.0, reach * small_size[0])
-    light = cv2.GaussianBlur(element.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     # The light next to a fully lit element is its colour, whatever its size: normalised by its shape's
-    # spread, so what flickers (its alpha, its colour) flickers in the light.
-    shape = cv2.GaussianBlur(np.where(element[..., 3] > 0, np.float32(255.0), np.float32(0.0)), (0, 0), sigma,
-                             borderType=cv2.BORDER_CONSTANT)
-    peak = float(shape.max())
-    if peak < 0.5 or float(light[..., 3].max()) < 0.5:
-        return fg_rgb
+    # spread (blurred with it, as a fourth channel), so what flickers (its alpha, its colour) flickers in it.
+    spread = element.astype(np.float32)
+    spread[..., 3] = np.where(element[..., 3] > 0, np.float32(255.0), np.float32(0.0))
+    light = cv2.GaussianBlur(spread, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    peak = float(light[..., 3].max())
+    if peak < 0.5 or float(light[..., :3].max()) < 0.5:
+        return False
     colour = np.clip(light[..., :3] * np.float32(_LIGHT_GAIN * 255.0 * min(strength, 1.0) / peak) + 0.5, 0, 255)
-    lit = _over_box(colour.astype(np.uint8), (x, y, w, h), width, height)
-    region = fg_rgb[y:y + h, x:x + w]
+    lit = _over_box(colour.astype(np.uint8), box, width, height)
     # fg + light·(0.35 + 0.65·fg): light shows as the surface's colour, with a floor for dark clothes
-    brightened = cv2.add(cv2.addWeighted(region, 1.0, lit, 0.35, 0.0), cv2.multiply(region, lit, scale=0.65 / 255))
-    result = fg_rgb.copy()
-    result[y:y + h, x:x + w] = brightened       # outside the matte too: the ``over`` that follows shows none of it
-    return result
+    lifted = cv2.multiply(region, lit, scale=0.65 / 255)
+    cv2.addWeighted(region, 1.0, lit, 0.35, 0.0, dst=region)
+    cv2.add(region, lifted, dst=region)
+    return True
 
 
 def _over_box(small: np.ndarray, box: tuple[int, int, int, int], width: int, height: int) -> np.ndarray:
@@ -410,10 +444,21 @@ class Relight:
         """The straight foreground graded from fill (the side away from the light) to key (the side toward it),
         across the actor's bounding box on ``alpha``."""
         matte = _check_matte(alpha, fg_rgb.shape)
-        height, width = matte.shape
-        x, y, w, h = cv2.boundingRect(cv2.threshold(matte, 0, 255, cv2.THRESH_BINARY)[1])
-        if not w or not h:
+        box = content_box(matte, threshold=0)
+        if box is None:
             return fg_rgb
+        x, y, w, h = box
+        region = fg_rgb[y:y + h, x:x + w].copy()
+        self.grade_box(region, box, matte.shape)
+        result = fg_rgb.copy()
+        result[y:y + h, x:x + w] = region
+        return result
+
+    def grade_box(self, region: np.ndarray, box: Box, shape: tuple[int, int]) -> None:
+        """``apply`` in place on ``region``, the foreground inside the actor's ``box`` (x, y, w, h) of a frame
+        of ``shape`` (height, width), contiguous uint8: the comp grades the box only, with no whole-frame copy."""
+        height, width = shape
+        x, y, w, h = box
         centre = np.array([x + w / 2, y + h / 2])
         toward = np.array([self.light[0] * width, self.light[1] * height]) - centre
         toward /= max(float(np.hypot(*toward)), 1e-6)
@@ -426,6 +471,4 @@ class Relight:
         key, fill = np.array(self.key, np.float32), np.array(self.fill, np.float32)
         gain = np.clip((fill + (key - fill) * t) * 128.0 + 0.5, 0, 255).astype(np.uint8)    # 128 = unchanged
         gain = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
-        result = fg_rgb.copy()
-        result[y:y + h, x:x + w] = cv2.multiply(fg_rgb[y:y + h, x:x + w], gain, scale=1.0 / 128)
-        return result
+        cv2.multiply(region, gain, dst=region, scale=1.0 / 128)

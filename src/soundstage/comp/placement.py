@@ -98,7 +98,9 @@ _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 def content_box(alpha: np.ndarray, *, threshold: int = 8) -> Box | None:
     """The bounding box of what shows (alpha above ``threshold`` of 255), or None for an empty layer."""
-    x, y, w, h = cv2.boundingRect(cv2.threshold(alpha, threshold, 255, cv2.THRESH_BINARY)[1])
+    shows = np.ascontiguousarray(alpha) if threshold == 0 else \
+        cv2.threshold(alpha, threshold, 255, cv2.THRESH_BINARY)[1]      # a matte's box is its non-zero pixels'
+    x, y, w, h = cv2.boundingRect(shows)
     return (x, y, w, h) if w and h else None
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from soundstage.comp.light import _over_box
+from soundstage.comp.light import _over_box, shrink_matte
 
 _WORK_WIDTH = 240         # the matte is shrunk to about this wide to cast the shadows (soft anyway)
 _DARKEST = 0.7            # strength 1 takes away this much of the set's light at the shadow's darkest
@@ -56,7 +56,12 @@ class Shadow:
             return picture
         height, width = matte.shape
         shrink = max(1, width // _WORK_WIDTH)
-        small = cv2.resize(matte, (max(1, width // shrink), max(1, height // shrink)), interpolation=cv2.INTER_AREA)
+        shrunk = shrink_matte(matte, shrink)
+        if shrunk is None:
+            return picture
+        small = np.zeros((max(1, height // shrink), max(1, width // shrink)), np.uint8)
+        cells, (x0, y0) = shrunk
+        small[y0:y0 + cells.shape[0], x0:x0 + cells.shape[1]] = cells
         rows = np.flatnonzero((small >= 128).any(axis=1))
         if not rows.size:
             return picture

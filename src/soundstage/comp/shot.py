@@ -27,10 +27,10 @@ from soundstage.comp.colour import ShotColour
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
-from soundstage.comp.light import Relight, interactive_light, light_wrap, motion_blur
+from soundstage.comp.light import Relight, light_box, light_wrap, motion_blur
 from soundstage.comp.markers import clear_markers
 from soundstage.comp.over import BlendMode, blend, over
-from soundstage.comp.placement import Placed, Placement, place
+from soundstage.comp.placement import Placed, Placement, content_box, place
 from soundstage.comp.shadow import Shadow, light_position
 from soundstage.errors import MediaError
 from soundstage.media import ConformMode, conform_size
@@ -218,8 +218,6 @@ class ShotComp:
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
-                if self.colour is not None:
-                    fg = self.colour.apply(fg)
                 fg = self._light_actor(fg, matte, shown)
                 if self.shadow is not None:
                     picture = self.shadow.apply(picture, matte)
@@ -326,14 +324,24 @@ class ShotComp:
         return element.pin(rgba, index) if element.pin is not None else rgba
 
     def _light_actor(self, fg: np.ndarray, matte: np.ndarray, shown: list[np.ndarray | None]) -> np.ndarray:
-        """The set's key and fill on the actor, and the bright elements' light on him, before he is laid over
-        (on the plate's display code values, before a managed comp takes him into the working space)."""
+        """The colour match, the set's key and fill, and the bright elements' light on the actor, before he is
+        laid over (on the plate's display code values, before a managed comp takes him into the working space).
+
+        All on the matte's box, in place: ``fg`` is this frame's own key, and outside the box it never shows.
+        """
+        lights = [rgba for element, rgba in zip(self.elements, shown, strict=True) if element.light and
+                  rgba is not None] if self.look.interactive_light > 0 else []
+        box = content_box(matte, threshold=0)
+        if box is None or (self.colour is None and self.relight is None and not lights):
+            return fg
+        x, y, w, h = box
+        region = fg[y:y + h, x:x + w]
+        region = self.colour.apply(region) if self.colour is not None else region.copy()
         if self.relight is not None:
-            fg = self.relight.apply(fg, matte)
-        if self.look.interactive_light > 0:
-            for element, rgba in zip(self.elements, shown, strict=True):
-                if element.light and rgba is not None:
-                    fg = interactive_light(fg, matte, rgba, strength=self.look.interactive_light)
+            self.relight.grade_box(region, box, matte.shape)
+        for rgba in lights:
+            light_box(region, box, rgba, strength=self.look.interactive_light)
+        fg[y:y + h, x:x + w] = region
         return fg
 
     def _layer(self, picture: np.ndarray, index: int, shown: list[np.ndarray | None], *, front: bool,
