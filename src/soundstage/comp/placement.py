@@ -12,6 +12,7 @@ occluded by the matte as the plate is laid over them, front ones cover the actor
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,7 +53,7 @@ class Placed:
     start: int
     frames: int
 
-    @property
+    @functools.cached_property
     def identity(self) -> bool:
         return bool(np.allclose(self.first, _IDENTITY) and np.allclose(self.last, _IDENTITY))
 

@@ -27,7 +27,7 @@ from soundstage.comp.colour import ShotColour
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
-from soundstage.comp.light import Relight, light_box, light_wrap, motion_blur
+from soundstage.comp.light import Relight, light_actor, light_wrap, motion_blur
 from soundstage.comp.markers import clear_markers
 from soundstage.comp.over import BlendMode, blend, over
 from soundstage.comp.placement import Placed, Placement, content_box, place
@@ -193,7 +193,7 @@ class ShotComp:
         """
         managed = self.managed
         cover = _Coverage(self.height, self.width, len(self.layers))
-        picture = self.background(index) if background is None else background
+        picture = given = self.background(index) if background is None else background
         if self.grain is not None:
             picture = self.grain.add(picture, index, self.seed)
         if managed is not None:
@@ -220,12 +220,12 @@ class ShotComp:
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
                 fg = self._light_actor(fg, matte, shown)
                 if self.shadow is not None:
-                    picture = self.shadow.apply(picture, matte)
+                    picture = self.shadow.apply(picture, matte, in_place=picture is not given)
                 if managed is not None:
                     fg = managed.keyed(fg, plate, keyable)
                 if self.look.light_wrap > 0:
                     fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
-                                    strength=self.look.light_wrap)
+                                    strength=self.look.light_wrap, in_place=True)   # this frame's own key
                 picture = blend(fg, matte, picture) if managed is not None else over(fg, matte, picture)
                 cover.place(self._plate_layer, matte)
         picture = self._layer(picture, index, shown, front=True, cover=cover)
@@ -331,17 +331,16 @@ class ShotComp:
         """
         lights = [rgba for element, rgba in zip(self.elements, shown, strict=True) if element.light and
                   rgba is not None] if self.look.interactive_light > 0 else []
+        if self.colour is None and self.relight is None and not lights:
+            return fg
         box = content_box(matte, threshold=0)
-        if box is None or (self.colour is None and self.relight is None and not lights):
+        if box is None:
             return fg
         x, y, w, h = box
-        region = fg[y:y + h, x:x + w]
-        region = self.colour.apply(region) if self.colour is not None else region.copy()
-        if self.relight is not None:
-            self.relight.grade_box(region, box, matte.shape)
-        for rgba in lights:
-            light_box(region, box, rgba, strength=self.look.interactive_light)
-        fg[y:y + h, x:x + w] = region
+        region = fg[y:y + h, x:x + w]              # a view: each step writes into it
+        if self.colour is not None:
+            cv2.LUT(region, self.colour.table, dst=region)      # ``ColourMatch.apply``, in place
+        light_actor(region, box, matte.shape, relight=self.relight, lights=lights, strength=self.look.interactive_light)
         return fg
 
     def _layer(self, picture: np.ndarray, index: int, shown: list[np.ndarray | None], *, front: bool,
