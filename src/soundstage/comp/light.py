@@ -125,7 +125,8 @@ def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, rad
     straight (unpremultiplied): the ``over`` that follows multiplies the wrap by alpha, as the recipe wants.
     ``radius`` (pixels) is how far in the light reaches; ``strength`` 0 returns ``fg_rgb`` itself, 1 the
     full wrap. Pixels outside the matte (alpha 0) are never changed. ``in_place``: ``fg_rgb`` itself is
-    wrapped and returned (a comp's own key, spared a whole-frame copy).
+    wrapped and returned (a comp's own key, spared a whole-frame copy), and near the edge its pixels outside
+    the matte, which the ``over`` never shows, may change too.
 
     Per frame: the blurs run on a copy 2–4× smaller, and full-size work is confined to the box around the
     matte's edge where the wrap is visible. On a frame whose sides are not whole multiples of 4, the last
@@ -182,10 +183,12 @@ def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, rad
     region = fg_rgb[y0:y1, x0:x1]
     # Screen: fg + wrap·(1 − fg), never past white (fg + wrap first would clip at white, then take fg·wrap off
     # and darken a bright edge); in linear light, light adds (no white to stop at).
-    screened = cv2.add(region, wrap) if linear else \
-        cv2.add(region, cv2.multiply(wrap, cv2.bitwise_not(region), scale=1.0 / 255.0))
-    result = fg_rgb if in_place else fg_rgb.copy()
-    cv2.copyTo(screened, matte[y0:y1, x0:x1], result[y0:y1, x0:x1])
+    light = wrap if linear else cv2.multiply(wrap, cv2.bitwise_not(region), scale=1.0 / 255.0)
+    if in_place:                  # a comp's key: what lies outside its matte is never shown, so no mask
+        cv2.add(region, light, dst=region)
+        return fg_rgb
+    result = fg_rgb.copy()
+    cv2.copyTo(cv2.add(region, light), matte[y0:y1, x0:x1], result[y0:y1, x0:x1])
     return result
 
 
