@@ -375,22 +375,29 @@ def light_actor(region: np.ndarray, box: Box, shape: tuple[int, int], *, relight
     height, width = shape
     x, y, w, h = box
     cols, rows = max(2, w // 8), max(2, h // 8)
-    # each grid point where a linear resize of the grid to w × h centres it, in frame pixels
+    # grid points (in frame pixels) a cell apart, one beyond the box each side: its edges are interpolated too
     step_x, step_y = w / cols, h / rows
-    xs = x + (np.arange(cols, dtype=np.float32) + 0.5) * np.float32(step_x) - 0.5
-    ys = y + (np.arange(rows, dtype=np.float32) + 0.5) * np.float32(step_y) - 0.5
-    gain = np.ones((rows, cols, 3), np.float32) if relight is None else relight.gain(xs, ys, box, shape)
-    lift = np.zeros((rows, cols, 3), np.float32)
+    xs = x + (np.arange(-1, cols + 1, dtype=np.float32) + 0.5) * np.float32(step_x) - 0.5
+    ys = y + (np.arange(-1, rows + 1, dtype=np.float32) + 0.5) * np.float32(step_y) - 0.5
+    to_grid = np.array([[1 / step_x, 0.0, 0.5 / step_x + 0.5], [0.0, 1 / step_y, 0.5 / step_y + 0.5]])
+
+    def up(grid: np.ndarray) -> np.ndarray:
+        """A grid brought up over the box's w × h pixels."""
+        return cv2.warpAffine(grid, to_grid, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+
+    gain = np.ones((rows + 2, cols + 2, 3), np.float32) if relight is None else relight.gain(xs, ys, box, shape)
+    lift = np.zeros((rows + 2, cols + 2, 3), np.float32)
     changed = relight is not None
     for rgba in lights:
         light = _element_light(rgba, strength, reach)
         if light is None:
             continue
         sh, sw = light.shape[:2]
-        to_small = np.array([[step_x * sw / width, 0.0, (x + 0.5 * step_x) * sw / width - 0.5],
-                             [0.0, step_y * sh / height, (y + 0.5 * step_y) * sh / height - 0.5]])
-        falling = cv2.warpAffine(light, to_small, (cols, rows), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                 borderMode=cv2.BORDER_REPLICATE)
+        to_small = np.array([[step_x * sw / width, 0.0, (x - 0.5 * step_x) * sw / width - 0.5],
+                             [0.0, step_y * sh / height, (y - 0.5 * step_y) * sh / height - 0.5]])
+        falling = cv2.warpAffine(light, to_small, (cols + 2, rows + 2),
+                                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
         # fg + light·(0.35 + 0.65·fg): light shows as the surface's colour, with a floor for dark clothes
         lifted = 1.0 + falling * np.float32(0.65 / 255)
         gain *= lifted
@@ -400,11 +407,9 @@ def light_actor(region: np.ndarray, box: Box, shape: tuple[int, int], *, relight
         return False
     # 128 = unchanged, up to ×2: only a bright key's side right at a full-strength fire would go past (where
     # all but the darkest clothes burn to white anyway)
-    up = cv2.resize(np.clip(gain * 128.0 + 0.5, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
-    cv2.multiply(region, up, dst=region, scale=1.0 / 128)
+    cv2.multiply(region, up(np.clip(gain * 128.0 + 0.5, 0, 255).astype(np.uint8)), dst=region, scale=1.0 / 128)
     if float(lift.max()) >= 0.5:
-        cv2.add(region, cv2.resize(np.clip(lift + 0.5, 0, 255).astype(np.uint8), (w, h),
-                                   interpolation=cv2.INTER_LINEAR), dst=region)
+        cv2.add(region, up(np.clip(lift + 0.5, 0, 255).astype(np.uint8)), dst=region)
     return True
 
 
