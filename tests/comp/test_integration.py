@@ -214,3 +214,14 @@ def test_relight_and_interactive_light_folded_on_a_coarse_grid_stay_within_a_cod
     expected = graded + 0.35 * light + 0.65 * graded * light / 255.0
     assert np.abs(region - np.clip(expected, 0, 255)).max() <= 3
     assert (light[..., 0] > 40).any() and (region.astype(int) - fg[60:340, 300:420] > 30).any(), "it is lit"
+
+
+def test_the_set_handed_in_is_never_darkened_in_place() -> None:
+    """The shadow darkens the comp's own copy of the set: a still set handed in for every frame stays as it was,
+    so the next frame's shadow is not laid on the last one's."""
+    still = grey_set()
+    shot = comp([], Look(grain=False, shadow=1.0, contact=1.0, light=(0.05, 0.1)), background=lambda index: still,
+                frames=2)
+    first, second = shot.frame(0, plate()), shot.frame(1, plate())
+    assert (still == 128).all(), "the set handed in is untouched"
+    assert (first == second).all() and (first < 128).any(), "each frame shadowed once"
