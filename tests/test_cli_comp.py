@@ -157,3 +157,12 @@ def test_comp_compare_writes_without_and_with_integration_side_by_side(tmp_path:
     first = next(iter(read_frames(made))).astype(int)
     without, with_ = first[:, : W // 2], first[:, W // 2:]
     assert np.abs(without - with_).mean() > 2, "the integration changes the picture"
+    from soundstage.provenance import verify_file
+
+    verdict = verify_file(made)            # signed like the shot it shows: its plate opened, its takes placed
+    shot = verify_file(film / "out" / "shots" / "1-1.mp4")
+    assert verdict.ok and [a.action for a in verdict.actions] == [a.action for a in shot.actions]
+    assert [(i.title, i.relationship) for i in verdict.ingredients] == [(i.title, i.relationship)
+                                                                         for i in shot.ingredients]
+    assert "c2pa.soft-binding" not in verdict.records, "the side-by-side carries no watermark to bind"
+    assert not list(made.parent.glob(".*")), "nothing staged is left beside it"

@@ -120,7 +120,7 @@ def test_selection_names_who_approved_which_take_and_when(example: Project, tmp_
     assert rooftops["shots"] == ["3-1", "3-2"] and rooftops["chosen_how"] == "approved"
     others = [s for slot, s in selection.items() if slot != ROOFTOPS]
     assert others and all(s["approved_by"] is None and s["chosen_how"] == NOT_APPROVED for s in others)
-    assert data["human"]["arrangement"]["cut_order"] == ["1-1", "2-1", "2-2", "3-1", "3-2", "4-1"]
+    assert data["human"]["arrangement"]["cut_order"] == ["1-1", "2-1", "2-2", "2-3", "3-1", "3-2", "4-1"]
     [note] = data["human"]["notes"]
     assert note["author"] == "Kim Ji-woo" and note["subject"] == "shot/3-1"
     edits = data["human"]["edits"]
@@ -131,17 +131,17 @@ def test_selection_names_who_approved_which_take_and_when(example: Project, tmp_
     assert script["file"] == "moonlit-hanok.fountain" and script["title"] == "Moonlit Hanok"
     assert script["author"] == "The soundstage contributors" and script["scenes"] == 4
     assert [p["plate"] for p in data["human"]["performances"]] == [
-        "plates/pass_walk.mp4", "plates/desert_look_logc4.mp4", "plates/handheld_look.mp4", "plates/rooftop_blue.mp4",
-        "plates/cliff_turn.mp4"]
+        "plates/pass_walk.mp4", "plates/desert_look_logc4.mp4", "plates/handheld_look.mp4", "plates/pass_stand.mp4",
+        "plates/rooftop_blue.mp4", "plates/cliff_turn.mp4"]
 
     registration = data["registration"]
     assert all(p["human_creative_contribution"] is False and p["note"] == PROMPT_NOTE
                for p in registration["prompts"])
-    assert ("The selection of takes: for 1 of 17 slots a named person approved the take, from 18 takes generated"
+    assert ("The selection of takes: for 1 of 18 slots a named person approved the take, from 19 takes generated"
             in registration["human_parts_claimed"])
     assert "For 1 of them a named person approved the take used." in registration["process"]
-    assert "For 16 slots the take used is the newest of its design, approved by no one." in registration["process"]
-    assert "1-1 → 2-1 → 2-2 → 3-1 → 3-2 → 4-1" in registration["process"]
+    assert "For 17 slots the take used is the newest of its design, approved by no one." in registration["process"]
+    assert "1-1 → 2-1 → 2-2 → 2-3 → 3-1 → 3-2 → 4-1" in registration["process"]
 
     deliverable = data["deliverable"]
     assert deliverable["state"] == "Trusted" and deliverable["ok"] and deliverable["signer"]
@@ -205,7 +205,7 @@ def test_shots_without_records_say_render_first(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["report", "disclosure", str(project.root)])
     assert result.exit_code == 2
     [line] = result.output.strip().splitlines()
-    assert "no shot record for 1-1, 2-1, 2-2, 3-1, 3-2, 4-1" in line and "render first" in line
+    assert "no shot record for 1-1, 2-1, 2-2, 2-3, 3-1, 3-2, 4-1" in line and "render first" in line
     assert not (project.out_dir / "reports" / "disclosure.html").exists()
 
 
@@ -219,7 +219,7 @@ def test_a_renumbered_shot_is_reported_as_omitted_and_the_rest_carry_on(example:
     result = CliRunner().invoke(app, ["report", "disclosure", str(project.root)])
     assert result.exit_code == 0, result.output
     shown = json.loads((project.out_dir / "reports" / "disclosure.json").read_text("utf-8"))
-    assert [s["shot"] for s in shown["shots"]] == ["2-1", "2-2", "3-1", "3-2", "4-1"]
+    assert [s["shot"] for s in shown["shots"]] == ["2-1", "2-2", "2-3", "3-1", "3-2", "4-1"]
     [omitted] = shown["omitted"]
     assert omitted["shot"] == "A1-1" and "no shot record" in omitted["reason"] and "1-1" in omitted["reason"]
     html = (project.out_dir / "reports" / "disclosure.html").read_text("utf-8")

@@ -18,7 +18,7 @@ sys.path.insert(0, str(BENCHMARKS))
 
 import provenance_cost  # noqa: E402
 
-SHOTS = {"1-1", "2-1", "2-2", "3-1", "3-2", "4-1"}       # examples/moonlit-hanok/shots.toml
+SHOTS = {"1-1", "2-1", "2-2", "2-3", "3-1", "3-2", "4-1"}       # examples/moonlit-hanok/shots.toml
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@ shadow and contact shadow on the set, interactive light from a bright element, a
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -165,3 +166,62 @@ def test_on_the_ground_an_element_stands_at_the_actors_feet_or_at_its_depth_in_t
     assert abs(near_rows[-1] - round((H - 1) * 0.5)) <= 2, "4 m: where the set's disparity is 1 − 2/4"
     assert far_rows[-1] < near_rows[-1] - 20, "20 m stands higher, nearer the horizon"
     assert np.count_nonzero(far) < np.count_nonzero(near) / 4, "and smaller, as 1/distance"
+
+
+def test_on_a_1080p_sized_matte_the_shadows_darken_the_ground_by_the_amount_set() -> None:
+    """At a size where the shadows are cast on a shrunk matte (shrink 4 at 960 wide, over the actor's box only):
+    the ground right under the feet takes the contact shadow's full dark (0.7 of the set's light at strength 1),
+    the cast shadow falls on the side away from the light, and the set above the feet and toward the light is
+    not touched at all."""
+    from soundstage.comp.shadow import Shadow
+
+    height, width = 540, 960
+    matte = np.zeros((height, width), np.uint8)
+    matte[150:400, 450:510] = 255                     # standing: feet on row 399
+    matte[20:24, 900:904] = 40                        # and a faint speck far off, which casts nothing
+    ground = np.full((height, width, 3), 200, np.uint8)
+    contact = Shadow((0.2, 0.1), cast=0.0, contact=1.0).apply(ground, matte).astype(int)
+    under = contact[400:403, 470:490].mean()
+    assert 200 * 0.3 - 8 <= under <= 200 * 0.3 + 12, "0.7 of the light taken right under the feet"
+    assert (contact[:370] == 200).all() and (contact[430:] == 200).all(), "a thin band at the ground line only"
+    cast = Shadow((0.2, 0.1), cast=1.0, contact=0.0).apply(ground, matte).astype(int)
+    away, toward = cast[400:540, 510:960], cast[400:540, 0:450]
+    assert (200 - away).mean() > 4 * max((200 - toward).mean(), 0.25), "away from the light (up and left)"
+    assert (cast[:150] == 200).all(), "nothing above his head"
+
+
+def test_relight_and_interactive_light_folded_on_a_coarse_grid_stay_within_a_code_value_or_two() -> None:
+    """The relight's gain and the fire's light are made on a grid 8× coarser over the actor's box and applied as
+    one gain and one lift: on a textured actor that is the per-pixel recipe (gain, then light on that) to within
+    3 code values, and pixels outside his box are not touched."""
+    from soundstage.comp.light import Relight, _element_light, _over_box, light_actor
+
+    height, width = 360, 640
+    rng = np.random.default_rng(3)
+    fg = rng.integers(10, 240, (height, width, 3), dtype=np.uint8)
+    box = (300, 60, 120, 280)
+    warm_left = np.empty((height, width, 3), np.uint8)
+    warm_left[:, : width // 2], warm_left[:, width // 2:] = (230, 190, 140), (30, 40, 70)
+    relight = Relight.measure(warm_left, (0.1, 0.3), strength=1.0)
+    fire = np.zeros((height, width, 4), np.uint8)
+    cv2.circle(fire, (250, 250), 40, (255, 140, 30, 255), -1)
+    region = fg[60:340, 300:420].copy()
+    assert light_actor(region, box, (height, width), relight=relight, lights=[fire], strength=1.0)
+    ys, xs = np.mgrid[60:340, 300:420].astype(np.float32)
+    gain = relight.gain(xs[0], ys[:, 0], box, (height, width))
+    light = _over_box(_element_light(fire, 1.0, 0.12), box, width, height).astype(np.float64)
+    graded = fg[60:340, 300:420] * gain
+    expected = graded + 0.35 * light + 0.65 * graded * light / 255.0
+    assert np.abs(region - np.clip(expected, 0, 255)).max() <= 3
+    assert (light[..., 0] > 40).any() and (region.astype(int) - fg[60:340, 300:420] > 30).any(), "it is lit"
+
+
+def test_the_set_handed_in_is_never_darkened_in_place() -> None:
+    """The shadow darkens the comp's own copy of the set: a still set handed in for every frame stays as it was,
+    so the next frame's shadow is not laid on the last one's."""
+    still = grey_set()
+    shot = comp([], Look(grain=False, shadow=1.0, contact=1.0, light=(0.05, 0.1)), background=lambda index: still,
+                frames=2)
+    first, second = shot.frame(0, plate()), shot.frame(1, plate())
+    assert (still == 128).all(), "the set handed in is untouched"
+    assert (first == second).all() and (first < 128).any(), "each frame shadowed once"

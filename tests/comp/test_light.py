@@ -125,6 +125,42 @@ def test_light_wrap_with_no_subject_changes_nothing() -> None:
     assert np.array_equal(light_wrap(fg, matte, bg, radius=8, strength=1.0), fg)
 
 
+def whole_frame_wrap(fg: np.ndarray, matte: np.ndarray, bg: np.ndarray, shrink: int, sigma: float,
+                     strength: float) -> np.ndarray:
+    """The light wrap's recipe done on the whole frame, at every step: the oracle for the box-limited one."""
+    rows, cols = matte.shape[0] // shrink, matte.shape[1] // shrink
+    h, w = rows * shrink, cols * shrink
+    small = cv2.resize(matte[:h, :w], (cols, rows), interpolation=cv2.INTER_AREA)
+    outside = cv2.GaussianBlur(255 - small, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
+    light = cv2.GaussianBlur(cv2.resize(bg[:h, :w], (cols, rows), interpolation=cv2.INTER_AREA), (0, 0), sigma,
+                             borderType=cv2.BORDER_REPLICATE)
+    wrap = light.astype(np.float64) * outside[..., None] * strength / 255.0
+    wrap = cv2.resize(wrap, (w, h), interpolation=cv2.INTER_LINEAR)
+    region = fg[:h, :w].astype(np.float64)
+    screened = region + wrap - region * wrap / 255.0
+    result = fg.astype(np.float64)
+    result[:h, :w] = np.where(matte[:h, :w, None] > 0, screened, region)
+    return result
+
+
+def test_light_wrap_on_the_actors_box_is_the_whole_frame_recipe() -> None:
+    """Only the actor's box is shrunk, blurred and screened: the result is the whole-frame recipe's, to a code
+    value, even for a stray speck of matte far from him and a frame of partial cells; and a bright edge under a
+    strong wrap is screened, not clipped at white and then darkened (it was, by up to 45 code values)."""
+    height, width = 182, 322
+    rng = np.random.default_rng(5)
+    matte = np.zeros((height, width), np.uint8)
+    cv2.ellipse(matte, (120, 100), (30, 60), 0, 0, 360, 255, -1, lineType=cv2.LINE_AA)
+    matte[10:12, 300:303] = 90                                        # a speck, far off
+    fg = rng.integers(20, 200, (height, width, 3), dtype=np.uint8)
+    bg = cv2.GaussianBlur(rng.integers(0, 256, (height, width, 3), dtype=np.uint8), (0, 0), 6)
+    wrapped = light_wrap(fg, matte, bg, radius=20, strength=0.8)     # 20 px: shrunk 4×, σ 2.5 cells
+    oracle = whole_frame_wrap(fg, matte, bg, 4, 2.5, 0.8)
+    assert np.abs(wrapped - oracle).max() <= 1.5, "to the uint8 rounding of the wrap and the screen"
+    assert (wrapped[matte == 0] == fg[matte == 0]).all()
+    assert (wrapped[10:12, 300:303] > fg[10:12, 300:303]).any(), "the speck, the whole screen round it, is lit"
+
+
 # ------------------------------------------------------------------------------------------------ motion blur
 
 

@@ -650,6 +650,116 @@ def shoot_handheld(photo: np.ndarray, matte: np.ndarray, out: Path, truth: Path)
     return out.stat().st_size
 
 
+# ------------------------------------------------------------------------------------------ the standing plate
+# A wide of her standing still, head to boots, so her feet are in frame: the comp casts her shadow on the set's
+# ground and darkens the ground under her boots. The photo stops at her chest; wardrobe finishes the costume
+# below it, drawn: the flight suit's hips and legs, black boots, and the lower half of the helmet she holds.
+# She shifts her weight a little, turning about her boots, which stay planted.
+
+STANDING = PlateSpec("pass_stand", "green", _look, gradient=(0.9, 1.08), hot_spot=(0.4, 0.3, 0.2), vignette=0.25,
+                     seed=16, timecode="10:00:20:00")
+STANDING_SECONDS = 2.0
+FIGURE = 1290             # the finished figure's height in photo pixels: 512 of photo, the rest drawn
+STANDING_SCALE = 0.44     # she stands ~570 px tall in the 720-px frame
+STANDING_AT = (610.0, 88.0)   # where the figure's top-left corner lands
+BOOTS = (190.0, 1290.0)   # in the figure: between her boots, the pivot of her sway
+SUPERSAMPLE = 4           # drawn parts are drawn this much larger, then shrunk: soft, anti-aliased edges
+# The drawn parts (figure pixels: x right, y down), each with its colour's share of the suit's orange (None:
+# the boots' black) and whether it is shaded as a cylinder across its width.
+COSTUME: list[tuple[list[Point], float | None]] = [
+    ([(40, 492), (292, 492), (288, 600), (280, 730), (76, 730), (60, 600)], 1.0),            # waist and hips
+    ([(70, 715), (182, 715), (174, 1215), (108, 1215)], 0.96),                                # her right leg
+    ([(186, 715), (292, 715), (276, 1215), (208, 1215)], 0.9),                                # her left leg
+    ([(102, 1205), (180, 1205), (184, 1290), (64, 1290), (70, 1262)], None),                  # boots
+    ([(204, 1205), (282, 1205), (304, 1262), (312, 1290), (198, 1290)], None),
+]
+BELT = (0.62, 0.64, 0.7)  # the suit's grey webbing belt, a share of white, across her hips at y 690–712
+
+
+def standing_figure(photo: np.ndarray, matte: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Her colour (float32 RGB) and alpha (float32 0..1) from head to boots, FIGURE × PHOTO photo pixels: the
+    photo (its soft edge unmixed) over the drawn costume, faded into it over its last 24 rows."""
+    colours = np.zeros((FIGURE, PHOTO, 3), np.float32)
+    alpha = np.zeros((FIGURE, PHOTO), np.float32)
+    near = photo[440:512, 30:260].reshape(-1, 3).astype(np.float32)      # the suit above the cut: its orange
+    orange = (near[:, 0] > 140) & (near[:, 1] > 50) & (near[:, 1] < 130) & (near[:, 2] < 90)
+    suit = np.median(near[orange], axis=0)
+    big = (PHOTO * SUPERSAMPLE, FIGURE * SUPERSAMPLE)
+    folds = cv2.resize(np.random.default_rng(16).normal(0.0, 0.05, (FIGURE // 40, PHOTO // 40)).astype(np.float32),
+                       (PHOTO, FIGURE), interpolation=cv2.INTER_CUBIC)
+    xs = np.arange(PHOTO, dtype=np.float32)[None, :]
+
+    def lay(mask: np.ndarray, colour: np.ndarray) -> None:
+        """One drawn part (its soft mask at the figure's size) over what is drawn so far."""
+        colours[:] = colour * mask[..., None] + colours * (1.0 - mask[..., None])
+        alpha[:] = mask + alpha * (1.0 - mask)
+
+    for polygon, share in COSTUME:
+        layer = np.zeros(big[::-1], np.uint8)
+        cv2.fillPoly(layer, [np.array(polygon, np.int32) * SUPERSAMPLE], 255, cv2.LINE_AA)
+        mask = cv2.resize(layer, (PHOTO, FIGURE), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+        left = min(x for x, _ in polygon)
+        right = max(x for x, _ in polygon)
+        across = np.clip((xs - left) / max(right - left, 1), 0.0, 1.0)
+        shade = 0.7 + 0.3 * np.sin(np.pi * across)                       # round: darker at its sides
+        if share is None:
+            colour = np.full((FIGURE, PHOTO, 3), 22.0, np.float32) * (0.6 + 0.8 * shade)[..., None]
+        else:
+            colour = suit * share * (shade * (1.0 + folds))[..., None]
+        lay(mask, colour)
+    belt = np.zeros((FIGURE, PHOTO), np.float32)
+    belt[690:712] = alpha[690:712]
+    lay(belt, np.array(BELT, np.float32) * 255.0 * (0.75 + 0.25 * np.sin(np.pi * np.clip((xs - 50) / 260, 0, 1)))
+        [..., None])
+    helmet = np.zeros(big[::-1], np.uint8)                              # the rest of the helmet's dark shell
+    cv2.circle(helmet, (HELMET_CENTRE[0] * SUPERSAMPLE, HELMET_CENTRE[1] * SUPERSAMPLE),
+               (HELMET_AXES[0] + 4) * SUPERSAMPLE, 255, -1, cv2.LINE_AA)
+    lay(cv2.resize(helmet, (PHOTO, FIGURE), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0 *
+        (np.arange(FIGURE) >= 480)[:, None], np.array([18.0, 20.0, 26.0], np.float32))
+    fade = np.clip((PHOTO - 1 - np.arange(PHOTO, dtype=np.float32)) / 24.0, 0.0, 1.0)[:, None]
+    top = matte.astype(np.float32) / 255.0 * np.where(alpha[:PHOTO] > 0.99, fade, 1.0)
+    colours[:PHOTO] = subject_colours(photo, matte) * top[..., None] + colours[:PHOTO] * (1.0 - top[..., None])
+    alpha[:PHOTO] = top + alpha[:PHOTO] * (1.0 - top)
+    return colours, alpha
+
+
+def _stand(t: float) -> float:
+    """Her sway, in degrees about her boots: a slow shift of weight."""
+    return 0.8 * math.sin(2 * math.pi * t / 2.6)
+
+
+def shoot_standing(photo: np.ndarray, matte: np.ndarray, out: Path) -> int:
+    """Render and encode the standing plate (room tone only: a pick-up without a slate); return its size."""
+    spec = STANDING
+    frames = round(FPS * STANDING_SECONDS)
+    colours, alpha = standing_figure(photo, matte)
+    size = (round(PHOTO * STANDING_SCALE), round(FIGURE * STANDING_SCALE))
+    # the same spill on her edges as the other plates (``_subject_layers``), at the shooting scale
+    colours = np.clip(cv2.resize(colours, size, interpolation=cv2.INTER_AREA), 0, 255)
+    alpha = np.clip(cv2.resize(alpha, size, interpolation=cv2.INTER_AREA), 0, 1)
+    screen = np.array(SCREENS[spec.screen], np.float32)
+    excess = (screen - screen.min()) / (screen.max() - screen.min())
+    near_edge = cv2.GaussianBlur((alpha < 0.99).astype(np.float32), (0, 0), 3.0)
+    colours = np.clip(colours + (spec.spill * near_edge)[..., None] * (colours.mean(-1, keepdims=True) / 128.0)
+                      * excess, 0, 255)
+    premult = colours * alpha[..., None]
+    backing = _screen_light(spec)[..., None] * screen
+    pivot = (STANDING_AT[0] + BOOTS[0] * STANDING_SCALE, STANDING_AT[1] + BOOTS[1] * STANDING_SCALE)
+    sound = Sound(np.ascontiguousarray(room_tone(spec.seed * 10 + 1, samples_at(frames / FPS),
+                                                 ROOM_TONE_RMS["camera"]), np.float32))
+    with _camera_file(out, spec.timecode, sound) as write:
+        for index in range(frames):
+            matrix = cv2.getRotationMatrix2D(pivot, _stand(index / FPS), 1.0)
+            matrix[:, 2] += matrix[:, :2] @ np.array(STANDING_AT)
+            a = cv2.warpAffine(alpha, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderValue=0)
+            fg = cv2.warpAffine(premult, matrix, (WIDTH, HEIGHT), flags=cv2.INTER_LINEAR, borderValue=0)
+            rng = np.random.default_rng([spec.seed, index])
+            grain = rng.normal(0.0, spec.noise, (HEIGHT, WIDTH, 1)).astype(np.float32)
+            grain = grain + rng.normal(0.0, spec.noise * 0.5, (HEIGHT, WIDTH, 3)).astype(np.float32)
+            write(np.clip(fg + (1.0 - a)[..., None] * backing + grain + 0.5, 0, 255).astype(np.uint8))
+    return out.stat().st_size
+
+
 @contextmanager
 def _camera_file(path: Path, timecode: str, sound: Sound) -> Iterator[Callable[[np.ndarray], None]]:
     """H.264 (PyAV, libx264, yuv420p) plus the camera's sound as AAC, with a start timecode (MP4 ``tmcd``); the
@@ -725,6 +835,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{HANDHELD.name}.mp4: {size / 1e6:.2f} MB, {round(FPS * HANDHELD_SECONDS)} frames, handheld, true "
               f"camera in {HANDHELD.name}_camera.csv, {time.perf_counter() - started:.1f} s")
         if args.only == [HANDHELD.name]:
+            return 0
+    if not args.only or STANDING.name in args.only:
+        started = time.perf_counter()
+        size = shoot_standing(photo, matte, HERE / f"{STANDING.name}.mp4")
+        print(f"{STANDING.name}.mp4: {size / 1e6:.2f} MB, {round(FPS * STANDING_SECONDS)} frames, standing, "
+              f"{time.perf_counter() - started:.1f} s")
+        if set(args.only or ()) <= {HANDHELD.name, STANDING.name} and args.only:
             return 0
     scenes = plate_scenes()
     for name in LOG_PLATES:

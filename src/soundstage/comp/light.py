@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
+from soundstage.comp.placement import Box, content_box
 from soundstage.errors import MediaError
 
 _MAX_BLUR = 0.025         # defocus amount 1: a blur radius of 2.5% of the picture's height at the far end
@@ -118,14 +120,16 @@ def _disc_blur(picture: np.ndarray, gather: np.ndarray, radius: float) -> np.nda
 
 
 def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, radius: int,
-               strength: float) -> np.ndarray:
+               strength: float, in_place: bool = False) -> np.ndarray:
     """The set's light bleeding onto the actor's edge from outside in: a new straight foreground (uint8).
 
     The standard recipe: blur the background, and weight it by the blurred *inverse* matte, which is 0 deep
     inside the subject and rises toward its edge; screen that onto the foreground. The foreground stays
     straight (unpremultiplied): the ``over`` that follows multiplies the wrap by alpha, as the recipe wants.
     ``radius`` (pixels) is how far in the light reaches; ``strength`` 0 returns ``fg_rgb`` itself, 1 the
-    full wrap. Pixels outside the matte (alpha 0) are never changed.
+    full wrap. Pixels outside the matte (alpha 0) are never changed. ``in_place``: ``fg_rgb`` itself is
+    wrapped and returned (a comp's own key, spared a whole-frame copy), and near the edge its pixels outside
+    the matte, which the ``over`` never shows, may change too.
 
     Per frame: the blurs run on a copy 2–4× smaller, and full-size work is confined to the box around the
     matte's edge where the wrap is visible. On a frame whose sides are not whole multiples of 4, the last
@@ -148,9 +152,13 @@ def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, rad
     height, width = matte.shape
     shrink = 4 if radius >= 16 else 2 if radius >= 6 else 1
     cols, rows = max(1, width // shrink), max(1, height // shrink)
-    whole_w, whole_h = cols * shrink, rows * shrink                  # whole cells: exact block averages
-    small_matte = _shrink(matte[:whole_h, :whole_w], shrink)
     sigma = max(radius / (2.0 * shrink), 0.5)
+    # The matte is shrunk and its inverse blurred over the actor's box and the blur's reach round it only:
+    # beyond, the inverse is all 255 and its blur 255, as on the whole frame (the blur's kernel is 3σ wide).
+    shrunk = shrink_matte(matte, shrink, pad=math.ceil(3 * sigma) + 2)
+    if shrunk is None:
+        return fg_rgb
+    small_matte, (mx0, my0) = shrunk
     outside = cv2.GaussianBlur(cv2.bitwise_not(small_matte), (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     # Only where there is subject and the outside's light reaches: the box around the matte's edge.
     reach = cv2.bitwise_and(cv2.threshold(outside, 1, 255, cv2.THRESH_BINARY)[1],
@@ -158,25 +166,47 @@ def light_wrap(fg_rgb: np.ndarray, alpha: np.ndarray, bg_rgb: np.ndarray, *, rad
     bx, by, bw, bh = cv2.boundingRect(reach)
     if bw == 0 or bh == 0:
         return fg_rgb
+    bx, by = bx + mx0, by + my0          # in cells of the whole frame (the subject is ≥ pad cells inside the box)
     sx0, sy0, sx1, sy1 = max(0, bx - 1), max(0, by - 1), min(cols, bx + bw + 1), min(rows, by + bh + 1)
+    outside = outside[sy0 - my0:sy1 - my0, sx0 - mx0:sx1 - mx0]
     # The background's light, blurred, on the box and the blur's reach around it only.
     margin = math.ceil(3 * sigma) + 1
     lx0, ly0, lx1, ly1 = max(0, sx0 - margin), max(0, sy0 - margin), min(cols, sx1 + margin), min(rows, sy1 + margin)
-    small_bg = _shrink(bg_rgb[ly0 * shrink : ly1 * shrink, lx0 * shrink : lx1 * shrink], shrink)
+    # Sampled (a 2×2 mean in each cell), not averaged over the whole cell: the blur that follows is 3σ ≥ 1.5
+    # cells wide and hides the difference, and it is 8× cheaper.
+    near = bg_rgb[ly0 * shrink : ly1 * shrink, lx0 * shrink : lx1 * shrink]
+    small_bg = cv2.resize(near, (lx1 - lx0, ly1 - ly0), interpolation=cv2.INTER_LINEAR) if shrink > 1 else near
     light = cv2.GaussianBlur(small_bg, (0, 0), sigma, borderType=cv2.BORDER_REPLICATE)
     light = light[sy0 - ly0 : sy1 - ly0, sx0 - lx0 : sx1 - lx0]
-    weight = cv2.cvtColor(outside[sy0:sy1, sx0:sx1], cv2.COLOR_GRAY2RGB)
+    weight = cv2.cvtColor(outside, cv2.COLOR_GRAY2RGB)
     wrap = cv2.multiply(light, weight.astype(light.dtype), scale=min(strength, 4.0) / 255.0)
     x0, y0, x1, y1 = sx0 * shrink, sy0 * shrink, sx1 * shrink, sy1 * shrink
     if shrink > 1:
         wrap = cv2.resize(wrap, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     region = fg_rgb[y0:y1, x0:x1]
-    # Screen: fg + wrap − fg·wrap, never past white; in linear light, light adds (no white to stop at).
-    screened = cv2.add(region, wrap) if linear else \
-        cv2.subtract(cv2.add(region, wrap), cv2.multiply(region, wrap, scale=1.0 / 255.0))
+    # Screen: fg + wrap·(1 − fg), never past white (fg + wrap first would clip at white, then take fg·wrap off
+    # and darken a bright edge); in linear light, light adds (no white to stop at).
+    light = wrap if linear else cv2.multiply(wrap, cv2.bitwise_not(region), scale=1.0 / 255.0)
+    if in_place:                  # a comp's key: what lies outside its matte is never shown, so no mask
+        cv2.add(region, light, dst=region)
+        return fg_rgb
     result = fg_rgb.copy()
-    cv2.copyTo(screened, matte[y0:y1, x0:x1], result[y0:y1, x0:x1])
+    cv2.copyTo(cv2.add(region, light), matte[y0:y1, x0:x1], result[y0:y1, x0:x1])
     return result
+
+
+def shrink_matte(matte: np.ndarray, factor: int, *, pad: int = 0) -> tuple[np.ndarray, tuple[int, int]] | None:
+    """The matte's ``factor`` × ``factor`` block averages over its non-zero box grown by ``pad`` cells, and the
+    box's first cell (column, row); None for an empty matte. Cells are whole (the frame's last partial ones
+    are left out), so each is the exact average a whole-frame shrink gives it, at the cost of the box alone."""
+    cols, rows = matte.shape[1] // factor, matte.shape[0] // factor
+    actor = content_box(matte[:rows * factor, :cols * factor], threshold=0)
+    if actor is None or not cols or not rows:
+        return None
+    x0, y0 = max(0, actor[0] // factor - pad), max(0, actor[1] // factor - pad)
+    x1 = min(cols, -(-(actor[0] + actor[2]) // factor) + pad)
+    y1 = min(rows, -(-(actor[1] + actor[3]) // factor) + pad)
+    return _shrink(matte[y0 * factor:y1 * factor, x0 * factor:x1 * factor], factor), (x0, y0)
 
 
 def _shrink(image: np.ndarray, factor: int) -> np.ndarray:
@@ -350,10 +380,63 @@ def interactive_light(fg_rgb: np.ndarray, alpha: np.ndarray, element_rgba: np.nd
     matte = _check_matte(alpha, fg_rgb.shape)
     if strength <= 0:
         return fg_rgb
-    height, width = matte.shape
-    x, y, w, h = cv2.boundingRect(cv2.threshold(matte, 0, 255, cv2.THRESH_BINARY)[1])
-    if not w or not h:
-        return fg_rgb
+    return _on_the_box(fg_rgb, matte, lights=(element_rgba,), strength=strength, reach=reach)
+
+
+def light_actor(region: np.ndarray, box: Box, shape: tuple[int, int], *, relight: Relight | None = None,
+                lights: Sequence[np.ndarray] = (), strength: float = 1.0, reach: float = _LIGHT_REACH) -> bool:
+    """The set's key and fill (``relight``) and bright elements' light (``lights``, their H×W×4 frames, at
+    ``strength``) on the actor, in place on ``region``: the uint8 foreground inside his ``box`` (x, y, w, h) of
+    a frame of ``shape`` (height, width); a view into the frame will do. False: nothing changed.
+
+    Both are smooth across him, so they are made on a grid 8× coarser over the box, folded into one gain and
+    one lift there, brought up, and applied in two passes: fg·gain + lift.
+    """
+    height, width = shape
+    x, y, w, h = box
+    cols, rows = max(2, w // 8), max(2, h // 8)
+    # grid points (in frame pixels) a cell apart, one beyond the box each side: its edges are interpolated too
+    step_x, step_y = w / cols, h / rows
+    xs = x + (np.arange(-1, cols + 1, dtype=np.float32) + 0.5) * np.float32(step_x) - 0.5
+    ys = y + (np.arange(-1, rows + 1, dtype=np.float32) + 0.5) * np.float32(step_y) - 0.5
+    to_grid = np.array([[1 / step_x, 0.0, 0.5 / step_x + 0.5], [0.0, 1 / step_y, 0.5 / step_y + 0.5]])
+
+    def up(grid: np.ndarray) -> np.ndarray:
+        """A grid brought up over the box's w × h pixels."""
+        return cv2.warpAffine(grid, to_grid, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                              borderMode=cv2.BORDER_REPLICATE)
+
+    gain = np.ones((rows + 2, cols + 2, 3), np.float32) if relight is None else relight.gain(xs, ys, box, shape)
+    lift = np.zeros((rows + 2, cols + 2, 3), np.float32)
+    changed = relight is not None
+    for rgba in lights:
+        light = _element_light(rgba, strength, reach)
+        if light is None:
+            continue
+        sh, sw = light.shape[:2]
+        to_small = np.array([[step_x * sw / width, 0.0, (x - 0.5 * step_x) * sw / width - 0.5],
+                             [0.0, step_y * sh / height, (y - 0.5 * step_y) * sh / height - 0.5]])
+        falling = cv2.warpAffine(light, to_small, (cols + 2, rows + 2),
+                                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+        # fg + light·(0.35 + 0.65·fg): light shows as the surface's colour, with a floor for dark clothes
+        lifted = 1.0 + falling * np.float32(0.65 / 255)
+        gain *= lifted
+        lift = lift * lifted + falling * np.float32(0.35)
+        changed = True
+    if not changed:
+        return False
+    # 128 = unchanged, up to ×2: only a bright key's side right at a full-strength fire would go past (where
+    # all but the darkest clothes burn to white anyway)
+    cv2.multiply(region, up(np.clip(gain * 128.0 + 0.5, 0, 255).astype(np.uint8)), dst=region, scale=1.0 / 128)
+    if float(lift.max()) >= 0.5:
+        cv2.add(region, up(np.clip(lift + 0.5, 0, 255).astype(np.uint8)), dst=region)
+    return True
+
+
+def _element_light(element_rgba: np.ndarray, strength: float, reach: float) -> np.ndarray | None:
+    """The light an element's frame casts, on a copy 32× smaller (at least 16 wide): float32 RGB code values,
+    its colour at full ``strength`` next to it; None where it casts none."""
+    height, width = element_rgba.shape[:2]
     small_w = max(16, width // _LIGHT_SHRINK)
     small_size = (small_w, max(1, round(height * small_w / width)))
     # Shrunk first (every 4th pixel, then averaged), premultiplied after: the light is a wide blur, and what
@@ -362,21 +445,26 @@ def interactive_light(fg_rgb: np.ndarray, alpha: np.ndarray, element_rgba: np.nd
                                                                     interpolation=cv2.INTER_NEAREST)
     element = cv2.cvtColor(cv2.resize(sampled, small_size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGBA2mRGBA)
     sigma = max(1.0, reach * small_size[0])
-    light = cv2.GaussianBlur(element.astype(np.float32), (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
     # The light next to a fully lit element is its colour, whatever its size: normalised by its shape's
-    # spread, so what flickers (its alpha, its colour) flickers in the light.
-    shape = cv2.GaussianBlur(np.where(element[..., 3] > 0, np.float32(255.0), np.float32(0.0)), (0, 0), sigma,
-                             borderType=cv2.BORDER_CONSTANT)
-    peak = float(shape.max())
-    if peak < 0.5 or float(light[..., 3].max()) < 0.5:
+    # spread (blurred with it, as a fourth channel), so what flickers (its alpha, its colour) flickers in it.
+    spread = element.astype(np.float32)
+    spread[..., 3] = np.where(element[..., 3] > 0, np.float32(255.0), np.float32(0.0))
+    light = cv2.GaussianBlur(spread, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+    peak = float(light[..., 3].max())
+    if peak < 0.5 or float(light[..., :3].max()) < 0.5:
+        return None
+    return np.ascontiguousarray(light[..., :3]) * np.float32(_LIGHT_GAIN * 255.0 * min(strength, 1.0) / peak)
+
+
+def _on_the_box(fg_rgb: np.ndarray, matte: np.ndarray, **how: object) -> np.ndarray:
+    """``light_actor`` over the matte's box, on a copy of the foreground (``fg_rgb`` itself if nothing changed)."""
+    box = content_box(matte, threshold=0)
+    if box is None:
         return fg_rgb
-    colour = np.clip(light[..., :3] * np.float32(_LIGHT_GAIN * 255.0 * min(strength, 1.0) / peak) + 0.5, 0, 255)
-    lit = _over_box(colour.astype(np.uint8), (x, y, w, h), width, height)
-    region = fg_rgb[y:y + h, x:x + w]
-    # fg + light·(0.35 + 0.65·fg): light shows as the surface's colour, with a floor for dark clothes
-    brightened = cv2.add(cv2.addWeighted(region, 1.0, lit, 0.35, 0.0), cv2.multiply(region, lit, scale=0.65 / 255))
+    x, y, w, h = box
     result = fg_rgb.copy()
-    result[y:y + h, x:x + w] = brightened       # outside the matte too: the ``over`` that follows shows none of it
+    if not light_actor(result[y:y + h, x:x + w], box, matte.shape, **how):  # type: ignore[arg-type]
+        return fg_rgb
     return result
 
 
@@ -429,23 +517,19 @@ class Relight:
     def apply(self, fg_rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         """The straight foreground graded from fill (the side away from the light) to key (the side toward it),
         across the actor's bounding box on ``alpha``."""
-        matte = _check_matte(alpha, fg_rgb.shape)
-        height, width = matte.shape
-        x, y, w, h = cv2.boundingRect(cv2.threshold(matte, 0, 255, cv2.THRESH_BINARY)[1])
-        if not w or not h:
-            return fg_rgb
+        return _on_the_box(fg_rgb, _check_matte(alpha, fg_rgb.shape), relight=self)
+
+    def gain(self, xs: np.ndarray, ys: np.ndarray, box: Box, shape: tuple[int, int]) -> np.ndarray:
+        """The gain (1: unchanged) at frame pixels ``xs`` × ``ys`` on the actor whose ``box`` (x, y, w, h) is in a
+        frame of ``shape`` (height, width): fill on his side away from the light, key on the side toward it."""
+        height, width = shape
+        x, y, w, h = box
         centre = np.array([x + w / 2, y + h / 2])
         toward = np.array([self.light[0] * width, self.light[1] * height]) - centre
         toward /= max(float(np.hypot(*toward)), 1e-6)
         radius = max((abs(toward[0]) * w + abs(toward[1]) * h) / 2, 1.0)     # the box's half-extent that way
-        # The gain is smooth: made on a grid 8× coarser over the box, brought up, applied in one uint8 multiply.
-        cols, rows = max(2, w // 8), max(2, h // 8)
-        tx = ((np.linspace(x, x + w, cols, dtype=np.float32) - centre[0]) * toward[0] / radius)[None, :]
-        ty = ((np.linspace(y, y + h, rows, dtype=np.float32) - centre[1]) * toward[1] / radius)[:, None]
+        tx = ((xs - np.float32(centre[0])) * np.float32(toward[0] / radius))[None, :]
+        ty = ((ys - np.float32(centre[1])) * np.float32(toward[1] / radius))[:, None]
         t = np.clip(0.5 + 0.5 * (tx + ty), 0.0, 1.0)[..., None]
         key, fill = np.array(self.key, np.float32), np.array(self.fill, np.float32)
-        gain = np.clip((fill + (key - fill) * t) * 128.0 + 0.5, 0, 255).astype(np.uint8)    # 128 = unchanged
-        gain = cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)
-        result = fg_rgb.copy()
-        result[y:y + h, x:x + w] = cv2.multiply(fg_rgb[y:y + h, x:x + w], gain, scale=1.0 / 128)
-        return result
+        return (fill + (key - fill) * t).astype(np.float32)

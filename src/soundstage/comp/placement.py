@@ -12,6 +12,7 @@ occluded by the matte as the plate is laid over them, front ones cover the actor
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -52,7 +53,7 @@ class Placed:
     start: int
     frames: int
 
-    @property
+    @functools.cached_property
     def identity(self) -> bool:
         return bool(np.allclose(self.first, _IDENTITY) and np.allclose(self.last, _IDENTITY))
 
@@ -98,7 +99,9 @@ _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 def content_box(alpha: np.ndarray, *, threshold: int = 8) -> Box | None:
     """The bounding box of what shows (alpha above ``threshold`` of 255), or None for an empty layer."""
-    x, y, w, h = cv2.boundingRect(cv2.threshold(alpha, threshold, 255, cv2.THRESH_BINARY)[1])
+    shows = np.ascontiguousarray(alpha) if threshold == 0 else \
+        cv2.threshold(alpha, threshold, 255, cv2.THRESH_BINARY)[1]      # a matte's box is its non-zero pixels'
+    x, y, w, h = cv2.boundingRect(shows)
     return (x, y, w, h) if w and h else None
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from soundstage.comp.light import _over_box
+from soundstage.comp.light import _over_box, shrink_matte
 
 _WORK_WIDTH = 240         # the matte is shrunk to about this wide to cast the shadows (soft anyway)
 _DARKEST = 0.7            # strength 1 takes away this much of the set's light at the shadow's darkest
@@ -49,14 +49,20 @@ class Shadow:
     cast: float = 0.5
     contact: float = 0.5
 
-    def apply(self, picture: np.ndarray, matte: np.ndarray) -> np.ndarray:
+    def apply(self, picture: np.ndarray, matte: np.ndarray, *, in_place: bool = False) -> np.ndarray:
         """The set ``picture`` (H×W×3 uint8, or float32 in a managed comp) darkened by the shadows of the actor on
-        ``matte`` (H×W uint8)."""
+        ``matte`` (H×W uint8). ``in_place``: ``picture`` itself is darkened and returned (a comp's own frame,
+        spared a whole-frame copy)."""
         if self.cast <= 0 and self.contact <= 0:
             return picture
         height, width = matte.shape
         shrink = max(1, width // _WORK_WIDTH)
-        small = cv2.resize(matte, (max(1, width // shrink), max(1, height // shrink)), interpolation=cv2.INTER_AREA)
+        shrunk = shrink_matte(matte, shrink)
+        if shrunk is None:
+            return picture
+        small = np.zeros((max(1, height // shrink), max(1, width // shrink)), np.uint8)
+        cells, (x0, y0) = shrunk
+        small[y0:y0 + cells.shape[0], x0:x0 + cells.shape[1]] = cells
         rows = np.flatnonzero((small >= 128).any(axis=1))
         if not rows.size:
             return picture
@@ -68,7 +74,7 @@ class Shadow:
             dark = np.maximum(dark, self.cast * self._cast(small, ground, int(rows[0])))
         if self.contact > 0:
             dark = np.maximum(dark, self.contact * _contact(small, ground))
-        return _darken(picture, dark, shrink)
+        return _darken(picture, dark, shrink, in_place)
 
     def _cast(self, small: np.ndarray, ground: int, top: int) -> np.ndarray:
         """The matte laid from the ground line away from the light: sheared, squashed, softer and fainter with
@@ -109,7 +115,7 @@ def _contact(small: np.ndarray, ground: int) -> np.ndarray:
     return np.clip(profile[:, None] * feet[None, :] * 1.4, 0.0, 1.0).astype(np.float32)
 
 
-def _darken(picture: np.ndarray, dark: np.ndarray, shrink: int) -> np.ndarray:
+def _darken(picture: np.ndarray, dark: np.ndarray, shrink: int, in_place: bool) -> np.ndarray:
     """``picture`` × (1 − darkest·dark), ``dark`` at the small size brought up only over the box it covers."""
     height, width = picture.shape[:2]
     keep = np.clip(255.0 * (1.0 - _DARKEST * dark) + 0.5, 0, 255).astype(np.uint8)
@@ -120,6 +126,6 @@ def _darken(picture: np.ndarray, dark: np.ndarray, shrink: int) -> np.ndarray:
     x1, y1 = min(width, (x + w + 1) * shrink), min(height, (y + h + 1) * shrink)
     up = cv2.cvtColor(_over_box(keep, (x0, y0, x1 - x0, y1 - y0), width, height), cv2.COLOR_GRAY2RGB)
     up = up if picture.dtype == np.uint8 else up.astype(picture.dtype)     # a managed comp's float set
-    result = picture.copy()
+    result = picture if in_place else picture.copy()
     result[y0:y1, x0:x1] = cv2.multiply(picture[y0:y1, x0:x1], up, scale=1.0 / 255)
     return result

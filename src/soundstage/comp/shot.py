@@ -27,10 +27,10 @@ from soundstage.comp.colour import ShotColour, motion_blurred
 from soundstage.comp.grade import ColourMatch, Lut3D
 from soundstage.comp.grain import Grain
 from soundstage.comp.keyer import ScreenColour, key, measure_chroma, measure_screen
-from soundstage.comp.light import Relight, interactive_light, light_wrap, motion_blur
+from soundstage.comp.light import Relight, light_actor, light_wrap, motion_blur
 from soundstage.comp.markers import clear_markers
 from soundstage.comp.over import BlendMode, blend, over
-from soundstage.comp.placement import Placed, Placement, place
+from soundstage.comp.placement import Placed, Placement, content_box, place
 from soundstage.comp.shadow import Shadow, light_position
 from soundstage.errors import MediaError
 from soundstage.media import ConformMode, conform_size
@@ -196,7 +196,7 @@ class ShotComp:
         """
         managed = self.managed
         cover = _Coverage(self.height, self.width, len(self.layers))
-        picture = self.background(index) if background is None else background
+        picture = given = self.background(index) if background is None else background
         if self.grain is not None:
             picture = self.grain.add(picture, index, self.seed)
         if managed is not None:
@@ -222,16 +222,14 @@ class ShotComp:
                 if matte.shape != (self.height, self.width):   # keyed at its own size, then conformed
                     rgba = self._fit(np.dstack([fg, matte]))
                     fg, matte = np.ascontiguousarray(rgba[..., :3]), np.ascontiguousarray(rgba[..., 3])
-                if self.colour is not None:
-                    fg = self.colour.apply(fg)
                 fg = self._light_actor(fg, matte, shown)
                 if self.shadow is not None:
-                    picture = self.shadow.apply(picture, matte)
+                    picture = self.shadow.apply(picture, matte, in_place=picture is not given)
                 if managed is not None:
                     fg = managed.keyed(fg, plate, keyable, matte)
                 if self.look.light_wrap > 0:
                     fg = light_wrap(fg, matte, picture, radius=max(2, self.width // 96),
-                                    strength=self.look.light_wrap)
+                                    strength=self.look.light_wrap, in_place=True)   # this frame's own key
                 picture = blend(fg, matte, picture, out=picture) if managed is not None else over(fg, matte, picture)
                 cover.place(self._plate_layer, matte)
         picture = self._layer(picture, index, shown, front=True, cover=cover)
@@ -336,14 +334,23 @@ class ShotComp:
         return element.pin(rgba, index) if element.pin is not None else rgba
 
     def _light_actor(self, fg: np.ndarray, matte: np.ndarray, shown: list[np.ndarray | None]) -> np.ndarray:
-        """The set's key and fill on the actor, and the bright elements' light on him, before he is laid over
-        (on the plate's display code values, before a managed comp takes him into the working space)."""
-        if self.relight is not None:
-            fg = self.relight.apply(fg, matte)
-        if self.look.interactive_light > 0:
-            for element, rgba in zip(self.elements, shown, strict=True):
-                if element.light and rgba is not None:
-                    fg = interactive_light(fg, matte, rgba, strength=self.look.interactive_light)
+        """The colour match, the set's key and fill, and the bright elements' light on the actor, before he is
+        laid over (on the plate's display code values, before a managed comp takes him into the working space).
+
+        All on the matte's box, in place: ``fg`` is this frame's own key, and outside the box it never shows.
+        """
+        lights = [rgba for element, rgba in zip(self.elements, shown, strict=True) if element.light and
+                  rgba is not None] if self.look.interactive_light > 0 else []
+        if self.colour is None and self.relight is None and not lights:
+            return fg
+        box = content_box(matte, threshold=0)
+        if box is None:
+            return fg
+        x, y, w, h = box
+        region = fg[y:y + h, x:x + w]              # a view: each step writes into it
+        if self.colour is not None:
+            cv2.LUT(region, self.colour.table, dst=region)      # ``ColourMatch.apply``, in place
+        light_actor(region, box, matte.shape, relight=self.relight, lights=lights, strength=self.look.interactive_light)
         return fg
 
     def _layer(self, picture: np.ndarray, index: int, shown: list[np.ndarray | None], *, front: bool,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from soundstage.errors import ProjectError
 from soundstage.pipeline.breakdown import breakdown_project
-from soundstage.pipeline.shot import compare_shot
+from soundstage.pipeline.shot import compare_shot, staged_path
 from soundstage.pipeline.takes import Generation
 from soundstage.project import Project
+from soundstage.provenance.credentials import sign_shot
+from soundstage.provenance.signer import project_signer
+from soundstage.records.shot import read_shot_record
 
 
 def compare_path(project: Project, shot_id: str) -> Path:
@@ -17,7 +21,8 @@ def compare_path(project: Project, shot_id: str) -> Path:
 
 def write_compare(project: Project, shot_id: str) -> tuple[Path, list[str]]:
     """Write ``out/compare/<shot>.mp4`` from the takes the render chose for the shot (render it first, as
-    ``soundstage comp`` does); returns the file and the comp's warnings."""
+    ``soundstage comp`` does), signed with the shot's own credentials as the render signs the shot; returns the
+    file and the comp's warnings."""
     breakdown = breakdown_project(project, lock=False)
     shot = next((s for s in breakdown.shots if s.id == shot_id), None)
     if shot is None:
@@ -33,4 +38,16 @@ def write_compare(project: Project, shot_id: str) -> tuple[Path, list[str]]:
         layers[order.slot] = generation.store.files(take)
     path = compare_path(project, shot_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path, compare_shot(project, shot, layers, path)
+    signer = project_signer(project)
+    record = read_shot_record(project, shot_id) if signer is not None else None
+    written = staged_path(path) if record is not None else path     # signed on its way to its name, as the shot
+    try:
+        warnings = compare_shot(project, shot, layers, written)
+        if signer is not None and record is not None:   # the shot's own credentials; its side-by-side has no mark
+            plate = project.inside(shot.plate, source=project.shots_file, key="plate") if shot.plate else None
+            sign_shot([(written, path)], dataclasses.replace(record, watermark=None), signer, plate=plate,
+                      takes={slot: files[0] for slot, files in layers.items()})
+    finally:
+        if written != path:
+            written.unlink(missing_ok=True)
+    return path, warnings
