@@ -98,6 +98,9 @@ def colour_line(covariance: tuple[np.ndarray, ...], towards: tuple[np.ndarray, n
             (i02 * cr + i12 * cg + i22 * cb) / det)
 
 
+_RING_NOISE = 4      # levels: what a clear pixel beside the edge gets from the fit's noise alone (1–3 seen)
+
+
 def refine_edges(plate: np.ndarray, matte: np.ndarray, *, radius: int = 2, eps: float = 1e-3) -> np.ndarray:
     """Re-fit the soft edge to the plate's own detail: the matte as a local linear function of colour.
 
@@ -106,7 +109,8 @@ def refine_edges(plate: np.ndarray, matte: np.ndarray, *, radius: int = 2, eps: 
     the matte is a linear function of the pixel's RGB there (the colour-line model behind the guided filter,
     He et al. 2010, and closed-form matting); it is fit by regularised least squares on a (2·radius + 1)² window
     and read at the pixel itself (without the guided filter's second averaging, which blurs the edge again).
-    Only the uncertain band (0 < α < 1) changes; solid and clear pixels are kept exactly.
+    Only the uncertain band (0 < α < 1) and the pixels touching it change, so an edge keyed a pixel short can
+    grow; a clear pixel beside the band stays clear unless the fit lifts it by more than its noise.
 
     Cost: the window sums are box filters over the band's box, the products in exact 16-bit integers; the 3×3
     solve runs only on the band's pixels.
@@ -145,5 +149,8 @@ def refine_edges(plate: np.ndarray, matte: np.ndarray, *, radius: int = 2, eps: 
 
     out = matte.copy()
     region = out[y0:y1, x0:x1]
-    region[where[:, 1], where[:, 0]] = np.clip(fitted * 255 + 0.5, 0, 255).astype(np.uint8)
+    refit = np.clip(fitted * 255 + 0.5, 0, 255).astype(np.uint8)
+    # a clear pixel of the ring is lifted only by more than the fit's own noise: open screen stays clear
+    refit[(region[where[:, 1], where[:, 0]] == 0) & (refit < _RING_NOISE)] = 0
+    region[where[:, 1], where[:, 0]] = refit
     return out
