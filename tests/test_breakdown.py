@@ -48,16 +48,16 @@ def test_example_breakdown(example: Project) -> None:
     assert dragon.category == "vfx"
     assert {"fire", "dragon"} <= {e.name for e in rooftops.elements}
     assert {"rain", "magic", "dragon"} <= {e.name for e in cliff.elements}
-    assert [s.id for s in result.shots] == ["1-1", "2-1", "2-2", "3-1", "3-2", "4-1"]
-    assert result.shots[4].plate is None and result.shots[4].duration == 3.0
-    assert result.shots[3].screen == "blue" and result.shots[3].elements == ["fire"]
+    assert [s.id for s in result.shots] == ["1-1", "2-1", "2-2", "2-3", "3-1", "3-2", "4-1"]
+    assert result.shots[5].plate is None and result.shots[5].duration == 3.0
+    assert result.shots[4].screen == "blue" and result.shots[4].elements == ["fire"]
     # one set per location and time, shared by both rooftop shots
-    assert result.shots[3].set == result.shots[4].set == "hanok-rooftops-night"
+    assert result.shots[4].set == result.shots[5].set == "hanok-rooftops-night"
     assert len(result.sets) == 4
     prompt = result.shots[0].prompt
     assert prompt.startswith("mountain pass at dawn. Fog rolls through the pines")
     assert "Kodak Vision3 500T" in prompt                      # the look is in every prompt
-    assert "dragon's fire sweeps" in result.shots[4].prompt     # shots.toml prompt wins
+    assert "dragon's fire sweeps" in result.shots[5].prompt     # shots.toml prompt wins
 
 
 def test_breakdown_json_contract(example: Project) -> None:

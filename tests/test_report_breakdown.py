@@ -134,9 +134,9 @@ def test_example_report_from_the_command_line(example: Project) -> None:
     reports = example.root / "out" / "reports"
     assert f"wrote {reports / 'breakdown.html'}" in made.stdout
     rows = read_csv(reports / "shotlist.csv")
-    assert [(r["scene"], r["shot"]) for r in rows] == [("1", "1-1"), ("2", "2-1"), ("2", "2-2"), ("3", "3-1"),
-                                                      ("3", "3-2"), ("4", "4-1")]
-    first, _, _, rooftop, fire, cliff = rows
+    assert [(r["scene"], r["shot"]) for r in rows] == [("1", "1-1"), ("2", "2-1"), ("2", "2-2"), ("2", "2-3"),
+                                                      ("3", "3-1"), ("3", "3-2"), ("4", "4-1")]
+    first, _, _, _, rooftop, fire, cliff = rows
     assert first["description"].startswith("Fog rolls through the pines below a ridge of jagged mountains.")
     assert (first["camera"], first["duration"], first["set"], first["plate"]) == \
         ("pan-right 8%, parallax 0.6", "4", "mountain-pass-dawn", "plates/pass_walk.mp4")
@@ -169,7 +169,7 @@ def test_example_report_from_the_command_line(example: Project) -> None:
     assert "<li>" not in box(pass_, "wardrobe")                  # not looked for: left for the AD
 
     shotlist = (reports / "shotlist.html").read_text("utf-8")
-    assert len(re.findall(r'<tr data-shot="', shotlist)) == 6
+    assert len(re.findall(r'<tr data-shot="', shotlist)) == 7
     assert 'data-category="effects" style="--c: #1e88e5' in shotlist      # fire is a special effect
     assert 'data-category="vfx" style="--c: #00897b' in shotlist          # magic a visual effect
     look_at(reports / "breakdown.html", "breakdown-example.png", height=1800)

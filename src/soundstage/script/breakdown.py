@@ -105,7 +105,7 @@ class Shot(BaseModel):
     elements: list[str] = []                        # generated cast members among them, by their cast name
     placements: list[ElementPlacement] = []         # one per element, in order: where and in what order it plays
     cast: list[str] = []                            # cast members in it (cast/<name>), sorted
-    camera: Camera = Field(default_factory=Camera)
+    camera: Camera = Field(default_factory=Camera.model_construct)
     screen: Literal["auto", "green", "blue"] = "auto"
     plate_space: str | None = None                  # the plate's encoding; None: [plates] space
     seed: int
@@ -113,9 +113,9 @@ class Shot(BaseModel):
     background: Literal["still", "moving"] = "still"
     first_frame: str | None = None                  # the moving background's first frame, as shots.toml names it
     last_frame: str | None = None                   # and its last
-    key: KeySettings = Field(default_factory=KeySettings)
-    comp: CompSettings = Field(default_factory=CompSettings)
-    sound: ShotSound = Field(default_factory=ShotSound)
+    key: KeySettings = Field(default_factory=KeySettings.model_construct)
+    comp: CompSettings = Field(default_factory=CompSettings.model_construct)
+    sound: ShotSound = Field(default_factory=ShotSound.model_construct)
     lines: list[int] = []                           # the scene's lines it plays, numbered from 1
 
 
@@ -698,8 +698,8 @@ def break_down(
             action="\n".join(e.text for e in item.body if e.kind is Kind.ACTION),
         ))
 
-    shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed, comp or CompSettings(),
-                                  orders, members)
+    shots, warnings = _plan_shots(scenes, plan or ShotPlan(()), look, shot_duration, seed,
+                                  comp or CompSettings.model_construct(), orders, members)
     return Breakdown.model_construct(title=screenplay.title, scenes=scenes, sets=list(sets.values()), shots=shots,
                                      omitted=omitted, warnings=[*screenplay.warnings, *warnings])
 
@@ -748,7 +748,7 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
     members = {member.name: member for member in cast}
     for scene in scenes:
         detected = [ref.name for ref in scene.elements if ref.category in ("vfx", "effects")]
-        entries = by_scene.get(scene.id) or [ShotEntry(id=f"{scene.id}-1", scene=scene.id)]
+        entries = by_scene.get(scene.id) or [ShotEntry.model_construct(id=f"{scene.id}-1", scene=scene.id)]
         shares = _share_lines(scene, entries, shot_duration, warnings)
         for index, entry in enumerate(entries):
             placed = entry.placements()
@@ -756,7 +756,7 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
             names = _with_cast([p.name for p in placed] if placed is not None else detected,
                                [members[n] for n in in_shot if n in members], cast, explicit=placed is not None)
             given = {p.name: p for p in placed or ()}
-            placements = _ordered([given.get(name) or ElementPlacement(name=name) for name in names],
+            placements = _ordered([given.get(name) or ElementPlacement.model_construct(name=name) for name in names],
                                   (orders or {}).get(scene.id, {}))
             elements = [p.name for p in placements]
             shots.append(Shot.model_construct(     # typed values: shots.toml's entry was validated when read
@@ -825,7 +825,7 @@ def _share_lines(scene: Scene, entries: list[ShotEntry], shot_duration: float, w
 
 def _shot_comp(film: CompSettings, shot: CompSettings) -> CompSettings:
     """The film's [comp] with what the shot's own ``comp`` sets on top; element blend modes merge."""
-    changes = shot.model_dump(exclude_unset=True)
+    changes = {name: getattr(shot, name) for name in shot.model_fields_set}
     changes["blend"] = {**film.blend, **shot.blend}
     return film.model_copy(update=changes)
 
