@@ -178,8 +178,7 @@ class ShotEntry(BaseModel):
     elements: list[ElementPlacement | str] | None = None
     cast: list[str] | None = Field(None, description="cast members in it, by their cast/ folder; default: those its "
                                                      "scene's action or notes name")
-    # defaults are valid as they stand: made unvalidated, so a shot with none set builds no validator for them
-    camera: Camera = Field(default_factory=Camera.model_construct)
+    camera: Camera = Field(default_factory=Camera)   # a factory: a default instance is deep-copied, slowly
     screen: Literal["auto", "green", "blue"] = "auto"
     plate_space: str | None = Field(None, description="the plate's encoding, e.g. \"ARRI LogC4\", \"S-Log3\", "
                                                       "\"Rec.709\"; default: [plates] space")
@@ -189,9 +188,9 @@ class ShotEntry(BaseModel):
     first_frame: str | None = Field(None, description="a picture in the project the moving background starts "
                                                       "from; default: its location's set still")
     last_frame: str | None = Field(None, description="a picture in the project the moving background ends on")
-    key: KeySettings = Field(default_factory=KeySettings.model_construct)
-    comp: CompSettings = Field(default_factory=CompSettings.model_construct)  # what it sets overrides [comp]
-    sound: ShotSound = Field(default_factory=ShotSound.model_construct)
+    key: KeySettings = Field(default_factory=KeySettings)
+    comp: CompSettings = Field(default_factory=CompSettings)  # what it sets overrides [comp]
+    sound: ShotSound = Field(default_factory=ShotSound)
     lines: list[Annotated[int, Field(ge=1)]] | None = Field(
         None, description="the scene's lines this shot plays, numbered from 1 (subtitles); default: shared by "
                           "the scene's shots with plates, in order")

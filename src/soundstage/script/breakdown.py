@@ -105,7 +105,7 @@ class Shot(BaseModel):
     elements: list[str] = []                        # generated cast members among them, by their cast name
     placements: list[ElementPlacement] = []         # one per element, in order: where and in what order it plays
     cast: list[str] = []                            # cast members in it (cast/<name>), sorted
-    camera: Camera = Field(default_factory=Camera.model_construct)
+    camera: Camera = Field(default_factory=Camera)
     screen: Literal["auto", "green", "blue"] = "auto"
     plate_space: str | None = None                  # the plate's encoding; None: [plates] space
     seed: int
@@ -113,9 +113,9 @@ class Shot(BaseModel):
     background: Literal["still", "moving"] = "still"
     first_frame: str | None = None                  # the moving background's first frame, as shots.toml names it
     last_frame: str | None = None                   # and its last
-    key: KeySettings = Field(default_factory=KeySettings.model_construct)
-    comp: CompSettings = Field(default_factory=CompSettings.model_construct)
-    sound: ShotSound = Field(default_factory=ShotSound.model_construct)
+    key: KeySettings = Field(default_factory=KeySettings)
+    comp: CompSettings = Field(default_factory=CompSettings)
+    sound: ShotSound = Field(default_factory=ShotSound)
     lines: list[int] = []                           # the scene's lines it plays, numbered from 1
 
 
@@ -748,7 +748,8 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
     members = {member.name: member for member in cast}
     for scene in scenes:
         detected = [ref.name for ref in scene.elements if ref.category in ("vfx", "effects")]
-        entries = by_scene.get(scene.id) or [ShotEntry.model_construct(id=f"{scene.id}-1", scene=scene.id)]
+        entries = by_scene.get(scene.id) or [_default_entry().model_copy(update={"id": f"{scene.id}-1",
+                                                                                 "scene": scene.id})]
         shares = _share_lines(scene, entries, shot_duration, warnings)
         for index, entry in enumerate(entries):
             placed = entry.placements()
@@ -771,6 +772,16 @@ def _plan_shots(scenes: list[Scene], plan: ShotPlan, look: str, shot_duration: f
                 seed=entry.seed if entry.seed is not None else seed + _stable_number(scene.id) * 100 + index,
             ))
     return shots, warnings
+
+
+@cache
+def _default_entry() -> ShotEntry:
+    """The entry of a scene shots.toml has no shot for: every setting its default. Made once, unvalidated (a
+    default is valid as it stands; a bare screenplay's breakdown then builds no validator), and copied per scene:
+    its settings are read, never changed."""
+    return ShotEntry.model_construct(id="", scene="", camera=Camera.model_construct(),
+                                     key=KeySettings.model_construct(), comp=CompSettings.model_construct(),
+                                     sound=ShotSound.model_construct())
 
 
 def _ordered(placements: list[ElementPlacement], orders: dict[str, Literal["front", "behind"]],
