@@ -13,6 +13,10 @@ Bytecode is cached as for an installed package (``PYTHONPYCACHEPREFIX``, a tempo
 soundstage would be compiled again on every run.
 
     .venv/bin/python benchmarks/breakdown_cli.py [--pages 120] [--repeat 7] [--src FOLDER] [--before FOLDER] [--json]
+        [--instructions]
+
+``--instructions`` also counts what each command executes, once, under valgrind (cachegrind, no cache model):
+a figure that does not move with the machine's load, for a before/after that wall time cannot settle.
 
 The tree under test is this checkout's ``src/`` or ``--src`` (put first on ``PYTHONPATH``); ``--before`` is an
 older tree whose rows are timed in the same runs, for a before/after figure. The commands are the
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -59,6 +64,18 @@ def _timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _instructions(command: list[str], env: dict[str, str]) -> int:
+    """Instructions one run of ``command`` (a console script, run by this Python) executes, counted by valgrind's
+    cachegrind: the same on every run, where wall time on a shared VM wanders by ±20%."""
+    done = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+                           sys.executable, *command], env=env, check=True, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
+    if found is None:
+        sys.exit(f"valgrind counted no instructions for {command[0]}:\n{done.stderr[-500:]}")
+    return int(found.group(1).replace(",", ""))
+
+
 def _environment(src: Path, cache: Path) -> dict[str, str]:
     """This process's environment with ``src`` first on the path and bytecode cached in ``cache``."""
     env = {name: value for name, value in os.environ.items() if name not in ("PYTHONDONTWRITEBYTECODE", "FORCE_COLOR")}
@@ -66,7 +83,8 @@ def _environment(src: Path, cache: Path) -> dict[str, str]:
     return {**env, "PYTHONPYCACHEPREFIX": str(cache)}
 
 
-def run(pages: int, repeat: int, src: Path = SRC, before: Path | None = None) -> dict[str, object]:
+def run(pages: int, repeat: int, src: Path = SRC, before: Path | None = None, instructions: bool = False,
+        ) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "feature.fountain"
         script.write_text(screenplay(pages), "utf-8")
@@ -88,14 +106,17 @@ def run(pages: int, repeat: int, src: Path = SRC, before: Path | None = None) ->
         for _ in range(repeat):
             for name, (command, environment) in commands.items():
                 times[name].append(_timed(command, environment))
+        counted = {name: _instructions(command, environment) for name, (command, environment) in commands.items()
+                   } if instructions else {}
         size = script.stat().st_size
     figures = {name: {"wall_s": statistics.median(w for w, _ in runs), "cpu_s": statistics.median(c for _, c in runs),
-                      "min_wall_s": min(w for w, _ in runs), "min_cpu_s": min(c for _, c in runs)}
+                      "min_wall_s": min(w for w, _ in runs), "min_cpu_s": min(c for _, c in runs),
+                      **({"instructions": counted[name]} if counted else {})}
                for name, runs in times.items()}
     base = figures["screenplain"]
     return {"pages": pages, "bytes": size, "repeat": repeat, "load": os.getloadavg()[0],
             "commands": {name: {**{key: round(value, 3) for key, value in row.items()},
-                                **{key.replace("_s", "_ratio"): round(value / base[key], 2)
+                                **{key.removesuffix("_s") + "_ratio": round(value / base[key], 2)
                                    for key, value in row.items()}}
                          for name, row in figures.items()}}
 
@@ -107,8 +128,12 @@ def main() -> None:
     parser.add_argument("--src", type=Path, default=SRC, help="the soundstage source tree to run (default: ours)")
     parser.add_argument("--before", type=Path, help="an older source tree, timed in the same runs (interleaved)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each command's instructions once under valgrind (apt install valgrind)")
     args = parser.parse_args()
-    report = run(args.pages, args.repeat, args.src, args.before)
+    if args.instructions and shutil.which("valgrind") is None:
+        sys.exit("--instructions needs valgrind (Debian: apt install valgrind)")
+    report = run(args.pages, args.repeat, args.src, args.before, args.instructions)
     if args.json:
         print(json.dumps(report))
         return
@@ -117,7 +142,9 @@ def main() -> None:
     for name, row in report["commands"].items():   # type: ignore[attr-defined]
         print(f"{name:41} wall {row['wall_s']:6.3f} s ({row['wall_ratio']:4.1f}x)   "
               f"min {row['min_wall_s']:6.3f} s ({row['min_wall_ratio']:4.1f}x)   "
-              f"cpu {row['cpu_s']:6.3f} s ({row['cpu_ratio']:4.1f}x)")
+              f"cpu {row['cpu_s']:6.3f} s ({row['cpu_ratio']:4.1f}x)"
+              + (f"   instructions {row['instructions'] / 1e9:5.2f} G ({row['instructions_ratio']:4.2f}x)"
+                 if "instructions" in row else ""))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+from av.video.reformatter import Colorspace
 
 from soundstage.atomic import atomic_path
 from soundstage.script import read_screenplay
@@ -769,6 +770,8 @@ def _camera_file(path: Path, timecode: str, sound: Sound) -> Iterator[Callable[[
         stream = container.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
         stream.options = {"crf": str(CRF), "preset": PRESET, "tune": TUNE}
+        # the frames go to Y'CbCr by FFmpeg's default matrix, BT.601: said in the stream, so no decoder guesses
+        stream.codec_context.colorspace = Colorspace.ITU601
         audio = container.add_stream("aac", rate=RATE, layout="stereo")
         audio.bit_rate, audio.options = AAC_BITRATE, AAC_OPTIONS
 
