@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from soundstage.errors import ScreenplayError
-from soundstage.script.fdx import parse_fdx
 from soundstage.script.fountain import parse_fountain
 from soundstage.script.heading import parse_heading
 from soundstage.script.model import Element, Heading, Kind, Run, Screenplay
@@ -38,6 +38,17 @@ def read_screenplay(path: str | Path) -> Screenplay:
         text, encoding = read_text(path)
         return replace(parse_fountain(text, source=path), encoding=encoding)
     if suffix in FDX_SUFFIXES:
+        from soundstage.script.fdx import parse_fdx
+
         return parse_fdx(read_bytes(path), source=path)
     raise ScreenplayError(f"is not a screenplay format soundstage reads ('{suffix or 'no suffix'}')", path=path,
                           hint="use Fountain (.fountain, .spmd, .txt) or Final Draft (.fdx)")
+
+
+def __getattr__(name: str) -> Any:
+    """``parse_fdx`` on first use: Final Draft's XML reader (defusedxml, expat) is no part of reading Fountain."""
+    if name == "parse_fdx":
+        from soundstage.script.fdx import parse_fdx
+
+        return parse_fdx
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
