@@ -32,6 +32,7 @@ from render_overhead import build_project
 from soundstage.db import Approval, Note, ReviewEvent, TakeRecord, open_database
 from soundstage.pipeline import Generation, breakdown_project
 from soundstage.review import make_app
+from soundstage.review.app import settle
 from soundstage.review.auth import Crew
 
 TARGET_MS = 200.0
@@ -93,6 +94,7 @@ def run(shots: int, takes: int, repeat: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as folder:
         project, middle = fill(Path(folder) / "film", shots, takes)
         app = make_app(project)
+        settle()                                # as `soundstage serve` does before it serves
         client = TestClient(app)
         form = client.get("/login", headers={"accept": "text/html"})
         token = form.text.split('name="csrf" value="')[1].split('"')[0]

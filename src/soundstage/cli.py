@@ -1076,7 +1076,7 @@ def serve(
     _review_needed()
     import uvicorn
 
-    from soundstage.review import make_app
+    from soundstage.review.app import make_app, settle
 
     project = Project.load(project_dir)
     review = make_app(project, max_upload_mb=max_upload_mb, secure_cookies=secure_cookies)
@@ -1087,6 +1087,7 @@ def serve(
         err.print(Text.assemble(("warning:", "yellow"), " passwords and cookies cross the network in the clear: "
                                 "serve it behind HTTPS and pass --secure-cookies"))
     out.print(f"reviewing {project.settings.title} at http://{host}:{port}/", highlight=False)
+    settle()
     uvicorn.run(review, host=host, port=port, log_level="warning")
 
 

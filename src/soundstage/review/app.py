@@ -13,6 +13,7 @@ bodies are capped before they are read.
 
 import asyncio
 import contextlib
+import gc
 import json
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -80,6 +81,14 @@ class Refused(Exception):
         self.status = status
         self.message = message
         self.headers = headers
+
+
+def settle() -> None:
+    """Once the app is made, before it serves: its imports and set-up (~235,000 objects) are moved out of the
+    cyclic collector's sight (``gc.freeze``). They live as long as the server, yet each full collection walked
+    them all: one film page in four took ~230 ms instead of ~65 (500 shots). Freed by reference count as ever."""
+    gc.collect()
+    gc.freeze()
 
 
 def make_app(project: Project, *, max_upload_mb: float = 512.0, secure_cookies: bool = False,
