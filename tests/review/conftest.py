@@ -103,3 +103,14 @@ def take_ids(project: Project, slot: str) -> dict[str, int]:
     """label → take id of a slot's takes."""
     with open_database(project.database)() as session:
         return {t.label: t.id for t in session.scalars(select(TakeRecord).where(TakeRecord.slot == slot))}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's headless Chromium through Playwright, one per module of browser tests."""
+    from test_review_browser import CHROMIUM, FLAGS, sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+        yield chromium
+        chromium.close()

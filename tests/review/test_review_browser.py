@@ -72,14 +72,6 @@ def served(app: FastAPI) -> Iterator[str]:
         thread.join(10)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
-
-
 class Camera:
     """Screenshots of each page: into the test's folder, and copies for people in /tmp/review-shots/."""
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_review_browser import CHROMIUM, FLAGS, Camera, served, sync_playwright
+from test_review_browser import Camera, served
 
 from conftest import CREW, PASSWORD
 from soundstage.db import open_database
@@ -54,14 +54,6 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with served(app) as url:
         yield url
     app.state.board.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _picture(page: Any) -> dict[str, float]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_review_browser import CHROMIUM, FLAGS, Camera, expect, served, sync_playwright
+from test_review_browser import Camera, expect, served
 
 from conftest import CREW, PASSWORD
 from soundstage.db import open_database
@@ -42,14 +42,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Proj
     with served(app) as url:
         yield url, project
     app.state.board.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
-        yield chromium
-        chromium.close()
 
 
 def _signed_in(browser: Any, server: str, name: str = "anna") -> Any:

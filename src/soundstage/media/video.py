@@ -262,16 +262,20 @@ def _untagged_hd(frame: av.VideoFrame) -> bool:
         and frame.format.name not in ("gray", "pal8")
 
 
-def assumed_matrix(path: str | Path) -> str | None:
-    """One line when ``path`` is an HD Y'CbCr movie with no matrix tag (decoded as BT.709, SD stays BT.601),
-    to be said once per plate; None when its tags say or it is SD, RGB or a still."""
-    path = Path(path)
+def _first_frame(path: Path) -> av.VideoFrame | None:
+    """The first frame of ``path``'s video stream (None: it has none), for what its headers and tags say."""
     with _open(path) as container:
         stream = _video_stream(container, path)
         try:
-            frame = next(container.decode(stream), None)
+            return next(container.decode(stream), None)
         except av.error.FFmpegError as exc:
             raise MediaError(f"no frame decodes ({_reason(exc)})", path=path) from None
+
+
+def assumed_matrix(path: str | Path) -> str | None:
+    """One line when ``path`` is an HD Y'CbCr movie with no matrix tag (decoded as BT.709, SD stays BT.601),
+    to be said once per plate; None when its tags say or it is SD, RGB or a still."""
+    frame = _first_frame(Path(path))
     if frame is None or not _untagged_hd(frame):
         return None
     return f"names no colour matrix; decoded as BT.709, as players do for HD ({frame.height} lines)"
@@ -305,17 +309,12 @@ class ColourTags:
 def colour_tags(path: str | Path) -> ColourTags:
     """The colour tags of ``path``'s first video stream, as a decoder reads them from its first frame."""
     path = Path(path)
-    with _open(path) as container:
-        stream = _video_stream(container, path)
-        try:
-            frame = next(container.decode(stream), None)
-        except av.error.FFmpegError as exc:
-            raise MediaError(f"no frame decodes ({_reason(exc)})", path=path) from None
-        if frame is None:
-            raise MediaError("holds no decodable frames", path=path)
-        return ColourTags(_tag_name(ColorPrimaries, frame.color_primaries), _tag_name(ColorTrc, frame.color_trc),
-                          _tag_name(Colorspace, frame.colorspace), _tag_name(ColorRange, frame.color_range),
-                          frame.format.name)
+    frame = _first_frame(path)
+    if frame is None:
+        raise MediaError("holds no decodable frames", path=path)
+    return ColourTags(_tag_name(ColorPrimaries, frame.color_primaries), _tag_name(ColorTrc, frame.color_trc),
+                      _tag_name(Colorspace, frame.colorspace), _tag_name(ColorRange, frame.color_range),
+                      frame.format.name)
 
 
 def _tag_name(kind: type[enum.IntEnum], value: int) -> str:
