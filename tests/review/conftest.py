@@ -6,6 +6,7 @@ changes only its own module's film.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections.abc import Iterator
@@ -114,3 +115,21 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=FLAGS)
         yield chromium
         chromium.close()
+
+
+@contextlib.contextmanager
+def served_film(project: Project) -> Iterator[str]:
+    """``project`` rendered, the crew signed up, and its review app on a real port of 127.0.0.1: its URL."""
+    from test_review_browser import served
+
+    report = render_project(project)
+    assert not report.failed, report.failed
+    crew = Crew(open_database(project.database))
+    for name, role in CREW.items():
+        crew.add(name, role, PASSWORD)
+    app = make_app(project)
+    try:
+        with served(app) as url:
+            yield url
+    finally:
+        app.state.board.close()

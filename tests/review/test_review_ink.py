@@ -14,15 +14,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from test_review_browser import Camera, served
+from test_review_browser import Camera
 
-from conftest import CREW, PASSWORD
-from soundstage.db import open_database
+from conftest import PASSWORD, served_film
 from soundstage.media import VideoWriter
-from soundstage.pipeline import render_project
 from soundstage.project import Project
-from soundstage.review import make_app
-from soundstage.review.auth import Crew
 from tiny_film import FPS, make_tiny
 
 # (width, height) of the film: 2.4:1 (scope, letterboxed in the 16:9 box) and 4:3 (pillarboxed)
@@ -44,16 +40,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
             frame[...] = (40, 190, 50)
             frame[height // 4: 3 * height // 4, width // 3: width // 2] = (200, 60, 50)
             plate.write(frame)
-    project = Project.load(root)
-    report = render_project(project)
-    assert not report.failed, report.failed
-    crew = Crew(open_database(project.database))
-    for name, role in CREW.items():
-        crew.add(name, role, PASSWORD)
-    app = make_app(project)
-    with served(app) as url:
+    with served_film(Project.load(root)) as url:
         yield url
-    app.state.board.close()
 
 
 def _picture(page: Any) -> dict[str, float]:

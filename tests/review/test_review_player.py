@@ -9,14 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_review_browser import Camera, expect, served
+from test_review_browser import Camera, expect
 
-from conftest import CREW, PASSWORD
-from soundstage.db import open_database
-from soundstage.pipeline import render_project
+from conftest import PASSWORD, served_film
 from soundstage.project import Project
-from soundstage.review import make_app
-from soundstage.review.auth import Crew
 from tiny_film import green_plate, make_tiny
 
 FPS = 23.976
@@ -33,15 +29,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Proj
                         + '[labels]\npolicy = "none"\n')
     green_plate(root / "plates" / "actor.mp4", 48, fps=FPS)
     project = Project.load(root)
-    report = render_project(project)
-    assert not report.failed, report.failed
-    crew = Crew(open_database(project.database))
-    for name, role in CREW.items():
-        crew.add(name, role, PASSWORD)
-    app = make_app(project)
-    with served(app) as url:
+    with served_film(project) as url:
         yield url, project
-    app.state.board.close()
 
 
 def _signed_in(browser: Any, server: str, name: str = "anna") -> Any:
