@@ -245,10 +245,12 @@ def test_a_korean_crew_is_told_in_korean(receivers: tuple[Receiver, Mailbox, int
         notifier.drain(60)
     finally:
         notifier.close()
-    assert [post["text"] for post in receiver.posts["/ko"]] == [
+    told = {post["text"]: post for post in receiver.posts["/ko"]}     # sent two at a time: in any order
+    assert sorted(told) == sorted([
         f"새 테이크: 샷 2-1 {RAIN} v002 · 민지",
         f"승인: {RAIN} v002 · 누군가",
         "재작업 요청: 샷 2-1 · 민지",
-        "@art 언급: 샷 2-1 · 민지 — @art 비를 가늘게"]
-    assert receiver.posts["/ko"][0]["slot"] == RAIN and receiver.posts["/ko"][0]["project"] == "달빛 한옥"
+        "@art 언급: 샷 2-1 · 민지 — @art 비를 가늘게"])
+    made = told[f"새 테이크: 샷 2-1 {RAIN} v002 · 민지"]
+    assert made["slot"] == RAIN and made["event"] == "take" and made["project"] == "달빛 한옥"
     assert NotifySettings().language == "en"
