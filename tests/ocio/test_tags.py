@@ -136,3 +136,14 @@ def test_untagged_h264_plate_is_decoded_as_players_do(tmp_path: Path, height: in
     assert (said is not None) == (height >= 720)
     if said:
         assert "BT.709" in said
+
+
+def test_every_example_plate_names_its_matrix() -> None:
+    """The example's plates were converted to Y'CbCr by BT.601 and said nothing: read as untagged HD (BT.709)
+    their colours shifted and the demo warned on every plate. Each now names the matrix it was made with."""
+    from soundstage.media.video import assumed_matrix
+
+    plates = sorted((Path(__file__).parents[2] / "examples" / "moonlit-hanok" / "plates").glob("*.mp4"))
+    assert len(plates) >= 7
+    assert {plate.name: assumed_matrix(plate) for plate in plates} == {plate.name: None for plate in plates}
+    assert {colour_tags(plate).matrix for plate in plates} == {"itu601"}
